@@ -1,0 +1,26 @@
+// The few primitives SigV4 is built from: HMAC-SHA256, SHA-256 in hex, and a constant-time
+// comparison of signatures.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export function hmac(key: string | Buffer, data: string | Buffer): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+export function hmacHex(key: Buffer, data: string): string {
+  return createHmac('sha256', key).update(data).digest('hex');
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Compares two signatures without leaking, through timing, how many leading characters
+ * match. Lengths are public (a valid signature is always 64 hex characters).
+ */
+export function signaturesEqual(expected: string, provided: string): boolean {
+  if (expected.length !== provided.length) return false;
+  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(provided, 'latin1'));
+}

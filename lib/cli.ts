@@ -1,0 +1,112 @@
+// Command line: `bleepstore [serve] [--config FILE] [--host H] [--port N] [--data-dir D]
+// [--log-level L] [--log-format F] [--durability M]`. The process itself (exit, signals)
+// belongs to bin/bleepstore, which passes them in.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type ConfigInput } from './config.ts';
+import { createBleepStore } from './index.ts';
+import { version } from './version.ts';
+
+export interface ProcessHooks {
+  exit(code: number): void;
+  onSignal(signal: 'SIGTERM' | 'SIGINT', fn: () => void): void;
+}
+
+const USAGE = `Usage: bleepstore [serve] [options]
+
+Options:
+  --config FILE       YAML config file (see bleepstore.example.yaml); also BLEEPSTORE_CONFIG
+  --host HOST         address to listen on (default 127.0.0.1)
+  --port N            port to listen on (default 9010; 0 picks a free port)
+  --data-dir DIR      where metadata.db and objects/ live (default ./data)
+  --log-level LEVEL   debug | info | warn | error | silent
+  --log-format FMT    json | text
+  --durability MODE   full | normal | off (SQLite synchronous; default full)
+  --version           print the version
+  --help              print this help
+
+Precedence: defaults < config file < BLEEPSTORE_* environment < flags.`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  durability: { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigInput {
+  const out: Record<string, Record<string, unknown> | unknown> = {};
+  const server: Record<string, unknown> = {};
+  const logging: Record<string, unknown> = {};
+  if (v.host !== undefined) server.host = v.host;
+  if (v.port !== undefined) server.port = v.port;
+  if (v['log-level'] !== undefined) logging.level = v['log-level'];
+  if (v['log-format'] !== undefined) logging.format = v['log-format'];
+  if (Object.keys(server).length) out.server = server;
+  if (Object.keys(logging).length) out.logging = logging;
+  if (v['data-dir'] !== undefined) out.data_dir = v['data-dir'];
+  if (v.durability !== undefined) out.durability = v.durability;
+  return out as ConfigInput;
+}
+
+export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
+  } catch (err) {
+    console.error(`bleepstore: ${(err as Error).message}`);
+    console.error('Run "bleepstore --help" for the options.');
+    return hooks.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return hooks.exit(0);
+  }
+  if (values.version) {
+    console.log(version);
+    return hooks.exit(0);
+  }
+  const command = positionals[0] ?? 'serve';
+  if (command !== 'serve' || positionals.length > 1) {
+    console.error(`bleepstore: unknown command "${positionals.join(' ')}". Run "bleepstore --help" for the commands.`);
+    return hooks.exit(2);
+  }
+
+  let config;
+  try {
+    config = loadConfig({
+      file: (values.config as string | undefined) ?? process.env.BLEEPSTORE_CONFIG,
+      env: process.env,
+      overrides: flagsToConfig(values),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`bleepstore: ${err.message}`);
+      return hooks.exit(2);
+    }
+    throw err;
+  }
+
+  const store = await createBleepStore({ config });
+  store.log.info('recovery done', { ...store.recovery });
+  const addr = await store.listen();
+  // Machine-readable line for scripts and tests that start the server on port 0.
+  store.log.info('ready', { url: addr.url });
+
+  // SIGTERM/SIGINT: stop accepting, give in-flight requests a bounded time, exit. No
+  // cleanup here that start-up does not also do; a second signal exits at once.
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return hooks.exit(130);
+    stopping = true;
+    store.log.info('stopping: waiting for in-flight requests', { grace_ms: 10_000 });
+    void store.close(10_000).then(() => hooks.exit(0));
+  };
+  hooks.onSignal('SIGTERM', stop);
+  hooks.onSignal('SIGINT', stop);
+}

@@ -1,0 +1,183 @@
+// Configuration: defaults < YAML file < BLEEPSTORE_* environment < command-line flags.
+// The shape mirrors bleepstore.example.yaml so a YAML file maps onto it key for key.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export type Durability = 'full' | 'normal' | 'off';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'json' | 'text';
+
+export interface Config {
+  server: { host: string; port: number; region: string; domain: string; max_header_bytes: number; request_timeout_seconds: number };
+  auth: { access_key: string; secret_key: string; owner_id: string; display_name: string };
+  data_dir: string;
+  metadata: { engine: 'sqlite'; sqlite: { path: string } };
+  storage: { backend: 'local'; local: { root_dir: string } };
+  durability: Durability;
+  multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
+  logging: { level: LogLevel; format: LogFormat };
+  observability: { metrics: boolean; health_check: boolean };
+}
+
+/** A partial config at any depth, as read from YAML, env or flags. */
+export type ConfigInput = { [K in keyof Config]?: Config[K] extends object ? { [J in keyof Config[K]]?: Config[K][J] extends object ? Partial<Config[K][J]> : Config[K][J] } : Config[K] };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultConfig(): Config {
+  return {
+    server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300 },
+    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '' },
+    data_dir: './data',
+    metadata: { engine: 'sqlite', sqlite: { path: '' } },
+    storage: { backend: 'local', local: { root_dir: '' } },
+    durability: 'full',
+    multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
+    logging: { level: 'info', format: 'json' },
+    observability: { metrics: true, health_check: true },
+  };
+}
+
+type Kind = 'string' | 'int' | 'bool' | readonly string[];
+/** Every settable leaf key, its type, and (for numbers) its range. */
+const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: string }> = {
+  'server.host': { kind: 'string', env: 'BLEEPSTORE_HOST' },
+  'server.port': { kind: 'int', min: 0, max: 65535, env: 'BLEEPSTORE_PORT' },
+  'server.region': { kind: 'string', env: 'BLEEPSTORE_REGION' },
+  'server.domain': { kind: 'string', env: 'BLEEPSTORE_DOMAIN' },
+  'server.max_header_bytes': { kind: 'int', min: 1024, max: 1024 * 1024 },
+  'server.request_timeout_seconds': { kind: 'int', min: 1, max: 86400 },
+  'auth.access_key': { kind: 'string', env: 'BLEEPSTORE_ACCESS_KEY' },
+  'auth.secret_key': { kind: 'string', env: 'BLEEPSTORE_SECRET_KEY' },
+  'auth.owner_id': { kind: 'string' },
+  'auth.display_name': { kind: 'string' },
+  'data_dir': { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
+  'metadata.engine': { kind: ['sqlite'] },
+  'metadata.sqlite.path': { kind: 'string' },
+  'storage.backend': { kind: ['local'] },
+  'storage.local.root_dir': { kind: 'string' },
+  'durability': { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
+  'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
+  'multipart.reap_interval_seconds': { kind: 'int', min: 0 },
+  'logging.level': { kind: ['debug', 'info', 'warn', 'error', 'silent'], env: 'BLEEPSTORE_LOG_LEVEL' },
+  'logging.format': { kind: ['json', 'text'], env: 'BLEEPSTORE_LOG_FORMAT' },
+  'observability.metrics': { kind: 'bool' },
+  'observability.health_check': { kind: 'bool' },
+};
+
+/** Sections the example config documents that this build accepts but does not use yet. */
+const TOLERATED_SECTIONS = new Set(['cluster', 'server.admin_port', 'server.admin_token', 'storage.memory', 'storage.aws', 'storage.gcp', 'storage.azure', 'storage.sqlite', 'metadata.raft', 'events']);
+
+function coerce(key: string, raw: unknown, from: string): unknown {
+  const spec = LEAVES[key];
+  if (!spec) throw new ConfigError(`Unknown config key "${key}" in ${from}.`);
+  const { kind } = spec;
+  const shown = JSON.stringify(raw);
+  if (Array.isArray(kind)) {
+    if (typeof raw !== 'string' || !kind.includes(raw)) throw new ConfigError(`Config key "${key}" in ${from} must be one of ${kind.join(', ')} (got ${shown}).`);
+    return raw;
+  }
+  if (kind === 'string') {
+    if (typeof raw === 'number') return String(raw);
+    if (typeof raw !== 'string') throw new ConfigError(`Config key "${key}" in ${from} must be a string (got ${shown}).`);
+    return raw;
+  }
+  if (kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new ConfigError(`Config key "${key}" in ${from} must be true or false (got ${shown}).`);
+  }
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  const min = spec.min ?? -Infinity;
+  const max = spec.max ?? Infinity;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = spec.max !== undefined ? ` from ${min} to ${max}` : ` of at least ${min}`;
+    throw new ConfigError(`Config key "${key}" in ${from} must be an integer${range} (got ${shown}).`);
+  }
+  return n;
+}
+
+function setLeaf(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/** Flattens a nested object from YAML or code into dotted leaf keys, validating each. */
+function flatten(obj: unknown, from: string, prefix = '', out: Array<[string, unknown]> = []): Array<[string, unknown]> {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new ConfigError(`${prefix ? `Config key "${prefix}"` : 'The config'} in ${from} must be a mapping.`);
+  }
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (TOLERATED_SECTIONS.has(key)) continue;
+    if (LEAVES[key]) {
+      if (v !== undefined && v !== null) out.push([key, coerce(key, v, from)]);
+    } else if (typeof v === 'object' && v !== null && Object.keys(LEAVES).some((l) => l.startsWith(key + '.'))) {
+      flatten(v, from, key, out);
+    } else {
+      throw new ConfigError(`Unknown config key "${key}" in ${from}.`);
+    }
+  }
+  return out;
+}
+
+export interface ConfigSources {
+  /** Path of a YAML file, or undefined for none. */
+  file?: string | undefined;
+  /** Environment to read BLEEPSTORE_* from (defaults to none). */
+  env?: Record<string, string | undefined>;
+  /** Values from code or command-line flags, nested like Config. */
+  overrides?: ConfigInput | undefined;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const config = defaultConfig() as unknown as Record<string, unknown>;
+  const layers: Array<Array<[string, unknown]>> = [];
+
+  if (sources.file) {
+    let text: string;
+    try {
+      text = readFileSync(sources.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Cannot read config file "${sources.file}": ${(err as Error).message}.`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`Config file "${sources.file}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (doc !== null && doc !== undefined) layers.push(flatten(doc, `config file "${sources.file}"`));
+  }
+
+  const env = sources.env ?? {};
+  const envLayer: Array<[string, unknown]> = [];
+  for (const [key, spec] of Object.entries(LEAVES)) {
+    const v = spec.env ? env[spec.env] : undefined;
+    if (v !== undefined && v !== '') envLayer.push([key, coerce(key, v, `environment variable ${spec.env}`)]);
+  }
+  layers.push(envLayer);
+
+  if (sources.overrides) layers.push(flatten(sources.overrides, 'the given options'));
+
+  for (const layer of layers) for (const [k, v] of layer) setLeaf(config, k, v);
+  const c = config as unknown as Config;
+  if (!c.metadata.sqlite.path) c.metadata.sqlite.path = path.join(c.data_dir, 'metadata.db');
+  if (!c.storage.local.root_dir) c.storage.local.root_dir = path.join(c.data_dir, 'objects');
+  if (!c.auth.access_key) throw new ConfigError('Config key "auth.access_key" must not be empty.');
+  if (!c.auth.secret_key) throw new ConfigError('Config key "auth.secret_key" must not be empty.');
+  if (!/^[a-z0-9-]+$/.test(c.server.region)) throw new ConfigError(`Config key "server.region" must look like a region name such as us-east-1 (got "${c.server.region}").`);
+  return c;
+}

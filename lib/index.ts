@@ -1,0 +1,132 @@
+// Embedding API: `const store = await createBleepStore({...}); await store.listen();`.
+// Creating a store runs the whole start-up recovery before it can serve anything.
+// Library code never exits the process and installs no signal handlers; bin/ does that.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { loadConfig, type Config, type ConfigInput } from './config.ts';
+import { MetadataStore } from './metadata/sqlite.ts';
+import { LocalStorage, type RecoveryReport } from './storage/local.ts';
+import { createLogger, type Logger } from './ops/log.ts';
+import { createRequestHandler } from './server.ts';
+import { createOpsHandler } from './ops/endpoints.ts';
+import { ownerIdFor } from './auth/owner.ts';
+import type { Services } from './s3/context.ts';
+import { version } from './version.ts';
+
+export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
+export { version } from './version.ts';
+
+export interface BleepStore {
+  readonly config: Config;
+  readonly log: Logger;
+  /** The node:http request listener, usable with any http.Server. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** What the start-up recovery found and cleaned. */
+  readonly recovery: RecoveryReport & { gcFilesRemoved: number };
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
+  /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface CreateOptions {
+  /** Pre-built config (e.g. from the CLI); otherwise `overrides` on top of the defaults. */
+  config?: Config;
+  overrides?: ConfigInput;
+  /** Custom log sink, e.g. for tests. */
+  logWrite?: (line: string) => void;
+}
+
+export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): Promise<BleepStore> {
+  const o = opts as CreateOptions;
+  const isCreate = 'config' in o || 'overrides' in o || 'logWrite' in o;
+  const config = isCreate ? (o.config ?? loadConfig({ overrides: o.overrides })) : loadConfig({ overrides: opts as ConfigInput });
+  const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
+
+  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
+  const storage = new LocalStorage(config.storage.local.root_dir);
+  await storage.init();
+
+  // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
+  // dir, and remove files no row references.
+  metadata.upsertCredential({
+    accessKeyId: config.auth.access_key,
+    secretKey: config.auth.secret_key,
+    ownerId: config.auth.owner_id || ownerIdFor(config.auth.access_key),
+    displayName: config.auth.display_name || config.auth.access_key,
+  });
+  let gcFilesRemoved = 0;
+  for (let ids = metadata.pendingGc(); ids.length; ids = metadata.pendingGc()) {
+    const gone = ids.filter((id) => !metadata.isFileReferenced(id));
+    for (const id of gone) await storage.remove(id);
+    metadata.gcDone(ids);
+    gcFilesRemoved += gone.length;
+  }
+  const report = await storage.recover((id) => metadata.isFileReferenced(id));
+  const recovery = { ...report, gcFilesRemoved };
+
+  const collect = (fileIds: readonly string[]): void => {
+    if (!fileIds.length) return;
+    void (async () => {
+      for (const id of fileIds) await storage.remove(id);
+      metadata.gcDone(fileIds);
+    })().catch((err: unknown) => log.error('file removal failed; will retry on next start', { error: err }));
+  };
+  const svc: Services = { config, metadata, storage, log, collect };
+  const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
+  const ops = createOpsHandler(svc);
+  const handle = createRequestHandler(svc, { domains, ops });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((err: unknown) => {
+      log.error('unhandled request failure', { error: err });
+      if (!res.headersSent) res.writeHead(500);
+      res.destroy();
+    });
+  };
+
+  const server = http.createServer({
+    maxHeaderSize: config.server.max_header_bytes,
+    requestTimeout: 0, // large uploads may take long; idle sockets are cut by `timeout` below
+    headersTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+  }, handler);
+  server.timeout = config.server.request_timeout_seconds * 1000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const code = tooLarge ? 'RequestHeaderSectionTooLarge' : 'BadRequest';
+    const message = tooLarge ? 'Your request header section exceeds the maximum allowed size.' : 'The request could not be parsed.';
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nServer: BleepStore\r\n\r\n${body}`);
+  });
+
+  let closed = false;
+  return {
+    config,
+    log,
+    handler,
+    recovery,
+    listen(port = config.server.port, host = config.server.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address() as AddressInfo;
+          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+          log.info('listening', { version, address: addr.address, port: addr.port, data_dir: config.data_dir, durability: config.durability });
+          resolve({ host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` });
+        });
+      });
+    },
+    async close(graceMs = 0) {
+      if (closed) return;
+      closed = true;
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      if (server.listening) await done;
+      clearTimeout(timer);
+      metadata.close();
+    },
+  };
+}

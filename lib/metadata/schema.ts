@@ -1,0 +1,87 @@
+// The SQLite schema, applied idempotently on every start. Versioned so later migrations
+// can be appended; each migration runs in its own transaction, so a crash mid-migration
+// leaves the previous version intact.
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS buckets (
+    name           TEXT PRIMARY KEY,
+    region         TEXT NOT NULL DEFAULT 'us-east-1',
+    owner_id       TEXT NOT NULL,
+    owner_display  TEXT NOT NULL DEFAULT '',
+    acl            TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS objects (
+    bucket              TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    key                 TEXT NOT NULL,
+    file_id             TEXT NOT NULL,
+    size                INTEGER NOT NULL,
+    etag                TEXT NOT NULL,
+    content_type        TEXT NOT NULL DEFAULT 'application/octet-stream',
+    content_encoding    TEXT,
+    content_language    TEXT,
+    content_disposition TEXT,
+    cache_control       TEXT,
+    expires             TEXT,
+    storage_class       TEXT NOT NULL DEFAULT 'STANDARD',
+    acl                 TEXT NOT NULL DEFAULT '{}',
+    user_metadata       TEXT NOT NULL DEFAULT '{}',
+    last_modified       TEXT NOT NULL,
+    delete_marker       INTEGER NOT NULL DEFAULT 0,
+    checksum_algorithm  TEXT,
+    checksum_value      TEXT,
+    checksum_type       TEXT,
+    parts_count         INTEGER,
+    owner_id            TEXT NOT NULL DEFAULT '',
+    owner_display       TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (bucket, key)
+  );
+  CREATE INDEX IF NOT EXISTS idx_objects_file ON objects(file_id);
+  CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id           TEXT PRIMARY KEY,
+    bucket              TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    key                 TEXT NOT NULL,
+    content_type        TEXT NOT NULL DEFAULT 'application/octet-stream',
+    content_encoding    TEXT,
+    content_language    TEXT,
+    content_disposition TEXT,
+    cache_control       TEXT,
+    expires             TEXT,
+    storage_class       TEXT NOT NULL DEFAULT 'STANDARD',
+    acl                 TEXT NOT NULL DEFAULT '{}',
+    user_metadata       TEXT NOT NULL DEFAULT '{}',
+    owner_id            TEXT NOT NULL,
+    owner_display       TEXT NOT NULL DEFAULT '',
+    initiated_at        TEXT NOT NULL,
+    checksum_algorithm  TEXT,
+    checksum_type       TEXT
+  );
+  CREATE INDEX IF NOT EXISTS idx_uploads_bucket_key ON multipart_uploads(bucket, key, initiated_at);
+  CREATE TABLE IF NOT EXISTS multipart_parts (
+    upload_id      TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    part_number    INTEGER NOT NULL,
+    file_id        TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    etag           TEXT NOT NULL,
+    last_modified  TEXT NOT NULL,
+    checksum_value TEXT,
+    PRIMARY KEY (upload_id, part_number)
+  );
+  CREATE INDEX IF NOT EXISTS idx_parts_file ON multipart_parts(file_id);
+  CREATE TABLE IF NOT EXISTS credentials (
+    access_key_id  TEXT PRIMARY KEY,
+    secret_key     TEXT NOT NULL,
+    owner_id       TEXT NOT NULL,
+    display_name   TEXT NOT NULL DEFAULT '',
+    active         INTEGER NOT NULL DEFAULT 1,
+    created_at     TEXT NOT NULL
+  );
+  -- Files whose rows are gone: removed after the commit, and again on start if a crash
+  -- came in between (crash-only rule: record intent before doing background work).
+  CREATE TABLE IF NOT EXISTS gc_files (
+    file_id   TEXT PRIMARY KEY,
+    queued_at TEXT NOT NULL
+  );
+  `,
+];

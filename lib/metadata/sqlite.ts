@@ -1,0 +1,307 @@
+// All SQL lives here. node:sqlite is synchronous; each call is a short indexed query, and
+// every write is one transaction, so the event loop is held only for the commit itself.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Durability } from '../config.ts';
+import { MIGRATIONS } from './schema.ts';
+import type {
+  Acl, BucketRow, CredentialRow, ListedObject, ObjectRow, StoredChecksum, WriteCondition,
+} from './types.ts';
+
+type Row = Record<string, unknown>;
+
+const SYNC_MODE: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL', off: 'OFF' };
+
+export class PreconditionError extends Error {
+  /** 'failed' → 412 PreconditionFailed; 'missing' → the If-Match target does not exist. */
+  readonly reason: 'failed' | 'missing';
+  constructor(reason: 'failed' | 'missing') {
+    super(`precondition ${reason}`);
+    this.reason = reason;
+  }
+}
+
+function toBucket(r: Row): BucketRow {
+  return {
+    name: r.name as string,
+    region: r.region as string,
+    ownerId: r.owner_id as string,
+    ownerDisplay: r.owner_display as string,
+    acl: JSON.parse(r.acl as string) as Acl,
+    createdAt: r.created_at as string,
+  };
+}
+
+function toObject(r: Row): ObjectRow {
+  const algorithm = r.checksum_algorithm as StoredChecksum['algorithm'] | null;
+  return {
+    bucket: r.bucket as string,
+    key: r.key as string,
+    fileId: r.file_id as string,
+    size: r.size as number,
+    etag: r.etag as string,
+    contentType: r.content_type as string,
+    contentEncoding: r.content_encoding as string | null,
+    contentLanguage: r.content_language as string | null,
+    contentDisposition: r.content_disposition as string | null,
+    cacheControl: r.cache_control as string | null,
+    expires: r.expires as string | null,
+    storageClass: r.storage_class as string,
+    acl: JSON.parse(r.acl as string) as Acl,
+    userMetadata: JSON.parse(r.user_metadata as string) as Record<string, string>,
+    lastModified: r.last_modified as string,
+    checksum: algorithm
+      ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
+      : null,
+    partsCount: (r.parts_count as number | null) ?? null,
+    ownerId: r.owner_id as string,
+    ownerDisplay: r.owner_display as string,
+  };
+}
+
+function toCredential(r: Row): CredentialRow {
+  return {
+    accessKeyId: r.access_key_id as string,
+    secretKey: r.secret_key as string,
+    ownerId: r.owner_id as string,
+    displayName: r.display_name as string,
+    active: r.active === 1,
+    createdAt: r.created_at as string,
+  };
+}
+
+export interface OpenOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  durability: Durability;
+}
+
+export class MetadataStore {
+  readonly db: DatabaseSync;
+  private readonly stmts = new Map<string, StatementSync>();
+
+  constructor(opts: OpenOptions) {
+    if (opts.path !== ':memory:') mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
+    this.db = new DatabaseSync(opts.path);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec(`PRAGMA synchronous = ${SYNC_MODE[opts.durability]}`);
+    this.db.exec('PRAGMA foreign_keys = ON');
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as Row;
+    const current = (row.v as number | null) ?? 0;
+    MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (version <= current) return;
+      this.tx(() => {
+        this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+      });
+    });
+  }
+
+  /** Cached prepared statement. */
+  private q(sql: string): StatementSync {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs fn in one IMMEDIATE transaction; rolls back on any throw. */
+  tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  // ---- credentials ----
+
+  getCredential(accessKeyId: string): CredentialRow | undefined {
+    const r = this.q('SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    return r ? toCredential(r) : undefined;
+  }
+
+  /** Seeds or refreshes a credential; idempotent. */
+  upsertCredential(c: Omit<CredentialRow, 'createdAt' | 'active'>): void {
+    this.q(`INSERT INTO credentials (access_key_id, secret_key, owner_id, display_name, active, created_at)
+            VALUES (?, ?, ?, ?, 1, ?)
+            ON CONFLICT(access_key_id) DO UPDATE SET secret_key = excluded.secret_key,
+              owner_id = excluded.owner_id, display_name = excluded.display_name, active = 1`)
+      .run(c.accessKeyId, c.secretKey, c.ownerId, c.displayName, new Date().toISOString());
+  }
+
+  // ---- buckets ----
+
+  getBucket(name: string): BucketRow | undefined {
+    const r = this.q('SELECT * FROM buckets WHERE name = ?').get(name) as Row | undefined;
+    return r ? toBucket(r) : undefined;
+  }
+
+  /** Inserts the bucket; returns the existing row instead when the name is taken. */
+  createBucket(b: BucketRow): { created: true } | { created: false; existing: BucketRow } {
+    return this.tx(() => {
+      const existing = this.getBucket(b.name);
+      if (existing) return { created: false as const, existing };
+      this.q('INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(b.name, b.region, b.ownerId, b.ownerDisplay, JSON.stringify(b.acl), b.createdAt);
+      return { created: true as const };
+    });
+  }
+
+  listBuckets(ownerId?: string): BucketRow[] {
+    const rows = ownerId === undefined
+      ? this.q('SELECT * FROM buckets ORDER BY name').all()
+      : this.q('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name').all(ownerId);
+    return (rows as Row[]).map(toBucket);
+  }
+
+  /** 'deleted', 'missing', or 'not-empty' (objects or in-progress uploads remain). */
+  deleteBucket(name: string): 'deleted' | 'missing' | 'not-empty' {
+    return this.tx(() => {
+      if (!this.q('SELECT 1 FROM buckets WHERE name = ?').get(name)) return 'missing';
+      if (this.q('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+      if (this.q('SELECT 1 FROM multipart_uploads WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+      this.q('DELETE FROM buckets WHERE name = ?').run(name);
+      return 'deleted';
+    });
+  }
+
+  setBucketAcl(name: string, acl: Acl): boolean {
+    return this.q('UPDATE buckets SET acl = ? WHERE name = ?').run(JSON.stringify(acl), name).changes > 0;
+  }
+
+  // ---- objects ----
+
+  getObject(bucket: string, key: string): ObjectRow | undefined {
+    const r = this.q('SELECT * FROM objects WHERE bucket = ? AND key = ?').get(bucket, key) as Row | undefined;
+    return r ? toObject(r) : undefined;
+  }
+
+  /**
+   * Commits an object row, replacing any previous version atomically. The replaced file id
+   * is queued in gc_files in the same transaction and returned so the caller can remove it.
+   * Throws PreconditionError when `cond` does not hold at commit time.
+   */
+  putObject(o: ObjectRow, cond?: WriteCondition): { replacedFileId: string | null } {
+    return this.tx(() => {
+      const prev = this.q('SELECT file_id, etag FROM objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as Row | undefined;
+      if (cond?.ifNoneMatchStar && prev) throw new PreconditionError('failed');
+      if (cond?.ifMatch !== undefined) {
+        if (!prev) throw new PreconditionError('missing');
+        if (cond.ifMatch !== '*' && cond.ifMatch !== prev.etag) throw new PreconditionError('failed');
+      }
+      this.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
+                content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
+                last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
+          o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
+          JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
+          o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay);
+      const replaced = prev && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
+      if (replaced) this.queueGc(replaced);
+      return { replacedFileId: replaced };
+    });
+  }
+
+  /** Deletes the row; returns the file id queued for removal, or null if there was none. */
+  deleteObject(bucket: string, key: string): string | null {
+    return this.tx(() => this.deleteObjectInTx(bucket, key));
+  }
+
+  /** Deletes many keys in one transaction; returns the file ids queued for removal. */
+  deleteObjects(bucket: string, keys: readonly string[]): string[] {
+    return this.tx(() => keys.map((k) => this.deleteObjectInTx(bucket, k)).filter((f): f is string => f !== null));
+  }
+
+  private deleteObjectInTx(bucket: string, key: string): string | null {
+    const r = this.q('DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file_id').get(bucket, key) as Row | undefined;
+    if (!r) return null;
+    this.queueGc(r.file_id as string);
+    return r.file_id as string;
+  }
+
+  setObjectAcl(bucket: string, key: string, acl: Acl): boolean {
+    return this.q('UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?').run(JSON.stringify(acl), bucket, key).changes > 0;
+  }
+
+  /**
+   * Up to `limit` objects with key > after (or >= from) and starting with prefix, in key
+   * order. Keys sharing a prefix are contiguous in binary order, so the scan stops at the
+   * first key past the prefix.
+   */
+  listObjects(bucket: string, opts: { prefix: string; after: string | null; limit: number }): ListedObject[] {
+    // Compare as UTF-8 bytes, the order SQLite's BINARY collation uses (JS compares UTF-16).
+    const start = opts.after !== null && Buffer.compare(Buffer.from(opts.after), Buffer.from(opts.prefix)) >= 0 ? opts.after : null;
+    const rows = (start !== null
+      ? this.q(`SELECT key, size, etag, last_modified, storage_class, owner_id, owner_display FROM objects
+                WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`).all(bucket, start, opts.limit)
+      : this.q(`SELECT key, size, etag, last_modified, storage_class, owner_id, owner_display FROM objects
+                WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`).all(bucket, opts.prefix, opts.limit)) as Row[];
+    const out: ListedObject[] = [];
+    for (const r of rows) {
+      const key = r.key as string;
+      if (!key.startsWith(opts.prefix)) break;
+      out.push({
+        key, size: r.size as number, etag: r.etag as string, lastModified: r.last_modified as string,
+        storageClass: r.storage_class as string, ownerId: r.owner_id as string, ownerDisplay: r.owner_display as string,
+      });
+    }
+    return out;
+  }
+
+  countObjects(): { objects: number; bytes: number; buckets: number } {
+    const o = this.q('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM objects').get() as Row;
+    const b = this.q('SELECT COUNT(*) AS n FROM buckets').get() as Row;
+    return { objects: o.n as number, bytes: o.b as number, buckets: b.n as number };
+  }
+
+  // ---- file bookkeeping (crash-only recovery) ----
+
+  queueGc(fileId: string): void {
+    this.q('INSERT OR IGNORE INTO gc_files (file_id, queued_at) VALUES (?, ?)').run(fileId, new Date().toISOString());
+  }
+
+  pendingGc(limit = 1000): string[] {
+    return (this.q('SELECT file_id FROM gc_files LIMIT ?').all(limit) as Row[]).map((r) => r.file_id as string);
+  }
+
+  /** Drops gc intents once their files are gone. */
+  gcDone(fileIds: readonly string[]): void {
+    if (!fileIds.length) return;
+    this.tx(() => {
+      for (const id of fileIds) this.q('DELETE FROM gc_files WHERE file_id = ?').run(id);
+    });
+  }
+
+  /** True if some object or part row still points at the file. */
+  isFileReferenced(fileId: string): boolean {
+    return Boolean(this.q('SELECT 1 FROM objects WHERE file_id = ? LIMIT 1').get(fileId))
+      || Boolean(this.q('SELECT 1 FROM multipart_parts WHERE file_id = ? LIMIT 1').get(fileId));
+  }
+
+  /** Every file id any row references (objects and parts), streamed for large stores. */
+  *referencedFileIds(): Generator<string> {
+    for (const r of this.db.prepare('SELECT file_id FROM objects UNION ALL SELECT file_id FROM multipart_parts').iterate()) {
+      yield (r as Row).file_id as string;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Rows and shapes the metadata store hands out. Field names are camelCase; columns follow
+// specs/metadata-schema.md plus what the id layout and checksums need.
+
+export type Permission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
+export type Grantee =
+  | { type: 'CanonicalUser'; id: string; display_name?: string }
+  | { type: 'Group'; uri: string };
+export interface Grant { grantee: Grantee; permission: Permission }
+export interface Acl { owner: { id: string; display_name: string }; grants: Grant[] }
+
+export interface BucketRow {
+  name: string;
+  region: string;
+  ownerId: string;
+  ownerDisplay: string;
+  acl: Acl;
+  createdAt: string;
+}
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64 value; for a composite multipart checksum it ends in -N. */
+  value: string;
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+/** Content headers stored with an object and returned on GET/HEAD. */
+export interface ContentHeaders {
+  contentType: string;
+  contentEncoding: string | null;
+  contentLanguage: string | null;
+  contentDisposition: string | null;
+  cacheControl: string | null;
+  expires: string | null;
+}
+
+export interface ObjectRow extends ContentHeaders {
+  bucket: string;
+  key: string;
+  /** Storage file id; the backend maps it to bytes. */
+  fileId: string;
+  size: number;
+  /** Quoted ETag. */
+  etag: string;
+  storageClass: string;
+  acl: Acl;
+  /** Lower-case names without the x-amz-meta- prefix. */
+  userMetadata: Record<string, string>;
+  lastModified: string;
+  checksum: StoredChecksum | null;
+  /** Number of parts for multipart objects, else null. */
+  partsCount: number | null;
+  ownerId: string;
+  ownerDisplay: string;
+}
+
+/** A listing entry: the columns ListObjects needs, nothing more. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  storageClass: string;
+  ownerId: string;
+  ownerDisplay: string;
+}
+
+export interface CredentialRow {
+  accessKeyId: string;
+  secretKey: string;
+  ownerId: string;
+  displayName: string;
+  active: boolean;
+  createdAt: string;
+}
+
+/** Preconditions checked inside the write transaction (RFC 7232 on PUT). */
+export interface WriteCondition {
+  ifNoneMatchStar?: boolean;
+  /** Quoted ETag, or '*'. */
+  ifMatch?: string;
+}

@@ -1,0 +1,54 @@
+// The one place handlers turn a request body into bytes: small XML bodies into a buffer,
+// object bodies into a fsynced temp file. Both verify every signature and checksum the
+// request promised (lib/body does the work).
+import { ingest, readSmallBody, type IngestResult } from '../body/ingest.ts';
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+
+// 5 GiB: the largest single PUT S3 accepts.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
+export const MAX_PUT_SIZE = 5 * 1024 ** 3;
+
+function declaredLength(ctx: Ctx): number | undefined {
+  const raw = ctx.header('content-length');
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 'Content-Length must be a non-negative integer', { ArgumentName: 'Content-Length', ArgumentValue: raw });
+  return Number(raw);
+}
+
+function isChunked(ctx: Ctx): boolean {
+  return ctx.payload.kind === 'streaming-signed' || ctx.payload.kind === 'streaming-unsigned-trailer';
+}
+
+/** The size of the object the body carries (decoded length for aws-chunked bodies). */
+export function objectLength(ctx: Ctx): number {
+  const contentLength = declaredLength(ctx);
+  if (isChunked(ctx)) {
+    const decoded = ctx.header('x-amz-decoded-content-length');
+    if (decoded === undefined || !/^\d+$/.test(decoded)) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header for aws-chunked uploads.');
+    return Number(decoded);
+  }
+  if (contentLength === undefined) {
+    if (ctx.header('transfer-encoding') !== undefined) throw new S3Error('MissingContentLength');
+    return 0;
+  }
+  return contentLength;
+}
+
+/** Reads a small request body (XML documents), verified; throws past `limit` bytes. */
+export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> {
+  const body = await readSmallBody(ctx.req, { payload: ctx.payload, headers: ctx.req.headers, limit });
+  ctx.bytesIn += body.length;
+  return body;
+}
+
+/** Streams the object body into `tmpPath`, fsynced; the temp file is removed on failure. */
+export async function receiveObject(ctx: Ctx, tmpPath: string, maxSize = MAX_PUT_SIZE): Promise<IngestResult> {
+  const size = objectLength(ctx);
+  if (size > maxSize) {
+    throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
+  }
+  const result = await ingest(ctx.req, { tmpPath, payload: ctx.payload, headers: ctx.req.headers, maxSize });
+  ctx.bytesIn += result.size;
+  return result;
+}

@@ -1,0 +1,108 @@
+// Bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation,
+// GetBucketVersioning.
+import { requirePrincipal } from '../auth/authorize.ts';
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint } from './router.ts';
+import { sendDocument, sendEmpty, sendXml } from './respond.ts';
+import { childText, parseXml, S3_NS, xmlDocument } from './xml.ts';
+import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { loadBucket, noSuchBucket, ownerOf } from './access.ts';
+import { readRequestBody } from './body.ts';
+
+type B = Endpoint & { bucket: string };
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
+export function bucketNameProblem(name: string): string | null {
+  if (name.length < 3 || name.length > 63) return 'Bucket name must be between 3 and 63 characters long';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'Bucket name can contain only lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
+  if (name.includes('..')) return 'Bucket name must not contain two adjacent periods';
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket name must not be formatted as an IP address';
+  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.startsWith('amzn-s3-demo-')) return 'Bucket name uses a reserved prefix';
+  if (name.endsWith('-s3alias') || name.endsWith('--ol-s3') || name.endsWith('.mrap') || name.endsWith('--x-s3') || name.endsWith('--table-s3')) return 'Bucket name uses a reserved suffix';
+  return null;
+}
+
+export function listBuckets(ctx: Ctx): void {
+  const principal = requirePrincipal(ctx.principal);
+  const q = ctx.endpoint.query;
+  const prefix = q.get('prefix') ?? '';
+  const maxRaw = q.get('max-buckets');
+  let max = 10000;
+  if (maxRaw !== null) {
+    max = /^\d+$/.test(maxRaw) ? Number(maxRaw) : NaN;
+    if (!(max >= 1 && max <= 10000)) throw new S3Error('InvalidArgument', 'max-buckets must be an integer from 1 to 10000', { ArgumentName: 'max-buckets', ArgumentValue: maxRaw });
+  }
+  const token = q.get('continuation-token');
+  const after = token ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  const all = ctx.svc.metadata.listBuckets(principal.ownerId).filter((b) => b.name.startsWith(prefix) && b.name > after);
+  const page = all.slice(0, max);
+  sendDocument(ctx.res, 'ListAllMyBucketsResult', {
+    Owner: { ID: principal.ownerId, DisplayName: principal.displayName },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region })) },
+    ContinuationToken: all.length > max ? Buffer.from(page[page.length - 1]!.name).toString('base64url') : null,
+    Prefix: q.has('prefix') ? prefix : null,
+  });
+}
+
+export async function createBucket(ctx: Ctx, e: B): Promise<void> {
+  const principal = requirePrincipal(ctx.principal);
+  const problem = bucketNameProblem(e.bucket);
+  if (problem) throw new S3Error('InvalidBucketName', problem, { BucketName: e.bucket });
+  const region = ctx.svc.config.server.region;
+  const body = await readRequestBody(ctx, 64 * 1024);
+  if (body.length) {
+    const root = parseXml(body);
+    if (root.name !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
+    const constraint = childText(root, 'LocationConstraint')?.trim() ?? '';
+    // AWS rejects an explicit "us-east-1"; we accept the server's own region in any
+    // spelling, since the bucket lands there either way, and refuse any other.
+    if (constraint !== '' && constraint !== region) {
+      throw new S3Error('IllegalLocationConstraintException',
+        `The ${JSON.stringify(constraint)} location constraint is incompatible for the region specific endpoint this request was sent to (${region}).`);
+    }
+  }
+  const owner = ownerOf(principal);
+  const acl = aclFromHeaders(ctx.header, owner) ?? cannedAcl('private', owner);
+  const result = ctx.svc.metadata.createBucket({
+    name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(),
+  });
+  if (!result.created) {
+    if (result.existing.ownerId !== owner.id) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: e.bucket });
+    // In us-east-1 AWS answers 200 and resets the ACL for legacy compatibility; elsewhere 409.
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html (BucketAlreadyOwnedByYou)
+    if (region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: e.bucket });
+    ctx.svc.metadata.setBucketAcl(e.bucket, acl);
+  }
+  sendEmpty(ctx.res, 200, { Location: `/${e.bucket}` });
+}
+
+export function deleteBucket(ctx: Ctx, e: B): void {
+  loadBucket(ctx, e.bucket, 'owner');
+  const outcome = ctx.svc.metadata.deleteBucket(e.bucket);
+  if (outcome === 'missing') throw noSuchBucket(e.bucket);
+  if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: e.bucket });
+  ctx.res.writeHead(204);
+  ctx.res.end();
+}
+
+export function headBucket(ctx: Ctx, e: B): void {
+  const b = loadBucket(ctx, e.bucket, 'READ');
+  sendEmpty(ctx.res, 200, { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' });
+}
+
+export function getBucketLocation(ctx: Ctx, e: B): void {
+  const b = loadBucket(ctx, e.bucket, 'owner');
+  // us-east-1 is reported as an empty constraint, as AWS does.
+  const value = b.region === 'us-east-1' ? '' : b.region;
+  const xml = value
+    ? `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${value}</LocationConstraint>`
+    : `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}"/>`;
+  sendXml(ctx.res, 200, xml);
+}
+
+export function getBucketVersioning(ctx: Ctx, e: B): void {
+  loadBucket(ctx, e.bucket, 'owner');
+  // Versioning is never enabled here: AWS returns an empty configuration for such buckets.
+  sendXml(ctx.res, 200, xmlDocument('VersioningConfiguration', {}));
+}

@@ -1,0 +1,39 @@
+// What every handler receives: the request, the parsed operation, the caller, and the
+// services (metadata, storage, config, log).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.ts';
+import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { LocalStorage } from '../storage/local.ts';
+import type { Logger } from '../ops/log.ts';
+import type { PayloadMode, Principal } from '../auth/types.ts';
+import type { Endpoint } from './router.ts';
+
+export interface Services {
+  config: Config;
+  metadata: MetadataStore;
+  storage: LocalStorage;
+  log: Logger;
+  /** Removes files whose rows are gone (their intent is already in gc_files). */
+  collect(fileIds: readonly string[]): void;
+}
+
+export interface Ctx<E extends Endpoint = Endpoint> {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  endpoint: E;
+  principal: Principal | null;
+  payload: PayloadMode;
+  svc: Services;
+  /** First value of a request header (lower-case name). */
+  header(name: string): string | undefined;
+  /** Set by handlers that read a body, for the request log. */
+  bytesIn: number;
+}
+
+export function headerGetter(req: IncomingMessage): (name: string) => string | undefined {
+  return (name) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+}

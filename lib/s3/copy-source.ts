@@ -1,0 +1,23 @@
+// Parsing x-amz-copy-source: "bucket/key" or "/bucket/key", URL-encoded, with an optional
+// "?versionId=" suffix. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+import { S3Error } from './errors.ts';
+
+export interface CopySource { bucket: string; key: string; versionId: string | null }
+
+export function parseCopySource(raw: string): CopySource {
+  const q = raw.indexOf('?');
+  const pathPart = q < 0 ? raw : raw.slice(0, q);
+  const versionId = q < 0 ? null : new URLSearchParams(raw.slice(q + 1)).get('versionId');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathPart);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+  }
+  if (decoded.startsWith('/')) decoded = decoded.slice(1);
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+  }
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
+}

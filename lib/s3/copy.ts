@@ -1,0 +1,90 @@
+// CopyObject: a server-side copy into a new file (hashed on the way), committed like a PUT.
+// Metadata follows x-amz-metadata-directive (COPY by default, or REPLACE).
+import { createHash } from 'node:crypto';
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint } from './router.ts';
+import { loadBucket, ownerOf } from './access.ts';
+import { requireAcl } from '../auth/authorize.ts';
+import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { checkCopySource } from './conditional.ts';
+import { parseCopySource } from './copy-source.ts';
+import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
+import { loadObject } from './get.ts';
+import { ANONYMOUS_OWNER, commitObject, precheck, writeCondition } from './put.ts';
+import { sendDocument } from './respond.ts';
+import { MAX_PUT_SIZE } from './body.ts';
+import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
+import type { ChecksumAlgorithm, ObjectRow } from '../metadata/types.ts';
+
+type O = Endpoint & { bucket: string; key: string };
+
+export async function copyObject(ctx: Ctx, e: O): Promise<void> {
+  const src = parseCopySource(ctx.header('x-amz-copy-source')!);
+  const dstBucket = loadBucket(ctx, e.bucket, 'WRITE');
+  loadBucket(ctx, src.bucket, 'exists');
+  if (src.versionId !== null && src.versionId !== 'null') {
+    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
+  }
+  const source = loadObject(ctx, src.bucket, src.key);
+  requireAcl(source.acl, ctx.principal, 'READ');
+  checkCopySource(ctx.header, source.etag, source.lastModified);
+  if (source.size > MAX_PUT_SIZE) {
+    throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  }
+
+  const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+  }
+  const replace = directive === 'REPLACE';
+  const storageClass = ctx.header('x-amz-storage-class') !== undefined ? storageClassFrom(ctx.header) : source.storageClass;
+  const requestedRaw = ctx.header('x-amz-checksum-algorithm');
+  const requested = requestedRaw === undefined ? undefined : parseChecksumAlgorithm(requestedRaw);
+  if (requestedRaw !== undefined && requested === undefined) {
+    throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
+  }
+  const sameObject = src.bucket === e.bucket && src.key === e.key;
+  if (sameObject && !replace && storageClass === source.storageClass && requested === undefined) {
+    throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+  }
+  const cond = writeCondition(ctx);
+  precheck(ctx, e.bucket, e.key, cond);
+
+  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
+  const acl = aclFromHeaders(ctx.header, owner, { id: dstBucket.ownerId, display_name: dstBucket.ownerDisplay }) ?? cannedAcl('private', owner);
+  // Keep the source's full-object checksum algorithm unless another one is asked for.
+  const algorithm: ChecksumAlgorithm | undefined = requested ?? source.checksum?.algorithm;
+  const md5 = createHash('md5');
+  const sum = algorithm ? createChecksummer(algorithm) : undefined;
+  const { storage } = ctx.svc;
+  const tmp = await storage.copyToTemp(source.fileId, undefined, (chunk) => {
+    md5.update(chunk);
+    sum?.update(chunk);
+  });
+  const fileId = storage.newFileId();
+  try {
+    await storage.commit(tmp, fileId);
+  } catch (err) {
+    await storage.removeTemp(tmp);
+    throw err;
+  }
+  const row: ObjectRow = {
+    ...(replace ? contentHeadersFrom(ctx.header) : {
+      contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,
+      contentDisposition: source.contentDisposition, cacheControl: source.cacheControl, expires: source.expires,
+    }),
+    bucket: e.bucket, key: e.key, fileId, size: source.size, etag: `"${md5.digest('hex')}"`, storageClass, acl,
+    userMetadata: replace ? userMetadataFrom(ctx.req.headers) : { ...source.userMetadata },
+    lastModified: new Date().toISOString(),
+    checksum: algorithm && sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : null,
+    partsCount: null, ownerId: owner.id, ownerDisplay: owner.display_name,
+  };
+  await commitObject(ctx, row, cond);
+  const result: Record<string, string> = { ETag: row.etag, LastModified: row.lastModified };
+  if (row.checksum) {
+    result[`Checksum${row.checksum.algorithm}`] = row.checksum.value;
+    result.ChecksumType = 'FULL_OBJECT';
+  }
+  sendDocument(ctx.res, 'CopyObjectResult', result);
+}

@@ -1,0 +1,62 @@
+// DeleteObject and DeleteObjects. The rows go in one transaction (with the files' removal
+// recorded in gc_files), then the files are removed; a crash in between is finished on start.
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint } from './router.ts';
+import { loadBucket } from './access.ts';
+import { checkVersionId } from './get.ts';
+import { readRequestBody } from './body.ts';
+import { child, children, childText, parseXml, type XmlNode } from './xml.ts';
+import { sendDocument } from './respond.ts';
+
+type O = Endpoint & { bucket: string; key: string };
+type B = Endpoint & { bucket: string };
+
+export function deleteObject(ctx: Ctx, e: O): void {
+  loadBucket(ctx, e.bucket, 'WRITE');
+  checkVersionId(e.query, e.key);
+  const fileId = ctx.svc.metadata.deleteObject(e.bucket, e.key);
+  if (fileId) ctx.svc.collect([fileId]);
+  ctx.res.writeHead(204);
+  ctx.res.end();
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: at most 1000 keys.
+const MAX_KEYS = 1000;
+
+export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
+  loadBucket(ctx, e.bucket, 'WRITE');
+  // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
+  const hasIntegrity = ctx.header('content-md5') !== undefined
+    || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type')
+    || ctx.header('x-amz-sdk-checksum-algorithm') !== undefined;
+  if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+
+  const body = await readRequestBody(ctx, 2 * 1024 * 1024);
+  if (!body.length) throw new S3Error('MissingRequestBodyError');
+  const root = parseXml(body);
+  if (root.name !== 'Delete') throw new S3Error('MalformedXML');
+  const objects = children(root, 'Object');
+  if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
+  const quiet = childText(root, 'Quiet')?.trim().toLowerCase() === 'true';
+
+  const deleted: XmlNode[] = [];
+  const errors: XmlNode[] = [];
+  const toDelete: string[] = [];
+  for (const obj of objects) {
+    const key = childText(obj, 'Key');
+    if (key === undefined || key === '') throw new S3Error('MalformedXML');
+    const versionId = child(obj, 'VersionId')?.text;
+    if (Buffer.byteLength(key) > 1024) {
+      errors.push({ Key: key, Code: 'KeyTooLongError', Message: 'Your key is too long' });
+    } else if (versionId !== undefined && versionId !== 'null') {
+      errors.push({ Key: key, VersionId: versionId, Code: 'NoSuchVersion', Message: 'The specified version does not exist.' });
+    } else {
+      toDelete.push(key);
+      if (!quiet) deleted.push({ Key: key, VersionId: versionId ?? null });
+    }
+  }
+  const fileIds = ctx.svc.metadata.deleteObjects(e.bucket, toDelete);
+  ctx.svc.collect(fileIds);
+  sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
+}

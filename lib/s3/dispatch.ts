@@ -1,0 +1,48 @@
+// Endpoint → handler. The switch is exhaustive: a new operation in the router's union
+// fails type-checking here until it has a handler.
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import * as bucket from './bucket.ts';
+import * as acl from './acl-handlers.ts';
+import { putObject } from './put.ts';
+import { getObject } from './get.ts';
+import { deleteObject, deleteObjects } from './delete.ts';
+import { copyObject } from './copy.ts';
+import { listObjects, listObjectVersions } from './list.ts';
+
+export async function dispatch(ctx: Ctx): Promise<void> {
+  const e = ctx.endpoint;
+  switch (e.op) {
+    case 'ListBuckets': return bucket.listBuckets(ctx);
+    case 'CreateBucket': return bucket.createBucket(ctx, e);
+    case 'DeleteBucket': return bucket.deleteBucket(ctx, e);
+    case 'HeadBucket': return bucket.headBucket(ctx, e);
+    case 'GetBucketLocation': return bucket.getBucketLocation(ctx, e);
+    case 'GetBucketVersioning': return bucket.getBucketVersioning(ctx, e);
+    case 'GetBucketAcl': return acl.getBucketAcl(ctx, e);
+    case 'PutBucketAcl': return acl.putBucketAcl(ctx, e);
+    case 'ListObjects': return listObjects(ctx, e, 1);
+    case 'ListObjectsV2': return listObjects(ctx, e, 2);
+    case 'ListObjectVersions': return listObjectVersions(ctx, e);
+    case 'DeleteObjects': return deleteObjects(ctx, e);
+    case 'GetObject': return getObject(ctx, e, true);
+    case 'HeadObject': return getObject(ctx, e, false);
+    case 'PutObject': return putObject(ctx, e);
+    case 'CopyObject': return copyObject(ctx, e);
+    case 'DeleteObject': return deleteObject(ctx, e);
+    case 'GetObjectAcl': return acl.getObjectAcl(ctx, e);
+    case 'PutObjectAcl': return acl.putObjectAcl(ctx, e);
+    case 'ListMultipartUploads':
+    case 'CreateMultipartUpload':
+    case 'CompleteMultipartUpload':
+    case 'AbortMultipartUpload':
+    case 'ListParts':
+    case 'UploadPart':
+    case 'UploadPartCopy':
+      throw new S3Error('NotImplemented', `${e.op} is not implemented yet.`);
+    default: {
+      const unreachable: never = e;
+      throw new Error(`unhandled operation ${JSON.stringify(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// GetObject and HeadObject: conditionals, one byte range, response-* overrides, checksums
+// on request, and the bytes streamed from an already-open file.
+import { pipeline } from 'node:stream/promises';
+import type { ReadStream } from 'node:fs';
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint } from './router.ts';
+import { loadBucket } from './access.ts';
+import { requireAcl } from '../auth/authorize.ts';
+import { evaluate, requestConditions } from './conditional.ts';
+import { parseRange, type ByteRange } from './range.ts';
+import { checksumHeaders, objectHeaders } from './object-meta.ts';
+import { FileMissingError } from '../storage/local.ts';
+import type { ObjectRow } from '../metadata/types.ts';
+
+type O = Endpoint & { bucket: string; key: string };
+
+const OVERRIDES: ReadonlyArray<[string, string]> = [
+  ['response-content-type', 'Content-Type'], ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'], ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'], ['response-content-encoding', 'Content-Encoding'],
+];
+
+/** A version id is only meaningful as "null" on an unversioned bucket. */
+export function checkVersionId(q: URLSearchParams, key: string): void {
+  const v = q.get('versionId');
+  if (v !== null && v !== 'null') {
+    throw new S3Error(v === '' ? 'InvalidArgument' : 'NoSuchVersion', v === '' ? 'Version id cannot be the empty string' : 'The specified version does not exist.', { Key: key, VersionId: v });
+  }
+}
+
+export function loadObject(ctx: Ctx, bucket: string, key: string): ObjectRow {
+  const o = ctx.svc.metadata.getObject(bucket, key);
+  if (!o) throw new S3Error('NoSuchKey', undefined, { Key: key });
+  return o;
+}
+
+export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void> {
+  loadBucket(ctx, e.bucket, 'exists');
+  const q = e.query;
+  checkVersionId(q, e.key);
+  const overrides = OVERRIDES.filter(([p]) => q.has(p));
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html — response-* needs a signed request.
+  if (overrides.length && !ctx.principal) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+
+  // A concurrent overwrite may remove the file between lookup and open: look again once.
+  let o!: ObjectRow;
+  let range: ByteRange | undefined;
+  let stream: ReadStream | undefined;
+  for (let attempt = 0; ; attempt++) {
+    o = loadObject(ctx, e.bucket, e.key);
+    requireAcl(o.acl, ctx.principal, 'READ');
+    const outcome = evaluate(requestConditions(ctx.header), o.etag, o.lastModified);
+    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    if (outcome === 'not-modified') {
+      const h = objectHeaders(o);
+      ctx.res.writeHead(304, { ETag: h.ETag!, 'Last-Modified': h['Last-Modified']! });
+      ctx.res.end();
+      return;
+    }
+    range = parseRange(ctx.header('range'), o.size);
+    if (!withBody) break;
+    try {
+      stream = await ctx.svc.storage.openRead(o.fileId, range);
+      break;
+    } catch (err) {
+      if (!(err instanceof FileMissingError) || attempt > 0) throw err;
+    }
+  }
+
+  const headers = objectHeaders(o);
+  for (const [param, header] of overrides) headers[header] = q.get(param)!;
+  // Checksums describe the whole object, so a ranged response never carries them.
+  if (!range && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(o));
+  if (o.partsCount !== null) headers['x-amz-mp-parts-count'] = String(o.partsCount);
+  let status = 200;
+  if (range) {
+    status = 206;
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${o.size}`;
+    headers['Content-Length'] = String(range.end - range.start + 1);
+  } else {
+    headers['Content-Length'] = String(o.size);
+  }
+  ctx.res.writeHead(status, headers);
+  if (!stream) {
+    ctx.res.end();
+    return;
+  }
+  try {
+    await pipeline(stream, ctx.res);
+  } catch (err) {
+    // The client went away mid-body; nothing to answer, but make sure the file closes.
+    stream.destroy();
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+  }
+}

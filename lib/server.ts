@@ -1,0 +1,101 @@
+// The request lifecycle: ids and common headers, routing, authentication, dispatch, and
+// turning any failure into an S3 error document. Handlers never see a raw exception path.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate } from './auth/sigv4/index.ts';
+import { S3Error } from './s3/errors.ts';
+import { parseEndpoint, splitUrl, type Endpoint } from './s3/router.ts';
+import { headerGetter, type Ctx, type Services } from './s3/context.ts';
+import { sendError } from './s3/respond.ts';
+import { dispatch } from './s3/dispatch.ts';
+import { FileMissingError } from './storage/local.ts';
+
+export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface HandlerOptions {
+  /** Serves /health, /metrics, ... ; returns false when the path is not an ops path. */
+  ops?: OpsHandler;
+  domains: readonly string[];
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+export function createRequestHandler(svc: Services, opts: HandlerOptions) {
+  const { log, config, metadata } = svc;
+  const lookup = (accessKeyId: string) => {
+    const c = metadata.getCredential(accessKeyId);
+    return c && c.active ? c : undefined;
+  };
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = newRequestId();
+    const hostId = randomBytes(18).toString('base64');
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', hostId);
+    res.setHeader('Server', 'BleepStore');
+
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const header = headerGetter(req);
+    let endpoint: Endpoint | undefined;
+    let ctx: Ctx | undefined;
+    let status = 0;
+
+    res.once('close', () => {
+      if (!log.enabled('info')) return;
+      const e = endpoint as (Endpoint & { bucket?: string; key?: string }) | undefined;
+      log.info('request completed', {
+        request_id: requestId,
+        method,
+        op: e?.op ?? (status ? 'Unknown' : 'Ops'),
+        bucket: e?.bucket,
+        key: e?.key,
+        status: res.statusCode,
+        bytes_in: ctx?.bytesIn ?? 0,
+        bytes_out: res.getHeader('content-length') !== undefined && method !== 'HEAD' ? Number(res.getHeader('content-length')) : undefined,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        aborted: !res.writableFinished || undefined,
+      });
+    });
+
+    try {
+      const { rawPath, rawQuery } = splitUrl(url);
+      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=');
+      if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (await opts.ops(req, res))) return;
+
+      endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
+      const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers }, lookup, { region: config.server.region, now: Date.now() });
+      const principal = auth.principal
+        ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
+        : null;
+      ctx = { req, res, requestId, endpoint, principal, payload: auth.payload, svc, header, bytesIn: 0 };
+      await dispatch(ctx);
+    } catch (err) {
+      status = 1;
+      let s3err: S3Error;
+      if (err instanceof S3Error) {
+        s3err = err;
+      } else if (err instanceof FileMissingError) {
+        log.error('object file missing for a metadata row', { request_id: requestId, file_id: err.fileId });
+        s3err = new S3Error('InternalError');
+      } else {
+        log.error('request failed', { request_id: requestId, method, url, error: err });
+        s3err = new S3Error('InternalError');
+      }
+      const { rawPath } = splitUrl(url);
+      let resource = rawPath;
+      try {
+        resource = decodeURIComponent(rawPath);
+      } catch { /* keep the raw form */ }
+      sendError(res, s3err, { method, resource, requestId, hostId, close: hasBody(req) && !req.readableEnded });
+    }
+  };
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the S3 clients the compatibility tests drive (Debian packages): AWS CLI v2,
+# boto3, s3cmd and rclone. Needs root (or sudo) and apt; safe to run again.
+set -euo pipefail
+pkgs=(awscli python3-boto3 s3cmd rclone)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

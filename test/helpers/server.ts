@@ -1,0 +1,55 @@
+// Starts a real BleepStore on a real socket (port 0) over a fresh temp data directory.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { createBleepStore, type BleepStore, type ConfigInput } from '../../lib/index.ts';
+
+export const ACCESS_KEY = 'bleepstore';
+export const SECRET_KEY = 'bleepstore-secret';
+export const REGION = 'us-east-1';
+
+export interface TestServer {
+  store: BleepStore;
+  url: string;
+  port: number;
+  dataDir: string;
+  logs: string[];
+  client(extra?: Partial<S3ClientConfig>): S3Client;
+  stop(): Promise<void>;
+}
+
+export async function startServer(overrides: ConfigInput = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-test-'));
+  const logs: string[] = [];
+  const store = await createBleepStore({
+    overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' }, ...overrides, server: { port: 0, ...overrides.server } },
+    logWrite: (line) => void logs.push(line),
+  });
+  const { url, port } = await store.listen(0, '127.0.0.1');
+  const clients: S3Client[] = [];
+  return {
+    store, url, port, dataDir, logs,
+    client(extra = {}) {
+      const c = new S3Client({
+        endpoint: url, region: REGION, forcePathStyle: true,
+        credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+        ...extra,
+      });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads a response body stream into a Buffer. */
+export async function bodyBytes(body: unknown): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}

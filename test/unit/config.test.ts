@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../lib/config.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-config-'));
+const yamlFile = (text: string) => {
+  const p = path.join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(p, text);
+  return p;
+};
+
+test('defaults serve on 127.0.0.1:9010 with data under ./data and the default key', () => {
+  const c = loadConfig();
+  assert.equal(c.server.host, '127.0.0.1');
+  assert.equal(c.server.port, 9010);
+  assert.equal(c.server.region, 'us-east-1');
+  assert.equal(c.auth.access_key, 'bleepstore');
+  assert.equal(c.auth.secret_key, 'bleepstore-secret');
+  assert.equal(c.metadata.sqlite.path, path.join('data', 'metadata.db'));
+  assert.equal(c.storage.local.root_dir, path.join('data', 'objects'));
+  assert.equal(c.durability, 'full');
+});
+
+test('precedence is defaults < YAML < environment < flags', () => {
+  const file = yamlFile('server:\n  port: 9100\n  host: 0.0.0.0\n  region: eu-west-1\n');
+  const fromFile = loadConfig({ file });
+  assert.equal(fromFile.server.port, 9100);
+  const fromEnv = loadConfig({ file, env: { BLEEPSTORE_PORT: '9200' } });
+  assert.equal(fromEnv.server.port, 9200);
+  assert.equal(fromEnv.server.host, '0.0.0.0');
+  const fromFlags = loadConfig({ file, env: { BLEEPSTORE_PORT: '9200' }, overrides: { server: { port: 9300 } } });
+  assert.equal(fromFlags.server.port, 9300);
+  assert.equal(fromFlags.server.region, 'eu-west-1');
+});
+
+test('the example config from the repository loads', () => {
+  const c = loadConfig({ file: new URL('../../bleepstore.example.yaml', import.meta.url).pathname });
+  assert.equal(c.server.port, 9010);
+});
+
+test('a bad value is refused with one sentence naming the key', () => {
+  assert.throws(() => loadConfig({ overrides: { server: { port: 'abc' as never } } }), (err: unknown) =>
+    err instanceof ConfigError && /"server\.port"/.test(err.message) && /integer from 0 to 65535/.test(err.message));
+  assert.throws(() => loadConfig({ env: { BLEEPSTORE_DURABILITY: 'sometimes' } }), (err: unknown) =>
+    err instanceof ConfigError && /"durability"/.test(err.message) && /BLEEPSTORE_DURABILITY/.test(err.message));
+});
+
+test('an unknown key in the YAML file is refused, naming it', () => {
+  const file = yamlFile('server:\n  prot: 1\n');
+  assert.throws(() => loadConfig({ file }), (err: unknown) => err instanceof ConfigError && /"server\.prot"/.test(err.message));
+});
+
+test('invalid YAML is refused with the file name', () => {
+  const file = yamlFile('server: [unclosed\n');
+  assert.throws(() => loadConfig({ file }), (err: unknown) => err instanceof ConfigError && err.message.includes(file));
+});
+
+test('--data-dir moves both the database and the objects', () => {
+  const c = loadConfig({ overrides: { data_dir: '/srv/bleep' } });
+  assert.equal(c.metadata.sqlite.path, '/srv/bleep/metadata.db');
+  assert.equal(c.storage.local.root_dir, '/srv/bleep/objects');
+});
