@@ -104,9 +104,10 @@ export class AwsChunkedDecoder {
 
   /** Call at the end of the input; throws unless the body was complete and consistent. */
   end(): void {
-    if (this.state === TRAILER && this.lineLength === 0) {
-      // The last empty line may be missing (the AWS SDK for JavaScript omits it when it
-      // sends no trailer); the body is otherwise complete.
+    if (this.state === TRAILER && this.lineLength === 0 && this.trailers.length === 0 && this.trailerSig === undefined) {
+      // The AWS SDK for JavaScript ends a body without trailer right after the final chunk,
+      // without the closing empty line. (A promised trailer that never came is caught by
+      // the caller, which knows what x-amz-trailer promised.)
       this.finish();
     }
     if (this.state !== DONE) throw malformed('The aws-chunked body ended before its final chunk.');
@@ -127,7 +128,7 @@ export class AwsChunkedDecoder {
         return this.chunkHeader(text);
       case DATA_END:
         if (text !== '') throw malformed('Chunk data is longer than its declared size.');
-        this.verifyChunk(this.chunkHash!.digest('hex'));
+        if (this.chunkHash) this.verifyChunk(this.chunkHash.digest('hex'));
         this.chunkHash = undefined;
         this.state = HEADER;
         return;
