@@ -72,7 +72,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (await opts.ops(req, res))) return;
 
       endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
-      const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers }, lookup, { region: config.server.region, now: Date.now() });
+      const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
         : null;

@@ -51,7 +51,7 @@ function malformed(message: string): S3Error {
 export class AwsChunkedDecoder {
   /** Trailing headers received (lower-case name, trimmed value), without the signature. */
   readonly trailers: Array<[string, string]> = [];
-  /** Decoded payload bytes so far. */
+  /** Payload bytes announced by the chunk headers read so far. */
   decodedBytes = 0;
 
   private state: State = HEADER;
@@ -110,7 +110,7 @@ export class AwsChunkedDecoder {
       // the caller, which knows what x-amz-trailer promised.)
       this.finish();
     }
-    if (this.state !== DONE) throw malformed('The aws-chunked body ended before its final chunk.');
+    if (this.state !== DONE) throw malformed('The aws-chunked body ended before it was complete.');
     if (this.decodedLength !== undefined && this.decodedBytes !== this.decodedLength) {
       throw malformed(
         `The decoded body has ${this.decodedBytes} bytes but x-amz-decoded-content-length is ${this.decodedLength}.`,

@@ -9,6 +9,7 @@ import { FileSink } from './file-sink.ts';
 import { bodySpec, type BodySpec, type Headers } from './spec.ts';
 import { BodyVerifier, type VerifiedBody } from './verifier.ts';
 
+/** The request (or any stream of buffers it will not reuse: slices are written lazily). */
 export type BodySource = Readable | AsyncIterable<Buffer | Uint8Array | string>;
 
 export interface IngestOptions {

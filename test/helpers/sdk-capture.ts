@@ -41,8 +41,8 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Sends `command` with a capturing client and returns the request it produced. */
-export async function captureSdkRequest(command: Parameters<S3Client['send']>[0], region = 'us-east-1'): Promise<CapturedRequest> {
+/** Sends `command` (any S3 command) with a capturing client and returns the request it produced. */
+export async function captureSdkRequest(command: object, region = 'us-east-1'): Promise<CapturedRequest> {
   let captured: CapturedHttpRequest | undefined;
   let body: Buffer | undefined;
   const client = new S3Client({
@@ -59,7 +59,7 @@ export async function captureSdkRequest(command: Parameters<S3Client['send']>[0]
       },
     } as never,
   });
-  await client.send(command).catch(() => {});
+  await client.send(command as Parameters<S3Client['send']>[0]).catch(() => {});
   client.destroy();
   if (!captured) throw new Error('the SDK sent no request');
   const headers = Object.fromEntries(Object.entries(captured.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));

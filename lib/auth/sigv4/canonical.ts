@@ -1,7 +1,8 @@
 // The canonical request and the string to sign.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
 import type { AuthRequest } from '../types.ts';
-import { sha256Hex } from './crypto.ts';
+import { hmacHex, sha256Hex, signaturesEqual } from './crypto.ts';
+import { canonicalUri } from './encode.ts';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 
@@ -59,6 +60,41 @@ export function canonicalRequest(p: CanonicalParts): string {
 
 export function stringToSign(timestamp: string, scope: string, canonical: string): string {
   return `${ALGORITHM}\n${timestamp}\n${scope}\n${sha256Hex(canonical)}`;
+}
+
+export interface SignatureCheck {
+  ok: boolean;
+  /** The signature the request should carry (of the first candidate path when none matched). */
+  expected: string;
+  canonical: string;
+  toSign: string;
+}
+
+/**
+ * Checks `provided` against the canonical request built with the normalized path (each
+ * segment decoded and re-encoded, what the AWS SDKs sign) and, failing that, with the raw
+ * path exactly as sent (what hand-made clients such as curl sign). Both decode to the same
+ * key, so accepting either lets no request reach another resource.
+ */
+export function checkSignature(
+  parts: Omit<CanonicalParts, 'uri'>,
+  rawPath: string,
+  timestamp: string,
+  scope: string,
+  key: Buffer,
+  provided: string,
+): SignatureCheck {
+  const normalized = canonicalUri(rawPath);
+  let first: SignatureCheck | undefined;
+  for (const uri of normalized === rawPath || rawPath === '' ? [normalized] : [normalized, rawPath]) {
+    const canonical = canonicalRequest({ ...parts, uri });
+    const toSign = stringToSign(timestamp, scope, canonical);
+    const expected = hmacHex(key, toSign);
+    const check = { ok: signaturesEqual(expected, provided), expected, canonical, toSign };
+    if (check.ok) return check;
+    first ??= check;
+  }
+  return first!;
 }
 
 /**

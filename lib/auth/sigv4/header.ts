@@ -2,17 +2,16 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html
 import { S3Error } from '../../s3/errors.ts';
 import type { AuthOptions, AuthRequest, AuthResult, CredentialLookup } from '../types.ts';
-import { canonicalHeaders, canonicalRequest, firstHeader, stringToSign, unsignedRequiredHeaders } from './canonical.ts';
-import { hmacHex, signaturesEqual } from './crypto.ts';
-import { canonicalQuery, canonicalUri } from './encode.ts';
+import { canonicalHeaders, checkSignature, firstHeader, unsignedRequiredHeaders } from './canonical.ts';
+import { canonicalQuery } from './encode.ts';
 import { classifyContentSha256, simplePayloadMode } from './payload.ts';
-import { checkScope, formatAmzDate, isoSeconds, parseAmzDate, parseCredential, type Credential } from './scope.ts';
+import { checkScope, formatAmzDate, isoSeconds, parseAmzDate, parseCredential, type CredentialScope } from './scope.ts';
 import { signingKey } from './signing-key.ts';
 
 export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
 export interface ParsedAuthorization {
-  credential: Credential;
+  credential: CredentialScope;
   /** Lower-case header names, in the order given. */
   signedHeaders: string[];
   /** The SignedHeaders value exactly as sent (it goes into the canonical request verbatim). */
@@ -50,7 +49,7 @@ export function parseAuthorization(value: string): ParsedAuthorization {
   return { credential, signedHeaders, signedHeadersRaw, signature };
 }
 
-function checkCredentialScope(c: Credential, region: string): void {
+function checkCredentialScope(c: CredentialScope, region: string): void {
   const problem = checkScope(c, region);
   if (!problem) return;
   switch (problem.kind) {
@@ -114,23 +113,21 @@ export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup
     });
   }
 
-  const canonical = canonicalRequest({
+  const key = signingKey(cred.accessKeyId, cred.secretKey, credential.date, credential.region);
+  const parts = {
     method: req.method,
-    uri: canonicalUri(req.rawPath),
     query: canonicalQuery(req.rawQuery),
     headers: canonicalHeaders(req, auth.signedHeaders),
     signedHeaders: auth.signedHeadersRaw,
     payloadHash: contentSha256,
-  });
-  const toSign = stringToSign(timestamp, credential.scope, canonical);
-  const key = signingKey(cred.accessKeyId, cred.secretKey, credential.date, credential.region);
-  const expected = hmacHex(key, toSign);
-  if (!signaturesEqual(expected, auth.signature)) {
+  };
+  const check = checkSignature(parts, req.rawPath, timestamp, credential.scope, key, auth.signature);
+  if (!check.ok) {
     throw new S3Error('SignatureDoesNotMatch', undefined, {
       AWSAccessKeyId: credential.accessKeyId,
-      StringToSign: toSign,
+      StringToSign: check.toSign,
       SignatureProvided: auth.signature,
-      CanonicalRequest: canonical,
+      CanonicalRequest: check.canonical,
     });
   }
 
@@ -141,7 +138,7 @@ export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup
       payload: {
         kind: 'streaming-signed',
         trailer: kind === 'streaming-signed-trailer',
-        seedSignature: expected,
+        seedSignature: check.expected,
         signingKey: key,
         timestamp,
         scope: credential.scope,

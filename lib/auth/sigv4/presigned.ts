@@ -2,9 +2,8 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
 import { S3Error } from '../../s3/errors.ts';
 import type { AuthOptions, AuthRequest, AuthResult, CredentialLookup, PayloadMode } from '../types.ts';
-import { ALGORITHM, canonicalHeaders, canonicalRequest, firstHeader, stringToSign, unsignedRequiredHeaders } from './canonical.ts';
-import { hmacHex, signaturesEqual } from './crypto.ts';
-import { canonicalQuery, canonicalUri, type QueryParam } from './encode.ts';
+import { ALGORITHM, canonicalHeaders, checkSignature, firstHeader, unsignedRequiredHeaders } from './canonical.ts';
+import { canonicalQuery, type QueryParam } from './encode.ts';
 import { DEFAULT_MAX_SKEW_MS } from './header.ts';
 import { UNSIGNED_PAYLOAD, classifyContentSha256, simplePayloadMode } from './payload.ts';
 import { checkScope, isoSeconds, parseAmzDate, parseCredential } from './scope.ts';
@@ -105,23 +104,22 @@ export function verifyPresigned(req: AuthRequest, query: readonly QueryParam[], 
   }
 
   const { hash, payload } = presignedPayload(params, req);
-  const canonical = canonicalRequest({
+  const parts = {
     method: req.method,
-    uri: canonicalUri(req.rawPath),
     query: canonicalQuery(req.rawQuery, 'X-Amz-Signature'),
     headers: canonicalHeaders(req, signedHeaders),
     signedHeaders: signedHeadersRaw,
     payloadHash: hash,
-  });
-  const toSign = stringToSign(timestamp, credential.scope, canonical);
+  };
   const key = signingKey(cred.accessKeyId, cred.secretKey, credential.date, credential.region);
   const provided = params.get('X-Amz-Signature')!;
-  if (!signaturesEqual(hmacHex(key, toSign), provided)) {
+  const check = checkSignature(parts, req.rawPath, timestamp, credential.scope, key, provided);
+  if (!check.ok) {
     throw new S3Error('SignatureDoesNotMatch', undefined, {
       AWSAccessKeyId: credential.accessKeyId,
-      StringToSign: toSign,
+      StringToSign: check.toSign,
       SignatureProvided: provided,
-      CanonicalRequest: canonical,
+      CanonicalRequest: check.canonical,
     });
   }
   return { principal: { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName }, payload };

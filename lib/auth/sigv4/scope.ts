@@ -2,7 +2,7 @@
 // timestamps SigV4 uses, shared by header and query authentication. Each caller turns a
 // problem into its own error code and wording.
 
-export interface Credential {
+export interface CredentialScope {
   accessKeyId: string;
   date: string;
   region: string;
@@ -13,7 +13,7 @@ export interface Credential {
 }
 
 /** Splits `AKID/date/region/service/aws4_request`; undefined when it has the wrong shape. */
-export function parseCredential(value: string): Credential | undefined {
+export function parseCredential(value: string): CredentialScope | undefined {
   const parts = value.split('/');
   if (parts.length !== 5 || parts.some((p) => p === '')) return undefined;
   const [accessKeyId, date, region, service, terminal] = parts as [string, string, string, string, string];
@@ -26,7 +26,7 @@ export type ScopeProblem =
   | { kind: 'service'; value: string }
   | { kind: 'terminal'; value: string };
 
-export function checkScope(c: Credential, region: string): ScopeProblem | undefined {
+export function checkScope(c: CredentialScope, region: string): ScopeProblem | undefined {
   if (!/^\d{8}$/.test(c.date) || parseAmzDate(c.date + 'T000000Z') === undefined) return { kind: 'date', value: c.date };
   if (c.region !== region) return { kind: 'region', value: c.region };
   if (c.service !== 's3') return { kind: 'service', value: c.service };
