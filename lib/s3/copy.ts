@@ -62,13 +62,7 @@ export async function copyObject(ctx: Ctx, e: O): Promise<void> {
     md5.update(chunk);
     sum?.update(chunk);
   });
-  const fileId = storage.newFileId();
-  try {
-    await storage.commit(tmp, fileId);
-  } catch (err) {
-    await storage.removeTemp(tmp);
-    throw err;
-  }
+  const fileId = await storage.place(tmp);
   const row: ObjectRow = {
     ...(replace ? contentHeadersFrom(ctx.header) : {
       contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,

@@ -77,13 +77,7 @@ export async function putObject(ctx: Ctx, e: O): Promise<void> {
   const { storage } = ctx.svc;
   const tmp = storage.tempPath();
   const body = await receiveObject(ctx, tmp);
-  const fileId = storage.newFileId();
-  try {
-    await storage.commit(tmp, fileId);
-  } catch (err) {
-    await storage.removeTemp(tmp);
-    throw err;
-  }
+  const fileId = await storage.place(tmp);
   const row: ObjectRow = {
     bucket: e.bucket, key: e.key, fileId, size: body.size, etag: `"${body.md5Hex}"`, ...content, storageClass, acl,
     userMetadata, lastModified: new Date().toISOString(),

@@ -60,6 +60,18 @@ export class LocalStorage {
     await fsyncDir(dir);
   }
 
+  /** Gives a fsynced temp file a new id and commits it; the temp file is removed on failure. */
+  async place(tmpPath: string): Promise<string> {
+    const fileId = this.newFileId();
+    try {
+      await this.commit(tmpPath, fileId);
+    } catch (err) {
+      await this.removeTemp(tmpPath);
+      throw err;
+    }
+    return fileId;
+  }
+
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
     const parent = path.dirname(dir);

@@ -3,19 +3,10 @@ import assert from 'node:assert/strict';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketAclCommand, GetBucketLocationCommand,
   GetBucketVersioningCommand, HeadBucketCommand, ListBucketsCommand, PutBucketAclCommand, PutObjectCommand, S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { sdkError } from '../helpers/s3-assert.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
 
 describe('bucket operations', () => {
   let srv: TestServer;
@@ -39,7 +30,7 @@ describe('bucket operations', () => {
 
   test('CreateBucket rejects invalid names with InvalidBucketName', async () => {
     for (const name of ['ab', 'UPPER-case', '-leading', 'trailing-', '192.168.5.4', 'a..b', 'xn--punycode', 'x'.repeat(64), 'under_score']) {
-      const err = await s3Error(s3.send(new CreateBucketCommand({ Bucket: name })));
+      const err = await sdkError(s3.send(new CreateBucketCommand({ Bucket: name })));
       assert.equal(err.name, 'InvalidBucketName', name);
       assert.equal(err.$metadata.httpStatusCode, 400);
     }
@@ -52,7 +43,7 @@ describe('bucket operations', () => {
 
   test('CreateBucket accepts a LocationConstraint equal to the server region and refuses another', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'located-bucket', CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never } }));
-    const err = await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'elsewhere-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+    const err = await sdkError(s3.send(new CreateBucketCommand({ Bucket: 'elsewhere-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
     assert.equal(err.name, 'IllegalLocationConstraintException');
   });
 
@@ -60,7 +51,7 @@ describe('bucket operations', () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'head-bucket' }));
     const res = await s3.send(new HeadBucketCommand({ Bucket: 'head-bucket' }));
     assert.equal(res.BucketRegion, 'us-east-1');
-    const err = await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'no-such-bucket-here' })));
+    const err = await sdkError(s3.send(new HeadBucketCommand({ Bucket: 'no-such-bucket-here' })));
     assert.equal(err.$metadata.httpStatusCode, 404);
   });
 
@@ -79,13 +70,13 @@ describe('bucket operations', () => {
   test('DeleteBucket refuses a bucket with objects (BucketNotEmpty) and deletes an empty one', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'full-bucket' }));
     await s3.send(new PutObjectCommand({ Bucket: 'full-bucket', Key: 'k', Body: 'x' }));
-    const err = await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'full-bucket' })));
+    const err = await sdkError(s3.send(new DeleteBucketCommand({ Bucket: 'full-bucket' })));
     assert.equal(err.name, 'BucketNotEmpty');
     assert.equal(err.$metadata.httpStatusCode, 409);
     await s3.send(new DeleteObjectCommand({ Bucket: 'full-bucket', Key: 'k' }));
     const res = await s3.send(new DeleteBucketCommand({ Bucket: 'full-bucket' }));
     assert.equal(res.$metadata.httpStatusCode, 204);
-    const gone = await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'full-bucket' })));
+    const gone = await sdkError(s3.send(new DeleteBucketCommand({ Bucket: 'full-bucket' })));
     assert.equal(gone.name, 'NoSuchBucket');
   });
 
@@ -117,13 +108,13 @@ describe('bucket operations', () => {
 
   test('PutBucketAcl refuses a canned ACL mixed with grant headers', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'mixed-acl-bucket' }));
-    const err = await s3Error(s3.send(new PutBucketAclCommand({ Bucket: 'mixed-acl-bucket', ACL: 'private', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })));
+    const err = await sdkError(s3.send(new PutBucketAclCommand({ Bucket: 'mixed-acl-bucket', ACL: 'private', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })));
     assert.equal(err.name, 'InvalidRequest');
   });
 
   test('PutBucketAcl with a malformed body answers MalformedACLError', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'bad-acl-bucket' }));
-    const err = await s3Error(s3.send(new PutBucketAclCommand({
+    const err = await sdkError(s3.send(new PutBucketAclCommand({
       Bucket: 'bad-acl-bucket',
       AccessControlPolicy: { Grants: [{ Grantee: { Type: 'CanonicalUser' }, Permission: 'READ' }] },
     })));
@@ -141,7 +132,7 @@ describe('bucket operations outside us-east-1', () => {
   test('CreateBucket on a bucket you own answers BucketAlreadyOwnedByYou (409)', async () => {
     const s3 = srv.client({ region: 'eu-west-1' });
     await s3.send(new CreateBucketCommand({ Bucket: 'euro-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
-    const err = await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'euro-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+    const err = await sdkError(s3.send(new CreateBucketCommand({ Bucket: 'euro-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
     assert.equal(err.name, 'BucketAlreadyOwnedByYou');
     assert.equal(err.$metadata.httpStatusCode, 409);
     const loc = await s3.send(new GetBucketLocationCommand({ Bucket: 'euro-bucket' }));
@@ -150,7 +141,7 @@ describe('bucket operations outside us-east-1', () => {
 
   test('requests signed for another region are refused', async () => {
     const wrong = srv.client({ region: 'us-west-2' });
-    const err = await s3Error(wrong.send(new ListBucketsCommand({})));
+    const err = await sdkError(wrong.send(new ListBucketsCommand({})));
     assert.equal(err.$metadata.httpStatusCode, 400);
     assert.equal(err.name, 'AuthorizationHeaderMalformed');
   });

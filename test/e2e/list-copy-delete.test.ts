@@ -2,20 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CopyObjectCommand, CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectVersionsCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
+  ListObjectVersionsCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
+import { sdkError } from '../helpers/s3-assert.ts';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
 
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
 
 const KEYS = ['a.txt', 'b/1.txt', 'b/2.txt', 'b/c/3.txt', 'c.txt', 'd/4.txt', 'd/5.txt', 'e'];
 
@@ -96,7 +88,7 @@ describe('listing', () => {
   });
 
   test('listing a missing bucket answers NoSuchBucket', async () => {
-    const err = await s3Error(s3.send(new ListObjectsV2Command({ Bucket: 'missing-bucket-list' })));
+    const err = await sdkError(s3.send(new ListObjectsV2Command({ Bucket: 'missing-bucket-list' })));
     assert.equal(err.name, 'NoSuchBucket');
   });
 
@@ -143,7 +135,7 @@ describe('copy and batch delete', () => {
 
   test('CopyObject onto itself needs REPLACE', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'src-bucket', Key: 'self', Body: 'same', Metadata: { a: '1' } }));
-    const err = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'src-bucket', Key: 'self', CopySource: 'src-bucket/self' })));
+    const err = await sdkError(s3.send(new CopyObjectCommand({ Bucket: 'src-bucket', Key: 'self', CopySource: 'src-bucket/self' })));
     assert.equal(err.name, 'InvalidRequest');
     await s3.send(new CopyObjectCommand({ Bucket: 'src-bucket', Key: 'self', CopySource: 'src-bucket/self', MetadataDirective: 'REPLACE', Metadata: { a: '2' } }));
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'src-bucket', Key: 'self' }));
@@ -155,16 +147,16 @@ describe('copy and batch delete', () => {
   test('CopyObject honours x-amz-copy-source-if-* conditions', async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: 'src-bucket', Key: 'cond', Body: 'c' }));
     await s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond1', CopySource: 'src-bucket/cond', CopySourceIfMatch: put.ETag }));
-    const e1 = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond2', CopySource: 'src-bucket/cond', CopySourceIfMatch: '"zzz"' })));
+    const e1 = await sdkError(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond2', CopySource: 'src-bucket/cond', CopySourceIfMatch: '"zzz"' })));
     assert.equal(e1.$metadata.httpStatusCode, 412);
-    const e2 = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond3', CopySource: 'src-bucket/cond', CopySourceIfNoneMatch: put.ETag })));
+    const e2 = await sdkError(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond3', CopySource: 'src-bucket/cond', CopySourceIfNoneMatch: put.ETag })));
     assert.equal(e2.$metadata.httpStatusCode, 412);
-    const e3 = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond4', CopySource: 'src-bucket/cond', CopySourceIfModifiedSince: new Date(Date.now() + 3600_000) })));
+    const e3 = await sdkError(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'cond4', CopySource: 'src-bucket/cond', CopySourceIfModifiedSince: new Date(Date.now() + 3600_000) })));
     assert.equal(e3.$metadata.httpStatusCode, 412);
   });
 
   test('CopyObject from a missing key answers NoSuchKey', async () => {
-    const err = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'x', CopySource: 'src-bucket/nothing-here' })));
+    const err = await sdkError(s3.send(new CopyObjectCommand({ Bucket: 'dst-bucket', Key: 'x', CopySource: 'src-bucket/nothing-here' })));
     assert.equal(err.name, 'NoSuchKey');
   });
 
@@ -181,7 +173,7 @@ describe('copy and batch delete', () => {
   });
 
   test('DeleteObjects refuses more than 1000 keys with MalformedXML', async () => {
-    const err = await s3Error(s3.send(new DeleteObjectsCommand({ Bucket: 'dst-bucket', Delete: { Objects: Array.from({ length: 1001 }, (_, i) => ({ Key: `k${i}` })) } })));
+    const err = await sdkError(s3.send(new DeleteObjectsCommand({ Bucket: 'dst-bucket', Delete: { Objects: Array.from({ length: 1001 }, (_, i) => ({ Key: `k${i}` })) } })));
     assert.equal(err.name, 'MalformedXML');
   });
 });

@@ -3,19 +3,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   CreateBucketCommand, DeleteObjectCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand,
-  PutObjectAclCommand, PutObjectCommand, S3Client, S3ServiceException,
+  PutObjectAclCommand, PutObjectCommand, S3Client
 } from '@aws-sdk/client-s3';
+import { sdkError } from '../helpers/s3-assert.ts';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
 
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest();
 const BUCKET = 'objects-bucket';
@@ -83,19 +75,19 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   }
 
   test('PutObject rejects a wrong Content-MD5 with BadDigest and stores nothing', async () => {
-    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: md5('other').toString('base64') })));
+    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: md5('other').toString('base64') })));
     assert.equal(err.name, 'BadDigest');
-    const head = await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'bad-md5' })));
+    const head = await sdkError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'bad-md5' })));
     assert.equal(head.$metadata.httpStatusCode, 404);
   });
 
   test('PutObject rejects a malformed Content-MD5 with InvalidDigest', async () => {
-    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: 'not-base64-md5' })));
+    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: 'not-base64-md5' })));
     assert.equal(err.name, 'InvalidDigest');
   });
 
   test('PutObject rejects a wrong x-amz-checksum-sha256 with BadDigest', async () => {
-    const err = await s3Error(s3.send(new PutObjectCommand({
+    const err = await sdkError(s3.send(new PutObjectCommand({
       Bucket: BUCKET, Key: 'bad-sum', Body: 'hello', ChecksumSHA256: createHash('sha256').update('nope').digest('base64'),
     })));
     assert.equal(err.name, 'BadDigest');
@@ -128,25 +120,25 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
 
   test('a 1024-byte key works and a 1025-byte key is refused with KeyTooLongError', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1024), Body: 'long' }));
-    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1025), Body: 'long' })));
+    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1025), Body: 'long' })));
     assert.equal(err.name, 'KeyTooLongError');
   });
 
   test('user metadata over 2 KB is refused with MetadataTooLarge', async () => {
-    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })));
+    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })));
     assert.equal(err.name, 'MetadataTooLarge');
   });
 
   test('GetObject of a missing key answers NoSuchKey; of a missing bucket NoSuchBucket', async () => {
-    const err = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing' })));
+    const err = await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing' })));
     assert.equal(err.name, 'NoSuchKey');
     assert.equal(err.$metadata.httpStatusCode, 404);
-    const nb = await s3Error(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket-x', Key: 'k' })));
+    const nb = await sdkError(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket-x', Key: 'k' })));
     assert.equal(nb.name, 'NoSuchBucket');
   });
 
   test('HeadObject of a missing key answers 404 with no body', async () => {
-    const err = await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'missing' })));
+    const err = await sdkError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'missing' })));
     assert.equal(err.$metadata.httpStatusCode, 404);
     assert.equal(err.name, 'NotFound');
   });
@@ -166,7 +158,7 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
       assert.equal(got.ContentRange, contentRange);
       assert.equal((await bodyBytes(got.Body)).toString(), want);
     }
-    const err = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'range', Range: 'bytes=10-20' })));
+    const err = await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'range', Range: 'bytes=10-20' })));
     assert.equal(err.name, 'InvalidRange');
     assert.equal(err.$metadata.httpStatusCode, 416);
   });
@@ -192,10 +184,10 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     const future = new Date(Date.now() + 3600_000);
     const ok = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: etag }));
     await bodyBytes(ok.Body);
-    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: '"nope"' })))).$metadata.httpStatusCode, 412);
-    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata.httpStatusCode, 304);
-    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfModifiedSince: future })))).$metadata.httpStatusCode, 304);
-    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfUnmodifiedSince: past })))).$metadata.httpStatusCode, 412);
+    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: '"nope"' })))).$metadata.httpStatusCode, 412);
+    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata.httpStatusCode, 304);
+    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfModifiedSince: future })))).$metadata.httpStatusCode, 304);
+    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfUnmodifiedSince: past })))).$metadata.httpStatusCode, 412);
     // If-Match true wins over If-Unmodified-Since false.
     const both = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: etag, IfUnmodifiedSince: past }));
     assert.equal(both.$metadata.httpStatusCode, 200);
@@ -204,12 +196,12 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     const inm = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: '"other"', IfModifiedSince: future }));
     assert.equal(inm.$metadata.httpStatusCode, 200);
     await bodyBytes(inm.Body);
-    assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata.httpStatusCode, 304);
+    assert.equal((await sdkError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata.httpStatusCode, 304);
   });
 
   test('PutObject with If-None-Match * refuses to overwrite (412)', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'once', Body: 'first', IfNoneMatch: '*' }));
-    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'once', Body: 'second', IfNoneMatch: '*' })));
+    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'once', Body: 'second', IfNoneMatch: '*' })));
     assert.equal(err.$metadata.httpStatusCode, 412);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'once' }));
     assert.equal((await bodyBytes(got.Body)).toString(), 'first');
@@ -218,12 +210,12 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   test('PutObject with If-Match replaces only the matching version', async () => {
     const first = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v1' }));
     const second = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v2', IfMatch: first.ETag }));
-    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v3', IfMatch: first.ETag })));
+    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v3', IfMatch: first.ETag })));
     assert.equal(err.$metadata.httpStatusCode, 412);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cas' }));
     assert.equal(got.ETag, second.ETag);
     assert.equal((await bodyBytes(got.Body)).toString(), 'v2');
-    const missing = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas-missing', Body: 'v', IfMatch: first.ETag })));
+    const missing = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas-missing', Body: 'v', IfMatch: first.ETag })));
     assert.equal(missing.$metadata.httpStatusCode, 404);
   });
 
@@ -233,7 +225,7 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
     for (const r of results) {
-      if (r.status === 'rejected') assert.ok([409, 412].includes((r.reason as S3ServiceException).$metadata.httpStatusCode!));
+      if (r.status === 'rejected') assert.ok([409, 412].includes((r.reason as { $metadata: { httpStatusCode?: number } }).$metadata.httpStatusCode!));
     }
   });
 
@@ -251,14 +243,14 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     assert.equal(del.$metadata.httpStatusCode, 204);
     const again = await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'gone' }));
     assert.equal(again.$metadata.httpStatusCode, 204);
-    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'gone' })))).name, 'NoSuchKey');
+    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'gone' })))).name, 'NoSuchKey');
   });
 
   test('GetObject with versionId null reads the current object; another version id is NoSuchVersion', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'ver', Body: 'x' }));
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ver', VersionId: 'null' }));
     await bodyBytes(got.Body);
-    const err = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ver', VersionId: 'abc' })));
+    const err = await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ver', VersionId: 'abc' })));
     assert.equal(err.name, 'NoSuchVersion');
   });
 
@@ -269,7 +261,7 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     await s3.send(new PutObjectAclCommand({ Bucket: BUCKET, Key: 'acl-obj', ACL: 'private' }));
     acl = await s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'acl-obj' }));
     assert.deepEqual(acl.Grants?.map((g) => g.Permission), ['FULL_CONTROL']);
-    const err = await s3Error(s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'no-acl-obj' })));
+    const err = await sdkError(s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'no-acl-obj' })));
     assert.equal(err.name, 'NoSuchKey');
   });
 

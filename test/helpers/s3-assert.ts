@@ -1,5 +1,6 @@
 // Assertions for S3 errors.
 import assert from 'node:assert/strict';
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import { S3Error, type S3ErrorCode } from '../../lib/s3/errors.ts';
 
 function check(err: unknown, code: S3ErrorCode, message?: RegExp): true {
@@ -28,4 +29,15 @@ export async function rejectsS3(p: Promise<unknown>, code: S3ErrorCode, message?
     return err as S3Error;
   }
   assert.fail(`expected S3Error ${code}, but the promise resolved`);
+}
+
+/** Awaits an SDK call that must fail with an S3 service error, and returns that error. */
+export async function sdkError(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof S3ServiceException) return err;
+    throw err;
+  }
+  assert.fail('expected an S3 error');
 }
