@@ -12,6 +12,7 @@ export interface ProcessHooks {
 }
 
 const USAGE = `Usage: bleepstore [serve] [options]
+       bleepstore bench --help | keys --help | meta --help
 
 Options:
   --config FILE       YAML config file (see bleepstore.example.yaml); also BLEEPSTORE_CONFIG
@@ -53,7 +54,17 @@ function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigI
   return out as ConfigInput;
 }
 
+/** Subcommands other than `serve`, each in its own module, loaded only when used. */
+const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[], hooks: ProcessHooks): Promise<void> }>> = {
+  bench: () => import('./bench/cli.ts'),
+  keys: () => import('./admin/keys-cli.ts'),
+  meta: () => import('./admin/meta-cli.ts'),
+};
+
 export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void> {
+  const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
+  if (sub) return (await sub()).run(argv.slice(1), hooks);
+  if (argv[0] === 'serve') argv = argv.slice(1);
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -71,8 +82,7 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
     console.log(version);
     return hooks.exit(0);
   }
-  const command = positionals[0] ?? 'serve';
-  if (command !== 'serve' || positionals.length > 1) {
+  if (positionals.length) {
     console.error(`bleepstore: unknown command "${positionals.join(' ')}". Run "bleepstore --help" for the commands.`);
     return hooks.exit(2);
   }
