@@ -93,6 +93,7 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
       file: (values.config as string | undefined) ?? process.env.BLEEPSTORE_CONFIG,
       env: process.env,
       overrides: flagsToConfig(values),
+      overridesLabel: 'the command-line flags',
     });
   } catch (err) {
     if (err instanceof ConfigError) {

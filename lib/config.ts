@@ -140,6 +140,8 @@ export interface ConfigSources {
   env?: Record<string, string | undefined>;
   /** Values from code or command-line flags, nested like Config. */
   overrides?: ConfigInput | undefined;
+  /** How error messages name the overrides, e.g. "the command-line flags". */
+  overridesLabel?: string;
 }
 
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -170,7 +172,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   layers.push(envLayer);
 
-  if (sources.overrides) layers.push(flatten(sources.overrides, 'the given options'));
+  if (sources.overrides) layers.push(flatten(sources.overrides, sources.overridesLabel ?? 'the given options'));
 
   for (const layer of layers) for (const [k, v] of layer) setLeaf(config, k, v);
   const c = config as unknown as Config;
