@@ -5,7 +5,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { loadConfig, type Config, type ConfigInput } from './config.ts';
 import { MetadataStore } from './metadata/sqlite.ts';
-import { LocalStorage, type RecoveryReport } from './storage/local.ts';
+import { UploadStore } from './metadata/uploads.ts';
+import { LocalStorage } from './storage/local.ts';
+import { recover, startReaper, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
 import { createOpsHandler } from './ops/endpoints.ts';
@@ -22,7 +24,7 @@ export interface BleepStore {
   /** The node:http request listener, usable with any http.Server. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the start-up recovery found and cleaned. */
-  readonly recovery: RecoveryReport & { gcFilesRemoved: number };
+  readonly recovery: RecoveryReport;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
@@ -44,6 +46,7 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
   const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
+  const uploads = new UploadStore(metadata);
   const storage = new LocalStorage(config.storage.local.root_dir);
   await storage.init();
 
@@ -55,15 +58,8 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
     ownerId: config.auth.owner_id || ownerIdFor(config.auth.access_key),
     displayName: config.auth.display_name || config.auth.access_key,
   });
-  let gcFilesRemoved = 0;
-  for (let ids = metadata.pendingGc(); ids.length; ids = metadata.pendingGc()) {
-    const gone = ids.filter((id) => !metadata.isFileReferenced(id));
-    for (const id of gone) await storage.remove(id);
-    metadata.gcDone(ids);
-    gcFilesRemoved += gone.length;
-  }
-  const report = await storage.recover((id) => metadata.isFileReferenced(id));
-  const recovery = { ...report, gcFilesRemoved };
+  const recovery = await recover({ config, metadata, uploads, storage, log });
+  const stopReaper = startReaper({ config, metadata, uploads, storage, log });
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
@@ -72,7 +68,7 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
       metadata.gcDone(fileIds);
     })().catch((err: unknown) => log.error('file removal failed; will retry on next start', { error: err }));
   };
-  const svc: Services = { config, metadata, storage, log, collect };
+  const svc: Services = { config, metadata, uploads, storage, log, collect };
   const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
   const ops = createOpsHandler(svc);
   const handle = createRequestHandler(svc, { domains, ops });
@@ -126,6 +122,7 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       if (server.listening) await done;
       clearTimeout(timer);
+      stopReaper();
       metadata.close();
     },
   };

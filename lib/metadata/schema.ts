@@ -84,4 +84,15 @@ export const MIGRATIONS: readonly string[] = [
     queued_at TEXT NOT NULL
   );
   `,
+  `
+  -- Uploads completed recently, so a retried Complete answers with the same object
+  -- (crash-only rule 5: CompleteMultipartUpload is idempotent).
+  CREATE TABLE IF NOT EXISTS completed_uploads (
+    upload_id      TEXT PRIMARY KEY,
+    bucket         TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    etag           TEXT NOT NULL,
+    completed_at   TEXT NOT NULL
+  );
+  `,
 ];

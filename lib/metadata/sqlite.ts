@@ -105,8 +105,8 @@ export class MetadataStore {
     });
   }
 
-  /** Cached prepared statement. */
-  private q(sql: string): StatementSync {
+  /** Cached prepared statement (other metadata modules share the cache). */
+  q(sql: string): StatementSync {
     let s = this.stmts.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
@@ -201,25 +201,28 @@ export class MetadataStore {
    * Throws PreconditionError when `cond` does not hold at commit time.
    */
   putObject(o: ObjectRow, cond?: WriteCondition): { replacedFileId: string | null } {
-    return this.tx(() => {
-      const prev = this.q('SELECT file_id, etag FROM objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as Row | undefined;
-      if (cond?.ifNoneMatchStar && prev) throw new PreconditionError('failed');
-      if (cond?.ifMatch !== undefined) {
-        if (!prev) throw new PreconditionError('missing');
-        if (cond.ifMatch !== '*' && cond.ifMatch !== prev.etag) throw new PreconditionError('failed');
-      }
-      this.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
-                content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
-                last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
-          o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
-          JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
-          o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay);
-      const replaced = prev && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
-      if (replaced) this.queueGc(replaced);
-      return { replacedFileId: replaced };
-    });
+    return this.tx(() => ({ replacedFileId: this.putObjectInTx(o, cond) }));
+  }
+
+  /** The body of putObject, for callers already inside a transaction. */
+  putObjectInTx(o: ObjectRow, cond?: WriteCondition): string | null {
+    const prev = this.q('SELECT file_id, etag FROM objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as Row | undefined;
+    if (cond?.ifNoneMatchStar && prev) throw new PreconditionError('failed');
+    if (cond?.ifMatch !== undefined) {
+      if (!prev) throw new PreconditionError('missing');
+      if (cond.ifMatch !== '*' && cond.ifMatch !== prev.etag) throw new PreconditionError('failed');
+    }
+    this.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
+              content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
+              last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
+        o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
+        JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
+        o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay);
+    const replaced = prev && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
+    if (replaced) this.queueGc(replaced);
+    return replaced;
   }
 
   /** Deletes the row; returns the file id queued for removal, or null if there was none. */

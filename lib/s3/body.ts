@@ -42,13 +42,20 @@ export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> 
   return body;
 }
 
-/** Streams the object body into `tmpPath`, fsynced; the temp file is removed on failure. */
-export async function receiveObject(ctx: Ctx, tmpPath: string, maxSize = MAX_PUT_SIZE): Promise<IngestResult> {
+/**
+ * Streams the object body into `tmpPath`, fsynced; the temp file is removed on failure.
+ * `algorithm` makes sure that checksum is computed even when the request names none
+ * (multipart parts of an upload created with x-amz-checksum-algorithm).
+ */
+export async function receiveObject(ctx: Ctx, tmpPath: string, maxSize = MAX_PUT_SIZE, algorithm?: string): Promise<IngestResult> {
   const size = objectLength(ctx);
   if (size > maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
   }
-  const result = await ingest(ctx.req, { tmpPath, payload: ctx.payload, headers: ctx.req.headers, maxSize });
+  const headers = algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
+    ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
+    : ctx.req.headers;
+  const result = await ingest(ctx.req, { tmpPath, payload: ctx.payload, headers, maxSize });
   ctx.bytesIn += result.size;
   return result;
 }

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { UploadStore } from '../metadata/uploads.ts';
 import type { LocalStorage } from '../storage/local.ts';
 import type { Logger } from '../ops/log.ts';
 import type { PayloadMode, Principal } from '../auth/types.ts';
@@ -11,6 +12,7 @@ import type { Endpoint } from './router.ts';
 export interface Services {
   config: Config;
   metadata: MetadataStore;
+  uploads: UploadStore;
   storage: LocalStorage;
   log: Logger;
   /** Removes files whose rows are gone (their intent is already in gc_files). */

@@ -1,6 +1,5 @@
 // Endpoint → handler. The switch is exhaustive: a new operation in the router's union
 // fails type-checking here until it has a handler.
-import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import * as bucket from './bucket.ts';
 import * as acl from './acl-handlers.ts';
@@ -9,6 +8,8 @@ import { getObject } from './get.ts';
 import { deleteObject, deleteObjects } from './delete.ts';
 import { copyObject } from './copy.ts';
 import { listObjects, listObjectVersions } from './list.ts';
+import * as mpu from './multipart.ts';
+import { completeMultipartUpload } from './multipart-complete.ts';
 
 export async function dispatch(ctx: Ctx): Promise<void> {
   const e = ctx.endpoint;
@@ -32,14 +33,13 @@ export async function dispatch(ctx: Ctx): Promise<void> {
     case 'DeleteObject': return deleteObject(ctx, e);
     case 'GetObjectAcl': return acl.getObjectAcl(ctx, e);
     case 'PutObjectAcl': return acl.putObjectAcl(ctx, e);
-    case 'ListMultipartUploads':
-    case 'CreateMultipartUpload':
-    case 'CompleteMultipartUpload':
-    case 'AbortMultipartUpload':
-    case 'ListParts':
-    case 'UploadPart':
-    case 'UploadPartCopy':
-      throw new S3Error('NotImplemented', `${e.op} is not implemented yet.`);
+    case 'ListMultipartUploads': return mpu.listMultipartUploads(ctx, e);
+    case 'CreateMultipartUpload': return mpu.createMultipartUpload(ctx, e);
+    case 'CompleteMultipartUpload': return completeMultipartUpload(ctx, e);
+    case 'AbortMultipartUpload': return mpu.abortMultipartUpload(ctx, e);
+    case 'ListParts': return mpu.listParts(ctx, e);
+    case 'UploadPart': return mpu.uploadPart(ctx, e);
+    case 'UploadPartCopy': return mpu.uploadPartCopy(ctx, e);
     default: {
       const unreachable: never = e;
       throw new Error(`unhandled operation ${JSON.stringify(unreachable)}`);

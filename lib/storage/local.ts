@@ -18,7 +18,7 @@ export class FileMissingError extends Error {
   }
 }
 
-export interface RecoveryReport {
+export interface StorageRecovery {
   tempFilesRemoved: number;
   orphanFilesRemoved: number;
 }
@@ -96,25 +96,36 @@ export class LocalStorage {
     return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
+  /** Copies (a range of) a stored file into a new fsynced temp file; see concatToTemp. */
+  copyToTemp(fileId: string, range: { start: number; end: number } | undefined, observe: (chunk: Buffer) => void): Promise<string> {
+    return this.concatToTemp([{ fileId, range }], observe);
+  }
+
   /**
-   * Copies (a range of) a stored file into a new fsynced temp file, showing every chunk to
-   * `observe` (for hashing). Returns the temp path; the caller commits or removes it.
+   * Writes stored files (or ranges of them) one after another into a new fsynced temp file,
+   * showing every chunk to `observe` (for hashing). Returns the temp path; the caller
+   * commits or removes it. Memory use is one read buffer, whatever the sizes.
    */
-  async copyToTemp(fileId: string, range: { start: number; end: number } | undefined, observe: (chunk: Buffer) => void): Promise<string> {
-    const src = await this.openRead(fileId, range);
+  async concatToTemp(sources: ReadonlyArray<{ fileId: string; range?: { start: number; end: number } | undefined }>, observe: (chunk: Buffer) => void): Promise<string> {
     const tmp = this.tempPath();
     const fh = await open(tmp, 'wx');
     try {
-      for await (const chunk of src as AsyncIterable<Buffer>) {
-        observe(chunk);
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off)).bytesWritten;
+      for (const s of sources) {
+        const src = await this.openRead(s.fileId, s.range);
+        try {
+          for await (const chunk of src as AsyncIterable<Buffer>) {
+            observe(chunk);
+            let off = 0;
+            while (off < chunk.length) off += (await fh.write(chunk, off)).bytesWritten;
+          }
+        } finally {
+          src.destroy();
+        }
       }
       await fh.sync();
       await fh.close();
       return tmp;
     } catch (err) {
-      src.destroy();
       await fh.close().catch(() => {});
       await rm(tmp, { force: true });
       throw err;
@@ -134,8 +145,8 @@ export class LocalStorage {
   }
 
   /** Start-up recovery: empty the temp dir and remove files nothing references. */
-  async recover(isReferenced: (fileId: string) => boolean): Promise<RecoveryReport> {
-    const report: RecoveryReport = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
+  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
+    const report: StorageRecovery = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
     for (const name of await readdir(this.tmpDir)) {
       await rm(path.join(this.tmpDir, name), { force: true, recursive: true });
       report.tempFilesRemoved++;

@@ -1,0 +1,179 @@
+// CompleteMultipartUpload: validate the part list, stream the parts into one new file
+// (never the whole object in memory), make it durable, and commit the object, the removal
+// of the parts and the completion record in one transaction. While a large object is
+// assembled the response is already 200 and whitespace keeps the connection alive; a
+// failure then arrives as an <Error> document in that 200 body, as S3 does.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+import { createHash } from 'node:crypto';
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint } from './router.ts';
+import { loadBucket } from './access.ts';
+import { readRequestBody } from './body.ts';
+import { children, childText, parseXml, xmlDocument, type XmlNode } from './xml.ts';
+import { errorXml, sendDocument } from './respond.ts';
+import { writeCondition, precheck } from './put.ts';
+import { loadUpload } from './multipart.ts';
+import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
+import { PreconditionError } from '../metadata/sqlite.ts';
+import type { ObjectRow, StoredChecksum } from '../metadata/types.ts';
+import type { PartRow, UploadRow } from '../metadata/uploads.ts';
+
+type U = Endpoint & { bucket: string; key: string; uploadId: string };
+
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PARTS = 10000;
+/** Objects larger than this get the early 200 and keep-alive whitespace. */
+const STREAMED_RESPONSE_BYTES = 16 * 1024 * 1024;
+const KEEPALIVE_MS = 5000;
+
+interface RequestedPart { partNumber: number; etag: string; checksums: Record<string, string> }
+
+function parsePartList(body: Buffer): RequestedPart[] {
+  if (!body.length) throw new S3Error('MalformedXML');
+  const root = parseXml(body);
+  if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
+  const parts = children(root, 'Part').map((p) => {
+    const num = childText(p, 'PartNumber')?.trim() ?? '';
+    const etag = childText(p, 'ETag')?.trim();
+    if (!/^\d+$/.test(num) || etag === undefined) throw new S3Error('MalformedXML');
+    const checksums: Record<string, string> = {};
+    for (const c of p.children) if (c.name.startsWith('Checksum')) checksums[c.name.slice('Checksum'.length).toUpperCase()] = c.text.trim();
+    return { partNumber: Number(num), etag, checksums };
+  });
+  if (parts.length === 0 || parts.length > MAX_PARTS) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  return parts;
+}
+
+const bareEtag = (e: string) => e.replace(/^"|"$/g, '');
+
+/** Matches the requested list against the stored parts; throws the S3 error AWS would. */
+function selectParts(requested: RequestedPart[], stored: Map<number, PartRow>, upload: UploadRow): PartRow[] {
+  const chosen: PartRow[] = [];
+  let previous = 0;
+  for (const r of requested) {
+    if (r.partNumber <= previous) throw new S3Error('InvalidPartOrder');
+    previous = r.partNumber;
+    const p = stored.get(r.partNumber);
+    if (!p || bareEtag(p.etag) !== bareEtag(r.etag)) throw new S3Error('InvalidPart', undefined, { UploadId: upload.uploadId, PartNumber: String(r.partNumber), ETag: r.etag });
+    const given = upload.checksumAlgorithm ? r.checksums[upload.checksumAlgorithm] : undefined;
+    if (given !== undefined && p.checksumValue !== null && given !== p.checksumValue) {
+      throw new S3Error('InvalidPart', `The checksum of part ${r.partNumber} does not match the checksum of the uploaded part.`, { PartNumber: String(r.partNumber) });
+    }
+    chosen.push(p);
+  }
+  chosen.forEach((p, i) => {
+    if (i < chosen.length - 1 && p.size < MIN_PART_SIZE) {
+      throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE), PartNumber: String(p.partNumber), ETag: p.etag });
+    }
+  });
+  return chosen;
+}
+
+/** "-N" ETag: MD5 of the concatenated binary part MD5s. */
+function multipartEtag(parts: PartRow[]): string {
+  const h = createHash('md5');
+  for (const p of parts) h.update(Buffer.from(bareEtag(p.etag), 'hex'));
+  return `"${h.digest('hex')}-${parts.length}"`;
+}
+
+function compositeChecksum(upload: UploadRow, parts: PartRow[]): StoredChecksum | null {
+  if (!upload.checksumAlgorithm || upload.checksumType !== 'COMPOSITE') return null;
+  if (parts.some((p) => p.checksumValue === null)) return null;
+  const sum = createChecksummer(upload.checksumAlgorithm);
+  for (const p of parts) sum.update(Buffer.from(p.checksumValue!, 'base64'));
+  return { algorithm: upload.checksumAlgorithm, value: `${sum.digest().toString('base64')}-${parts.length}`, type: 'COMPOSITE' };
+}
+
+function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum | null): XmlNode {
+  const host = ctx.header('host') ?? 'localhost';
+  const doc: XmlNode = {
+    Location: `http://${host}/${e.bucket}/${encodeURIComponent(e.key).replace(/%2F/g, '/')}`,
+    Bucket: e.bucket, Key: e.key, ETag: etag,
+  };
+  if (checksum) {
+    doc[`Checksum${checksum.algorithm}`] = checksum.value;
+    doc.ChecksumType = checksum.type;
+  }
+  return doc;
+}
+
+export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
+  loadBucket(ctx, e.bucket, 'WRITE');
+  const { uploads, storage } = ctx.svc;
+  const body = await readRequestBody(ctx, 4 * 1024 * 1024);
+  const upload = uploads.get(e.uploadId);
+  if (!upload || upload.bucket !== e.bucket || upload.key !== e.key) {
+    // A retried Complete of an upload that already completed answers as the first did.
+    const done = uploads.completed(e.uploadId);
+    if (done && done.bucket === e.bucket && done.key === e.key) {
+      sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, done.etag, null));
+      return;
+    }
+    loadUpload(ctx, e);
+  }
+  const up = upload!;
+  const requested = parsePartList(body);
+  const parts = selectParts(requested, new Map(uploads.parts(e.uploadId).map((p) => [p.partNumber, p])), up);
+  const cond = writeCondition(ctx);
+  precheck(ctx, e.bucket, e.key, cond);
+  const totalSize = parts.reduce((n, p) => n + p.size, 0);
+  const etag = multipartEtag(parts);
+
+  const res = ctx.res;
+  const streamed = totalSize > STREAMED_RESPONSE_BYTES;
+  let keepAlive: NodeJS.Timeout | undefined;
+  if (streamed) {
+    res.writeHead(200, { 'Content-Type': 'application/xml' });
+    res.write('<?xml version="1.0" encoding="UTF-8"?>\n');
+    keepAlive = setInterval(() => res.write(' '), KEEPALIVE_MS);
+  }
+  try {
+    const full = up.checksumAlgorithm && up.checksumType === 'FULL_OBJECT' ? createChecksummer(up.checksumAlgorithm) : undefined;
+    const tmp = await storage.concatToTemp(parts.map((p) => ({ fileId: p.fileId })), (chunk) => full?.update(chunk));
+    let checksum: StoredChecksum | null = full
+      ? { algorithm: up.checksumAlgorithm!, value: full.digest().toString('base64'), type: 'FULL_OBJECT' }
+      : compositeChecksum(up, parts);
+    const claimed = up.checksumAlgorithm ? ctx.header(checksumHeaderName(up.checksumAlgorithm)) : undefined;
+    if (claimed !== undefined && checksum && claimed !== checksum.value && `${claimed}` !== checksum.value.replace(/-\d+$/, '')) {
+      await storage.removeTemp(tmp);
+      throw new S3Error('BadDigest', `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`);
+    }
+    if (!up.checksumAlgorithm) checksum = null;
+    const fileId = await storage.place(tmp);
+    const row: ObjectRow = {
+      bucket: e.bucket, key: e.key, fileId, size: totalSize, etag,
+      contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
+      contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
+      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata, lastModified: new Date().toISOString(),
+      checksum, partsCount: parts.length, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
+    };
+    let files: string[] | null;
+    try {
+      files = uploads.complete(e.uploadId, row, cond);
+    } catch (err) {
+      await storage.remove(fileId);
+      if (err instanceof PreconditionError) throw new S3Error(err.reason === 'missing' ? 'NoSuchKey' : 'ConditionalRequestConflict');
+      throw err;
+    }
+    if (files === null) {
+      ctx.svc.collect([fileId]);
+      throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+    }
+    ctx.svc.collect(files);
+    const doc = resultDocument(ctx, e, etag, checksum);
+    if (streamed) {
+      clearInterval(keepAlive);
+      res.end(xmlDocument('CompleteMultipartUploadResult', doc).replace(/^<\?xml[^>]*>\n/, ''));
+    } else {
+      sendDocument(res, 'CompleteMultipartUploadResult', doc);
+    }
+  } catch (err) {
+    clearInterval(keepAlive);
+    if (!streamed) throw err;
+    const s3err = err instanceof S3Error ? err : new S3Error('InternalError');
+    if (!(err instanceof S3Error)) ctx.svc.log.error('multipart complete failed', { request_id: ctx.requestId, error: err });
+    res.end(errorXml(s3err, `/${e.bucket}/${e.key}`, ctx.requestId, '').replace(/^<\?xml[^>]*>\n/, ''));
+  }
+}

@@ -1,0 +1,248 @@
+// Multipart uploads: Create, UploadPart, UploadPartCopy, Abort, ListParts and
+// ListMultipartUploads. (Complete lives in multipart-complete.ts.)
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+import { createHash, randomBytes } from 'node:crypto';
+import { S3Error } from './errors.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint } from './router.ts';
+import { loadBucket, ownerOf } from './access.ts';
+import { requireAcl } from '../auth/authorize.ts';
+import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
+import { ANONYMOUS_OWNER } from './put.ts';
+import { receiveObject, MAX_PUT_SIZE } from './body.ts';
+import { sendDocument } from './respond.ts';
+import { parseCopySource } from './copy-source.ts';
+import { checkCopySource } from './conditional.ts';
+import { loadObject } from './get.ts';
+import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
+import type { UploadRow } from '../metadata/uploads.ts';
+import type { ChecksumAlgorithm } from '../metadata/types.ts';
+import type { XmlNode } from './xml.ts';
+
+type O = Endpoint & { bucket: string; key: string };
+type U = O & { uploadId: string };
+type P = U & { partNumber: number };
+type B = Endpoint & { bucket: string };
+
+/** Loads an upload of this bucket and key, or NoSuchUpload. */
+export function loadUpload(ctx: Ctx, e: U): UploadRow {
+  const u = ctx.svc.uploads.get(e.uploadId);
+  if (!u || u.bucket !== e.bucket || u.key !== e.key) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  return u;
+}
+
+/**
+ * x-amz-checksum-algorithm and x-amz-checksum-type at Create. CRC64NVME is full-object
+ * only, SHA-1/SHA-256 composite only; CRC32/CRC32C default to composite.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html#ChecksumTypes
+ */
+function checksumChoice(ctx: Ctx): Pick<UploadRow, 'checksumAlgorithm' | 'checksumType'> {
+  const rawAlg = ctx.header('x-amz-checksum-algorithm');
+  const rawType = ctx.header('x-amz-checksum-type')?.toUpperCase();
+  if (rawAlg === undefined) {
+    if (rawType !== undefined) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    return { checksumAlgorithm: null, checksumType: null };
+  }
+  const algorithm = parseChecksumAlgorithm(rawAlg);
+  if (!algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
+  if (rawType !== undefined && rawType !== 'COMPOSITE' && rawType !== 'FULL_OBJECT') {
+    throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+  }
+  const type = (rawType ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')) as 'COMPOSITE' | 'FULL_OBJECT';
+  if ((type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) || (type === 'COMPOSITE' && algorithm === 'CRC64NVME')) {
+    throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  }
+  return { checksumAlgorithm: algorithm, checksumType: type };
+}
+
+function newUploadId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function createMultipartUpload(ctx: Ctx, e: O): void {
+  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
+  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
+  const acl = aclFromHeaders(ctx.header, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay }) ?? cannedAcl('private', owner);
+  const checksum = checksumChoice(ctx);
+  const upload: UploadRow = {
+    uploadId: newUploadId(), bucket: e.bucket, key: e.key, ...contentHeadersFrom(ctx.header),
+    storageClass: storageClassFrom(ctx.header), acl, userMetadata: userMetadataFrom(ctx.req.headers),
+    ownerId: owner.id, ownerDisplay: owner.display_name, initiatedAt: new Date().toISOString(), ...checksum,
+  };
+  ctx.svc.uploads.create(upload);
+  const headers: Record<string, string> = {};
+  if (checksum.checksumAlgorithm) {
+    headers['x-amz-checksum-algorithm'] = checksum.checksumAlgorithm;
+    headers['x-amz-checksum-type'] = checksum.checksumType!;
+  }
+  sendDocument(ctx.res, 'InitiateMultipartUploadResult', { Bucket: e.bucket, Key: e.key, UploadId: upload.uploadId }, headers);
+}
+
+async function storePart(ctx: Ctx, e: P, tmp: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
+  const { storage, uploads } = ctx.svc;
+  const fileId = await storage.place(tmp);
+  const etag = `"${md5Hex}"`;
+  const { stored, remove } = uploads.putPart(e.uploadId, { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum });
+  ctx.svc.collect(remove);
+  if (!stored) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  return etag;
+}
+
+export async function uploadPart(ctx: Ctx, e: P): Promise<void> {
+  loadBucket(ctx, e.bucket, 'WRITE');
+  const upload = loadUpload(ctx, e);
+  const tmp = ctx.svc.storage.tempPath();
+  const body = await receiveObject(ctx, tmp, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
+  if (upload.checksumAlgorithm && body.checksum && body.checksum.algorithm !== upload.checksumAlgorithm) {
+    await ctx.svc.storage.removeTemp(tmp);
+    throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`);
+  }
+  const checksum = body.checksum?.base64 ?? null;
+  const etag = await storePart(ctx, e, tmp, body.size, body.md5Hex, checksum);
+  const headers: Record<string, string> = { ETag: etag, 'Content-Length': '0' };
+  if (body.checksum) headers[`x-amz-checksum-${body.checksum.algorithm.toLowerCase()}`] = body.checksum.base64;
+  ctx.res.writeHead(200, headers);
+  ctx.res.end();
+}
+
+function copyRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
+  if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= size) {
+    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  return { start: Number(m[1]), end: Number(m[2]) };
+}
+
+export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
+  loadBucket(ctx, e.bucket, 'WRITE');
+  const upload = loadUpload(ctx, e);
+  const src = parseCopySource(ctx.header('x-amz-copy-source')!);
+  loadBucket(ctx, src.bucket, 'exists');
+  if (src.versionId !== null && src.versionId !== 'null') throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
+  const source = loadObject(ctx, src.bucket, src.key);
+  requireAcl(source.acl, ctx.principal, 'READ');
+  checkCopySource(ctx.header, source.etag, source.lastModified);
+  const range = copyRange(ctx.header('x-amz-copy-source-range'), source.size);
+  const length = range ? range.end - range.start + 1 : source.size;
+  if (length > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  const md5 = createHash('md5');
+  const sum = upload.checksumAlgorithm ? createChecksummer(upload.checksumAlgorithm) : undefined;
+  const tmp = await ctx.svc.storage.copyToTemp(source.fileId, range, (chunk) => {
+    md5.update(chunk);
+    sum?.update(chunk);
+  });
+  const checksum = sum ? sum.digest().toString('base64') : null;
+  const etag = await storePart(ctx, e, tmp, length, md5.digest('hex'), checksum);
+  const result: XmlNode = { ETag: etag, LastModified: new Date().toISOString() };
+  if (checksum && upload.checksumAlgorithm) result[`Checksum${upload.checksumAlgorithm}`] = checksum;
+  sendDocument(ctx.res, 'CopyPartResult', result);
+}
+
+export function abortMultipartUpload(ctx: Ctx, e: U): void {
+  loadBucket(ctx, e.bucket, 'WRITE');
+  loadUpload(ctx, e);
+  const files = ctx.svc.uploads.abort(e.uploadId);
+  if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  ctx.svc.collect(files);
+  ctx.res.writeHead(204);
+  ctx.res.end();
+}
+
+function intParam(q: URLSearchParams, name: string, dflt: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  return Math.min(Number(raw), max);
+}
+
+function checksumField(algorithm: ChecksumAlgorithm | null): string | null {
+  return algorithm ? `Checksum${algorithm}` : null;
+}
+
+export function listParts(ctx: Ctx, e: U): void {
+  loadBucket(ctx, e.bucket, 'READ');
+  const upload = loadUpload(ctx, e);
+  const max = intParam(e.query, 'max-parts', 1000, 1000);
+  const marker = intParam(e.query, 'part-number-marker', 0, 10000);
+  const parts = ctx.svc.uploads.parts(e.uploadId, marker, max + 1);
+  const truncated = parts.length > max;
+  const page = parts.slice(0, max);
+  const field = checksumField(upload.checksumAlgorithm);
+  sendDocument(ctx.res, 'ListPartsResult', {
+    Bucket: e.bucket, Key: e.key, UploadId: e.uploadId,
+    PartNumberMarker: marker, NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : marker,
+    MaxParts: max, IsTruncated: truncated,
+    Part: page.map((p) => {
+      const node: XmlNode = { PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size };
+      if (field && p.checksumValue) node[field] = p.checksumValue;
+      return node;
+    }),
+    Initiator: { ID: upload.ownerId, DisplayName: upload.ownerDisplay },
+    Owner: { ID: upload.ownerId, DisplayName: upload.ownerDisplay },
+    StorageClass: upload.storageClass,
+    ChecksumAlgorithm: upload.checksumAlgorithm,
+    ChecksumType: upload.checksumType,
+  });
+}
+
+export function listMultipartUploads(ctx: Ctx, e: B): void {
+  loadBucket(ctx, e.bucket, 'READ');
+  const q = e.query;
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const max = intParam(q, 'max-uploads', 1000, 1000);
+  const keyMarker = q.get('key-marker') || null;
+  const uploadIdMarker = keyMarker !== null ? q.get('upload-id-marker') || null : null;
+  const encode = q.get('encoding-type') === 'url' ? (s: string) => encodeURIComponent(s).replace(/%2F/g, '/') : (s: string) => s;
+
+  const uploads: UploadRow[] = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  let nextKey: string | null = null;
+  let nextUpload: string | null = null;
+  let cursorKey = keyMarker;
+  let cursorUpload = uploadIdMarker;
+  // Resuming from a NextKeyMarker that names a common prefix skips that whole group.
+  const resumedGroup = delimiter && keyMarker?.startsWith(prefix) && keyMarker.endsWith(delimiter) ? keyMarker : null;
+  outer: for (;;) {
+    const batch = ctx.svc.uploads.list(e.bucket, { prefix, keyMarker: cursorKey, uploadIdMarker: cursorUpload, limit: 1000 });
+    if (!batch.length) break;
+    for (const u of batch) {
+      cursorKey = u.key;
+      cursorUpload = u.uploadId;
+      const cut = delimiter ? u.key.indexOf(delimiter, prefix.length) : -1;
+      const group = cut >= 0 ? u.key.slice(0, cut + delimiter.length) : null;
+      if (group !== null && (prefixes[prefixes.length - 1] === group || group === resumedGroup)) continue;
+      if (uploads.length + prefixes.length >= max) {
+        truncated = true;
+        break outer;
+      }
+      if (group !== null) {
+        prefixes.push(group);
+        nextKey = group;
+        nextUpload = null;
+      } else {
+        uploads.push(u);
+        nextKey = u.key;
+        nextUpload = u.uploadId;
+      }
+    }
+    if (batch.length < 1000) break;
+  }
+  sendDocument(ctx.res, 'ListMultipartUploadsResult', {
+    Bucket: e.bucket, KeyMarker: encode(keyMarker ?? ''), UploadIdMarker: uploadIdMarker ?? '',
+    NextKeyMarker: truncated && nextKey !== null ? encode(nextKey) : null,
+    NextUploadIdMarker: truncated && nextUpload !== null ? nextUpload : null,
+    Prefix: prefix ? encode(prefix) : null, Delimiter: delimiter ? encode(delimiter) : null,
+    MaxUploads: max, EncodingType: q.get('encoding-type') === 'url' ? 'url' : null, IsTruncated: truncated,
+    Upload: uploads.map((u) => ({
+      Key: encode(u.key), UploadId: u.uploadId,
+      Initiator: { ID: u.ownerId, DisplayName: u.ownerDisplay }, Owner: { ID: u.ownerId, DisplayName: u.ownerDisplay },
+      StorageClass: u.storageClass, Initiated: u.initiatedAt,
+      ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType,
+    })),
+    CommonPrefixes: prefixes.map((p) => ({ Prefix: encode(p) })),
+  });
+}

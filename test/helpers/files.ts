@@ -1,0 +1,31 @@
+// What is on disk versus what the database references, read straight from the data dir.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+export interface DiskState {
+  /** File ids present under objects/ab/cd/. */
+  files: Set<string>;
+  /** File ids referenced by object and part rows. */
+  referenced: Set<string>;
+  /** Names left in objects/.tmp. */
+  temp: string[];
+}
+
+export async function diskState(dataDir: string): Promise<DiskState> {
+  const root = path.join(dataDir, 'objects');
+  const files = new Set<string>();
+  for (const a of await readdir(root)) {
+    if (a === '.tmp') continue;
+    for (const b of await readdir(path.join(root, a))) {
+      for (const f of await readdir(path.join(root, a, b))) files.add(f);
+    }
+  }
+  const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });
+  try {
+    const rows = db.prepare('SELECT file_id FROM objects UNION ALL SELECT file_id FROM multipart_parts').all() as Array<{ file_id: string }>;
+    return { files, referenced: new Set(rows.map((r) => r.file_id)), temp: await readdir(path.join(root, '.tmp')) };
+  } finally {
+    db.close();
+  }
+}
