@@ -1,6 +1,7 @@
 // Command line: `bleepstore [serve] [--config FILE] [--host H] [--port N] [--data-dir D]
-// [--log-level L] [--log-format F] [--durability M]`. The process itself (exit, signals)
+// [--log-level L] [--log-format F] [--durability M] [--shutdown-grace S]`. The process itself (exit, signals)
 // belongs to bin/bleepstore, which passes them in.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ConfigInput } from './config.ts';
 import { createBleepStore } from './index.ts';
@@ -22,6 +23,7 @@ Options:
   --log-level LEVEL   debug | info | warn | error | silent
   --log-format FMT    json | text
   --durability MODE   full | normal | off (SQLite synchronous; default full)
+  --shutdown-grace S  on SIGTERM/SIGINT, seconds requests in flight get to finish (default 20)
   --version           print the version
   --help              print this help
 
@@ -35,6 +37,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   durability: { type: 'string' },
+  'shutdown-grace': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -103,21 +106,38 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
     throw err;
   }
 
+  const graceRaw = (values['shutdown-grace'] as string | undefined) ?? '20';
+  const graceMs = /^\d+(\.\d+)?$/.test(graceRaw) ? Math.round(Number(graceRaw) * 1000) : NaN;
+  if (!(graceMs <= 3_600_000)) {
+    console.error(`bleepstore: --shutdown-grace must be a number of seconds from 0 to 3600 (got ${JSON.stringify(graceRaw)}).`);
+    return hooks.exit(2);
+  }
+
   const store = await createBleepStore({ config });
   store.log.info('recovery done', { ...store.recovery });
   const addr = await store.listen();
   // Machine-readable line for scripts and tests that start the server on port 0.
-  store.log.info('ready', { url: addr.url });
+  store.log.info('ready', { url: addr.url, version, node: process.version, pid: process.pid, data_dir: path.resolve(config.data_dir), durability: config.durability });
 
-  // SIGTERM/SIGINT: stop accepting, give in-flight requests a bounded time, exit. No
-  // cleanup here that start-up does not also do; a second signal exits at once.
+  // SIGTERM/SIGINT: stop accepting, give requests in flight a bounded time, exit. Nothing is
+  // cleaned up here that start-up does not also do (crash-only). A second signal exits at
+  // once, with the conventional 128 + signal number.
   let stopping = false;
-  const stop = (): void => {
-    if (stopping) return hooks.exit(130);
+  const stop = (signal: 'SIGTERM' | 'SIGINT'): void => {
+    if (stopping) {
+      store.log.warn('second signal: exiting now', { signal });
+      return hooks.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
-    store.log.info('stopping: waiting for in-flight requests', { grace_ms: 10_000 });
-    void store.close(10_000).then(() => hooks.exit(0));
+    store.log.info('stopping: no new connections, waiting for requests in flight', { signal, grace_ms: graceMs });
+    store.close(graceMs).then(() => {
+      store.log.info('stopped');
+      hooks.exit(0);
+    }, (err: unknown) => {
+      store.log.error('stopping failed', { error: err });
+      hooks.exit(1);
+    });
   };
-  hooks.onSignal('SIGTERM', stop);
-  hooks.onSignal('SIGINT', stop);
+  hooks.onSignal('SIGTERM', () => stop('SIGTERM'));
+  hooks.onSignal('SIGINT', () => stop('SIGINT'));
 }

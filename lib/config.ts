@@ -17,7 +17,7 @@ export interface Config {
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
   logging: { level: LogLevel; format: LogFormat };
-  observability: { metrics: boolean; health_check: boolean };
+  observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean };
 }
 
 /** A partial config at any depth, as read from YAML, env or flags. */
@@ -40,7 +40,7 @@ export function defaultConfig(): Config {
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
     logging: { level: 'info', format: 'json' },
-    observability: { metrics: true, health_check: true },
+    observability: { metrics: true, health_check: true, openapi: true, docs: true },
   };
 }
 
@@ -69,6 +69,8 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'logging.format': { kind: ['json', 'text'], env: 'BLEEPSTORE_LOG_FORMAT' },
   'observability.metrics': { kind: 'bool' },
   'observability.health_check': { kind: 'bool' },
+  'observability.openapi': { kind: 'bool' },
+  'observability.docs': { kind: 'bool' },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */

@@ -10,8 +10,10 @@ import { LocalStorage } from './storage/local.ts';
 import { recover, startReaper, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
-import { createOpsHandler } from './ops/endpoints.ts';
+import { createOps } from './ops/endpoints.ts';
+import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
+import { credentialsOf, type Credentials } from './metadata/credentials.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 
@@ -25,6 +27,8 @@ export interface BleepStore {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the start-up recovery found and cleaned. */
   readonly recovery: RecoveryReport;
+  /** Access keys in this store's database: create, list, delete, rotate (see `bleepstore keys`). */
+  readonly credentials: Credentials;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
@@ -70,9 +74,10 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
   };
   const svc: Services = { config, metadata, uploads, storage, log, collect };
   const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
-  const ops = createOpsHandler(svc);
-  const handle = createRequestHandler(svc, { domains, ops });
+  const ops = createOps(svc);
+  const handle = createRequestHandler(svc, { domains, ops: ops.handler, finished: ops.finished });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    drain.track(res);
     handle(req, res).catch((err: unknown) => {
       log.error('unhandled request failure', { error: err });
       if (!res.headersSent) res.writeHead(500);
@@ -87,6 +92,7 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
     keepAliveTimeout: 5_000,
   }, handler);
   server.timeout = config.server.request_timeout_seconds * 1000;
+  const drain = createDrain(server);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
@@ -102,6 +108,7 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
     log,
     handler,
     recovery,
+    credentials: credentialsOf(metadata),
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -117,11 +124,7 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
     async close(graceMs = 0) {
       if (closed) return;
       closed = true;
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      if (server.listening) await done;
-      clearTimeout(timer);
+      await drain.stop(graceMs);
       stopReaper();
       metadata.close();
     },

@@ -9,12 +9,15 @@ import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
 import { FileMissingError } from './storage/local.ts';
-
-export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+import type { OpsHandler } from './ops/endpoints.ts';
+import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
+import { redactUrl } from './ops/log.ts';
 
 export interface HandlerOptions {
   /** Serves /health, /metrics, ... ; returns false when the path is not an ops path. */
   ops?: OpsHandler;
+  /** Called once per request when the response closes (request log line, metrics). */
+  finished?: (r: RequestRecord) => void;
   domains: readonly string[];
 }
 
@@ -47,29 +50,31 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
     const header = headerGetter(req);
     let endpoint: Endpoint | undefined;
     let ctx: Ctx | undefined;
-    let status = 0;
+    let opsRoute: string | false = false;
 
+    const bytesOut = countBodyBytes(res);
     res.once('close', () => {
-      if (!log.enabled('info')) return;
       const e = endpoint as (Endpoint & { bucket?: string; key?: string }) | undefined;
-      log.info('request completed', {
-        request_id: requestId,
-        method,
-        op: e?.op ?? (status ? 'Unknown' : 'Ops'),
+      opts.finished?.({
+        requestId, method,
+        route: e?.op ?? (opsRoute || 'Unknown'),
+        ops: opsRoute !== false,
         bucket: e?.bucket,
         key: e?.key,
-        status: res.statusCode,
-        bytes_in: ctx?.bytesIn ?? 0,
-        bytes_out: res.getHeader('content-length') !== undefined && method !== 'HEAD' ? Number(res.getHeader('content-length')) : undefined,
-        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        aborted: !res.writableFinished || undefined,
+        status: res.headersSent ? res.statusCode : 0, // 0: the connection closed before any response
+        bytesIn: ctx?.bytesIn ?? 0,
+        bytesOut: method === 'HEAD' ? 0 : bytesOut(),
+        durationMs: performance.now() - started,
+        aborted: !res.writableFinished,
       });
     });
 
     try {
       const { rawPath, rawQuery } = splitUrl(url);
       const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=');
-      if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (await opts.ops(req, res))) return;
+      if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
+        return await opts.ops.serve(req, res, opsRoute);
+      }
 
       endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
       const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
@@ -79,7 +84,6 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       ctx = { req, res, requestId, endpoint, principal, payload: auth.payload, svc, header, bytesIn: 0 };
       await dispatch(ctx);
     } catch (err) {
-      status = 1;
       let s3err: S3Error;
       if (err instanceof S3Error) {
         s3err = err;
@@ -87,7 +91,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         log.error('object file missing for a metadata row', { request_id: requestId, file_id: err.fileId });
         s3err = new S3Error('InternalError');
       } else {
-        log.error('request failed', { request_id: requestId, method, url, error: err });
+        log.error('request failed', { request_id: requestId, method, url: redactUrl(url), error: err });
         s3err = new S3Error('InternalError');
       }
       const { rawPath } = splitUrl(url);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the S3 clients the compatibility tests drive (Debian packages): AWS CLI v2,
-# boto3, s3cmd and rclone. Needs root (or sudo) and apt; safe to run again.
+# boto3, s3cmd and rclone; and chromium, the browser test/ops/browser.test.ts drives through
+# playwright-core (which never downloads a browser). Needs root (or sudo) and apt; safe to
+# run again.
 set -euo pipefail
-pkgs=(awscli python3-boto3 s3cmd rclone)
+pkgs=(awscli python3-boto3 s3cmd rclone chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -3,7 +3,7 @@
 // asked to wait only when too much is gathered. Memory stays bounded whatever the size.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 
-const HIGH_WATER_BYTES = 8 * 1024 * 1024;
+const HIGH_WATER_BYTES = 1024 * 1024;
 const MAX_IOVECS = 1024; // IOV_MAX on Linux
 
 export class FileSink {

@@ -1,46 +1,98 @@
-// Operator endpoints answered for unsigned GET/HEAD requests: /healthz, /readyz, /health.
-// (Metrics, OpenAPI and /docs arrive with issue #4.)
+// Operator endpoints (specs/observability-and-openapi.md): /health, /healthz, /readyz,
+// /metrics, /openapi.json and /docs. lib/server.ts asks here first for unsigned GET/HEAD
+// requests only; a signed request for the same path is an S3 request (GET /metrics signed is
+// ListObjects of bucket "metrics"). Each endpoint that is switched off in `observability` is
+// not answered here, so the request goes on to S3 routing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { access, constants } from 'node:fs/promises';
-import type { Services } from '../s3/context.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from './log.ts';
+import { createHealthChecks, type HealthTargets } from './health.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import { createDocs } from './docs.ts';
+import { createRequestObserver, type RequestRecord } from './observe.ts';
 
-export function createOpsHandler(svc: Services) {
-  const { config } = svc;
-  const checks = async (): Promise<Record<string, 'ok' | 'error'>> => {
-    let metadata: 'ok' | 'error' = 'ok';
-    let storage: 'ok' | 'error' = 'ok';
-    try {
-      svc.metadata.db.prepare('SELECT 1').get();
-    } catch {
-      metadata = 'error';
+/** The ops endpoints as lib/server.ts sees them. */
+export interface OpsHandler {
+  /** The route label (e.g. '/health', '/docs') if this path is an enabled ops endpoint, else false. */
+  route(path: string): string | false;
+  /** Answers a request for a path `route` accepted. */
+  serve(req: IncomingMessage, res: ServerResponse, route: string): Promise<void>;
+}
+
+export interface Ops {
+  handler: OpsHandler;
+  /** Called once per request when its response closes: the log line and metrics. */
+  finished: (r: RequestRecord) => void;
+  metrics: Metrics | undefined;
+}
+
+export interface OpsServices extends HealthTargets {
+  config: Pick<Config, 'observability' | 'server'>;
+  metadata: HealthTargets['metadata'] & { countObjects(): { objects: number; buckets: number; bytes: number } };
+  log: Logger;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer = ''): void {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { ...headers, 'Content-Length': String(buf.length) });
+  res.end(req.method === 'HEAD' ? undefined : buf);
+}
+
+function pathOf(url = '/'): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+export function createOps(svc: OpsServices): Ops {
+  const o = svc.config.observability;
+  const metrics = o.metrics ? createMetrics(svc.metadata) : undefined;
+  const health = createHealthChecks(svc);
+  const docs = o.docs && o.openapi ? createDocs() : undefined;
+  let openapi: string | undefined;
+
+  const route = (p: string): string | false => {
+    switch (p) {
+      case '/health': return p; // always answered (spec, "Toggleability")
+      case '/healthz':
+      case '/readyz': return o.health_check && p;
+      case '/metrics': return o.metrics && p;
+      case '/openapi.json': return o.openapi && p;
     }
-    try {
-      await access(svc.storage.tmpDir, constants.W_OK);
-    } catch {
-      storage = 'error';
-    }
-    return { metadata, storage };
+    return docs?.isDocsPath(p) ? '/docs' : false;
   };
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (!config.observability.health_check) return false;
-    if (path === '/healthz') {
-      res.writeHead(200, { 'Content-Length': '0' }).end();
-      return true;
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, r: string): Promise<void> => {
+    try {
+      switch (r) {
+        case '/health': {
+          if (!o.health_check) return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, '{"status":"ok"}');
+          const h = await health();
+          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok ? 'ok' : 'degraded', checks: h.checks }));
+        }
+        case '/healthz':
+          return send(req, res, 200, NO_STORE);
+        case '/readyz':
+          return send(req, res, (await health()).ok ? 200 : 503, NO_STORE);
+        case '/metrics':
+          return send(req, res, 200, { 'Content-Type': metrics!.contentType, ...NO_STORE }, await metrics!.render());
+        case '/openapi.json':
+          openapi ??= JSON.stringify(buildOpenApi(svc.config));
+          return send(req, res, 200, { ...JSON_TYPE, 'Cache-Control': 'no-cache' }, openapi);
+        case '/docs': {
+          const d = await docs!.serve(pathOf(req.url), req.headers['accept-encoding']);
+          return send(req, res, d.status, d.headers, d.body);
+        }
+      }
+    } catch (err) {
+      svc.log.error('ops endpoint failed', { path: r, error: err });
+      if (!res.headersSent) send(req, res, 500, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Internal error\n');
+      else res.destroy();
     }
-    if (path === '/readyz') {
-      const c = await checks();
-      const ok = Object.values(c).every((v) => v === 'ok');
-      res.writeHead(ok ? 200 : 503, { 'Content-Length': '0' }).end();
-      return true;
-    }
-    if (path === '/health') {
-      const c = await checks();
-      const ok = Object.values(c).every((v) => v === 'ok');
-      const body = JSON.stringify({ status: ok ? 'ok' : 'error', checks: c });
-      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(req.method === 'HEAD' ? undefined : body);
-      return true;
-    }
-    return false;
   };
+
+  return { handler: { route, serve }, finished: createRequestObserver(svc.log, metrics), metrics };
 }

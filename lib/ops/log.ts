@@ -1,5 +1,6 @@
-// Structured logs: one JSON object per line on stdout (or a readable text line with
-// --log-format text). Secrets never reach a log call: callers pass ids, never keys.
+// Structured logs: one JSON object per line on stdout, or a readable `key=value` line with
+// --log-format text. Callers pass ids, never keys; as a second guard, any field whose name
+// looks like a credential is replaced before it is written.
 import type { LogFormat, LogLevel } from '../config.ts';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -14,6 +15,9 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
+const SECRET_FIELD = /secret|password|authorization|signature|token|credential/i;
+const REDACTED = '[redacted]';
+
 export function createLogger(opts: { level: LogLevel; format: LogFormat; write?: (line: string) => void }): Logger {
   const min = RANK[opts.level];
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
@@ -22,10 +26,14 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; write?:
     const time = new Date().toISOString();
     if (opts.format === 'json') {
       write(JSON.stringify({ time, level, msg, ...fields }, jsonSafe) + '\n');
-    } else {
-      const rest = fields ? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`).join(' ') : '';
-      write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${rest ? ' ' + rest : ''}\n`);
+      return;
     }
+    let line = `${time} ${level.toUpperCase().padEnd(5)} ${msg}`;
+    for (const [k, v] of Object.entries(fields ?? {})) {
+      if (v === undefined) continue;
+      line += ` ${k}=${textValue(jsonSafe(k, v))}`;
+    }
+    write(line + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -36,8 +44,20 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; write?:
   };
 }
 
-function jsonSafe(_key: string, value: unknown): unknown {
+/** Plain words stay bare; anything a reader could mis-split (spaces, quotes, `=`) is quoted. */
+function textValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v, jsonSafe) ?? String(v);
+}
+
+function jsonSafe(key: string, value: unknown): unknown {
+  if (key !== '' && SECRET_FIELD.test(key) && value !== undefined && value !== null && typeof value !== 'object') return REDACTED;
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   if (typeof value === 'bigint') return value.toString();
   return value;
+}
+
+/** A request target safe to log: presigned-URL signatures and credentials are replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId)=)[^&]*/gi, `$1${REDACTED}`);
 }

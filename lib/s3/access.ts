@@ -1,7 +1,8 @@
-// Loading a bucket or object and checking the caller may act on it, in one place.
-import { requireAcl } from '../auth/authorize.ts';
+// Loading a bucket or object and checking the caller may act on it, in one place. The rules
+// themselves, operation by operation, are in lib/auth/authorize.ts.
+import { aclAllows, requireAcl, requireBucketOwner } from '../auth/authorize.ts';
 import type { Principal } from '../auth/types.ts';
-import type { BucketRow, Permission } from '../metadata/types.ts';
+import type { BucketRow, ObjectRow, Permission } from '../metadata/types.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
@@ -15,17 +16,29 @@ export function noSuchBucket(name: string): S3Error {
 }
 
 /**
- * The bucket row, or NoSuchBucket; then AccessDenied unless the ACL grants `perm`.
- * 'exists' is for object operations, which the object's own ACL governs.
+ * The bucket row, or NoSuchBucket; then AccessDenied unless the bucket ACL grants `perm`
+ * ('owner': only the bucket owner). 'exists' is for object operations, which the object's
+ * own ACL governs.
  */
 export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 'exists'): BucketRow {
   const bucket = ctx.svc.metadata.getBucket(name);
   if (!bucket) throw noSuchBucket(name);
-  if (perm === 'exists') return bucket;
-  if (perm === 'owner') {
-    if (!ctx.principal || ctx.principal.ownerId !== bucket.ownerId) throw new S3Error('AccessDenied');
-  } else {
-    requireAcl(bucket.acl, ctx.principal, perm);
-  }
+  if (perm === 'owner') requireBucketOwner(bucket, ctx.principal);
+  else if (perm !== 'exists') requireAcl(bucket.acl, ctx.principal, perm);
   return bucket;
+}
+
+/**
+ * The object row if its ACL grants `perm`. A missing key is NoSuchKey only for callers who
+ * may list the bucket; anyone else gets AccessDenied, so keys cannot be probed
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
+ */
+export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission): ObjectRow {
+  const o = ctx.svc.metadata.getObject(bucket.name, key);
+  if (!o) {
+    if (!aclAllows(bucket.acl, ctx.principal, 'READ')) throw new S3Error('AccessDenied');
+    throw new S3Error('NoSuchKey', undefined, { Key: key });
+  }
+  requireAcl(o.acl, ctx.principal, perm);
+  return o;
 }

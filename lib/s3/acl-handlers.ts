@@ -3,12 +3,11 @@
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
-import { requireAcl } from '../auth/authorize.ts';
+import { loadBucket, loadObjectFor } from './access.ts';
 import { aclFromHeaders, aclFromXml, aclToXml, type Owner } from './acl.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
-import { checkVersionId, loadObject } from './get.ts';
+import { checkVersionId } from './get.ts';
 import type { Acl } from '../metadata/types.ts';
 
 type B = Endpoint & { bucket: string };
@@ -39,18 +38,16 @@ export async function putBucketAcl(ctx: Ctx, e: B): Promise<void> {
 }
 
 export function getObjectAcl(ctx: Ctx, e: O): void {
-  loadBucket(ctx, e.bucket, 'exists');
+  const b = loadBucket(ctx, e.bucket, 'exists');
   checkVersionId(e.query, e.key);
-  const o = loadObject(ctx, e.bucket, e.key);
-  requireAcl(o.acl, ctx.principal, 'READ_ACP');
+  const o = loadObjectFor(ctx, b, e.key, 'READ_ACP');
   sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(o.acl));
 }
 
 export async function putObjectAcl(ctx: Ctx, e: O): Promise<void> {
   const b = loadBucket(ctx, e.bucket, 'exists');
   checkVersionId(e.query, e.key);
-  const o = loadObject(ctx, e.bucket, e.key);
-  requireAcl(o.acl, ctx.principal, 'WRITE_ACP');
+  const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP');
   const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
   if (!ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);

@@ -4,13 +4,11 @@ import { createHash } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
-import { loadBucket, ownerOf } from './access.ts';
-import { requireAcl } from '../auth/authorize.ts';
+import { loadBucket, loadObjectFor, ownerOf } from './access.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { checkCopySource } from './conditional.ts';
 import { parseCopySource } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
-import { loadObject } from './get.ts';
 import { ANONYMOUS_OWNER, commitObject, precheck, writeCondition } from './put.ts';
 import { sendDocument } from './respond.ts';
 import { MAX_PUT_SIZE } from './body.ts';
@@ -22,12 +20,11 @@ type O = Endpoint & { bucket: string; key: string };
 export async function copyObject(ctx: Ctx, e: O): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const dstBucket = loadBucket(ctx, e.bucket, 'WRITE');
-  loadBucket(ctx, src.bucket, 'exists');
+  const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') {
     throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
   }
-  const source = loadObject(ctx, src.bucket, src.key);
-  requireAcl(source.acl, ctx.principal, 'READ');
+  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
   checkCopySource(ctx.header, source.etag, source.lastModified);
   if (source.size > MAX_PUT_SIZE) {
     throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');

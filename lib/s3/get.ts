@@ -5,8 +5,7 @@ import type { ReadStream } from 'node:fs';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
-import { requireAcl } from '../auth/authorize.ts';
+import { loadBucket, loadObjectFor } from './access.ts';
 import { evaluate, requestConditions } from './conditional.ts';
 import { parseRange, type ByteRange } from './range.ts';
 import { checksumHeaders, objectHeaders } from './object-meta.ts';
@@ -36,7 +35,7 @@ export function loadObject(ctx: Ctx, bucket: string, key: string): ObjectRow {
 }
 
 export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void> {
-  loadBucket(ctx, e.bucket, 'exists');
+  const bucket = loadBucket(ctx, e.bucket, 'exists');
   const q = e.query;
   checkVersionId(q, e.key);
   const overrides = OVERRIDES.filter(([p]) => q.has(p));
@@ -48,8 +47,7 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   let range: ByteRange | undefined;
   let stream: ReadStream | undefined;
   for (let attempt = 0; ; attempt++) {
-    o = loadObject(ctx, e.bucket, e.key);
-    requireAcl(o.acl, ctx.principal, 'READ');
+    o = loadObjectFor(ctx, bucket, e.key, 'READ');
     const outcome = evaluate(requestConditions(ctx.header), o.etag, o.lastModified);
     if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
     if (outcome === 'not-modified') {

@@ -100,7 +100,7 @@ function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum |
 }
 
 export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
-  loadBucket(ctx, e.bucket, 'WRITE');
+  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
   const { uploads, storage } = ctx.svc;
   const body = await readRequestBody(ctx, 4 * 1024 * 1024);
   const upload = uploads.get(e.uploadId);
@@ -111,9 +111,8 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
       sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, done.etag, null));
       return;
     }
-    loadUpload(ctx, e);
   }
-  const up = upload!;
+  const up = loadUpload(ctx, e, bucket);
   const requested = parsePartList(body);
   const parts = selectParts(requested, new Map(uploads.parts(e.uploadId).map((p) => [p.partNumber, p])), up);
   const cond = writeCondition(ctx);

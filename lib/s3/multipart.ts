@@ -5,8 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
-import { loadBucket, ownerOf } from './access.ts';
-import { requireAcl } from '../auth/authorize.ts';
+import { loadBucket, loadObjectFor, ownerOf } from './access.ts';
+import { requireUploadAccess } from '../auth/authorize.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
@@ -14,9 +14,9 @@ import { receiveObject, MAX_PUT_SIZE } from './body.ts';
 import { sendDocument } from './respond.ts';
 import { parseCopySource } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
-import { loadObject } from './get.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { UploadRow } from '../metadata/uploads.ts';
+import type { BucketRow } from '../metadata/types.ts';
 import type { ChecksumAlgorithm } from '../metadata/types.ts';
 import type { XmlNode } from './xml.ts';
 
@@ -25,10 +25,14 @@ type U = O & { uploadId: string };
 type P = U & { partNumber: number };
 type B = Endpoint & { bucket: string };
 
-/** Loads an upload of this bucket and key, or NoSuchUpload. */
-export function loadUpload(ctx: Ctx, e: U): UploadRow {
+/**
+ * Loads an upload of this bucket and key (or NoSuchUpload) that the caller may act on:
+ * its initiator or the bucket owner (see lib/auth/authorize.ts).
+ */
+export function loadUpload(ctx: Ctx, e: U, bucket: BucketRow): UploadRow {
   const u = ctx.svc.uploads.get(e.uploadId);
   if (!u || u.bucket !== e.bucket || u.key !== e.key) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  requireUploadAccess(bucket, u.ownerId, ctx.principal);
   return u;
 }
 
@@ -90,8 +94,7 @@ async function storePart(ctx: Ctx, e: P, tmp: string, size: number, md5Hex: stri
 }
 
 export async function uploadPart(ctx: Ctx, e: P): Promise<void> {
-  loadBucket(ctx, e.bucket, 'WRITE');
-  const upload = loadUpload(ctx, e);
+  const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'WRITE'));
   const tmp = ctx.svc.storage.tempPath();
   const body = await receiveObject(ctx, tmp, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
   if (upload.checksumAlgorithm && body.checksum && body.checksum.algorithm !== upload.checksumAlgorithm) {
@@ -116,13 +119,11 @@ function copyRange(raw: string | undefined, size: number): { start: number; end:
 }
 
 export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
-  loadBucket(ctx, e.bucket, 'WRITE');
-  const upload = loadUpload(ctx, e);
+  const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'WRITE'));
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
-  loadBucket(ctx, src.bucket, 'exists');
+  const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
-  const source = loadObject(ctx, src.bucket, src.key);
-  requireAcl(source.acl, ctx.principal, 'READ');
+  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
   checkCopySource(ctx.header, source.etag, source.lastModified);
   const range = copyRange(ctx.header('x-amz-copy-source-range'), source.size);
   const length = range ? range.end - range.start + 1 : source.size;
@@ -141,8 +142,7 @@ export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
 }
 
 export function abortMultipartUpload(ctx: Ctx, e: U): void {
-  loadBucket(ctx, e.bucket, 'WRITE');
-  loadUpload(ctx, e);
+  loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'exists'));
   const files = ctx.svc.uploads.abort(e.uploadId);
   if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   ctx.svc.collect(files);
@@ -162,8 +162,7 @@ function checksumField(algorithm: ChecksumAlgorithm | null): string | null {
 }
 
 export function listParts(ctx: Ctx, e: U): void {
-  loadBucket(ctx, e.bucket, 'READ');
-  const upload = loadUpload(ctx, e);
+  const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'exists'));
   const max = intParam(e.query, 'max-parts', 1000, 1000);
   const marker = intParam(e.query, 'part-number-marker', 0, 10000);
   const parts = ctx.svc.uploads.parts(e.uploadId, marker, max + 1);

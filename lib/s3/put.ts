@@ -5,6 +5,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
 import { loadBucket, ownerOf } from './access.ts';
+import { ANONYMOUS_ID } from '../auth/authorize.ts';
 import { aclFromHeaders, cannedAcl, type Owner } from './acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { receiveObject } from './body.ts';
@@ -13,7 +14,7 @@ import { PreconditionError } from '../metadata/sqlite.ts';
 import type { ObjectRow, WriteCondition } from '../metadata/types.ts';
 
 // The canonical id AWS uses for objects written anonymously.
-export const ANONYMOUS_OWNER: Owner = { id: '65a011a29cdf8ec533ec3d1ccaae921c', display_name: 'anonymous' };
+export const ANONYMOUS_OWNER: Owner = { id: ANONYMOUS_ID, display_name: 'anonymous' };
 
 type O = Endpoint & { bucket: string; key: string };
 

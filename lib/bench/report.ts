@@ -1,0 +1,115 @@
+// The shape of a benchmark report (written as JSON) and how rows are made and compared.
+import type { WorkloadGroup } from './catalog.ts';
+import type { LatencySummary } from './histogram.ts';
+import type { LoopResult } from './loop.ts';
+import type { MachineInfo } from './machine.ts';
+
+export type RowStatus = 'ok' | 'unsupported' | 'error';
+
+export interface ResultRow {
+  workload: string;
+  group: WorkloadGroup | 'seed';
+  description: string;
+  sizeBytes: number;
+  concurrency: number;
+  status: RowStatus;
+  message?: string;
+  ops: number;
+  errors: number;
+  seconds: number;
+  opsPerSec: number;
+  bytes: number;
+  mibPerSec: number;
+  latencyMs: LatencySummary;
+  errorCounts: Record<string, number>;
+  /** Highest server VmRSS sampled while this workload ran (with --server-pid). */
+  maxRssBytes?: number;
+  /** Seconds spent writing the objects this workload reads, when it wrote any. */
+  seedSeconds?: number;
+}
+
+export interface EndpointReport {
+  name: string;
+  url: string;
+  /** The durability mode, and whether the server said so or a flag did. */
+  durability: string;
+  durabilitySource: 'server' | 'flag' | 'unknown';
+  /** The Server response header and any version /health reports. */
+  server: string;
+  serverVersion: string;
+  bucket: string;
+  maxRssBytes?: number;
+  /** Set when the endpoint could not be used at all. */
+  failure?: string;
+  results: ResultRow[];
+}
+
+export interface Ratio {
+  workload: string;
+  endpoint: string;
+  /** endpoint ops/s divided by the baseline's (higher is better). */
+  throughput: number;
+  /** endpoint latency divided by the baseline's (lower is better). */
+  p50: number;
+  p99: number;
+}
+
+export interface BenchReport {
+  tool: string;
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  settings: Record<string, unknown>;
+  baseline: string;
+  endpoints: EndpointReport[];
+  ratios: Ratio[];
+}
+
+const MiB = 1024 * 1024;
+
+export function rowFromLoop(base: Omit<ResultRow, 'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'>, r: LoopResult): ResultRow {
+  const row: ResultRow = {
+    ...base,
+    status: r.unsupported ? 'unsupported' : r.gaveUp || r.ops === 0 ? 'error' : 'ok',
+    ops: r.ops,
+    errors: r.errors,
+    seconds: r.seconds,
+    opsPerSec: r.seconds > 0 ? r.ops / r.seconds : 0,
+    bytes: r.bytes,
+    mibPerSec: r.seconds > 0 ? r.bytes / MiB / r.seconds : 0,
+    latencyMs: r.hist.summary(),
+    errorCounts: r.errorCounts,
+  };
+  const message = r.unsupported ?? r.gaveUp ?? (r.ops === 0 ? 'no operation completed' : undefined);
+  if (message !== undefined) row.message = message;
+  return row;
+}
+
+export function failedRow(base: Omit<ResultRow, 'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'>, status: RowStatus, message: string): ResultRow {
+  return {
+    ...base, status, message, ops: 0, errors: status === 'error' ? 1 : 0, seconds: 0, opsPerSec: 0, bytes: 0, mibPerSec: 0,
+    latencyMs: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, errorCounts: status === 'error' ? { [message]: 1 } : {},
+  };
+}
+
+export function computeRatios(endpoints: readonly EndpointReport[], baseline: string): Ratio[] {
+  const base = endpoints.find((e) => e.name === baseline);
+  if (!base) return [];
+  const out: Ratio[] = [];
+  for (const e of endpoints) {
+    if (e === base) continue;
+    for (const row of e.results) {
+      const b = base.results.find((r) => r.workload === row.workload);
+      if (!b || b.status !== 'ok' || row.status !== 'ok' || b.opsPerSec === 0) continue;
+      out.push({
+        workload: row.workload,
+        endpoint: e.name,
+        throughput: row.opsPerSec / b.opsPerSec,
+        p50: b.latencyMs.p50 > 0 ? row.latencyMs.p50 / b.latencyMs.p50 : 0,
+        p99: b.latencyMs.p99 > 0 ? row.latencyMs.p99 / b.latencyMs.p99 : 0,
+      });
+    }
+  }
+  return out;
+}

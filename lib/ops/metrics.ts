@@ -1,0 +1,82 @@
+// Prometheus metrics (prom-client): the bleepstore_* families of
+// specs/observability-and-openapi.md, plus the process and Node.js defaults.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { OPERATIONS } from '../s3/router.ts';
+import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { RequestRecord } from './observe.ts';
+
+/** Prometheus' default latency buckets, as the spec asks. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Powers of four from 256 B to 64 MiB (spec, "Histogram Buckets"). */
+export const SIZE_BUCKETS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+const METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH']);
+
+export interface Metrics {
+  readonly contentType: string;
+  observe(r: RequestRecord): void;
+  /** The exposition text: process defaults, then this store's families. */
+  render(): Promise<string>;
+}
+
+// Process and Node.js metrics describe the process, not a store: one registry per process,
+// so several embedded stores do not each install GC observers.
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export function createMetrics(metadata: Pick<MetadataStore, 'countObjects'>): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({ name: 'bleepstore_http_requests_total', help: 'Total HTTP requests', labelNames: ['method', 'path', 'status'] as const, registers });
+  const duration = new Histogram({ name: 'bleepstore_http_request_duration_seconds', help: 'Request latency in seconds', labelNames: ['method', 'path'] as const, buckets: DURATION_BUCKETS, registers });
+  const requestSize = new Histogram({ name: 'bleepstore_http_request_size_bytes', help: 'Request body size', labelNames: ['method', 'path'] as const, buckets: SIZE_BUCKETS, registers });
+  const responseSize = new Histogram({ name: 'bleepstore_http_response_size_bytes', help: 'Response body size', labelNames: ['method', 'path'] as const, buckets: SIZE_BUCKETS, registers });
+  const operations = new Counter({ name: 'bleepstore_s3_operations_total', help: 'S3 operations by type', labelNames: ['operation', 'status'] as const, registers });
+  const received = new Counter({ name: 'bleepstore_bytes_received_total', help: 'Total bytes received (request bodies)', registers });
+  const sent = new Counter({ name: 'bleepstore_bytes_sent_total', help: 'Total bytes sent (response bodies)', registers });
+
+  // Gauges are read from SQLite at scrape time, so they are right from the first scrape after
+  // a restart instead of counting up from zero (spec, "Startup Behavior").
+  new Gauge({
+    name: 'bleepstore_objects_total', help: 'Total objects across all buckets', registers,
+    collect() {
+      this.set(metadata.countObjects().objects);
+    },
+  });
+  new Gauge({
+    name: 'bleepstore_buckets_total', help: 'Total buckets', registers,
+    collect() {
+      this.set(metadata.countObjects().buckets);
+    },
+  });
+
+  // Every operation starts at zero, so rate() has a series before the first request.
+  for (const op of OPERATIONS) for (const status of ['success', 'error']) operations.inc({ operation: op, status }, 0);
+
+  return {
+    contentType: registry.contentType,
+    observe(r) {
+      if (r.ops && r.route === '/metrics') return; // the scrape does not count itself (spec)
+      const method = METHODS.has(r.method) ? r.method : 'OTHER';
+      const labels = { method, path: r.route };
+      requests.inc({ ...labels, status: String(r.status) });
+      duration.observe(labels, r.durationMs / 1000);
+      requestSize.observe(labels, r.bytesIn);
+      responseSize.observe(labels, r.bytesOut);
+      if (r.bytesIn) received.inc(r.bytesIn);
+      if (r.bytesOut) sent.inc(r.bytesOut);
+      if (!r.ops && r.route !== 'Unknown') {
+        operations.inc({ operation: r.route, status: r.status < 400 && !r.aborted ? 'success' : 'error' });
+      }
+    },
+    async render() {
+      return (await processMetrics().metrics()) + (await registry.metrics());
+    },
+  };
+}

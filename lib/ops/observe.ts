@@ -1,0 +1,75 @@
+// What the server knows about a request once its response is closed, and the one place that
+// turns it into the `request completed` log line and the per-request metrics.
+import type { ServerResponse } from 'node:http';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface RequestRecord {
+  requestId: string;
+  method: string;
+  /** The S3 operation (Endpoint.op), the ops path answered (e.g. `/health`), or `Unknown`. */
+  route: string;
+  /** True when an ops endpoint (/health, /metrics, /docs, ...) answered. */
+  ops: boolean;
+  bucket?: string | undefined;
+  key?: string | undefined;
+  /** HTTP status sent, or 0 when the connection closed before a response started. */
+  status: number;
+  /** Request body bytes the handler read (decoded, without aws-chunked framing). */
+  bytesIn: number;
+  /** Response body bytes handed to the socket. */
+  bytesOut: number;
+  durationMs: number;
+  /** The connection closed before the whole response was written. */
+  aborted: boolean;
+}
+
+/**
+ * Counts the body bytes written through `res` (write and end), so a streamed GET reports what
+ * it actually sent rather than what Content-Length promised.
+ */
+export function countBodyBytes(res: ServerResponse): () => number {
+  let n = 0;
+  const size = (chunk: unknown, enc: unknown): number => {
+    if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
+    if (chunk instanceof Uint8Array) return chunk.byteLength;
+    return 0;
+  };
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    n += size(chunk, rest[0]);
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    if (typeof chunk !== 'function') n += size(chunk, rest[0]);
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as typeof res.end;
+  return () => n;
+}
+
+export function createRequestObserver(log: Logger, metrics: Metrics | undefined): (r: RequestRecord) => void {
+  return (r) => {
+    if (log.enabled('info')) {
+      log.info('request completed', {
+        request_id: r.requestId,
+        method: r.method,
+        op: r.route,
+        bucket: r.bucket,
+        key: r.key,
+        status: r.status,
+        bytes_in: r.bytesIn,
+        bytes_out: r.bytesOut,
+        duration_ms: Math.round(r.durationMs * 1000) / 1000,
+        aborted: r.aborted || undefined,
+      });
+    }
+    // Metrics are best-effort: a failure to count never fails a request
+    // (specs/observability-and-openapi.md, "Best-Effort Metrics").
+    try {
+      metrics?.observe(r);
+    } catch (err) {
+      log.warn('recording request metrics failed', { error: err });
+    }
+  };
+}

@@ -1,0 +1,60 @@
+// The real server as a child process (bin/bleepstore), for tests that kill it or measure it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/bleepstore', import.meta.url));
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  pid: number;
+  url: string;
+  port: number;
+  /** JSON log lines seen so far. */
+  logs: Array<Record<string, unknown>>;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+/** Starts `bin/bleepstore --port 0 --data-dir dir` and resolves once it logs `ready`. */
+export function spawnServer(dataDir: string, extraArgs: string[] = [], onSpawn?: (proc: ChildProcess) => void): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onSpawn?.(proc);
+  const logs: Array<Record<string, unknown>> = [];
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry.msg === 'ready' && typeof entry.url === 'string') {
+        const url = entry.url;
+        resolve({
+          proc, pid: proc.pid!, url, port: Number(new URL(url).port), logs, exited,
+          async kill9() {
+            proc.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}) before it was ready: ${stderr}`)));
+  });
+}
+
+/** Resident set size of a process in bytes, from /proc. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
