@@ -1,5 +1,6 @@
 // Real S3 clients against a real server: the AWS CLI v2, boto3, s3cmd and rclone, from
-// Debian's packages (scripts/install-test-clients.sh). In CI none may be skipped.
+// Debian's packages (scripts/install-test-clients.sh). In CI none may be skipped. Each puts
+// a small and a 5 MiB file (single PUT) and a 64 MiB file through its multipart path.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from '../helpers/server.ts';
 
 const run = promisify(execFile);
@@ -30,6 +32,8 @@ describe('S3 client compatibility', () => {
   let big: Buffer;
   let smallFile: string;
   let bigFile: string;
+  let huge: Buffer;
+  let hugeFile: string;
   before(async () => {
     srv = await startServer();
     work = await mkdtemp(path.join(tmpdir(), 'bleepstore-clients-'));
@@ -39,7 +43,17 @@ describe('S3 client compatibility', () => {
     bigFile = path.join(work, 'big.bin');
     await writeFile(smallFile, small);
     await writeFile(bigFile, big);
+    huge = randomBytes(64 * 1024 * 1024);
+    hugeFile = path.join(work, 'huge.bin');
+    await writeFile(hugeFile, huge);
   });
+
+  /** The object went through the multipart path when its ETag ends in -N. */
+  async function assertMultipart(bucket: string, key: string): Promise<void> {
+    const head = await srv.client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    assert.match(head.ETag ?? '', /-\d+"$/, `${bucket}/${key} was uploaded in parts`);
+    assert.equal(head.ContentLength, huge.length);
+  }
   after(async () => {
     await srv.stop();
     await rm(work, { recursive: true, force: true });
@@ -68,6 +82,10 @@ describe('S3 client compatibility', () => {
     await checkDownloaded(path.join(work, 'aws-copy.out'), small);
     const head = await aws('s3api', 'head-object', '--bucket', 'cli-bucket', '--key', 'big.bin');
     assert.equal(JSON.parse(head.stdout).ContentLength, big.length);
+    await aws('s3', 'cp', hugeFile, 's3://cli-bucket/huge.bin');
+    await assertMultipart('cli-bucket', 'huge.bin');
+    await aws('s3', 'cp', 's3://cli-bucket/huge.bin', path.join(work, 'aws-huge.out'));
+    await checkDownloaded(path.join(work, 'aws-huge.out'), huge);
     await aws('s3', 'rm', 's3://cli-bucket/', '--recursive');
     await aws('s3', 'rb', 's3://cli-bucket');
     const buckets = await aws('s3api', 'list-buckets');
@@ -86,18 +104,24 @@ big = s3.get_object(Bucket='boto-bucket', Key='big.bin')['Body'].read()
 s3.copy_object(Bucket='boto-bucket', Key='copy.txt', CopySource={'Bucket': 'boto-bucket', 'Key': 'small.txt'})
 copy = s3.get_object(Bucket='boto-bucket', Key='copy.txt')['Body'].read()
 s3.download_file('boto-bucket', 'small.txt', sys.argv[7])
-deleted = s3.delete_objects(Bucket='boto-bucket', Delete={'Objects': [{'Key': k} for k in ['small.txt', 'big.bin', 'copy.txt']]})
+s3.upload_file(sys.argv[8], 'boto-bucket', 'huge.bin')
+huge_etag = s3.head_object(Bucket='boto-bucket', Key='huge.bin')['ETag']
+s3.download_file('boto-bucket', 'huge.bin', sys.argv[9])
+deleted = s3.delete_objects(Bucket='boto-bucket', Delete={'Objects': [{'Key': k} for k in ['small.txt', 'big.bin', 'copy.txt', 'huge.bin']]})
 s3.delete_bucket(Bucket='boto-bucket')
-print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': copy.decode(), 'deleted': len(deleted['Deleted'])}))
+print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': copy.decode(), 'deleted': len(deleted['Deleted']), 'huge_etag': huge_etag}))
 `;
     const out = path.join(work, 'boto-small.out');
-    const { stdout } = await run(TOOLS.python, ['-c', script, srv.url, ACCESS_KEY, SECRET_KEY, REGION, smallFile, bigFile, out]);
+    const hugeOut = path.join(work, 'boto-huge.out');
+    const { stdout } = await run(TOOLS.python, ['-c', script, srv.url, ACCESS_KEY, SECRET_KEY, REGION, smallFile, bigFile, out, hugeFile, hugeOut], { maxBuffer: 1 << 20 });
     const r = JSON.parse(stdout);
     assert.deepEqual(r.keys, ['big.bin', 'small.txt']);
     assert.equal(r.big, sha256(big));
     assert.equal(r.copy, small.toString());
-    assert.equal(r.deleted, 3);
+    assert.equal(r.deleted, 4);
+    assert.match(r.huge_etag, /-\d+"$/, 'boto3 upload_file used multipart');
     await checkDownloaded(out, small);
+    await checkDownloaded(hugeOut, huge);
   });
 
   test('s3cmd: mb, put, ls, get, cp, del, rb', { skip: missingTool(TOOLS.s3cmd) }, async () => {
@@ -116,7 +140,11 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     await s3cmd('cp', 's3://s3cmd-bucket/small.txt', 's3://s3cmd-bucket/copy.txt');
     await s3cmd('get', 's3://s3cmd-bucket/copy.txt', path.join(work, 's3cmd-copy.out'));
     await checkDownloaded(path.join(work, 's3cmd-copy.out'), small);
-    await s3cmd('del', 's3://s3cmd-bucket/small.txt', 's3://s3cmd-bucket/big.bin', 's3://s3cmd-bucket/copy.txt');
+    await s3cmd('put', '--multipart-chunk-size-mb=16', hugeFile, 's3://s3cmd-bucket/huge.bin');
+    await assertMultipart('s3cmd-bucket', 'huge.bin');
+    await s3cmd('get', 's3://s3cmd-bucket/huge.bin', path.join(work, 's3cmd-huge.out'));
+    await checkDownloaded(path.join(work, 's3cmd-huge.out'), huge);
+    await s3cmd('del', 's3://s3cmd-bucket/small.txt', 's3://s3cmd-bucket/big.bin', 's3://s3cmd-bucket/copy.txt', 's3://s3cmd-bucket/huge.bin');
     await s3cmd('rb', 's3://s3cmd-bucket');
   });
 
@@ -140,7 +168,11 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     await rclone('copyto', 'bs:rclone-bucket/dir/small.txt', 'bs:rclone-bucket/copy.txt');
     await rclone('copyto', 'bs:rclone-bucket/copy.txt', path.join(work, 'rclone-copy.out'));
     await checkDownloaded(path.join(work, 'rclone-copy.out'), small);
-    for (const k of ['dir/small.txt', 'big.bin', 'copy.txt']) await rclone('deletefile', `bs:rclone-bucket/${k}`);
+    await rclone('copyto', '--s3-upload-cutoff', '16M', '--s3-chunk-size', '16M', hugeFile, 'bs:rclone-bucket/huge.bin');
+    await assertMultipart('rclone-bucket', 'huge.bin');
+    await rclone('copyto', 'bs:rclone-bucket/huge.bin', path.join(work, 'rclone-huge.out'));
+    await checkDownloaded(path.join(work, 'rclone-huge.out'), huge);
+    for (const k of ['dir/small.txt', 'big.bin', 'copy.txt', 'huge.bin']) await rclone('deletefile', `bs:rclone-bucket/${k}`);
     await rclone('rmdir', 'bs:rclone-bucket');
   });
 });

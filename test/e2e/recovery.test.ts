@@ -1,0 +1,85 @@
+// Every start is recovery: temp files removed, orphan files removed, expired uploads reaped,
+// rows whose file is missing logged and answered with InternalError.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { startServer } from '../helpers/server.ts';
+import { sdkError } from '../helpers/s3-assert.ts';
+import { diskState } from '../helpers/files.ts';
+
+async function withStore<T>(dataDir: string, fn: (srv: Awaited<ReturnType<typeof startServer>>) => Promise<T>, ttl?: number): Promise<T> {
+  const srv = await startServer({ data_dir: dataDir, ...(ttl ? { multipart: { upload_ttl_seconds: ttl } } : {}) });
+  try {
+    return await fn(srv);
+  } finally {
+    await srv.stop();
+  }
+}
+
+test('a start removes temp files and files no row references, and keeps referenced ones', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
+  await withStore(dataDir, async (srv) => {
+    const s3 = srv.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'keep-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'keep-bucket', Key: 'kept', Body: 'still here' }));
+  });
+  const objects = path.join(dataDir, 'objects');
+  await writeFile(path.join(objects, '.tmp', 'half-written-upload'), 'partial');
+  await mkdir(path.join(objects, 'ff', 'ee'), { recursive: true });
+  await writeFile(path.join(objects, 'ff', 'ee', 'ffee0000000000000000000000000000'), 'orphan');
+  await withStore(dataDir, async (srv) => {
+    assert.equal(srv.store.recovery.tempFilesRemoved, 1);
+    assert.equal(srv.store.recovery.orphanFilesRemoved, 1);
+    const got = await srv.client().send(new GetObjectCommand({ Bucket: 'keep-bucket', Key: 'kept' }));
+    assert.equal(await got.Body!.transformToString(), 'still here');
+  });
+  const disk = await diskState(dataDir);
+  assert.deepEqual(disk.temp, []);
+  assert.deepEqual([...disk.files], [...disk.referenced]);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('a start reaps multipart uploads older than the TTL, parts and all', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
+  await withStore(dataDir, async (srv) => {
+    const s3 = srv.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'reap-bucket' }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'reap-bucket', Key: 'old' }));
+    await s3.send(new UploadPartCommand({ Bucket: 'reap-bucket', Key: 'old', UploadId, PartNumber: 1, Body: 'part' }));
+  });
+  await new Promise((r) => setTimeout(r, 1100));
+  await withStore(dataDir, async (srv) => {
+    assert.equal(srv.store.recovery.expiredUploadsFiles, 1);
+    const list = await srv.client().send(new ListMultipartUploadsCommand({ Bucket: 'reap-bucket' }));
+    assert.equal(list.Uploads, undefined);
+  }, 1);
+  assert.equal((await diskState(dataDir)).files.size, 0);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('a row whose file is missing is logged at start and answered with InternalError', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
+  await withStore(dataDir, async (srv) => {
+    const s3 = srv.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'lost-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'lost-bucket', Key: 'lost', Body: 'soon gone' }));
+  });
+  const [fileId] = (await diskState(dataDir)).referenced;
+  await unlink(path.join(dataDir, 'objects', fileId!.slice(0, 2), fileId!.slice(2, 4), fileId!));
+  await withStore(dataDir, async (srv) => {
+    assert.equal(srv.store.recovery.missingFiles, 1);
+    assert.ok(srv.logs.some((l) => l.includes('missing file') && l.includes(fileId!)));
+    const err = await sdkError(srv.client().send(new GetObjectCommand({ Bucket: 'lost-bucket', Key: 'lost' })));
+    assert.equal(err.name, 'InternalError');
+    assert.equal(err.$metadata.httpStatusCode, 500);
+    assert.ok(srv.logs.some((l) => l.includes('object file missing') && l.includes(fileId!)));
+  });
+  assert.ok((await readdir(dataDir)).includes('metadata.db'));
+  await rm(dataDir, { recursive: true, force: true });
+});
