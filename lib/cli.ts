@@ -113,7 +113,8 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
     return hooks.exit(2);
   }
 
-  const store = await createBleepStore({ config });
+  // A failed fsync is fatal: exit at once and let the next start recover (crash-only).
+  const store = await createBleepStore({ config, onFatal: () => hooks.exit(70) });
   store.log.info('recovery done', { ...store.recovery });
   const addr = await store.listen();
   // Machine-readable line for scripts and tests that start the server on port 0.

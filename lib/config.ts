@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 export type Durability = 'full' | 'normal' | 'off';
+export type StorageKind = 'local' | 'memory' | 'sqlite' | 'aws' | 'azure' | 'gcp';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFormat = 'json' | 'text';
 
@@ -13,7 +14,16 @@ export interface Config {
   auth: { access_key: string; secret_key: string; owner_id: string; display_name: string };
   data_dir: string;
   metadata: { engine: 'sqlite'; sqlite: { path: string } };
-  storage: { backend: 'local'; local: { root_dir: string } };
+  storage: {
+    backend: StorageKind;
+    local: { root_dir: string };
+    memory: { max_size_bytes: number };
+    aws: { bucket: string; region: string; prefix: string; endpoint_url: string; use_path_style: boolean; access_key_id: string; secret_access_key: string };
+    azure: { container: string; account: string; prefix: string; connection_string: string; account_key: string; endpoint_url: string; use_managed_identity: boolean };
+    gcp: { bucket: string; project: string; prefix: string; credentials_file: string; endpoint_url: string };
+    /** Where gateway backends stage verified bodies before uploading them. */
+    staging_dir: string;
+  };
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
   logging: { level: LogLevel; format: LogFormat };
@@ -36,7 +46,15 @@ export function defaultConfig(): Config {
     auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '' },
     data_dir: './data',
     metadata: { engine: 'sqlite', sqlite: { path: '' } },
-    storage: { backend: 'local', local: { root_dir: '' } },
+    storage: {
+      backend: 'local',
+      local: { root_dir: '' },
+      memory: { max_size_bytes: 0 },
+      aws: { bucket: '', region: 'us-east-1', prefix: '', endpoint_url: '', use_path_style: false, access_key_id: '', secret_access_key: '' },
+      azure: { container: '', account: '', prefix: '', connection_string: '', account_key: '', endpoint_url: '', use_managed_identity: false },
+      gcp: { bucket: '', project: '', prefix: '', credentials_file: '', endpoint_url: '' },
+      staging_dir: '',
+    },
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
     logging: { level: 'info', format: 'json' },
@@ -60,8 +78,29 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'data_dir': { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
   'metadata.engine': { kind: ['sqlite'] },
   'metadata.sqlite.path': { kind: 'string' },
-  'storage.backend': { kind: ['local'] },
+  'storage.backend': { kind: ['local', 'memory', 'sqlite', 'aws', 'azure', 'gcp'], env: 'BLEEPSTORE_STORAGE_BACKEND' },
   'storage.local.root_dir': { kind: 'string' },
+  'storage.memory.max_size_bytes': { kind: 'int', min: 0 },
+  'storage.aws.bucket': { kind: 'string' },
+  'storage.aws.region': { kind: 'string' },
+  'storage.aws.prefix': { kind: 'string' },
+  'storage.aws.endpoint_url': { kind: 'string' },
+  'storage.aws.use_path_style': { kind: 'bool' },
+  'storage.aws.access_key_id': { kind: 'string' },
+  'storage.aws.secret_access_key': { kind: 'string' },
+  'storage.azure.container': { kind: 'string' },
+  'storage.azure.account': { kind: 'string' },
+  'storage.azure.prefix': { kind: 'string' },
+  'storage.azure.connection_string': { kind: 'string' },
+  'storage.azure.account_key': { kind: 'string' },
+  'storage.azure.endpoint_url': { kind: 'string' },
+  'storage.azure.use_managed_identity': { kind: 'bool' },
+  'storage.gcp.bucket': { kind: 'string' },
+  'storage.gcp.project': { kind: 'string' },
+  'storage.gcp.prefix': { kind: 'string' },
+  'storage.gcp.credentials_file': { kind: 'string' },
+  'storage.gcp.endpoint_url': { kind: 'string' },
+  'storage.staging_dir': { kind: 'string' },
   'durability': { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
   'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
   'multipart.reap_interval_seconds': { kind: 'int', min: 0 },
@@ -74,7 +113,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */
-const TOLERATED_SECTIONS = new Set(['cluster', 'server.admin_port', 'server.admin_token', 'storage.memory', 'storage.aws', 'storage.gcp', 'storage.azure', 'storage.sqlite', 'metadata.raft', 'events']);
+const TOLERATED_SECTIONS = new Set(['cluster', 'server.admin_port', 'server.admin_token', 'storage.memory.persistence', 'storage.memory.snapshot_path', 'storage.memory.snapshot_interval_seconds', 'storage.sqlite', 'metadata.raft', 'events']);
 
 function coerce(key: string, raw: unknown, from: string): unknown {
   const spec = LEAVES[key];
@@ -178,7 +217,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
   for (const layer of layers) for (const [k, v] of layer) setLeaf(config, k, v);
   const c = config as unknown as Config;
+  const named = (key: string) => layers.some((l) => l.some(([k]) => k === key));
+  // A memory store given no data directory keeps its metadata in memory too: nothing on disk.
+  if (!c.metadata.sqlite.path && c.storage.backend === 'memory' && !named('data_dir')) c.metadata.sqlite.path = ':memory:';
   if (!c.metadata.sqlite.path) c.metadata.sqlite.path = path.join(c.data_dir, 'metadata.db');
+  if (!c.storage.staging_dir) c.storage.staging_dir = path.join(c.data_dir, 'staging');
+  const required: Partial<Record<StorageKind, string[]>> = { aws: ['storage.aws.bucket'], azure: ['storage.azure.container'], gcp: ['storage.gcp.bucket'] };
+  for (const key of required[c.storage.backend] ?? []) {
+    const v = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);
+    if (!v) throw new ConfigError(`Config key "${key}" must be set for storage.backend "${c.storage.backend}".`);
+  }
+  if (c.storage.backend === 'azure' && !c.storage.azure.connection_string && !c.storage.azure.account) {
+    throw new ConfigError('Config key "storage.azure.connection_string" or "storage.azure.account" must be set for storage.backend "azure".');
+  }
   if (!c.storage.local.root_dir) c.storage.local.root_dir = path.join(c.data_dir, 'objects');
   if (!c.auth.access_key) throw new ConfigError('Config key "auth.access_key" must not be empty.');
   if (!c.auth.secret_key) throw new ConfigError('Config key "auth.secret_key" must not be empty.');

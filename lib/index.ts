@@ -3,10 +3,10 @@
 // Library code never exits the process and installs no signal handlers; bin/ does that.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { loadConfig, type Config, type ConfigInput } from './config.ts';
+import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
 import { MetadataStore } from './metadata/sqlite.ts';
 import { UploadStore } from './metadata/uploads.ts';
-import { LocalStorage } from './storage/local.ts';
+import { createStorage } from './storage/create.ts';
 import { recover, startReaper, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
@@ -41,9 +41,19 @@ export interface CreateOptions {
   overrides?: ConfigInput;
   /** Custom log sink, e.g. for tests. */
   logWrite?: (line: string) => void;
+  /**
+   * Called once when storage fails in a way that may lose data (a failed fsync). The store
+   * has already stopped accepting requests; bin/ exits the process here, and recovery on
+   * the next start takes it from there.
+   */
+  onFatal?: (err: Error) => void;
 }
 
-export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): Promise<BleepStore> {
+/** Config overrides, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
+export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInput['storage'] | StorageKind };
+
+export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}): Promise<BleepStore> {
+  if (typeof (opts as EmbedOptions).storage === 'string') opts = { ...opts, storage: { backend: (opts as EmbedOptions).storage as StorageKind } };
   const o = opts as CreateOptions;
   const isCreate = 'config' in o || 'overrides' in o || 'logWrite' in o;
   const config = isCreate ? (o.config ?? loadConfig({ overrides: o.overrides })) : loadConfig({ overrides: opts as ConfigInput });
@@ -51,8 +61,13 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
 
   const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
   const uploads = new UploadStore(metadata);
-  const storage = new LocalStorage(config.storage.local.root_dir);
-  await storage.init();
+  const storage = await createStorage(config, metadata);
+  try {
+    await storage.init();
+  } catch (err) {
+    metadata.close();
+    throw new ConfigError(`The ${config.storage.backend} storage backend is not usable: ${(err as Error).message}`);
+  }
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
@@ -72,11 +87,24 @@ export async function createBleepStore(opts: CreateOptions | ConfigInput = {}): 
       metadata.gcDone(fileIds);
     })().catch((err: unknown) => log.error('file removal failed; will retry on next start', { error: err }));
   };
-  const svc: Services = { config, metadata, uploads, storage, log, collect };
+  let failed: Error | undefined;
+  const fatal = (err: Error): void => {
+    if (failed) return;
+    failed = err;
+    log.error('storage failure: refusing all requests from now on', { error: err });
+    server.close();
+    o.onFatal?.(err);
+  };
+  const svc: Services = { config, metadata, uploads, storage, log, collect, fatal };
   const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
   const ops = createOps(svc);
   const handle = createRequestHandler(svc, { domains, ops: ops.handler, finished: ops.finished });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (failed) {
+      res.writeHead(503, { 'Content-Type': 'application/xml', Connection: 'close', Server: 'BleepStore' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code><Message>The server stopped after a storage failure.</Message></Error>');
+      return;
+    }
     drain.track(res);
     handle(req, res).catch((err: unknown) => {
       log.error('unhandled request failure', { error: err });

@@ -1,11 +1,10 @@
 // Start-up is recovery (crash-only): finish recorded file removals, reap expired multipart
 // uploads, empty the temp dir, remove files no row references, and report rows whose file
 // is missing. The same reaping runs periodically while serving.
-import { stat } from 'node:fs/promises';
 import type { Config } from './config.ts';
 import type { MetadataStore } from './metadata/sqlite.ts';
 import type { UploadStore } from './metadata/uploads.ts';
-import type { LocalStorage } from './storage/local.ts';
+import type { StorageBackend } from './storage/backend.ts';
 import type { Logger } from './ops/log.ts';
 
 export interface RecoveryReport {
@@ -16,7 +15,7 @@ export interface RecoveryReport {
   missingFiles: number;
 }
 
-interface Parts { config: Config; metadata: MetadataStore; uploads: UploadStore; storage: LocalStorage; log: Logger }
+interface Parts { config: Config; metadata: MetadataStore; uploads: UploadStore; storage: StorageBackend; log: Logger }
 
 /** Removes every file whose removal was recorded in gc_files (and is still unreferenced). */
 export async function drainGc({ metadata, storage }: Pick<Parts, 'metadata' | 'storage'>): Promise<number> {
@@ -44,9 +43,7 @@ export async function recover(p: Parts): Promise<RecoveryReport> {
   const { tempFilesRemoved, orphanFilesRemoved } = await p.storage.recover((id) => p.metadata.isFileReferenced(id));
   let missingFiles = 0;
   for (const fileId of p.metadata.referencedFileIds()) {
-    try {
-      await stat(p.storage.pathOf(fileId));
-    } catch {
+    if (!(await p.storage.exists(fileId))) {
       missingFiles++;
       if (missingFiles <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: fileId });
     }

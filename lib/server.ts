@@ -8,7 +8,7 @@ import { parseEndpoint, splitUrl, type Endpoint } from './s3/router.ts';
 import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
-import { FileMissingError } from './storage/local.ts';
+import { FileMissingError, FsyncError } from './storage/backend.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
@@ -87,6 +87,10 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       let s3err: S3Error;
       if (err instanceof S3Error) {
         s3err = err;
+      } else if (err instanceof FsyncError) {
+        log.error('fsync failed: data may be lost; refusing further requests', { request_id: requestId, error: err });
+        svc.fatal(err);
+        s3err = new S3Error('InternalError');
       } else if (err instanceof FileMissingError) {
         log.error('object file missing for a metadata row', { request_id: requestId, file_id: err.fileId });
         s3err = new S3Error('InternalError');

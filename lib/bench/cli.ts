@@ -36,9 +36,14 @@ Drives any S3 endpoint with its own SigV4 client and reports ops/s, MiB/s, p50 a
   --server-pid PID         sample this server's VmRSS from /proc (repeat: one per endpoint, in order)
   --durability-label TEXT  durability mode to print when the server does not report one
                            (repeat: one per endpoint, in order)
+  --order ORDER            interleaved (default): endpoints take turns workload by workload;
+                           sequential: every workload against one endpoint, then the next
   --keep                   leave the objects and the bucket in place
   --show-workloads         list the workloads this configuration has, then exit
   --help                   print this help
+
+Exit status: 0 when every workload ran without errors ("unsupported" is not an error), 1 when
+some failed, 2 for bad flags.
 
 Example: bleepstore bench --endpoint bleepstore=http://127.0.0.1:9010 --compare ceiling=http://127.0.0.1:9100 --baseline ceiling`;
 
@@ -64,6 +69,7 @@ const OPTIONS = {
   'list-keys': { type: 'string' },
   'server-pid': { type: 'string', multiple: true },
   'durability-label': { type: 'string', multiple: true },
+  order: { type: 'string' },
   keep: { type: 'boolean' },
   'show-workloads': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -134,6 +140,10 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
     keep: v.keep === true,
   };
   if (v.bucket !== undefined) o.bucket = v.bucket;
+  if (v.order !== undefined) {
+    if (v.order !== 'interleaved' && v.order !== 'sequential') throw new Error(`--order "${v.order}" must be interleaved or sequential`);
+    o.order = v.order;
+  }
   if (v.duration !== undefined) o.durationSec = count('duration', v.duration, 0.1, 600);
   if (v.workloads !== undefined) o.workloads = v.workloads.split(',').map((s) => s.trim()).filter(Boolean);
   if (v.sizes !== undefined) o.smallSizes = list('sizes', v.sizes, parseSize);

@@ -22,10 +22,11 @@ export const fmtBytes = (n: number): string => `${Math.round(n / MiB)} MiB`;
 export const fmtRatio = (r: number): string => `${r.toFixed(2)}x`;
 
 function cells(r: ResultRow): string[] {
-  if (r.status !== 'ok') return [r.workload, '-', '-', '-', '-', String(r.errors), r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '', `${r.status}: ${r.message ?? ''}`.slice(0, 90)];
+  const load = r.loadAvg ? r.loadAvg.end.toFixed(1) : '';
+  if (r.status !== 'ok') return [r.workload, '-', '-', '-', '-', String(r.errors), r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '', load, `${r.status}: ${r.message ?? ''}`.slice(0, 90)];
   return [
     r.workload, fmtOps(r.opsPerSec), r.bytes > 0 ? fmtMiB(r.mibPerSec) : '-', fmtMs(r.latencyMs.p50), fmtMs(r.latencyMs.p99),
-    String(r.errors), r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '', r.seedSeconds !== undefined ? `seeded in ${r.seedSeconds.toFixed(1)} s` : '',
+    String(r.errors), r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '', load, r.seedSeconds !== undefined ? `seeded in ${r.seedSeconds.toFixed(1)} s` : '',
   ];
 }
 
@@ -34,7 +35,7 @@ export function formatRow(r: ResultRow): string {
   const c = cells(r);
   return r.status === 'ok'
     ? `${c[0]}: ${c[1]} ops/s, ${c[2]} MiB/s, p50 ${c[3]}, p99 ${c[4]}, ${c[5]} errors${c[6] ? `, server RSS ${c[6]}` : ''}`
-    : `${c[0]}: ${c[7]}`;
+    : `${c[0]}: ${c[8]}`;
 }
 
 function textTable(head: string[], rows: string[][]): string {
@@ -57,7 +58,7 @@ export function endpointHeader(e: EndpointReport, report: BenchReport): string[]
   ];
 }
 
-const HEAD = ['workload', 'ops/s', 'MiB/s', 'p50', 'p99', 'errors', 'RSS', 'notes'];
+const HEAD = ['workload', 'ops/s', 'MiB/s', 'p50', 'p99', 'errors', 'RSS', 'load', 'notes'];
 
 export function formatEndpoint(e: EndpointReport, report: BenchReport): string {
   return [...endpointHeader(e, report), '', textTable(HEAD, e.results.map(cells))].join('\n');

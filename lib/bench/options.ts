@@ -33,6 +33,8 @@ export interface BenchOptions {
   mixedConcurrency: number;
   /** Objects per size written before GET/HEAD runs read them round-robin. */
   poolSize: number;
+  /** interleaved: endpoints take turns per workload; sequential: one endpoint after another. */
+  order: 'interleaved' | 'sequential';
   /** Leave the objects (and the bucket) in place afterwards. */
   keep: boolean;
   quick: boolean;
@@ -59,6 +61,7 @@ export const DEFAULTS: Omit<BenchOptions, 'endpoints' | 'baseline'> = {
   mixedSize: KiB,
   mixedConcurrency: 16,
   poolSize: 256,
+  order: 'interleaved',
   keep: false,
   quick: false,
 };

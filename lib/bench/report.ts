@@ -1,5 +1,5 @@
 // The shape of a benchmark report (written as JSON) and how rows are made and compared.
-import type { WorkloadGroup } from './catalog.ts';
+import type { Workload, WorkloadGroup } from './catalog.ts';
 import type { LatencySummary } from './histogram.ts';
 import type { LoopResult } from './loop.ts';
 import type { MachineInfo } from './machine.ts';
@@ -24,6 +24,8 @@ export interface ResultRow {
   errorCounts: Record<string, number>;
   /** Highest server VmRSS sampled while this workload ran (with --server-pid). */
   maxRssBytes?: number;
+  /** The machine's 1-minute load average when the workload started and ended. */
+  loadAvg?: { start: number; end: number };
   /** Seconds spent writing the objects this workload reads, when it wrote any. */
   seedSeconds?: number;
 }
@@ -68,7 +70,12 @@ export interface BenchReport {
 
 const MiB = 1024 * 1024;
 
-export function rowFromLoop(base: Omit<ResultRow, 'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'>, r: LoopResult): ResultRow {
+export type RowBase = Omit<ResultRow, 'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'>;
+
+export const rowBase = (w: Workload): RowBase =>
+  ({ workload: w.name, group: w.group, description: w.description, sizeBytes: w.sizeBytes, concurrency: w.concurrency });
+
+export function rowFromLoop(base: RowBase, r: LoopResult): ResultRow {
   const row: ResultRow = {
     ...base,
     status: r.unsupported ? 'unsupported' : r.gaveUp || r.ops === 0 ? 'error' : 'ok',
@@ -86,7 +93,7 @@ export function rowFromLoop(base: Omit<ResultRow, 'status' | 'ops' | 'errors' | 
   return row;
 }
 
-export function failedRow(base: Omit<ResultRow, 'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'>, status: RowStatus, message: string): ResultRow {
+export function failedRow(base: RowBase, status: RowStatus, message: string): ResultRow {
   return {
     ...base, status, message, ops: 0, errors: status === 'error' ? 1 : 0, seconds: 0, opsPerSec: 0, bytes: 0, mibPerSec: 0,
     latencyMs: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, errorCounts: status === 'error' ? { [message]: 1 } : {},

@@ -3,6 +3,7 @@
 // workloads share an axis; ratios to the baseline are printed beside the bars.
 import { fmtMiB, fmtMs, fmtOps, fmtRatio } from './format.ts';
 import { describeMachine } from './machine.ts';
+import { type BenchOptions, sizeLabel } from './options.ts';
 import type { BenchReport, ResultRow } from './report.ts';
 
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1'];
@@ -105,7 +106,10 @@ export function renderSvg(report: BenchReport): string {
       out.push(`<text x="${num(lx + 4)}" y="${y + 9}" font-size="9">${esc(`${fmtMs(r.latencyMs.p99)}${ratio ? ` (${fmtRatio(ratio.p99)})` : ''}`)}</text>`);
     });
   });
-  out.push(`<text x="10" y="${height - 14}" fill="#666" font-size="10">${esc(`settings: ${report.settings.durationSec} s per workload; Node ${report.machine.node}`)}</text>`);
+  const st = report.settings as Partial<BenchOptions>;
+  const settings = `${st.durationSec} s per workload, endpoints ${st.order ?? 'in turn'}; large objects ${sizeLabel(st.largeSize ?? 0)}, parts ${sizeLabel(st.partSize ?? 0)}; `
+    + `listing over ${st.listKeys} keys; signed payloads for small PUTs; the load generator runs on the same machine`;
+  out.push(`<text x="10" y="${height - 14}" fill="#666" font-size="10">${esc(settings)}</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

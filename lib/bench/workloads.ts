@@ -6,22 +6,27 @@ import { keyOf, type KeyLedger } from './keys.ts';
 import { closedLoop, type LoopResult } from './loop.ts';
 import { type BenchOptions, sizeLabel } from './options.ts';
 import { largePayload, randomPayload, type Payload } from './payload.ts';
-import { failedRow, rowFromLoop, type ResultRow } from './report.ts';
+import { failedRow, rowBase as baseOf, rowFromLoop, type ResultRow } from './report.ts';
 import {
   abortMultipartUpload, completeMultipartUpload, createMultipartUpload, getObject, headObject, listPage, putObject, S3Failure, uploadPart,
 } from './s3.ts';
+
+export interface Target {
+  bucket: string;
+  keys: KeyLedger;
+}
 
 export interface RunContext {
   client: BenchClient;
   bucket: string;
   opts: BenchOptions;
   keys: KeyLedger;
+  /** Where the listing workload writes and lists: a bucket of its own when the bench made one. */
+  listTarget: Target;
   /** Seeds already written on this endpoint, by id. */
   seeded: Set<string>;
   progress(line: string, transient?: boolean): void;
 }
-
-type RowBase = Parameters<typeof rowFromLoop>[0];
 
 const smallPayloads = new Map<number, Payload>();
 /** One random body per size, its SHA-256 computed up front (outside any timing). */
@@ -34,8 +39,6 @@ function smallPayload(size: number): Payload {
   }
   return p;
 }
-
-const baseOf = (w: Workload): RowBase => ({ workload: w.name, group: w.group, description: w.description, sizeBytes: w.sizeBytes, concurrency: w.concurrency });
 
 function timed(ctx: RunContext, w: Workload, op: (n: number) => Promise<number>): Promise<LoopResult> {
   const total = ctx.opts.durationSec;
@@ -53,18 +56,18 @@ interface Seed {
 }
 
 /** Writes prefix/0..count-1 once per endpoint; a failure becomes the workload's row. */
-async function seed(ctx: RunContext, w: Workload, prefix: string, count: number, payload: Payload): Promise<Seed> {
-  if (ctx.seeded.has(prefix)) return {};
+async function seed(ctx: RunContext, w: Workload, prefix: string, count: number, payload: Payload, to: Target = ctx): Promise<Seed> {
+  if (ctx.seeded.has(`${to.bucket}/${prefix}`)) return {};
   ctx.progress(`  seeding ${count} x ${sizeLabel(payload.size)} under ${prefix}/ (${Math.min(count, ctx.opts.seedConcurrency)} in flight)`);
   const loop = await closedLoop({
     concurrency: Math.min(count, ctx.opts.seedConcurrency),
     count,
-    op: (n) => putObject(ctx.client, ctx.bucket, keyOf(prefix, n), payload, payload.size <= 1 << 20),
+    op: (n) => putObject(ctx.client, to.bucket, keyOf(prefix, n), payload, payload.size <= 1 << 20),
     onProgress: (p) => ctx.progress(`  seeding ${prefix}/: ${p.ops}/${count}`, true),
   });
-  ctx.keys.range(prefix, loop.ops + loop.errors);
+  to.keys.range(prefix, loop.ops + loop.errors);
   if (loop.errors === 0) {
-    ctx.seeded.add(prefix);
+    ctx.seeded.add(`${to.bucket}/${prefix}`);
     return { loop };
   }
   const first = loop.unsupported ?? Object.keys(loop.errorCounts)[0] ?? 'seeding failed';
@@ -104,9 +107,10 @@ async function multipartOnce(ctx: RunContext, key: string, size: number, full: P
 }
 
 async function listWorkload(ctx: RunContext, w: Workload): Promise<ResultRow[]> {
-  const { client, bucket, opts } = ctx;
+  const { client, opts } = ctx;
+  const { bucket } = ctx.listTarget;
   const prefix = `list-${opts.listKeys}`;
-  const s = await seed(ctx, w, prefix, opts.listKeys, smallPayload(1024));
+  const s = await seed(ctx, w, prefix, opts.listKeys, smallPayload(1024), ctx.listTarget);
   const rows: ResultRow[] = [];
   if (s.loop) {
     rows.push(rowFromLoop({

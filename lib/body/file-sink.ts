@@ -2,6 +2,7 @@
 // that arrive meanwhile are gathered and written together with writev, and the producer is
 // asked to wait only when too much is gathered. Memory stays bounded whatever the size.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { fsyncOrDie } from '../storage/backend.ts';
 
 const HIGH_WATER_BYTES = 1024 * 1024;
 const MAX_IOVECS = 1024; // IOV_MAX on Linux
@@ -78,7 +79,7 @@ export class FileSink {
   /** Writes everything queued, fsyncs and closes. Errors (fsync's included) are thrown. */
   async finish(): Promise<void> {
     await this.drain();
-    await this.fh.sync();
+    await fsyncOrDie(this.fh, this.path);
     this.closed = true;
     await this.fh.close();
   }

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { PayloadMode } from '../auth/types.ts';
 import { S3Error } from '../s3/errors.ts';
 import { FileSink } from './file-sink.ts';
+import type { BlobSink } from '../storage/backend.ts';
 import { bodySpec, type BodySpec, type Headers } from './spec.ts';
 import { BodyVerifier, type VerifiedBody } from './verifier.ts';
 
@@ -13,8 +14,10 @@ import { BodyVerifier, type VerifiedBody } from './verifier.ts';
 export type BodySource = Readable | AsyncIterable<Buffer | Uint8Array | string>;
 
 export interface IngestOptions {
-  /** Where to write; created with O_EXCL, removed again on any failure. */
-  tmpPath: string;
+  /** Where the verified bytes go: a storage backend's staged blob (discarded on failure)... */
+  sink?: BlobSink;
+  /** ...or a new file at this path (created with O_EXCL, removed again on any failure). */
+  tmpPath?: string;
   payload: PayloadMode;
   /** The request headers (Node's IncomingMessage.headers). */
   headers: Headers;
@@ -81,10 +84,14 @@ function declaredPayloadLength(spec: BodySpec): number | undefined {
   return spec.chunked ? spec.decodedContentLength : spec.contentLength;
 }
 
+function missingDestination(): never {
+  throw new Error('ingest needs a sink or a tmpPath');
+}
+
 /**
- * Streams an object body into `opts.tmpPath` (fsynced and closed on success) while
- * verifying it. On any failure the file is removed and the error thrown: an S3Error for
- * anything the client got wrong, the underlying error for disk failures.
+ * Streams an object body into the sink (finished, i.e. durable, on success) while
+ * verifying it. On any failure the sink is discarded and the error thrown: an S3Error for
+ * anything the client got wrong, the underlying error for storage failures.
  */
 export async function ingest(source: BodySource, opts: IngestOptions): Promise<IngestResult> {
   const spec = bodySpec(opts.headers, opts.payload);
@@ -93,7 +100,7 @@ export async function ingest(source: BodySource, opts: IngestOptions): Promise<I
   const declared = declaredPayloadLength(spec);
   if (opts.maxSize !== undefined && declared !== undefined && declared > opts.maxSize) throw tooLarge();
 
-  const sink = await FileSink.create(opts.tmpPath);
+  const sink: BlobSink = opts.sink ?? (await FileSink.create(opts.tmpPath ?? missingDestination()));
   try {
     const verifier = new BodyVerifier(spec, opts.payload, (data) => sink.push(data), {
       alwaysMd5: true,

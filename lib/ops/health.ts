@@ -2,9 +2,6 @@
 // the data directory take a durable write? The storage probe writes, fsyncs and removes a
 // small file in the temp dir, because a permission check (access W_OK) says yes to root even
 // on a read-only mount, and says nothing about a full disk.
-import { randomUUID } from 'node:crypto';
-import { open, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from './log.ts';
 
 export interface CheckResult {
@@ -20,7 +17,7 @@ export interface HealthReport {
 
 export interface HealthTargets {
   metadata: { db: { prepare(sql: string): { get(): unknown } } };
-  storage: { tmpDir: string };
+  storage: { probe(): Promise<void> };
   log: Logger;
 }
 
@@ -37,25 +34,13 @@ async function timed(name: string, log: Logger, fn: () => unknown, describe: (er
   }
 }
 
-async function probeWrite(dir: string): Promise<void> {
-  const file = path.join(dir, `.probe-${randomUUID()}`);
-  const fh = await open(file, 'wx');
-  try {
-    await fh.writeFile('ok');
-    await fh.sync();
-  } finally {
-    await fh.close();
-    await unlink(file).catch(() => {});
-  }
-}
-
 export function createHealthChecks(t: HealthTargets): () => Promise<HealthReport> {
   // One probe at a time: concurrent probes share its result, so an unauthenticated caller
   // cannot turn /readyz into a stream of fsyncs.
   let running: Promise<HealthReport> | undefined;
   const run = async (): Promise<HealthReport> => {
     const metadata = await timed('metadata', t.log, () => t.metadata.db.prepare('SELECT 1 FROM buckets LIMIT 1').get(), () => 'metadata store not answering');
-    const storage = await timed('storage', t.log, () => probeWrite(t.storage.tmpDir), (e) => `data directory not writable${e.code ? ` (${e.code})` : ''}`);
+    const storage = await timed('storage', t.log, () => t.storage.probe(), (e) => `data directory not writable${e.code ? ` (${e.code})` : ''}`);
     return { ok: metadata.status === 'ok' && storage.status === 'ok', checks: { metadata, storage } };
   };
   return () => {

@@ -43,11 +43,12 @@ export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> 
 }
 
 /**
- * Streams the object body into `tmpPath`, fsynced; the temp file is removed on failure.
+ * Streams the object body into a new blob and commits it, returning its id with the
+ * verified size and digests. Nothing is left behind on failure.
  * `algorithm` makes sure that checksum is computed even when the request names none
  * (multipart parts of an upload created with x-amz-checksum-algorithm).
  */
-export async function receiveObject(ctx: Ctx, tmpPath: string, maxSize = MAX_PUT_SIZE, algorithm?: string): Promise<IngestResult> {
+export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?: string): Promise<IngestResult & { fileId: string }> {
   const size = objectLength(ctx);
   if (size > maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
@@ -55,7 +56,8 @@ export async function receiveObject(ctx: Ctx, tmpPath: string, maxSize = MAX_PUT
   const headers = algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
     ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
     : ctx.req.headers;
-  const result = await ingest(ctx.req, { tmpPath, payload: ctx.payload, headers, maxSize });
+  const sink = await ctx.svc.storage.stage();
+  const result = await ingest(ctx.req, { sink, payload: ctx.payload, headers, maxSize });
   ctx.bytesIn += result.size;
-  return result;
+  return { ...result, fileId: await sink.commit() };
 }

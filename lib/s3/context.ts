@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { UploadStore } from '../metadata/uploads.ts';
-import type { LocalStorage } from '../storage/local.ts';
+import type { StorageBackend } from '../storage/backend.ts';
 import type { Logger } from '../ops/log.ts';
 import type { PayloadMode, Principal } from '../auth/types.ts';
 import type { Endpoint } from './router.ts';
@@ -13,8 +13,10 @@ export interface Services {
   config: Config;
   metadata: MetadataStore;
   uploads: UploadStore;
-  storage: LocalStorage;
+  storage: StorageBackend;
   log: Logger;
+  /** An unrecoverable storage failure (a failed fsync): stop serving. */
+  fatal(err: Error): void;
   /** Removes files whose rows are gone (their intent is already in gc_files). */
   collect(fileIds: readonly string[]): void;
 }

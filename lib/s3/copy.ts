@@ -55,11 +55,10 @@ export async function copyObject(ctx: Ctx, e: O): Promise<void> {
   const md5 = createHash('md5');
   const sum = algorithm ? createChecksummer(algorithm) : undefined;
   const { storage } = ctx.svc;
-  const tmp = await storage.copyToTemp(source.fileId, undefined, (chunk) => {
+  const fileId = await storage.concat([{ fileId: source.fileId }], (chunk) => {
     md5.update(chunk);
     sum?.update(chunk);
   });
-  const fileId = await storage.place(tmp);
   const row: ObjectRow = {
     ...(replace ? contentHeadersFrom(ctx.header) : {
       contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,

@@ -1,7 +1,7 @@
 // GetObject and HeadObject: conditionals, one byte range, response-* overrides, checksums
 // on request, and the bytes streamed from an already-open file.
 import { pipeline } from 'node:stream/promises';
-import type { ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
@@ -45,7 +45,7 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   // A concurrent overwrite may remove the file between lookup and open: look again once.
   let o!: ObjectRow;
   let range: ByteRange | undefined;
-  let stream: ReadStream | undefined;
+  let stream: Readable | undefined;
   for (let attempt = 0; ; attempt++) {
     o = loadObjectFor(ctx, bucket, e.key, 'READ');
     const outcome = evaluate(requestConditions(ctx.header), o.etag, o.lastModified);

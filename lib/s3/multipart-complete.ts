@@ -130,17 +130,16 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
   }
   try {
     const full = up.checksumAlgorithm && up.checksumType === 'FULL_OBJECT' ? createChecksummer(up.checksumAlgorithm) : undefined;
-    const tmp = await storage.concatToTemp(parts.map((p) => ({ fileId: p.fileId })), (chunk) => full?.update(chunk));
+    const fileId = await storage.concat(parts.map((p) => ({ fileId: p.fileId })), full ? (chunk) => full.update(chunk) : undefined);
     let checksum: StoredChecksum | null = full
       ? { algorithm: up.checksumAlgorithm!, value: full.digest().toString('base64'), type: 'FULL_OBJECT' }
       : compositeChecksum(up, parts);
     const claimed = up.checksumAlgorithm ? ctx.header(checksumHeaderName(up.checksumAlgorithm)) : undefined;
     if (claimed !== undefined && checksum && claimed !== checksum.value && `${claimed}` !== checksum.value.replace(/-\d+$/, '')) {
-      await storage.removeTemp(tmp);
+      await storage.remove(fileId);
       throw new S3Error('BadDigest', `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`);
     }
     if (!up.checksumAlgorithm) checksum = null;
-    const fileId = await storage.place(tmp);
     const row: ObjectRow = {
       bucket: e.bucket, key: e.key, fileId, size: totalSize, etag,
       contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,

@@ -83,9 +83,8 @@ export function createMultipartUpload(ctx: Ctx, e: O): void {
   sendDocument(ctx.res, 'InitiateMultipartUploadResult', { Bucket: e.bucket, Key: e.key, UploadId: upload.uploadId }, headers);
 }
 
-async function storePart(ctx: Ctx, e: P, tmp: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
-  const { storage, uploads } = ctx.svc;
-  const fileId = await storage.place(tmp);
+async function storePart(ctx: Ctx, e: P, fileId: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
+  const { uploads } = ctx.svc;
   const etag = `"${md5Hex}"`;
   const { stored, remove } = uploads.putPart(e.uploadId, { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum });
   ctx.svc.collect(remove);
@@ -95,14 +94,13 @@ async function storePart(ctx: Ctx, e: P, tmp: string, size: number, md5Hex: stri
 
 export async function uploadPart(ctx: Ctx, e: P): Promise<void> {
   const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'WRITE'));
-  const tmp = ctx.svc.storage.tempPath();
-  const body = await receiveObject(ctx, tmp, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
+  const body = await receiveObject(ctx, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
   if (upload.checksumAlgorithm && body.checksum && body.checksum.algorithm !== upload.checksumAlgorithm) {
-    await ctx.svc.storage.removeTemp(tmp);
+    ctx.svc.collect([body.fileId]);
     throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`);
   }
   const checksum = body.checksum?.base64 ?? null;
-  const etag = await storePart(ctx, e, tmp, body.size, body.md5Hex, checksum);
+  const etag = await storePart(ctx, e, body.fileId, body.size, body.md5Hex, checksum);
   const headers: Record<string, string> = { ETag: etag, 'Content-Length': '0' };
   if (body.checksum) headers[`x-amz-checksum-${body.checksum.algorithm.toLowerCase()}`] = body.checksum.base64;
   ctx.res.writeHead(200, headers);
@@ -130,12 +128,12 @@ export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
   if (length > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
   const md5 = createHash('md5');
   const sum = upload.checksumAlgorithm ? createChecksummer(upload.checksumAlgorithm) : undefined;
-  const tmp = await ctx.svc.storage.copyToTemp(source.fileId, range, (chunk) => {
+  const fileId = await ctx.svc.storage.concat([{ fileId: source.fileId, range }], (chunk) => {
     md5.update(chunk);
     sum?.update(chunk);
   });
   const checksum = sum ? sum.digest().toString('base64') : null;
-  const etag = await storePart(ctx, e, tmp, length, md5.digest('hex'), checksum);
+  const etag = await storePart(ctx, e, fileId, length, md5.digest('hex'), checksum);
   const result: XmlNode = { ETag: etag, LastModified: new Date().toISOString() };
   if (checksum && upload.checksumAlgorithm) result[`Checksum${upload.checksumAlgorithm}`] = checksum;
   sendDocument(ctx.res, 'CopyPartResult', result);

@@ -75,10 +75,8 @@ export async function putObject(ctx: Ctx, e: O): Promise<void> {
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
 
-  const { storage } = ctx.svc;
-  const tmp = storage.tempPath();
-  const body = await receiveObject(ctx, tmp);
-  const fileId = await storage.place(tmp);
+  const body = await receiveObject(ctx);
+  const fileId = body.fileId;
   const row: ObjectRow = {
     bucket: e.bucket, key: e.key, fileId, size: body.size, etag: `"${body.md5Hex}"`, ...content, storageClass, acl,
     userMetadata, lastModified: new Date().toISOString(),

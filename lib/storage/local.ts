@@ -1,29 +1,23 @@
-// Object bytes on the local disk, one file per object version, named by a random id:
+// Object bytes on the local disk, one file per blob, named by a random id:
 //   <root>/ab/cd/<id>     (fan-out from the id's first four hex digits)
 //   <root>/.tmp/<uuid>    (uploads in progress; emptied on every start)
 // A file becomes visible only by rename after fsync, and the directory is fsynced after
 // the rename, before any metadata points at it.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileSink } from '../body/file-sink.ts';
+import {
+  BLOB_ID_RE, FileMissingError, concatByCopy, fsyncOrDie, newBlobId,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+} from './backend.ts';
 
-const ID_RE = /^[0-9a-f]{32}$/;
+export { FileMissingError } from './backend.ts';
 
-export class FileMissingError extends Error {
-  readonly fileId: string;
-  constructor(fileId: string) {
-    super(`object file ${fileId} is missing`);
-    this.fileId = fileId;
-  }
-}
-
-export interface StorageRecovery {
-  tempFilesRemoved: number;
-  orphanFilesRemoved: number;
-}
-
-export class LocalStorage {
+export class LocalStorage implements StorageBackend {
+  readonly kind = 'local';
   readonly root: string;
   readonly tmpDir: string;
   private readonly knownDirs = new Set<string>();
@@ -38,35 +32,46 @@ export class LocalStorage {
     await fsyncDir(this.root);
   }
 
-  newFileId(): string {
-    return randomBytes(16).toString('hex');
-  }
-
-  tempPath(): string {
-    return path.join(this.tmpDir, randomUUID());
+  async probe(): Promise<void> {
+    const p = path.join(this.tmpDir, `probe-${randomUUID()}`);
+    const fh = await open(p, 'wx');
+    try {
+      await fh.write('ok');
+      await fh.sync();
+    } finally {
+      await fh.close();
+      await unlink(p).catch(() => {});
+    }
   }
 
   pathOf(fileId: string): string {
-    if (!ID_RE.test(fileId)) throw new Error(`invalid file id ${JSON.stringify(fileId)}`);
+    if (!BLOB_ID_RE.test(fileId)) throw new Error(`invalid file id ${JSON.stringify(fileId)}`);
     return path.join(this.root, fileId.slice(0, 2), fileId.slice(2, 4), fileId);
   }
 
-  /** Moves a fsynced temp file to its final place and makes the rename durable. */
-  async commit(tmpPath: string, fileId: string): Promise<void> {
-    const dest = this.pathOf(fileId);
-    const dir = path.dirname(dest);
-    await this.ensureDir(dir);
-    await rename(tmpPath, dest);
-    await fsyncDir(dir);
+  async stage(): Promise<StagedBlob> {
+    const tmp = path.join(this.tmpDir, randomUUID());
+    const sink = await FileSink.create(tmp);
+    return {
+      push: (b) => sink.push(b),
+      backpressure: () => sink.backpressure(),
+      finish: () => sink.finish(),
+      discard: () => sink.discard(),
+      commit: () => this.place(tmp),
+    };
   }
 
-  /** Gives a fsynced temp file a new id and commits it; the temp file is removed on failure. */
-  async place(tmpPath: string): Promise<string> {
-    const fileId = this.newFileId();
+  /** Gives a fsynced temp file a new id and makes the rename durable; removes it on failure. */
+  private async place(tmpPath: string): Promise<string> {
+    const fileId = newBlobId();
     try {
-      await this.commit(tmpPath, fileId);
+      const dest = this.pathOf(fileId);
+      const dir = path.dirname(dest);
+      await this.ensureDir(dir);
+      await rename(tmpPath, dest);
+      await fsyncDir(dir);
     } catch (err) {
-      await this.removeTemp(tmpPath);
+      await rm(tmpPath, { force: true });
       throw err;
     }
     return fileId;
@@ -84,8 +89,7 @@ export class LocalStorage {
     this.knownDirs.add(dir);
   }
 
-  /** Opens the file for reading a byte range (inclusive end), or all of it. */
-  async openRead(fileId: string, range?: { start: number; end: number }): Promise<ReadStream> {
+  async openRead(fileId: string, range?: ByteRange): Promise<Readable> {
     let fh;
     try {
       fh = await open(this.pathOf(fileId), 'r');
@@ -96,39 +100,12 @@ export class LocalStorage {
     return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
-  /** Copies (a range of) a stored file into a new fsynced temp file; see concatToTemp. */
-  copyToTemp(fileId: string, range: { start: number; end: number } | undefined, observe: (chunk: Buffer) => void): Promise<string> {
-    return this.concatToTemp([{ fileId, range }], observe);
-  }
-
-  /**
-   * Writes stored files (or ranges of them) one after another into a new fsynced temp file,
-   * showing every chunk to `observe` (for hashing). Returns the temp path; the caller
-   * commits or removes it. Memory use is one read buffer, whatever the sizes.
-   */
-  async concatToTemp(sources: ReadonlyArray<{ fileId: string; range?: { start: number; end: number } | undefined }>, observe: (chunk: Buffer) => void): Promise<string> {
-    const tmp = this.tempPath();
-    const fh = await open(tmp, 'wx');
+  async exists(fileId: string): Promise<boolean> {
     try {
-      for (const s of sources) {
-        const src = await this.openRead(s.fileId, s.range);
-        try {
-          for await (const chunk of src as AsyncIterable<Buffer>) {
-            observe(chunk);
-            let off = 0;
-            while (off < chunk.length) off += (await fh.write(chunk, off)).bytesWritten;
-          }
-        } finally {
-          src.destroy();
-        }
-      }
-      await fh.sync();
-      await fh.close();
-      return tmp;
-    } catch (err) {
-      await fh.close().catch(() => {});
-      await rm(tmp, { force: true });
-      throw err;
+      await access(this.pathOf(fileId));
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -140,11 +117,10 @@ export class LocalStorage {
     }
   }
 
-  async removeTemp(tmpPath: string): Promise<void> {
-    await rm(tmpPath, { force: true });
+  concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
+    return concatByCopy(this, sources, observe);
   }
 
-  /** Start-up recovery: empty the temp dir and remove files nothing references. */
   async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
     const report: StorageRecovery = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
     for (const name of await readdir(this.tmpDir)) {
@@ -152,11 +128,11 @@ export class LocalStorage {
       report.tempFilesRemoved++;
     }
     for (const a of await readdir(this.root)) {
-      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      if (!/^[0-9a-f]{2}$/.test(a) || !(await stat(path.join(this.root, a))).isDirectory()) continue;
       for (const b of await readdir(path.join(this.root, a))) {
         const dir = path.join(this.root, a, b);
         for (const name of await readdir(dir)) {
-          if (ID_RE.test(name) && isReferenced(name)) continue;
+          if (BLOB_ID_RE.test(name) && isReferenced(name)) continue;
           await rm(path.join(dir, name), { force: true, recursive: true });
           report.orphanFilesRemoved++;
         }
@@ -169,7 +145,7 @@ export class LocalStorage {
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
-    await fh.sync();
+    await fsyncOrDie(fh, dir);
   } finally {
     await fh.close();
   }

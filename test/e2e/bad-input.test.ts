@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from '../helpers/server.ts';
+import { ACCESS_KEY, BACKEND, REGION, SECRET_KEY, startServer, type TestServer } from '../helpers/server.ts';
 import { signRequest } from '../helpers/signer.ts';
 import { rawSocket, send, signed } from '../helpers/raw.ts';
 
@@ -58,6 +58,7 @@ describe('bad input', () => {
     await rawSocket(srv.port, Buffer.concat([Buffer.from(head), Buffer.alloc(5000, 1)]), { endAfterWrite: true, waitMs: 1000 });
     await stillServing();
     assert.equal((await signed('HEAD', url)).status, 404);
+    if (BACKEND !== 'local') return; // the temp-file check below reads the local disk layout
     // The server notices the end of the stream asynchronously; give it a moment.
     for (let i = 0; i < 20 && (await tempFiles()).length; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(await tempFiles(), []);
@@ -74,6 +75,7 @@ describe('bad input', () => {
     const list = await signed('GET', `${base}/bad-bucket?list-type=2`);
     assert.match(list.text, /<Key>\.\.\/escape<\/Key>/);
     assert.match(list.text, /<Key>\.\.\/enc<\/Key>/);
+    if (BACKEND !== 'local') return;
     const top = await readdir(srv.dataDir);
     assert.deepEqual(top.sort(), ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'objects'].filter((n) => top.includes(n)).sort());
     await stillServing();

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { createBleepStore, type BleepStore, type ConfigInput } from '../../lib/index.ts';
+import type { StorageKind } from '../../lib/config.ts';
+import { backendConfig } from './backends.ts';
 
 export const ACCESS_KEY = 'bleepstore';
 export const SECRET_KEY = 'bleepstore-secret';
@@ -19,11 +21,24 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The storage backend every suite runs against: BLEEPSTORE_TEST_BACKEND=local (default),
+ * memory, sqlite, aws, azure or gcp (`npm run test:backends` runs them all).
+ */
+export const BACKEND = (process.env.BLEEPSTORE_TEST_BACKEND ?? 'local') as StorageKind;
+
+/** For tests that look at the local disk layout: skipped, with the reason, on other backends. */
+export const LOCAL_ONLY = BACKEND === 'local' ? false : `inspects the local disk layout; this run uses the ${BACKEND} backend`;
+
 export async function startServer(overrides: ConfigInput = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-test-'));
   const logs: string[] = [];
+  const backend = await backendConfig(BACKEND, dataDir);
   const store = await createBleepStore({
-    overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' }, ...overrides, server: { port: 0, ...overrides.server } },
+    overrides: {
+      data_dir: dataDir, logging: { level: 'info', format: 'json' }, ...overrides, server: { port: 0, ...overrides.server },
+      storage: { ...backend.storage, ...overrides.storage } as ConfigInput['storage'],
+    },
     logWrite: (line) => void logs.push(line),
   });
   const { url, port } = await store.listen(0, '127.0.0.1');
@@ -42,6 +57,7 @@ export async function startServer(overrides: ConfigInput = {}): Promise<TestServ
     async stop() {
       for (const c of clients) c.destroy();
       await store.close();
+      await backend.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -101,7 +101,7 @@ test('a metadata store that cannot answer fails the check, and concurrent probes
   let queries = 0;
   const check = createHealthChecks({
     metadata: { db: { prepare: () => ({ get: () => { queries++; throw new Error('database is locked'); } }) } },
-    storage: { tmpDir: '/nonexistent-bleepstore-dir' },
+    storage: { probe: () => Promise.reject(Object.assign(new Error('no such directory'), { code: 'ENOENT' })) },
     log: createLogger({ level: 'silent', format: 'json' }),
   });
   const [a, b] = await Promise.all([check(), check()]);

@@ -12,6 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { authenticate } from '../../lib/auth/sigv4/index.ts';
 import type { PayloadMode } from '../../lib/auth/types.ts';
 import { checksumOf } from '../../lib/body/checksums.ts';
+import { FsyncError } from '../../lib/storage/backend.ts';
 import { ingest, readSmallBody, type IngestOptions } from '../../lib/body/ingest.ts';
 import { SDK_CREDENTIALS, captureSdkRequest } from '../helpers/sdk-capture.ts';
 import { signChunkedUpload } from '../helpers/signer.ts';
@@ -167,7 +168,7 @@ test('an existing file at the temp path is neither overwritten nor removed', asy
   assert.equal(await readFile(file, 'utf8'), 'precious');
 });
 
-test('an fsync failure is thrown and the temp file removed', async () => {
+test('an fsync failure is thrown as FsyncError and the temp file removed', async () => {
   const probe = await open(path.join(dir, 'probe'), 'w');
   const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
   await probe.close();
@@ -175,7 +176,8 @@ test('an fsync failure is thrown and the temp file removed', async () => {
   proto.sync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
   try {
     const file = tmpPath();
-    await assert.rejects(ingest(pieces(data), { tmpPath: file, payload: unsigned, headers: {} }), { code: 'EIO' });
+    await assert.rejects(ingest(pieces(data), { tmpPath: file, payload: unsigned, headers: {} }), (err: unknown) =>
+      err instanceof FsyncError && ((err as Error).cause as { code?: string }).code === 'EIO');
     assert.ok(!existsSync(file));
   } finally {
     proto.sync = original;

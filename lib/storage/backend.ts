@@ -1,0 +1,116 @@
+// The one storage interface every backend implements. The metadata (SQLite) maps keys to
+// blob ids; a backend only stores, reads and removes immutable blobs by id. A new blob is
+// written through a sink and becomes visible under a fresh id only on commit(), after it
+// is durable, so a crash at any point leaves at worst an unreferenced blob that the next
+// start's recover() removes.
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+export interface ByteRange { start: number; end: number }
+
+/** Where a request body goes while it is verified (see lib/body/ingest.ts). */
+export interface BlobSink {
+  /** Queues bytes; the buffer must not be modified afterwards. */
+  push(buf: Buffer): void;
+  /** A promise to await before pushing more, or undefined when there is room. */
+  backpressure(): Promise<void> | undefined;
+  /** Writes everything queued and makes it durable; errors (fsync's included) are thrown. */
+  finish(): Promise<void>;
+  /** Drops the staged bytes; never throws. */
+  discard(): Promise<void>;
+}
+
+export interface StagedBlob extends BlobSink {
+  /** After finish(): publishes the blob under a new id and returns it. */
+  commit(): Promise<string>;
+}
+
+export interface StorageRecovery {
+  tempFilesRemoved: number;
+  orphanFilesRemoved: number;
+}
+
+export interface ConcatSource { fileId: string; range?: ByteRange | undefined }
+
+export interface StorageBackend {
+  readonly kind: string;
+  /** Prepares the store (directories, connections); fails with one clear sentence. */
+  init(): Promise<void>;
+  /** Throws when the store cannot take writes right now (for /readyz and /health). */
+  probe(): Promise<void>;
+  /** Starts a new blob. */
+  stage(): Promise<StagedBlob>;
+  /** Reads a blob or an inclusive byte range of it; FileMissingError when it is gone. */
+  openRead(fileId: string, range?: ByteRange): Promise<Readable>;
+  /** True if the blob exists. */
+  exists(fileId: string): Promise<boolean>;
+  /** Removes a blob; a missing one is not an error. */
+  remove(fileId: string): Promise<void>;
+  /**
+   * Writes blobs (or ranges of them) one after another into a new committed blob, showing
+   * every byte to `observe` when given. Gateways may compose server-side when not observed.
+   */
+  concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string>;
+  /** Start-up: drop staged leftovers and blobs that `isReferenced` does not know. */
+  recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery>;
+}
+
+export class FileMissingError extends Error {
+  readonly fileId: string;
+  constructor(fileId: string) {
+    super(`object file ${fileId} is missing`);
+    this.fileId = fileId;
+  }
+}
+
+/**
+ * fsync failed. After a failed fsync the kernel may have dropped the dirty pages, so the
+ * data is in an unknown state and retrying can report success for lost writes
+ * (PostgreSQL's "fsyncgate"). The server treats this as fatal: it stops taking requests.
+ */
+export class FsyncError extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`fsync of ${what} failed: ${(cause as Error).message}`, { cause });
+    this.name = 'FsyncError';
+  }
+}
+
+/** fsync that turns any failure into FsyncError. */
+export async function fsyncOrDie(fh: { sync(): Promise<void> }, what: string): Promise<void> {
+  try {
+    await fh.sync();
+  } catch (err) {
+    throw new FsyncError(what, err);
+  }
+}
+
+export function newBlobId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export const BLOB_ID_RE = /^[0-9a-f]{32}$/;
+
+/** concat() for any backend: stage a new blob and stream the sources into it. */
+export async function concatByCopy(backend: StorageBackend, sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
+  const staged = await backend.stage();
+  try {
+    for (const s of sources) {
+      const src = await backend.openRead(s.fileId, s.range);
+      try {
+        for await (const chunk of src as AsyncIterable<Buffer>) {
+          observe?.(chunk);
+          staged.push(chunk);
+          const wait = staged.backpressure();
+          if (wait) await wait;
+        }
+      } finally {
+        src.destroy();
+      }
+    }
+    await staged.finish();
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
+  return staged.commit();
+}

@@ -1,0 +1,159 @@
+// Gateway backends keep BleepStore's metadata in SQLite and the bytes in a cloud bucket or
+// container, one cloud object per blob: `<prefix><blob id>`. A body is verified into a
+// local staging file first (nothing unverified ever reaches the cloud), then uploaded, and
+// only then does a metadata row name it. Start-up empties the staging dir and deletes
+// cloud objects under the prefix that no row references.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileSink } from '../body/file-sink.ts';
+import { S3Error } from '../s3/errors.ts';
+import {
+  BLOB_ID_RE, FileMissingError, concatByCopy, newBlobId,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+} from './backend.ts';
+
+/** What a cloud SDK adapter provides; keys are full cloud object names. */
+export interface CloudBucket {
+  /**
+   * Throws when the bucket/container cannot be reached or does not exist; start-up shows the
+   * error's message as is, so it should be one sentence naming the bucket and the cause.
+   */
+  probe(): Promise<void>;
+  /** Uploads a local file of `size` bytes, streaming it. */
+  putFile(key: string, filePath: string, size: number): Promise<void>;
+  /** Streams an object or an inclusive range of it. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  exists(key: string): Promise<boolean>;
+  /** Deletes; a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every object name under the prefix. */
+  list(prefix: string): AsyncIterable<string>;
+  /**
+   * Server-side concatenation of whole objects into `target` (native multipart, block lists,
+   * compose). Resolves false, having written nothing, when it cannot do these sources (e.g.
+   * S3 parts under 5 MiB); the bytes are then copied through BleepStore instead.
+   */
+  compose?(target: string, sources: readonly string[]): Promise<void | false>;
+  /** True when the error means "no such object". */
+  isNotFound(err: unknown): boolean;
+}
+
+/** Network-level failures reaching the upstream: S3 clients should retry (503). */
+function isUnreachable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number }; statusCode?: number };
+  const code = e.code ?? e.cause?.code ?? '';
+  const status = e.$metadata?.httpStatusCode ?? e.statusCode ?? 0;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)
+    || e.name === 'TimeoutError' || status >= 500;
+}
+
+export class GatewayStorage implements StorageBackend {
+  readonly kind: string;
+  private readonly cloud: CloudBucket;
+  private readonly prefix: string;
+  private readonly stagingDir: string;
+
+  constructor(kind: string, cloud: CloudBucket, opts: { prefix: string; stagingDir: string }) {
+    this.kind = kind;
+    this.cloud = cloud;
+    this.prefix = opts.prefix;
+    this.stagingDir = path.resolve(opts.stagingDir);
+  }
+
+  keyOf(fileId: string): string {
+    return this.prefix + fileId;
+  }
+
+  /** Runs a cloud call, turning an unreachable upstream into 503 ServiceUnavailable. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof S3Error || err instanceof FileMissingError) throw err;
+      if (isUnreachable(err)) {
+        throw Object.assign(new S3Error('ServiceUnavailable', `The ${this.kind} storage backend is not reachable (${what}).`), { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.stagingDir, { recursive: true });
+    // Not through call(): at start-up the adapter's own sentence says more than a 503 would.
+    await this.cloud.probe();
+  }
+
+  probe(): Promise<void> {
+    return this.call('probe', () => this.cloud.probe());
+  }
+
+  async stage(): Promise<StagedBlob> {
+    const tmp = path.join(this.stagingDir, randomUUID());
+    const sink = await FileSink.create(tmp);
+    return {
+      push: (b) => sink.push(b),
+      backpressure: () => sink.backpressure(),
+      finish: () => sink.finish(),
+      discard: () => sink.discard(),
+      commit: async () => {
+        const id = newBlobId();
+        try {
+          const { size } = await stat(tmp);
+          await this.call('upload', () => this.cloud.putFile(this.keyOf(id), tmp, size));
+        } finally {
+          await rm(tmp, { force: true });
+        }
+        return id;
+      },
+    };
+  }
+
+  async openRead(fileId: string, range?: ByteRange): Promise<Readable> {
+    return this.call('read', async () => {
+      try {
+        return await this.cloud.get(this.keyOf(fileId), range);
+      } catch (err) {
+        if (this.cloud.isNotFound(err)) throw new FileMissingError(fileId);
+        throw err;
+      }
+    });
+  }
+
+  exists(fileId: string): Promise<boolean> {
+    return this.call('exists', () => this.cloud.exists(this.keyOf(fileId)));
+  }
+
+  remove(fileId: string): Promise<void> {
+    return this.call('delete', () => this.cloud.delete(this.keyOf(fileId)));
+  }
+
+  async concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
+    const compose = this.cloud.compose?.bind(this.cloud);
+    if (!observe && compose && sources.every((s) => !s.range)) {
+      const id = newBlobId();
+      const done = await this.call('compose', () => compose(this.keyOf(id), sources.map((s) => this.keyOf(s.fileId))));
+      if (done !== false) return id;
+    }
+    return concatByCopy(this, sources, observe);
+  }
+
+  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
+    const report: StorageRecovery = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
+    for (const name of await readdir(this.stagingDir)) {
+      await rm(path.join(this.stagingDir, name), { force: true, recursive: true });
+      report.tempFilesRemoved++;
+    }
+    await this.call('list', async () => {
+      for await (const key of this.cloud.list(this.prefix)) {
+        const id = key.slice(this.prefix.length);
+        // Only names that look like ours are ours to remove; anything else under the prefix stays.
+        if (!BLOB_ID_RE.test(id) || isReferenced(id)) continue;
+        await this.cloud.delete(key);
+        report.orphanFilesRemoved++;
+      }
+    });
+    return report;
+  }
+}
