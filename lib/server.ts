@@ -87,6 +87,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       let s3err: S3Error;
       if (err instanceof S3Error) {
         s3err = err;
+        if (s3err.status >= 500) log.warn('request failed', { request_id: requestId, code: s3err.code, message: s3err.message, cause: (err as Error).cause });
       } else if (err instanceof FsyncError) {
         log.error('fsync failed: data may be lost; refusing further requests', { request_id: requestId, error: err });
         svc.fatal(err);

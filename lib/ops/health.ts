@@ -40,7 +40,7 @@ export function createHealthChecks(t: HealthTargets): () => Promise<HealthReport
   let running: Promise<HealthReport> | undefined;
   const run = async (): Promise<HealthReport> => {
     const metadata = await timed('metadata', t.log, () => t.metadata.db.prepare('SELECT 1 FROM buckets LIMIT 1').get(), () => 'metadata store not answering');
-    const storage = await timed('storage', t.log, () => t.storage.probe(), (e) => `data directory not writable${e.code ? ` (${e.code})` : ''}`);
+    const storage = await timed('storage', t.log, () => t.storage.probe(), (e) => `storage not writable${e.code ? ` (${e.code})` : ''}`);
     return { ok: metadata.status === 'ok' && storage.status === 'ok', checks: { metadata, storage } };
   };
   return () => {

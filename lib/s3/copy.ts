@@ -13,7 +13,7 @@ import { ANONYMOUS_OWNER, commitObject, precheck, writeCondition } from './put.t
 import { sendDocument } from './respond.ts';
 import { MAX_PUT_SIZE } from './body.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
-import type { ChecksumAlgorithm, ObjectRow } from '../metadata/types.ts';
+import type { ChecksumAlgorithm, ObjectRow, StoredChecksum } from '../metadata/types.ts';
 
 type O = Endpoint & { bucket: string; key: string };
 
@@ -52,22 +52,29 @@ export async function copyObject(ctx: Ctx, e: O): Promise<void> {
   const acl = aclFromHeaders(ctx.header, owner, { id: dstBucket.ownerId, display_name: dstBucket.ownerDisplay }) ?? cannedAcl('private', owner);
   // Keep the source's full-object checksum algorithm unless another one is asked for.
   const algorithm: ChecksumAlgorithm | undefined = requested ?? source.checksum?.algorithm;
-  const md5 = createHash('md5');
-  const sum = algorithm ? createChecksummer(algorithm) : undefined;
+  // The source's own digests carry over when its ETag is a plain MD5 and the checksum does
+  // not change: then the copy needs no byte read here (a gateway copies server-side).
+  const reuse = !source.etag.includes('-')
+    && (!algorithm || (source.checksum?.type === 'FULL_OBJECT' && source.checksum.algorithm === algorithm));
+  const md5 = reuse ? undefined : createHash('md5');
+  const sum = !reuse && algorithm ? createChecksummer(algorithm) : undefined;
   const { storage } = ctx.svc;
-  const fileId = await storage.concat([{ fileId: source.fileId }], (chunk) => {
-    md5.update(chunk);
+  const fileId = await storage.concat([{ fileId: source.fileId }], reuse ? undefined : (chunk) => {
+    md5!.update(chunk);
     sum?.update(chunk);
   });
+  const etag = md5 ? `"${md5.digest('hex')}"` : source.etag;
+  const checksum: StoredChecksum | null = !algorithm ? null
+    : sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : source.checksum;
   const row: ObjectRow = {
     ...(replace ? contentHeadersFrom(ctx.header) : {
       contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,
       contentDisposition: source.contentDisposition, cacheControl: source.cacheControl, expires: source.expires,
     }),
-    bucket: e.bucket, key: e.key, fileId, size: source.size, etag: `"${md5.digest('hex')}"`, storageClass, acl,
+    bucket: e.bucket, key: e.key, fileId, size: source.size, etag, storageClass, acl,
     userMetadata: replace ? userMetadataFrom(ctx.req.headers) : { ...source.userMetadata },
     lastModified: new Date().toISOString(),
-    checksum: algorithm && sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : null,
+    checksum,
     partsCount: null, ownerId: owner.id, ownerDisplay: owner.display_name,
   };
   await commitObject(ctx, row, cond);

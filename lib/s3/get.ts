@@ -79,7 +79,12 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   } else {
     headers['Content-Length'] = String(o.size);
   }
-  ctx.res.writeHead(status, headers);
+  try {
+    ctx.res.writeHead(status, headers);
+  } catch (err) {
+    stream?.destroy(); // e.g. a header value Node refuses: never leak the open file
+    throw err;
+  }
   if (!stream) {
     ctx.res.end();
     return;

@@ -98,6 +98,20 @@ async function withFreshBody<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The SDK's warnings (e.g. all sockets busy) go to stderr, except the one withFreshBody makes
+ * untrue by retrying. Its error lines would repeat every failed call, a normal 404 included:
+ * failures reach BleepStore as errors instead.
+ */
+const sdkLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: (msg: unknown) => {
+    if (!String(msg).includes('non-retryable streaming request')) console.warn(msg);
+  },
+  error: () => {},
+};
+
 /** One sentence for start-up and the health log: what failed, where, and why. */
 function probeFailure(err: unknown, bucket: string, where: string): Error {
   const e = err as SdkError & { message?: string };
@@ -130,14 +144,15 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
     ...(c.endpoint_url ? { endpoint: c.endpoint_url } : {}),
     forcePathStyle: c.use_path_style,
     followRegionRedirects: true,
-    // Without these the SDK adds CRC32 checksums to uploads and validates downloads; bodies
-    // are already verified on their way into BleepStore, and a checksum over a plain-HTTP
-    // stream body would make the SDK buffer it.
+    // Otherwise the SDK sends every upload as an aws-chunked body with a CRC32 trailer, which
+    // not every S3-compatible store accepts, and checks every download; BleepStore has
+    // verified each body before it uploads it.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Unset credentials leave the SDK's default chain: AWS_* env, ~/.aws, container or instance role.
     ...(c.access_key_id ? { credentials: { accessKeyId: c.access_key_id, secretAccessKey: c.secret_access_key } } : {}),
     requestHandler: { connectionTimeout: 5_000 },
+    logger: sdkLogger,
   });
 
   const head = async (Key: string): Promise<number> => (await client.send(new HeadObjectCommand({ Bucket, Key }))).ContentLength ?? 0;

@@ -42,9 +42,10 @@ export interface CloudBucket {
 
 /** Network-level failures reaching the upstream: S3 clients should retry (503). */
 function isUnreachable(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number }; statusCode?: number };
-  const code = e.code ?? e.cause?.code ?? '';
-  const status = e.$metadata?.httpStatusCode ?? e.statusCode ?? 0;
+  const e = err as { code?: string | number; name?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number }; statusCode?: number; status?: number };
+  // Google's SDK: ApiError carries the HTTP status as a numeric `code`, GaxiosError as `status`.
+  const code = typeof e.code === 'string' ? e.code : e.cause?.code ?? '';
+  const status = e.$metadata?.httpStatusCode ?? e.statusCode ?? e.status ?? (typeof e.code === 'number' ? e.code : 0);
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)
     || e.name === 'TimeoutError' || status >= 500;
 }

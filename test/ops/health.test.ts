@@ -110,7 +110,7 @@ test('a metadata store that cannot answer fails the check, and concurrent probes
   assert.equal(a.ok, false);
   assert.equal(a.checks.metadata.status, 'error');
   assert.equal(a.checks.metadata.error, 'metadata store not answering');
-  assert.equal(a.checks.storage.error, 'data directory not writable (ENOENT)');
+  assert.equal(a.checks.storage.error, 'storage not writable (ENOENT)');
   await check();
   assert.equal(queries, 2, 'a later probe runs again');
 });
