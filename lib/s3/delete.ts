@@ -12,10 +12,11 @@ import { sendDocument } from './respond.ts';
 type O = Endpoint & { bucket: string; key: string };
 type B = Endpoint & { bucket: string };
 
-export function deleteObject(ctx: Ctx, e: O): void {
+export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   loadBucket(ctx, e.bucket, 'WRITE');
   checkVersionId(e.query, e.key);
-  const fileId = ctx.svc.metadata.deleteObject(e.bucket, e.key);
+  const { metadata } = ctx.svc;
+  const fileId = await metadata.batch(() => metadata.deleteObject(e.bucket, e.key));
   if (fileId) ctx.svc.collect([fileId]);
   ctx.res.writeHead(204);
   ctx.res.end();
@@ -56,7 +57,8 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
       if (!quiet) deleted.push({ Key: key, VersionId: versionId ?? null });
     }
   }
-  const fileIds = ctx.svc.metadata.deleteObjects(e.bucket, toDelete);
+  const { metadata } = ctx.svc;
+  const fileIds = await metadata.batch(() => metadata.deleteObjects(e.bucket, toDelete));
   ctx.svc.collect(fileIds);
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

@@ -149,7 +149,7 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
     };
     let files: string[] | null;
     try {
-      files = uploads.complete(e.uploadId, row, cond);
+      files = await ctx.svc.metadata.batch(() => uploads.complete(e.uploadId, row, cond));
     } catch (err) {
       await storage.remove(fileId);
       if (err instanceof PreconditionError) throw new S3Error(err.reason === 'missing' ? 'NoSuchKey' : 'ConditionalRequestConflict');

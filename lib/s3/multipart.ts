@@ -86,7 +86,8 @@ export function createMultipartUpload(ctx: Ctx, e: O): void {
 async function storePart(ctx: Ctx, e: P, fileId: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
   const { uploads } = ctx.svc;
   const etag = `"${md5Hex}"`;
-  const { stored, remove } = uploads.putPart(e.uploadId, { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum });
+  const part = { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum };
+  const { stored, remove } = await ctx.svc.metadata.batch(() => uploads.putPart(e.uploadId, part));
   ctx.svc.collect(remove);
   if (!stored) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   return etag;

@@ -52,7 +52,7 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteConditio
   const { metadata, storage } = ctx.svc;
   let replaced: string | null;
   try {
-    replaced = metadata.putObject(row, cond).replacedFileId;
+    replaced = (await metadata.batch(() => metadata.putObject(row, cond))).replacedFileId;
   } catch (err) {
     await storage.remove(row.fileId);
     if (err instanceof PreconditionError) {

@@ -27,6 +27,9 @@ async function startGateway(storage: object): Promise<Gateway> {
   const store = await createBleepStore({
     overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' }, storage },
     logWrite: (line) => void logs.push(line),
+  }).catch(async (err: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
   });
   const { url } = await store.listen(0, '127.0.0.1');
   // One attempt: the SDK would otherwise retry the 503s these tests expect.
@@ -175,7 +178,14 @@ describe('azure gateway with the upstream gone', () => {
   });
 });
 
-describe('azure block planning', () => {
+describe('azure configuration and block planning', () => {
+  test('an account without a key or a connection string stops start-up with one sentence', async () => {
+    await assert.rejects(
+      startGateway({ backend: 'azure', azure: { container: 'c', account: 'someaccount' } }),
+      (err: Error) => err.name === 'ConfigError' && /"storage\.azure\.account_key" \(or "storage\.azure\.connection_string"\) must be set/.test(err.message),
+    );
+  });
+
   test('a blob splits into blocks of at most the maximum, none for an empty one', () => {
     assert.deepEqual(blockRanges(0, 10), []);
     assert.deepEqual(blockRanges(10, 10), [{ offset: 0, count: 10 }]);
