@@ -23,6 +23,8 @@ export interface Config {
     gcp: { bucket: string; project: string; prefix: string; credentials_file: string; endpoint_url: string };
     /** Where gateway backends stage verified bodies before uploading them. */
     staging_dir: string;
+    /** Objects up to this size live in their metadata row instead of a blob (0 turns it off). */
+    inline_max_bytes: number;
   };
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
@@ -54,6 +56,7 @@ export function defaultConfig(): Config {
       azure: { container: '', account: '', prefix: '', connection_string: '', account_key: '', endpoint_url: '', use_managed_identity: false },
       gcp: { bucket: '', project: '', prefix: '', credentials_file: '', endpoint_url: '' },
       staging_dir: '',
+      inline_max_bytes: 64 * 1024,
     },
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
@@ -101,6 +104,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'storage.gcp.credentials_file': { kind: 'string' },
   'storage.gcp.endpoint_url': { kind: 'string' },
   'storage.staging_dir': { kind: 'string' },
+  'storage.inline_max_bytes': { kind: 'int', min: 0, max: 1024 * 1024 },
   'durability': { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
   'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
   'multipart.reap_interval_seconds': { kind: 'int', min: 0 },
@@ -222,6 +226,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (!c.metadata.sqlite.path && c.storage.backend === 'memory' && !named('data_dir')) c.metadata.sqlite.path = ':memory:';
   if (!c.metadata.sqlite.path) c.metadata.sqlite.path = path.join(c.data_dir, 'metadata.db');
   if (!c.storage.staging_dir) c.storage.staging_dir = path.join(c.data_dir, 'staging');
+  // Gateways keep every byte in the cloud unless told otherwise: inline objects would live
+  // only in the local metadata database.
+  if (['aws', 'azure', 'gcp'].includes(c.storage.backend) && !named('storage.inline_max_bytes')) c.storage.inline_max_bytes = 0;
   const required: Partial<Record<StorageKind, string[]>> = { aws: ['storage.aws.bucket'], azure: ['storage.azure.container'], gcp: ['storage.gcp.bucket'] };
   for (const key of required[c.storage.backend] ?? []) {
     const v = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);

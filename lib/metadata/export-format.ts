@@ -61,7 +61,7 @@ export function rowToRecord(table: TableName, row: Row, includeSecrets: boolean)
   const ext: JsonRecord = {};
   for (const [col, value] of Object.entries(row)) {
     const kind = fields[col];
-    if (kind === undefined) ext[col] = value;
+    if (kind === undefined) ext[col] = value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
     else if (kind === 'bool') rec[col] = value === 1;
     else if (kind === 'acl') rec[col] = JSON.parse(value as string);
     else if (kind === 'meta') {
@@ -164,7 +164,8 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
     if (!col || fields[k] !== undefined) throw new RecordError(`${table} record: "${EXTENSION}.${k}" is not a column this store has`);
     const ok = v === null ? !col.notNull : col.type === 'INTEGER' ? Number.isSafeInteger(v) : typeof v === 'string';
     if (!ok) throw new RecordError(`${table} record: "${EXTENSION}.${k}" must be ${col.type === 'INTEGER' ? 'an integer' : 'a string'}${col.notNull ? '' : ' or null'}`);
-    row[k] = v;
+    // BLOB columns (an inline object's bytes) travel as base64 text.
+    row[k] = col.type === 'BLOB' && typeof v === 'string' ? Buffer.from(v, 'base64') : v;
   }
   for (const col of columns) {
     if (col.notNull && !col.hasDefault && !(col.name in row) && fields[col.name] === undefined) {
@@ -172,7 +173,9 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
       throw new RecordError(`${table} record has no "${EXTENSION}.${col.name}"${why}`);
     }
   }
-  if ('file_id' in row && !FILE_ID_RE.test(String(row.file_id))) throw new RecordError(`${table} record: "${EXTENSION}.file_id" must be 32 lower-case hex digits`);
+  // An object kept inline (inline_data) has no file: its file_id is ''.
+  const inlineObject = table === 'objects' && row.file_id === '' && row.inline_data != null;
+  if ('file_id' in row && !inlineObject && !FILE_ID_RE.test(String(row.file_id))) throw new RecordError(`${table} record: "${EXTENSION}.file_id" must be 32 lower-case hex digits`);
 
   let aclNeedsBucketOwner = false;
   if ('acl' in fields) {

@@ -126,7 +126,7 @@ function clear(store: MetadataStore, plan: Plan, warn: (m: string) => void): voi
   }
   if (has('multipart_uploads')) db.exec('DELETE FROM multipart_uploads');
   if (has('objects')) {
-    db.prepare('INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM objects').run(now);
+    db.prepare("INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM objects WHERE file_id != ''").run(now);
     db.exec('DELETE FROM objects');
   }
   if (has('buckets')) db.exec('DELETE FROM buckets');
@@ -191,7 +191,7 @@ export async function importMetadata(store: MetadataStore, open: Chunks, opts: I
         }
         if (table === 'credentials' && row.secret_key === REDACTED) return bump(report.skipped, table);
         if (aclNeedsBucketOwner) row.acl = JSON.stringify(privateAcl(parentBucket!));
-        if (files && typeof row.file_id === 'string' && !existsSync(files.pathOf(row.file_id))) report.missingFiles++;
+        if (files && typeof row.file_id === 'string' && row.file_id !== '' && !existsSync(files.pathOf(row.file_id))) report.missingFiles++;
         let added: boolean;
         try {
           added = insert(table, row);

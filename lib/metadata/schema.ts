@@ -95,4 +95,9 @@ export const MIGRATIONS: readonly string[] = [
     completed_at   TEXT NOT NULL
   );
   `,
+  `
+  -- Small objects live in the row itself (file_id ''): a PUT is then one (group) commit,
+  -- with no file, rename or directory fsync, and a GET needs no file open.
+  ALTER TABLE objects ADD COLUMN inline_data BLOB;
+  `,
 ];

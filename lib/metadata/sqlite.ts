@@ -55,6 +55,7 @@ function toObject(r: Row): ObjectRow {
       ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
       : null,
     partsCount: (r.parts_count as number | null) ?? null,
+    inline: r.inline_data ? Buffer.from(r.inline_data as Uint8Array) : null,
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,
   };
@@ -272,13 +273,13 @@ export class MetadataStore {
     }
     this.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
               content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
-              last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+              last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
         o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
         JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
-        o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay);
-    const replaced = prev && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
+        o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline);
+    const replaced = prev && prev.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
     if (replaced) this.queueGc(replaced);
     return replaced;
   }
@@ -295,7 +296,7 @@ export class MetadataStore {
 
   private deleteObjectInTx(bucket: string, key: string): string | null {
     const r = this.q('DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file_id').get(bucket, key) as Row | undefined;
-    if (!r) return null;
+    if (!r || !r.file_id) return null;
     this.queueGc(r.file_id as string);
     return r.file_id as string;
   }
@@ -361,7 +362,7 @@ export class MetadataStore {
 
   /** Every file id any row references (objects and parts), streamed for large stores. */
   *referencedFileIds(): Generator<string> {
-    for (const r of this.db.prepare('SELECT file_id FROM objects UNION ALL SELECT file_id FROM multipart_parts').iterate()) {
+    for (const r of this.db.prepare("SELECT file_id FROM objects WHERE file_id != '' UNION ALL SELECT file_id FROM multipart_parts").iterate()) {
       yield (r as Row).file_id as string;
     }
   }

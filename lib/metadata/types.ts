@@ -38,8 +38,10 @@ export interface ContentHeaders {
 export interface ObjectRow extends ContentHeaders {
   bucket: string;
   key: string;
-  /** Storage file id; the backend maps it to bytes. */
+  /** Storage file id; the backend maps it to bytes. '' when the bytes are `inline`. */
   fileId: string;
+  /** The whole object, for small objects kept in the metadata row. */
+  inline: Buffer | null;
   size: number;
   /** Quoted ETag. */
   etag: string;

@@ -4,6 +4,7 @@
 import { ingest, readSmallBody, type IngestResult } from '../body/ingest.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
+import type { BlobSink } from '../storage/backend.ts';
 
 // 5 GiB: the largest single PUT S3 accepts.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
@@ -48,7 +49,7 @@ export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> 
  * `algorithm` makes sure that checksum is computed even when the request names none
  * (multipart parts of an upload created with x-amz-checksum-algorithm).
  */
-export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?: string): Promise<IngestResult & { fileId: string }> {
+export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?: string, allowInline = false): Promise<IngestResult & { fileId: string; inline: Buffer | null }> {
   const size = objectLength(ctx);
   if (size > maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
@@ -56,8 +57,24 @@ export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?
   const headers = algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
     ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
     : ctx.req.headers;
+  if (allowInline && size <= ctx.svc.config.storage.inline_max_bytes) {
+    // Small enough to live in the metadata row: collect it in memory, verified as usual.
+    const chunks: Buffer[] = [];
+    const result = await ingest(ctx.req, { sink: memorySink(chunks), payload: ctx.payload, headers, maxSize: size });
+    ctx.bytesIn += result.size;
+    return { ...result, fileId: '', inline: Buffer.concat(chunks, result.size) };
+  }
   const sink = await ctx.svc.storage.stage();
   const result = await ingest(ctx.req, { sink, payload: ctx.payload, headers, maxSize });
   ctx.bytesIn += result.size;
-  return { ...result, fileId: await sink.commit() };
+  return { ...result, fileId: await sink.commit(), inline: null };
+}
+
+function memorySink(chunks: Buffer[]): BlobSink {
+  return {
+    push: (b) => void chunks.push(b),
+    backpressure: () => undefined,
+    finish: async () => {},
+    discard: async () => void (chunks.length = 0),
+  };
 }

@@ -59,10 +59,13 @@ export async function copyObject(ctx: Ctx, e: O): Promise<void> {
   const md5 = reuse ? undefined : createHash('md5');
   const sum = !reuse && algorithm ? createChecksummer(algorithm) : undefined;
   const { storage } = ctx.svc;
-  const fileId = await storage.concat([{ fileId: source.fileId }], reuse ? undefined : (chunk) => {
+  const observe = reuse ? undefined : (chunk: Buffer) => {
     md5!.update(chunk);
     sum?.update(chunk);
-  });
+  };
+  let fileId = '';
+  if (source.inline) observe?.(source.inline);
+  else fileId = await storage.concat([{ fileId: source.fileId }], observe);
   const etag = md5 ? `"${md5.digest('hex')}"` : source.etag;
   const checksum: StoredChecksum | null = !algorithm ? null
     : sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : source.checksum;
@@ -75,7 +78,7 @@ export async function copyObject(ctx: Ctx, e: O): Promise<void> {
     userMetadata: replace ? userMetadataFrom(ctx.req.headers) : { ...source.userMetadata },
     lastModified: new Date().toISOString(),
     checksum,
-    partsCount: null, ownerId: owner.id, ownerDisplay: owner.display_name,
+    partsCount: null, inline: source.inline, ownerId: owner.id, ownerDisplay: owner.display_name,
   };
   await commitObject(ctx, row, cond);
   const result: Record<string, string> = { ETag: row.etag, LastModified: row.lastModified };

@@ -57,7 +57,7 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
       return;
     }
     range = parseRange(ctx.header('range'), o.size);
-    if (!withBody) break;
+    if (!withBody || o.inline) break;
     try {
       stream = await ctx.svc.storage.openRead(o.fileId, range);
       break;
@@ -84,6 +84,10 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   } catch (err) {
     stream?.destroy(); // e.g. a header value Node refuses: never leak the open file
     throw err;
+  }
+  if (withBody && o.inline) {
+    ctx.res.end(range ? o.inline.subarray(range.start, range.end + 1) : o.inline);
+    return;
   }
   if (!stream) {
     ctx.res.end();

@@ -129,15 +129,32 @@ export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
   if (length > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
   const md5 = createHash('md5');
   const sum = upload.checksumAlgorithm ? createChecksummer(upload.checksumAlgorithm) : undefined;
-  const fileId = await ctx.svc.storage.concat([{ fileId: source.fileId, range }], (chunk) => {
+  const observe = (chunk: Buffer) => {
     md5.update(chunk);
     sum?.update(chunk);
-  });
+  };
+  const fileId = source.inline
+    ? await blobFromBuffer(ctx, range ? source.inline.subarray(range.start, range.end + 1) : source.inline, observe)
+    : await ctx.svc.storage.concat([{ fileId: source.fileId, range }], observe);
   const checksum = sum ? sum.digest().toString('base64') : null;
   const etag = await storePart(ctx, e, fileId, length, md5.digest('hex'), checksum);
   const result: XmlNode = { ETag: etag, LastModified: new Date().toISOString() };
   if (checksum && upload.checksumAlgorithm) result[`Checksum${upload.checksumAlgorithm}`] = checksum;
   sendDocument(ctx.res, 'CopyPartResult', result);
+}
+
+/** A new blob holding `data` (an inline object's bytes copied into a part). */
+async function blobFromBuffer(ctx: Ctx, data: Buffer, observe: (chunk: Buffer) => void): Promise<string> {
+  const staged = await ctx.svc.storage.stage();
+  try {
+    observe(data);
+    staged.push(data);
+    await staged.finish();
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
+  return staged.commit();
 }
 
 export function abortMultipartUpload(ctx: Ctx, e: U): void {

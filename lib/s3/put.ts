@@ -54,7 +54,7 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteConditio
   try {
     replaced = (await metadata.batch(() => metadata.putObject(row, cond))).replacedFileId;
   } catch (err) {
-    await storage.remove(row.fileId);
+    if (row.fileId) await storage.remove(row.fileId);
     if (err instanceof PreconditionError) {
       if (err.reason === 'missing') throw new S3Error('NoSuchKey', undefined, { Key: row.key });
       throw new S3Error('ConditionalRequestConflict', 'A conflicting operation occurred. If using PutObject you can retry the request.');
@@ -75,13 +75,13 @@ export async function putObject(ctx: Ctx, e: O): Promise<void> {
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
 
-  const body = await receiveObject(ctx);
+  const body = await receiveObject(ctx, undefined, undefined, true);
   const fileId = body.fileId;
   const row: ObjectRow = {
     bucket: e.bucket, key: e.key, fileId, size: body.size, etag: `"${body.md5Hex}"`, ...content, storageClass, acl,
     userMetadata, lastModified: new Date().toISOString(),
     checksum: body.checksum ? { algorithm: body.checksum.algorithm, value: body.checksum.base64, type: 'FULL_OBJECT' } : null,
-    partsCount: null, ownerId: owner.id, ownerDisplay: owner.display_name,
+    partsCount: null, inline: body.inline, ownerId: owner.id, ownerDisplay: owner.display_name,
   };
   await commitObject(ctx, row, cond);
 

@@ -1,5 +1,6 @@
 // Object bytes on the local disk, one file per blob, named by a random id:
-//   <root>/ab/cd/<id>     (fan-out from the id's first four hex digits)
+//   <root>/ab/<id>        (256 fan-out directories from the id's first two hex digits,
+//                          all made at start, so a PUT never creates a directory)
 //   <root>/.tmp/<uuid>    (uploads in progress; emptied on every start)
 // A file becomes visible only by rename after fsync, and the directory is fsynced after
 // the rename, before any metadata points at it.
@@ -20,7 +21,6 @@ export class LocalStorage implements StorageBackend {
   readonly kind = 'local';
   readonly root: string;
   readonly tmpDir: string;
-  private readonly knownDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -29,6 +29,7 @@ export class LocalStorage implements StorageBackend {
 
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
+    for (let i = 0; i < 256; i++) await mkdir(path.join(this.root, i.toString(16).padStart(2, '0')), { recursive: true });
     await fsyncDir(this.root);
   }
 
@@ -46,7 +47,7 @@ export class LocalStorage implements StorageBackend {
 
   pathOf(fileId: string): string {
     if (!BLOB_ID_RE.test(fileId)) throw new Error(`invalid file id ${JSON.stringify(fileId)}`);
-    return path.join(this.root, fileId.slice(0, 2), fileId.slice(2, 4), fileId);
+    return path.join(this.root, fileId.slice(0, 2), fileId);
   }
 
   async stage(): Promise<StagedBlob> {
@@ -67,7 +68,6 @@ export class LocalStorage implements StorageBackend {
     try {
       const dest = this.pathOf(fileId);
       const dir = path.dirname(dest);
-      await this.ensureDir(dir);
       await rename(tmpPath, dest);
       await fsyncDir(dir);
     } catch (err) {
@@ -75,18 +75,6 @@ export class LocalStorage implements StorageBackend {
       throw err;
     }
     return fileId;
-  }
-
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    const parent = path.dirname(dir);
-    const created = await mkdir(dir, { recursive: true });
-    if (created !== undefined) {
-      // New directory entries must themselves be durable before a file inside counts.
-      await fsyncDir(parent);
-      await fsyncDir(path.dirname(parent));
-    }
-    this.knownDirs.add(dir);
   }
 
   async openRead(fileId: string, range?: ByteRange): Promise<Readable> {
@@ -147,13 +135,11 @@ export class LocalStorage implements StorageBackend {
     }
     for (const a of await readdir(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a) || !(await stat(path.join(this.root, a))).isDirectory()) continue;
-      for (const b of await readdir(path.join(this.root, a))) {
-        const dir = path.join(this.root, a, b);
-        for (const name of await readdir(dir)) {
-          if (BLOB_ID_RE.test(name) && isReferenced(name)) continue;
-          await rm(path.join(dir, name), { force: true, recursive: true });
-          report.orphanFilesRemoved++;
-        }
+      const dir = path.join(this.root, a);
+      for (const name of await readdir(dir)) {
+        if (BLOB_ID_RE.test(name) && isReferenced(name)) continue;
+        await rm(path.join(dir, name), { force: true, recursive: true });
+        report.orphanFilesRemoved++;
       }
     }
     return report;

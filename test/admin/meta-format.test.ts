@@ -40,7 +40,7 @@ function object(bucket: string, key: string, i: number): ObjectRow {
     bucket, key, fileId: i.toString(16).padStart(32, '0'), size: i, etag: `"${'ab'.repeat(16)}"`, contentType: 'text/plain',
     contentEncoding: null, contentLanguage: i % 2 ? 'en' : null, contentDisposition: null, cacheControl: null, expires: null,
     storageClass: 'STANDARD', acl: acl('a'.repeat(64)), userMetadata: { author: 'John' }, lastModified: NOW.toISOString(),
-    checksum: i % 3 ? null : { algorithm: 'CRC32', value: 'AAAAAA==', type: 'FULL_OBJECT' }, partsCount: i % 5 ? null : 3,
+    checksum: i % 3 ? null : { algorithm: 'CRC32', value: 'AAAAAA==', type: 'FULL_OBJECT' }, partsCount: i % 5 ? null : 3, inline: null,
     ownerId: 'a'.repeat(64), ownerDisplay: 'alice',
   };
 }

@@ -15,7 +15,8 @@ test('a failed fsync answers 500, stops the listener and calls onFatal once', { 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-fatal-'));
   const fatal: Error[] = [];
   const store = await createBleepStore({
-    overrides: { data_dir: dataDir, logging: { level: 'silent' } },
+    // inline_max_bytes 0: the object must go to a file so that its fsync runs.
+    overrides: { data_dir: dataDir, logging: { level: 'silent' }, storage: { inline_max_bytes: 0 } },
     onFatal: (err) => fatal.push(err),
   });
   const { url } = await store.listen(0, '127.0.0.1');

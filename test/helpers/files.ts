@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface DiskState {
-  /** File ids present under objects/ab/cd/. */
+  /** File ids present under objects/ab/. */
   files: Set<string>;
   /** File ids referenced by object and part rows. */
   referenced: Set<string>;
@@ -17,13 +17,11 @@ export async function diskState(dataDir: string): Promise<DiskState> {
   const files = new Set<string>();
   for (const a of await readdir(root)) {
     if (a === '.tmp') continue;
-    for (const b of await readdir(path.join(root, a))) {
-      for (const f of await readdir(path.join(root, a, b))) files.add(f);
-    }
+    for (const f of await readdir(path.join(root, a))) files.add(f);
   }
   const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });
   try {
-    const rows = db.prepare('SELECT file_id FROM objects UNION ALL SELECT file_id FROM multipart_parts').all() as Array<{ file_id: string }>;
+    const rows = db.prepare("SELECT file_id FROM objects WHERE file_id != '' UNION ALL SELECT file_id FROM multipart_parts").all() as Array<{ file_id: string }>;
     return { files, referenced: new Set(rows.map((r) => r.file_id)), temp: await readdir(path.join(root, '.tmp')) };
   } finally {
     db.close();
