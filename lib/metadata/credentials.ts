@@ -83,6 +83,7 @@ export function createKey(store: MetadataStore, opts: CreateKeyOptions): Credent
     const row: CredentialRow = { accessKeyId, secretKey: newSecret(), ownerId, displayName, active: true, createdAt: new Date().toISOString() };
     store.db.prepare('INSERT INTO credentials (access_key_id, secret_key, owner_id, display_name, active, created_at) VALUES (?, ?, ?, ?, 1, ?)')
       .run(row.accessKeyId, row.secretKey, row.ownerId, row.displayName, row.createdAt);
+    store.invalidate();
     return row;
   });
 }
@@ -98,6 +99,7 @@ export function deleteKey(store: MetadataStore, accessKeyId: string): KeyInfo {
   return store.tx(() => {
     const r = existing(store, accessKeyId);
     store.db.prepare('DELETE FROM credentials WHERE access_key_id = ?').run(accessKeyId);
+    store.invalidate();
     return toInfo(r);
   });
 }
@@ -108,6 +110,7 @@ export function rotateKey(store: MetadataStore, accessKeyId: string): Credential
     const r = existing(store, accessKeyId);
     const secretKey = newSecret();
     store.db.prepare('UPDATE credentials SET secret_key = ? WHERE access_key_id = ?').run(secretKey, accessKeyId);
+    store.invalidate();
     return { ...toInfo(r), secretKey };
   });
 }

@@ -210,6 +210,8 @@ export async function importMetadata(store: MetadataStore, open: Chunks, opts: I
   } catch (err) {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
+  } finally {
+    store.invalidate();
   }
   if (report.skipped.credentials && plan.redacted) {
     report.warnings.push(`credentials: ${report.skipped.credentials} skipped (secrets redacted or key already present); export with --include-credentials to move keys`);

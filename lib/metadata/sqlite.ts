@@ -33,6 +33,11 @@ function toBucket(r: Row): BucketRow {
   };
 }
 
+/** A Buffer view of a BLOB value, without copying it. */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 function toObject(r: Row): ObjectRow {
   const algorithm = r.checksum_algorithm as StoredChecksum['algorithm'] | null;
   return {
@@ -55,7 +60,7 @@ function toObject(r: Row): ObjectRow {
       ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
       : null,
     partsCount: (r.parts_count as number | null) ?? null,
-    inline: r.inline_data ? Buffer.from(r.inline_data as Uint8Array) : null,
+    inline: r.inline_data ? asBuffer(r.inline_data as Uint8Array) : null,
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,
   };
@@ -82,6 +87,9 @@ export class MetadataStore {
   readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
   private savepoints = 0;
+  private readonly credentialCache = new Map<string, CredentialRow | undefined>();
+  private readonly bucketCache = new Map<string, BucketRow | undefined>();
+  private dataVersion = -1;
   private queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
 
@@ -92,6 +100,9 @@ export class MetadataStore {
     this.db.exec(`PRAGMA synchronous = ${SYNC_MODE[opts.durability]}`);
     this.db.exec('PRAGMA foreign_keys = ON');
     this.db.exec('PRAGMA busy_timeout = 5000');
+    // Reads of hot rows (inline objects above all) should not go through read() each time.
+    this.db.exec('PRAGMA cache_size = -65536');
+    this.db.exec('PRAGMA mmap_size = 268435456');
     this.migrate();
   }
 
@@ -194,8 +205,36 @@ export class MetadataStore {
   // ---- credentials ----
 
   getCredential(accessKeyId: string): CredentialRow | undefined {
-    const r = this.q('SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-    return r ? toCredential(r) : undefined;
+    return this.cached(this.credentialCache, accessKeyId, () => {
+      const r = this.q('SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+      return r ? toCredential(r) : undefined;
+    });
+  }
+
+  /**
+   * Every request reads its credential and bucket; those rows change rarely, so they are
+   * cached. Writes through this connection call invalidate(); writes by another process
+   * (`bleepstore keys`) change PRAGMA data_version, checked on every cached read, so a
+   * deleted key stops working at once. Nothing is cached inside a transaction.
+   */
+  private cached<T>(cache: Map<string, T | undefined>, key: string, load: () => T | undefined): T | undefined {
+    if (this.db.isTransaction) return load();
+    const version = (this.q('PRAGMA data_version').get() as Row).data_version as number;
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      this.invalidate();
+    }
+    if (cache.has(key)) return cache.get(key);
+    const value = load();
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, value);
+    return value;
+  }
+
+  /** Drops cached credentials and buckets (after any write to those tables). */
+  invalidate(): void {
+    this.credentialCache.clear();
+    this.bucketCache.clear();
   }
 
   /** Seeds or refreshes a credential; idempotent. */
@@ -205,17 +244,21 @@ export class MetadataStore {
             ON CONFLICT(access_key_id) DO UPDATE SET secret_key = excluded.secret_key,
               owner_id = excluded.owner_id, display_name = excluded.display_name, active = 1`)
       .run(c.accessKeyId, c.secretKey, c.ownerId, c.displayName, new Date().toISOString());
+    this.invalidate();
   }
 
   // ---- buckets ----
 
   getBucket(name: string): BucketRow | undefined {
-    const r = this.q('SELECT * FROM buckets WHERE name = ?').get(name) as Row | undefined;
-    return r ? toBucket(r) : undefined;
+    return this.cached(this.bucketCache, name, () => {
+      const r = this.q('SELECT * FROM buckets WHERE name = ?').get(name) as Row | undefined;
+      return r ? toBucket(r) : undefined;
+    });
   }
 
   /** Inserts the bucket; returns the existing row instead when the name is taken. */
   createBucket(b: BucketRow): { created: true } | { created: false; existing: BucketRow } {
+    this.invalidate();
     return this.tx(() => {
       const existing = this.getBucket(b.name);
       if (existing) return { created: false as const, existing };
@@ -234,6 +277,7 @@ export class MetadataStore {
 
   /** 'deleted', 'missing', or 'not-empty' (objects or in-progress uploads remain). */
   deleteBucket(name: string): 'deleted' | 'missing' | 'not-empty' {
+    this.invalidate();
     return this.tx(() => {
       if (!this.q('SELECT 1 FROM buckets WHERE name = ?').get(name)) return 'missing';
       if (this.q('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
@@ -244,6 +288,7 @@ export class MetadataStore {
   }
 
   setBucketAcl(name: string, acl: Acl): boolean {
+    this.invalidate();
     return this.q('UPDATE buckets SET acl = ? WHERE name = ?').run(JSON.stringify(acl), name).changes > 0;
   }
 
