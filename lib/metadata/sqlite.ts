@@ -90,6 +90,7 @@ export class MetadataStore {
   private readonly credentialCache = new Map<string, CredentialRow | undefined>();
   private readonly bucketCache = new Map<string, BucketRow | undefined>();
   private dataVersion = -1;
+  private versionCheckedAt = -Infinity;
   private queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
 
@@ -215,15 +216,19 @@ export class MetadataStore {
   /**
    * Every request reads its credential and bucket; those rows change rarely, so they are
    * cached. Writes through this connection call invalidate(); writes by another process
-   * (`bleepstore keys`) change PRAGMA data_version, checked on every cached read, so a
-   * deleted key stops working at once. Nothing is cached inside a transaction.
+   * (`bleepstore keys`) change PRAGMA data_version, checked at most once a millisecond, so
+   * a deleted key stops working at once. Nothing is cached inside a transaction.
    */
   private cached<T>(cache: Map<string, T | undefined>, key: string, load: () => T | undefined): T | undefined {
     if (this.db.isTransaction) return load();
-    const version = (this.q('PRAGMA data_version').get() as Row).data_version as number;
-    if (version !== this.dataVersion) {
-      this.dataVersion = version;
-      this.invalidate();
+    const now = performance.now();
+    if (now - this.versionCheckedAt >= 1) {
+      this.versionCheckedAt = now;
+      const version = (this.q('PRAGMA data_version').get() as Row).data_version as number;
+      if (version !== this.dataVersion) {
+        this.dataVersion = version;
+        this.invalidate();
+      }
     }
     if (cache.has(key)) return cache.get(key);
     const value = load();

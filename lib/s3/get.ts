@@ -59,7 +59,8 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
     range = parseRange(ctx.header('range'), o.size);
     if (!withBody || o.inline) break;
     try {
-      stream = await ctx.svc.storage.openRead(o.fileId, range);
+      // The whole object is read as its full range, so the backend knows the length.
+      stream = await ctx.svc.storage.openRead(o.fileId, range ?? (o.size > 0 ? { start: 0, end: o.size - 1 } : undefined));
       break;
     } catch (err) {
       if (!(err instanceof FileMissingError) || attempt > 0) throw err;

@@ -85,9 +85,12 @@ export class LocalStorage implements StorageBackend {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FileMissingError(fileId);
       throw err;
     }
-    // 1 MiB reads: fewer round trips to the thread pool and larger socket writes for big
-    // objects (the ceiling server reads 1 MiB at a time too).
-    return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
+    // Up to 1 MiB per read: fewer thread-pool round trips and larger socket writes for big
+    // objects, but never a buffer larger than what is read (a 1 MiB buffer per small GET
+    // costs more in allocation and GC than the read itself).
+    const length = range ? range.end - range.start + 1 : 64 * 1024;
+    const highWaterMark = Math.min(1024 * 1024, Math.max(16 * 1024, length));
+    return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark });
   }
 
   async exists(fileId: string): Promise<boolean> {
