@@ -114,9 +114,22 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
   }
 
   // A failed fsync is fatal: exit at once and let the next start recover (crash-only).
-  const store = await createBleepStore({ config, onFatal: () => hooks.exit(70) });
-  store.log.info('recovery done', { ...store.recovery });
-  const addr = await store.listen();
+  let store;
+  let addr;
+  try {
+    store = await createBleepStore({ config, onFatal: () => hooks.exit(70) });
+    store.log.info('recovery done', { ...store.recovery });
+    addr = await store.listen();
+  } catch (err) {
+    // Start-up problems an operator can fix (a storage backend that cannot be reached, a
+    // missing optional SDK, a port in use) get one sentence, not a stack trace.
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof ConfigError || e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      console.error(`bleepstore: ${e.code === 'EADDRINUSE' ? `port ${config.server.port} on ${config.server.host} is already in use.` : e.message}`);
+      return hooks.exit(2);
+    }
+    throw err;
+  }
   // Machine-readable line for scripts and tests that start the server on port 0.
   store.log.info('ready', { url: addr.url, version, node: process.version, pid: process.pid, data_dir: path.resolve(config.data_dir), durability: config.durability });
 
