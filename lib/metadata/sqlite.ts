@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Durability } from '../config.ts';
 import { MIGRATIONS } from './schema.ts';
 import type {
-  Acl, BucketRow, CredentialRow, ListedObject, ObjectRow, StoredChecksum, WriteCondition,
+  Acl, BucketRow, ContentHeaders, CredentialRow, ListedObject, ObjectRow, StoredChecksum, WriteCondition,
 } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -38,14 +38,13 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-function toObject(r: Row): ObjectRow {
-  const algorithm = r.checksum_algorithm as StoredChecksum['algorithm'] | null;
+const OBJECT_COLUMNS_WITHOUT_DATA = `bucket, key, file_id, size, etag, content_type, content_encoding, content_language,
+  content_disposition, cache_control, expires, storage_class, acl, user_metadata, last_modified, checksum_algorithm,
+  checksum_value, checksum_type, parts_count, owner_id, owner_display`;
+
+/** The columns objects and multipart uploads share: content headers, class, ACL, metadata. */
+export function describedColumns(r: Row): ContentHeaders & { storageClass: string; acl: Acl; userMetadata: Record<string, string> } {
   return {
-    bucket: r.bucket as string,
-    key: r.key as string,
-    fileId: r.file_id as string,
-    size: r.size as number,
-    etag: r.etag as string,
     contentType: r.content_type as string,
     contentEncoding: r.content_encoding as string | null,
     contentLanguage: r.content_language as string | null,
@@ -55,6 +54,18 @@ function toObject(r: Row): ObjectRow {
     storageClass: r.storage_class as string,
     acl: JSON.parse(r.acl as string) as Acl,
     userMetadata: JSON.parse(r.user_metadata as string) as Record<string, string>,
+  };
+}
+
+function toObject(r: Row): ObjectRow {
+  const algorithm = r.checksum_algorithm as StoredChecksum['algorithm'] | null;
+  return {
+    bucket: r.bucket as string,
+    key: r.key as string,
+    fileId: r.file_id as string,
+    size: r.size as number,
+    etag: r.etag as string,
+    ...describedColumns(r),
     lastModified: r.last_modified as string,
     checksum: algorithm
       ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
@@ -300,8 +311,14 @@ export class MetadataStore {
 
   // ---- objects ----
 
-  getObject(bucket: string, key: string): ObjectRow | undefined {
-    const r = this.q('SELECT * FROM objects WHERE bucket = ? AND key = ?').get(bucket, key) as Row | undefined;
+  /**
+   * The object's row; `withData: false` leaves out an inline object's bytes (HEAD, ACL reads,
+   * conditions), which would otherwise be copied out of SQLite for nothing.
+   */
+  getObject(bucket: string, key: string, withData = true): ObjectRow | undefined {
+    const r = (withData
+      ? this.q('SELECT * FROM objects WHERE bucket = ? AND key = ?')
+      : this.q(`SELECT ${OBJECT_COLUMNS_WITHOUT_DATA} FROM objects WHERE bucket = ? AND key = ?`)).get(bucket, key) as Row | undefined;
     return r ? toObject(r) : undefined;
   }
 

@@ -1,6 +1,6 @@
 // Multipart uploads and their parts. Every change is one transaction; files a change
 // orphans are queued in gc_files inside it, so a crash never loses track of them.
-import type { MetadataStore } from './sqlite.ts';
+import { describedColumns, type MetadataStore } from './sqlite.ts';
 import type { Acl, ChecksumAlgorithm, ContentHeaders, ObjectRow, WriteCondition } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -33,15 +33,7 @@ function toUpload(r: Row): UploadRow {
     uploadId: r.upload_id as string,
     bucket: r.bucket as string,
     key: r.key as string,
-    contentType: r.content_type as string,
-    contentEncoding: r.content_encoding as string | null,
-    contentLanguage: r.content_language as string | null,
-    contentDisposition: r.content_disposition as string | null,
-    cacheControl: r.cache_control as string | null,
-    expires: r.expires as string | null,
-    storageClass: r.storage_class as string,
-    acl: JSON.parse(r.acl as string) as Acl,
-    userMetadata: JSON.parse(r.user_metadata as string) as Record<string, string>,
+    ...describedColumns(r),
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,
     initiatedAt: r.initiated_at as string,

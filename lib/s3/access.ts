@@ -33,8 +33,8 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
  * may list the bucket; anyone else gets AccessDenied, so keys cannot be probed
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
  */
-export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission): ObjectRow {
-  const o = ctx.svc.metadata.getObject(bucket.name, key);
+export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission, withData = true): ObjectRow {
+  const o = ctx.svc.metadata.getObject(bucket.name, key, withData);
   if (!o) {
     if (!aclAllows(bucket.acl, ctx.principal, 'READ')) throw new S3Error('AccessDenied');
     throw new S3Error('NoSuchKey', undefined, { Key: key });

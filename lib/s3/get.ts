@@ -47,7 +47,7 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   let range: ByteRange | undefined;
   let stream: Readable | undefined;
   for (let attempt = 0; ; attempt++) {
-    o = loadObjectFor(ctx, bucket, e.key, 'READ');
+    o = loadObjectFor(ctx, bucket, e.key, 'READ', withBody);
     const outcome = evaluate(requestConditions(ctx.header), o.etag, o.lastModified);
     if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
     if (outcome === 'not-modified') {

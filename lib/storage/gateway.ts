@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { FileSink } from '../body/file-sink.ts';
 import { S3Error } from '../s3/errors.ts';
 import {
   BLOB_ID_RE, FileMissingError, concatByCopy, newBlobId,
   type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
 } from './backend.ts';
+import { fileStagedBlob } from './staged-file.ts';
 
 /** What a cloud SDK adapter provides; keys are full cloud object names. */
 export interface CloudBucket {
@@ -92,23 +92,16 @@ export class GatewayStorage implements StorageBackend {
 
   async stage(): Promise<StagedBlob> {
     const tmp = path.join(this.stagingDir, randomUUID());
-    const sink = await FileSink.create(tmp);
-    return {
-      push: (b) => sink.push(b),
-      backpressure: () => sink.backpressure(),
-      finish: () => sink.finish(),
-      discard: () => sink.discard(),
-      commit: async () => {
-        const id = newBlobId();
-        try {
-          const { size } = await stat(tmp);
-          await this.call('upload', () => this.cloud.putFile(this.keyOf(id), tmp, size));
-        } finally {
-          await rm(tmp, { force: true });
-        }
-        return id;
-      },
-    };
+    return fileStagedBlob(tmp, async () => {
+      const id = newBlobId();
+      try {
+        const { size } = await stat(tmp);
+        await this.call('upload', () => this.cloud.putFile(this.keyOf(id), tmp, size));
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      return id;
+    });
   }
 
   async openRead(fileId: string, range?: ByteRange): Promise<Readable> {

@@ -9,11 +9,11 @@ import { createReadStream } from 'node:fs';
 import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { FileSink } from '../body/file-sink.ts';
 import {
   BLOB_ID_RE, FileMissingError, concatByCopy, fsyncOrDie, newBlobId,
   type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
 } from './backend.ts';
+import { fileStagedBlob } from './staged-file.ts';
 
 export { FileMissingError } from './backend.ts';
 
@@ -52,14 +52,7 @@ export class LocalStorage implements StorageBackend {
 
   async stage(): Promise<StagedBlob> {
     const tmp = path.join(this.tmpDir, randomUUID());
-    const sink = await FileSink.create(tmp);
-    return {
-      push: (b) => sink.push(b),
-      backpressure: () => sink.backpressure(),
-      finish: () => sink.finish(),
-      discard: () => sink.discard(),
-      commit: () => this.place(tmp),
-    };
+    return fileStagedBlob(tmp, () => this.place(tmp));
   }
 
   /** Gives a fsynced temp file a new id and makes the rename durable; removes it on failure. */
