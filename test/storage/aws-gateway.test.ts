@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -14,6 +13,7 @@ import {
 import { ConfigError, createBleepStore, type BleepStore } from '../../lib/index.ts';
 import { createAwsBucket } from '../../lib/storage/aws.ts';
 import { GatewayStorage } from '../../lib/storage/gateway.ts';
+import { deadPort } from '../helpers/net.ts';
 import { awsBackend, BACKING_BUCKET, PREFIX, type AwsBackendSetup } from '../helpers/backend-aws.ts';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes } from '../helpers/server.ts';
@@ -48,14 +48,6 @@ async function backingKeys(up: AwsBackendSetup): Promise<string[]> {
   return (out.Contents ?? []).map((o) => o.Key!);
 }
 
-/** A port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 describe('aws gateway', () => {
   let up: AwsBackendSetup;

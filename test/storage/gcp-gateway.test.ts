@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBleepStore } from '../../lib/index.ts';
@@ -16,6 +15,7 @@ import { FileMissingError } from '../../lib/storage/backend.ts';
 import { GatewayStorage } from '../../lib/storage/gateway.ts';
 import { createGcsBucket, storageOptions } from '../../lib/storage/gcp.ts';
 import { S3Error } from '../../lib/s3/errors.ts';
+import { deadPort } from '../helpers/net.ts';
 
 const ID = '0123456789abcdef0123456789abcdef';
 const BASE = { bucket: 'bkt', project: '', prefix: 'gw/', credentials_file: '', endpoint_url: '' };
@@ -45,14 +45,6 @@ async function startStub(): Promise<Stub> {
 }
 
 const gcsError = (code: number, message: string): Answer => ({ status: code, body: { error: { code, message, errors: [{ message, reason: code === 404 ? 'notFound' : 'backendError' }] } } });
-
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 describe('gcp configuration', () => {
   test('project, credentials file and endpoint reach the SDK, and unset ones are left to its defaults', () => {
