@@ -10,7 +10,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFormat = 'json' | 'text';
 
 export interface Config {
-  server: { host: string; port: number; region: string; domain: string; max_header_bytes: number; request_timeout_seconds: number };
+  server: {
+    host: string; port: number; region: string; domain: string; max_header_bytes: number; request_timeout_seconds: number;
+    /** A connection must finish sending request headers within this time, or it is closed. */
+    headers_timeout_seconds: number;
+    /** Open client connections at most; 0 derives it from the open-file limit (RLIMIT_NOFILE). */
+    max_connections: number;
+  };
   auth: { access_key: string; secret_key: string; owner_id: string; display_name: string };
   data_dir: string;
   metadata: { engine: 'sqlite'; sqlite: { path: string } };
@@ -25,6 +31,8 @@ export interface Config {
     staging_dir: string;
     /** Objects up to this size live in their metadata row instead of a blob (0 turns it off). */
     inline_max_bytes: number;
+    /** New object data is refused (503) when it would leave less free space than this; the rest stays for metadata (0 turns it off). */
+    min_free_bytes: number;
   };
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
@@ -44,7 +52,7 @@ export class ConfigError extends Error {
 
 export function defaultConfig(): Config {
   return {
-    server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300 },
+    server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300, headers_timeout_seconds: 10, max_connections: 0 },
     auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '' },
     data_dir: './data',
     metadata: { engine: 'sqlite', sqlite: { path: '' } },
@@ -57,6 +65,7 @@ export function defaultConfig(): Config {
       gcp: { bucket: '', project: '', prefix: '', credentials_file: '', endpoint_url: '' },
       staging_dir: '',
       inline_max_bytes: 64 * 1024,
+      min_free_bytes: 64 * 1024 * 1024,
     },
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
@@ -74,6 +83,8 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'server.domain': { kind: 'string', env: 'BLEEPSTORE_DOMAIN' },
   'server.max_header_bytes': { kind: 'int', min: 1024, max: 1024 * 1024 },
   'server.request_timeout_seconds': { kind: 'int', min: 1, max: 86400 },
+  'server.headers_timeout_seconds': { kind: 'int', min: 1, max: 3600 },
+  'server.max_connections': { kind: 'int', min: 0 },
   'auth.access_key': { kind: 'string', env: 'BLEEPSTORE_ACCESS_KEY' },
   'auth.secret_key': { kind: 'string', env: 'BLEEPSTORE_SECRET_KEY' },
   'auth.owner_id': { kind: 'string' },
@@ -105,6 +116,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'storage.gcp.endpoint_url': { kind: 'string' },
   'storage.staging_dir': { kind: 'string' },
   'storage.inline_max_bytes': { kind: 'int', min: 0, max: 1024 * 1024 },
+  'storage.min_free_bytes': { kind: 'int', min: 0 },
   'durability': { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
   'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
   'multipart.reap_interval_seconds': { kind: 'int', min: 0 },

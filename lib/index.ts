@@ -16,6 +16,9 @@ import { ownerIdFor } from './auth/owner.ts';
 import { credentialsOf, type Credentials } from './metadata/credentials.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
+import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
+import { maxConnections } from './ops/connections.ts';
+import { holdContinue } from './s3/body.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
@@ -78,6 +81,9 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
     displayName: config.auth.display_name || config.auth.access_key,
   });
   const recovery = await recover({ config, metadata, uploads, storage, log });
+  const disk = createDiskGuard(config, log);
+  await disk.start();
+  retryMetadataWhenFull(metadata, disk);
   const stopReaper = startReaper({ config, metadata, uploads, storage, log });
 
   const collect = (fileIds: readonly string[]): void => {
@@ -95,7 +101,7 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
     server.close();
     o.onFatal?.(err);
   };
-  const svc: Services = { config, metadata, uploads, storage, log, collect, fatal };
+  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal };
   const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
   const ops = createOps(svc);
   const handle = createRequestHandler(svc, { domains, ops: ops.handler, finished: ops.finished });
@@ -116,10 +122,20 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
   const server = http.createServer({
     maxHeaderSize: config.server.max_header_bytes,
     requestTimeout: 0, // large uploads may take long; idle sockets are cut by `timeout` below
-    headersTimeout: 60_000,
+    // Slow or silent header senders are cut soon, checked every second (Node's default is 30 s).
+    headersTimeout: config.server.headers_timeout_seconds * 1000,
+    connectionsCheckingInterval: 1000,
     keepAliveTimeout: 5_000,
   }, handler);
   server.timeout = config.server.request_timeout_seconds * 1000;
+  server.maxConnections = maxConnections(config.server.max_connections);
+  // Expect: 100-continue is answered only once the handler reads the body, i.e. after
+  // authentication and authorization: a refused client gets its error without sending the
+  // body. https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    holdContinue(req, res);
+    handler(req, res);
+  });
   const drain = createDrain(server);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -154,6 +170,7 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
       closed = true;
       await drain.stop(graceMs);
       stopReaper();
+      disk.stop();
       metadata.close();
     },
   };

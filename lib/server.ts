@@ -9,6 +9,7 @@ import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
 import { FileMissingError, FsyncError } from './storage/backend.ts';
+import { isDiskFull, lowOnSpace } from './storage/disk-guard.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
@@ -99,6 +100,10 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         log.error('fsync failed: data may be lost; refusing further requests', { request_id: requestId, error: err });
         svc.fatal(err);
         s3err = new S3Error('InternalError');
+      } else if (isDiskFull(err)) {
+        log.warn('disk full', { request_id: requestId, error: err });
+        void svc.disk.release();
+        s3err = lowOnSpace();
       } else if (err instanceof FileMissingError) {
         log.error('object file missing for a metadata row', { request_id: requestId, file_id: err.fileId });
         s3err = new S3Error('InternalError');

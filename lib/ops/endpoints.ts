@@ -71,7 +71,7 @@ export function createOps(svc: OpsServices): Ops {
         case '/health': {
           if (!o.health_check) return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, '{"status":"ok"}');
           const h = await health();
-          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok ? 'ok' : 'degraded', checks: h.checks }));
+          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', checks: h.checks }));
         }
         case '/healthz':
           return send(req, res, 200, NO_STORE);

@@ -84,6 +84,9 @@ export const schemas: Record<string, Schema> = {
   CheckResult: obj({ status: { type: 'string', enum: ['ok', 'error'] }, latency_ms: { type: 'number' }, error: str() }, ['status']),
   HealthReport: obj({
     status: { type: 'string', enum: ['ok', 'degraded'] },
-    checks: obj({ metadata: ref('CheckResult'), storage: ref('CheckResult') }),
+    checks: obj({
+      metadata: ref('CheckResult'), storage: ref('CheckResult'),
+      disk: obj({ status: { type: 'string', enum: ['ok', 'error'] }, latency_ms: { type: 'number' }, error: str(), free_bytes: int(), min_free_bytes: int() }, ['status']),
+    }),
   }, ['status']),
 };

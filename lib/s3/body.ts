@@ -5,6 +5,7 @@ import { ingest, readSmallBody, type IngestResult } from '../body/ingest.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BlobSink } from '../storage/backend.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 // 5 GiB: the largest single PUT S3 accepts.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
@@ -36,8 +37,23 @@ export function objectLength(ctx: Ctx): number {
   return contentLength;
 }
 
+const awaitingContinue = new WeakMap<IncomingMessage, ServerResponse>();
+
+/** A request that sent Expect: 100-continue: the 100 goes out when its body is first read. */
+export function holdContinue(req: IncomingMessage, res: ServerResponse): void {
+  awaitingContinue.set(req, res);
+}
+
+function sendContinue(req: IncomingMessage): void {
+  const res = awaitingContinue.get(req);
+  if (!res) return;
+  awaitingContinue.delete(req);
+  res.writeContinue();
+}
+
 /** Reads a small request body (XML documents), verified; throws past `limit` bytes. */
 export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> {
+  sendContinue(ctx.req);
   const body = await readSmallBody(ctx.req, { payload: ctx.payload, headers: ctx.req.headers, limit });
   ctx.bytesIn += body.length;
   return body;
@@ -54,6 +70,8 @@ export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?
   if (size > maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
   }
+  await ctx.svc.disk.admit(size);
+  sendContinue(ctx.req);
   const headers = algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
     ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
     : ctx.req.headers;

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { UploadStore } from '../metadata/uploads.ts';
 import type { StorageBackend } from '../storage/backend.ts';
+import type { DiskGuard } from '../storage/disk-guard.ts';
 import type { Logger } from '../ops/log.ts';
 import type { PayloadMode, Principal } from '../auth/types.ts';
 import type { Endpoint } from './router.ts';
@@ -17,6 +18,8 @@ export interface Services {
   log: Logger;
   /** An unrecoverable storage failure (a failed fsync): stop serving. */
   fatal(err: Error): void;
+  /** Free space on the data directory: new object data asks it first (storage.min_free_bytes). */
+  disk: DiskGuard;
   /** Removes files whose rows are gone (their intent is already in gc_files). */
   collect(fileIds: readonly string[]): void;
 }

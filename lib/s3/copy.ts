@@ -7,7 +7,7 @@ import type { Endpoint } from './router.ts';
 import { loadBucket, loadObjectFor, ownerOf } from './access.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { checkCopySource } from './conditional.ts';
-import { parseCopySource } from './copy-source.ts';
+import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER, commitObject, precheck, writeCondition } from './put.ts';
 import { sendDocument } from './respond.ts';
@@ -17,7 +17,11 @@ import type { ChecksumAlgorithm, ObjectRow, StoredChecksum } from '../metadata/t
 
 type O = Endpoint & { bucket: string; key: string };
 
-export async function copyObject(ctx: Ctx, e: O): Promise<void> {
+export function copyObject(ctx: Ctx, e: O): Promise<void> {
+  return retryOnSourceOverwrite(() => copyOnce(ctx, e));
+}
+
+async function copyOnce(ctx: Ctx, e: O): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const dstBucket = loadBucket(ctx, e.bucket, 'WRITE');
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
@@ -63,6 +67,7 @@ export async function copyObject(ctx: Ctx, e: O): Promise<void> {
     md5!.update(chunk);
     sum?.update(chunk);
   };
+  await ctx.svc.disk.admit(source.size);
   let fileId = '';
   if (source.inline) observe?.(source.inline);
   else fileId = await storage.concat([{ fileId: source.fileId }], observe);

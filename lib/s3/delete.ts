@@ -35,7 +35,8 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
 
   const body = await readRequestBody(ctx, 2 * 1024 * 1024);
   if (!body.length) throw new S3Error('MissingRequestBodyError');
-  const root = parseXml(body);
+  // Object plus its five optional children (Key, VersionId, ETag, LastModifiedTime, Size).
+  const root = parseXml(body, 'MalformedXML', { maxElements: 2 + MAX_KEYS * 6 });
   if (root.name !== 'Delete') throw new S3Error('MalformedXML');
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');

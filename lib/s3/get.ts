@@ -41,6 +41,11 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   const overrides = OVERRIDES.filter(([p]) => q.has(p));
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html — response-* needs a signed request.
   if (overrides.length && !ctx.principal) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+  for (const [param] of overrides) {
+    // A header carries Latin-1 only (RFC 9110 §5.5); AWS refuses other characters with 400.
+    const value = q.get(param)!;
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new S3Error('InvalidArgument', `Header value for ${param} contains invalid characters.`, { ArgumentName: param, ArgumentValue: value });
+  }
 
   // A concurrent overwrite may remove the file between lookup and open: look again once.
   let o!: ObjectRow;

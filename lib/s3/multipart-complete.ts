@@ -16,7 +16,7 @@ import { writeCondition, precheck } from './put.ts';
 import { loadUpload } from './multipart.ts';
 import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
 import { PreconditionError } from '../metadata/sqlite.ts';
-import type { ObjectRow, StoredChecksum } from '../metadata/types.ts';
+import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import type { PartRow, UploadRow } from '../metadata/uploads.ts';
 
 type U = Endpoint & { bucket: string; key: string; uploadId: string };
@@ -32,7 +32,8 @@ interface RequestedPart { partNumber: number; etag: string; checksums: Record<st
 
 function parsePartList(body: Buffer): RequestedPart[] {
   if (!body.length) throw new S3Error('MalformedXML');
-  const root = parseXml(body);
+  // Part plus PartNumber, ETag and one element per checksum algorithm (five).
+  const root = parseXml(body, 'MalformedXML', { maxElements: 1 + MAX_PARTS * 8 });
   if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = children(root, 'Part').map((p) => {
     const num = childText(p, 'PartNumber')?.trim() ?? '';
@@ -101,8 +102,12 @@ function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum |
 
 export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
   const bucket = loadBucket(ctx, e.bucket, 'WRITE');
-  const { uploads, storage } = ctx.svc;
+  const { uploads } = ctx.svc;
   const body = await readRequestBody(ctx, 4 * 1024 * 1024);
+  // A client retry while the first Complete still assembles waits for it, then answers from
+  // the completion record below: the parts are assembled once.
+  const running = assembling(ctx);
+  for (let busy = running.get(e.uploadId); busy; busy = running.get(e.uploadId)) await busy;
   const upload = uploads.get(e.uploadId);
   if (!upload || upload.bucket !== e.bucket || upload.key !== e.key) {
     // A retried Complete of an upload that already completed answers as the first did.
@@ -120,6 +125,27 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
   const totalSize = parts.reduce((n, p) => n + p.size, 0);
   const etag = multipartEtag(parts);
 
+  let finished!: () => void;
+  running.set(e.uploadId, new Promise<void>((resolve) => (finished = resolve)));
+  try {
+    await assemble(ctx, e, up, parts, cond, totalSize, etag);
+  } finally {
+    running.delete(e.uploadId);
+    finished();
+  }
+}
+
+/** Completes in flight, per store, by upload id. */
+const inFlight = new WeakMap<object, Map<string, Promise<void>>>();
+function assembling(ctx: Ctx): Map<string, Promise<void>> {
+  let m = inFlight.get(ctx.svc.uploads);
+  if (!m) inFlight.set(ctx.svc.uploads, (m = new Map()));
+  return m;
+}
+
+async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: WriteCondition | undefined, totalSize: number, etag: string): Promise<void> {
+  const { uploads, storage } = ctx.svc;
+  await ctx.svc.disk.admit(totalSize);
   const res = ctx.res;
   const streamed = totalSize > STREAMED_RESPONSE_BYTES;
   let keepAlive: NodeJS.Timeout | undefined;

@@ -12,7 +12,7 @@ import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object
 import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
 import { sendDocument } from './respond.ts';
-import { parseCopySource } from './copy-source.ts';
+import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { UploadRow } from '../metadata/uploads.ts';
@@ -117,7 +117,11 @@ function copyRange(raw: string | undefined, size: number): { start: number; end:
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
-export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
+export function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
+  return retryOnSourceOverwrite(() => uploadPartCopyOnce(ctx, e));
+}
+
+async function uploadPartCopyOnce(ctx: Ctx, e: P): Promise<void> {
   const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'WRITE'));
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
@@ -127,6 +131,7 @@ export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
   const range = copyRange(ctx.header('x-amz-copy-source-range'), source.size);
   const length = range ? range.end - range.start + 1 : source.size;
   if (length > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  await ctx.svc.disk.admit(length);
   const md5 = createHash('md5');
   const sum = upload.checksumAlgorithm ? createChecksummer(upload.checksumAlgorithm) : undefined;
   const observe = (chunk: Buffer) => {

@@ -4,7 +4,7 @@
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
-import { loadBucket, ownerOf } from './access.ts';
+import { loadBucket, noSuchBucket, ownerOf } from './access.ts';
 import { ANONYMOUS_ID } from '../auth/authorize.ts';
 import { aclFromHeaders, cannedAcl, type Owner } from './acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
@@ -55,6 +55,8 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteConditio
     replaced = (await metadata.batch(() => metadata.putObject(row, cond))).replacedFileId;
   } catch (err) {
     if (row.fileId) await storage.remove(row.fileId);
+    // The bucket was deleted while the body streamed in (its row then fails the foreign key).
+    if (!metadata.getBucket(row.bucket)) throw noSuchBucket(row.bucket);
     if (err instanceof PreconditionError) {
       if (err.reason === 'missing') throw new S3Error('NoSuchKey', undefined, { Key: row.key });
       throw new S3Error('ConditionalRequestConflict', 'A conflicting operation occurred. If using PutObject you can retry the request.');

@@ -58,12 +58,38 @@ export interface XmlElement {
   text: string;
 }
 
-/** Parses a small, already size-bounded XML body into a tree. Namespace prefixes are stripped. */
-export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'MalformedXML'): XmlElement {
+export interface XmlLimits {
+  /** Elements in the whole document; parsing stops at the first one past it. */
+  maxElements?: number;
+  /** Nesting depth; S3 request documents nest at most 5 deep (AccessControlPolicy). */
+  maxDepth?: number;
+}
+
+const DEFAULT_LIMITS: Required<XmlLimits> = { maxElements: 1000, maxDepth: 16 };
+// sax is fed in slices, so an excess found early costs no parse of the rest of the body.
+const SLICE_CHARS = 64 * 1024;
+
+class XmlLimitError extends Error {}
+
+/**
+ * Parses a small, already size-bounded XML body into a tree. Namespace prefixes are stripped.
+ * The bytes must be valid UTF-8: a lenient decode would turn a bad <Key> into U+FFFD and act
+ * on a key the client never named. Depth and element count are bounded while sax streams,
+ * so a hostile body fails at its first excess instead of building a huge tree.
+ */
+export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'MalformedXML', limits: XmlLimits = {}): XmlElement {
+  const { maxElements, maxDepth } = { ...DEFAULT_LIMITS, ...limits };
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new S3Error(errorCode);
+  }
   const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let failed: Error | undefined;
+  let elements = 0;
   parser.onerror = (err) => {
     failed = err;
   };
@@ -71,6 +97,7 @@ export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'Malfor
     failed = new Error('DOCTYPE is not allowed');
   };
   parser.onopentag = (tag) => {
+    if (++elements > maxElements || stack.length >= maxDepth) throw new XmlLimitError('document too large or too deep');
     const name = tag.name.includes(':') ? tag.name.slice(tag.name.indexOf(':') + 1) : tag.name;
     const el: XmlElement = { name, attributes: tag.attributes as Record<string, string>, children: [], text: '' };
     if (stack.length) stack[stack.length - 1]!.children.push(el);
@@ -86,7 +113,8 @@ export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'Malfor
   };
   parser.oncdata = parser.ontext;
   try {
-    parser.write(typeof body === 'string' ? body : body.toString('utf8')).close();
+    for (let i = 0; i < text.length && !failed; i += SLICE_CHARS) parser.write(text.slice(i, i + SLICE_CHARS));
+    if (!failed) parser.close();
   } catch (err) {
     failed = err as Error;
   }
