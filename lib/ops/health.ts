@@ -56,7 +56,7 @@ export function createHealthChecks(t: HealthTargets): () => Promise<HealthReport
     const disk: DiskCheck = await timed('disk', t.log, async () => (free = await t.disk.status()), (e) => `free space unknown${e.code ? ` (${e.code})` : ''}`);
     const lowDisk = free?.low === true;
     if (free) Object.assign(disk, { free_bytes: free.free_bytes, min_free_bytes: free.min_free_bytes });
-    if (lowDisk) Object.assign(disk, { status: 'error', error: 'free space below storage.min_free_bytes: new object data is refused' });
+    if (lowDisk) Object.assign(disk, { status: 'error', error: 'free space at storage.min_free_bytes: new object data is refused' });
     return { ok: metadata.status === 'ok' && storage.status === 'ok', lowDisk, checks: { metadata, storage, disk } };
   };
   return () => {

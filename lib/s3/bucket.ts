@@ -77,9 +77,10 @@ export async function createBucket(ctx: Ctx, e: B): Promise<void> {
   sendEmpty(ctx.res, 200, { Location: `/${e.bucket}` });
 }
 
-export function deleteBucket(ctx: Ctx, e: B): void {
+export async function deleteBucket(ctx: Ctx, e: B): Promise<void> {
   loadBucket(ctx, e.bucket, 'owner');
-  const outcome = ctx.svc.metadata.deleteBucket(e.bucket);
+  const { metadata } = ctx.svc;
+  const outcome = await metadata.batch(() => metadata.deleteBucket(e.bucket));
   if (outcome === 'missing') throw noSuchBucket(e.bucket);
   if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: e.bucket });
   ctx.res.writeHead(204);

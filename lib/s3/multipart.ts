@@ -162,9 +162,10 @@ async function blobFromBuffer(ctx: Ctx, data: Buffer, observe: (chunk: Buffer) =
   return staged.commit();
 }
 
-export function abortMultipartUpload(ctx: Ctx, e: U): void {
+export async function abortMultipartUpload(ctx: Ctx, e: U): Promise<void> {
   loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'exists'));
-  const files = ctx.svc.uploads.abort(e.uploadId);
+  const { metadata, uploads } = ctx.svc;
+  const files = await metadata.batch(() => uploads.abort(e.uploadId));
   if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   ctx.svc.collect(files);
   ctx.res.writeHead(204);

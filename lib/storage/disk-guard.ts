@@ -43,6 +43,8 @@ export class DiskGuard {
   private readonly dirs: readonly string[];
   private readonly reservePath: string;
   private holding = false;
+  /** Free bytes when a write was last refused; cleared by the next admitted write. */
+  private refusedAt: number | undefined;
   private busy: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -81,10 +83,13 @@ export class DiskGuard {
   /** Throws 503 ServiceUnavailable when storing `size` more bytes would go below the floor. */
   async admit(size: number): Promise<void> {
     if (this.minFree === 0) return;
-    if ((await this.free()) - size < this.minFree) {
+    const free = await this.free();
+    if (free - size < this.minFree) {
+      this.refusedAt = free;
       void this.poll();
       throw lowOnSpace();
     }
+    this.refusedAt = undefined;
   }
 
   /** Frees the reserve for metadata; true if there was one to free. */
@@ -100,7 +105,9 @@ export class DiskGuard {
 
   async status(): Promise<DiskStatus> {
     const free = await this.free();
-    return { free_bytes: free, min_free_bytes: this.minFree, reserve_bytes: this.holding ? this.reserveBytes : 0, low: free < this.minFree };
+    // Low while under the floor, or while the last write was refused and nothing freed space since.
+    const low = free < this.minFree || (this.refusedAt !== undefined && free <= this.refusedAt);
+    return { free_bytes: free, min_free_bytes: this.minFree, reserve_bytes: this.holding ? this.reserveBytes : 0, low };
   }
 
   private poll(): Promise<void> {

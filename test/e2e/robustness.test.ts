@@ -188,7 +188,7 @@ describe('robustness (issue 10)', () => {
 
   test('two overlapping CompleteMultipartUpload of one upload both answer the ETag, assembled once', async () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'robust', Key: 'mp-twice' }));
-    const parts = [];
+    const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
     for (let n = 1; n <= 3; n++) {
       const { ETag } = await s3.send(new UploadPartCommand({ Bucket: 'robust', Key: 'mp-twice', UploadId, PartNumber: n, Body: Buffer.alloc(n < 3 ? 5 * MiB : 1024, n) }));
       parts.push({ PartNumber: n, ETag });
