@@ -112,6 +112,7 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
       return;
     }
     drain.track(res);
+    req.socket.setTimeout(server.timeout); // the request came: the idle limit, not the silent-connect one
     handle(req, res).catch((err: unknown) => {
       log.error('unhandled request failure', { error: err });
       if (!res.headersSent) res.writeHead(500);
@@ -129,6 +130,9 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
   }, handler);
   server.timeout = config.server.request_timeout_seconds * 1000;
   server.maxConnections = maxConnections(config.server.max_connections);
+  // Node's headersTimeout counts only from a request's first byte; a connection that sends
+  // nothing at all gets the same limit here (the handler restores server.timeout).
+  server.on('connection', (socket: Socket) => socket.setTimeout(config.server.headers_timeout_seconds * 1000));
   // Expect: 100-continue is answered only once the handler reads the body, i.e. after
   // authentication and authorization: a refused client gets its error without sending the
   // body. https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1
@@ -160,7 +164,7 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
           server.off('error', reject);
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          log.info('listening', { version, address: addr.address, port: addr.port, data_dir: config.data_dir, durability: config.durability });
+          log.info('listening', { version, address: addr.address, port: addr.port, data_dir: config.data_dir, durability: config.durability, max_connections: server.maxConnections });
           resolve({ host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` });
         });
       });
