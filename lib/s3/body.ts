@@ -2,7 +2,8 @@
 // object bodies into a fsynced temp file. Both verify every signature and checksum the
 // request promised (lib/body does the work).
 import { ingest, readSmallBody, type IngestResult } from '../body/ingest.ts';
-import { S3Error } from './errors.ts';
+import { S3Error, type S3ErrorCode } from './errors.ts';
+import { XmlReader, type XmlElement, type XmlLimits } from './xml.ts';
 import type { Ctx } from './context.ts';
 import type { BlobSink } from '../storage/backend.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -49,6 +50,18 @@ function sendContinue(req: IncomingMessage): void {
   if (!res) return;
   awaitingContinue.delete(req);
   res.writeContinue();
+}
+
+/**
+ * Reads an XML request body, parsing it as it arrives; undefined when the body is empty.
+ * A malformed or oversized document is refused at its first excess, before the rest is read.
+ */
+export async function readXmlBody(ctx: Ctx, limit: number, errorCode: S3ErrorCode = 'MalformedXML', limits: XmlLimits = {}): Promise<XmlElement | undefined> {
+  sendContinue(ctx.req);
+  const reader = new XmlReader(errorCode, limits);
+  await readSmallBody(ctx.req, { payload: ctx.payload, headers: ctx.req.headers, limit, onData: (data) => reader.write(data) });
+  ctx.bytesIn += reader.size;
+  return reader.size === 0 ? undefined : reader.end();
 }
 
 /** Reads a small request body (XML documents), verified; throws past `limit` bytes. */

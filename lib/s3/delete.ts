@@ -5,8 +5,8 @@ import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
 import { loadBucket } from './access.ts';
 import { checkVersionId } from './get.ts';
-import { readRequestBody } from './body.ts';
-import { child, children, childText, parseXml, type XmlNode } from './xml.ts';
+import { readXmlBody } from './body.ts';
+import { child, children, childText, type XmlLimits, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
 
 type O = Endpoint & { bucket: string; key: string };
@@ -24,6 +24,16 @@ export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: at most 1000 keys.
 const MAX_KEYS = 1000;
+const LEAF = { names: [] };
+const DELETE_SCHEMA: XmlLimits = {
+  root: 'Delete',
+  maxElements: 2 + MAX_KEYS * 6,
+  schema: {
+    Delete: { names: ['Object', 'Quiet'], max: MAX_KEYS + 1 },
+    Object: { names: ['Key', 'VersionId', 'ETag', 'LastModifiedTime', 'Size'], max: 5, required: ['Key'] },
+    Key: LEAF, VersionId: LEAF, ETag: LEAF, LastModifiedTime: LEAF, Size: LEAF, Quiet: LEAF,
+  },
+};
 
 export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
   loadBucket(ctx, e.bucket, 'WRITE');
@@ -33,10 +43,8 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     || ctx.header('x-amz-sdk-checksum-algorithm') !== undefined;
   if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 
-  const body = await readRequestBody(ctx, 2 * 1024 * 1024);
-  if (!body.length) throw new S3Error('MissingRequestBodyError');
-  // Object plus its five optional children (Key, VersionId, ETag, LastModifiedTime, Size).
-  const root = parseXml(body, 'MalformedXML', { maxElements: 2 + MAX_KEYS * 6 });
+  const root = await readXmlBody(ctx, 2 * 1024 * 1024, 'MalformedXML', DELETE_SCHEMA);
+  if (!root) throw new S3Error('MissingRequestBodyError');
   if (root.name !== 'Delete') throw new S3Error('MalformedXML');
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');

@@ -9,8 +9,8 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
 import { loadBucket } from './access.ts';
-import { readRequestBody } from './body.ts';
-import { children, childText, parseXml, xmlDocument, type XmlNode } from './xml.ts';
+import { readXmlBody } from './body.ts';
+import { children, childText, xmlDocument, type XmlElement, type XmlLimits, type XmlNode } from './xml.ts';
 import { errorXml, sendDocument } from './respond.ts';
 import { writeCondition, precheck } from './put.ts';
 import { loadUpload } from './multipart.ts';
@@ -30,11 +30,19 @@ const KEEPALIVE_MS = 5000;
 
 interface RequestedPart { partNumber: number; etag: string; checksums: Record<string, string> }
 
-function parsePartList(body: Buffer): RequestedPart[] {
-  if (!body.length) throw new S3Error('MalformedXML');
-  // Part plus PartNumber, ETag and one element per checksum algorithm (five).
-  const root = parseXml(body, 'MalformedXML', { maxElements: 1 + MAX_PARTS * 8 });
-  if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
+const PART_FIELDS = ['PartNumber', 'ETag', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256'];
+const COMPLETE_SCHEMA: XmlLimits = {
+  root: 'CompleteMultipartUpload',
+  maxElements: 1 + MAX_PARTS * (1 + PART_FIELDS.length),
+  schema: {
+    CompleteMultipartUpload: { names: ['Part'], max: MAX_PARTS },
+    Part: { names: PART_FIELDS, max: PART_FIELDS.length, required: ['PartNumber', 'ETag'] },
+    ...Object.fromEntries(PART_FIELDS.map((f) => [f, { names: [] }])),
+  },
+};
+
+function parsePartList(root: XmlElement | undefined): RequestedPart[] {
+  if (!root || root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = children(root, 'Part').map((p) => {
     const num = childText(p, 'PartNumber')?.trim() ?? '';
     const etag = childText(p, 'ETag')?.trim();
@@ -103,7 +111,15 @@ function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum |
 export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
   const bucket = loadBucket(ctx, e.bucket, 'WRITE');
   const { uploads } = ctx.svc;
-  const body = await readRequestBody(ctx, 4 * 1024 * 1024);
+  // A malformed list is reported after NoSuchUpload, as before the body was parsed as it streamed.
+  let root: XmlElement | undefined;
+  let malformed: S3Error | undefined;
+  try {
+    root = await readXmlBody(ctx, 4 * 1024 * 1024, 'MalformedXML', COMPLETE_SCHEMA);
+  } catch (err) {
+    if (!(err instanceof S3Error) || err.code !== 'MalformedXML') throw err;
+    malformed = err;
+  }
   // A client retry while the first Complete still assembles waits for it, then answers from
   // the completion record below: the parts are assembled once.
   const running = assembling(ctx);
@@ -118,7 +134,8 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
     }
   }
   const up = loadUpload(ctx, e, bucket);
-  const requested = parsePartList(body);
+  if (malformed) throw malformed;
+  const requested = parsePartList(root);
   const parts = selectParts(requested, new Map(uploads.parts(e.uploadId).map((p) => [p.partNumber, p])), up);
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);

@@ -4,60 +4,14 @@
 // something else has filled the disk to the last byte.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { LOCAL_ONLY, startServer, type TestServer } from '../helpers/server.ts';
 import { signed } from '../helpers/raw.ts';
+import { fillDisk, mountTmpfs } from '../helpers/small-fs.ts';
 
 const MiB = 1024 * 1024;
-
-/** Mounts a tmpfs of `size` on a new directory; undefined (with why) where that is impossible. */
-export async function mountTmpfs(size: string): Promise<{ dir: string; unmount(): Promise<void> } | string> {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
-  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-small-fs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    return `cannot mount a tmpfs here: ${(err as Error).message.split('\n')[0]}`;
-  }
-  return {
-    dir,
-    async unmount() {
-      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Writes zeros into `file` until the filesystem refuses (ENOSPC); returns the bytes written. */
-async function fillDisk(file: string): Promise<number> {
-  const fh = await open(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  let written = 0;
-  try {
-    for (;;) {
-      try {
-        written += (await fh.write(chunk)).bytesWritten;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw err;
-      }
-    }
-    // The last partial chunk: whatever single pages are left.
-    for (const small of [4096, 512, 1]) {
-      try {
-        for (;;) written += (await fh.write(Buffer.alloc(small))).bytesWritten;
-      } catch { /* next size */ }
-    }
-  } finally {
-    await fh.close();
-  }
-  return written;
-}
 
 const freeBytes = async (dir: string) => {
   const s = await statfs(dir);
