@@ -2,14 +2,12 @@
 // versioned: every object is its own single, latest, "null" version).
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
+import type { BucketEndpoint as B } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { sendDocument } from './respond.ts';
 import type { XmlNode } from './xml.ts';
 import type { ListedObject } from '../metadata/types.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
-
-type B = Endpoint & { bucket: string };
 
 // The largest valid code point; UTF-8 "F4 8F BF BF" sorts after any other character, so
 // "P" + it is past every key that starts with P followed by anything smaller.
@@ -91,8 +89,7 @@ function encodeToken(last: string): string {
   return Buffer.from('1:' + last, 'utf8').toString('base64url');
 }
 
-export function listObjects(ctx: Ctx, e: B, version: 1 | 2): void {
-  const bucket = loadBucket(ctx, e.bucket, 'READ');
+export function listObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket'], version: 1 | 2): void {
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
@@ -131,8 +128,7 @@ export function listObjects(ctx: Ctx, e: B, version: 1 | 2): void {
   sendDocument(ctx.res, 'ListBucketResult', body);
 }
 
-export function listObjectVersions(ctx: Ctx, e: B): void {
-  const bucket = loadBucket(ctx, e.bucket, 'READ');
+export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket']): void {
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';

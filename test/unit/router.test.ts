@@ -38,6 +38,14 @@ const TABLE: Array<[string, string, string | undefined, Record<string, string>, 
   ['POST', '/photos/big?uploadId=u1', undefined, {}, { op: 'CompleteMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' }],
   ['DELETE', '/photos/big?uploadId=u1', undefined, {}, { op: 'AbortMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' }],
   ['GET', '/photos/big?uploadId=u1', undefined, {}, { op: 'ListParts', bucket: 'photos', key: 'big', uploadId: 'u1' }],
+  // versionId is parsed into the endpoint of every object operation (absent: null).
+  ['GET', '/photos/cat.jpg?versionId=null', undefined, {}, { op: 'GetObject', key: 'cat.jpg', versionId: 'null' }],
+  ['DELETE', '/photos/cat.jpg?versionId=v1', undefined, {}, { op: 'DeleteObject', key: 'cat.jpg', versionId: 'v1' }],
+  ['PUT', '/photos/cat.jpg?acl&versionId=', undefined, {}, { op: 'PutObjectAcl', key: 'cat.jpg', versionId: '' }],
+  ['HEAD', '/photos/cat.jpg', undefined, {}, { op: 'HeadObject', versionId: null }],
+  // HEAD has no sub-resources; a list-type other than 2 is ListObjects.
+  ['HEAD', '/photos/cat.jpg?tagging', undefined, {}, { op: 'HeadObject', key: 'cat.jpg' }],
+  ['GET', '/photos?list-type=1', undefined, {}, { op: 'ListObjects', bucket: 'photos' }],
   // Path tricks stay inside the key: the server never maps keys onto paths.
   ['GET', '/photos/a/../b', undefined, {}, { op: 'GetObject', bucket: 'photos', key: 'a/../b' }],
   ['GET', '/photos/sp%20ace%2Bplus', undefined, {}, { op: 'GetObject', bucket: 'photos', key: 'sp ace+plus' }],
@@ -68,6 +76,10 @@ const ERRORS: Array<[string, string, string]> = [
   ['GET', '/photos/%E0%A4%A', 'InvalidURI'],
   ['GET', '/photos/a%00b', 'InvalidArgument'],
   ['PUT', '/photos/k?partNumber=0&uploadId=u', 'InvalidArgument'],
+  ['PUT', '/photos/k?partNumber=1', 'InvalidArgument'],
+  // A sub-resource served for another method is not silently the plain operation.
+  ['PUT', '/photos?versioning', 'NotImplemented'],
+  ['DELETE', '/photos?acl', 'NotImplemented'],
   ['PUT', '/photos/k?partNumber=10001&uploadId=u', 'InvalidArgument'],
   ['GET', '/photos/' + 'k'.repeat(1025), 'KeyTooLongError'],
 ];
