@@ -6,7 +6,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { ObjectEndpoint as O } from './endpoint.ts';
 import { loadObjectFor, type Grants } from './access.ts';
-import { evaluate, requestConditions } from './conditional.ts';
+import { evaluate, failedCondition, requestConditions } from './conditional.ts';
 import { parseRange, type ByteRange } from './range.ts';
 import { checksumHeaders, objectHeaders } from './object-meta.ts';
 import { FileMissingError } from '../storage/local.ts';
@@ -31,8 +31,9 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
   let stream: Readable | undefined;
   for (let attempt = 0; ; attempt++) {
     o = attempt === 0 ? grant.object : loadObjectFor(ctx, grant.bucket, e.key, 'READ', withBody);
-    const outcome = evaluate(requestConditions(ctx.header), o.etag, o.lastModified);
-    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    const conditions = requestConditions(ctx.header);
+    const outcome = evaluate(conditions, o.etag, o.lastModified);
+    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: failedCondition(conditions) });
     if (outcome === 'not-modified') {
       const h = objectHeaders(o);
       ctx.res.writeHead(304, { ETag: h.ETag!, 'Last-Modified': h['Last-Modified']! });

@@ -65,14 +65,16 @@ function urlEncode(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function maxKeysOf(q: URLSearchParams): number {
-  const raw = q.get('max-keys');
+/** max-keys / max-uploads: a non-negative integer, capped at 1000 (the default). */
+export function maxOf(q: URLSearchParams, name: 'max-keys' | 'max-uploads'): number {
+  const raw = q.get(name);
   if (raw === null) return 1000;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
   return Math.min(Number(raw), 1000);
 }
 
-function encodingOf(q: URLSearchParams): ((s: string) => string) {
+/** encoding-type: absent (names as they are) or url; anything else is InvalidArgument. */
+export function encodingOf(q: URLSearchParams): ((s: string) => string) {
   const enc = q.get('encoding-type');
   if (enc === null) return (s) => s;
   if (enc.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: enc });
@@ -93,7 +95,7 @@ export function listObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket'], versio
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const max = maxKeysOf(q);
+  const max = maxOf(q, 'max-keys');
   const enc = encodingOf(q);
   const encoded = q.has('encoding-type');
   const token = version === 2 ? q.get('continuation-token') : null;
@@ -132,7 +134,7 @@ export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket'])
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const max = maxKeysOf(q);
+  const max = maxOf(q, 'max-keys');
   const enc = encodingOf(q);
   const keyMarker = q.get('key-marker') || null;
   const page = listPage(ctx.svc.metadata, e.bucket, prefix, delimiter, keyMarker, max);

@@ -17,6 +17,7 @@ import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts'
 import type { UploadRow } from '../metadata/uploads.ts';
 import type { ChecksumAlgorithm } from '../metadata/types.ts';
 import type { XmlNode } from './xml.ts';
+import { encodingOf, maxOf } from './list.ts';
 
 
 /**
@@ -184,10 +185,10 @@ export function listMultipartUploads(ctx: Ctx, e: B): void {
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const max = intParam(q, 'max-uploads', 1000, 1000);
+  const max = maxOf(q, 'max-uploads');
   const keyMarker = q.get('key-marker') || null;
   const uploadIdMarker = keyMarker !== null ? q.get('upload-id-marker') || null : null;
-  const encode = q.get('encoding-type') === 'url' ? (s: string) => encodeURIComponent(s).replace(/%2F/g, '/') : (s: string) => s;
+  const encode = encodingOf(q);
 
   const uploads: UploadRow[] = [];
   const prefixes: string[] = [];
@@ -228,7 +229,7 @@ export function listMultipartUploads(ctx: Ctx, e: B): void {
     NextKeyMarker: truncated && nextKey !== null ? encode(nextKey) : null,
     NextUploadIdMarker: truncated && nextUpload !== null ? nextUpload : null,
     Prefix: prefix ? encode(prefix) : null, Delimiter: delimiter ? encode(delimiter) : null,
-    MaxUploads: max, EncodingType: q.get('encoding-type') === 'url' ? 'url' : null, IsTruncated: truncated,
+    MaxUploads: max, EncodingType: q.has('encoding-type') ? 'url' : null, IsTruncated: truncated,
     Upload: uploads.map((u) => ({
       Key: encode(u.key), UploadId: u.uploadId,
       Initiator: { ID: u.ownerId, DisplayName: u.ownerDisplay }, Owner: { ID: u.ownerId, DisplayName: u.ownerDisplay },
