@@ -4,7 +4,7 @@
 
 /** The fields each kind of resource brings to an Endpoint. */
 export interface ResourceFields {
-  service: {};
+  service: Record<never, never>;
   bucket: { bucket: string };
   /** `versionId` is the raw ?versionId value (null when absent); only "null" ever exists here. */
   object: { bucket: string; key: string; versionId: string | null };

@@ -3,7 +3,7 @@
 // Sub-resources: https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
 import { S3Error } from './errors.ts';
 import type { Endpoint, OperationName, Resource } from './endpoint.ts';
-import { OPERATION_NAMES, OPERATION_TABLE, type Method, type Route } from './operations.ts';
+import { OPERATION_NAMES, OPERATION_TABLE, type Route } from './operations.ts';
 
 export type { Endpoint, OperationName } from './endpoint.ts';
 
