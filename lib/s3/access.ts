@@ -14,7 +14,9 @@ import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
 /**
  * What an operation needs before its handler runs:
  * - signed: any signed caller (ListBuckets, CreateBucket);
- * - bucket: the bucket ACL grants `perm`, or 'owner' for the bucket owner alone;
+ * - bucket: the bucket ACL grants `perm`, 'owner' for the bucket owner alone, or 'exists' for
+ *   an operation whose caller is authorised by what it sends, not by who signed it (a CORS
+ *   preflight by the bucket's CORS rules, POST Object by its signed policy);
  * - object: the bucket exists and the object's own ACL grants `perm` (`inline`: load an
  *   inline object's bytes too; only GetObject needs them);
  * - upload: the bucket grants `perm` ('exists': no bucket permission) and the caller started
@@ -26,7 +28,7 @@ import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
  */
 export type AccessDecl = (
   | { access: 'signed' }
-  | { access: 'bucket'; perm: Permission | 'owner' }
+  | { access: 'bucket'; perm: Permission | 'owner' | 'exists' }
   | { access: 'object'; perm: Permission; inline: boolean }
   | { access: 'upload'; perm: 'WRITE' | 'exists' }
   | { access: 'completion'; perm: 'WRITE' }

@@ -17,7 +17,7 @@ import { listObjects, listObjectVersions } from './list.ts';
 import * as mpu from './multipart.ts';
 import { completeMultipartUpload } from './multipart-complete.ts';
 
-export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
 
 /**
  * How the router picks an operation among those with the same method and resource: a query
@@ -35,6 +35,8 @@ export interface Route<R> {
   query?: Record<string, string>;
   /** A header whose presence selects the operation, with an example value for /openapi.json. */
   header?: { name: string; example: string };
+  /** A bucket operation that also answers at `/b/k` (the key is then ignored), e.g. a CORS preflight. */
+  objectPathsToo?: true;
 }
 
 /**

@@ -110,10 +110,13 @@ function specificity(r: Route<Resource>): number {
 const CANDIDATES = new Map<string, { sub: Candidate[]; rest: Candidate[]; subresources: Set<string> }>();
 for (const op of OPERATION_NAMES) {
   const route = OPERATION_TABLE[op].route as Route<Resource>;
-  const id = `${route.method} ${levelOf(route.resource)}`;
-  let c = CANDIDATES.get(id);
-  if (!c) CANDIDATES.set(id, c = { sub: [], rest: [], subresources: new Set() });
-  (route.subresource ? c.sub : c.rest).push({ op, route });
+  const levels = route.objectPathsToo ? [levelOf(route.resource), 'object'] : [levelOf(route.resource)];
+  for (const level of levels) {
+    const id = `${route.method} ${level}`;
+    let c = CANDIDATES.get(id);
+    if (!c) CANDIDATES.set(id, c = { sub: [], rest: [], subresources: new Set() });
+    (route.subresource ? c.sub : c.rest).push({ op, route });
+  }
 }
 for (const [id, c] of CANDIDATES) {
   c.rest.sort((a, b) => specificity(b.route) - specificity(a.route));
