@@ -89,3 +89,18 @@ for (const [method, url, code] of ERRORS) {
     assert.throws(() => route(method, url), (err: unknown) => err instanceof S3Error && err.code === code);
   });
 }
+
+test('every operation in the declaration table is reached by a request built from its own route', async () => {
+  const { OPERATION_NAMES, OPERATION_TABLE } = await import('../../lib/s3/operations.ts');
+  for (const op of OPERATION_NAMES) {
+    const r = OPERATION_TABLE[op].route as { method: string; resource: string; subresource?: string; query?: Record<string, string>; header?: { name: string; example: string } };
+    const path = r.resource === 'service' ? '/' : r.resource === 'bucket' ? '/photos' : '/photos/cat.jpg';
+    const q = new URLSearchParams(r.query);
+    if (r.subresource) q.set(r.subresource, '');
+    if (r.resource === 'upload' || r.resource === 'part') q.set('uploadId', 'u1');
+    if (r.resource === 'part') q.set('partNumber', '1');
+    const headers: Record<string, string> = r.header ? { [r.header.name]: r.header.example } : {};
+    const query = q.toString().replace(/=(&|$)/g, '$1');
+    assert.equal(route(r.method, query ? `${path}?${query}` : path, undefined, headers).op, op, `${r.method} ${path}?${query}`);
+  }
+});
