@@ -132,8 +132,11 @@ export async function readSmallBody(source: BodySource, opts: SmallBodyOptions):
   if (declared !== undefined && declared > limit) throw tooLarge();
 
   const parts: Buffer[] = [];
-  const onData = opts.onData;
-  const verifier = new BodyVerifier(spec, opts.payload, onData ? (data) => (onData(data), parts.push(data)) : (data) => parts.push(data), { alwaysMd5: false, maxSize: limit, tooLarge });
+  const keep = (data: Buffer): void => {
+    opts.onData?.(data);
+    parts.push(data);
+  };
+  const verifier = new BodyVerifier(spec, opts.payload, keep, { alwaysMd5: false, maxSize: limit, tooLarge });
   await pump(source, verifier, () => undefined);
   const { size } = verifier.end();
   return Buffer.concat(parts, size);

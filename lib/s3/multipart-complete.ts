@@ -7,19 +7,16 @@
 import { createHash } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
+import type { UploadEndpoint as U } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { readXmlBody } from './body.ts';
 import { children, childText, xmlDocument, type XmlElement, type XmlLimits, type XmlNode } from './xml.ts';
 import { errorXml, sendDocument } from './respond.ts';
 import { writeCondition, precheck } from './put.ts';
-import { loadUpload } from './multipart.ts';
 import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
 import { PreconditionError } from '../metadata/sqlite.ts';
 import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import type { PartRow, UploadRow } from '../metadata/uploads.ts';
-
-type U = Endpoint & { bucket: string; key: string; uploadId: string };
 
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -42,7 +39,7 @@ const COMPLETE_SCHEMA: XmlLimits = {
 };
 
 function parsePartList(root: XmlElement | undefined): RequestedPart[] {
-  if (!root || root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
+  if (root?.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = children(root, 'Part').map((p) => {
     const num = childText(p, 'PartNumber')?.trim() ?? '';
     const etag = childText(p, 'ETag')?.trim();
@@ -108,10 +105,11 @@ function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum |
   return doc;
 }
 
-export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
-  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
+/** Dispatch has checked the caller may complete this upload before any body byte is read. */
+export async function completeMultipartUpload(ctx: Ctx, e: U, grant: Grants['completion']): Promise<void> {
   const { uploads } = ctx.svc;
-  // A malformed list is reported after NoSuchUpload, as before the body was parsed as it streamed.
+  // A retried Complete answers as the first did whatever its body, so a malformed list is
+  // reported only once the upload is known to be still open.
   let root: XmlElement | undefined;
   let malformed: S3Error | undefined;
   try {
@@ -121,19 +119,21 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
     malformed = err;
   }
   // A client retry while the first Complete still assembles waits for it, then answers from
-  // the completion record below: the parts are assembled once.
+  // the completion record: the parts are assembled once.
   const running = assembling(ctx);
-  for (let busy = running.get(e.uploadId); busy; busy = running.get(e.uploadId)) await busy;
-  const upload = uploads.get(e.uploadId);
-  if (!upload || upload.bucket !== e.bucket || upload.key !== e.key) {
-    // A retried Complete of an upload that already completed answers as the first did.
-    const done = uploads.completed(e.uploadId);
-    if (done && done.bucket === e.bucket && done.key === e.key) {
-      sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, done.etag, null));
-      return;
-    }
+  let waited = false;
+  for (let busy = running.get(e.uploadId); busy; busy = running.get(e.uploadId)) {
+    waited = true;
+    await busy;
   }
-  const up = loadUpload(ctx, e, bucket);
+  const done = grant.upload === null ? grant.completed : waited ? uploads.completed(e.uploadId) : undefined;
+  if (done && done.bucket === e.bucket && done.key === e.key) {
+    // A retried Complete of an upload that already completed answers as the first did.
+    sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, done.etag, null));
+    return;
+  }
+  if (grant.upload === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  const up = grant.upload;
   if (malformed) throw malformed;
   const requested = parsePartList(root);
   const parts = selectParts(requested, new Map(uploads.parts(e.uploadId).map((p) => [p.partNumber, p])), up);
