@@ -432,8 +432,9 @@ describe('§6 membership changes (one server at a time, learners first)', () => 
     const net = new RaftNetwork(VOTERS);
     elect(net, 1);
     net.propose(1, 'a');
-    // A joining server starts with the configuration it joins (API.md) and an empty log.
-    net.add(4, new MemoryStorage({ voters: [1, 2, 3], learners: [4] }));
+    // A joining server starts with an empty log and an empty configuration: every
+    // conf-change entry carries the whole membership after it.
+    net.add(4);
     assert.equal(net.get(1).proposeConfChange({ type: 'addLearner', nodeId: 4 }), true);
     net.stabilize();
     net.tickAll(3);

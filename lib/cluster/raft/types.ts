@@ -42,6 +42,10 @@ export interface ConfChange {
   nodeId: NodeId;
   /** Free text the application may carry along (for example the new node's address). */
   context?: string;
+  /** Set by the leader when it appends the change: the whole membership after it. Every
+   *  node adopts this on apply, so a joiner that started with an empty configuration still
+   *  ends up with the right one (the bootstrap membership is not in the log). */
+  confState?: ConfState;
 }
 
 export interface SnapshotMetadata {
