@@ -117,8 +117,9 @@ export interface TestBugs {
   /** Grant a vote even after voting for someone else in the same term. */
   doubleVote?: boolean;
   /** Hand out messages (vote grants, append acks, ...) one Ready before the hard state and
-   *  entries they depend on: those are withheld until the node's next tick() or step(), so a
-   *  crash in between loses a vote or an entry that others were already told about. */
+   *  entries they depend on: those (and the entries to apply) are withheld until the node's
+   *  next tick() or step(), so a crash in between loses a vote or an entry that others were
+   *  already told about. */
   sendBeforePersist?: boolean;
 }
 
