@@ -596,6 +596,28 @@ describe('§7 log compaction and InstallSnapshot', () => {
     assert.equal(net.get(3).lastIndex(), net.get(1).lastIndex());
   });
 
+  test('with snapshotRetryTicks 0 the leader waits for reportSnapshot instead of resending', () => {
+    const net = new RaftNetwork(VOTERS, { snapshotRetryTicks: 0 });
+    elect(net, 1);
+    net.isolate(3);
+    for (let i = 0; i < 3; i++) net.propose(1, `e${i}`);
+    const m = net.members.get(1)!;
+    m.storage.createSnapshot(m.node.status().applied, m.node.status().confState, bytes('state'));
+    m.storage.compact(m.node.status().applied);
+    net.heal();
+    let snaps = 0;
+    let lose = true;
+    net.filter = (msg) => !(msg.type === 'MsgSnap' && ++snaps > 0 && lose);
+    net.tickAll(50);
+    assert.equal(snaps, 1);
+    assert.equal(m.node.status().progress![3]!.state, 'snapshot');
+    m.node.reportSnapshot(3, 'failure'); // the transport gave up: probe, then send it again
+    lose = false;
+    net.tickAll(3);
+    assert.equal(snaps, 2);
+    assert.equal(net.get(3).lastIndex(), net.get(1).lastIndex());
+  });
+
   test('a follower ignores a snapshot older than its commit index', () => {
     const { node, storage } = rawNode(1, { log: { terms: [1, 1, 1, 1, 1], term: 1, commit: 5 } });
     node.step(message('MsgSnap', { from: 2, to: 1, term: 1, snapshot: { metadata: { index: 3, term: 1, confState: { voters: VOTERS, learners: [] } }, data: bytes('s') } }));
