@@ -135,6 +135,15 @@ describe('§5.2 leader election', () => {
     assert.deepEqual(sent(node, storage), []);
   });
 
+  test('a network message without a term (other than a forwarded request) is dropped', () => {
+    const { node, storage } = rawNode(1, { log: { terms: [1], term: 1 } });
+    node.step(message('MsgApp', { from: 2, to: 1, term: 0, index: 1, logTerm: 1, entries: [{ term: 1, index: 2, type: 'normal', data: bytes('x') }] }));
+    node.step(message('MsgHup', { from: 2, to: 1, term: 0 }));
+    assert.equal(node.lastIndex(), 1);
+    assert.equal(node.status().role, 'follower');
+    assert.deepEqual(sent(node, storage), []);
+  });
+
   test('a split vote ends without a leader and a later election in a higher term elects one', () => {
     const net = new RaftNetwork([1, 2, 3, 4]);
     net.get(1).campaign();
