@@ -151,7 +151,7 @@ export class RaftNode implements RaftNodeApi {
       }
       const ents = r.log.unstable.entries;
       if (ents.length > 0) {
-        rd.entries = ents;
+        rd.entries = ents.slice(); // the unstable array grows in place; hand out a copy
         const last = ents[ents.length - 1]!;
         handed.lastEntry = { index: last.index, term: last.term };
         rd.mustSync = true;
