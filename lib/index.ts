@@ -5,15 +5,16 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
 import { MetadataStore } from './metadata/sqlite.ts';
-import { UploadStore } from './metadata/uploads.ts';
+import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
-import { recover, startReaper, type RecoveryReport } from './recovery.ts';
+import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
 import { createOps } from './ops/endpoints.ts';
 import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
 import { credentialsOf, type Credentials } from './metadata/credentials.ts';
+import { commandRecorder, type CommandRecorder } from './metadata/recording.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 
@@ -27,6 +28,8 @@ export interface BleepStore {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the start-up recovery found and cleaned. */
   readonly recovery: RecoveryReport;
+  /** Settles when the background check that every referenced blob exists has finished (missing count). */
+  readonly scrubbed: Promise<number>;
   /** Access keys in this store's database: create, list, delete, rotate (see `bleepstore keys`). */
   readonly credentials: Credentials;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
@@ -47,6 +50,8 @@ export interface CreateOptions {
    * the next start takes it from there.
    */
   onFatal?: (err: Error) => void;
+  /** Records every metadata command (also BLEEPSTORE_RECORD_COMMANDS=dir; see lib/metadata/recording.ts). */
+  recordCommands?: CommandRecorder;
 }
 
 /** Config overrides, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
@@ -59,8 +64,9 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
   const config = isCreate ? (o.config ?? loadConfig({ overrides: o.overrides })) : loadConfig({ overrides: opts as ConfigInput });
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
-  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
-  const uploads = new UploadStore(metadata);
+  const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
+  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability, record: recorder?.record });
+  const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
   try {
     await storage.init();
@@ -71,22 +77,26 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
-  metadata.upsertCredential({
+  await metadata.submit({
+    type: 'credential.seed',
     accessKeyId: config.auth.access_key,
     secretKey: config.auth.secret_key,
     ownerId: config.auth.owner_id || ownerIdFor(config.auth.access_key),
     displayName: config.auth.display_name || config.auth.access_key,
+    at: new Date().toISOString(),
   });
-  const recovery = await recover({ config, metadata, uploads, storage, log });
-  const stopReaper = startReaper({ config, metadata, uploads, storage, log });
+  const recovery = await recover({ config, metadata, storage, log });
+  const stopReaper = startReaper({ config, metadata, storage, log });
+  const scrub = startScrub({ metadata, storage, log }, recovery);
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
     void (async () => {
       for (const id of fileIds) await storage.remove(id);
-      metadata.gcDone(fileIds);
-    })().catch((err: unknown) => log.error('file removal failed; will retry on next start', { error: err }));
+      await metadata.submit({ type: 'gc.done', fileIds: [...fileIds] });
+    })().catch((err: unknown) => log.error('file removal failed; the periodic gc retries it', { error: err }));
   };
+
   let failed: Error | undefined;
   const fatal = (err: Error): void => {
     if (failed) return;
@@ -136,6 +146,7 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
     log,
     handler,
     recovery,
+    scrubbed: scrub.done,
     credentials: credentialsOf(metadata),
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
@@ -154,6 +165,8 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
       closed = true;
       await drain.stop(graceMs);
       stopReaper();
+      scrub.stop();
+      if (recorder) await recorder.finish(metadata);
       metadata.close();
     },
   };

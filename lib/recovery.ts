@@ -1,9 +1,10 @@
-// Start-up is recovery (crash-only): finish recorded file removals, reap expired multipart
-// uploads, empty the temp dir, remove files no row references, and report rows whose file
-// is missing. The same reaping runs periodically while serving.
+// Start-up is recovery (crash-only): reap expired multipart uploads, finish recorded blob
+// removals, empty the temp dir and remove blobs no row references. Its cost does not grow
+// with the number of objects that are fine: checking that every referenced blob exists (one
+// cloud HEAD per object on a gateway) is a background scrub after start. While serving, the
+// reaper also retries blob removals that failed (gc_files keeps the intent).
 import type { Config } from './config.ts';
 import type { MetadataStore } from './metadata/sqlite.ts';
-import type { UploadStore } from './metadata/uploads.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import type { Logger } from './ops/log.ts';
 
@@ -12,27 +13,28 @@ export interface RecoveryReport {
   expiredUploadsFiles: number;
   tempFilesRemoved: number;
   orphanFilesRemoved: number;
+  /** Referenced blobs found missing so far: filled in by the background scrub. */
   missingFiles: number;
 }
 
-interface Parts { config: Config; metadata: MetadataStore; uploads: UploadStore; storage: StorageBackend; log: Logger }
+interface Parts { config: Config; metadata: MetadataStore; storage: StorageBackend; log: Logger }
 
-/** Removes every file whose removal was recorded in gc_files (and is still unreferenced). */
+/** Removes every blob whose removal was recorded in gc_files (and is still unreferenced). */
 export async function drainGc({ metadata, storage }: Pick<Parts, 'metadata' | 'storage'>): Promise<number> {
   let removed = 0;
   for (let ids = metadata.pendingGc(); ids.length; ids = metadata.pendingGc()) {
     const gone = ids.filter((id) => !metadata.isFileReferenced(id));
     for (const id of gone) await storage.remove(id);
-    metadata.gcDone(ids);
+    await metadata.submit({ type: 'gc.done', fileIds: ids });
     removed += gone.length;
   }
   return removed;
 }
 
 /** Drops uploads older than the TTL; their part files go through gc_files. */
-export async function reapUploads(p: Pick<Parts, 'config' | 'uploads' | 'metadata' | 'storage'>, now = Date.now()): Promise<number> {
+export async function reapUploads(p: Pick<Parts, 'config' | 'metadata' | 'storage'>, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - p.config.multipart.upload_ttl_seconds * 1000).toISOString();
-  const files = p.uploads.reapExpired(cutoff);
+  const files = await p.metadata.submit({ type: 'uploads.reap', cutoff, at: new Date(now).toISOString() });
   if (files.length) await drainGc(p);
   return files.length;
 }
@@ -41,23 +43,71 @@ export async function recover(p: Parts): Promise<RecoveryReport> {
   const expiredUploadsFiles = await reapUploads(p);
   const gcFilesRemoved = await drainGc(p);
   const { tempFilesRemoved, orphanFilesRemoved } = await p.storage.recover((id) => p.metadata.isFileReferenced(id));
-  let missingFiles = 0;
-  for (const fileId of p.metadata.referencedFileIds()) {
-    if (!(await p.storage.exists(fileId))) {
-      missingFiles++;
-      if (missingFiles <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: fileId });
-    }
-  }
-  return { gcFilesRemoved, expiredUploadsFiles, tempFilesRemoved, orphanFilesRemoved, missingFiles };
+  return { gcFilesRemoved, expiredUploadsFiles, tempFilesRemoved, orphanFilesRemoved, missingFiles: 0 };
 }
 
-/** Periodic reaping while serving; the returned function stops it. */
+/** Failed blob removals are retried at least this often (gc_files keeps the intent). */
+const GC_RETRY_MS = 60_000;
+
+/**
+ * Periodic work while serving: reap expired uploads every reap interval, and retry blob
+ * removals that failed every minute (or every reap interval, if shorter). The returned
+ * function stops it.
+ */
 export function startReaper(p: Parts): () => void {
   const every = p.config.multipart.reap_interval_seconds * 1000;
   if (every <= 0) return () => {};
+  const tick = Math.min(every, GC_RETRY_MS);
+  let running = false;
+  let lastReap = Date.now();
   const timer = setInterval(() => {
-    reapUploads(p).catch((err: unknown) => p.log.error('reaping expired uploads failed', { error: err }));
-  }, every);
+    if (running) return;
+    running = true;
+    const reap = Date.now() - lastReap >= every - tick / 2;
+    if (reap) lastReap = Date.now();
+    (reap ? reapUploads(p) : Promise.resolve(0))
+      .then(() => drainGc(p))
+      .catch((err: unknown) => p.log.error('reaping expired uploads or removing blobs failed; retrying next round', { error: err }))
+      .finally(() => {
+        running = false;
+      });
+  }, tick);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+const SCRUB_PAGE = 256;
+
+/**
+ * The background scrub: every referenced blob is checked once, a page at a time, after
+ * start-up; each missing one is logged (reads of it answer InternalError) and counted in
+ * `report.missingFiles`. Resolves `done` when finished; the returned stop() ends it early.
+ */
+export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, report?: RecoveryReport): { stop(): void; done: Promise<number> } {
+  let stopped = false;
+  const run = async (): Promise<number> => {
+    let missing = 0;
+    let after = '';
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopped) return missing;
+      const ids = p.metadata.referencedFileIds(after, SCRUB_PAGE);
+      if (!ids.length) return missing;
+      for (const id of ids) {
+        if (stopped) return missing;
+        if (await p.storage.exists(id)) continue;
+        // A row removed meanwhile frees its blob legitimately; only a still-referenced one is missing.
+        if (!p.metadata.isFileReferenced(id)) continue;
+        missing++;
+        if (report) report.missingFiles = missing;
+        if (missing <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: id });
+      }
+      after = ids[ids.length - 1]!;
+    }
+  };
+  const done = run().catch((err: unknown) => {
+    if (!stopped) p.log.warn('background scrub stopped early', { error: err });
+    return -1;
+  });
+  return { stop: () => void (stopped = true), done };
 }

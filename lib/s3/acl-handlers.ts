@@ -33,7 +33,7 @@ export async function putBucketAcl(ctx: Ctx, e: B): Promise<void> {
   const b = loadBucket(ctx, e.bucket, 'WRITE_ACP');
   const owner = { id: b.ownerId, display_name: b.ownerDisplay };
   const acl = await aclFromRequest(ctx, owner, owner);
-  ctx.svc.metadata.setBucketAcl(e.bucket, acl);
+  await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl });
   sendEmpty(ctx.res, 200);
 }
 
@@ -49,6 +49,6 @@ export async function putObjectAcl(ctx: Ctx, e: O): Promise<void> {
   checkVersionId(e.query, e.key);
   const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP');
   const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
-  if (!ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
+  if (!(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);
 }

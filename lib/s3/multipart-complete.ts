@@ -12,11 +12,10 @@ import { loadBucket } from './access.ts';
 import { readRequestBody } from './body.ts';
 import { children, childText, parseXml, xmlDocument, type XmlNode } from './xml.ts';
 import { errorXml, sendDocument } from './respond.ts';
-import { writeCondition, precheck } from './put.ts';
+import { commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { loadUpload } from './multipart.ts';
 import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
-import { PreconditionError } from '../metadata/sqlite.ts';
-import type { ObjectRow, StoredChecksum } from '../metadata/types.ts';
+import type { StoredChecksum } from '../metadata/types.ts';
 import type { PartRow, UploadRow } from '../metadata/uploads.ts';
 
 type U = Endpoint & { bucket: string; key: string; uploadId: string };
@@ -140,26 +139,14 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
       throw new S3Error('BadDigest', `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`);
     }
     if (!up.checksumAlgorithm) checksum = null;
-    const row: ObjectRow = {
+    const row = objectRowOf({
       bucket: e.bucket, key: e.key, fileId, size: totalSize, etag,
       contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
       contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
-      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata, lastModified: new Date().toISOString(),
+      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata,
       checksum, partsCount: parts.length, inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
-    };
-    let files: string[] | null;
-    try {
-      files = await ctx.svc.metadata.batch(() => uploads.complete(e.uploadId, row, cond));
-    } catch (err) {
-      await storage.remove(fileId);
-      if (err instanceof PreconditionError) throw new S3Error(err.reason === 'missing' ? 'NoSuchKey' : 'ConditionalRequestConflict');
-      throw err;
-    }
-    if (files === null) {
-      ctx.svc.collect([fileId]);
-      throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
-    }
-    ctx.svc.collect(files);
+    });
+    await commitObject(ctx, row, cond, e.uploadId);
     const doc = resultDocument(ctx, e, etag, checksum);
     if (streamed) {
       clearInterval(keepAlive);
