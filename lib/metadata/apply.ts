@@ -69,7 +69,7 @@ function deleteObject(tx: Sql, bucket: string, key: string, at: string, emit: Em
 /** Removes an upload and its parts; the part files are queued. Null when there is no such upload. */
 function dropUpload(tx: Sql, uploadId: string, at: string): string[] | null {
   if (!tx.q('SELECT 1 FROM multipart_uploads WHERE upload_id = ?').get(uploadId)) return null;
-  const files = (tx.q('SELECT file_id FROM multipart_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => r.file_id as string);
+  const files = (tx.q('SELECT file_id FROM multipart_parts WHERE upload_id = ? ORDER BY part_number').all(uploadId) as Row[]).map((r) => r.file_id as string);
   for (const f of files) queueGc(tx, f, at);
   tx.q('DELETE FROM multipart_parts WHERE upload_id = ?').run(uploadId);
   tx.q('DELETE FROM multipart_uploads WHERE upload_id = ?').run(uploadId);
