@@ -157,6 +157,9 @@ export class MetadataReads {
    * after the markers. The prefix bounds the scan itself, so the limit counts only matches.
    */
   listUploads(bucket: string, opts: { prefix: string; keyMarker: string | null; uploadIdMarker: string | null; limit: number }): UploadRow[] {
+    // A marker before the prefix (UTF-8 byte order, as SQLite compares) starts at the prefix.
+    const marker = opts.keyMarker !== null && Buffer.compare(Buffer.from(opts.keyMarker), Buffer.from(opts.prefix)) >= 0 ? opts.keyMarker : null;
+    if (marker === null) opts = { ...opts, keyMarker: null };
     const rows = opts.keyMarker === null
       ? this.sql.q(`SELECT * FROM multipart_uploads WHERE bucket = ? AND key >= ? ORDER BY key, initiated_at, upload_id LIMIT ?`)
         .all(bucket, opts.prefix, opts.limit)
