@@ -13,6 +13,7 @@ export class MetadataReads {
   private readonly bucketCache = new Map<string, BucketRow | undefined>();
   private dataVersion = -1;
   private versionCheckedAt = -Infinity;
+  private inlineRead = 0;
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -96,7 +97,15 @@ export class MetadataReads {
     const r = (withData
       ? this.sql.q('SELECT * FROM objects WHERE bucket = ? AND key = ?')
       : this.sql.q(`SELECT ${OBJECT_COLUMNS_WITHOUT_DATA} FROM objects WHERE bucket = ? AND key = ?`)).get(bucket, key) as Row | undefined;
-    return r ? toObject(r) : undefined;
+    if (!r) return undefined;
+    const o = toObject(r);
+    if (o.inline) this.inlineRead += o.inline.length;
+    return o;
+  }
+
+  /** Inline object bytes copied out of SQLite so far (bleepstore_inline_bytes_read_total). */
+  inlineBytesRead(): number {
+    return this.inlineRead;
   }
 
   /**

@@ -30,7 +30,7 @@ export interface Ops {
 
 export interface OpsServices extends HealthTargets {
   config: Pick<Config, 'observability' | 'server'>;
-  metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats'>;
+  metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
 }
 

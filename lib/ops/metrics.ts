@@ -30,7 +30,7 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-export function createMetrics(metadata: Pick<MetadataReads, 'stats'>): Metrics {
+export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>): Metrics {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({ name: 'bleepstore_http_requests_total', help: 'Total HTTP requests', labelNames: ['method', 'path', 'status'] as const, registers });
@@ -54,6 +54,14 @@ export function createMetrics(metadata: Pick<MetadataReads, 'stats'>): Metrics {
     name: 'bleepstore_buckets_total', help: 'Total buckets', registers,
     collect() {
       this.set(metadata.stats().buckets);
+    },
+  });
+
+  new Counter({
+    name: 'bleepstore_inline_bytes_read_total', help: 'Bytes of small objects read out of their metadata rows', registers,
+    collect() {
+      this.reset();
+      this.inc(metadata.inlineBytesRead());
     },
   });
 

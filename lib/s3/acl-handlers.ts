@@ -40,14 +40,14 @@ export async function putBucketAcl(ctx: Ctx, e: B): Promise<void> {
 export function getObjectAcl(ctx: Ctx, e: O): void {
   const b = loadBucket(ctx, e.bucket, 'exists');
   checkVersionId(e.query, e.key);
-  const o = loadObjectFor(ctx, b, e.key, 'READ_ACP');
+  const o = loadObjectFor(ctx, b, e.key, 'READ_ACP', false);
   sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(o.acl));
 }
 
 export async function putObjectAcl(ctx: Ctx, e: O): Promise<void> {
   const b = loadBucket(ctx, e.bucket, 'exists');
   checkVersionId(e.query, e.key);
-  const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP');
+  const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP', false);
   const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
   if (!(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);
