@@ -4,7 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
-import { MetadataStore } from './metadata/sqlite.ts';
+import { MetadataStore, type Change } from './metadata/sqlite.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
 import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
@@ -20,6 +20,7 @@ import { version } from './version.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
+export type { Change } from './metadata/changes.ts';
 
 export interface BleepStore {
   readonly config: Config;
@@ -32,6 +33,11 @@ export interface BleepStore {
   readonly scrubbed: Promise<number>;
   /** Access keys in this store's database: create, list, delete, rotate (see `bleepstore keys`). */
   readonly credentials: Credentials;
+  /**
+   * The committed metadata changes, one call per transaction, after COMMIT (what later event
+   * notifications and replication attach to). Returns an unsubscribe function.
+   */
+  subscribe(listener: (changes: readonly Change[]) => void): () => void;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
@@ -148,6 +154,7 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
     recovery,
     scrubbed: scrub.done,
     credentials: credentialsOf(metadata),
+    subscribe: (listener) => metadata.subscribe(listener),
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
