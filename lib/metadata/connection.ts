@@ -59,7 +59,11 @@ export class Sql {
   }
 
   get inTransaction(): boolean {
-    return this.db.isTransaction;
+    return this.db.isOpen && this.db.isTransaction;
+  }
+
+  get isOpen(): boolean {
+    return this.db.isOpen;
   }
 
   /**

@@ -49,6 +49,7 @@ export class MetadataStore extends MetadataReads {
   /** The one door for changes: resolves with the command's result once it is committed. */
   submit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
     return new Promise<ResultOf<C>>((resolve, reject) => {
+      if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
       this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
       this.scheduleFlush();
     });
@@ -95,7 +96,10 @@ export class MetadataStore extends MetadataReads {
     }
   }
 
+  /** Commits what was already submitted, then closes; later submits are refused. */
   close(): void {
+    if (!this.sql.isOpen) return;
+    if (this.queue.length && !this.sessionOpen) this.flush();
     this.sql.close();
   }
 
@@ -125,6 +129,11 @@ export class MetadataStore extends MetadataReads {
     if (this.sessionOpen) return;
     const items = this.queue;
     this.queue = [];
+    if (!items.length) return;
+    if (!this.sql.isOpen) {
+      for (const item of items) item.reject(new Error('the metadata store is closed'));
+      return;
+    }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       this.sql.exec('BEGIN IMMEDIATE');

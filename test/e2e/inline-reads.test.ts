@@ -11,7 +11,8 @@ import { scrape } from '../ops/prom.ts';
 const SIZE = 40_000;
 
 test('ACL reads and conditional PUT prechecks do not copy an inline object\'s bytes', async () => {
-  const srv = await startServer();
+  // Named explicitly: gateways default to no inline objects.
+  const srv = await startServer({ storage: { inline_max_bytes: 64 * 1024 } });
   try {
     const s3 = srv.client();
     await s3.send(new CreateBucketCommand({ Bucket: 'inline-reads' }));

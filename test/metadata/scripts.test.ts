@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runScript } from './script-runner.ts';
 
@@ -14,3 +16,16 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
     assert.equal(actual, expected);
   });
 }
+
+test('a store commits what was submitted before close, and refuses submits after it', async () => {
+  const { MetadataStore } = await import('../../lib/metadata/sqlite.ts');
+  const file = path.join(await mkdtemp(path.join(tmpdir(), 'bleepstore-close-')), 'm.db');
+  const store = new MetadataStore({ path: file, durability: 'off' });
+  const created = store.submit({ type: 'bucket.create', bucket: { name: 'kept', region: 'us-east-1', ownerId: 'o', ownerDisplay: 'o', acl: { owner: { id: 'o', display_name: 'o' }, grants: [] }, createdAt: '2026-01-01T00:00:00.000Z' } });
+  store.close();
+  assert.deepEqual(await created, { created: true });
+  await assert.rejects(store.submit({ type: 'gc.done', fileIds: ['x'] }), /closed/);
+  const again = new MetadataStore({ path: file, durability: 'off' });
+  assert.equal(again.getBucket('kept')?.name, 'kept');
+  again.close();
+});
