@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKin
 import { MetadataStore, type Change } from './metadata/sqlite.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
+import { watchNewBlobIds } from './storage/backend.ts';
 import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
@@ -91,9 +92,16 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
     displayName: config.auth.display_name || config.auth.access_key,
     at: new Date().toISOString(),
   });
-  const recovery = await recover({ config, metadata, storage, log });
+  const born = watchNewBlobIds();
+  let recovery: RecoveryReport;
+  try {
+    recovery = await recover({ config, metadata, storage, log });
+  } catch (err) {
+    born.release();
+    throw err;
+  }
   const stopReaper = startReaper({ config, metadata, storage, log });
-  const scrub = startScrub({ metadata, storage, log }, recovery);
+  const scrub = startScrub({ metadata, storage, log }, recovery, born);
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;

@@ -1,8 +1,9 @@
 // Start-up is recovery (crash-only): reap expired multipart uploads, finish recorded blob
-// removals, empty the temp dir and remove blobs no row references. Its cost does not grow
-// with the number of objects that are fine: checking that every referenced blob exists (one
-// cloud HEAD per object on a gateway) is a background scrub after start. While serving, the
-// reaper also retries blob removals that failed (gc_files keeps the intent).
+// removals and empty the staging area. Its cost does not grow with the number of objects:
+// removing blobs no row references (a listing of every blob) and checking that every
+// referenced blob exists (one cloud HEAD per object on a gateway) are a background scrub
+// after start. While serving, the reaper also retries blob removals that failed (gc_files
+// keeps the intent).
 import type { Config } from './config.ts';
 import type { MetadataStore } from './metadata/sqlite.ts';
 import type { StorageBackend } from './storage/backend.ts';
@@ -12,6 +13,7 @@ export interface RecoveryReport {
   gcFilesRemoved: number;
   expiredUploadsFiles: number;
   tempFilesRemoved: number;
+  /** Unreferenced blobs removed: filled in by the background scrub. */
   orphanFilesRemoved: number;
   /** Referenced blobs found missing so far: filled in by the background scrub. */
   missingFiles: number;
@@ -42,8 +44,8 @@ export async function reapUploads(p: Pick<Parts, 'config' | 'metadata' | 'storag
 export async function recover(p: Parts): Promise<RecoveryReport> {
   const expiredUploadsFiles = await reapUploads(p);
   const gcFilesRemoved = await drainGc(p);
-  const { tempFilesRemoved, orphanFilesRemoved } = await p.storage.recover((id) => p.metadata.isFileReferenced(id));
-  return { gcFilesRemoved, expiredUploadsFiles, tempFilesRemoved, orphanFilesRemoved, missingFiles: 0 };
+  const tempFilesRemoved = await p.storage.cleanStaging();
+  return { gcFilesRemoved, expiredUploadsFiles, tempFilesRemoved, orphanFilesRemoved: 0, missingFiles: 0 };
 }
 
 /** Failed blob removals are retried at least this often (gc_files keeps the intent). */
@@ -79,13 +81,23 @@ export function startReaper(p: Parts): () => void {
 const SCRUB_PAGE = 256;
 
 /**
- * The background scrub: every referenced blob is checked once, a page at a time, after
- * start-up; each missing one is logged (reads of it answer InternalError) and counted in
- * `report.missingFiles`. Resolves `done` when finished; the returned stop() ends it early.
+ * The background scrub after start-up. First the orphan sweep: blobs no row references are
+ * removed, except those born since start (`born`, watched from before recovery), whose rows
+ * may not be committed yet. Then every referenced blob is checked, a page at a time; each
+ * missing one is logged (reads of it answer InternalError). Both counts go into `report`.
+ * `done` resolves with the missing count; stop() ends the scrub early.
  */
-export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, report?: RecoveryReport): { stop(): void; done: Promise<number> } {
+export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, report: RecoveryReport, born: { has(id: string): boolean; release(): void }): { stop(): void; done: Promise<number> } {
   let stopped = false;
   const run = async (): Promise<number> => {
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopped) return 0;
+      report.orphanFilesRemoved = await p.storage.sweepOrphans((id) => born.has(id) || p.metadata.isFileReferenced(id));
+    } finally {
+      born.release();
+    }
+    if (report.orphanFilesRemoved) p.log.info('orphan blobs removed', { count: report.orphanFilesRemoved });
     let missing = 0;
     let after = '';
     for (;;) {
@@ -99,7 +111,7 @@ export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, repor
         // A row removed meanwhile frees its blob legitimately; only a still-referenced one is missing.
         if (!p.metadata.isFileReferenced(id)) continue;
         missing++;
-        if (report) report.missingFiles = missing;
+        report.missingFiles = missing;
         if (missing <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: id });
       }
       after = ids[ids.length - 1]!;

@@ -211,7 +211,9 @@ export class MetadataReads {
     return Boolean(this.sql.q('SELECT 1 FROM blob_chunks WHERE file_id = ? LIMIT 1').get(fileId));
   }
 
-  blobIds(): string[] {
-    return (this.sql.q('SELECT DISTINCT file_id FROM blob_chunks').all() as Row[]).map((r) => r.file_id as string);
+  /** Up to `limit` blob ids after `after`, in order (a page of the orphan sweep). */
+  blobIds(after: string, limit: number): string[] {
+    return (this.sql.q('SELECT DISTINCT file_id FROM blob_chunks WHERE file_id > ? ORDER BY file_id LIMIT ?').all(after, limit) as Row[])
+      .map((r) => r.file_id as string);
   }
 }

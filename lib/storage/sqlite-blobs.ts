@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import {
   FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
 } from './backend.ts';
 
 const CHUNK = 1024 * 1024;
@@ -117,13 +117,19 @@ export class SqliteBlobStorage implements StorageBackend {
     return concatByCopy(this, sources, observe);
   }
 
-  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
-    let orphanFilesRemoved = 0;
-    for (const id of this.m.blobIds()) {
-      if (isReferenced(id)) continue;
-      await this.remove(id);
-      orphanFilesRemoved++;
+  async cleanStaging(): Promise<number> {
+    return 0;
+  }
+
+  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (let ids = this.m.blobIds('', 256); ids.length; ids = this.m.blobIds(ids[ids.length - 1]!, 256)) {
+      for (const id of ids) {
+        if (keep(id)) continue;
+        await this.remove(id);
+        removed++;
+      }
     }
-    return { tempFilesRemoved: 0, orphanFilesRemoved };
+    return removed;
   }
 }

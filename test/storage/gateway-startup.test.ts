@@ -12,10 +12,11 @@ import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.ts';
 
 const OBJECTS = 25;
 
-const heads = (logs: readonly string[]) => logs.map((l) => JSON.parse(l) as Record<string, unknown>)
-  .filter((l) => l.msg === 'request completed' && l.op === 'HeadObject').length;
+const count = (logs: readonly string[], op: string) => logs.map((l) => JSON.parse(l) as Record<string, unknown>)
+  .filter((l) => l.msg === 'request completed' && l.op === op).length;
+const heads = (logs: readonly string[]) => count(logs, 'HeadObject');
 
-test('a gateway starts without one HEAD per object; the background scrub checks them after', async () => {
+test('a gateway starts without listing or HEADing its blobs; the background scrub does both after', async () => {
   const up = await awsBackend('');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-gw-start-'));
   const open = () => createBleepStore({
@@ -35,6 +36,7 @@ test('a gateway starts without one HEAD per object; the background scrub checks 
     const mark = up.upstream.logs.length;
     const second = await open();
     assert.equal(heads(up.upstream.logs.slice(mark)), 0, 'HEAD requests during start-up');
+    assert.equal(count(up.upstream.logs.slice(mark), 'ListObjectsV2'), 0, 'listings during start-up');
     assert.equal(await second.scrubbed, 0);
     assert.ok(heads(up.upstream.logs.slice(mark)) >= OBJECTS, 'the scrub checked every blob');
     await second.close();
