@@ -97,14 +97,16 @@ export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, repor
     } finally {
       born.release();
     }
-    if (report.orphanFilesRemoved) p.log.info('orphan blobs removed', { count: report.orphanFilesRemoved });
     let missing = 0;
     let after = '';
     for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (stopped) return missing;
       const ids = p.metadata.referencedFileIds(after, SCRUB_PAGE);
-      if (!ids.length) return missing;
+      if (!ids.length) {
+        p.log.info('scrub done', { orphan_files_removed: report.orphanFilesRemoved, missing_files: missing });
+        return missing;
+      }
       for (const id of ids) {
         if (stopped) return missing;
         if (await p.storage.exists(id)) continue;
