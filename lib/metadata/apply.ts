@@ -52,7 +52,7 @@ function putObject(tx: Sql, rec: ObjectRecord, cond: WriteCondition | undefined,
       JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
       o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline);
   emit({ type: 'object.written', bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, replaced: prev ? { size: prev.size as number } : null });
-  const replaced = prev && prev.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
+  const replaced = prev?.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
   if (replaced) queueGc(tx, replaced, at);
   return replaced;
 }

@@ -2,8 +2,8 @@
 // row (with If-None-Match / If-Match decided inside the transaction), then answer.
 // Order per DESIGN.md: temp → fsync → rename → fsync dir → SQLite commit → respond.
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, ownerOf } from './access.ts';
+import type { ObjectEndpoint as O } from './endpoint.ts';
+import { ownerOf, type Grants } from './access.ts';
 import { ANONYMOUS_ID } from '../auth/authorize.ts';
 import { aclFromHeaders, cannedAcl, type Owner } from './acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
@@ -13,10 +13,7 @@ import { checksumHeaders, commitObject, objectRowOf, precheck, writeCondition } 
 // The canonical id AWS uses for objects written anonymously.
 export const ANONYMOUS_OWNER: Owner = { id: ANONYMOUS_ID, display_name: 'anonymous' };
 
-type O = Endpoint & { bucket: string; key: string };
-
-export async function putObject(ctx: Ctx, e: O): Promise<void> {
-  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
+export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
   const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
   const bucketOwner = { id: bucket.ownerId, display_name: bucket.ownerDisplay };
   const content = contentHeadersFrom(ctx.header);
