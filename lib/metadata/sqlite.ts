@@ -138,7 +138,6 @@ export class MetadataStore extends MetadataReads {
     try {
       this.sql.exec('BEGIN IMMEDIATE');
       for (const item of items) {
-        this.record?.(item.cmd);
         try {
           outcomes.push({ ok: true, value: this.applyOne(item.cmd) });
         } catch (error) {
@@ -153,6 +152,8 @@ export class MetadataStore extends MetadataReads {
       for (const item of items) item.reject(err);
       return;
     }
+    // Recorded in applied order, and only once committed (a failed COMMIT applied nothing).
+    if (this.record) for (const item of items) this.record(item.cmd);
     this.publish();
     items.forEach((item, i) => {
       const o = outcomes[i]!;
