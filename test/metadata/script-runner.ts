@@ -7,7 +7,6 @@
 //   state TABLE...  the tables' rows as `meta export` records, one per line
 //   stats           bucket_stats rows (the counters), then the totals /metrics reads
 //   gc              pending blob removals (gc_files)
-//   uploads BUCKET PREFIX KEY-MARKER LIMIT   the ids listUploads returns
 //
 // Commands may leave out fields that do not matter to a script; expand() fills them with
 // fixed values, so the scripts stay short and every run is the same.
@@ -83,11 +82,6 @@ async function run(store: MetadataStore, directive: string, input: string[], see
     }
     case 'gc':
       return store.pendingGc().map((id) => `pending ${id}`);
-    case 'uploads': {
-      const [bucket, prefix, marker, limit] = args;
-      const ids = store.listUploads(bucket!, { prefix: prefix === '-' ? '' : prefix!, keyMarker: marker === '-' ? null : marker!, uploadIdMarker: null, limit: Number(limit) });
-      return [`count ${ids.length}`, ...ids.slice(0, 3).map((u) => `upload ${u.key} ${u.uploadId}`)];
-    }
   }
   throw new Error(`unknown directive "${directive}"`);
 }
