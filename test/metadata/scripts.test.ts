@@ -29,3 +29,22 @@ test('a store commits what was submitted before close, and refuses submits after
   assert.equal(again.getBucket('kept')?.name, 'kept');
   again.close();
 });
+
+test('submits wait while an atomic session is open, and commit after it rolls back', async () => {
+  const { MetadataStore } = await import('../../lib/metadata/sqlite.ts');
+  const store = new MetadataStore({ path: ':memory:', durability: 'off' });
+  const bucket = (name: string) => ({ type: 'bucket.create' as const, bucket: { name, region: 'us-east-1', ownerId: 'o', ownerDisplay: 'o', acl: { owner: { id: 'o', display_name: 'o' }, grants: [] }, createdAt: '2026-01-01T00:00:00.000Z' } });
+  let waiting: Promise<unknown> | undefined;
+  let settledDuringSession = false;
+  await assert.rejects(store.atomically(async (s) => {
+    s.apply(bucket('inside'));
+    waiting = store.submit(bucket('outside')).finally(() => void (settledDuringSession = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(settledDuringSession, false);
+    throw new Error('abandon the session');
+  }), /abandon/);
+  assert.deepEqual(await waiting, { created: true });
+  assert.deepEqual(store.listBuckets().map((b) => b.name), ['outside']);
+  assert.deepEqual(store.bucketStats().map((r) => r.bucket), ['outside']);
+  store.close();
+});
