@@ -116,7 +116,9 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
   let addr;
   try {
     store = await createBleepStore({ config, onFatal: () => hooks.exit(70) });
-    store.log.info('recovery done', { ...store.recovery });
+    // Orphans and missing blobs are counted by the background scrub ('scrub done').
+    const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = store.recovery;
+    store.log.info('recovery done', atStart);
     addr = await store.listen();
   } catch (err) {
     // Start-up problems an operator can fix (a storage backend that cannot be reached, a

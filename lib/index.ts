@@ -4,16 +4,18 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
-import { MetadataStore } from './metadata/sqlite.ts';
-import { UploadStore } from './metadata/uploads.ts';
+import { MetadataStore, type Change } from './metadata/sqlite.ts';
+import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
-import { recover, startReaper, type RecoveryReport } from './recovery.ts';
+import { watchNewBlobIds } from './storage/backend.ts';
+import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
 import { createOps } from './ops/endpoints.ts';
 import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
 import { credentialsOf, type Credentials } from './metadata/credentials.ts';
+import { commandRecorder, type CommandRecorder } from './metadata/recording.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
@@ -22,6 +24,7 @@ import { holdContinue } from './s3/body.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
+export type { Change } from './metadata/changes.ts';
 
 export interface BleepStore {
   readonly config: Config;
@@ -30,8 +33,15 @@ export interface BleepStore {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the start-up recovery found and cleaned. */
   readonly recovery: RecoveryReport;
+  /** Settles when the background check that every referenced blob exists has finished (missing count). */
+  readonly scrubbed: Promise<number>;
   /** Access keys in this store's database: create, list, delete, rotate (see `bleepstore keys`). */
   readonly credentials: Credentials;
+  /**
+   * The committed metadata changes, one call per transaction, after COMMIT (what later event
+   * notifications and replication attach to). Returns an unsubscribe function.
+   */
+  subscribe(listener: (changes: readonly Change[]) => void): () => void;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
@@ -50,6 +60,8 @@ export interface CreateOptions {
    * the next start takes it from there.
    */
   onFatal?: (err: Error) => void;
+  /** Records every metadata command (also BLEEPSTORE_RECORD_COMMANDS=dir; see lib/metadata/recording.ts). */
+  recordCommands?: CommandRecorder;
 }
 
 /** Config overrides, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
@@ -68,8 +80,9 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
   const o: CreateOptions = { ...(logWrite ? { logWrite } : {}), ...(onFatal ? { onFatal } : {}) };
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
-  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
-  const uploads = new UploadStore(metadata);
+  const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
+  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability, record: recorder?.record });
+  const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
   try {
     await storage.init();
@@ -80,25 +93,36 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
-  metadata.upsertCredential({
+  await metadata.submit({
+    type: 'credential.seed',
     accessKeyId: config.auth.access_key,
     secretKey: config.auth.secret_key,
     ownerId: config.auth.owner_id || ownerIdFor(config.auth.access_key),
     displayName: config.auth.display_name || config.auth.access_key,
+    at: new Date().toISOString(),
   });
-  const recovery = await recover({ config, metadata, uploads, storage, log });
   const disk = createDiskGuard(config, log);
   await disk.start();
   retryMetadataWhenFull(metadata, disk);
-  const stopReaper = startReaper({ config, metadata, uploads, storage, log });
+  const born = watchNewBlobIds();
+  let recovery: RecoveryReport;
+  try {
+    recovery = await recover({ config, metadata, storage, log });
+  } catch (err) {
+    born.release();
+    throw err;
+  }
+  const stopReaper = startReaper({ config, metadata, storage, log });
+  const scrub = startScrub({ metadata, storage, log }, recovery, born);
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
     void (async () => {
       for (const id of fileIds) await storage.remove(id);
-      metadata.gcDone(fileIds);
-    })().catch((err: unknown) => log.error('file removal failed; will retry on next start', { error: err }));
+      await metadata.submit({ type: 'gc.done', fileIds: [...fileIds] });
+    })().catch((err: unknown) => log.error('file removal failed; the periodic gc retries it', { error: err }));
   };
+
   let failed: Error | undefined;
   const fatal = (err: Error): void => {
     if (failed) return;
@@ -162,7 +186,9 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
     log,
     handler,
     recovery,
+    scrubbed: scrub.done,
     credentials: credentialsOf(metadata),
+    subscribe: (listener) => metadata.subscribe(listener),
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -181,6 +207,8 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
       await drain.stop(graceMs);
       stopReaper();
       disk.stop();
+      scrub.stop();
+      if (recorder) await recorder.finish(metadata);
       metadata.close();
     },
   };

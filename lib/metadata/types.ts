@@ -83,3 +83,35 @@ export interface WriteCondition {
   /** Quoted ETag, or '*'. */
   ifMatch?: string;
 }
+
+export interface UploadRow extends ContentHeaders {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  storageClass: string;
+  acl: Acl;
+  userMetadata: Record<string, string>;
+  ownerId: string;
+  ownerDisplay: string;
+  initiatedAt: string;
+  checksumAlgorithm: ChecksumAlgorithm | null;
+  checksumType: 'COMPOSITE' | 'FULL_OBJECT' | null;
+}
+
+export interface PartRow {
+  partNumber: number;
+  fileId: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  checksumValue: string | null;
+}
+
+/** Per-bucket totals kept up to date by the change hook (bucket_stats). */
+export interface StoreStats {
+  buckets: number;
+  objects: number;
+  bytes: number;
+}
+
+export type KeyInfo = Omit<CredentialRow, 'secretKey'>;

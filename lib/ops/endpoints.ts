@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { Logger } from './log.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
+import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createDocs } from './docs.ts';
@@ -29,7 +30,7 @@ export interface Ops {
 
 export interface OpsServices extends HealthTargets {
   config: Pick<Config, 'observability' | 'server'>;
-  metadata: HealthTargets['metadata'] & { countObjects(): { objects: number; buckets: number; bytes: number } };
+  metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
 }
 

@@ -26,7 +26,7 @@ export interface HealthReport {
 }
 
 export interface HealthTargets {
-  metadata: { db: { prepare(sql: string): { get(): unknown } } };
+  metadata: { ping(): void };
   storage: { probe(): Promise<void> };
   disk: { status(): Promise<DiskStatus> };
   log: Logger;
@@ -50,7 +50,7 @@ export function createHealthChecks(t: HealthTargets): () => Promise<HealthReport
   // cannot turn /readyz into a stream of fsyncs.
   let running: Promise<HealthReport> | undefined;
   const run = async (): Promise<HealthReport> => {
-    const metadata = await timed('metadata', t.log, () => t.metadata.db.prepare('SELECT 1 FROM buckets LIMIT 1').get(), () => 'metadata store not answering');
+    const metadata = await timed('metadata', t.log, () => t.metadata.ping(), () => 'metadata store not answering');
     const storage = await timed('storage', t.log, () => t.storage.probe(), (e) => `storage not writable${e.code ? ` (${e.code})` : ''}`);
     let free: DiskStatus | undefined;
     const disk: DiskCheck = await timed('disk', t.log, async () => (free = await t.disk.status()), (e) => `free space unknown${e.code ? ` (${e.code})` : ''}`);

@@ -2,7 +2,7 @@
 // specs/observability-and-openapi.md, plus the process and Node.js defaults.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OPERATIONS } from '../s3/router.ts';
-import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { MetadataReads } from '../metadata/reads.ts';
 import type { RequestRecord } from './request-record.ts';
 
 /** Prometheus' default latency buckets, as the spec asks. */
@@ -30,7 +30,7 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-export function createMetrics(metadata: Pick<MetadataStore, 'countObjects'>): Metrics {
+export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>): Metrics {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({ name: 'bleepstore_http_requests_total', help: 'Total HTTP requests', labelNames: ['method', 'path', 'status'] as const, registers });
@@ -41,18 +41,27 @@ export function createMetrics(metadata: Pick<MetadataStore, 'countObjects'>): Me
   const received = new Counter({ name: 'bleepstore_bytes_received_total', help: 'Total bytes received (request bodies)', registers });
   const sent = new Counter({ name: 'bleepstore_bytes_sent_total', help: 'Total bytes sent (response bodies)', registers });
 
-  // Gauges are read from SQLite at scrape time, so they are right from the first scrape after
-  // a restart instead of counting up from zero (spec, "Startup Behavior").
+  // Gauges are read at scrape time from bucket_stats (one row per bucket, kept by the change
+  // hook), so they are right from the first scrape after a restart instead of counting up
+  // from zero (spec, "Startup Behavior"), and a scrape never scans objects.
   new Gauge({
     name: 'bleepstore_objects_total', help: 'Total objects across all buckets', registers,
     collect() {
-      this.set(metadata.countObjects().objects);
+      this.set(metadata.stats().objects);
     },
   });
   new Gauge({
     name: 'bleepstore_buckets_total', help: 'Total buckets', registers,
     collect() {
-      this.set(metadata.countObjects().buckets);
+      this.set(metadata.stats().buckets);
+    },
+  });
+
+  new Counter({
+    name: 'bleepstore_inline_bytes_read_total', help: 'Bytes of small objects read out of their metadata rows', registers,
+    collect() {
+      this.reset();
+      this.inc(metadata.inlineBytesRead());
     },
   });
 

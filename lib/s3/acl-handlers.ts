@@ -27,8 +27,7 @@ export function getBucketAcl(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): 
 export async function putBucketAcl(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): Promise<void> {
   const owner = { id: b.ownerId, display_name: b.ownerDisplay };
   const acl = await aclFromRequest(ctx, owner, owner);
-  const { metadata } = ctx.svc;
-  await metadata.batch(() => metadata.setBucketAcl(e.bucket, acl));
+  await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl });
   sendEmpty(ctx.res, 200);
 }
 
@@ -38,7 +37,6 @@ export function getObjectAcl(ctx: Ctx, _e: O, { object: o }: Grants['object']): 
 
 export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Grants['object']): Promise<void> {
   const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
-  const { metadata } = ctx.svc;
-  if (!(await metadata.batch(() => metadata.setObjectAcl(e.bucket, e.key, acl)))) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
+  if (!(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);
 }

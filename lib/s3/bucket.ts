@@ -59,22 +59,22 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
   }
   const owner = ownerOf(principal);
   const acl = aclFromHeaders(ctx.header, owner) ?? cannedAcl('private', owner);
-  const result = ctx.svc.metadata.createBucket({
-    name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(),
+  const result = await ctx.svc.metadata.submit({
+    type: 'bucket.create',
+    bucket: { name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString() },
   });
   if (!result.created) {
     if (result.existing.ownerId !== owner.id) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: e.bucket });
     // In us-east-1 AWS answers 200 and resets the ACL for legacy compatibility; elsewhere 409.
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html (BucketAlreadyOwnedByYou)
     if (region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: e.bucket });
-    ctx.svc.metadata.setBucketAcl(e.bucket, acl);
+    await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl });
   }
   sendEmpty(ctx.res, 200, { Location: `/${e.bucket}` });
 }
 
 export async function deleteBucket(ctx: Ctx, e: B): Promise<void> {
-  const { metadata } = ctx.svc;
-  const outcome = await metadata.batch(() => metadata.deleteBucket(e.bucket));
+  const outcome = await ctx.svc.metadata.submit({ type: 'bucket.delete', name: e.bucket });
   if (outcome === 'missing') throw noSuchBucket(e.bucket);
   if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: e.bucket });
   ctx.res.writeHead(204);

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
-import type { UploadStore } from '../metadata/uploads.ts';
+import type { UploadReads } from '../metadata/uploads.ts';
 import type { StorageBackend } from '../storage/backend.ts';
 import type { DiskGuard } from '../storage/disk-guard.ts';
 import type { Logger } from '../ops/log.ts';
@@ -13,7 +13,8 @@ import type { Endpoint } from './endpoint.ts';
 export interface Services {
   config: Config;
   metadata: MetadataStore;
-  uploads: UploadStore;
+  /** Multipart uploads, read-only (writes are commands through metadata.submit). */
+  uploads: UploadReads;
   storage: StorageBackend;
   log: Logger;
   /** An unrecoverable storage failure (a failed fsync): stop serving. */

@@ -9,11 +9,12 @@ import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { checkCopySource } from './conditional.ts';
 import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
-import { ANONYMOUS_OWNER, commitObject, precheck, writeCondition } from './put.ts';
+import { ANONYMOUS_OWNER } from './put.ts';
+import { checksumElements, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { sendDocument } from './respond.ts';
 import { MAX_PUT_SIZE } from './body.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
-import type { ChecksumAlgorithm, ObjectRow, StoredChecksum } from '../metadata/types.ts';
+import type { ChecksumAlgorithm, StoredChecksum } from '../metadata/types.ts';
 
 export function copyObject(ctx: Ctx, e: O, grants: Grants['bucket']): Promise<void> {
   return retryOnSourceOverwrite(() => copyOnce(ctx, e, grants));
@@ -71,22 +72,16 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
   const etag = md5 ? `"${md5.digest('hex')}"` : source.etag;
   const checksum: StoredChecksum | null = !algorithm ? null
     : sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : source.checksum;
-  const row: ObjectRow = {
+  const row = objectRowOf({
     ...(replace ? contentHeadersFrom(ctx.header) : {
       contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,
       contentDisposition: source.contentDisposition, cacheControl: source.cacheControl, expires: source.expires,
     }),
     bucket: e.bucket, key: e.key, fileId, size: source.size, etag, storageClass, acl,
     userMetadata: replace ? userMetadataFrom(ctx.req.headers) : { ...source.userMetadata },
-    lastModified: new Date().toISOString(),
     checksum,
     partsCount: null, inline: source.inline, ownerId: owner.id, ownerDisplay: owner.display_name,
-  };
+  });
   await commitObject(ctx, row, cond);
-  const result: Record<string, string> = { ETag: row.etag, LastModified: row.lastModified };
-  if (row.checksum) {
-    result[`Checksum${row.checksum.algorithm}`] = row.checksum.value;
-    result.ChecksumType = 'FULL_OBJECT';
-  }
-  sendDocument(ctx.res, 'CopyObjectResult', result);
+  sendDocument(ctx.res, 'CopyObjectResult', { ETag: row.etag, LastModified: row.lastModified, ...checksumElements(row.checksum) });
 }

@@ -9,7 +9,7 @@ import { sendDocument } from './respond.ts';
 
 export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   const { metadata } = ctx.svc;
-  const fileId = await metadata.batch(() => metadata.deleteObject(e.bucket, e.key));
+  const fileId = await metadata.submit({ type: 'object.delete', bucket: e.bucket, key: e.key, at: new Date().toISOString() });
   if (fileId) ctx.svc.collect([fileId]);
   ctx.res.writeHead(204);
   ctx.res.end();
@@ -59,7 +59,7 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     }
   }
   const { metadata } = ctx.svc;
-  const fileIds = await metadata.batch(() => metadata.deleteObjects(e.bucket, toDelete));
+  const fileIds = await metadata.submit({ type: 'objects.delete', bucket: e.bucket, keys: toDelete, at: new Date().toISOString() });
   ctx.svc.collect(fileIds);
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

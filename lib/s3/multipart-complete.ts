@@ -12,10 +12,9 @@ import type { Grants } from './access.ts';
 import { readXmlBody } from './body.ts';
 import { children, childText, xmlDocument, type XmlElement, type XmlLimits, type XmlNode } from './xml.ts';
 import { errorXml, sendDocument } from './respond.ts';
-import { writeCondition, precheck } from './put.ts';
+import { commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
-import { PreconditionError } from '../metadata/sqlite.ts';
-import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
+import type { StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import type { PartRow, UploadRow } from '../metadata/uploads.ts';
 
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
@@ -183,26 +182,14 @@ async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: W
       throw new S3Error('BadDigest', `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`);
     }
     if (!up.checksumAlgorithm) checksum = null;
-    const row: ObjectRow = {
+    const row = objectRowOf({
       bucket: e.bucket, key: e.key, fileId, size: totalSize, etag,
       contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
       contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
-      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata, lastModified: new Date().toISOString(),
+      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata,
       checksum, partsCount: parts.length, inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
-    };
-    let files: string[] | null;
-    try {
-      files = await ctx.svc.metadata.batch(() => uploads.complete(e.uploadId, row, cond));
-    } catch (err) {
-      await storage.remove(fileId);
-      if (err instanceof PreconditionError) throw new S3Error(err.reason === 'missing' ? 'NoSuchKey' : 'ConditionalRequestConflict');
-      throw err;
-    }
-    if (files === null) {
-      ctx.svc.collect([fileId]);
-      throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
-    }
-    ctx.svc.collect(files);
+    });
+    await commitObject(ctx, row, cond, e.uploadId);
     const doc = resultDocument(ctx, e, etag, checksum);
     if (streamed) {
       clearInterval(keepAlive);

@@ -48,7 +48,7 @@ function newUploadId(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket']): void {
+export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
   const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
   const acl = aclFromHeaders(ctx.header, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay }) ?? cannedAcl('private', owner);
   const checksum = checksumChoice(ctx);
@@ -57,7 +57,7 @@ export function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket
     storageClass: storageClassFrom(ctx.header), acl, userMetadata: userMetadataFrom(ctx.req.headers),
     ownerId: owner.id, ownerDisplay: owner.display_name, initiatedAt: new Date().toISOString(), ...checksum,
   };
-  ctx.svc.uploads.create(upload);
+  await ctx.svc.metadata.submit({ type: 'upload.create', upload });
   const headers: Record<string, string> = {};
   if (checksum.checksumAlgorithm) {
     headers['x-amz-checksum-algorithm'] = checksum.checksumAlgorithm;
@@ -67,10 +67,9 @@ export function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket
 }
 
 async function storePart(ctx: Ctx, e: P, fileId: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
-  const { uploads } = ctx.svc;
   const etag = `"${md5Hex}"`;
   const part = { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum };
-  const { stored, remove } = await ctx.svc.metadata.batch(() => uploads.putPart(e.uploadId, part));
+  const { stored, remove } = await ctx.svc.metadata.submit({ type: 'upload.part', uploadId: e.uploadId, part, at: part.lastModified });
   ctx.svc.collect(remove);
   if (!stored) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   return etag;
@@ -144,8 +143,7 @@ async function blobFromBuffer(ctx: Ctx, data: Buffer, observe: (chunk: Buffer) =
 }
 
 export async function abortMultipartUpload(ctx: Ctx, e: U): Promise<void> {
-  const { metadata, uploads } = ctx.svc;
-  const files = await metadata.batch(() => uploads.abort(e.uploadId));
+  const files = await ctx.svc.metadata.submit({ type: 'upload.abort', uploadId: e.uploadId, at: new Date().toISOString() });
   if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   ctx.svc.collect(files);
   ctx.res.writeHead(204);

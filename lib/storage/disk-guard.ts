@@ -9,6 +9,7 @@ import path from 'node:path';
 import { S3Error } from '../s3/errors.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Config } from '../config.ts';
+import type { Command, ResultOf } from '../metadata/commands.ts';
 
 const MiB = 1024 * 1024;
 const POLL_MS = 1000;
@@ -159,14 +160,14 @@ export function createDiskGuard(config: Config, log: Logger): DiskGuard {
  * Metadata writes that fail on a full disk get the reserve and one more try, so a delete
  * that frees space is not refused for lack of the few pages its own commit needs.
  */
-export function retryMetadataWhenFull(metadata: { batch<T>(fn: () => T): Promise<T> }, guard: DiskGuard): void {
-  const batch = metadata.batch.bind(metadata);
-  metadata.batch = async <T>(fn: () => T): Promise<T> => {
+export function retryMetadataWhenFull(metadata: { submit<C extends Command>(cmd: C): Promise<ResultOf<C>> }, guard: DiskGuard): void {
+  const submit = metadata.submit.bind(metadata);
+  metadata.submit = async <C extends Command>(cmd: C): Promise<ResultOf<C>> => {
     try {
-      return await batch(fn);
+      return await submit(cmd);
     } catch (err) {
       if (!isDiskFull(err) || !(await guard.release())) throw err;
-      return batch(fn);
+      return submit(cmd);
     }
   };
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   BLOB_ID_RE, FileMissingError, concatByCopy, fsyncOrDie, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
 } from './backend.ts';
 import { fileStagedBlob } from './staged-file.ts';
 
@@ -125,22 +125,27 @@ export class LocalStorage implements StorageBackend {
     return this.place(tmp);
   }
 
-  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
-    const report: StorageRecovery = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
+  async cleanStaging(): Promise<number> {
+    let removed = 0;
     for (const name of await readdir(this.tmpDir)) {
       await rm(path.join(this.tmpDir, name), { force: true, recursive: true });
-      report.tempFilesRemoved++;
+      removed++;
     }
+    return removed;
+  }
+
+  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+    let removed = 0;
     for (const a of await readdir(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a) || !(await stat(path.join(this.root, a))).isDirectory()) continue;
       const dir = path.join(this.root, a);
       for (const name of await readdir(dir)) {
-        if (BLOB_ID_RE.test(name) && isReferenced(name)) continue;
+        if (BLOB_ID_RE.test(name) && keep(name)) continue;
         await rm(path.join(dir, name), { force: true, recursive: true });
-        report.orphanFilesRemoved++;
+        removed++;
       }
     }
-    return report;
+    return removed;
   }
 }
 

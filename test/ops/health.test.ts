@@ -100,7 +100,7 @@ test('a signed GET /health is ListObjects of the bucket "health", not the ops en
 test('a metadata store that cannot answer fails the check, and concurrent probes share one run', async () => {
   let queries = 0;
   const check = createHealthChecks({
-    metadata: { db: { prepare: () => ({ get: () => { queries++; throw new Error('database is locked'); } }) } },
+    metadata: { ping: () => { queries++; throw new Error('database is locked'); } },
     storage: { probe: () => Promise.reject(Object.assign(new Error('no such directory'), { code: 'ENOENT' })) },
     disk: { status: async () => ({ free_bytes: 1, min_free_bytes: 0, reserve_bytes: 0, low: false }) },
     log: createLogger({ level: 'silent', format: 'json' }),
