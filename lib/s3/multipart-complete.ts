@@ -160,7 +160,7 @@ function assembling(ctx: Ctx): Map<string, Promise<void>> {
 }
 
 async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: WriteCondition | undefined, totalSize: number, etag: string): Promise<void> {
-  const { uploads, storage } = ctx.svc;
+  const { storage } = ctx.svc;
   await ctx.svc.disk.admit(totalSize);
   const res = ctx.res;
   const streamed = totalSize > STREAMED_RESPONSE_BYTES;
