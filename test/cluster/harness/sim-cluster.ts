@@ -29,6 +29,8 @@ export interface ClusterOptions {
   testBugs?: TestBugs;
   /** Called for every event worth printing (scripts, SEED replays). */
   trace?: (line: string) => void;
+  /** Sees every Ready before it is handled (the interaction scripts print it). */
+  onReady?: (id: NodeId, rd: Ready) => void;
 }
 
 export interface SimNode {
@@ -203,6 +205,7 @@ export class SimCluster {
     const r = n.raft;
     if (!r || !r.hasReady()) return false;
     const rd = r.ready();
+    this.opts.onReady?.(id, rd);
     this.persist(n, r, rd);
     if (crashAfterPersist) {
       this.crash(id);
