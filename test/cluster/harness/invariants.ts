@@ -79,13 +79,6 @@ export class SafetyChecker {
           `node ${node} persisted ${e.key} at index ${e.index} term ${e.term} after term ${before}, another log has ${seen.key} there after term ${seen.prevTerm}`,
         );
       }
-      const c = this.committed.get(e.index);
-      if (c !== undefined && (c.term !== e.term || c.key !== e.key)) {
-        throw new InvariantViolation(
-          'Committed entries never change',
-          `node ${node} overwrote committed index ${e.index} (${c.key}, term ${c.term}) with ${e.key} term ${e.term}`,
-        );
-      }
       before = e.term;
     }
   }
@@ -135,6 +128,19 @@ export class SafetyChecker {
       if (c !== undefined && c.key !== e.key) {
         throw new InvariantViolation('State Machine Safety', `node ${node} applied ${e.key} at index ${e.index}, but ${c.key} is committed there`);
       }
+    }
+  }
+
+  /**
+   * A node is about to replace its persisted entry (index, term) (conflict truncation or a
+   * snapshot install): that entry must not be a committed one. A lagging node may well hold
+   * a stale entry at a committed index; it may never drop the committed one once it has it.
+   */
+  discarding(node: number, index: number, term: number, by: string): void {
+    this.checks++;
+    const c = this.committed.get(index);
+    if (c !== undefined && c.term === term) {
+      throw new InvariantViolation('Committed entries never change', `node ${node} discarded committed entry ${index} (${c.key}, term ${term}) by ${by}`);
     }
   }
 

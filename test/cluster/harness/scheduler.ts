@@ -296,9 +296,15 @@ function recover(c: SimCluster, retireRemoved: () => void, trace?: (line: string
   }
   const l = c.leader();
   const lagging = c.members().filter((id) => !appliedAll(c, id));
+  const progress = l?.raft?.status().progress ?? {};
+  const detail = lagging.map((id) => {
+    const s = c.up(id)?.status();
+    const p = progress[id];
+    return `${id} (${s?.role} term ${s?.term} commit ${s?.commit} applied ${c.node(id).sm.length}; leader sees ${p ? `${p.state} match ${p.match} next ${p.next} inflight ${p.inflight}` : 'no progress'})`;
+  });
   throw new InvariantViolation(
     'Liveness after faults stop',
-    `after ${RECOVERY_TICKS} ticks of a healed network: leader ${l ? `${l.id} (term ${l.leaderTerm})` : 'none'}, members ${c.members().join(',')} not yet applying every acknowledged proposal: ${lagging.join(',') || 'none'}`,
+    `after ${RECOVERY_TICKS} ticks of a healed network: leader ${l ? `${l.id} (term ${l.leaderTerm}, commit ${l.raft?.status().commit})` : 'none'}, members ${c.members().join(',')}; not applying every acknowledged proposal: ${detail.join(', ') || 'none'}`,
   );
 }
 

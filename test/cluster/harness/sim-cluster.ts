@@ -239,6 +239,7 @@ export class SimCluster {
       } else n.leaderTerm = 0;
     }
     if (rd.snapshot) c.snapshotSeen(n.id, rd.snapshot.metadata.index, rd.snapshot.metadata.term);
+    this.checkDiscards(n, rd);
     n.storage.save(rd);
     if (rd.entries.length > 0) {
       const first = rd.entries[0] as Entry;
@@ -253,6 +254,34 @@ export class SimCluster {
       this.counts.commits += fresh.length;
       n.visibleCommit = hs.commit;
     }
+  }
+
+  /** Entries a Ready is about to replace on disk must not be committed ones. */
+  private checkDiscards(n: SimNode, rd: Ready): void {
+    const s = n.storage;
+    const last = s.lastIndex();
+    let from = Infinity;
+    let by = '';
+    if (rd.snapshot) {
+      const si = rd.snapshot.metadata.index;
+      // MemoryStorage.applySnapshot drops the whole log; entries up to the snapshot live on in
+      // it (snapshotSeen checks its term), the ones after it are lost.
+      from = Math.max(si + 1, s.firstIndex());
+      by = `installing snapshot ${si}`;
+    }
+    const first = rd.entries[0];
+    if (first && first.index < from) {
+      // Only positions whose term changes are replaced; equal (index, term) is the same entry.
+      for (const e of rd.entries) {
+        if (e.index > last) break;
+        if (storageTerm(s, e.index) !== e.term) {
+          from = e.index;
+          by = `truncating from ${e.index}`;
+          break;
+        }
+      }
+    }
+    for (let i = Math.max(from, s.firstIndex()); i <= last; i++) this.checker.discarding(n.id, i, storageTerm(s, i) ?? -1, by);
   }
 
   private apply(n: SimNode, r: RaftNode, rd: Ready): void {
@@ -272,6 +301,12 @@ export class SimCluster {
         n.conf = copyConf(cs);
         n.storage.setConfState(cs);
         if (e.index > this.config.index) this.config = { index: e.index, conf: copyConf(cs) };
+        // A snapshot must name its recipient as a member or the recipient refuses it (etcd
+        // raft's restore does the same), so once a node has snapshots it takes a fresh one
+        // after each membership change: a joiner is then never offered a pre-join snapshot.
+        // (etcd's server goes further and sends a snapshot of the applied state on demand.)
+        const snap = n.storage.snapshot().metadata.index;
+        if (snap > 0 && snap < e.index) n.storage.createSnapshot(e.index, cs, encodeSm(n.sm));
       }
       if (n.proposed.delete(key)) this.acked.add(key);
     }
