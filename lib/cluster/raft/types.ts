@@ -144,6 +144,9 @@ export interface WritableRaftStorage extends RaftStorage {
    *  (a conflicting suffix the leader overwrote, paper §5.3). Durable on return. */
   append(entries: Entry[]): void;
   setHardState(hs: HardState): void;
+  /** Records the membership the application applied (returned by applyConfChange), so
+   *  initialState() reports it after a restart. */
+  setConfState(cs: ConfState): void;
   /** Replaces the whole log with a snapshot received from the leader. */
   applySnapshot(snap: Snapshot): void;
   /** Records a snapshot the application took at `index` (≤ applied) with its state bytes. */

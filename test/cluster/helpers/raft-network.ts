@@ -18,8 +18,26 @@ export function seeded(seed: number): () => number {
   };
 }
 
+export interface PresetLog {
+  /** Terms of entries 1..n (data: `t<term>i<index>`). */
+  terms: number[];
+  term: number;
+  vote?: NodeId;
+  commit?: number;
+}
+
 export interface NetOptions extends Partial<Omit<RaftConfig, 'id' | 'storage' | 'random'>> {
   seed?: number;
+  /** Start these nodes with a given log and hard state. */
+  logs?: Record<number, PresetLog>;
+}
+
+/** A storage holding a given log and hard state. */
+export function presetStorage(voters: NodeId[], learners: NodeId[], p: PresetLog): MemoryStorage {
+  const s = new MemoryStorage({ voters, learners });
+  s.append(p.terms.map((term, i) => ({ term, index: i + 1, type: 'normal' as const, data: bytes(`t${term}i${i + 1}`) })));
+  s.setHardState({ term: p.term, vote: p.vote ?? 0, commit: p.commit ?? 0 });
+  return s;
 }
 
 export interface Member {
@@ -49,12 +67,16 @@ export class RaftNetwork {
     this.opts = opts;
     this.random = seeded(opts.seed ?? 1);
     const voters = opts.voters ?? ids;
-    for (const id of ids) this.add(id, new MemoryStorage({ voters, learners: opts.learners ?? [] }));
+    const learners = opts.learners ?? [];
+    for (const id of ids) {
+      const preset = opts.logs?.[id];
+      this.add(id, preset ? presetStorage(voters, learners, preset) : new MemoryStorage({ voters, learners }));
+    }
   }
 
   add(id: NodeId, storage: MemoryStorage = new MemoryStorage(), applied = 0): Member {
     const node = new RaftNode({
-      electionTick: 10, heartbeatTick: 1, ...this.opts, id, storage, random: this.random, applied,
+      electionTick: 10, heartbeatTick: 1, ...this.opts, id, storage, random: this.random, applied: applied || this.opts.applied,
     });
     const prev = this.members.get(id);
     const m: Member = { node, storage, applied: prev?.applied.slice(0, 0) ?? [], readStates: [] };
@@ -125,6 +147,15 @@ export class RaftNetwork {
       this.processAll();
     }
     throw new Error('network did not stabilize');
+  }
+
+  /** Like stabilize, but stops quietly after `rounds` even if messages keep flowing. */
+  run(rounds: number): void {
+    this.processAll();
+    for (let i = 0; i < rounds && this.queue.length > 0; i++) {
+      this.deliverRound();
+      this.processAll();
+    }
   }
 
   tick(id: NodeId, n = 1): void {
