@@ -8,6 +8,7 @@
  * membership change); `last=5/t2` and `prev=5/t2` name a log position by index and term.
  */
 import { decodeConfChange, type Entry, type Message, type NodeId, type Ready } from '../../../lib/cluster/raft/index.ts';
+import { InvariantViolation } from './invariants.ts';
 import { Prng } from './prng.ts';
 import { idList, intArg, type ScriptBlock } from './script-file.ts';
 import { SimCluster } from './sim-cluster.ts';
@@ -52,9 +53,10 @@ export function fmtMessage(m: Message): string {
 function fmtReady(id: NodeId, rd: Ready): string[] {
   const out = [`${id} ready:`];
   if (rd.softState) out.push(`  role ${rd.softState.role} lead=${rd.softState.lead}`);
-  if (rd.hardState) out.push(`  persist hardState term=${rd.hardState.term} vote=${rd.hardState.vote} commit=${rd.hardState.commit}`);
+  // In the order MemoryStorage.save writes them: snapshot, entries, hard state.
   if (rd.snapshot) out.push(`  persist snapshot ${rd.snapshot.metadata.index}/t${rd.snapshot.metadata.term}`);
   if (rd.entries.length > 0) out.push(`  persist entries ${rd.entries.map(fmtEntry).join(' ')}`);
+  if (rd.hardState) out.push(`  persist hardState term=${rd.hardState.term} vote=${rd.hardState.vote} commit=${rd.hardState.commit}`);
   for (const m of rd.messages) out.push(`  send ${fmtMessage(m)}`);
   if (rd.committedEntries.length > 0) out.push(`  apply ${rd.committedEntries.map(fmtEntry).join(' ')}`);
   for (const r of rd.readStates) out.push(`  read index=${r.index} ctx=${r.requestCtx}`);
@@ -68,7 +70,13 @@ export class Interaction {
   /** Runs one block and returns its output (never empty, never with a blank line). */
   run(b: ScriptBlock): string {
     this.out = [];
-    this.exec(b);
+    try {
+      this.exec(b);
+    } catch (err) {
+      // A safety violation is output (the planted-bug scripts expect one); anything else is a test error.
+      if (!(err instanceof InvariantViolation)) throw err;
+      this.print(`VIOLATION ${err.message}`);
+    }
     const text = this.out.join('\n').replace(/\n\s*\n/g, '\n');
     return text === '' ? 'ok' : text;
   }
@@ -102,6 +110,8 @@ export class Interaction {
           checkQuorum: b.args.get('checkquorum') === 'true',
           electionTick: intArg(b, 'election', 10),
           heartbeatTick: intArg(b, 'heartbeat', 1),
+          maxSizePerMsg: intArg(b, 'maxsize', 4096),
+          testBugs: b.args.has('bug') ? { [b.args.get('bug') as string]: true } : undefined,
           trace: (l) => this.print(l),
           onReady: (id, rd) => fmtReady(id, rd).forEach((l) => this.print(l)),
         });

@@ -163,13 +163,13 @@ export class SafetyChecker {
    * Every committed entry must be durable on enough voters that every quorum of the current
    * configuration intersects them (else a crash of the rest could elect a leader without it).
    */
-  durableOnQuorum(index: number, voters: readonly number[], holds: (node: number) => boolean): void {
+  durableOnQuorum(index: number, voters: readonly number[], holds: (node: number) => boolean, context = ''): void {
     this.checks++;
     const without = voters.filter((v) => !holds(v));
     if (without.length >= Math.floor(voters.length / 2) + 1) {
       throw new InvariantViolation(
         'Committed entries are durable on a quorum',
-        `index ${index} is committed but not persisted on voters ${without.join(',')} of ${voters.join(',')}`,
+        `index ${index} is committed but not persisted on voters ${without.join(',')} of ${voters.join(',')}${context}`,
       );
     }
   }

@@ -40,10 +40,10 @@ export interface ScheduleResult {
   violation?: { step: number; message: string; invariant: string };
 }
 
-const ELECTION_TICK = 10;
+const ELECTION_TICK = 6;
 /** Liveness bound after faults stop: this many election timeouts. */
 const RECOVERY_TICKS = 30 * ELECTION_TICK;
-const MAX_IN_FLIGHT = 300;
+const MAX_IN_FLIGHT = 200;
 
 /** The per-schedule seed for schedule `i` of a run with base seed `base`. */
 export function scheduleSeed(base: number, i: number): number {
@@ -58,6 +58,9 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const voterCount = prng.chance(0.5) ? 3 : 5;
   const preVote = prng.chance(0.5);
   const checkQuorum = prng.chance(0.5);
+  // Small messages (1 to ~8 entries) make a follower catch up over several MsgApps, so a
+  // quorum can hold old entries without the new leader's own (the Figure 8 situation).
+  const maxSizePerMsg = 20 + prng.int(150);
   const voters = Array.from({ length: voterCount }, (_, i) => i + 1);
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const result: ScheduleResult = {
@@ -66,7 +69,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
   const c = new SimCluster({
-    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 2, maxSizePerMsg: 256, maxInflightMsgs: 4, testBugs: opts.testBugs, trace,
+    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 2, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, trace,
   });
   let nextProposal = 0;
   let nextId = voterCount + 1;
@@ -86,10 +89,12 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     return ids.length > 0 ? prng.pick(ids) : undefined;
   };
 
+  // Weights per step. Faults are rare enough that elections (6–12 ticks plus a round of
+  // votes) usually finish between them, frequent enough for several per schedule.
   const actions = {
-    deliver: 40, tickAll: 6, tick: 10, ready: 8, propose: 8, drop: 3, duplicate: 2,
-    partition: 0.6, oneWay: 0.4, isolateLeader: 0.5, heal: 1.2, crash: 0.8, crashMidReady: 0.4, restart: 1.5,
-    compact: 1, membership: 0.6, transferLeader: 0.4,
+    deliver: 40, tickAll: 10, tick: 4, ready: 5, propose: 8, drop: 2, duplicate: 1.5,
+    partition: 0.4, oneWay: 0.25, isolateLeader: 0.35, heal: 1.2, crash: 0.5, crashMidReady: 0.25, restart: 1.2,
+    compact: 0.6, membership: 0.5, transferLeader: 0.3,
   };
 
   const doStep = (): void => {
@@ -97,7 +102,9 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     switch (a) {
       case 'deliver': {
         if (c.network.length === 0) break;
-        const m = c.deliverAt(prng.int(c.network.length));
+        // Mostly near the head of the queue (a network delays, it does not stall), sometimes anything.
+        const i = prng.chance(0.9) ? prng.int(Math.min(c.network.length, 6)) : prng.int(c.network.length);
+        const m = c.deliverAt(i);
         if (m) maybeReady(m.to);
         break;
       }
@@ -176,7 +183,9 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
         const up = c.upIds();
         // Keep a majority of the original voters' worth of nodes able to run most of the time.
         if (up.length <= Math.floor(voterCount / 2)) break;
-        const id = prng.pick(up);
+        // Half the crashes hit the leader: that is where divergent logs come from.
+        const l = c.leader();
+        const id = l?.raft && prng.chance(0.5) ? l.id : prng.pick(up);
         fault(a);
         if (a === 'crashMidReady' && c.up(id)?.hasReady()) c.processReady(id, true);
         else c.crash(id);
@@ -217,7 +226,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     const l = c.leader();
     if (!l?.raft) return;
     const conf = c.config.conf;
-    const choice = prng.int(3);
+    const choice = conf.learners.length > 0 && prng.chance(0.5) ? 1 : prng.int(3);
     if (choice === 0 && conf.voters.length + conf.learners.length < 7) {
       const id = nextId++;
       if (c.proposeConfChange(l.id, { type: 'addLearner', nodeId: id })) {

@@ -249,7 +249,7 @@ export class SimCluster {
     if (hs && hs.commit > n.visibleCommit) {
       const fresh = c.commitSeen(n.id, hs.term, n.visibleCommit, hs.commit, logOf(r), this.leaders());
       for (const i of fresh) {
-        c.durableOnQuorum(i, this.config.conf.voters, (v) => holds(this.nodes.get(v)?.storage, i, c.committed.get(i)?.term ?? -1));
+        c.durableOnQuorum(i, this.config.conf.voters, (v) => holds(this.nodes.get(v)?.storage, i, c.committed.get(i)?.term ?? -1), ` (node ${n.id} committed it with voters ${r.status().confState.voters.join(',')})`);
       }
       this.counts.commits += fresh.length;
       n.visibleCommit = hs.commit;
