@@ -22,8 +22,9 @@ export interface RunOptions {
   count: number;
   steps: number;
   testBugs?: TestBugs;
-  /** Stop at the first violation (planted bugs). */
-  stopAtFirst?: boolean;
+  contractChecks?: boolean;
+  /** Stop at the first violation this accepts (planted bugs). */
+  stopAt?: (r: ScheduleResult) => boolean;
   /** Progress callback every `every` schedules (the soak prints it). */
   progress?: (t: Totals) => void;
   every?: number;
@@ -58,13 +59,13 @@ export function runMany(o: RunOptions): Totals {
   const t = emptyTotals();
   const start = performance.now();
   for (let i = 0; i < o.count; i++) {
-    const r = runSchedule(scheduleSeed(o.base, i), { steps: o.steps, testBugs: o.testBugs });
+    const r = runSchedule(scheduleSeed(o.base, i), { steps: o.steps, testBugs: o.testBugs, contractChecks: o.contractChecks });
     addResult(t, r);
     if (o.progress && o.every && (i + 1) % o.every === 0) {
       t.ms = performance.now() - start;
       o.progress(t);
     }
-    if (r.violation && o.stopAtFirst) break;
+    if (r.violation && o.stopAt?.(r)) break;
   }
   t.ms = performance.now() - start;
   return t;

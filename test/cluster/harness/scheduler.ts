@@ -20,6 +20,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export interface ScheduleOptions {
   steps: number;
   testBugs?: TestBugs;
+  contractChecks?: boolean;
   trace?: (line: string) => void;
 }
 
@@ -40,10 +41,11 @@ export interface ScheduleResult {
   violation?: { step: number; message: string; invariant: string };
 }
 
-const ELECTION_TICK = 6;
+const ELECTION_TICK = Number(process.env.RAFT_ET ?? 4);
 /** Liveness bound after faults stop: this many election timeouts. */
 const RECOVERY_TICKS = 30 * ELECTION_TICK;
 const MAX_IN_FLIGHT = 200;
+const BURST = Number(process.env.RAFT_BURST ?? 6);
 
 /** The per-schedule seed for schedule `i` of a run with base seed `base`. */
 export function scheduleSeed(base: number, i: number): number {
@@ -69,7 +71,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
   const c = new SimCluster({
-    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 2, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, trace,
+    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: Number(process.env.RAFT_HB ?? 1), maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace,
   });
   let nextProposal = 0;
   let nextId = voterCount + 1;
@@ -91,21 +93,25 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
 
   // Weights per step. Faults are rare enough that elections (6–12 ticks plus a round of
   // votes) usually finish between them, frequent enough for several per schedule.
-  const actions = {
-    deliver: 40, tickAll: 10, tick: 4, ready: 5, propose: 8, drop: 2, duplicate: 1.5,
-    partition: 0.4, oneWay: 0.25, isolateLeader: 0.35, heal: 1.2, crash: 0.5, crashMidReady: 0.25, restart: 1.2,
-    compact: 0.6, membership: 0.5, transferLeader: 0.3,
+  const actions = JSON.parse(process.env.RAFT_WEIGHTS ?? 'null') ?? {
+    deliver: 45, tickAll: 12, tick: 3, ready: 5, propose: 12, drop: 1.5, duplicate: 1,
+    partition: 0.5, oneWay: 0.3, isolateLeader: 0.6, heal: 1.5, crash: 0.8, crashMidReady: 0.3, restart: 2,
+    compact: 0.5, membership: 0.6, transferLeader: 0.3,
   };
+
 
   const doStep = (): void => {
     const a = prng.weighted(actions);
     switch (a) {
       case 'deliver': {
-        if (c.network.length === 0) break;
-        // Mostly near the head of the queue (a network delays, it does not stall), sometimes anything.
-        const i = prng.chance(0.9) ? prng.int(Math.min(c.network.length, 6)) : prng.int(c.network.length);
-        const m = c.deliverAt(i);
-        if (m) maybeReady(m.to);
+        // A burst of deliveries, mostly near the head of the queue (a network delays and
+        // reorders, it does not stall), sometimes from anywhere in it.
+        const burst = 1 + prng.int(BURST);
+        for (let k = 0; k < burst && c.network.length > 0; k++) {
+          const i = prng.chance(0.9) ? prng.int(Math.min(c.network.length, 6)) : prng.int(c.network.length);
+          const m = c.deliverAt(i);
+          if (m) maybeReady(m.to);
+        }
         break;
       }
       case 'drop':
@@ -271,8 +277,14 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     step = opts.steps + 1;
     result.recoveryTicks = recover(c, retireRemoved, trace);
   } catch (err) {
-    if (!(err instanceof InvariantViolation)) throw err;
-    result.violation = { step, message: err.message, invariant: err.invariant };
+    // The core throwing (etcd-style panics such as "commit beyond last index") is a failure
+    // of the schedule too, reported with its seed like a violated invariant.
+    if (err instanceof InvariantViolation) result.violation = { step, message: err.message, invariant: err.invariant };
+    else {
+      const e = err as Error;
+      const where = e.stack?.split('\n').find((l) => l.includes('lib/cluster/raft/'))?.trim() ?? '';
+      result.violation = { step, message: `Core error: ${e.message} ${where}`, invariant: 'Core error' };
+    }
   }
   result.steps = Math.min(step, opts.steps);
   result.elections = c.counts.elections;

@@ -29,6 +29,8 @@ export interface ClusterOptions {
   testBugs?: TestBugs;
   /** Called for every event worth printing (scripts, SEED replays). */
   trace?: (line: string) => void;
+  /** False switches off the Ready-contract checks (see SafetyChecker.contractChecks). */
+  contractChecks?: boolean;
   /** Sees every Ready before it is handled (the interaction scripts print it). */
   onReady?: (id: NodeId, rd: Ready) => void;
 }
@@ -66,7 +68,7 @@ export class SimCluster {
   network: Message[] = [];
   /** Directed links that drop everything: `from>to`. */
   readonly blocked = new Set<string>();
-  readonly checker = new SafetyChecker();
+  readonly checker: SafetyChecker;
   /** Keys of proposals the proposing node saw applied (acknowledged to the client). */
   readonly acked = new Set<string>();
   /** Membership after the highest-index conf change any node applied. */
@@ -76,6 +78,7 @@ export class SimCluster {
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
+    this.checker = new SafetyChecker(opts.contractChecks ?? true);
     this.config = { index: 0, conf: { voters: [...opts.voters], learners: [] } };
     for (const id of opts.voters) this.addNode(id, opts.voters);
   }
@@ -306,7 +309,7 @@ export class SimCluster {
         // after each membership change: a joiner is then never offered a pre-join snapshot.
         // (etcd's server goes further and sends a snapshot of the applied state on demand.)
         const snap = n.storage.snapshot().metadata.index;
-        if (snap > 0 && snap < e.index) n.storage.createSnapshot(e.index, cs, encodeSm(n.sm));
+        if (snap > 0 && snap < e.index && e.index <= n.storage.lastIndex()) n.storage.createSnapshot(e.index, cs, encodeSm(n.sm));
       }
       if (n.proposed.delete(key)) this.acked.add(key);
     }
