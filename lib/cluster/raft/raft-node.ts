@@ -114,8 +114,8 @@ export class RaftNode implements RaftNodeApi {
     const soft = this.prevSoft;
     if (soft.lead !== r.lead || soft.role !== r.role) return true;
     if (r.msgs.length > 0 || r.readStates.length > 0) return true;
-    if (r.log.hasNextCommittedEnts()) return true;
     if (!this.persistable()) return false;
+    if (r.log.hasNextCommittedEnts()) return true;
     if (r.log.unstable.entries.length > 0 || r.log.unstable.snapshot) return true;
     return !sameHardState(this.prevHard, r.hardState());
   }
@@ -131,13 +131,14 @@ export class RaftNode implements RaftNodeApi {
       rd.softState = soft;
       this.prevSoft = soft;
     }
-    rd.committedEntries = r.log.nextCommittedEnts(this.maxCommittedSize);
+    // testBugs.sendBeforePersist: hand out the messages now, the state they promise (and
+    // anything to apply) only with a later Ready.
+    const withhold = r.bugs.sendBeforePersist === true && rd.messages.length > 0;
+    if (!withhold) rd.committedEntries = r.log.nextCommittedEnts(this.maxCommittedSize);
     if (rd.committedEntries.length > 0) {
       r.log.applying = rd.committedEntries[rd.committedEntries.length - 1]!.index;
       handed.lastCommitted = rd.committedEntries;
     }
-    // testBugs.sendBeforePersist: hand out the messages now, the state they promise later.
-    const withhold = r.bugs.sendBeforePersist === true && rd.messages.length > 0;
     if (!withhold && this.persistable()) {
       const hs = r.hardState();
       if (!sameHardState(hs, this.prevHard)) {

@@ -2,7 +2,7 @@
 // snapshots, membership, leadership transfer and ReadIndex. Inputs arrive as messages through
 // step(); outputs accumulate in `msgs` and `readStates` for the Ready (raft-node.ts).
 import { applyToConfState, refuseConfChange } from './confchange.ts';
-import { decodeConfChange } from './codec.ts';
+import { decodeConfChange, encodeConfChange } from './codec.ts';
 import { RaftLog } from './log.ts';
 import { Progress } from './progress.ts';
 import { committedIndex, voteResult } from './quorum.ts';
@@ -137,7 +137,7 @@ export class Raft {
   }
 
   applyConfChange(cc: ConfChange): ConfState {
-    this.setConf(applyToConfState(this.confState(), cc));
+    this.setConf(cc.confState ?? applyToConfState(this.confState(), cc));
     if (this.role !== 'leader') return this.confState();
     if (!this.promotable()) {
       // A removed (or demoted) leader steps down once the change is committed (thesis §4.2.2).
@@ -541,6 +541,11 @@ export class Raft {
               : refuseConfChange(this.confState(), cc, (id) => this.prs.get(id)?.match ?? 0, this.log.committed);
             if (refused) continue;
             this.pendingConfIndex = this.log.lastIndex() + es.length + 1;
+            // Stamp the resulting membership: all earlier changes are applied here (the
+            // pendingConfIndex check), so this is what every node must have after it.
+            const stamped = { ...cc, confState: applyToConfState(this.confState(), cc) };
+            es.push({ ...e, data: encodeConfChange(stamped) });
+            continue;
           }
           es.push(e);
         }

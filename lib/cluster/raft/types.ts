@@ -42,6 +42,10 @@ export interface ConfChange {
   nodeId: NodeId;
   /** Free text the application may carry along (for example the new node's address). */
   context?: string;
+  /** Set by the leader when it appends the change: the whole membership after it. Every
+   *  node adopts this on apply, so a joiner that started with an empty configuration still
+   *  ends up with the right one (the bootstrap membership is not in the log). */
+  confState?: ConfState;
 }
 
 export interface SnapshotMetadata {
@@ -113,8 +117,9 @@ export interface TestBugs {
   /** Grant a vote even after voting for someone else in the same term. */
   doubleVote?: boolean;
   /** Hand out messages (vote grants, append acks, ...) one Ready before the hard state and
-   *  entries they depend on: those are withheld until the node's next tick() or step(), so a
-   *  crash in between loses a vote or an entry that others were already told about. */
+   *  entries they depend on: those (and the entries to apply) are withheld until the node's
+   *  next tick() or step(), so a crash in between loses a vote or an entry that others were
+   *  already told about. */
   sendBeforePersist?: boolean;
 }
 

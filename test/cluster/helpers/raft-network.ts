@@ -123,7 +123,7 @@ export class RaftNetwork {
   }
 
   /** Delivers every queued message once (responses queue up for the next round). */
-  deliverRound(): number {
+  deliverRound(processAfterEach = true): number {
     const q = this.queue;
     this.queue = [];
     let n = 0;
@@ -132,7 +132,7 @@ export class RaftNetwork {
       if (!to || this.cut.has(`${msg.from}→${msg.to}`) || !this.filter(msg)) continue;
       to.node.step(msg);
       n++;
-      this.process(msg.to);
+      if (processAfterEach) this.process(msg.to);
     }
     this.delivered += n;
     return n;
