@@ -186,6 +186,32 @@ export class SafetyChecker {
     }
   }
 
+  /**
+   * A committed entry can never be outvoted (the §5.4.3 argument, checked ahead of time):
+   * no voter lacking it may have a log at least as up-to-date (§5.4.1) as a quorum of voters,
+   * or it could be elected and overwrite the entry. Votes already cast are ignored, which
+   * only makes the check stricter than any real election.
+   */
+  notOutvotable(index: number, voters: readonly number[], holds: (node: number) => boolean, last: (node: number) => { term: number; index: number }): void {
+    if (!this.contractChecks) return;
+    const quorum = Math.floor(voters.length / 2) + 1;
+    for (const c of voters) {
+      if (holds(c)) continue;
+      this.checks++;
+      const lc = last(c);
+      const grant = voters.filter((v) => {
+        const lv = last(v);
+        return v === c || lc.term > lv.term || (lc.term === lv.term && lc.index >= lv.index);
+      });
+      if (grant.length >= quorum) {
+        throw new InvariantViolation(
+          'Committed entries cannot be outvoted',
+          `index ${index} is committed, but node ${c} lacks it and its log (last ${lc.index}/t${lc.term}) is as up-to-date as those of voters ${grant.join(',')}, a quorum of ${voters.join(',')}`,
+        );
+      }
+    }
+  }
+
   private expectHolds(node: number, term: number, index: number, c: Committed, log: LogView): void {
     this.checks++;
     const e = log.entryAt(index);

@@ -41,11 +41,11 @@ export interface ScheduleResult {
   violation?: { step: number; message: string; invariant: string };
 }
 
-const ELECTION_TICK = Number(process.env.RAFT_ET ?? 4);
+const ELECTION_TICK = 4;
 /** Liveness bound after faults stop: this many election timeouts. */
 const RECOVERY_TICKS = 30 * ELECTION_TICK;
 const MAX_IN_FLIGHT = 200;
-const BURST = Number(process.env.RAFT_BURST ?? 6);
+const BURST = 6;
 
 /** The per-schedule seed for schedule `i` of a run with base seed `base`. */
 export function scheduleSeed(base: number, i: number): number {
@@ -62,7 +62,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const checkQuorum = prng.chance(0.5);
   // Small messages (1 to ~8 entries) make a follower catch up over several MsgApps, so a
   // quorum can hold old entries without the new leader's own (the Figure 8 situation).
-  const maxSizePerMsg = 20 + prng.int(150);
+  const maxSizePerMsg = prng.chance(0.5) ? 1 : 20 + prng.int(150);
   const voters = Array.from({ length: voterCount }, (_, i) => i + 1);
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const result: ScheduleResult = {
@@ -71,7 +71,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
   const c = new SimCluster({
-    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: Number(process.env.RAFT_HB ?? 1), maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace,
+    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace,
   });
   let nextProposal = 0;
   let nextId = voterCount + 1;
@@ -93,7 +93,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
 
   // Weights per step. Faults are rare enough that elections (6–12 ticks plus a round of
   // votes) usually finish between them, frequent enough for several per schedule.
-  const actions = JSON.parse(process.env.RAFT_WEIGHTS ?? 'null') ?? {
+  const actions = {
     deliver: 45, tickAll: 12, tick: 3, ready: 5, propose: 12, drop: 1.5, duplicate: 1,
     partition: 0.5, oneWay: 0.3, isolateLeader: 0.6, heal: 1.5, crash: 0.8, crashMidReady: 0.3, restart: 2,
     compact: 0.5, membership: 0.6, transferLeader: 0.3,
@@ -171,12 +171,17 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
         break;
       }
       case 'isolateLeader': {
+        // The leader keeps a minority with it (for 5 voters, sometimes one follower), so the
+        // entries it still accepts reach some logs but cannot commit: divergent logs across
+        // terms, the raw material of the Figure 8 anomaly.
         const l = c.leader();
         if (!l) break;
-        const rest = [...c.nodes.keys()].filter((id) => id !== l.id);
-        c.partition([[l.id], rest]);
+        const others = shuffle(prng, [...c.nodes.keys()].filter((id) => id !== l.id));
+        const keep = prng.int(Math.max(1, Math.floor(c.config.conf.voters.length / 2)));
+        const side = [l.id, ...others.slice(0, keep)];
+        c.partition([side, others.slice(keep)]);
         fault('isolateLeader');
-        trace?.(`  isolate leader ${l.id}`);
+        trace?.(`  isolate leader ${side.join(',')} | ${others.slice(keep).join(',')}`);
         break;
       }
       case 'heal':
@@ -232,7 +237,10 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     const l = c.leader();
     if (!l?.raft) return;
     const conf = c.config.conf;
-    const choice = conf.learners.length > 0 && prng.chance(0.5) ? 1 : prng.int(3);
+    // A caught-up learner is promoted (the leader refuses learners that are behind).
+    const st = l.raft.status();
+    const ready = conf.learners.filter((id) => (st.progress?.[id]?.match ?? 0) >= st.commit);
+    const choice = ready.length > 0 && prng.chance(0.8) ? 1 : prng.int(3);
     if (choice === 0 && conf.voters.length + conf.learners.length < 7) {
       const id = nextId++;
       if (c.proposeConfChange(l.id, { type: 'addLearner', nodeId: id })) {
@@ -240,7 +248,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
         trace?.(`  add learner ${id}`);
       }
     } else if (choice === 1 && conf.learners.length > 0) {
-      const id = prng.pick(conf.learners);
+      const id = prng.pick(ready.length > 0 ? ready : conf.learners);
       if (c.proposeConfChange(l.id, { type: 'addNode', nodeId: id })) {
         fault('promote');
         trace?.(`  promote ${id}`);

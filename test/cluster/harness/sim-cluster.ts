@@ -252,7 +252,10 @@ export class SimCluster {
     if (hs && hs.commit > n.visibleCommit) {
       const fresh = c.commitSeen(n.id, hs.term, n.visibleCommit, hs.commit, logOf(r), this.leaders());
       for (const i of fresh) {
-        c.durableOnQuorum(i, this.config.conf.voters, (v) => holds(this.nodes.get(v)?.storage, i, c.committed.get(i)?.term ?? -1), ` (node ${n.id} committed it with voters ${r.status().confState.voters.join(',')})`);
+        const has = (v: NodeId): boolean => holds(this.nodes.get(v)?.storage, i, c.committed.get(i)?.term ?? -1);
+        const voters = this.config.conf.voters;
+        c.durableOnQuorum(i, voters, has, ` (node ${n.id} committed it with voters ${r.status().confState.voters.join(',')})`);
+        c.notOutvotable(i, voters, has, (v) => lastOf(this.nodes.get(v)?.storage));
       }
       this.counts.commits += fresh.length;
       n.visibleCommit = hs.commit;
@@ -415,6 +418,13 @@ function holds(s: MemoryStorage | undefined, index: number, term: number): boole
   if (!s) return false;
   if (index <= s.snapshot().metadata.index) return true;
   return storageTerm(s, index) === term;
+}
+
+/** The last (index, term) of a disk, for the up-to-date comparison of §5.4.1. */
+function lastOf(s: MemoryStorage | undefined): { term: number; index: number } {
+  if (!s) return { term: 0, index: 0 };
+  const index = s.lastIndex();
+  return { index, term: storageTerm(s, index) ?? 0 };
 }
 
 function copyConf(c: ConfState): ConfState {
