@@ -135,6 +135,15 @@ describe('§5.2 leader election', () => {
     assert.deepEqual(sent(node, storage), []);
   });
 
+  test('a network message without a term (other than a forwarded request) is dropped', () => {
+    const { node, storage } = rawNode(1, { log: { terms: [1], term: 1 } });
+    node.step(message('MsgApp', { from: 2, to: 1, term: 0, index: 1, logTerm: 1, entries: [{ term: 1, index: 2, type: 'normal', data: bytes('x') }] }));
+    node.step(message('MsgHup', { from: 2, to: 1, term: 0 }));
+    assert.equal(node.lastIndex(), 1);
+    assert.equal(node.status().role, 'follower');
+    assert.deepEqual(sent(node, storage), []);
+  });
+
   test('a split vote ends without a leader and a later election in a higher term elects one', () => {
     const net = new RaftNetwork([1, 2, 3, 4]);
     net.get(1).campaign();
@@ -593,6 +602,28 @@ describe('§7 log compaction and InstallSnapshot', () => {
     net.filter = (m) => !(m.type === 'MsgSnap' && ++snaps === 1);
     net.tickAll(30);
     assert.ok(snaps >= 2, `${snaps} snapshots sent`);
+    assert.equal(net.get(3).lastIndex(), net.get(1).lastIndex());
+  });
+
+  test('with snapshotRetryTicks 0 the leader waits for reportSnapshot instead of resending', () => {
+    const net = new RaftNetwork(VOTERS, { snapshotRetryTicks: 0 });
+    elect(net, 1);
+    net.isolate(3);
+    for (let i = 0; i < 3; i++) net.propose(1, `e${i}`);
+    const m = net.members.get(1)!;
+    m.storage.createSnapshot(m.node.status().applied, m.node.status().confState, bytes('state'));
+    m.storage.compact(m.node.status().applied);
+    net.heal();
+    let snaps = 0;
+    let lose = true;
+    net.filter = (msg) => !(msg.type === 'MsgSnap' && ++snaps > 0 && lose);
+    net.tickAll(50);
+    assert.equal(snaps, 1);
+    assert.equal(m.node.status().progress![3]!.state, 'snapshot');
+    m.node.reportSnapshot(3, 'failure'); // the transport gave up: probe, then send it again
+    lose = false;
+    net.tickAll(3);
+    assert.equal(snaps, 2);
     assert.equal(net.get(3).lastIndex(), net.get(1).lastIndex());
   });
 

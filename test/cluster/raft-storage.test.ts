@@ -13,7 +13,7 @@ import { message } from '../../lib/cluster/raft/raft.ts';
 import { decodeMessage, encodeMessage } from '../../lib/cluster/raft/codec.ts';
 import { RaftStorageError, type Entry, type WritableRaftStorage } from '../../lib/cluster/raft/types.ts';
 import { InMemoryTransport } from '../../lib/cluster/transport.ts';
-import { bytes, seeded, text } from './helpers/raft-network.ts';
+import { RaftNetwork, bytes, seeded, text } from './helpers/raft-network.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'raft-storage-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -171,6 +171,28 @@ describe('SqliteRaftStorage durability', () => {
     assert.equal(node.ready().messages[0]!.reject, true);
     s.close();
   });
+});
+
+test('a three-node cluster on SQLite storage keeps its log and re-applies it after every node restarts from disk', () => {
+  const paths = new Map<number, string>();
+  const open = (id: number): SqliteRaftStorage => new SqliteRaftStorage({ path: paths.get(id)!, voters: [1, 2, 3] });
+  const net = new RaftNetwork([1, 2, 3], { storageFor: (id) => (paths.set(id, dbPath()), open(id)) });
+  net.campaign(1);
+  for (const v of ['a', 'b', 'c']) net.propose(1, v);
+  net.tickAll(2);
+  const logs = [1, 2, 3].map((id) => net.get(id).entries(1, net.get(id).lastIndex() + 1).map((e) => [e.term, text(e.data)]));
+  const terms = [1, 2, 3].map((id) => net.get(id).status().term);
+  for (const id of [1, 2, 3]) {
+    (net.members.get(id)!.storage as SqliteRaftStorage).close();
+    net.restart(id, open(id));
+  }
+  assert.deepEqual([1, 2, 3].map((id) => net.get(id).entries(1, net.get(id).lastIndex() + 1).map((e) => [e.term, text(e.data)])), logs);
+  assert.deepEqual([1, 2, 3].map((id) => net.get(id).status().term), terms);
+  for (let i = 0; i < 100 && net.leaders().length === 0; i++) net.tickAll();
+  net.propose(net.leaders()[0]!, 'd');
+  net.tickAll(2);
+  for (const id of [1, 2, 3]) assert.deepEqual(net.appliedText(id), ['a', 'b', 'c', 'd']);
+  for (const id of [1, 2, 3]) (net.members.get(id)!.storage as SqliteRaftStorage).close();
 });
 
 describe('transport and codec', () => {

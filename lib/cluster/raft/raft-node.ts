@@ -10,6 +10,7 @@ import {
 
 /** Types only the core itself may create; step() drops them from the network. */
 const LOCAL: ReadonlySet<string> = new Set(['MsgHup', 'MsgBeat', 'MsgUnreachable', 'MsgSnapStatus', 'MsgCheckQuorum']);
+const FORWARDED: ReadonlySet<string> = new Set(['MsgProp', 'MsgReadIndex', 'MsgTransferLeader']);
 const RESPONSES: ReadonlySet<string> = new Set(['MsgAppResp', 'MsgVoteResp', 'MsgPreVoteResp', 'MsgHeartbeatResp']);
 
 function sameHardState(a: HardState, b: HardState): boolean {
@@ -57,6 +58,8 @@ export class RaftNode implements RaftNodeApi {
   step(msg: Message): void {
     this.withheld = false;
     if (LOCAL.has(msg.type)) return;
+    // Only forwarded requests travel without a term; anything else would skip the term rules.
+    if (msg.term === 0 && !FORWARDED.has(msg.type)) return;
     // A response from a node not in the configuration (say, just removed) is ignored.
     if (RESPONSES.has(msg.type) && !this.raft.prs.has(msg.from) && this.raft.role === 'leader') return;
     this.raft.step(msg);
@@ -148,7 +151,7 @@ export class RaftNode implements RaftNodeApi {
       }
       const ents = r.log.unstable.entries;
       if (ents.length > 0) {
-        rd.entries = ents;
+        rd.entries = ents.slice(); // the unstable array grows in place; hand out a copy
         const last = ents[ents.length - 1]!;
         handed.lastEntry = { index: last.index, term: last.term };
         rd.mustSync = true;

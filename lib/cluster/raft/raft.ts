@@ -57,6 +57,7 @@ export class Raft {
   private readonly maxInflightBytes: number;
   private readonly maxUncommittedSize: number;
   private readonly random: () => number;
+  private readonly snapshotRetryTicks: number;
   readonly bugs: TestBugs;
 
   constructor(c: RaftConfig) {
@@ -73,6 +74,7 @@ export class Raft {
     this.maxInflightBytes = c.maxInflightBytes ?? 0;
     this.maxUncommittedSize = c.maxUncommittedEntriesSize ?? 0;
     this.random = c.random;
+    this.snapshotRetryTicks = c.snapshotRetryTicks ?? c.electionTick;
     this.bugs = c.testBugs ?? {};
     this.log = new RaftLog(c.storage);
     const { hardState, confState } = c.storage.initialState();
@@ -517,7 +519,8 @@ export class Raft {
       case 'MsgBeat':
         for (const [id, pr] of this.prs) {
           // A MsgSnap may have been lost: after an election timeout without progress, probe again.
-          if (id !== this.id && pr.state === 'snapshot' && ++pr.snapshotRounds * this.heartbeatTimeout >= this.electionTimeout) pr.becomeProbe();
+          if (id !== this.id && pr.state === 'snapshot' && this.snapshotRetryTicks > 0
+            && ++pr.snapshotRounds * this.heartbeatTimeout >= this.snapshotRetryTicks) pr.becomeProbe();
         }
         this.bcastHeartbeat(this.readOnly.lastPendingCtx());
         return;

@@ -200,6 +200,11 @@ export interface RaftConfig {
   maxUncommittedEntriesSize?: number;
   /** Max bytes of committed entries per Ready; default = maxSizePerMsg × 64. */
   maxCommittedSizePerReady?: number;
+  /** Ticks a follower may stay in snapshot state without news before the leader assumes the
+   *  MsgSnap was lost and probes again (resending the snapshot if still needed). Default
+   *  electionTick; 0 = never (wait for reportSnapshot). A transport that streams snapshots
+   *  for longer than this should raise it. */
+  snapshotRetryTicks?: number;
   /** Seeded random source in [0, 1), for election timeout jitter. Required: the core has no
    *  ambient randomness. */
   random: () => number;

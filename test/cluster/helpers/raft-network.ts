@@ -4,7 +4,7 @@
 import { decodeConfChange } from '../../../lib/cluster/raft/codec.ts';
 import { MemoryStorage } from '../../../lib/cluster/raft/memory-storage.ts';
 import { RaftNode } from '../../../lib/cluster/raft/raft-node.ts';
-import type { Entry, Message, NodeId, RaftConfig, ReadState } from '../../../lib/cluster/raft/types.ts';
+import type { Entry, Message, NodeId, RaftConfig, ReadState, WritableRaftStorage } from '../../../lib/cluster/raft/types.ts';
 
 /** mulberry32: a tiny seeded PRNG in [0, 1). */
 export function seeded(seed: number): () => number {
@@ -30,6 +30,8 @@ export interface NetOptions extends Partial<Omit<RaftConfig, 'id' | 'storage' | 
   seed?: number;
   /** Start these nodes with a given log and hard state. */
   logs?: Record<number, PresetLog>;
+  /** Storage for the initial nodes (default MemoryStorage). */
+  storageFor?: (id: NodeId, voters: NodeId[], learners: NodeId[]) => WritableRaftStorage;
 }
 
 /** A storage holding a given log and hard state. */
@@ -42,7 +44,7 @@ export function presetStorage(voters: NodeId[], learners: NodeId[], p: PresetLog
 
 export interface Member {
   node: RaftNode;
-  storage: MemoryStorage;
+  storage: WritableRaftStorage;
   /** Applied normal entries with data, in order (the state machine). */
   applied: Entry[];
   readStates: ReadState[];
@@ -70,11 +72,13 @@ export class RaftNetwork {
     const learners = opts.learners ?? [];
     for (const id of ids) {
       const preset = opts.logs?.[id];
-      this.add(id, preset ? presetStorage(voters, learners, preset) : new MemoryStorage({ voters, learners }));
+      const storage = preset ? presetStorage(voters, learners, preset)
+        : opts.storageFor ? opts.storageFor(id, voters, learners) : new MemoryStorage({ voters, learners });
+      this.add(id, storage);
     }
   }
 
-  add(id: NodeId, storage: MemoryStorage = new MemoryStorage(), applied = 0): Member {
+  add(id: NodeId, storage: WritableRaftStorage = new MemoryStorage(), applied = 0): Member {
     const node = new RaftNode({
       electionTick: 10, heartbeatTick: 1, ...this.opts, id, storage, random: this.random, applied: applied || this.opts.applied,
     });
@@ -192,12 +196,12 @@ export class RaftNetwork {
     return this.members.get(id)!.applied.map((e) => text(e.data));
   }
 
-  /** Loses the node's volatile state; it comes back from what it persisted. */
-  restart(id: NodeId): Member {
+  /** Loses the node's volatile state; it comes back from what it persisted (`storage`: the
+   *  same disk reopened, by default the same object). */
+  restart(id: NodeId, storage?: WritableRaftStorage): Member {
     const old = this.members.get(id)!;
     this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
-    const applied = old.storage.snapshot().metadata.index;
-    const m = this.add(id, old.storage, applied);
-    return m;
+    const disk = storage ?? old.storage;
+    return this.add(id, disk, disk.snapshot().metadata.index);
   }
 }
