@@ -7,48 +7,12 @@
  * Notation: an entry is `index/tterm:data` (`-` for a leader's empty entry, `cc{...}` for a
  * membership change); `last=5/t2` and `prev=5/t2` name a log position by index and term.
  */
-import { decodeConfChange, type Entry, type Message, type NodeId, type Ready } from '../../../lib/cluster/raft/index.ts';
+import type { Message, NodeId, Ready } from '../../../lib/cluster/raft/index.ts';
+import { fmtEntry, fmtMessage } from './format.ts';
 import { InvariantViolation } from './invariants.ts';
 import { Prng } from './prng.ts';
 import { idList, intArg, type ScriptBlock } from './script-file.ts';
 import { SimCluster } from './sim-cluster.ts';
-
-const utf8Decode = new TextDecoder();
-
-export function fmtEntry(e: Entry): string {
-  let data: string;
-  if (e.type === 'confChange') {
-    const cc = decodeConfChange(e.data);
-    data = `cc{${cc.type} ${cc.nodeId}}`;
-  } else data = e.data.byteLength === 0 ? '-' : utf8Decode.decode(e.data);
-  return `${e.index}/t${e.term}:${data}`;
-}
-
-export function fmtMessage(m: Message): string {
-  const head = `${m.from}->${m.to} ${m.type} term=${m.term}`;
-  const rej = m.reject ? ' rejected' : '';
-  const ents = m.entries.length > 0 ? ` entries=[${m.entries.map(fmtEntry).join(' ')}]` : '';
-  const ctx = m.context ? ` ctx=${m.context}` : '';
-  switch (m.type) {
-    case 'MsgVote':
-    case 'MsgPreVote':
-      return `${head} last=${m.index}/t${m.logTerm}${ctx}`;
-    case 'MsgApp':
-      return `${head} prev=${m.index}/t${m.logTerm} commit=${m.commit}${ents}`;
-    case 'MsgAppResp':
-      return `${head} index=${m.index}${rej}${m.reject ? ` hint=${m.rejectHint}/t${m.logTerm}` : ''}`;
-    case 'MsgHeartbeat':
-      return `${head} commit=${m.commit}${ctx}`;
-    case 'MsgSnap': {
-      const md = m.snapshot?.metadata;
-      return `${head} snapshot=${md?.index}/t${md?.term} voters=${md?.confState.voters.join(',')} learners=${md?.confState.learners.join(',') || '-'}`;
-    }
-    case 'MsgProp':
-      return `${m.from}->${m.to} MsgProp${ents}`;
-    default:
-      return `${head}${rej}${ctx}${ents}`;
-  }
-}
 
 function fmtReady(id: NodeId, rd: Ready): string[] {
   const out = [`${id} ready:`];

@@ -71,7 +71,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
   const c = new SimCluster({
-    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace,
+    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace, traceMessages: trace !== undefined,
   });
   let nextProposal = 0;
   let nextId = voterCount + 1;

@@ -11,6 +11,7 @@ import {
   MemoryStorage, RaftNode, decodeConfChange, encodeConfChange,
   type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type TestBugs,
 } from '../../../lib/cluster/raft/index.ts';
+import { fmtMessage } from './format.ts';
 import { SafetyChecker, type LogView, type SeenEntry } from './invariants.ts';
 import { Prng } from './prng.ts';
 
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   trace?: (line: string) => void;
   /** False switches off the Ready-contract checks (see SafetyChecker.contractChecks). */
   contractChecks?: boolean;
+  /** Trace every delivered or lost message too (SEED replays). */
+  traceMessages?: boolean;
   /** Sees every Ready before it is handled (the interaction scripts print it). */
   onReady?: (id: NodeId, rd: Ready) => void;
 }
@@ -354,6 +357,7 @@ export class SimCluster {
     const to = this.nodes.get(m.to);
     const ok = !this.blocked.has(`${m.from}>${m.to}`) && to?.raft !== undefined;
     if (m.type === 'MsgSnap') this.up(m.from)?.reportSnapshot(m.to, ok ? 'finish' : 'failure');
+    if (this.opts.traceMessages) this.trace(`  ${ok ? 'deliver' : 'lost'} ${fmtMessage(m)}`);
     if (!ok) return false;
     this.counts.messagesDelivered++;
     (to as SimNode).raft?.step(m);
