@@ -35,7 +35,7 @@ for (const { bug, what } of planted) {
     const t = runMany({ base: BASE, count: BUDGET, steps: STEPS, testBugs: { [bug]: true }, stopAt: causedByBug });
     const f = t.failures.at(-1);
     assert.ok(f && t.schedules <= BUDGET && causedByBug(f), `${bug}: no violation in ${t.schedules} schedules (${t.steps} steps)`);
-    console.log(`${bug}: caught after ${t.schedules} schedules (${t.steps} steps, ${(t.ms / 1000).toFixed(1)} s): ${describeFailure(f)} with RAFT_BUG=${bug}`);
+    console.log(`${bug}: caught after ${t.schedules} schedules (${t.steps} steps, ${(t.ms / 1000).toFixed(1)} s): ${describeFailure(f)}`);
   });
 
   if (bug !== 'sendBeforePersist') continue;

@@ -9,6 +9,8 @@
  *   npm run test:raft-soak            100,000 schedules (RAFT_SCHEDULES overrides)
  */
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestBugs } from '../../lib/cluster/raft/index.ts';
 import { describeFailure, formatTotals, runMany } from './harness/run-many.ts';
@@ -51,3 +53,16 @@ if (SEED !== undefined) {
     assert.equal(run(), run());
   });
 }
+
+test('the simulation harness has no ambient randomness, clock or environment', () => {
+  const dir = join(import.meta.dirname, 'harness');
+  // run-many.ts only times whole runs for the printed figures; nothing in a schedule reads it.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'run-many.ts');
+  assert.ok(files.includes('scheduler.ts') && files.includes('sim-cluster.ts'));
+  for (const f of files) {
+    const code = readFileSync(join(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    for (const bad of [/Math\.random/, /\bDate\b/, /performance\./, /process\.env/, /\bset(Timeout|Interval|Immediate)\b/]) {
+      assert.doesNotMatch(code, bad, `${f} uses ${bad.source}`);
+    }
+  }
+});

@@ -143,15 +143,20 @@ export class SafetyChecker {
 
   /**
    * A node is about to replace its persisted entry (index, term) (conflict truncation or a
-   * snapshot install): that entry must not be a committed one. A lagging node may well hold
-   * a stale entry at a committed index; it may never drop the committed one once it has it.
+   * snapshot install). A node never drops an entry it knows is committed (index ≤ its own
+   * commit). It may drop a committed entry it does not know about: a stale leader can
+   * overwrite a lagging follower (paper §5.3); the quorum that acknowledged the entry is in a
+   * newer term and rejects that leader. Returns true for such an entry, so the caller re-checks
+   * that the entry is still durable on a quorum and cannot be outvoted.
    */
-  discarding(node: number, index: number, term: number, by: string): void {
+  discarding(node: number, index: number, term: number, knownCommit: number, by: string): boolean {
     this.checks++;
     const c = this.committed.get(index);
-    if (c !== undefined && c.term === term) {
-      throw new InvariantViolation('Committed entries never change', `node ${node} discarded committed entry ${index} (${c.key}, term ${term}) by ${by}`);
+    if (c === undefined || c.term !== term) return false;
+    if (index <= knownCommit) {
+      throw new InvariantViolation('Committed entries never change', `node ${node} discarded committed entry ${index} (${c.key}, term ${term}), within its own commit index ${knownCommit}, by ${by}`);
     }
+    return true;
   }
 
   /** A snapshot installed or sent covers only committed entries, with their terms. */

@@ -1,6 +1,6 @@
 /** Runs many schedules and adds up what they did, for the CI run, the soak and the planted bugs. */
 import type { TestBugs } from '../../../lib/cluster/raft/index.ts';
-import { FAULT_KINDS, runSchedule, scheduleSeed, type FaultKind, type ScheduleResult } from './scheduler.ts';
+import { FAULT_KINDS, RECOVERY_TICKS, runSchedule, scheduleSeed, type FaultKind, type ScheduleResult } from './scheduler.ts';
 
 export interface Totals {
   schedules: number;
@@ -12,6 +12,8 @@ export interface Totals {
   proposals: number;
   acked: number;
   maxRecoveryTicks: number;
+  snapshotsSent: number;
+  messagesDelivered: number;
   clusters: { voters3: number; voters5: number; preVote: number; checkQuorum: number };
   failures: ScheduleResult[];
   ms: number;
@@ -33,7 +35,7 @@ export interface RunOptions {
 export function emptyTotals(): Totals {
   return {
     schedules: 0, steps: 0, faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
-    elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, maxRecoveryTicks: 0,
+    elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, maxRecoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0,
     clusters: { voters3: 0, voters5: 0, preVote: 0, checkQuorum: 0 }, failures: [], ms: 0,
   };
 }
@@ -48,6 +50,8 @@ export function addResult(t: Totals, r: ScheduleResult): void {
   t.proposals += r.proposals;
   t.acked += r.acked;
   t.maxRecoveryTicks = Math.max(t.maxRecoveryTicks, r.recoveryTicks);
+  t.snapshotsSent += r.snapshotsSent;
+  t.messagesDelivered += r.messagesDelivered;
   if (r.voters === 3) t.clusters.voters3++;
   else t.clusters.voters5++;
   if (r.preVote) t.clusters.preVote++;
@@ -78,12 +82,15 @@ export function formatTotals(t: Totals): string {
   return [
     `schedules ${n(t.schedules)} (3 voters ${n(t.clusters.voters3)}, 5 voters ${n(t.clusters.voters5)}; PreVote ${n(t.clusters.preVote)}, CheckQuorum ${n(t.clusters.checkQuorum)}), steps ${n(t.steps)}, ${(t.ms / 1000).toFixed(1)} s`,
     `faults injected ${n(Object.values(t.faults).reduce((a, b) => a + b, 0))}: ${faults}`,
-    `elections ${n(t.elections)}, commits ${n(t.commits)}, proposals ${n(t.proposals)} (acknowledged ${n(t.acked)}), invariant checks ${n(t.checks)}, slowest recovery ${t.maxRecoveryTicks} ticks`,
+    `elections ${n(t.elections)}, commits ${n(t.commits)}, proposals ${n(t.proposals)} (acknowledged ${n(t.acked)}), messages delivered ${n(t.messagesDelivered)}, snapshots sent ${n(t.snapshotsSent)}`,
+    `invariant checks ${n(t.checks)}, slowest recovery after the faults ${t.maxRecoveryTicks} ticks (bound ${RECOVERY_TICKS})`,
     `violations ${t.failures.length}`,
   ].join('\n');
 }
 
 export function describeFailure(r: ScheduleResult): string {
   const v = r.violation;
-  return `seed ${r.seed} (${r.voters} voters, preVote=${r.preVote}, checkQuorum=${r.checkQuorum}) failed at step ${v?.step}: ${v?.message}\n  replay: SEED=${r.seed} npm run test:raft`;
+  const when = v && v.step > r.steps ? `in the recovery after step ${r.steps}` : `at step ${v?.step}`;
+  const bug = r.bug ? `RAFT_BUG=${r.bug} ` : '';
+  return `seed ${r.seed} (${r.voters} voters, preVote=${r.preVote}, checkQuorum=${r.checkQuorum}${r.bug ? `, bug ${r.bug}` : ''}) failed ${when}: ${v?.message}\n  replay: ${bug}SEED=${r.seed} npm run test:raft`;
 }

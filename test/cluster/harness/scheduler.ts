@@ -26,6 +26,8 @@ export interface ScheduleOptions {
 
 export interface ScheduleResult {
   seed: number;
+  /** The planted bug switched on, if any (for the replay command). */
+  bug?: string;
   voters: number;
   preVote: boolean;
   checkQuorum: boolean;
@@ -38,12 +40,14 @@ export interface ScheduleResult {
   acked: number;
   /** Ticks the healed cluster needed to elect a leader and apply every acknowledged proposal. */
   recoveryTicks: number;
+  snapshotsSent: number;
+  messagesDelivered: number;
   violation?: { step: number; message: string; invariant: string };
 }
 
 const ELECTION_TICK = 4;
 /** Liveness bound after faults stop: this many election timeouts. */
-const RECOVERY_TICKS = 30 * ELECTION_TICK;
+export const RECOVERY_TICKS = 30 * ELECTION_TICK;
 const MAX_IN_FLIGHT = 200;
 const BURST = 6;
 
@@ -66,7 +70,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const voters = Array.from({ length: voterCount }, (_, i) => i + 1);
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const result: ScheduleResult = {
-    seed, voters: voterCount, preVote, checkQuorum, steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0,
+    seed, bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined, voters: voterCount, preVote, checkQuorum, steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0,
   };
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
@@ -116,8 +120,12 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
       }
       case 'drop':
         if (c.network.length === 0) break;
-        fault('drop');
-        c.dropAt(prng.int(c.network.length));
+        {
+          fault('drop');
+          const m = c.dropAt(prng.int(c.network.length));
+          // Sometimes the transport notices (etcd's ReportUnreachable): the leader re-probes.
+          if (prng.chance(0.3)) c.up(m.from)?.reportUnreachable(m.to);
+        }
         break;
       case 'duplicate': {
         if (c.network.length === 0) break;
@@ -299,6 +307,8 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   result.commits = c.counts.commits;
   result.checks = c.checker.checks;
   result.acked = c.acked.size;
+  result.snapshotsSent = c.counts.snapshotsSent;
+  result.messagesDelivered = c.counts.messagesDelivered;
   return result;
 }
 

@@ -245,8 +245,9 @@ export class SimCluster {
       } else n.leaderTerm = 0;
     }
     if (rd.snapshot) c.snapshotSeen(n.id, rd.snapshot.metadata.index, rd.snapshot.metadata.term);
-    this.checkDiscards(n, rd);
+    const lost = this.checkDiscards(n, rd);
     n.storage.save(rd);
+    for (const i of lost) this.checkCommittedSafe(i, ` (after node ${n.id}, which did not know it committed, dropped it)`);
     if (rd.entries.length > 0) {
       const first = rd.entries[0] as Entry;
       c.persisted(n.id, rd.entries.map(seen), storageTerm(n.storage, first.index - 1));
@@ -255,10 +256,7 @@ export class SimCluster {
     if (hs && hs.commit > n.visibleCommit) {
       const fresh = c.commitSeen(n.id, hs.term, n.visibleCommit, hs.commit, logOf(r), this.leaders());
       for (const i of fresh) {
-        const has = (v: NodeId): boolean => holds(this.nodes.get(v)?.storage, i, c.committed.get(i)?.term ?? -1);
-        const voters = this.config.conf.voters;
-        c.durableOnQuorum(i, voters, has, ` (node ${n.id} committed it with voters ${r.status().confState.voters.join(',')})`);
-        c.notOutvotable(i, voters, has, (v) => lastOf(this.nodes.get(v)?.storage));
+        this.checkCommittedSafe(i, ` (node ${n.id} committed it with voters ${r.status().confState.voters.join(',')})`);
       }
       this.counts.commits += fresh.length;
       n.visibleCommit = hs.commit;
@@ -266,7 +264,7 @@ export class SimCluster {
   }
 
   /** Entries a Ready is about to replace on disk must not be committed ones. */
-  private checkDiscards(n: SimNode, rd: Ready): void {
+  private checkDiscards(n: SimNode, rd: Ready): number[] {
     const s = n.storage;
     const last = s.lastIndex();
     let from = Infinity;
@@ -290,7 +288,20 @@ export class SimCluster {
         }
       }
     }
-    for (let i = Math.max(from, s.firstIndex()); i <= last; i++) this.checker.discarding(n.id, i, storageTerm(s, i) ?? -1, by);
+    const lost: number[] = [];
+    for (let i = Math.max(from, s.firstIndex()); i <= last; i++) {
+      if (this.checker.discarding(n.id, i, storageTerm(s, i) ?? -1, n.visibleCommit, by)) lost.push(i);
+    }
+    return lost;
+  }
+
+  /** Committed entry `i` is durable on a quorum and no voter lacking it could be elected. */
+  private checkCommittedSafe(i: number, context: string): void {
+    const c = this.checker;
+    const has = (v: NodeId): boolean => holds(this.nodes.get(v)?.storage, i, c.committed.get(i)?.term ?? -1);
+    const voters = this.config.conf.voters;
+    c.durableOnQuorum(i, voters, has, context);
+    c.notOutvotable(i, voters, has, (v) => lastOf(this.nodes.get(v)?.storage));
   }
 
   private apply(n: SimNode, r: RaftNode, rd: Ready): void {
