@@ -168,6 +168,17 @@ export class SafetyChecker {
     }
   }
 
+  /**
+   * ReadIndex (thesis §6.4) is linearizable: the index a read is served at covers every write
+   * acknowledged before the read began.
+   */
+  readIndexSafe(node: number, ctx: string, index: number, ackedBefore: number): void {
+    this.checks++;
+    if (index < ackedBefore) {
+      throw new InvariantViolation('Linearizable reads', `node ${node} answered read ${ctx} at index ${index}, but index ${ackedBefore} was acknowledged before the read began`);
+    }
+  }
+
   /** Applied ≤ committed on a node. */
   appliedWithinCommit(node: number, applied: number, commit: number): void {
     if (!this.contractChecks) return;

@@ -14,6 +14,7 @@ export interface Totals {
   maxRecoveryTicks: number;
   snapshotsSent: number;
   messagesDelivered: number;
+  reads: number;
   clusters: { voters3: number; voters5: number; preVote: number; checkQuorum: number };
   failures: ScheduleResult[];
   ms: number;
@@ -35,7 +36,7 @@ export interface RunOptions {
 export function emptyTotals(): Totals {
   return {
     schedules: 0, steps: 0, faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
-    elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, maxRecoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0,
+    elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, maxRecoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0, reads: 0,
     clusters: { voters3: 0, voters5: 0, preVote: 0, checkQuorum: 0 }, failures: [], ms: 0,
   };
 }
@@ -52,6 +53,7 @@ export function addResult(t: Totals, r: ScheduleResult): void {
   t.maxRecoveryTicks = Math.max(t.maxRecoveryTicks, r.recoveryTicks);
   t.snapshotsSent += r.snapshotsSent;
   t.messagesDelivered += r.messagesDelivered;
+  t.reads += r.reads;
   if (r.voters === 3) t.clusters.voters3++;
   else t.clusters.voters5++;
   if (r.preVote) t.clusters.preVote++;
@@ -82,7 +84,7 @@ export function formatTotals(t: Totals): string {
   return [
     `schedules ${n(t.schedules)} (3 voters ${n(t.clusters.voters3)}, 5 voters ${n(t.clusters.voters5)}; PreVote ${n(t.clusters.preVote)}, CheckQuorum ${n(t.clusters.checkQuorum)}), steps ${n(t.steps)}, ${(t.ms / 1000).toFixed(1)} s`,
     `faults injected ${n(Object.values(t.faults).reduce((a, b) => a + b, 0))}: ${faults}`,
-    `elections ${n(t.elections)}, commits ${n(t.commits)}, proposals ${n(t.proposals)} (acknowledged ${n(t.acked)}), messages delivered ${n(t.messagesDelivered)}, snapshots sent ${n(t.snapshotsSent)}`,
+    `elections ${n(t.elections)}, commits ${n(t.commits)}, proposals ${n(t.proposals)} (acknowledged ${n(t.acked)}), linearizable reads ${n(t.reads)}, messages delivered ${n(t.messagesDelivered)}, snapshots sent ${n(t.snapshotsSent)}`,
     `invariant checks ${n(t.checks)}, slowest recovery after the faults ${t.maxRecoveryTicks} ticks (bound ${RECOVERY_TICKS})`,
     `violations ${t.failures.length}`,
   ].join('\n');

@@ -42,6 +42,7 @@ export interface ScheduleResult {
   recoveryTicks: number;
   snapshotsSent: number;
   messagesDelivered: number;
+  reads: number;
   violation?: { step: number; message: string; invariant: string };
 }
 
@@ -70,7 +71,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const voters = Array.from({ length: voterCount }, (_, i) => i + 1);
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const result: ScheduleResult = {
-    seed, bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined, voters: voterCount, preVote, checkQuorum, steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0,
+    seed, bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined, voters: voterCount, preVote, checkQuorum, steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0, reads: 0,
   };
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
@@ -78,6 +79,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace, traceMessages: trace !== undefined,
   });
   let nextProposal = 0;
+  let nextRead = 0;
   let nextId = voterCount + 1;
   const pendingRemoval = new Set<NodeId>();
   let step = 0;
@@ -100,7 +102,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const actions = {
     deliver: 45, tickAll: 12, tick: 3, ready: 5, propose: 12, drop: 1.5, duplicate: 1,
     partition: 0.5, oneWay: 0.3, isolateLeader: 0.6, heal: 1.5, crash: 0.8, crashMidReady: 0.3, restart: 2,
-    compact: 0.5, membership: 0.6, transferLeader: 0.3,
+    compact: 0.5, membership: 0.6, transferLeader: 0.3, read: 3,
   };
 
 
@@ -226,6 +228,14 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
       case 'membership':
         membership();
         break;
+      case 'read': {
+        const l = c.leader();
+        const id = l && prng.chance(0.5) ? l.id : randomUp();
+        if (id === undefined) break;
+        c.readIndex(id, `r${nextRead++}`);
+        maybeReady(id);
+        break;
+      }
       case 'transferLeader': {
         const l = c.leader();
         if (!l?.raft) break;
@@ -309,6 +319,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   result.acked = c.acked.size;
   result.snapshotsSent = c.counts.snapshotsSent;
   result.messagesDelivered = c.counts.messagesDelivered;
+  result.reads = c.counts.reads;
   return result;
 }
 

@@ -74,9 +74,13 @@ export class SimCluster {
   readonly checker: SafetyChecker;
   /** Keys of proposals the proposing node saw applied (acknowledged to the client). */
   readonly acked = new Set<string>();
+  /** Highest log index of an acknowledged proposal. */
+  ackedMax = 0;
+  /** Linearizable reads in flight: ctx → the highest index acknowledged when the read began. */
+  private readonly reads = new Map<string, number>();
   /** Membership after the highest-index conf change any node applied. */
   config: { index: number; conf: ConfState };
-  readonly counts = { elections: 0, commits: 0, applied: 0, messagesSent: 0, messagesDelivered: 0, snapshotsSent: 0 };
+  readonly counts = { elections: 0, commits: 0, applied: 0, messagesSent: 0, messagesDelivered: 0, snapshotsSent: 0, reads: 0 };
   private readonly opts: ClusterOptions;
 
   constructor(opts: ClusterOptions) {
@@ -190,6 +194,14 @@ export class SimCluster {
     const ok = n.raft.propose(utf8.encode(data));
     if (ok) n.proposed.add(`n:${data}`);
     return ok;
+  }
+
+  /** Starts a linearizable read (thesis §6.4) on node `id`. */
+  readIndex(id: NodeId, ctx: string): void {
+    const r = this.up(id);
+    if (!r) return;
+    this.reads.set(ctx, this.ackedMax);
+    r.readIndex(ctx);
   }
 
   proposeConfChange(id: NodeId, cc: ConfChange): boolean {
@@ -328,7 +340,17 @@ export class SimCluster {
         const snap = n.storage.snapshot().metadata.index;
         if (snap > 0 && snap < e.index && e.index <= n.storage.lastIndex()) n.storage.createSnapshot(e.index, cs, encodeSm(n.sm));
       }
-      if (n.proposed.delete(key)) this.acked.add(key);
+      if (n.proposed.delete(key)) {
+        this.acked.add(key);
+        if (e.index > this.ackedMax) this.ackedMax = e.index;
+      }
+    }
+    for (const rs of rd.readStates) {
+      const before = this.reads.get(rs.requestCtx);
+      if (before === undefined) continue;
+      this.reads.delete(rs.requestCtx);
+      c.readIndexSafe(n.id, rs.requestCtx, rs.index, before);
+      this.counts.reads++;
     }
     if (rd.committedEntries.length > 0) {
       c.appliedEntries(n.id, rd.committedEntries.map(seen));
