@@ -71,12 +71,16 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const voters = Array.from({ length: voterCount }, (_, i) => i + 1);
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const result: ScheduleResult = {
-    seed, bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined, voters: voterCount, preVote, checkQuorum, steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0, reads: 0,
+    seed, bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined, voters: voterCount, preVote, checkQuorum,
+    steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0,
+    snapshotsSent: 0, messagesDelivered: 0, reads: 0,
   };
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
   const c = new SimCluster({
-    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg, maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks, trace, traceMessages: trace !== undefined,
+    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg,
+    maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks,
+    trace, traceMessages: trace !== undefined,
   });
   let nextProposal = 0;
   let nextRead = 0;
@@ -90,14 +94,13 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   };
   const fault = (k: FaultKind): void => {
     faults[k]++;
-    trace?.(`step ${step}: fault ${k}`);
   };
   const randomUp = (): NodeId | undefined => {
     const ids = c.upIds();
     return ids.length > 0 ? prng.pick(ids) : undefined;
   };
 
-  // Weights per step. Faults are rare enough that elections (6–12 ticks plus a round of
+  // Weights per step. Faults are rare enough that elections (4–8 ticks plus a round of
   // votes) usually finish between them, frequent enough for several per schedule.
   const actions = {
     deliver: 45, tickAll: 12, tick: 3, ready: 5, propose: 12, drop: 1.5, duplicate: 1,
@@ -108,6 +111,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
 
   const doStep = (): void => {
     const a = prng.weighted(actions);
+    trace?.(`step ${step}: ${a}`);
     switch (a) {
       case 'deliver': {
         // A burst of deliveries, mostly near the head of the queue (a network delays and
@@ -145,6 +149,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
       case 'tick': {
         const id = randomUp();
         if (id === undefined) break;
+        trace?.(`  tick ${id}`);
         c.tick(id);
         maybeReady(id);
         break;
@@ -158,7 +163,10 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
         const l = c.leader();
         const id = l && prng.chance(0.7) ? l.id : randomUp();
         if (id === undefined) break;
-        if (c.propose(id, `p${nextProposal++}`)) result.proposals++;
+        const data = `p${nextProposal++}`;
+        const ok = c.propose(id, data);
+        if (ok) result.proposals++;
+        trace?.(`  propose ${data} on ${id}: ${ok ? 'accepted' : 'dropped'}`);
         maybeReady(id);
         break;
       }
@@ -232,6 +240,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
         const l = c.leader();
         const id = l && prng.chance(0.5) ? l.id : randomUp();
         if (id === undefined) break;
+        trace?.(`  read r${nextRead} on ${id}`);
         c.readIndex(id, `r${nextRead++}`);
         maybeReady(id);
         break;
