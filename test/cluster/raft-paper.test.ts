@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { MemoryStorage } from '../../lib/cluster/raft/memory-storage.ts';
 import { RaftNode } from '../../lib/cluster/raft/raft-node.ts';
 import { message } from '../../lib/cluster/raft/raft.ts';
+import { MAX_PENDING_READS } from '../../lib/cluster/raft/read-only.ts';
 import type { Message, NodeId, RaftConfig, Ready } from '../../lib/cluster/raft/types.ts';
 import { entrySize } from '../../lib/cluster/raft/util.ts';
 import { RaftNetwork, bytes, presetStorage, seeded, text, type PresetLog } from './helpers/raft-network.ts';
@@ -816,6 +817,17 @@ describe('thesis §6.4 ReadIndex', () => {
     net.stabilize();
     net.tick(1, 5);
     assert.deepEqual(net.members.get(1)!.readStates, []);
+  });
+
+  test('a leader holds at most MAX_PENDING_READS read requests; more are dropped for the client to retry', () => {
+    const net = new RaftNetwork(VOTERS);
+    elect(net, 1);
+    // All requests arrive before any heartbeat is answered.
+    for (let i = 0; i < MAX_PENDING_READS + 10; i++) net.get(1).readIndex(`r${i}`);
+    net.stabilize();
+    const rs = net.members.get(1)!.readStates;
+    assert.equal(rs.length, MAX_PENDING_READS);
+    assert.equal(rs[rs.length - 1]!.requestCtx, `r${MAX_PENDING_READS - 1}`);
   });
 
   test('a new leader defers ReadIndex until an entry of its own term is committed', () => {

@@ -15,10 +15,19 @@ import { runSchedule, type ScheduleResult } from './harness/scheduler.ts';
 const BUDGET = 2000;
 const STEPS = 500;
 const BASE = Number(process.env.RAFT_BASE_SEED ?? 20261201);
-const END_TO_END = new Set(['Election Safety', 'Log Matching', 'Leader Completeness', 'State Machine Safety', 'Committed entries never change']);
+const END_TO_END = new Set([
+  'Election Safety',
+  'Log Matching',
+  'Leader Completeness',
+  'State Machine Safety',
+  'Committed entries never change',
+]);
 
 const planted: Array<{ bug: keyof TestBugs; what: string }> = [
-  { bug: 'commitPreviousTermByCount', what: 'a leader that commits a previous-term entry by counting replicas (paper Figure 8)' },
+  {
+    bug: 'commitPreviousTermByCount',
+    what: 'a leader that commits a previous-term entry by counting replicas (paper Figure 8)',
+  },
   { bug: 'doubleVote', what: 'a node that grants two votes in one term' },
   { bug: 'sendBeforePersist', what: 'a node that sends messages before persisting what they promise' },
 ];
@@ -30,26 +39,44 @@ const skip = process.env.SEED !== undefined;
  * same schedule without the bug is clean (the bug caused it).
  */
 function causedByBug(r: ScheduleResult): boolean {
-  return r.violation !== undefined && r.violation.invariant !== 'Core error' && runSchedule(r.seed, { steps: STEPS }).violation === undefined;
+  return (
+    r.violation !== undefined &&
+    r.violation.invariant !== 'Core error' &&
+    runSchedule(r.seed, { steps: STEPS }).violation === undefined
+  );
 }
 
 for (const { bug, what } of planted) {
   test(`the simulation catches ${what} within ${BUDGET} schedules`, { skip }, () => {
     const t = runMany({ base: BASE, count: BUDGET, steps: STEPS, testBugs: { [bug]: true }, stopAt: causedByBug });
     const f = t.failures.at(-1);
-    assert.ok(f && t.schedules <= BUDGET && causedByBug(f), `${bug}: no violation in ${t.schedules} schedules (${t.steps} steps)`);
-    console.log(`${bug}: caught after ${t.schedules} schedules (${t.steps} steps, ${(t.ms / 1000).toFixed(1)} s): ${describeFailure(f)}`);
+    assert.ok(
+      f && t.schedules <= BUDGET && causedByBug(f),
+      `${bug}: no violation in ${t.schedules} schedules (${t.steps} steps)`,
+    );
+    console.log(
+      `${bug}: caught after ${t.schedules} schedules (${t.steps} steps, ${(t.ms / 1000).toFixed(1)} s): ${describeFailure(f)}`,
+    );
   });
 
   if (bug !== 'sendBeforePersist') continue;
   test(`the paper's end-to-end safety properties alone catch ${what}`, { skip }, () => {
     const t = runMany({
-      base: BASE, count: BUDGET, steps: STEPS, testBugs: { [bug]: true }, contractChecks: false,
+      base: BASE,
+      count: BUDGET,
+      steps: STEPS,
+      testBugs: { [bug]: true },
+      contractChecks: false,
       stopAt: (r) => END_TO_END.has(r.violation?.invariant ?? '') && causedByBug(r),
     });
     const f = t.failures.at(-1);
     const panics = t.failures.filter((r) => r.violation?.invariant === 'Core error').length;
-    assert.ok(f && END_TO_END.has(f.violation?.invariant ?? ''), `${bug}: no end-to-end violation in ${t.schedules} schedules (${panics} ended in a core panic)`);
-    console.log(`${bug} (end-to-end properties only): ${f.violation?.invariant} after ${t.schedules} schedules (${panics} earlier schedules ended in a core panic): ${f.violation?.message}`);
+    assert.ok(
+      f && END_TO_END.has(f.violation?.invariant ?? ''),
+      `${bug}: no end-to-end violation in ${t.schedules} schedules (${panics} ended in a core panic)`,
+    );
+    console.log(
+      `${bug} (end-to-end properties only): ${f.violation?.invariant} after ${t.schedules} schedules (${panics} earlier schedules ended in a core panic): ${f.violation?.message}`,
+    );
   });
 }

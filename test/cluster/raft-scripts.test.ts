@@ -13,7 +13,9 @@ import { formatScript, parseScript } from './harness/script-file.ts';
 const dir = join(import.meta.dirname, 'testdata');
 const rewrite = process.env.REWRITE === '1';
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()) {
   test(`interaction script ${file} produces its expected output`, () => {
     const path = join(dir, file);
     const blocks = parseScript(readFileSync(path, 'utf8'), file);

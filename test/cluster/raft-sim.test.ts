@@ -26,7 +26,11 @@ const BUG = process.env.RAFT_BUG as keyof TestBugs | undefined;
 if (SEED !== undefined) {
   test(`schedule with SEED=${SEED} keeps every Raft safety property (replay)`, () => {
     const lines: string[] = [];
-    const r = runSchedule(Number(SEED), { steps: STEPS, trace: (l) => lines.push(l), testBugs: BUG ? { [BUG]: true } : undefined });
+    const r = runSchedule(Number(SEED), {
+      steps: STEPS,
+      trace: (l) => lines.push(l),
+      testBugs: BUG ? { [BUG]: true } : undefined,
+    });
     console.log(lines.join('\n'));
     console.log(JSON.stringify({ ...r, faults: r.faults }, null, 1));
     assert.equal(r.violation, undefined, r.violation && describeFailure(r));
@@ -34,7 +38,15 @@ if (SEED !== undefined) {
 } else {
   test(`${SCHEDULES} random schedules of ${STEPS} steps keep Raft safe and recover once faults stop`, () => {
     const every = Math.max(1000, Math.floor(SCHEDULES / 20));
-    const t = runMany({ base: BASE, count: SCHEDULES, steps: STEPS, every, progress: (p) => SCHEDULES >= 10000 && console.log(`… ${p.schedules} schedules, ${(p.ms / 1000).toFixed(0)} s, ${p.failures.length} violations`) });
+    const t = runMany({
+      base: BASE,
+      count: SCHEDULES,
+      steps: STEPS,
+      every,
+      progress: (p) =>
+        SCHEDULES >= 10000 &&
+        console.log(`… ${p.schedules} schedules, ${(p.ms / 1000).toFixed(0)} s, ${p.failures.length} violations`),
+    });
     console.log(formatTotals(t));
     for (const f of t.failures.slice(0, 10)) console.log(describeFailure(f));
     assert.equal(t.schedules, SCHEDULES);
@@ -60,8 +72,16 @@ test('the simulation harness has no ambient randomness, clock or environment', (
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'run-many.ts');
   assert.ok(files.includes('scheduler.ts') && files.includes('sim-cluster.ts'));
   for (const f of files) {
-    const code = readFileSync(join(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-    for (const bad of [/Math\.random/, /\bDate\b/, /performance\./, /process\.env/, /\bset(Timeout|Interval|Immediate)\b/]) {
+    const code = readFileSync(join(dir, f), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\/\/.*$/gm, '');
+    for (const bad of [
+      /Math\.random/,
+      /\bDate\b/,
+      /performance\./,
+      /process\.env/,
+      /\bset(Timeout|Interval|Immediate)\b/,
+    ]) {
       assert.doesNotMatch(code, bad, `${f} uses ${bad.source}`);
     }
   }

@@ -176,7 +176,12 @@ describe('SqliteRaftStorage durability', () => {
 test('a three-node cluster on SQLite storage keeps its log and re-applies it after every node restarts from disk', () => {
   const paths = new Map<number, string>();
   const open = (id: number): SqliteRaftStorage => new SqliteRaftStorage({ path: paths.get(id)!, voters: [1, 2, 3] });
-  const net = new RaftNetwork([1, 2, 3], { storageFor: (id) => (paths.set(id, dbPath()), open(id)) });
+  const net = new RaftNetwork([1, 2, 3], {
+    storageFor: (id) => {
+      paths.set(id, dbPath());
+      return open(id);
+    },
+  });
   net.campaign(1);
   for (const v of ['a', 'b', 'c']) net.propose(1, v);
   net.tickAll(2);

@@ -6,7 +6,7 @@ import { decodeConfChange, encodeConfChange } from './codec.ts';
 import { RaftLog } from './log.ts';
 import { Progress } from './progress.ts';
 import { committedIndex, voteResult } from './quorum.ts';
-import { ReadOnly } from './read-only.ts';
+import { MAX_PENDING_READS, ReadOnly } from './read-only.ts';
 import {
   NONE, RaftStorageError, type ConfChange, type ConfState, type Entry, type HardState, type Message,
   type MessageType, type NodeId, type RaftConfig, type ReadState, type Role, type Snapshot, type TestBugs,
@@ -558,7 +558,7 @@ export class Raft {
       }
       case 'MsgReadIndex':
         if (this.voters.length > 1 && !this.committedEntryInCurrentTerm()) {
-          this.pendingReadIndexMessages.push(m);
+          if (this.pendingReadIndexMessages.length < MAX_PENDING_READS) this.pendingReadIndexMessages.push(m);
           return;
         }
         this.handleReadIndex(m);

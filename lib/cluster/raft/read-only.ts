@@ -11,12 +11,15 @@ export interface ReadRequest {
   acks: Map<NodeId, boolean>;
 }
 
+/** Read requests a leader holds at once; more are dropped (the client retries). */
+export const MAX_PENDING_READS = 4096;
+
 export class ReadOnly {
   private readonly pending = new Map<string, ReadRequest>();
   private queue: string[] = [];
 
   add(index: number, from: NodeId, ctx: string): void {
-    if (this.pending.has(ctx)) return;
+    if (this.pending.has(ctx) || this.queue.length >= MAX_PENDING_READS) return;
     this.pending.set(ctx, { index, from, ctx, acks: new Map() });
     this.queue.push(ctx);
   }

@@ -20,7 +20,8 @@ function fmtReady(id: NodeId, rd: Ready): string[] {
   // In the order MemoryStorage.save writes them: snapshot, entries, hard state.
   if (rd.snapshot) out.push(`  persist snapshot ${rd.snapshot.metadata.index}/t${rd.snapshot.metadata.term}`);
   if (rd.entries.length > 0) out.push(`  persist entries ${rd.entries.map(fmtEntry).join(' ')}`);
-  if (rd.hardState) out.push(`  persist hardState term=${rd.hardState.term} vote=${rd.hardState.vote} commit=${rd.hardState.commit}`);
+  if (rd.hardState)
+    out.push(`  persist hardState term=${rd.hardState.term} vote=${rd.hardState.vote} commit=${rd.hardState.commit}`);
   for (const m of rd.messages) out.push(`  send ${fmtMessage(m)}`);
   if (rd.committedEntries.length > 0) out.push(`  apply ${rd.committedEntries.map(fmtEntry).join(' ')}`);
   for (const r of rd.readStates) out.push(`  read index=${r.index} ctx=${r.requestCtx}`);
@@ -77,7 +78,9 @@ export class Interaction {
           maxSizePerMsg: intArg(b, 'maxsize', 4096),
           testBugs: b.args.has('bug') ? { [b.args.get('bug') as string]: true } : undefined,
           trace: (l) => this.print(l),
-          onReady: (id, rd) => fmtReady(id, rd).forEach((l) => this.print(l)),
+          onReady: (id, rd) => {
+            for (const l of fmtReady(id, rd)) this.print(l);
+          },
         });
         this.status();
         return;
@@ -135,7 +138,8 @@ export class Interaction {
         this.stabilize(b);
         return;
       case 'compact':
-        for (const id of this.ids(b)) if (!this.c.compact(id, intArg(b, 'keep', 0))) this.print(`${id} has nothing to compact`);
+        for (const id of this.ids(b))
+          if (!this.c.compact(id, intArg(b, 'keep', 0))) this.print(`${id} has nothing to compact`);
         return;
       case 'add-learner':
       case 'promote':
@@ -170,7 +174,8 @@ export class Interaction {
     const to = b.positional.length > 0 ? new Set(b.positional.flatMap(idList)) : undefined;
     const from = b.args.has('from') ? new Set(idList(b.args.get('from') as string)) : undefined;
     const type = b.args.get('type');
-    const match = (m: Message): boolean => (!to || to.has(m.to)) && (!from || from.has(m.from)) && (!type || m.type === type);
+    const match = (m: Message): boolean =>
+      (!to || to.has(m.to)) && (!from || from.has(m.from)) && (!type || m.type === type);
     const picked = this.c.network.filter(match);
     this.c.network = this.c.network.filter((m) => !match(m));
     if (picked.length === 0) this.print('no messages');
@@ -216,7 +221,9 @@ export class Interaction {
       const log = `log=${s.firstIndex()}..${s.lastIndex()}`;
       if (!n.raft) {
         const hs = s.hardState;
-        this.print(`${n.id}: ${n.retired ? 'retired' : 'down'} (disk: term=${hs.term} vote=${hs.vote} commit=${hs.commit} ${log})`);
+        this.print(
+          `${n.id}: ${n.retired ? 'retired' : 'down'} (disk: term=${hs.term} vote=${hs.vote} commit=${hs.commit} ${log})`,
+        );
         continue;
       }
       const st = n.raft.status();
@@ -235,6 +242,8 @@ export class Interaction {
     }
     const first = r.firstIndex();
     const ents = first <= r.lastIndex() ? r.entries(first, r.lastIndex() + 1) : [];
-    this.print(`${id}: ${first > 1 ? `(snapshot ${first - 1}/t${r.termAt(first - 1)}) ` : ''}${ents.map(fmtEntry).join(' ') || 'empty'}`);
+    this.print(
+      `${id}: ${first > 1 ? `(snapshot ${first - 1}/t${r.termAt(first - 1)}) ` : ''}${ents.map(fmtEntry).join(' ') || 'empty'}`,
+    );
   }
 }

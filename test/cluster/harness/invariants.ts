@@ -83,7 +83,10 @@ export class SafetyChecker {
       const id = `${e.index}:${e.term}`;
       const seen = this.logged.get(id);
       if (seen === undefined) this.logged.set(id, { key: e.key, prevTerm: before });
-      else if (seen.key !== e.key || (seen.prevTerm !== undefined && before !== undefined && seen.prevTerm !== before)) {
+      else if (
+        seen.key !== e.key ||
+        (seen.prevTerm !== undefined && before !== undefined && seen.prevTerm !== before)
+      ) {
         throw new InvariantViolation(
           'Log Matching',
           `node ${node} persisted ${e.key} at index ${e.index} term ${e.term} after term ${before}, another log has ${seen.key} there after term ${seen.prevTerm}`,
@@ -97,14 +100,25 @@ export class SafetyChecker {
    * A node made commit index `commit` visible (persisted in its hard state) while in `term`;
    * `from` is the previous visible commit. Returns the indexes newly known committed.
    */
-  commitSeen(node: number, term: number, from: number, commit: number, log: LogView, leaders: Iterable<{ id: number; term: number; log: LogView }>): number[] {
+  commitSeen(
+    node: number,
+    term: number,
+    from: number,
+    commit: number,
+    log: LogView,
+    leaders: Iterable<{ id: number; term: number; log: LogView }>,
+  ): number[] {
     const fresh: number[] = [];
     for (let i = from + 1; i <= commit; i++) {
       this.checks++;
       const e = log.entryAt(i);
       const c = this.committed.get(i);
       if (e === 'compacted') continue;
-      if (e === undefined) throw new InvariantViolation('Commit within the log', `node ${node} claims commit ${commit} but has no entry at ${i}`);
+      if (e === undefined)
+        throw new InvariantViolation(
+          'Commit within the log',
+          `node ${node} claims commit ${commit} but has no entry at ${i}`,
+        );
       if (c === undefined) {
         const entry = { term: e.term, key: e.key, learntInTerm: term };
         this.committed.set(i, entry);
@@ -132,11 +146,17 @@ export class SafetyChecker {
       const prior = this.applied.get(e.index);
       if (prior === undefined) this.applied.set(e.index, e.key);
       else if (prior !== e.key) {
-        throw new InvariantViolation('State Machine Safety', `node ${node} applied ${e.key} at index ${e.index}, another node applied ${prior} there`);
+        throw new InvariantViolation(
+          'State Machine Safety',
+          `node ${node} applied ${e.key} at index ${e.index}, another node applied ${prior} there`,
+        );
       }
       const c = this.committed.get(e.index);
       if (c !== undefined && c.key !== e.key) {
-        throw new InvariantViolation('State Machine Safety', `node ${node} applied ${e.key} at index ${e.index}, but ${c.key} is committed there`);
+        throw new InvariantViolation(
+          'State Machine Safety',
+          `node ${node} applied ${e.key} at index ${e.index}, but ${c.key} is committed there`,
+        );
       }
     }
   }
@@ -154,7 +174,10 @@ export class SafetyChecker {
     const c = this.committed.get(index);
     if (c === undefined || c.term !== term) return false;
     if (index <= knownCommit) {
-      throw new InvariantViolation('Committed entries never change', `node ${node} discarded committed entry ${index} (${c.key}, term ${term}), within its own commit index ${knownCommit}, by ${by}`);
+      throw new InvariantViolation(
+        'Committed entries never change',
+        `node ${node} discarded committed entry ${index} (${c.key}, term ${term}), within its own commit index ${knownCommit}, by ${by}`,
+      );
     }
     return true;
   }
@@ -164,7 +187,10 @@ export class SafetyChecker {
     this.checks++;
     const c = this.committed.get(index);
     if (c !== undefined && c.term !== term) {
-      throw new InvariantViolation('Committed entries never change', `node ${node} installed a snapshot at index ${index} term ${term}, but term ${c.term} is committed there`);
+      throw new InvariantViolation(
+        'Committed entries never change',
+        `node ${node} installed a snapshot at index ${index} term ${term}, but term ${c.term} is committed there`,
+      );
     }
   }
 
@@ -175,7 +201,10 @@ export class SafetyChecker {
   readIndexSafe(node: number, ctx: string, index: number, ackedBefore: number): void {
     this.checks++;
     if (index < ackedBefore) {
-      throw new InvariantViolation('Linearizable reads', `node ${node} answered read ${ctx} at index ${index}, but index ${ackedBefore} was acknowledged before the read began`);
+      throw new InvariantViolation(
+        'Linearizable reads',
+        `node ${node} answered read ${ctx} at index ${index}, but index ${ackedBefore} was acknowledged before the read began`,
+      );
     }
   }
 
@@ -183,7 +212,11 @@ export class SafetyChecker {
   appliedWithinCommit(node: number, applied: number, commit: number): void {
     if (!this.contractChecks) return;
     this.checks++;
-    if (applied > commit) throw new InvariantViolation('Applied within commit', `node ${node} applied through ${applied} but its commit index is ${commit}`);
+    if (applied > commit)
+      throw new InvariantViolation(
+        'Applied within commit',
+        `node ${node} applied through ${applied} but its commit index is ${commit}`,
+      );
   }
 
   /**
@@ -208,7 +241,12 @@ export class SafetyChecker {
    * or it could be elected and overwrite the entry. Votes already cast are ignored, which
    * only makes the check stricter than any real election.
    */
-  notOutvotable(index: number, voters: readonly number[], holds: (node: number) => boolean, last: (node: number) => { term: number; index: number }): void {
+  notOutvotable(
+    index: number,
+    voters: readonly number[],
+    holds: (node: number) => boolean,
+    last: (node: number) => { term: number; index: number },
+  ): void {
     if (!this.contractChecks) return;
     const quorum = Math.floor(voters.length / 2) + 1;
     for (const c of voters) {

@@ -1,6 +1,13 @@
 /** Runs many schedules and adds up what they did, for the CI run, the soak and the planted bugs. */
 import type { TestBugs } from '../../../lib/cluster/raft/index.ts';
-import { FAULT_KINDS, RECOVERY_TICKS, runSchedule, scheduleSeed, type FaultKind, type ScheduleResult } from './scheduler.ts';
+import {
+  FAULT_KINDS,
+  RECOVERY_TICKS,
+  runSchedule,
+  scheduleSeed,
+  type FaultKind,
+  type ScheduleResult,
+} from './scheduler.ts';
 
 export interface Totals {
   schedules: number;
@@ -35,9 +42,21 @@ export interface RunOptions {
 
 export function emptyTotals(): Totals {
   return {
-    schedules: 0, steps: 0, faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
-    elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, maxRecoveryTicks: 0, snapshotsSent: 0, messagesDelivered: 0, reads: 0,
-    clusters: { voters3: 0, voters5: 0, preVote: 0, checkQuorum: 0 }, failures: [], ms: 0,
+    schedules: 0,
+    steps: 0,
+    faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+    elections: 0,
+    commits: 0,
+    checks: 0,
+    proposals: 0,
+    acked: 0,
+    maxRecoveryTicks: 0,
+    snapshotsSent: 0,
+    messagesDelivered: 0,
+    reads: 0,
+    clusters: { voters3: 0, voters5: 0, preVote: 0, checkQuorum: 0 },
+    failures: [],
+    ms: 0,
   };
 }
 
@@ -65,7 +84,11 @@ export function runMany(o: RunOptions): Totals {
   const t = emptyTotals();
   const start = performance.now();
   for (let i = 0; i < o.count; i++) {
-    const r = runSchedule(scheduleSeed(o.base, i), { steps: o.steps, testBugs: o.testBugs, contractChecks: o.contractChecks });
+    const r = runSchedule(scheduleSeed(o.base, i), {
+      steps: o.steps,
+      testBugs: o.testBugs,
+      contractChecks: o.contractChecks,
+    });
     addResult(t, r);
     if (o.progress && o.every && (i + 1) % o.every === 0) {
       t.ms = performance.now() - start;
@@ -80,7 +103,9 @@ export function runMany(o: RunOptions): Totals {
 const n = (x: number): string => x.toLocaleString('en-US');
 
 export function formatTotals(t: Totals): string {
-  const faults = Object.entries(t.faults).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+  const faults = Object.entries(t.faults)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
   return [
     `schedules ${n(t.schedules)} (3 voters ${n(t.clusters.voters3)}, 5 voters ${n(t.clusters.voters5)}; PreVote ${n(t.clusters.preVote)}, CheckQuorum ${n(t.clusters.checkQuorum)}), steps ${n(t.steps)}, ${(t.ms / 1000).toFixed(1)} s`,
     `faults injected ${n(Object.values(t.faults).reduce((a, b) => a + b, 0))}: ${faults}`,

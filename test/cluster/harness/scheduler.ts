@@ -12,8 +12,20 @@ import { Prng } from './prng.ts';
 import { SimCluster } from './sim-cluster.ts';
 
 export const FAULT_KINDS = [
-  'drop', 'duplicate', 'partition', 'oneWay', 'isolateLeader', 'heal', 'crash', 'crashMidReady',
-  'restart', 'compact', 'addLearner', 'promote', 'remove', 'transferLeader',
+  'drop',
+  'duplicate',
+  'partition',
+  'oneWay',
+  'isolateLeader',
+  'heal',
+  'crash',
+  'crashMidReady',
+  'restart',
+  'compact',
+  'addLearner',
+  'promote',
+  'remove',
+  'transferLeader',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -71,16 +83,38 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   const voters = Array.from({ length: voterCount }, (_, i) => i + 1);
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const result: ScheduleResult = {
-    seed, bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined, voters: voterCount, preVote, checkQuorum,
-    steps: 0, faults, elections: 0, commits: 0, checks: 0, proposals: 0, acked: 0, recoveryTicks: 0,
-    snapshotsSent: 0, messagesDelivered: 0, reads: 0,
+    seed,
+    bug: Object.keys(opts.testBugs ?? {}).join(',') || undefined,
+    voters: voterCount,
+    preVote,
+    checkQuorum,
+    steps: 0,
+    faults,
+    elections: 0,
+    commits: 0,
+    checks: 0,
+    proposals: 0,
+    acked: 0,
+    recoveryTicks: 0,
+    snapshotsSent: 0,
+    messagesDelivered: 0,
+    reads: 0,
   };
   const trace = opts.trace;
   trace?.(`seed ${seed}: ${voterCount} voters, preVote=${preVote}, checkQuorum=${checkQuorum}`);
   const c = new SimCluster({
-    voters, prng, preVote, checkQuorum, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg,
-    maxInflightMsgs: 1 + prng.int(4), testBugs: opts.testBugs, contractChecks: opts.contractChecks,
-    trace, traceMessages: trace !== undefined,
+    voters,
+    prng,
+    preVote,
+    checkQuorum,
+    electionTick: ELECTION_TICK,
+    heartbeatTick: 1,
+    maxSizePerMsg,
+    maxInflightMsgs: 1 + prng.int(4),
+    testBugs: opts.testBugs,
+    contractChecks: opts.contractChecks,
+    trace,
+    traceMessages: trace !== undefined,
   });
   let nextProposal = 0;
   let nextRead = 0;
@@ -103,11 +137,25 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
   // Weights per step. Faults are rare enough that elections (4–8 ticks plus a round of
   // votes) usually finish between them, frequent enough for several per schedule.
   const actions = {
-    deliver: 45, tickAll: 12, tick: 3, ready: 5, propose: 12, drop: 1.5, duplicate: 1,
-    partition: 0.5, oneWay: 0.3, isolateLeader: 0.6, heal: 1.5, crash: 0.8, crashMidReady: 0.3, restart: 2,
-    compact: 0.5, membership: 0.6, transferLeader: 0.3, read: 3,
+    deliver: 45,
+    tickAll: 12,
+    tick: 3,
+    ready: 5,
+    propose: 12,
+    drop: 1.5,
+    duplicate: 1,
+    partition: 0.5,
+    oneWay: 0.3,
+    isolateLeader: 0.6,
+    heal: 1.5,
+    crash: 0.8,
+    crashMidReady: 0.3,
+    restart: 2,
+    compact: 0.5,
+    membership: 0.6,
+    transferLeader: 0.3,
+    read: 3,
   };
-
 
   const doStep = (): void => {
     const a = prng.weighted(actions);
@@ -182,7 +230,10 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
       case 'oneWay': {
         const ids = [...c.nodes.keys()].filter((id) => !c.node(id).retired);
         const from = prng.pick(ids);
-        const to = shuffle(prng, ids.filter((x) => x !== from)).slice(0, 1 + prng.int(ids.length - 1));
+        const to = shuffle(
+          prng,
+          ids.filter((x) => x !== from),
+        ).slice(0, 1 + prng.int(ids.length - 1));
         c.blockOneWay([from], to);
         fault('oneWay');
         trace?.(`  block ${from} -> ${to.join(',')}`);
@@ -194,7 +245,10 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
         // terms, the raw material of the Figure 8 anomaly.
         const l = c.leader();
         if (!l) break;
-        const others = shuffle(prng, [...c.nodes.keys()].filter((id) => id !== l.id));
+        const others = shuffle(
+          prng,
+          [...c.nodes.keys()].filter((id) => id !== l.id),
+        );
         const keep = prng.int(Math.max(1, Math.floor(c.config.conf.voters.length / 2)));
         const side = [l.id, ...others.slice(0, keep)];
         c.partition([side, others.slice(keep)]);
@@ -317,7 +371,11 @@ export function runSchedule(seed: number, opts: ScheduleOptions): ScheduleResult
     if (err instanceof InvariantViolation) result.violation = { step, message: err.message, invariant: err.invariant };
     else {
       const e = err as Error;
-      const where = e.stack?.split('\n').find((l) => l.includes('lib/cluster/raft/'))?.trim() ?? '';
+      const where =
+        e.stack
+          ?.split('\n')
+          .find((l) => l.includes('lib/cluster/raft/'))
+          ?.trim() ?? '';
       result.violation = { step, message: `Core error: ${e.message} ${where}`, invariant: 'Core error' };
     }
   }

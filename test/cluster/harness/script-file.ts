@@ -52,7 +52,15 @@ export function parseScript(source: string, name = 'script'): ScriptBlock[] {
       if (eq > 0) args.set(tok.slice(0, eq), tok.slice(eq + 1));
       else positional.push(tok);
     }
-    blocks.push({ line: at, comments, command: command as string, positional, args, text: line, expected: out.join('\n') });
+    blocks.push({
+      line: at,
+      comments,
+      command: command as string,
+      positional,
+      args,
+      text: line,
+      expected: out.join('\n'),
+    });
     comments = [];
   }
   return blocks;

@@ -8,12 +8,20 @@
  * leader.
  */
 import {
-  MemoryStorage, RaftNode, decodeConfChange, encodeConfChange,
-  type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type TestBugs,
+  MemoryStorage,
+  RaftNode,
+  decodeConfChange,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type TestBugs,
 } from '../../../lib/cluster/raft/index.ts';
 import { fmtMessage } from './format.ts';
 import { SafetyChecker, type LogView, type SeenEntry } from './invariants.ts';
-import { Prng } from './prng.ts';
+import type { Prng } from './prng.ts';
 
 const utf8 = new TextEncoder();
 const utf8Decode = new TextDecoder();
@@ -80,7 +88,15 @@ export class SimCluster {
   private readonly reads = new Map<string, number>();
   /** Membership after the highest-index conf change any node applied. */
   config: { index: number; conf: ConfState };
-  readonly counts = { elections: 0, commits: 0, applied: 0, messagesSent: 0, messagesDelivered: 0, snapshotsSent: 0, reads: 0 };
+  readonly counts = {
+    elections: 0,
+    commits: 0,
+    applied: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    snapshotsSent: 0,
+    reads: 0,
+  };
   private readonly opts: ClusterOptions;
 
   constructor(opts: ClusterOptions) {
@@ -98,7 +114,17 @@ export class SimCluster {
   addNode(id: NodeId, voters: NodeId[]): SimNode {
     if (this.nodes.has(id)) throw new Error(`node ${id} already exists`);
     const storage = new MemoryStorage({ voters });
-    const n: SimNode = { id, storage, raft: undefined, sm: [], conf: { voters: [...voters], learners: [] }, visibleCommit: 0, retired: false, leaderTerm: 0, proposed: new Set() };
+    const n: SimNode = {
+      id,
+      storage,
+      raft: undefined,
+      sm: [],
+      conf: { voters: [...voters], learners: [] },
+      visibleCommit: 0,
+      retired: false,
+      leaderTerm: 0,
+      proposed: new Set(),
+    };
     this.nodes.set(id, n);
     this.start(n);
     return n;
@@ -121,7 +147,8 @@ export class SimCluster {
   /** Leaders as the nodes themselves believe (several may coexist in different terms). */
   leaders(): Array<{ id: NodeId; term: number; log: LogView }> {
     const out: Array<{ id: NodeId; term: number; log: LogView }> = [];
-    for (const n of this.nodes.values()) if (n.raft && n.leaderTerm > 0) out.push({ id: n.id, term: n.leaderTerm, log: logOf(n.raft) });
+    for (const n of this.nodes.values())
+      if (n.raft && n.leaderTerm > 0) out.push({ id: n.id, term: n.leaderTerm, log: logOf(n.raft) });
     return out;
   }
 
@@ -172,7 +199,9 @@ export class SimCluster {
     const n = this.node(id);
     if (n.raft || n.retired) return;
     this.start(n);
-    this.trace(`${id} restarted (term ${n.storage.hardState.term}, vote ${n.storage.hardState.vote}, commit ${n.storage.hardState.commit}, last ${n.storage.lastIndex()})`);
+    this.trace(
+      `${id} restarted (term ${n.storage.hardState.term}, vote ${n.storage.hardState.vote}, commit ${n.storage.hardState.commit}, last ${n.storage.lastIndex()})`,
+    );
   }
 
   /** Stops a node for good (removed from the cluster). */
@@ -209,7 +238,8 @@ export class SimCluster {
     if (!r) return false;
     const ok = r.proposeConfChange(cc);
     // A joiner starts with an empty disk and no membership; the leader's log brings it in.
-    if (ok && (cc.type === 'addLearner' || cc.type === 'addNode') && !this.nodes.has(cc.nodeId)) this.addNode(cc.nodeId, []);
+    if (ok && (cc.type === 'addLearner' || cc.type === 'addNode') && !this.nodes.has(cc.nodeId))
+      this.addNode(cc.nodeId, []);
     return ok;
   }
 
@@ -221,7 +251,7 @@ export class SimCluster {
   processReady(id: NodeId, crashAfterPersist = false): boolean {
     const n = this.node(id);
     const r = n.raft;
-    if (!r || !r.hasReady()) return false;
+    if (!r?.hasReady()) return false;
     const rd = r.ready();
     this.opts.onReady?.(id, rd);
     this.persist(n, r, rd);
@@ -259,7 +289,8 @@ export class SimCluster {
     if (rd.snapshot) c.snapshotSeen(n.id, rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     const lost = this.checkDiscards(n, rd);
     n.storage.save(rd);
-    for (const i of lost) this.checkCommittedSafe(i, ` (after node ${n.id}, which did not know it committed, dropped it)`);
+    for (const i of lost)
+      this.checkCommittedSafe(i, ` (after node ${n.id}, which did not know it committed, dropped it)`);
     if (rd.entries.length > 0) {
       const first = rd.entries[0] as Entry;
       c.persisted(n.id, rd.entries.map(seen), storageTerm(n.storage, first.index - 1));
@@ -321,12 +352,16 @@ export class SimCluster {
     if (rd.snapshot) {
       n.sm = decodeSm(rd.snapshot.data);
       n.conf = copyConf(rd.snapshot.metadata.confState);
-      c.appliedEntries(n.id, n.sm.map((key, i) => ({ index: i + 1, term: 0, key })));
+      c.appliedEntries(
+        n.id,
+        n.sm.map((key, i) => ({ index: i + 1, term: 0, key })),
+      );
       this.trace(`${n.id} installed snapshot at ${rd.snapshot.metadata.index}`);
     }
     for (const e of rd.committedEntries) {
       const key = entryKey(e);
-      if (e.index !== n.sm.length + 1) throw new Error(`node ${n.id} asked to apply index ${e.index} after ${n.sm.length}`);
+      if (e.index !== n.sm.length + 1)
+        throw new Error(`node ${n.id} asked to apply index ${e.index} after ${n.sm.length}`);
       n.sm.push(key);
       if (e.type === 'confChange') {
         const cs = r.applyConfChange(decodeConfChange(e.data));
@@ -338,7 +373,8 @@ export class SimCluster {
         // after each membership change: a joiner is then never offered a pre-join snapshot.
         // (etcd's server goes further and sends a snapshot of the applied state on demand.)
         const snap = n.storage.snapshot().metadata.index;
-        if (snap > 0 && snap < e.index && e.index <= n.storage.lastIndex()) n.storage.createSnapshot(e.index, cs, encodeSm(n.sm));
+        if (snap > 0 && snap < e.index && e.index <= n.storage.lastIndex())
+          n.storage.createSnapshot(e.index, cs, encodeSm(n.sm));
       }
       if (n.proposed.delete(key)) {
         this.acked.add(key);
@@ -408,8 +444,11 @@ export class SimCluster {
     this.blocked.clear();
     const all = [...this.nodes.keys()];
     const groupOf = new Map<NodeId, number>();
-    groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
-    for (const a of all) for (const b of all) if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.blocked.add(`${a}>${b}`);
+    groups.forEach((g, i) => {
+      for (const id of g) groupOf.set(id, i);
+    });
+    for (const a of all)
+      for (const b of all) if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.blocked.add(`${a}>${b}`);
   }
 
   blockOneWay(from: NodeId[], to: NodeId[]): void {
@@ -475,5 +514,3 @@ function encodeSm(keys: string[]): Uint8Array {
 function decodeSm(data: Uint8Array): string[] {
   return data.byteLength === 0 ? [] : (JSON.parse(utf8Decode.decode(data)) as string[]);
 }
-
-export { encodeConfChange };
