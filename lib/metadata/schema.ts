@@ -100,4 +100,10 @@ export const MIGRATIONS: readonly string[] = [
   -- with no file, rename or directory fsync, and a GET needs no file open.
   ALTER TABLE objects ADD COLUMN inline_data BLOB;
   `,
+  `
+  -- Part sizes of a multipart object (JSON array, in part order), kept at Complete so
+  -- GetObject/HeadObject ?partNumber=N can serve one part.
+  -- https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (partNumber)
+  ALTER TABLE objects ADD COLUMN part_sizes TEXT;
+  `,
 ];

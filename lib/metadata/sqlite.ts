@@ -40,7 +40,7 @@ function asBuffer(u: Uint8Array): Buffer {
 
 const OBJECT_COLUMNS_WITHOUT_DATA = `bucket, key, file_id, size, etag, content_type, content_encoding, content_language,
   content_disposition, cache_control, expires, storage_class, acl, user_metadata, last_modified, checksum_algorithm,
-  checksum_value, checksum_type, parts_count, owner_id, owner_display`;
+  checksum_value, checksum_type, parts_count, part_sizes, owner_id, owner_display`;
 
 /** The columns objects and multipart uploads share: content headers, class, ACL, metadata. */
 export function describedColumns(r: Row): ContentHeaders & { storageClass: string; acl: Acl; userMetadata: Record<string, string> } {
@@ -71,6 +71,7 @@ function toObject(r: Row): ObjectRow {
       ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
       : null,
     partsCount: (r.parts_count as number | null) ?? null,
+    partSizes: r.part_sizes ? JSON.parse(r.part_sizes as string) as number[] : null,
     inline: r.inline_data ? asBuffer(r.inline_data as Uint8Array) : null,
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,
@@ -341,12 +342,14 @@ export class MetadataStore {
     }
     this.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
               content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
-              last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+              last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data,
+              part_sizes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
         o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
         JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
-        o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline);
+        o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline,
+        o.partSizes ? JSON.stringify(o.partSizes) : null);
     const replaced = prev && prev.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
     if (replaced) this.queueGc(replaced);
     return replaced;

@@ -53,6 +53,8 @@ export interface ObjectRow extends ContentHeaders {
   checksum: StoredChecksum | null;
   /** Number of parts for multipart objects, else null. */
   partsCount: number | null;
+  /** Byte size of each part of a multipart object, in part order (absent for others). */
+  partSizes?: number[] | null;
   ownerId: string;
   ownerDisplay: string;
 }

@@ -145,7 +145,7 @@ export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
       contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
       contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
       storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata, lastModified: new Date().toISOString(),
-      checksum, partsCount: parts.length, inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
+      checksum, partsCount: parts.length, partSizes: parts.map((p) => p.size), inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
     };
     let files: string[] | null;
     try {
