@@ -8,6 +8,7 @@ import { parseEndpoint, splitUrl, type Endpoint } from './s3/router.ts';
 import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
+import { applyCors } from './s3/cors.ts';
 import { FileMissingError, FsyncError } from './storage/backend.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
@@ -84,6 +85,9 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       }
 
       endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
+      // Before authentication, so a browser may read the error document of a refused request.
+      const origin = header('origin');
+      if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint) applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
       const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }

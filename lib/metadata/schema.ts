@@ -106,4 +106,11 @@ export const MIGRATIONS: readonly string[] = [
   -- https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (partNumber)
   ALTER TABLE objects ADD COLUMN part_sizes TEXT;
   `,
+  `
+  -- Bucket sub-resource configurations, each a JSON document or NULL when not set:
+  -- CORS rules, the PublicAccessBlock flags, the object-ownership setting.
+  ALTER TABLE buckets ADD COLUMN cors TEXT;
+  ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
+  ALTER TABLE buckets ADD COLUMN ownership TEXT;
+  `,
 ];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Durability } from '../config.ts';
 import { MIGRATIONS } from './schema.ts';
 import type {
-  Acl, BucketRow, ContentHeaders, CredentialRow, ListedObject, ObjectRow, StoredChecksum, WriteCondition,
+  Acl, BucketConfigs, BucketRow, ContentHeaders, CorsRule, ObjectOwnership, PublicAccessBlock, CredentialRow, ListedObject, ObjectRow, StoredChecksum, WriteCondition,
 } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -30,6 +30,9 @@ function toBucket(r: Row): BucketRow {
     ownerDisplay: r.owner_display as string,
     acl: JSON.parse(r.acl as string) as Acl,
     createdAt: r.created_at as string,
+    cors: r.cors ? JSON.parse(r.cors as string) as CorsRule[] : null,
+    publicAccessBlock: r.public_access_block ? JSON.parse(r.public_access_block as string) as PublicAccessBlock : null,
+    ownership: r.ownership ? JSON.parse(r.ownership as string) as ObjectOwnership : null,
   };
 }
 
@@ -280,8 +283,8 @@ export class MetadataStore {
     return this.tx(() => {
       const existing = this.getBucket(b.name);
       if (existing) return { created: false as const, existing };
-      this.q('INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(b.name, b.region, b.ownerId, b.ownerDisplay, JSON.stringify(b.acl), b.createdAt);
+      this.q('INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(b.name, b.region, b.ownerId, b.ownerDisplay, JSON.stringify(b.acl), b.createdAt, b.ownership ? JSON.stringify(b.ownership) : null);
       return { created: true as const };
     });
   }
@@ -308,6 +311,12 @@ export class MetadataStore {
   setBucketAcl(name: string, acl: Acl): boolean {
     this.invalidate();
     return this.q('UPDATE buckets SET acl = ? WHERE name = ?').run(JSON.stringify(acl), name).changes > 0;
+  }
+
+  /** Sets (or with null removes) one sub-resource configuration; false when the bucket is gone. */
+  setBucketConfig<K extends keyof BucketConfigs>(name: string, column: K, value: BucketConfigs[K] | null): boolean {
+    this.invalidate();
+    return this.q(`UPDATE buckets SET ${column} = ? WHERE name = ?`).run(value === null ? null : JSON.stringify(value), name).changes > 0;
   }
 
   // ---- objects ----

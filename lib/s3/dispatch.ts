@@ -10,6 +10,9 @@ import { copyObject } from './copy.ts';
 import { listObjects, listObjectVersions } from './list.ts';
 import * as mpu from './multipart.ts';
 import { completeMultipartUpload } from './multipart-complete.ts';
+import * as cors from './cors.ts';
+import * as controls from './bucket-controls.ts';
+import { postObject } from './post-object.ts';
 
 export async function dispatch(ctx: Ctx): Promise<void> {
   const e = ctx.endpoint;
@@ -40,6 +43,17 @@ export async function dispatch(ctx: Ctx): Promise<void> {
     case 'ListParts': return mpu.listParts(ctx, e);
     case 'UploadPart': return mpu.uploadPart(ctx, e);
     case 'UploadPartCopy': return mpu.uploadPartCopy(ctx, e);
+    case 'GetBucketCors': return cors.getBucketCors(ctx, e);
+    case 'PutBucketCors': return cors.putBucketCors(ctx, e);
+    case 'DeleteBucketCors': return cors.deleteBucketCors(ctx, e);
+    case 'PreflightCors': return cors.preflight(ctx, e);
+    case 'GetPublicAccessBlock': return controls.getPublicAccessBlock(ctx, e);
+    case 'PutPublicAccessBlock': return controls.putPublicAccessBlock(ctx, e);
+    case 'DeletePublicAccessBlock': return controls.deletePublicAccessBlock(ctx, e);
+    case 'GetBucketOwnershipControls': return controls.getBucketOwnershipControls(ctx, e);
+    case 'PutBucketOwnershipControls': return controls.putBucketOwnershipControls(ctx, e);
+    case 'DeleteBucketOwnershipControls': return controls.deleteBucketOwnershipControls(ctx, e);
+    case 'PostObject': return postObject(ctx, e);
     default: {
       const unreachable: never = e;
       throw new Error(`unhandled operation ${JSON.stringify(unreachable)}`);

@@ -6,7 +6,9 @@ import { S3Error } from './errors.ts';
 type BucketOp =
   | 'CreateBucket' | 'DeleteBucket' | 'HeadBucket' | 'GetBucketLocation' | 'GetBucketAcl' | 'PutBucketAcl'
   | 'GetBucketVersioning' | 'ListObjects' | 'ListObjectsV2' | 'ListObjectVersions' | 'DeleteObjects'
-  | 'ListMultipartUploads';
+  | 'ListMultipartUploads' | 'GetBucketCors' | 'PutBucketCors' | 'DeleteBucketCors' | 'PreflightCors'
+  | 'GetPublicAccessBlock' | 'PutPublicAccessBlock' | 'DeletePublicAccessBlock'
+  | 'GetBucketOwnershipControls' | 'PutBucketOwnershipControls' | 'DeleteBucketOwnershipControls' | 'PostObject';
 type ObjectOp =
   | 'GetObject' | 'HeadObject' | 'PutObject' | 'CopyObject' | 'DeleteObject' | 'GetObjectAcl' | 'PutObjectAcl'
   | 'CreateMultipartUpload';
@@ -30,13 +32,15 @@ export const OPERATIONS: readonly OperationName[] = [
   'DeleteObjects', 'ListMultipartUploads', 'GetObject', 'HeadObject', 'PutObject', 'CopyObject',
   'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'CreateMultipartUpload', 'CompleteMultipartUpload',
   'AbortMultipartUpload', 'ListParts', 'UploadPart', 'UploadPartCopy',
+  'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors', 'PreflightCors',
+  'GetPublicAccessBlock', 'PutPublicAccessBlock', 'DeletePublicAccessBlock',
+  'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'PostObject',
 ];
 
 /** Valid S3 sub-resources this server does not implement: answered with NotImplemented. */
 const BUCKET_UNSUPPORTED = [
-  'accelerate', 'analytics', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
-  'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy', 'policyStatus',
-  'publicAccessBlock', 'replication', 'requestPayment', 'tagging', 'website', 'metadataTable',
+  'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
+  'logging', 'metrics', 'notification', 'object-lock', 'policy', 'policyStatus', 'replication', 'requestPayment', 'tagging', 'website', 'metadataTable',
   'metadataConfiguration', 'session',
 ];
 const OBJECT_UNSUPPORTED = ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'];
@@ -111,6 +115,8 @@ export function parseEndpoint(input: RouteInput, opts: RouterOptions): Endpoint 
     if (method === 'GET') return { op: 'ListBuckets', ...base };
     throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'SERVICE' });
   }
+  // A CORS preflight names a bucket or an object; the bucket's rules answer it either way.
+  if (method === 'OPTIONS') return { op: 'PreflightCors', bucket, ...base };
   if (key === undefined) return { ...routeBucket(method, bucket, query), ...base };
   if (key.includes('\0')) throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
   if (Buffer.byteLength(key) > 1024) throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
@@ -126,6 +132,9 @@ function routeBucket(method: string, bucket: string, q: URLSearchParams) {
   switch (method) {
     case 'GET':
       if (has(q, 'acl')) return { op: 'GetBucketAcl' as const, bucket };
+      if (has(q, 'cors')) return { op: 'GetBucketCors' as const, bucket };
+      if (has(q, 'publicAccessBlock')) return { op: 'GetPublicAccessBlock' as const, bucket };
+      if (has(q, 'ownershipControls')) return { op: 'GetBucketOwnershipControls' as const, bucket };
       if (has(q, 'location')) return { op: 'GetBucketLocation' as const, bucket };
       if (has(q, 'versioning')) return { op: 'GetBucketVersioning' as const, bucket };
       if (has(q, 'uploads')) return { op: 'ListMultipartUploads' as const, bucket };
@@ -137,16 +146,23 @@ function routeBucket(method: string, bucket: string, q: URLSearchParams) {
       return { op: 'HeadBucket' as const, bucket };
     case 'PUT':
       if (has(q, 'acl')) return { op: 'PutBucketAcl' as const, bucket };
+      if (has(q, 'cors')) return { op: 'PutBucketCors' as const, bucket };
+      if (has(q, 'publicAccessBlock')) return { op: 'PutPublicAccessBlock' as const, bucket };
+      if (has(q, 'ownershipControls')) return { op: 'PutBucketOwnershipControls' as const, bucket };
       if (has(q, 'versioning')) unsupported('versioning');
       if (sub) unsupported(sub);
       return { op: 'CreateBucket' as const, bucket };
     case 'DELETE':
+      if (has(q, 'cors')) return { op: 'DeleteBucketCors' as const, bucket };
+      if (has(q, 'publicAccessBlock')) return { op: 'DeletePublicAccessBlock' as const, bucket };
+      if (has(q, 'ownershipControls')) return { op: 'DeleteBucketOwnershipControls' as const, bucket };
       if (sub) unsupported(sub);
       return { op: 'DeleteBucket' as const, bucket };
     case 'POST':
       if (has(q, 'delete')) return { op: 'DeleteObjects' as const, bucket };
-      // Browser-form POST uploads (PostObject) are not supported.
-      unsupported('POST object');
+      if (sub) unsupported(sub);
+      // Browser-based upload: a multipart/form-data POST to the bucket.
+      return { op: 'PostObject' as const, bucket };
   }
   throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'BUCKET' });
 }

@@ -1,0 +1,1 @@
+export async function postObject(_ctx: unknown, _e: unknown): Promise<void> { throw new Error('todo'); }
