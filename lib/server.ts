@@ -27,6 +27,7 @@ export interface HandlerOptions {
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 const HOST_ID_PREFIX = randomBytes(12).toString('base64');
 let requestCounter = 0;
+const ANONYMOUS = { principal: null, payload: { kind: 'unsigned' } } as const;
 
 function newRequestId(): string {
   requestCounter = (requestCounter + 1) >>> 0;
@@ -88,7 +89,8 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       // Before authentication, so a browser may read the error document of a refused request.
       const origin = header('origin');
       if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint) applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
-      const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
+      // A preflight is never signed, even when its URL is a presigned one (made for the actual method).
+      const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
         : null;
