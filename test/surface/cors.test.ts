@@ -114,7 +114,7 @@ describe('CORS', () => {
     await page.goto(pageServer.origin + '/');
     const objectUrl = `${srv.url}/${BUCKET}/public.txt`;
     const putUrl = presignUrl({ method: 'PUT', url: `${srv.url}/${BUCKET}/from-browser.json`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, headers: { 'content-type': 'application/json' } });
-    const tryFetch = (url: string, init: RequestInit) => page.evaluate(async ([u, i]) => {
+    const tryFetch = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => page.evaluate(async ([u, i]) => {
       try {
         const r = await fetch(u, i);
         return { ok: true, status: r.status, body: await r.text(), etag: r.headers.get('etag') };
