@@ -80,7 +80,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
 
     try {
       const { rawPath, rawQuery } = splitUrl(url);
-      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=');
+      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=') || rawQuery.includes('Signature=');
       if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
         return await opts.ops.serve(req, res, opsRoute);
       }
@@ -90,7 +90,9 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       const origin = header('origin');
       if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint) applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
       // A preflight is never signed, even when its URL is a presigned one (made for the actual method).
-      const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
+      const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate(
+        { method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, virtualBucket: endpoint.style === 'virtual' && 'bucket' in endpoint ? endpoint.bucket : undefined },
+        lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2 });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
         : null;

@@ -47,6 +47,8 @@ export interface AuthRequest {
    * canonicalized exactly as SigV4 wants (values joined by ','), not as Node joined them.
    */
   rawHeaders?: readonly string[];
+  /** The bucket named by the Host header (virtual-hosted style); Signature Version 2 signs it. */
+  virtualBucket?: string | undefined;
 }
 
 export interface AuthOptions {
@@ -55,4 +57,6 @@ export interface AuthOptions {
   now: number;
   /** Allowed clock skew for header auth, in ms (default 15 minutes). */
   maxSkewMs?: number;
+  /** Accept Signature Version 2 (config auth.sigv2). */
+  sigv2?: boolean;
 }
