@@ -6,6 +6,7 @@ import type { BucketRow, ObjectRow, Permission } from '../metadata/types.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
+import { effectiveAcl } from './ownership.ts';
 
 export function ownerOf(p: Principal): Owner {
   return { id: p.ownerId, display_name: p.displayName };
@@ -24,7 +25,7 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
   const bucket = ctx.svc.metadata.getBucket(name);
   if (!bucket) throw noSuchBucket(name);
   if (perm === 'owner') requireBucketOwner(bucket, ctx.principal);
-  else if (perm !== 'exists') requireAcl(bucket.acl, ctx.principal, perm);
+  else if (perm !== 'exists') requireAcl(effectiveAcl(bucket, bucket.acl), ctx.principal, perm);
   return bucket;
 }
 
@@ -36,9 +37,9 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
 export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission, withData = true): ObjectRow {
   const o = ctx.svc.metadata.getObject(bucket.name, key, withData);
   if (!o) {
-    if (!aclAllows(bucket.acl, ctx.principal, 'READ')) throw new S3Error('AccessDenied');
+    if (!aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ')) throw new S3Error('AccessDenied');
     throw new S3Error('NoSuchKey', undefined, { Key: key });
   }
-  requireAcl(o.acl, ctx.principal, perm);
+  requireAcl(effectiveAcl(bucket, o.acl), ctx.principal, perm);
   return o;
 }

@@ -8,12 +8,19 @@ import { aclFromHeaders, aclFromXml, aclToXml, type Owner } from './acl.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
 import { checkVersionId } from './get.ts';
-import type { Acl } from '../metadata/types.ts';
+import type { Acl, BucketRow } from '../metadata/types.ts';
+import { bucketOwnerOf, checkAclWrite, effectiveAcl } from './ownership.ts';
 
 type B = Endpoint & { bucket: string };
 type O = Endpoint & { bucket: string; key: string };
 
-async function aclFromRequest(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promise<Acl> {
+async function aclFromRequest(ctx: Ctx, bucket: BucketRow, owner: Owner): Promise<Acl> {
+  const acl = await aclFromRequestBody(ctx, owner, bucketOwnerOf(bucket));
+  checkAclWrite(bucket, acl, ctx.header('x-amz-acl'));
+  return acl;
+}
+
+async function aclFromRequestBody(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promise<Acl> {
   const fromHeaders = aclFromHeaders(ctx.header, owner, bucketOwner);
   const body = await readRequestBody(ctx, 64 * 1024);
   if (fromHeaders && body.length) {
@@ -26,13 +33,12 @@ async function aclFromRequest(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promi
 
 export function getBucketAcl(ctx: Ctx, e: B): void {
   const b = loadBucket(ctx, e.bucket, 'READ_ACP');
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.acl));
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.ownership === 'BucketOwnerEnforced' ? effectiveAcl(b, b.acl) : b.acl));
 }
 
 export async function putBucketAcl(ctx: Ctx, e: B): Promise<void> {
   const b = loadBucket(ctx, e.bucket, 'WRITE_ACP');
-  const owner = { id: b.ownerId, display_name: b.ownerDisplay };
-  const acl = await aclFromRequest(ctx, owner, owner);
+  const acl = await aclFromRequest(ctx, b, bucketOwnerOf(b));
   ctx.svc.metadata.setBucketAcl(e.bucket, acl);
   sendEmpty(ctx.res, 200);
 }
@@ -41,14 +47,15 @@ export function getObjectAcl(ctx: Ctx, e: O): void {
   const b = loadBucket(ctx, e.bucket, 'exists');
   checkVersionId(e.query, e.key);
   const o = loadObjectFor(ctx, b, e.key, 'READ_ACP');
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(o.acl));
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.ownership === 'BucketOwnerEnforced' ? effectiveAcl(b, o.acl) : o.acl));
 }
 
 export async function putObjectAcl(ctx: Ctx, e: O): Promise<void> {
   const b = loadBucket(ctx, e.bucket, 'exists');
   checkVersionId(e.query, e.key);
   const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP');
-  const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
-  if (!ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
+  const acl = await aclFromRequest(ctx, b, o.acl.owner);
+  // With ACLs disabled an accepted request (bucket-owner-full-control) changes nothing.
+  if (b.ownership !== 'BucketOwnerEnforced' && !ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);
 }

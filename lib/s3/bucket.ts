@@ -9,6 +9,7 @@ import { childText, parseXml, S3_NS, xmlDocument } from './xml.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { loadBucket, noSuchBucket, ownerOf } from './access.ts';
 import { readRequestBody } from './body.ts';
+import { parseOwnership } from './bucket-controls.ts';
 
 type B = Endpoint & { bucket: string };
 
@@ -64,8 +65,15 @@ export async function createBucket(ctx: Ctx, e: B): Promise<void> {
   }
   const owner = ownerOf(principal);
   const acl = aclFromHeaders(ctx.header, owner) ?? cannedAcl('private', owner);
+  const ownershipHeader = ctx.header('x-amz-object-ownership');
+  const ownership = ownershipHeader === undefined ? null : parseOwnership(ownershipHeader);
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: ACLs other than
+  // private cannot be set on a bucket created with ACLs disabled.
+  if (ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner.id)) {
+    throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  }
   const result = ctx.svc.metadata.createBucket({
-    name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(),
+    name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(), ownership,
   });
   if (!result.created) {
     if (result.existing.ownerId !== owner.id) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: e.bucket });

@@ -7,7 +7,7 @@ import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
 import { loadBucket, loadObjectFor, ownerOf } from './access.ts';
 import { requireUploadAccess } from '../auth/authorize.ts';
-import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
@@ -66,8 +66,7 @@ function newUploadId(): string {
 
 export function createMultipartUpload(ctx: Ctx, e: O): void {
   const bucket = loadBucket(ctx, e.bucket, 'WRITE');
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const acl = aclFromHeaders(ctx.header, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay }) ?? cannedAcl('private', owner);
+  const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const checksum = checksumChoice(ctx);
   const upload: UploadRow = {
     uploadId: newUploadId(), bucket: e.bucket, key: e.key, ...contentHeadersFrom(ctx.header),

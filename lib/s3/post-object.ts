@@ -8,7 +8,7 @@ import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
 import { loadBucket, ownerOf } from './access.ts';
 import { ANONYMOUS_OWNER, commitObject } from './put.ts';
-import { cannedAcl, isCannedAcl } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { MAX_PUT_SIZE } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
@@ -97,12 +97,9 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   const postCtx: Ctx = { ...ctx, principal };
   const bucket = loadBucket(postCtx, e.bucket, 'WRITE');
 
-  const owner = principal ? ownerOf(principal) : ANONYMOUS_OWNER;
-  const aclName = fields.get('acl') ?? 'private';
-  if (!isCannedAcl(aclName)) throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'acl', ArgumentValue: aclName });
-  const acl = cannedAcl(aclName, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay });
   const headers = asHeaders(fields);
-  const header = (n: string) => headers[n];
+  const header = (n: string) => (n === 'x-amz-acl' ? headers.acl : headers[n]);
+  const { owner, acl } = newObjectAcl(bucket, principal ? ownerOf(principal) : ANONYMOUS_OWNER, header);
   const storageClass = storageClassFrom(header);
   const userMetadata = userMetadataFrom(headers);
   const ingestHeaders: Record<string, string> = {};

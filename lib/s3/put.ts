@@ -6,7 +6,8 @@ import type { Ctx } from './context.ts';
 import type { Endpoint } from './router.ts';
 import { loadBucket, ownerOf } from './access.ts';
 import { ANONYMOUS_ID } from '../auth/authorize.ts';
-import { aclFromHeaders, cannedAcl, type Owner } from './acl.ts';
+import type { Owner } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { receiveObject } from './body.ts';
 import { etagMatches } from './conditional.ts';
@@ -66,12 +67,10 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteConditio
 
 export async function putObject(ctx: Ctx, e: O): Promise<void> {
   const bucket = loadBucket(ctx, e.bucket, 'WRITE');
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const bucketOwner = { id: bucket.ownerId, display_name: bucket.ownerDisplay };
+  const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const content = contentHeadersFrom(ctx.header);
   const userMetadata = userMetadataFrom(ctx.req.headers);
   const storageClass = storageClassFrom(ctx.header);
-  const acl = aclFromHeaders(ctx.header, owner, bucketOwner) ?? cannedAcl('private', owner);
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
 
