@@ -55,7 +55,9 @@ export async function createBucket(ctx: Ctx, e: B): Promise<void> {
   if (body.length) {
     const root = parseXml(body);
     if (root.name !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
-    const constraint = childText(root, 'LocationConstraint')?.trim() ?? '';
+    const given = childText(root, 'LocationConstraint')?.trim() ?? '';
+    // The SDKs' "aws-global" pseudo-region is us-east-1 (the global endpoint's region).
+    const constraint = given === 'aws-global' ? 'us-east-1' : given;
     // AWS rejects an explicit "us-east-1"; we accept the server's own region in any
     // spelling, since the bucket lands there either way, and refuse any other.
     if (constraint !== '' && constraint !== region) {
