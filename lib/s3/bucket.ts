@@ -18,6 +18,9 @@ export function bucketNameProblem(name: string): string | null {
   if (name.length < 3 || name.length > 63) return 'Bucket name must be between 3 and 63 characters long';
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'Bucket name can contain only lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
   if (name.includes('..')) return 'Bucket name must not contain two adjacent periods';
+  // A period next to a hyphen cannot form a DNS label (bucketnamingrules.html, legacy rules
+  // AWS still enforces for new buckets).
+  if (name.includes('.-') || name.includes('-.')) return 'Bucket name must not contain a period next to a hyphen';
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket name must not be formatted as an IP address';
   if (name.startsWith('xn--') || name.startsWith('sthree-') || name.startsWith('amzn-s3-demo-')) return 'Bucket name uses a reserved prefix';
   if (name.endsWith('-s3alias') || name.endsWith('--ol-s3') || name.endsWith('.mrap') || name.endsWith('--x-s3') || name.endsWith('--table-s3')) return 'Bucket name uses a reserved suffix';

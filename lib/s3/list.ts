@@ -62,9 +62,13 @@ export function listPage(store: MetadataStore, bucket: string, prefix: string, d
   }
 }
 
-/** encoding-type=url: AWS form-encodes names (space as '+'), keeping '/'. */
+/**
+ * encoding-type=url: percent-encoding that keeps '/', a space as %20 (ceph's s3-tests,
+ * test_bucket_list_encoding_basic, expect "quux%20ab/"). %20 decodes right with every
+ * decoder (unquote, unquote_plus, decodeURIComponent); '+' breaks decodeURIComponent users.
+ */
 function urlEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function maxKeysOf(q: URLSearchParams): number {

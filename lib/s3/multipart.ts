@@ -110,8 +110,13 @@ export async function uploadPart(ctx: Ctx, e: P): Promise<void> {
 function copyRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
   if (raw === undefined) return undefined;
   const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
-  if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= size) {
+  if (!m || Number(m[1]) > Number(m[2])) {
     throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  // A well-formed range that reaches past the source is unsatisfiable (416), as for GetObject.
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+  if (Number(m[2]) >= size) {
+    throw new S3Error('InvalidRange', undefined, { RangeRequested: raw.trim(), ActualObjectSize: String(size) });
   }
   return { start: Number(m[1]), end: Number(m[2]) };
 }
