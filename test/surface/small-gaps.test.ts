@@ -28,14 +28,16 @@ describe('smaller S3 gaps', () => {
     assert.match(r.text, /<CommonPrefixes><Prefix>run%20books\/<\/Prefix><\/CommonPrefixes>/);
   });
 
-  test('max-keys=0 answers an empty page (API_ListObjectsV2.html, MaxKeys)', async () => {
+  test('max-keys=0 answers an empty, untruncated page (API_ListObjectsV2.html, MaxKeys; ceph s3-tests test_bucket_list_maxkeys_zero)', async () => {
     const r = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: 0 }));
     assert.equal(r.KeyCount, 0);
+    assert.equal(r.IsTruncated, false, 'a truncated page without a continuation token would loop a client forever');
     assert.equal(r.Contents, undefined);
     assert.equal(r.MaxKeys, 0);
     const v1 = await signed('GET', `${srv.url}/${BUCKET}?max-keys=0`);
     assert.equal(v1.status, 200);
     assert.doesNotMatch(v1.text, /<Contents>/);
+    assert.match(v1.text, /<IsTruncated>false<\/IsTruncated>/);
   });
 
   test('an empty continuation token is refused as AWS does (InvalidArgument "The continuation token provided is incorrect")', async () => {
