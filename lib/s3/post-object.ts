@@ -28,10 +28,13 @@ function fieldsTooLarge(): S3Error {
   return new S3Error('MaxPostPreDataLengthExceeded', 'Your POST request fields preceeding the upload file was too large.');
 }
 
-/** `${filename}` in any field becomes the file's name without any path (HTTPPOSTForms.html). */
+/** AWS's form variable, spelled out of parts so it never reads as a template placeholder. */
+export const FILENAME_VARIABLE = '$' + '{filename}';
+
+/** FILENAME_VARIABLE in any field becomes the file's name without any path (HTTPPOSTForms.html). */
 function expandFilename(fields: FormFields, filename: string): void {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
-  for (const [k, v] of fields) if (k !== 'policy' && v.includes('${filename}')) fields.set(k, v.replaceAll('${filename}', base));
+  for (const [k, v] of fields) if (k !== 'policy' && v.includes(FILENAME_VARIABLE)) fields.set(k, v.replaceAll(FILENAME_VARIABLE, base));
 }
 
 /** The field as a header lookup, so PUT's metadata helpers read form fields unchanged. */
@@ -89,7 +92,7 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   if (policy !== undefined && policy !== '') {
     const lookup = (id: string) => {
       const c = ctx.svc.metadata.getCredential(id);
-      return c && c.active ? c : undefined;
+      return c?.active ? c : undefined;
     };
     principal = policySigner(fields, lookup, config.server.region, config.auth.sigv2 ? sigv2Sign : undefined);
     range = checkPolicy(policy, fields, e.bucket, Date.now());

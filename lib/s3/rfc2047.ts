@@ -32,6 +32,6 @@ export function decodeMetaValue(raw: string): string {
 
 /** Returned as is when US-ASCII, else as one RFC 2047 "B" encoded-word of its UTF-8 bytes. */
 export function encodeMetaValue(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value)) return value;
+  if (!/[\u0080-\uffff]/.test(value)) return value;
   return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import {
   CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetBucketOwnershipControlsCommand,
   GetObjectAclCommand, GetPublicAccessBlockCommand, PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand,
-  PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
+  PutObjectCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { send } from '../helpers/raw.ts';

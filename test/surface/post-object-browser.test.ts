@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { bodyBytes, startServer } from '../helpers/server.ts';
 import { signedPolicyFields } from '../helpers/post-form.ts';
+import { FILENAME_VARIABLE } from '../../lib/s3/post-object.ts';
 import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/browser.ts';
 
 const BUCKET = 'form-bucket';
@@ -22,7 +23,7 @@ test('Chromium submits an HTML upload form to the bucket and follows success_act
   const app = await servePage(() => formHtml);
   t.after(() => app.close());
   const fields = {
-    key: 'user/betty/${filename}',
+    key: `user/betty/${FILENAME_VARIABLE}`,
     acl: 'private',
     success_action_redirect: `${app.origin}/done`,
     'Content-Type': 'text/plain',

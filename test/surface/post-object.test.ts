@@ -5,15 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectAclCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectAclCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { send, signed } from '../helpers/raw.ts';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
 import { form, signedPolicyFields, sigv2PolicyFields, type Condition } from '../helpers/post-form.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { FILENAME_VARIABLE } from '../../lib/s3/post-object.ts';
 
 const BUCKET = 'post-bucket';
 const ENTITIES: Record<string, string> = { '&quot;': '"', '&apos;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
-const unescape = (s: string | undefined) => s?.replace(/&(quot|apos|lt|gt|amp);/g, (e) => ENTITIES[e]!);
+const decodeEntities = (s: string | undefined) => s?.replace(/&(quot|apos|lt|gt|amp);/g, (e) => ENTITIES[e]!);
 const PUBLIC = 'post-public';
 
 describe('POST Object (browser-based uploads)', () => {
@@ -32,7 +33,7 @@ describe('POST Object (browser-based uploads)', () => {
   const post = async (fd: FormData, to = url) => {
     const res = await fetch(to, { method: 'POST', body: fd, redirect: 'manual' });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], message: unescape(/<Message>([^<]*)<\/Message>/.exec(text)?.[1]) };
+    return { status: res.status, headers: res.headers, text, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], message: decodeEntities(/<Message>([^<]*)<\/Message>/.exec(text)?.[1]) };
   };
   const get = async (key: string) => {
     const r = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -40,10 +41,10 @@ describe('POST Object (browser-based uploads)', () => {
   };
   const base: Condition[] = [{ bucket: BUCKET }, ['starts-with', '$key', 'uploads/']];
 
-  test('a signed form stores the file under key with ${filename}, its metadata and Content-Type, and answers 204 with ETag and Location', async () => {
+  test('a signed form stores the file under a key with the filename variable, its metadata and Content-Type, and answers 204 with ETag and Location', async () => {
     const fields = signedPolicyFields({ conditions: [...base, ['starts-with', '$Content-Type', 'image/'], { 'x-amz-meta-colour': 'blue' }] });
     const body = randomBytes(100_000);
-    const res = await post(form({ key: 'uploads/${filename}', 'Content-Type': 'image/png', 'x-amz-meta-colour': 'blue', ...fields }, { name: 'C:\\pics\\cat.png', body }));
+    const res = await post(form({ key: `uploads/${FILENAME_VARIABLE}`, 'Content-Type': 'image/png', 'x-amz-meta-colour': 'blue', ...fields }, { name: 'C:\\pics\\cat.png', body }));
     assert.equal(res.status, 204, res.text);
     assert.equal(res.headers.get('etag'), `"${createHash('md5').update(body).digest('hex')}"`);
     assert.match(res.headers.get('location') ?? '', /\/post-bucket\/uploads\/cat\.png$/);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FormDataReader, formBoundary } from '../../lib/s3/form-data.ts';
 import { S3Error } from '../../lib/s3/errors.ts';
+import { FILENAME_VARIABLE } from '../../lib/s3/post-object.ts';
 
 const B = '----WebKitFormBoundaryAbC123';
 
@@ -50,10 +51,10 @@ test('the boundary parameter is read from the Content-Type, quoted or not', () =
 test('fields and a file holding near-boundary bytes come out the same for every chunk size', async () => {
   // Bytes that start like the delimiter but are not it, at the start, middle and end.
   const tricky = Buffer.concat([Buffer.from(`\r\n--${B.slice(0, 10)}`), randomBytes(3000), Buffer.from(`\r\n--${B.slice(0, -1)}X\r\n-`)]);
-  const whole = body({ key: 'uploads/${filename}', policy: 'eyJ9', 'x-amz-meta-a': 'ü' }, tricky);
+  const whole = body({ key: `uploads/${FILENAME_VARIABLE}`, policy: 'eyJ9', 'x-amz-meta-a': 'ü' }, tricky);
   for (let size = 1; size <= 80; size++) {
     const got = await read(chunks(whole, () => size));
-    assert.deepEqual(got.fields, { key: 'uploads/${filename}', policy: 'eyJ9', 'x-amz-meta-a': 'ü' }, `chunk size ${size}`);
+    assert.deepEqual(got.fields, { key: `uploads/${FILENAME_VARIABLE}`, policy: 'eyJ9', 'x-amz-meta-a': 'ü' }, `chunk size ${size}`);
     assert.ok(got.file.equals(tricky), `file bytes, chunk size ${size}`);
   }
   for (let seed = 0; seed < 50; seed++) {
