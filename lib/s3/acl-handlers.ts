@@ -2,17 +2,13 @@
 // x-amz-grant-* headers, or an AccessControlPolicy body.
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, loadObjectFor } from './access.ts';
+import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { aclFromHeaders, aclFromXml, aclToXml, type Owner } from './acl.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
-import { checkVersionId } from './get.ts';
 import type { Acl, BucketRow } from '../metadata/types.ts';
 import { bucketOwnerOf, checkAclWrite, effectiveAcl } from './ownership.ts';
-
-type B = Endpoint & { bucket: string };
-type O = Endpoint & { bucket: string; key: string };
 
 async function aclFromRequest(ctx: Ctx, bucket: BucketRow, owner: Owner): Promise<Acl> {
   const acl = await aclFromRequestBody(ctx, owner, bucketOwnerOf(bucket));
@@ -31,29 +27,26 @@ async function aclFromRequestBody(ctx: Ctx, owner: Owner, bucketOwner: Owner): P
   return aclFromXml(body, owner);
 }
 
-export function getBucketAcl(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'READ_ACP');
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.ownership === 'BucketOwnerEnforced' ? effectiveAcl(b, b.acl) : b.acl));
+/** What GetBucketAcl / GetObjectAcl show: with ACLs disabled, the bucket owner's full control. */
+function shownAcl(b: BucketRow, acl: Acl): Acl {
+  return b.ownership === 'BucketOwnerEnforced' ? effectiveAcl(b, acl) : acl;
 }
 
-export async function putBucketAcl(ctx: Ctx, e: B): Promise<void> {
-  const b = loadBucket(ctx, e.bucket, 'WRITE_ACP');
+export function getBucketAcl(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(shownAcl(b, b.acl)));
+}
+
+export async function putBucketAcl(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): Promise<void> {
   const acl = await aclFromRequest(ctx, b, bucketOwnerOf(b));
   ctx.svc.metadata.setBucketAcl(e.bucket, acl);
   sendEmpty(ctx.res, 200);
 }
 
-export function getObjectAcl(ctx: Ctx, e: O): void {
-  const b = loadBucket(ctx, e.bucket, 'exists');
-  checkVersionId(e.query, e.key);
-  const o = loadObjectFor(ctx, b, e.key, 'READ_ACP');
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.ownership === 'BucketOwnerEnforced' ? effectiveAcl(b, o.acl) : o.acl));
+export function getObjectAcl(ctx: Ctx, _e: O, { bucket: b, object: o }: Grants['object']): void {
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(shownAcl(b, o.acl)));
 }
 
-export async function putObjectAcl(ctx: Ctx, e: O): Promise<void> {
-  const b = loadBucket(ctx, e.bucket, 'exists');
-  checkVersionId(e.query, e.key);
-  const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP');
+export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Grants['object']): Promise<void> {
   const acl = await aclFromRequest(ctx, b, o.acl.owner);
   // With ACLs disabled an accepted request (bucket-owner-full-control) changes nothing.
   if (b.ownership !== 'BucketOwnerEnforced' && !ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });

@@ -4,14 +4,12 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketOwnershipControls.html
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
+import type { BucketEndpoint as B } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument } from './respond.ts';
 import { child, childText, children, parseXml } from './xml.ts';
 import type { ObjectOwnership, PublicAccessBlock } from '../metadata/types.ts';
-
-type B = Endpoint & { bucket: string };
 
 const PAB_FIELDS = [
   ['BlockPublicAcls', 'blockPublicAcls'], ['IgnorePublicAcls', 'ignorePublicAcls'],
@@ -25,7 +23,6 @@ function noContent(ctx: Ctx): void {
 }
 
 export async function putPublicAccessBlock(ctx: Ctx, e: B): Promise<void> {
-  loadBucket(ctx, e.bucket, 'owner');
   const body = await readRequestBody(ctx, 64 * 1024);
   if (!body.length) throw new S3Error('MissingRequestBodyError');
   const root = parseXml(body);
@@ -43,15 +40,13 @@ export async function putPublicAccessBlock(ctx: Ctx, e: B): Promise<void> {
   ctx.res.end();
 }
 
-export function getPublicAccessBlock(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'owner');
+export function getPublicAccessBlock(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): void {
   const pab = b.publicAccessBlock;
   if (!pab) throw new S3Error('NoSuchPublicAccessBlockConfiguration', undefined, { BucketName: e.bucket });
   sendDocument(ctx.res, 'PublicAccessBlockConfiguration', Object.fromEntries(PAB_FIELDS.map(([xml, field]) => [xml, pab[field]])));
 }
 
 export function deletePublicAccessBlock(ctx: Ctx, e: B): void {
-  loadBucket(ctx, e.bucket, 'owner');
   ctx.svc.metadata.setBucketConfig(e.bucket, 'public_access_block', null);
   noContent(ctx);
 }
@@ -64,7 +59,6 @@ export function parseOwnership(value: string): ObjectOwnership {
 }
 
 export async function putBucketOwnershipControls(ctx: Ctx, e: B): Promise<void> {
-  loadBucket(ctx, e.bucket, 'owner');
   const body = await readRequestBody(ctx, 64 * 1024);
   if (!body.length) throw new S3Error('MissingRequestBodyError');
   const root = parseXml(body);
@@ -77,14 +71,12 @@ export async function putBucketOwnershipControls(ctx: Ctx, e: B): Promise<void> 
   ctx.res.end();
 }
 
-export function getBucketOwnershipControls(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'owner');
+export function getBucketOwnershipControls(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): void {
   if (!b.ownership) throw new S3Error('OwnershipControlsNotFoundError', undefined, { BucketName: e.bucket });
   sendDocument(ctx.res, 'OwnershipControls', { Rule: { ObjectOwnership: b.ownership } });
 }
 
 export function deleteBucketOwnershipControls(ctx: Ctx, e: B): void {
-  loadBucket(ctx, e.bucket, 'owner');
   ctx.svc.metadata.setBucketConfig(e.bucket, 'ownership', null);
   noContent(ctx);
 }

@@ -5,30 +5,25 @@
 import type { ServerResponse } from 'node:http';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, noSuchBucket } from './access.ts';
+import type { BucketEndpoint as B } from './endpoint.ts';
+import { noSuchBucket, type Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
 import { CORS_VARY, corsFromXml, corsHeaders, corsToXml, matchCors } from './cors-rules.ts';
 import type { BucketRow } from '../metadata/types.ts';
 
-type B = Endpoint & { bucket: string };
-
 export async function putBucketCors(ctx: Ctx, e: B): Promise<void> {
-  loadBucket(ctx, e.bucket, 'owner');
   const rules = corsFromXml(await readRequestBody(ctx, 64 * 1024));
   if (!ctx.svc.metadata.setBucketConfig(e.bucket, 'cors', rules)) throw noSuchBucket(e.bucket);
   sendEmpty(ctx.res, 200);
 }
 
-export function getBucketCors(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'owner');
+export function getBucketCors(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): void {
   if (!b.cors) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: e.bucket });
   sendDocument(ctx.res, 'CORSConfiguration', corsToXml(b.cors));
 }
 
 export function deleteBucketCors(ctx: Ctx, e: B): void {
-  loadBucket(ctx, e.bucket, 'owner');
   ctx.svc.metadata.setBucketConfig(e.bucket, 'cors', null);
   ctx.res.writeHead(204);
   ctx.res.end();
@@ -38,13 +33,11 @@ const NOT_ALLOWED = 'This CORS request is not allowed. This is usually because t
   + "Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
 
 /** OPTIONS on a bucket or object: answered from the bucket's rules, never authenticated. */
-export function preflight(ctx: Ctx, e: B): void {
+export function preflight(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
   const origin = ctx.header('origin');
   if (origin === undefined) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   const method = ctx.header('access-control-request-method');
   if (method === undefined) throw new S3Error('BadRequest', 'Invalid Access-Control-Request-Method: null');
-  const b = ctx.svc.metadata.getBucket(e.bucket);
-  if (!b) throw noSuchBucket(e.bucket);
   if (!b.cors) throw new S3Error('CORSResponse', 'CORS is not enabled for this bucket.', { Method: method, ResourceType: 'BUCKET' });
   const requested = (ctx.header('access-control-request-headers') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
   const req = { origin, method, headers: requested };

@@ -5,7 +5,7 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/HTTPPOSTForms.html
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
+import type { BucketEndpoint as B } from './endpoint.ts';
 import { loadBucket, ownerOf } from './access.ts';
 import { ANONYMOUS_OWNER, commitObject } from './put.ts';
 import { newObjectAcl } from './ownership.ts';
@@ -17,8 +17,6 @@ import { checkPolicy, policySigner, type FormFields } from './post-policy.ts';
 import { ingest } from '../body/ingest.ts';
 import { sigv2Sign } from '../auth/sigv2/sign.ts';
 import type { ObjectRow } from '../metadata/types.ts';
-
-type B = Endpoint & { bucket: string };
 
 // "The form data and boundaries (excluding the contents of the file) cannot exceed 20KB."
 const MAX_FORM_FIELDS = 20 * 1024;
