@@ -9,6 +9,7 @@ import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
 import { applyCors } from './s3/cors.ts';
+import { declarationOf } from './s3/operations.ts';
 import { FileMissingError, FsyncError } from './storage/backend.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
@@ -27,12 +28,6 @@ export interface HandlerOptions {
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 const HOST_ID_PREFIX = randomBytes(12).toString('base64');
 let requestCounter = 0;
-// Operations whose handler reads the whole request body before it changes anything: only
-// these may have a SigV4 signature without x-amz-content-sha256 checked at the body's end.
-const READS_BODY_FIRST: ReadonlySet<string> = new Set([
-  'PutObject', 'UploadPart', 'CompleteMultipartUpload', 'DeleteObjects', 'CreateBucket', 'PutBucketAcl', 'PutObjectAcl',
-  'PutBucketCors', 'PutPublicAccessBlock', 'PutBucketOwnershipControls',
-]);
 const ANONYMOUS = { principal: null, payload: { kind: 'unsigned' } } as const;
 
 function newRequestId(): string {
@@ -98,7 +93,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       // A preflight is never signed, even when its URL is a presigned one (made for the actual method).
       const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate(
         { method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, virtualBucket: endpoint.style === 'virtual' && 'bucket' in endpoint ? endpoint.bucket : undefined },
-        lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2, deferBodySignature: READS_BODY_FIRST.has(endpoint.op) });
+        lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2, deferBodySignature: declarationOf(endpoint.op).bodyFirst === true });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
         : null;
