@@ -4,6 +4,7 @@
 // `x-s3-operations` of /openapi.json are all derived from OPERATION_TABLE. A new operation is
 // one line in `OperationResources` (lib/s3/endpoint.ts) and one entry here; the compiler
 // refuses a missing or incomplete entry, or a handler that expects rows its access does not load.
+import type { AwsEventName } from '../events/names.ts';
 import type { Ctx } from './context.ts';
 import type { EndpointOf, OperationName, OperationResources } from './endpoint.ts';
 import type { AccessDecl, GrantOf } from './access.ts';
@@ -42,14 +43,8 @@ export interface Route<R> {
   objectPathsToo?: true;
 }
 
-/**
- * Event names from https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
- * (only those an operation here can cause).
- */
-export type S3EventName =
-  | 's3:ObjectCreated:Put' | 's3:ObjectCreated:Post' | 's3:ObjectCreated:Copy' | 's3:ObjectCreated:CompleteMultipartUpload'
-  | 's3:ObjectRemoved:Delete' | 's3:ObjectRemoved:DeleteMarkerCreated' | 's3:ObjectAcl:Put'
-  | 's3:ObjectTagging:Put' | 's3:ObjectTagging:Delete';
+/** The AWS event names (lib/events/names.ts): those an operation here can cause. */
+export type S3EventName = AwsEventName;
 
 type DeclWith<K extends OperationName, A extends AccessDecl> = A & {
   route: Route<OperationResources[K]>;

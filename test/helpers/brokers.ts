@@ -27,7 +27,10 @@ async function waitForPort(port: number, ms: number, proc: ChildProcess, log: ()
     if (proc.exitCode !== null) throw new Error(`broker exited (${proc.exitCode}): ${log().slice(-2000)}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
