@@ -17,7 +17,11 @@ export interface Config {
     /** Open client connections at most; 0 derives it from the open-file limit (RLIMIT_NOFILE). */
     max_connections: number;
   };
-  auth: { access_key: string; secret_key: string; owner_id: string; display_name: string };
+  auth: {
+    access_key: string; secret_key: string; owner_id: string; display_name: string;
+    /** Accept AWS Signature Version 2 (header, presigned query, POST policy) from older tools. */
+    sigv2: boolean;
+  };
   data_dir: string;
   metadata: { engine: 'sqlite'; sqlite: { path: string } };
   storage: {
@@ -53,7 +57,7 @@ export class ConfigError extends Error {
 export function defaultConfig(): Config {
   return {
     server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300, headers_timeout_seconds: 10, max_connections: 0 },
-    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '' },
+    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '', sigv2: true },
     data_dir: './data',
     metadata: { engine: 'sqlite', sqlite: { path: '' } },
     storage: {
@@ -89,6 +93,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'auth.secret_key': { kind: 'string', env: 'BLEEPSTORE_SECRET_KEY' },
   'auth.owner_id': { kind: 'string' },
   'auth.display_name': { kind: 'string' },
+  'auth.sigv2': { kind: 'bool', env: 'BLEEPSTORE_SIGV2' },
   'data_dir': { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
   'metadata.engine': { kind: ['sqlite'] },
   'metadata.sqlite.path': { kind: 'string' },

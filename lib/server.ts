@@ -8,6 +8,8 @@ import { parseEndpoint, splitUrl, type Endpoint } from './s3/router.ts';
 import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
+import { applyCors } from './s3/cors.ts';
+import { declarationOf } from './s3/operations.ts';
 import { FileMissingError, FsyncError } from './storage/backend.ts';
 import { isDiskFull, lowOnSpace } from './storage/disk-guard.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
@@ -27,6 +29,7 @@ export interface HandlerOptions {
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 const HOST_ID_PREFIX = randomBytes(12).toString('base64');
 let requestCounter = 0;
+const ANONYMOUS = { principal: null, payload: { kind: 'unsigned' } } as const;
 
 function newRequestId(): string {
   requestCounter = (requestCounter + 1) >>> 0;
@@ -79,13 +82,19 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
 
     try {
       const { rawPath, rawQuery } = splitUrl(url);
-      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=');
+      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=') || rawQuery.includes('Signature=');
       if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
         return await opts.ops.serve(req, res, opsRoute);
       }
 
       endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
-      const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
+      // Before authentication, so a browser may read the error document of a refused request.
+      const origin = header('origin');
+      if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint) applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
+      // A preflight is never signed, even when its URL is a presigned one (made for the actual method).
+      const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate(
+        { method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, virtualBucket: endpoint.style === 'virtual' && 'bucket' in endpoint ? endpoint.bucket : undefined },
+        lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2, deferBodySignature: declarationOf(endpoint.op).bodyFirst === true });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
         : null;

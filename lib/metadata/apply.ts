@@ -45,12 +45,14 @@ function putObject(tx: Sql, rec: ObjectRecord, cond: WriteCondition | undefined,
   }
   tx.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
           content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
-          last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data,
+          part_sizes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
       o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
       JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
-      o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline);
+      o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline,
+      o.partSizes ? JSON.stringify(o.partSizes) : null);
   emit({ type: 'object.written', bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, replaced: prev ? { size: prev.size as number } : null });
   const replaced = prev?.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
   if (replaced) queueGc(tx, replaced, at);
@@ -116,8 +118,8 @@ const APPLY: Appliers = {
   'bucket.create'(tx, { bucket: b }, emit) {
     const existing = tx.q('SELECT * FROM buckets WHERE name = ?').get(b.name) as Row | undefined;
     if (existing) return { created: false, existing: toBucket(existing) };
-    tx.q('INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(b.name, b.region, b.ownerId, b.ownerDisplay, JSON.stringify(b.acl), b.createdAt);
+    tx.q('INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(b.name, b.region, b.ownerId, b.ownerDisplay, JSON.stringify(b.acl), b.createdAt, b.ownership ? JSON.stringify(b.ownership) : null);
     emit({ type: 'bucket.created', bucket: b.name });
     return { created: true };
   },
@@ -132,6 +134,12 @@ const APPLY: Appliers = {
   'bucket.acl'(tx, { name, acl }, emit) {
     const changed = tx.q('UPDATE buckets SET acl = ? WHERE name = ?').run(JSON.stringify(acl), name).changes > 0;
     if (changed) emit({ type: 'bucket.acl', bucket: name });
+    return changed;
+  },
+  'bucket.config'(tx, { name, column, value }, emit) {
+    // `column` is one of the BucketConfigs keys (the command type allows nothing else).
+    const changed = tx.q(`UPDATE buckets SET ${column} = ? WHERE name = ?`).run(value === null ? null : JSON.stringify(value), name).changes > 0;
+    if (changed) emit({ type: 'bucket.config', bucket: name });
     return changed;
   },
 

@@ -8,6 +8,7 @@ export type Change =
   | { type: 'bucket.created'; bucket: string }
   | { type: 'bucket.deleted'; bucket: string }
   | { type: 'bucket.acl'; bucket: string }
+  | { type: 'bucket.config'; bucket: string }
   | { type: 'object.written'; bucket: string; key: string; size: number; etag: string; replaced: { size: number } | null }
   | { type: 'object.removed'; bucket: string; key: string; size: number }
   | { type: 'object.acl'; bucket: string; key: string }

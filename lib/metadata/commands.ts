@@ -5,7 +5,7 @@
 // (Raft, §5.3 "log matching") needs from its state machine.
 import type { TableName } from './export-format.ts';
 import type {
-  Acl, BucketRow, CredentialRow, KeyInfo, ObjectRow, PartRow, UploadRow, WriteCondition,
+  Acl, BucketConfigs, BucketRow, CredentialRow, KeyInfo, ObjectRow, PartRow, UploadRow, WriteCondition,
 } from './types.ts';
 
 /** Binary data inside a command: base64 text. */
@@ -26,6 +26,8 @@ export type Command =
   | { type: 'bucket.create'; bucket: BucketRow }
   | { type: 'bucket.delete'; name: string }
   | { type: 'bucket.acl'; name: string; acl: Acl }
+  /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
+  | { [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null } }[keyof BucketConfigs]
   | { type: 'object.put'; object: ObjectRecord; cond?: WriteCondition | undefined; at: string }
   | { type: 'object.delete'; bucket: string; key: string; at: string }
   | { type: 'objects.delete'; bucket: string; keys: string[]; at: string }
@@ -63,6 +65,7 @@ export interface Results {
   'bucket.create': { created: true } | { created: false; existing: BucketRow };
   'bucket.delete': 'deleted' | 'missing' | 'not-empty';
   'bucket.acl': boolean;
+  'bucket.config': boolean;
   'object.put': { replacedFileId: string | null };
   'object.delete': string | null;
   'objects.delete': string[];

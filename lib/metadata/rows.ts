@@ -1,12 +1,12 @@
 // SQLite rows → the camelCase shapes of types.ts.
 import type { Row } from './connection.ts';
 import type {
-  Acl, BucketRow, ChecksumAlgorithm, ContentHeaders, CredentialRow, ObjectRow, PartRow, StoredChecksum, UploadRow,
+  Acl, BucketRow, ChecksumAlgorithm, CorsRule, ObjectOwnership, PublicAccessBlock, ContentHeaders, CredentialRow, ObjectRow, PartRow, StoredChecksum, UploadRow,
 } from './types.ts';
 
 export const OBJECT_COLUMNS_WITHOUT_DATA = `bucket, key, file_id, size, etag, content_type, content_encoding, content_language,
   content_disposition, cache_control, expires, storage_class, acl, user_metadata, last_modified, checksum_algorithm,
-  checksum_value, checksum_type, parts_count, owner_id, owner_display`;
+  checksum_value, checksum_type, parts_count, part_sizes, owner_id, owner_display`;
 
 /** A Buffer view of a BLOB value, without copying it. */
 function asBuffer(u: Uint8Array): Buffer {
@@ -21,6 +21,9 @@ export function toBucket(r: Row): BucketRow {
     ownerDisplay: r.owner_display as string,
     acl: JSON.parse(r.acl as string) as Acl,
     createdAt: r.created_at as string,
+    cors: r.cors ? JSON.parse(r.cors as string) as CorsRule[] : null,
+    publicAccessBlock: r.public_access_block ? JSON.parse(r.public_access_block as string) as PublicAccessBlock : null,
+    ownership: r.ownership ? JSON.parse(r.ownership as string) as ObjectOwnership : null,
   };
 }
 
@@ -53,6 +56,7 @@ export function toObject(r: Row): ObjectRow {
       ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
       : null,
     partsCount: (r.parts_count as number | null) ?? null,
+    partSizes: r.part_sizes ? JSON.parse(r.part_sizes as string) as number[] : null,
     inline: r.inline_data ? asBuffer(r.inline_data as Uint8Array) : null,
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,

@@ -114,4 +114,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE IF NOT EXISTS blob_chunks (
     file_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (file_id, seq)) WITHOUT ROWID;
   `,
+  `
+  -- Part sizes of a multipart object (JSON array, in part order), kept at Complete so
+  -- GetObject/HeadObject ?partNumber=N can serve one part.
+  -- https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (partNumber)
+  ALTER TABLE objects ADD COLUMN part_sizes TEXT;
+  `,
+  `
+  -- Bucket sub-resource configurations, each a JSON document or NULL when not set:
+  -- CORS rules, the PublicAccessBlock flags, the object-ownership setting.
+  ALTER TABLE buckets ADD COLUMN cors TEXT;
+  ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
+  ALTER TABLE buckets ADD COLUMN ownership TEXT;
+  `,
 ];

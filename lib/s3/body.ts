@@ -23,8 +23,8 @@ function isChunked(ctx: Ctx): boolean {
   return ctx.payload.kind === 'streaming-signed' || ctx.payload.kind === 'streaming-unsigned-trailer';
 }
 
-/** The size of the object the body carries (decoded length for aws-chunked bodies). */
-export function objectLength(ctx: Ctx): number {
+/** The size of the object the body carries (decoded length for aws-chunked bodies); undefined when not announced. */
+export function objectLength(ctx: Ctx): number | undefined {
   const contentLength = declaredLength(ctx);
   if (isChunked(ctx)) {
     const decoded = ctx.header('x-amz-decoded-content-length');
@@ -32,8 +32,10 @@ export function objectLength(ctx: Ctx): number {
     return Number(decoded);
   }
   if (contentLength === undefined) {
-    if (ctx.header('transfer-encoding') !== undefined) throw new S3Error('MissingContentLength');
-    return 0;
+    // HTTP/1.1 chunked transfer coding (Node removes the framing): the length is known only
+    // at the end. AWS asks for Content-Length here; clients that stream (curl -T -, generic
+    // HTTP libraries) cannot give one, so the body is taken and bounded by the 5 GiB limit.
+    return ctx.header('transfer-encoding') !== undefined ? undefined : 0;
   }
   return contentLength;
 }
@@ -80,15 +82,15 @@ export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> 
  */
 export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?: string, allowInline = false): Promise<IngestResult & { fileId: string; inline: Buffer | null }> {
   const size = objectLength(ctx);
-  if (size > maxSize) {
+  if (size !== undefined && size > maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
   }
-  await ctx.svc.disk.admit(size);
+  await ctx.svc.disk.admit(size ?? 0);
   sendContinue(ctx.req);
   const headers = algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
     ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
     : ctx.req.headers;
-  if (allowInline && size <= ctx.svc.config.storage.inline_max_bytes) {
+  if (allowInline && size !== undefined && size <= ctx.svc.config.storage.inline_max_bytes) {
     // Small enough to live in the metadata row: collect it in memory, verified as usual.
     const chunks: Buffer[] = [];
     const result = await ingest(ctx.req, { sink: memorySink(chunks), payload: ctx.payload, headers, maxSize: size });

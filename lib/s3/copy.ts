@@ -5,7 +5,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { ObjectEndpoint as O } from './endpoint.ts';
 import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
-import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { checkCopySource } from './conditional.ts';
 import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
@@ -50,8 +50,7 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
 
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const acl = aclFromHeaders(ctx.header, owner, { id: dstBucket.ownerId, display_name: dstBucket.ownerDisplay }) ?? cannedAcl('private', owner);
+  const { owner, acl } = newObjectAcl(dstBucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   // Keep the source's full-object checksum algorithm unless another one is asked for.
   const algorithm: ChecksumAlgorithm | undefined = requested ?? source.checksum?.algorithm;
   // The source's own digests carry over when its ETag is a plain MD5 and the checksum does

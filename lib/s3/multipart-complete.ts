@@ -187,7 +187,7 @@ async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: W
       contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
       contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
       storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata,
-      checksum, partsCount: parts.length, inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
+      checksum, partsCount: parts.length, partSizes: parts.map((p) => p.size), inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
     });
     await commitObject(ctx, row, cond, e.uploadId);
     const doc = resultDocument(ctx, e, etag, checksum);

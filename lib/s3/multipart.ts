@@ -6,7 +6,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O, PartEndpoint as P, UploadEndpoint as U } from './endpoint.ts';
 import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
-import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
@@ -49,8 +49,7 @@ function newUploadId(): string {
 }
 
 export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const acl = aclFromHeaders(ctx.header, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay }) ?? cannedAcl('private', owner);
+  const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const checksum = checksumChoice(ctx);
   const upload: UploadRow = {
     uploadId: newUploadId(), bucket: e.bucket, key: e.key, ...contentHeadersFrom(ctx.header),
@@ -92,8 +91,13 @@ export async function uploadPart(ctx: Ctx, e: P, { upload }: Grants['upload']): 
 function copyRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
   if (raw === undefined) return undefined;
   const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
-  if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= size) {
+  if (!m || Number(m[1]) > Number(m[2])) {
     throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  // A well-formed range that reaches past the source is unsatisfiable (416), as for GetObject.
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+  if (Number(m[2]) >= size) {
+    throw new S3Error('InvalidRange', undefined, { RangeRequested: raw.trim(), ActualObjectSize: String(size) });
   }
   return { start: Number(m[1]), end: Number(m[2]) };
 }

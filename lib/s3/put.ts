@@ -5,7 +5,8 @@ import type { Ctx } from './context.ts';
 import type { ObjectEndpoint as O } from './endpoint.ts';
 import { ownerOf, type Grants } from './access.ts';
 import { ANONYMOUS_ID } from '../auth/authorize.ts';
-import { aclFromHeaders, cannedAcl, type Owner } from './acl.ts';
+import type { Owner } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { receiveObject } from './body.ts';
 import { checksumHeaders, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
@@ -14,12 +15,10 @@ import { checksumHeaders, commitObject, objectRowOf, precheck, writeCondition } 
 export const ANONYMOUS_OWNER: Owner = { id: ANONYMOUS_ID, display_name: 'anonymous' };
 
 export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const bucketOwner = { id: bucket.ownerId, display_name: bucket.ownerDisplay };
+  const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const content = contentHeadersFrom(ctx.header);
   const userMetadata = userMetadataFrom(ctx.req.headers);
   const storageClass = storageClassFrom(ctx.header);
-  const acl = aclFromHeaders(ctx.header, owner, bucketOwner) ?? cannedAcl('private', owner);
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
 

@@ -63,7 +63,8 @@ test('ListMultipartUploads parses encoding-type and max-uploads as ListObjects d
   const listed = await signed('GET', `${s.url}/${BUCKET}?list-type=2&encoding-type=url&prefix=a`);
   const uploads = await signed('GET', `${s.url}/${BUCKET}?uploads&encoding-type=url&prefix=a`);
   const keyOf = (text: string) => /<Key>([^<]*)<\/Key>/.exec(text)?.[1];
-  assert.equal(keyOf(listed.text), 'a+b%281%29%21');
+  // A space is %20 (issue #16; ceph s3-tests test_bucket_list_encoding_basic).
+  assert.equal(keyOf(listed.text), 'a%20b%281%29%21');
   assert.equal(keyOf(uploads.text), keyOf(listed.text));
   for (const query of ['list-type=2&encoding-type=base64', 'uploads&encoding-type=base64', 'list-type=2&max-keys=-1', 'uploads&max-uploads=-1']) {
     const r = await signed('GET', `${s.url}/${BUCKET}?${query}`);
