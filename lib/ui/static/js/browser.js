@@ -95,7 +95,9 @@ export async function renderBrowser(main, bucket, prefix) {
     deleteSelected.lastChild.textContent = selected.size ? `Delete selected (${selected.size})` : 'Delete selected';
   }
 
+  let loads = 0;
   async function load(reset = true) {
+    const mine = ++loads; // a slower, older listing must not overwrite a newer one
     if (reset) { tokens = [undefined]; page = 0; }
     selected.clear();
     selectAll.checked = false;
@@ -107,10 +109,12 @@ export async function renderBrowser(main, bucket, prefix) {
     try {
       doc = await s3Xml('GET', bucket, undefined, { query: { 'list-type': '2', delimiter: '/', prefix: prefix + filter.value, 'max-keys': String(PAGE), 'continuation-token': tokens[page] } });
     } catch (e) {
+      if (mine !== loads) return;
       tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, e.code === 'NoSuchBucket' ? `There is no bucket ${bucket}.` : `Cannot list ${bucket}: ${e.message}`)));
       status.textContent = '';
       return;
     }
+    if (mine !== loads) return;
     const root = doc.documentElement;
     const folders = [...root.children].filter((c) => c.localName === 'CommonPrefixes').map((c) => text(c, 'Prefix'));
     const files = [...root.children].filter((c) => c.localName === 'Contents').map((c) => ({ key: text(c, 'Key'), size: Number(text(c, 'Size')), modified: text(c, 'LastModified') })).filter((f) => f.key !== prefix);

@@ -41,7 +41,7 @@ export async function renderBuckets(main) {
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', class: 'col-name' }, 'Name'),
       h('th', { scope: 'col', class: 'col-access' }, 'Access'),
-      h('th', { scope: 'col', class: 'col-num' }, 'Objects'),
+      h('th', { scope: 'col', class: 'col-num hide-narrow' }, 'Objects'),
       h('th', { scope: 'col', class: 'col-num' }, 'Size'),
       h('th', { scope: 'col', class: 'col-owner hide-narrow' }, 'Owner'),
       h('th', { scope: 'col', class: 'col-date hide-narrow' }, 'Created'),
@@ -70,7 +70,7 @@ export async function renderBuckets(main) {
 
   function row(b) {
     const access = h('td', { class: 'col-access' }, h('span', { class: 'bar' }));
-    const objects = h('td', { class: 'col-num' }, h('span', { class: 'bar' }));
+    const objects = h('td', { class: 'col-num hide-narrow' }, h('span', { class: 'bar' }));
     const bytes = h('td', { class: 'col-num' }, h('span', { class: 'bar' }));
     const owner = h('td', { class: 'col-owner hide-narrow' }, h('span', { class: 'bar' }));
     const toggle = h('button', { type: 'button', class: 'btn btn-small', disabled: true }, 'Make public');

@@ -43,7 +43,7 @@ function renderTopbar(view) {
   topbar.hidden = false;
   const link = (hash, label, active) => h('a', { href: hash, class: active ? 'nav-link active' : 'nav-link', 'aria-current': active ? 'page' : undefined }, label);
   topbar.append(
-    h('a', { class: 'brand', href: '#/buckets' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('bucket')), 'BleepStore'),
+    h('a', { class: 'brand', href: '#/buckets', 'aria-label': 'BleepStore' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('bucket')), h('span', { class: 'brand-name' }, 'BleepStore')),
     h('nav', { 'aria-label': 'Main' }, link('#/buckets', 'Buckets', view !== 'admin'), session.user.admin ? link('#/admin', 'Admin', view === 'admin') : null),
     h('div', { class: 'user' },
       h('span', { class: 'user-name', title: `Access key ${session.user.accessKeyId}` }, session.user.displayName),
@@ -90,7 +90,8 @@ function showLogin(message) {
 }
 
 whenLoggedOut((message) => { if (session.user) { session.user = null; showLogin(message); } else showLogin(message); });
-window.addEventListener('hashchange', () => void route());
+// After navigating, focus goes to the new content (screen readers announce it; Tab continues there).
+window.addEventListener('hashchange', () => void route().then(() => main.focus({ preventScroll: true })));
 window.addEventListener('error', (e) => toast(e.message, 'error'));
 window.addEventListener('unhandledrejection', (e) => toast(e.reason?.message ?? String(e.reason), 'error'));
 
