@@ -4,8 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { bodyBytes, startServer, ACCESS_KEY, SECRET_KEY, REGION } from '../helpers/server.ts';
 import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.ts';
 import { version } from '../../lib/version.ts';
@@ -274,6 +276,7 @@ test('the web console drives every flow end to end in a real browser, fetching n
     }
     await page.waitForTimeout(2100);
     assert.notEqual(await page.locator('.stat-value').first().textContent(), '—');
+    await page.evaluate(() => document.defaultView.scrollTo(0, 0));
     await page.screenshot({ path: path.join(b.dir, '09-admin.png'), fullPage: true });
   });
 
@@ -307,3 +310,41 @@ test('the web console drives every flow end to end in a real browser, fetching n
   t.diagnostic(`screenshots: ${b.dir}`);
 });
 
+
+test('the console works behind a reverse proxy that serves it under a base path', { skip: SKIP_BROWSER, timeout: 120_000 }, async (t) => {
+  const s = await startServer({ durability: 'off' });
+  t.after(() => s.stop());
+  const sdk = s.client();
+  await sdk.send(new CreateBucketCommand({ Bucket: 'behind-proxy' }));
+  await sdk.send(new PutObjectCommand({ Bucket: 'behind-proxy', Key: 'dir/hello.txt', Body: 'hello through the proxy' }));
+  // A proxy as nginx's `location /store/ { proxy_pass http://backend/; proxy_set_header Host $host; }`.
+  const target = new URL(s.url);
+  const proxy = http.createServer((req, res) => {
+    if (!req.url?.startsWith('/store/')) { res.writeHead(404).end(); return; }
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url.slice('/store'.length), headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); }));
+  const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/store/`;
+
+  const b = await launchBrowser(t);
+  const { page, context } = b;
+  await page.goto(base);
+  assert.equal(page.url(), `${base}ui/`, 'the redirect stays under the base path');
+  await page.fill('#login-key', ACCESS_KEY);
+  await page.fill('#login-secret', SECRET_KEY);
+  await page.click('button[type=submit]');
+  await page.click('a[href="#/b/behind-proxy/"]');
+  await page.click('tr[data-prefix="dir/"] a');
+  await page.locator('tr[data-key="dir/hello.txt"]').waitFor();
+  assert.deepEqual((await context.cookies(base)).map((c) => c.path), ['/store/'], 'the cookie is scoped to the base path');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download hello.txt' }).click()]);
+  assert.equal(await readFile(await download.path(), 'utf8'), 'hello through the proxy');
+  assert.ok(b.urls.every((u) => u.startsWith(base)), `every request went through the base path: ${b.urls.filter((u) => !u.startsWith(base)).join(', ')}`);
+  assert.deepEqual(b.problems, []);
+});
