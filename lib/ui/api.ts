@@ -38,7 +38,7 @@ class ApiError extends Error {
   }
 }
 
-const HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+const HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const buf = Buffer.from(JSON.stringify(body));
@@ -152,7 +152,7 @@ export function createApi(svc: ApiServices) {
           svc.log.warn('console login refused', { access_key: String(body.accessKeyId).slice(0, 128) });
           throw new ApiError(401, 'The access key or secret is wrong.');
         }
-        const secure = req.socket && 'encrypted' in req.socket || /^https:/i.test(first(req.headers.origin) ?? '');
+        const secure = 'encrypted' in req.socket || /^https:/i.test(first(req.headers.origin) ?? '');
         const cookie = `${COOKIE}=${s.id}; Path=${cookiePath(body.path)}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
         svc.log.info('console login', { access_key: s.principal.accessKeyId });
         return sendJson(res, 200, { user: whoami(s.principal), csrf: s.csrf }, { 'Set-Cookie': cookie });

@@ -93,7 +93,7 @@ export function createConsole(svc: ApiServices): ConsoleHandler {
     if (rawPath.startsWith('/ui/api/')) return api.serve(req, res, rawPath);
     if (rawPath === '/' || rawPath === '/ui') {
       // Relative, so it also works under a reverse proxy's base path.
-      res.writeHead(302, { Location: rawPath === '/' ? 'ui/' : 'ui/', 'Content-Length': '0', 'Cache-Control': 'no-store' });
+      res.writeHead(302, { Location: 'ui/', 'Content-Length': '0', 'Cache-Control': 'no-store' });
       return void res.end();
     }
     const asset = assets.get(rawPath);
