@@ -24,7 +24,16 @@ export interface Browser {
   offHost(host: string): string[];
 }
 
-export async function launchBrowser(t: TestContext, opts: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+export interface LaunchOptions {
+  viewport?: { width: number; height: number };
+  /**
+   * The flows answer some requests with 4xx (Chromium logs each to the console) and abort
+   * some on purpose (a cancelled upload, a navigation that became a download): not problems.
+   */
+  expectHttpErrors?: boolean;
+}
+
+export async function launchBrowser(t: TestContext, opts: LaunchOptions = {}): Promise<Browser> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-browser-'));
   t.after(() => (process.env.KEEP_ARTIFACTS ? undefined : rm(dir, { recursive: true, force: true })));
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
@@ -40,13 +49,11 @@ export async function launchBrowser(t: TestContext, opts: { viewport?: { width: 
   context.on('request', (r) => void urls.push(r.url()));
   context.on('requestfailed', (r) => {
     const why = r.failure()?.errorText ?? '';
-    // An aborted upload (the cancel button) and a navigation that became a download are meant.
-    if (!/ERR_ABORTED/.test(why)) problems.push(`request failed: ${r.url()} ${why}`);
+    if (!(opts.expectHttpErrors && /ERR_ABORTED/.test(why))) problems.push(`request failed: ${r.url()} ${why}`);
   });
   const page = context.pages()[0] ?? await context.newPage();
   page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
-  // Chromium logs every 4xx answer to fetch() as a console error; those are expected answers here.
-  page.on('console', (m) => void (m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console error: ${m.text()}`)));
+  page.on('console', (m) => void (m.type() === 'error' && !(opts.expectHttpErrors && m.text().startsWith('Failed to load resource')) && problems.push(`console error: ${m.text()}`)));
   return {
     context, page, urls, problems, dir,
     offHost: (host) => urls.filter((u) => !/^(data|blob):/.test(u) && new URL(u).host !== host),

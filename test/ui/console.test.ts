@@ -21,7 +21,7 @@ test('the web console drives every flow end to end in a real browser, fetching n
   t.after(() => s.stop());
   const sdk = s.client();
   const host = new URL(s.url).host;
-  const b = await launchBrowser(t);
+  const b = await launchBrowser(t, { expectHttpErrors: true });
   const { page, context } = b;
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
   const shot = (name: string) => page.screenshot({ path: path.join(b.dir, `${name}.png`) });
@@ -332,7 +332,7 @@ test('the console works behind a reverse proxy that serves it under a base path'
   t.after(() => new Promise<void>((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); }));
   const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/store/`;
 
-  const b = await launchBrowser(t);
+  const b = await launchBrowser(t, { expectHttpErrors: true });
   const { page, context } = b;
   await page.goto(base);
   assert.equal(page.url(), `${base}ui/`, 'the redirect stays under the base path');
