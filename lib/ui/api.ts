@@ -159,9 +159,9 @@ export function createApi(svc: ApiServices) {
       }
       case '/ui/api/session': {
         want('GET');
+        // 200 either way: the page asks this on every load, and a 401 would be logged as an error.
         const s = sessions.get(cookieValue(first(req.headers.cookie), COOKIE));
-        if (!s) throw new ApiError(401, 'Not logged in.');
-        return sendJson(res, 200, { user: whoami(s.principal), csrf: s.csrf });
+        return sendJson(res, 200, s ? { user: whoami(s.principal), csrf: s.csrf } : { user: null, csrf: null });
       }
       case '/ui/api/logout': {
         want('POST');

@@ -95,7 +95,7 @@ export async function checkSession() {
     const s = await api('session');
     session.csrf = s.csrf;
     session.user = s.user;
-    return true;
+    return s.user !== null;
   } catch {
     session.csrf = null;
     session.user = null;

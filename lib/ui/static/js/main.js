@@ -80,7 +80,7 @@ function showLogin(message) {
     },
   },
   h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('bucket')), 'BleepStore'),
-  h('h1', {}, 'Sign in to the console'),
+  h('h1', {}, 'Log in to the console'),
   h('p', { class: 'muted' }, 'Use an access key and its secret. You can do here exactly what that key may do through S3.'),
   h('label', { for: 'login-key' }, 'Access key'), key,
   h('label', { for: 'login-secret' }, 'Secret key'), secret,
@@ -89,7 +89,7 @@ function showLogin(message) {
   key.focus();
 }
 
-whenLoggedOut((message) => { if (session.user) { session.user = null; showLogin(message); } else showLogin(message); });
+whenLoggedOut((message) => showLogin(message));
 // After navigating, focus goes to the new content (screen readers announce it; Tab continues there).
 window.addEventListener('hashchange', () => void route().then(() => main.focus({ preventScroll: true })));
 window.addEventListener('error', (e) => toast(e.message, 'error'));
