@@ -7,6 +7,8 @@ import { createUploader } from './upload.js';
 import { download, showDetails, showShare } from './details.js';
 
 const PAGE = 1000;
+const FIRST = 60;
+const SLICE = 200;
 const hashFor = (bucket, prefix) => `#/b/${encodeURIComponent(bucket)}/${encodeURIComponent(prefix)}`;
 
 /** Deletes every key under `prefix`, 1000 at a time; resolves with the number deleted. */
@@ -120,13 +122,23 @@ export async function renderBrowser(main, bucket, prefix) {
     const files = [...root.children].filter((c) => c.localName === 'Contents').map((c) => ({ key: text(c, 'Key'), size: Number(text(c, 'Size')), modified: text(c, 'LastModified') })).filter((f) => f.key !== prefix);
     const truncated = text(root, 'IsTruncated') === 'true';
     tokens[page + 1] = truncated ? text(root, 'NextContinuationToken') : undefined;
-    const rows = [...folders.map(folderRow), ...files.map(fileRow)];
-    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, filter.value ? 'Nothing matches the filter.' : 'This folder is empty. Upload files with the button above or drop them here.'))]));
     const n = folders.length + files.length;
     const from = page * PAGE;
     status.textContent = n ? `Page ${page + 1} · ${folders.length ? `${folders.length.toLocaleString()} folders, ` : ''}${files.length.toLocaleString()} objects${truncated || page ? ` (items ${(from + 1).toLocaleString()}–${(from + n).toLocaleString()})` : ''}` : '';
     prev.disabled = page === 0;
     next.disabled = !truncated;
+    const items = [...folders.map((p) => () => folderRow(p)), ...files.map((f) => () => fileRow(f))];
+    if (!items.length) tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, filter.value ? 'Nothing matches the filter.' : 'This folder is empty. Upload files with the button above or drop them here.')));
+    else {
+      // The first screenful at once, the rest of the page in slices between frames: the list
+      // shows at once and the page stays responsive; rows only ever append below.
+      tbody.replaceChildren(...items.slice(0, FIRST).map((make) => make()));
+      for (let i = FIRST; i < items.length; i += SLICE) {
+        await new Promise((r) => setTimeout(r, 0));
+        if (mine !== loads) return;
+        tbody.append(...items.slice(i, i + SLICE).map((make) => make()));
+      }
+    }
   }
 
   function check(id, kind, label) {

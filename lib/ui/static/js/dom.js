@@ -30,24 +30,9 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** A small inline icon from the sprite-free set below. */
-const ICONS = {
-  folder: 'M3 6.5A1.5 1.5 0 0 1 4.5 5h4l2 2h9A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z',
-  file: 'M6 3h8l5 5v12a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1zm8 0v5h5',
-  bucket: 'M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3zm0 0 1.8 13c.2 1.2 3 2 6.2 2s6-.8 6.2-2L20 6',
-  upload: 'M12 16V4m0 0-5 5m5-5 5 5M4 17v2a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-2',
-  download: 'M12 4v12m0 0-5-5m5 5 5-5M4 17v2a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-2',
-  share: 'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
-  trash: 'M4 7h16M9 7V4h6v3m-8 0 1 13h8l1-13',
-  info: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zm0-5v-5m0-3h.01',
-  key: 'M15 7a4 4 0 1 1-3.9 5H3v3h3v-2h2v2h3v-3',
-  refresh: 'M20 11a8 8 0 0 0-14.8-4M4 4v4h4m-4 5a8 8 0 0 0 14.8 4M20 20v-4h-4',
-  copy: 'M9 9h10v11H9zM5 15H4V4h11v1',
-  plus: 'M12 5v14M5 12h14',
-  x: 'M6 6l12 12M18 6 6 18',
-};
+/** A small icon (a CSS mask, see .i-* in app.css); decorative, hidden from screen readers. */
 export function icon(name) {
-  return svg('svg', { class: 'icon', viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' }, svg('path', { d: ICONS[name] }));
+  return h('span', { class: `icon i-${name}`, 'aria-hidden': 'true' });
 }
 
 export function clear(el) {
