@@ -6,11 +6,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ConfigInput } from './config.ts';
 import { createBleepStore } from './index.ts';
 import { version } from './version.ts';
+import type { ProcessHooks } from './process-hooks.ts';
 
-export interface ProcessHooks {
-  exit(code: number): void;
-  onSignal(signal: 'SIGTERM' | 'SIGINT', fn: () => void): void;
-}
+export type { ProcessHooks } from './process-hooks.ts';
 
 const USAGE = `Usage: bleepstore [serve] [options]
        bleepstore bench --help | keys --help | meta --help

@@ -53,11 +53,17 @@ export interface CreateOptions {
 /** Config overrides, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
 export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInput['storage'] | StorageKind };
 
-export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}): Promise<BleepStore> {
-  if (typeof (opts as EmbedOptions).storage === 'string') opts = { ...opts, storage: { backend: (opts as EmbedOptions).storage as StorageKind } };
-  const o = opts as CreateOptions;
-  const isCreate = 'config' in o || 'overrides' in o || 'logWrite' in o;
-  const config = isCreate ? (o.config ?? loadConfig({ overrides: o.overrides })) : loadConfig({ overrides: opts as ConfigInput });
+/**
+ * `createBleepStore({ config | overrides, logWrite, onFatal })`, or config keys at the top
+ * level beside `logWrite` / `onFatal`: `createBleepStore({ data_dir: './d', onFatal })`.
+ */
+export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pick<CreateOptions, 'logWrite' | 'onFatal'>) = {}): Promise<BleepStore> {
+  const { config: built, overrides, logWrite, onFatal, ...rest } = opts as CreateOptions & EmbedOptions;
+  const topLevel: ConfigInput = typeof rest.storage === 'string' ? { ...rest, storage: { backend: rest.storage } } : (rest as ConfigInput);
+  const given = [built && 'config', overrides && 'overrides', Object.keys(topLevel).length > 0 && 'top-level config keys'].filter(Boolean);
+  if (given.length > 1) throw new ConfigError(`createBleepStore takes one of config, overrides or top-level config keys, not ${given.join(' and ')}.`);
+  const config = built ?? loadConfig({ overrides: overrides ?? topLevel });
+  const o: CreateOptions = { ...(logWrite ? { logWrite } : {}), ...(onFatal ? { onFatal } : {}) };
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
   const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });

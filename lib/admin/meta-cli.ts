@@ -10,7 +10,7 @@ import path from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { exportMetadata, type ExportCounts } from '../metadata/export.ts';
 import { importMetadata, ImportError, JsonFormatError, type ImportReport } from '../metadata/import.ts';
 import { TABLES, type TableName } from '../metadata/export-format.ts';

@@ -3,26 +3,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import type { RequestRecord } from './request-record.ts';
 
-export interface RequestRecord {
-  requestId: string;
-  method: string;
-  /** The S3 operation (Endpoint.op), the ops path answered (e.g. `/health`), or `Unknown`. */
-  route: string;
-  /** True when an ops endpoint (/health, /metrics, /docs, ...) answered. */
-  ops: boolean;
-  bucket?: string | undefined;
-  key?: string | undefined;
-  /** HTTP status sent, or 0 when the connection closed before a response started. */
-  status: number;
-  /** Request body bytes the handler read (decoded, without aws-chunked framing). */
-  bytesIn: number;
-  /** Response body bytes handed to the socket. */
-  bytesOut: number;
-  durationMs: number;
-  /** The connection closed before the whole response was written. */
-  aborted: boolean;
-}
+export type { RequestRecord } from './request-record.ts';
 
 /**
  * Counts the body bytes written through `res` (write and end), so a streamed GET reports what

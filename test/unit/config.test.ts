@@ -63,3 +63,22 @@ test('--data-dir moves both the database and the objects', () => {
   assert.equal(c.metadata.sqlite.path, '/srv/bleep/metadata.db');
   assert.equal(c.storage.local.root_dir, '/srv/bleep/objects');
 });
+
+test('cluster, events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
+  for (const [yaml, key] of [['cluster:\n  enabled: true\n', 'cluster'], ['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
+    assert.throws(() => loadConfig({ file: yamlFile(yaml) }), (err: unknown) =>
+      err instanceof ConfigError && err.message.includes(`"${key}"`) && /not supported/.test(err.message) && !err.message.includes('\n'), key);
+  }
+});
+
+test('createBleepStore takes onFatal and logWrite beside top-level config keys', async () => {
+  const { createBleepStore } = await import('../../lib/index.ts');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bleepstore-embed-'));
+  const lines: string[] = [];
+  const store = await createBleepStore({ data_dir: dataDir, storage: 'memory', onFatal: () => {}, logWrite: (l) => void lines.push(l) });
+  assert.equal(store.config.data_dir, dataDir);
+  await store.close();
+  const bare = await createBleepStore({ onFatal: () => {}, overrides: { data_dir: dataDir, logging: { level: 'silent' } } });
+  await bare.close();
+  await assert.rejects(createBleepStore({ data_dir: dataDir, overrides: { data_dir: dataDir } } as never), ConfigError);
+});
