@@ -24,6 +24,24 @@ test('the web console drives every flow end to end in a real browser, fetching n
   const b = await launchBrowser(t, { expectHttpErrors: true });
   const { page, context } = b;
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
+  // Cumulative layout shift (https://web.dev/articles/cls), summed by the browser itself.
+  await page.addInitScript(() => {
+    type Shift = { value: number; hadRecentInput: boolean; sources: Array<{ node?: { nodeName: string; className?: string; textContent: string | null } }> };
+    const w = globalThis as unknown as { cls: number; shifted: string[] };
+    w.cls = 0;
+    w.shifted = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as Shift[]) {
+        if (e.hadRecentInput) continue;
+        w.cls += e.value;
+        for (const src of e.sources) w.shifted.push(`${src.node?.nodeName}.${src.node?.className ?? ''} "${(src.node?.textContent ?? '').slice(0, 40)}"`);
+      }
+    })
+      .observe({ type: 'layout-shift', buffered: true } as never); // a browser entry type Node's types do not know
+  });
+  const layoutShift = () => page.evaluate(() => (globalThis as unknown as { cls: number }).cls);
+  const resetShift = () => page.evaluate(() => Object.assign(globalThis, { cls: 0, shifted: [] }));
+  const shifted = () => page.evaluate(() => (globalThis as unknown as { shifted: string[] }).shifted.join('; '));
   const shot = (name: string) => page.screenshot({ path: path.join(b.dir, `${name}.png`) });
   const confirm = (label: string) => page.locator('dialog').getByRole('button', { name: label, exact: true }).click();
   const rowOf = (key: string) => page.locator(`tr[data-key="${key}"]`);
@@ -204,8 +222,10 @@ test('the web console drives every flow end to end in a real browser, fetching n
   await t.test('a folder of 1005 keys pages by 1000 with continuation tokens', async () => {
     const keys = Array.from({ length: 1005 }, (_, i) => `many/k${String(i).padStart(4, '0')}`);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => sdk.send(new PutObjectCommand({ Bucket: 'photos', Key: k, Body: 'x' }))));
+    await resetShift();
     await page.goto(`${s.url}/ui/#/b/photos/many%2F`);
     await rowOf('many/k0999').waitFor();
+    assert.ok(await layoutShift() < 0.01, `loading 1000 rows shifts nothing already shown (CLS ${await layoutShift()}: ${await shifted()})`);
     assert.equal(await page.locator('.objects-table tbody tr[data-key]').count(), 1000);
     await page.getByRole('button', { name: 'Next ›' }).click();
     await rowOf('many/k1004').waitFor();
@@ -219,7 +239,11 @@ test('the web console drives every flow end to end in a real browser, fetching n
 
   await t.test('a bucket is made public-read and private again', async () => {
     await page.click('nav a:text-is("Buckets")');
+    await page.locator('tr[data-bucket="photos"] .badge').waitFor();
+    await page.reload(); // a fresh load: login check, top bar, rows, then each row's totals
     const row = page.locator('tr[data-bucket="photos"]');
+    await row.locator('.badge').waitFor();
+    assert.ok(await layoutShift() < 0.01, `the bucket list fills in without moving (CLS ${await layoutShift()}: ${await shifted()})`);
     await row.getByRole('button', { name: 'Make public' }).click();
     await confirm('Make public');
     await row.locator('.badge', { hasText: 'Public read' }).waitFor();

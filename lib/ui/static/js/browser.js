@@ -69,7 +69,8 @@ export async function renderBrowser(main, bucket, prefix) {
   const prev = h('button', { type: 'button', class: 'btn btn-small', disabled: true, onclick: () => { page--; void load(false); } }, '‹ Previous');
   const next = h('button', { type: 'button', class: 'btn btn-small', disabled: true, onclick: () => { page++; void load(false); } }, 'Next ›');
   const drop = h('div', { class: 'drop-hint', 'aria-hidden': 'true' }, icon('upload'), 'Drop files to upload to ', h('strong', {}, `${bucket}/${prefix}`));
-  const card = h('div', { class: 'card table-card dropzone' }, table, drop, h('div', { class: 'pager' }, status, h('div', { class: 'pager-buttons' }, prev, next)));
+  // The pager sits above the rows, so rows arriving never push anything on the screen down.
+  const card = h('div', { class: 'card table-card dropzone' }, h('div', { class: 'pager' }, status, h('div', { class: 'pager-buttons' }, prev, next)), table, drop);
 
   let depth = 0;
   card.addEventListener('dragenter', (e) => { if (e.dataTransfer?.types.includes('Files')) { depth++; card.classList.add('dragging'); } });
@@ -124,7 +125,8 @@ export async function renderBrowser(main, bucket, prefix) {
     tokens[page + 1] = truncated ? text(root, 'NextContinuationToken') : undefined;
     const n = folders.length + files.length;
     const from = page * PAGE;
-    status.textContent = n ? `Page ${page + 1} · ${folders.length ? `${folders.length.toLocaleString()} folders, ` : ''}${files.length.toLocaleString()} objects${truncated || page ? ` (items ${(from + 1).toLocaleString()}–${(from + n).toLocaleString()})` : ''}` : '';
+    const count = (k, word) => `${k.toLocaleString()} ${word}${k === 1 ? '' : 's'}`;
+    status.textContent = n ? `Page ${page + 1} · ${folders.length ? `${count(folders.length, 'folder')}, ` : ''}${count(files.length, 'object')}${truncated || page ? ` (items ${(from + 1).toLocaleString()}–${(from + n).toLocaleString()})` : ''}` : '';
     prev.disabled = page === 0;
     next.disabled = !truncated;
     const items = [...folders.map((p) => () => folderRow(p)), ...files.map((f) => () => fileRow(f))];

@@ -64,8 +64,9 @@ export function fmtDuration(seconds) {
 /** A short message at the bottom of the screen, read out by screen readers. */
 export function toast(message, kind = 'info') {
   const box = document.getElementById('toasts');
+  // One at a time: a stack that grows and shrinks would move the toasts already shown.
   const t = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : undefined }, message);
-  box.append(t);
+  box.replaceChildren(t);
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
 }
 

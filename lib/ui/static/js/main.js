@@ -38,12 +38,14 @@ async function route() {
   }
 }
 
+const brand = () => h('a', { class: 'brand', href: '#/buckets', 'aria-label': 'BleepStore' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('bucket')), h('span', { class: 'brand-name' }, 'BleepStore'));
+
+// The bar is always there (only its contents change), so logging in moves nothing.
 function renderTopbar(view) {
   clear(topbar);
-  topbar.hidden = false;
   const link = (hash, label, active) => h('a', { href: hash, class: active ? 'nav-link active' : 'nav-link', 'aria-current': active ? 'page' : undefined }, label);
   topbar.append(
-    h('a', { class: 'brand', href: '#/buckets', 'aria-label': 'BleepStore' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('bucket')), h('span', { class: 'brand-name' }, 'BleepStore')),
+    brand(),
     h('nav', { 'aria-label': 'Main' }, link('#/buckets', 'Buckets', view !== 'admin'), session.user.admin ? link('#/admin', 'Admin', view === 'admin') : null),
     h('div', { class: 'user' },
       h('span', { class: 'user-name', title: `Access key ${session.user.accessKeyId}` }, session.user.displayName),
@@ -54,7 +56,7 @@ function renderTopbar(view) {
 function showLogin(message) {
   current?.dispose?.();
   current = null;
-  topbar.hidden = true;
+  clear(topbar).append(brand());
   clear(main);
   const err = h('p', { class: 'form-error', role: 'alert', id: 'login-error' }, message ?? '');
   const key = h('input', { id: 'login-key', name: 'accessKeyId', autocomplete: 'username', required: true, spellcheck: 'false', autocapitalize: 'off' });
@@ -79,7 +81,6 @@ function showLogin(message) {
       }
     },
   },
-  h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('bucket')), 'BleepStore'),
   h('h1', {}, 'Log in to the console'),
   h('p', { class: 'muted' }, 'Use an access key and its secret. You can do here exactly what that key may do through S3.'),
   h('label', { for: 'login-key' }, 'Access key'), key,
