@@ -1,8 +1,8 @@
 // The object browser for one bucket and folder: ListObjectsV2 with delimiter "/", 1000 keys a
 // page (continuation tokens, so a bucket of any size stays quick), a prefix filter, breadcrumb,
 // selection, uploads by picker or drag-and-drop, and deletes of objects or whole folders.
-import { all, deleteKeys, s3, s3Xml, text } from './api.js';
-import { clear, confirmDialog, fmtBytes, fmtDate, h, icon, toast } from './dom.js';
+import { all, deleteKeys, s3Xml, text } from './api.js';
+import { confirmDialog, fmtBytes, fmtDate, h, icon, toast } from './dom.js';
 import { createUploader } from './upload.js';
 import { download, showDetails, showShare } from './details.js';
 
@@ -206,5 +206,5 @@ export async function renderBrowser(main, bucket, prefix) {
   }
 
   await load();
-  return { dispose: () => uploader.dispose() };
+  return {};
 }

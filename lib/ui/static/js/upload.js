@@ -9,6 +9,11 @@ const PARALLEL_PARTS = 3;
 
 class Cancelled extends Error {}
 
+// Uploads keep going when the user browses elsewhere in the console; leaving the page would
+// cut them, so the browser asks first.
+let active = 0;
+window.addEventListener('beforeunload', (e) => { if (active) e.preventDefault(); });
+
 /** PUT a body with progress; resolves with the ETag. */
 function put(url, body, headers, onProgress, signal) {
   return new Promise((resolve, reject) => {
@@ -71,7 +76,6 @@ export function createUploader({ bucket, prefix, onUploaded }) {
     list);
   const queue = [];
   let running = false;
-  const controllers = new Set();
 
   function enqueue(files) {
     for (const file of files) {
@@ -97,7 +101,7 @@ export function createUploader({ bucket, prefix, onUploaded }) {
     while (queue.length) {
       const u = queue.shift();
       if (u.ctl.signal.aborted) { finish(u, 'cancelled', 'Cancelled'); continue; }
-      controllers.add(u.ctl);
+      active++;
       u.li.dataset.state = 'active';
       const started = performance.now();
       try {
@@ -114,7 +118,7 @@ export function createUploader({ bucket, prefix, onUploaded }) {
         if (e instanceof Cancelled || u.ctl.signal.aborted) finish(u, 'cancelled', 'Cancelled');
         else { finish(u, 'failed', `Failed: ${e.message}`); toast(`Upload of ${u.key} failed: ${e.message}`, 'error'); }
       } finally {
-        controllers.delete(u.ctl);
+        active--;
       }
     }
     running = false;
@@ -127,5 +131,5 @@ export function createUploader({ bucket, prefix, onUploaded }) {
     u.cancel.remove();
   }
 
-  return { panel, enqueue, dispose: () => { for (const c of controllers) c.abort(); for (const u of queue) u.ctl.abort(); } };
+  return { panel, enqueue };
 }
