@@ -91,7 +91,7 @@ export function createApi(svc: ApiServices) {
   const { config, metadata } = svc;
   const lookup = (id: string) => {
     const c = metadata.getCredential(id);
-    return c && c.active ? c : undefined;
+    return c?.active ? c : undefined;
   };
   const sessions = new SessionStore(lookup);
   const adminOwner = config.auth.owner_id || ownerIdFor(config.auth.access_key);

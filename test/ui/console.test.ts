@@ -14,7 +14,18 @@ import { version } from '../../lib/version.ts';
 
 const MiB = 1024 * 1024;
 // Browser globals for the functions that run in the page (the page's CSP forbids string eval).
-declare const document: any, location: any, navigator: any, DataTransfer: any, File: any;
+interface PageElement { getAttribute(name: string): string | null; value: string; textContent: string | null }
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { length: number };
+  documentElement: { scrollWidth: number; clientWidth: number };
+  activeElement: PageElement | null;
+  defaultView: { scrollTo(x: number, y: number): void };
+};
+declare const location: { hash: string };
+declare const navigator: { clipboard: { readText(): Promise<string> } };
+declare class DataTransfer { items: { add(file: File): void } }
+declare class File { constructor(parts: string[], name: string, options: { type: string }) }
 
 test('the web console drives every flow end to end in a real browser, fetching nothing off-host', { skip: SKIP_BROWSER, timeout: 240_000 }, async (t) => {
   const s = await startServer({ durability: 'off' });
@@ -141,7 +152,7 @@ test('the web console drives every flow end to end in a real browser, fetching n
   });
 
   await t.test('several files dropped on the list are uploaded', async () => {
-    const files = [['one.txt', 'first'], ['two.txt', 'second'], ['three.txt', 'third']];
+    const files: Array<[string, string]> = [['one.txt', 'first'], ['two.txt', 'second'], ['three.txt', 'third']];
     // A DataTransfer holding the files, as the browser builds one for a real drop.
     const dt = await page.evaluateHandle((fs) => {
       const d = new DataTransfer();
