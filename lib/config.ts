@@ -41,7 +41,7 @@ export interface Config {
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
   logging: { level: LogLevel; format: LogFormat };
-  observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean };
+  observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean; ui: boolean };
 }
 
 /** A partial config at any depth, as read from YAML, env or flags. */
@@ -74,7 +74,7 @@ export function defaultConfig(): Config {
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
     logging: { level: 'info', format: 'json' },
-    observability: { metrics: true, health_check: true, openapi: true, docs: true },
+    observability: { metrics: true, health_check: true, openapi: true, docs: true, ui: true },
   };
 }
 
@@ -131,6 +131,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'observability.health_check': { kind: 'bool' },
   'observability.openapi': { kind: 'bool' },
   'observability.docs': { kind: 'bool' },
+  'observability.ui': { kind: 'bool' },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */

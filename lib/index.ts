@@ -12,6 +12,7 @@ import { recover, startReaper, startScrub, type RecoveryReport } from './recover
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
 import { createOps } from './ops/endpoints.ts';
+import { createConsole } from './ui/console.ts';
 import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
 import { credentialsOf, type Credentials } from './metadata/credentials.ts';
@@ -134,7 +135,8 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
   const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal };
   const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
   const ops = createOps(svc);
-  const handle = createRequestHandler(svc, { domains, ops: ops.handler, finished: ops.finished });
+  const ui = config.observability.ui ? createConsole({ config, metadata, log, recovery, startedAt: Date.now() }) : undefined;
+  const handle = createRequestHandler(svc, { domains, ops: ops.handler, ui, finished: ops.finished });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (failed) {
       res.writeHead(503, { 'Content-Type': 'application/xml', Connection: 'close', Server: 'BleepStore' });

@@ -13,12 +13,15 @@ import { declarationOf } from './s3/operations.ts';
 import { FileMissingError, FsyncError } from './storage/backend.ts';
 import { isDiskFull, lowOnSpace } from './storage/disk-guard.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
+import type { ConsoleHandler } from './ui/console.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
 
 export interface HandlerOptions {
   /** Serves /health, /metrics, ... ; returns false when the path is not an ops path. */
   ops?: OpsHandler;
+  /** The web console (/ui): its pages and API, and the session principal of requests from the page. */
+  ui?: ConsoleHandler;
   /** Called once per request when the response closes (request log line, metrics). */
   finished?: (r: RequestRecord) => void;
   domains: readonly string[];
@@ -83,7 +86,9 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
     try {
       const { rawPath, rawQuery } = splitUrl(url);
       const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=') || rawQuery.includes('Signature=');
-      if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
+      if (!signed && opts.ui && (opsRoute = opts.ui.route(method, rawPath, header))) return await opts.ui.serve(req, res);
+      const fromConsole = !signed && opts.ui !== undefined && opts.ui.fromPage(header);
+      if (!signed && !fromConsole && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
         return await opts.ops.serve(req, res, opsRoute);
       }
 
@@ -97,7 +102,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2, deferBodySignature: declarationOf(endpoint.op).bodyFirst === true });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
-        : null;
+        : fromConsole ? opts.ui!.principal(header) : null;
       ctx = { req, res, requestId, endpoint, principal, payload: auth.payload, svc, header, bytesIn: 0 };
       await dispatch(ctx);
     } catch (err) {

@@ -139,6 +139,12 @@ export class MetadataReads {
     return { buckets: s.buckets as number, objects: s.objects as number, bytes: s.bytes as number };
   }
 
+  /** One bucket's totals (zero for a bucket with no row yet). */
+  bucketStat(bucket: string): { objects: number; bytes: number } {
+    const r = this.sql.q('SELECT objects, bytes FROM bucket_stats WHERE bucket = ?').get(bucket) as Row | undefined;
+    return { objects: (r?.objects as number) ?? 0, bytes: (r?.bytes as number) ?? 0 };
+  }
+
   /** Per-bucket totals, in bucket order. */
   bucketStats(): Array<{ bucket: string; objects: number; bytes: number }> {
     return this.sql.q('SELECT bucket, objects, bytes FROM bucket_stats ORDER BY bucket').all() as Array<{ bucket: string; objects: number; bytes: number }>;

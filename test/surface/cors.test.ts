@@ -11,7 +11,7 @@ import { sdkError } from '../helpers/s3-assert.ts';
 import { send, signed } from '../helpers/raw.ts';
 import { presignUrl } from '../helpers/signer.ts';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from '../helpers/server.ts';
-import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/browser.ts';
+import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/chromium-origin.ts';
 
 const BUCKET = 'cors-bucket';
 const RULES: Array<{ ID?: string; AllowedOrigins: string[]; AllowedMethods: string[]; AllowedHeaders?: string[]; ExposeHeaders?: string[]; MaxAgeSeconds?: number }> = [

@@ -8,7 +8,7 @@ import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { bodyBytes, startServer } from '../helpers/server.ts';
 import { signedPolicyFields } from '../helpers/post-form.ts';
 import { FILENAME_VARIABLE } from '../../lib/s3/post-object.ts';
-import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/browser.ts';
+import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/chromium-origin.ts';
 
 const BUCKET = 'form-bucket';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
