@@ -1,0 +1,289 @@
+// Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
+// the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
+// then advance), proposals that resolve once applied locally, and ReadIndex reads.
+import { RaftNode, decodeConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Role } from './raft/index.ts';
+import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
+import { HttpTransport } from './transport-http.ts';
+
+/** The replicated state machine (the metadata database in cluster mode). */
+export interface StateMachine {
+  /** The index of the last entry the state reflects (durably), 0 for a new one. */
+  applied(): number;
+  /** Applies one committed normal entry; the result goes to the proposer on this node. */
+  apply(entry: Entry): unknown;
+  /** A consistent copy of the whole state (for a snapshot at the current applied index). */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot taken at `index`. */
+  restore(data: Uint8Array, index: number): void;
+}
+
+export interface ClusterNodeOptions {
+  id: NodeId;
+  /** Voters of a brand-new cluster (ignored once storage holds a membership). */
+  voters: NodeId[];
+  /** Addresses of the other members. */
+  peers: Map<NodeId, string>;
+  storagePath: string;
+  host: string;
+  port: number;
+  secret: string;
+  stateMachine: StateMachine;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  /** Applied entries between snapshots; default 10000. */
+  snapshotInterval?: number;
+  /** Entries kept behind a snapshot; default 8192. */
+  snapshotThreshold?: number;
+  maxAppendEntries?: number;
+  /** How long a proposal or read may wait; default 10 s. */
+  timeoutMs?: number;
+  onFatal?: (err: Error) => void;
+}
+
+/** A request this node cannot serve now; the caller may retry (here or on `leader`). */
+export class ClusterUnavailableError extends Error {
+  readonly retryable = true;
+  readonly leader: NodeId;
+  /** 'notLeader': nothing was proposed; 'dropped': the entry was overwritten and never
+   *  applied; 'unknown': it may still be applied (timeout). */
+  readonly outcome: 'notLeader' | 'dropped' | 'unknown';
+  constructor(message: string, outcome: ClusterUnavailableError['outcome'], leader: NodeId) {
+    super(message);
+    this.name = 'ClusterUnavailableError';
+    this.outcome = outcome;
+    this.leader = leader;
+  }
+}
+
+export interface ClusterNodeStatus {
+  id: NodeId;
+  role: Role;
+  leader: NodeId;
+  term: number;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  leaderChanges: number;
+  confState: ConfState;
+}
+
+interface Pending {
+  term: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class ClusterNode {
+  readonly id: NodeId;
+  readonly transport: HttpTransport;
+  private readonly raft: RaftNode;
+  private readonly storage: SqliteRaftStorage;
+  private readonly sm: StateMachine;
+  private readonly o: ClusterNodeOptions;
+  private applied: number;
+  private timer: NodeJS.Timeout | undefined;
+  private driving = false;
+  private stopped = false;
+  private leaderChanges = 0;
+  private lastLeader = 0;
+  private readonly proposals = new Map<number, Pending>();
+  private readonly reads = new Map<string, Pending>();
+  private readSeq = 0;
+  /** Reads whose read index is known, waiting for applied to reach it. */
+  private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
+
+  private constructor(o: ClusterNodeOptions) {
+    this.o = o;
+    this.id = o.id;
+    this.sm = o.stateMachine;
+    this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
+    // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
+    const snap = this.storage.snapshot();
+    this.applied = this.sm.applied();
+    if (snap.metadata.index > this.applied) {
+      this.sm.restore(snap.data, snap.metadata.index);
+      this.applied = snap.metadata.index;
+    }
+    const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
+    this.raft = new RaftNode({
+      id: o.id, voters: o.voters, electionTick, heartbeatTick: 1, storage: this.storage, applied: this.applied,
+      preVote: true, checkQuorum: true, random: Math.random, maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: o.maxAppendEntries ?? 64,
+    });
+    this.transport = new HttpTransport({
+      id: o.id, secret: o.secret, host: o.host, port: o.port, peers: o.peers,
+      timeoutMs: Math.max(1000, o.electionTimeoutMs),
+      onMessages: (msgs) => this.input(() => { for (const m of msgs) this.stepSafe(m); }),
+      onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
+      onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
+    });
+  }
+
+  static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
+    const n = new ClusterNode(o);
+    await n.transport.listen();
+    n.timer = setInterval(() => n.input(() => n.raft.tick()), o.heartbeatIntervalMs);
+    return n;
+  }
+
+  address(): string {
+    return this.transport.address();
+  }
+
+  setPeer(id: NodeId, addr: string): void {
+    this.transport.setPeer(id, addr);
+  }
+
+  status(): ClusterNodeStatus {
+    const s = this.raft.status();
+    return {
+      id: s.id, role: s.role, leader: s.lead, term: s.term, commit: s.commit, applied: this.applied,
+      lastIndex: this.raft.lastIndex(), snapshotIndex: this.storage.snapshot().metadata.index,
+      leaderChanges: this.leaderChanges, confState: s.confState,
+    };
+  }
+
+  /** Proposes `data`; resolves with the state machine's result once applied on this node. */
+  propose(data: Uint8Array): Promise<unknown> {
+    const s = this.raft.status();
+    if (this.stopped || s.role !== 'leader') {
+      return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
+    }
+    if (!this.raft.propose(data)) return Promise.reject(new ClusterUnavailableError('the leader refused the proposal (leadership transfer or overload)', 'notLeader', s.lead));
+    const index = this.raft.lastIndex();
+    const p = this.wait(this.proposals, index, s.term, 'the proposal was not applied in time; it may still be');
+    this.drive();
+    return p;
+  }
+
+  /** Linearizable read barrier (Raft thesis §6.4): resolves once this node has applied
+   *  everything committed when the read started. */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
+    const ctx = `${this.id}:${++this.readSeq}`;
+    const p = this.wait(this.reads, ctx, 0, 'no leader confirmed the read in time');
+    this.input(() => this.raft.readIndex(ctx));
+    return p.then(() => undefined);
+  }
+
+  private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        map.delete(key);
+        reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.raft.status().lead));
+      }, this.o.timeoutMs ?? 10_000);
+      map.set(key, { term, resolve, reject, timer });
+    });
+  }
+
+  private stepSafe(m: Message): void {
+    try {
+      this.raft.step(m);
+    } catch {
+      // A message the core refuses (a local type from outside) is dropped, never fatal.
+    }
+  }
+
+  private input(fn: () => void): void {
+    if (this.stopped) return;
+    fn();
+    this.drive();
+  }
+
+  /** The Ready loop. Synchronous: SQLite commits (fsync) before any message is handed out. */
+  private drive(): void {
+    if (this.driving || this.stopped) return;
+    this.driving = true;
+    try {
+      while (this.raft.hasReady()) {
+        const rd = this.raft.ready();
+        this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
+        for (const m of rd.messages) this.transport.send(m.to, m); // 2.
+        this.handleReady(rd); // 3.
+        this.raft.advance(); // 4.
+      }
+    } catch (err) {
+      this.fatal(err as Error);
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  private handleReady(rd: Ready): void {
+    if (rd.softState && rd.softState.lead !== this.lastLeader) {
+      if (rd.softState.lead) this.leaderChanges++;
+      this.lastLeader = rd.softState.lead;
+    }
+    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
+      this.sm.restore(rd.snapshot.data, rd.snapshot.metadata.index);
+      this.applied = rd.snapshot.metadata.index;
+      // Proposals at or below the snapshot cannot be matched to their entry any more.
+      for (const [i, p] of this.proposals) if (i <= this.applied) this.settle(this.proposals, i, p, new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0));
+    }
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.applied) continue;
+      let result: unknown;
+      if (e.type === 'confChange') {
+        const cc = decodeConfChange(e.data);
+        const cs = this.raft.applyConfChange(cc);
+        this.storage.setConfState(cs);
+        if (cc.type !== 'removeNode' && cc.context) this.transport.setPeer(cc.nodeId, cc.context);
+        if (cc.type === 'removeNode') this.transport.removePeer(cc.nodeId);
+      } else if (e.data.length) {
+        result = this.sm.apply(e);
+      }
+      this.applied = e.index;
+      const p = this.proposals.get(e.index);
+      if (p) this.settle(this.proposals, e.index, p, p.term === e.term ? undefined : new ClusterUnavailableError('the proposal was overwritten by a new leader and not applied', 'dropped', this.raft.status().lead), result);
+    }
+    for (const rs of rd.readStates) {
+      const p = this.reads.get(rs.requestCtx);
+      if (p) this.readWaiters.push({ index: rs.index, resolve: p.resolve, ctx: rs.requestCtx });
+    }
+    for (let i = this.readWaiters.length - 1; i >= 0; i--) {
+      const w = this.readWaiters[i]!;
+      if (w.index > this.applied) continue;
+      this.readWaiters.splice(i, 1);
+      const p = this.reads.get(w.ctx);
+      if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
+    }
+    this.maybeSnapshot();
+  }
+
+  private settle<K>(map: Map<K, Pending>, key: K, p: Pending, err: Error | undefined, value?: unknown): void {
+    clearTimeout(p.timer);
+    map.delete(key);
+    if (err) p.reject(err);
+    else p.resolve(value);
+  }
+
+  /** Log compaction (paper §7): snapshot the state machine every snapshotInterval applied
+   *  entries, keep snapshotThreshold entries behind it for slightly lagging followers. */
+  private maybeSnapshot(): void {
+    const interval = this.o.snapshotInterval ?? 10_000;
+    const snapIndex = this.storage.snapshot().metadata.index;
+    if (this.applied - snapIndex < interval) return;
+    this.storage.createSnapshot(this.applied, this.raft.status().confState, this.sm.snapshot());
+    const keepFrom = this.applied - (this.o.snapshotThreshold ?? 8192);
+    if (keepFrom > this.storage.firstIndex()) this.storage.compact(keepFrom);
+  }
+
+  private fatal(err: Error): void {
+    void this.stop();
+    if (this.o.onFatal) this.o.onFatal(err);
+    else throw err;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
+    for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
+    for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
+    await this.transport.close();
+    this.storage.close();
+  }
+}
