@@ -1,7 +1,7 @@
 // Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
 // the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
 // then advance), proposals that resolve once applied locally, and ReadIndex reads.
-import { RaftNode, decodeConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Role } from './raft/index.ts';
+import { RaftNode, decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Role } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
 import { HttpTransport } from './transport-http.ts';
 
@@ -38,6 +38,13 @@ export interface ClusterNodeOptions {
   /** How long a proposal or read may wait; default 10 s. */
   timeoutMs?: number;
   onFatal?: (err: Error) => void;
+  /** Operator names and addresses of the members (Raft id → {name, addr}), self included. */
+  directory?: Map<NodeId, Member>;
+}
+
+export interface Member {
+  name: string;
+  addr: string;
 }
 
 /** A request this node cannot serve now; the caller may retry (here or on `leader`). */
@@ -89,6 +96,10 @@ export class ClusterNode {
   private leaderChanges = 0;
   private lastLeader = 0;
   private readonly proposals = new Map<number, Pending>();
+  /** Names and addresses of the members; changed only by applied conf changes, and kept in
+   *  snapshots so a node restored from one still knows them. */
+  readonly directory: Map<NodeId, Member>;
+  private promoting = false;
   private readonly reads = new Map<string, Pending>();
   private readSeq = 0;
   /** Reads whose read index is known, waiting for applied to reach it. */
@@ -98,20 +109,8 @@ export class ClusterNode {
     this.o = o;
     this.id = o.id;
     this.sm = o.stateMachine;
+    this.directory = new Map(o.directory ?? []);
     this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
-    // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
-    const snap = this.storage.snapshot();
-    this.applied = this.sm.applied();
-    if (snap.metadata.index > this.applied) {
-      this.sm.restore(snap.data, snap.metadata.index);
-      this.applied = snap.metadata.index;
-    }
-    const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
-    this.raft = new RaftNode({
-      id: o.id, voters: o.voters, electionTick, heartbeatTick: 1, storage: this.storage, applied: this.applied,
-      preVote: true, checkQuorum: true, random: Math.random, maxSizePerMsg: 1 << 20,
-      maxInflightMsgs: o.maxAppendEntries ?? 64,
-    });
     this.transport = new HttpTransport({
       id: o.id, secret: o.secret, host: o.host, port: o.port, peers: o.peers,
       timeoutMs: Math.max(1000, o.electionTimeoutMs),
@@ -119,12 +118,30 @@ export class ClusterNode {
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
     });
+    // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
+    const snap = this.storage.snapshot();
+    this.applied = this.sm.applied();
+    if (snap.metadata.index > this.applied) {
+      this.restore(snap.data, snap.metadata.index);
+      this.applied = snap.metadata.index;
+    } else if (snap.metadata.index > 0) {
+      this.restoreDirectory(snap.data);
+    }
+    const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
+    this.raft = new RaftNode({
+      id: o.id, voters: o.voters, electionTick, heartbeatTick: 1, storage: this.storage, applied: this.applied,
+      preVote: true, checkQuorum: true, random: Math.random, maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: o.maxAppendEntries ?? 64,
+    });
   }
 
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
     await n.transport.listen();
-    n.timer = setInterval(() => n.input(() => n.raft.tick()), o.heartbeatIntervalMs);
+    n.timer = setInterval(() => n.input(() => {
+      n.raft.tick();
+      n.promoteLearners();
+    }), o.heartbeatIntervalMs);
     return n;
   }
 
@@ -143,6 +160,11 @@ export class ClusterNode {
       lastIndex: this.raft.lastIndex(), snapshotIndex: this.storage.snapshot().metadata.index,
       leaderChanges: this.leaderChanges, confState: s.confState,
     };
+  }
+
+  /** Replication progress of every member (leader only). */
+  progress(): Record<number, { match: number; recentActive: boolean }> | undefined {
+    return this.raft.status().progress;
   }
 
   /** Proposes `data`; resolves with the state machine's result once applied on this node. */
@@ -217,7 +239,7 @@ export class ClusterNode {
       this.lastLeader = rd.softState.lead;
     }
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
-      this.sm.restore(rd.snapshot.data, rd.snapshot.metadata.index);
+      this.restore(rd.snapshot.data, rd.snapshot.metadata.index);
       this.applied = rd.snapshot.metadata.index;
       // Proposals at or below the snapshot cannot be matched to their entry any more.
       for (const [i, p] of this.proposals) if (i <= this.applied) this.settle(this.proposals, i, p, new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0));
@@ -229,8 +251,14 @@ export class ClusterNode {
         const cc = decodeConfChange(e.data);
         const cs = this.raft.applyConfChange(cc);
         this.storage.setConfState(cs);
-        if (cc.type !== 'removeNode' && cc.context) this.transport.setPeer(cc.nodeId, cc.context);
-        if (cc.type === 'removeNode') this.transport.removePeer(cc.nodeId);
+        if (cc.type === 'removeNode') {
+          this.transport.removePeer(cc.nodeId);
+          this.directory.delete(cc.nodeId);
+        } else if (cc.context) {
+          const m = JSON.parse(cc.context) as Member;
+          this.directory.set(cc.nodeId, m);
+          this.transport.setPeer(cc.nodeId, m.addr);
+        }
       } else if (e.data.length) {
         result = this.sm.apply(e);
       }
@@ -265,9 +293,73 @@ export class ClusterNode {
     const interval = this.o.snapshotInterval ?? 10_000;
     const snapIndex = this.storage.snapshot().metadata.index;
     if (this.applied - snapIndex < interval) return;
-    this.storage.createSnapshot(this.applied, this.raft.status().confState, this.sm.snapshot());
+    this.takeSnapshot();
+    this.compact();
+  }
+
+  /** Snapshots the state machine at the applied index now (admin API "raft/snapshot"). */
+  takeSnapshot(): number {
+    if (this.applied <= this.storage.snapshot().metadata.index) return this.storage.snapshot().metadata.index;
+    const dir = Buffer.from(JSON.stringify([...this.directory]));
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(dir.length);
+    this.storage.createSnapshot(this.applied, this.raft.status().confState, Buffer.concat([head, dir, this.sm.snapshot()]));
+    return this.applied;
+  }
+
+  private compact(): void {
     const keepFrom = this.applied - (this.o.snapshotThreshold ?? 8192);
     if (keepFrom > this.storage.firstIndex()) this.storage.compact(keepFrom);
+  }
+
+  /** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
+  private restore(data: Uint8Array, index: number): void {
+    const len = this.restoreDirectory(data);
+    this.sm.restore(data.subarray(4 + len), index);
+  }
+
+  private restoreDirectory(data: Uint8Array): number {
+    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const len = b.readUInt32BE(0);
+    const dir = JSON.parse(b.subarray(4, 4 + len).toString()) as Array<[NodeId, Member]>;
+    this.directory.clear();
+    for (const [id, m] of dir) {
+      this.directory.set(id, m);
+      if (id !== this.id) this.transport.setPeer(id, m.addr);
+    }
+    return len;
+  }
+
+  /** Proposes a membership change (one at a time, thesis §4.1); resolves once applied here. */
+  changeMembership(cc: ConfChange): Promise<unknown> {
+    const s = this.raft.status();
+    if (this.stopped || s.role !== 'leader') return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
+    if (!this.raft.proposeConfChange(cc)) return Promise.reject(new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead));
+    const p = this.wait(this.proposals, this.raft.lastIndex(), s.term, 'the membership change was not applied in time; it may still be');
+    this.drive();
+    return p;
+  }
+
+  /** Adds a node as a learner; the leader promotes it to voter once it has caught up. */
+  addNode(id: NodeId, member: Member): Promise<unknown> {
+    return this.changeMembership({ type: 'addLearner', nodeId: id, context: JSON.stringify(member) });
+  }
+
+  removeNode(id: NodeId): Promise<unknown> {
+    return this.changeMembership({ type: 'removeNode', nodeId: id });
+  }
+
+  /** On the leader: a learner whose log matches the commit index becomes a voter. */
+  private promoteLearners(): void {
+    const s = this.raft.status();
+    if (s.role !== 'leader' || this.promoting || !s.progress) return;
+    const ready = s.confState.learners.find((id) => (s.progress![id]?.match ?? 0) >= s.commit);
+    if (ready === undefined) return;
+    const m = this.directory.get(ready);
+    this.promoting = true;
+    this.changeMembership({ type: 'addNode', nodeId: ready, ...(m ? { context: JSON.stringify(m) } : {}) })
+      .catch(() => {})
+      .finally(() => (this.promoting = false));
   }
 
   private fatal(err: Error): void {

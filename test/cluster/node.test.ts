@@ -3,45 +3,15 @@ import { after, test } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ClusterNode, ClusterUnavailableError, type StateMachine } from '../../lib/cluster/node.ts';
-import type { Entry, NodeId } from '../../lib/cluster/raft/index.ts';
+import { ClusterNode, ClusterUnavailableError } from '../../lib/cluster/node.ts';
+import type { NodeId } from '../../lib/cluster/raft/index.ts';
+import { ListMachine, until } from './helpers/cluster-nodes.ts';
 import { deadPort } from '../helpers/net.ts';
 
 const SECRET = 'node-test-secret-0123456789abcdef';
 const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-node-'));
 const live = new Set<ClusterNode>();
 after(() => Promise.all([...live].map((n) => n.stop())));
-
-/** An in-memory list of applied strings; it restarts empty and replays from the Raft log. */
-class ListMachine implements StateMachine {
-  items: string[] = [];
-  at = 0;
-  applied(): number {
-    return this.at;
-  }
-  apply(e: Entry): unknown {
-    this.items.push(Buffer.from(e.data).toString());
-    this.at = e.index;
-    return this.items.length;
-  }
-  snapshot(): Uint8Array {
-    return Buffer.from(JSON.stringify(this.items));
-  }
-  restore(data: Uint8Array, index: number): void {
-    this.items = JSON.parse(Buffer.from(data).toString());
-    this.at = index;
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const ids: NodeId[] = [1, 2, 3];
 const ports = new Map<NodeId, number>();
