@@ -33,10 +33,20 @@ async function start(name: string, directory: Map<NodeId, Member>, voters: NodeI
   return n;
 }
 
-async function call(url: string, method: string, p: string, body?: unknown, token = TOKEN): Promise<{ status: number; json: any; headers: Headers }> {
+/** The fields of the admin API's answers that these tests read. */
+interface AdminJson {
+  healthy?: boolean;
+  leader_id?: string;
+  state?: string;
+  nodes: Array<{ id: string; state: string }>;
+  commit_index: number;
+  snapshot_index: number;
+}
+
+async function call(url: string, method: string, p: string, body?: unknown, token = TOKEN): Promise<{ status: number; json: AdminJson; headers: Headers }> {
   const r = await fetch(url + p, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined, headers: r.headers };
+  return { status: r.status, json: (text ? JSON.parse(text) : {}) as AdminJson, headers: r.headers };
 }
 
 test('the cluster admin API reports status and adds a node as a learner that is promoted, then removes it', async () => {
@@ -60,8 +70,8 @@ test('the cluster admin API reports status and adds a node as a learner that is 
   assert.equal(st.status, 200);
   assert.equal(st.json.healthy, true);
   assert.equal(st.json.leader_id, leaderName);
-  assert.deepEqual(st.json.nodes.map((n: any) => n.id).sort(), names);
-  assert.equal(st.json.nodes.find((n: any) => n.id === leaderName).state, 'leader');
+  assert.deepEqual(st.json.nodes.map((n) => n.id).sort(), names);
+  assert.equal(st.json.nodes.find((n) => n.id === leaderName)?.state, 'leader');
   const fst = await call(fAdmin.url, 'GET', '/admin/cluster/status');
   assert.equal(fst.json.leader_id, leaderName, 'a follower names the leader too');
 
@@ -85,7 +95,7 @@ test('the cluster admin API reports status and adds a node as a learner that is 
   assert.deepEqual(machines.get('n4')!.items, machines.get(leaderName)!.items);
   assert.equal(joiner.status().leader, leader.id);
   const listed = await call(admin.url, 'GET', '/admin/cluster/nodes');
-  assert.deepEqual(listed.json.nodes.map((n: any) => n.id).sort(), [...names, 'n4']);
+  assert.deepEqual(listed.json.nodes.map((n) => n.id).sort(), [...names, 'n4']);
 
   assert.equal((await call(admin.url, 'DELETE', `/admin/cluster/nodes/${leaderName}`)).status, 409);
   assert.equal((await call(admin.url, 'DELETE', '/admin/cluster/nodes/nope')).status, 404);
