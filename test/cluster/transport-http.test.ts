@@ -151,3 +151,15 @@ test('a snapshot travels in chunks, arrives whole, and its outcome is reported t
   assert.deepEqual(got.snapshot!.data, data);
   await Promise.all([a.t.close(), b.t.close()]);
 });
+
+test('a request body over the bound is refused with 413 before it is buffered whole', async () => {
+  const b = await node(2, { maxBodyBytes: 64 * 1024 });
+  const body = Buffer.alloc(65 * 1024, 1);
+  const path = '/raft/messages?from=1';
+  assert.equal(await post(b.addr, path, body, signHeaders(SECRET, 'POST', path, body)), 413);
+  assert.equal(b.got.length, 0);
+  const snapPath = '/raft/snapshot?from=1&id=x&seq=1&total=2';
+  const chunk = Buffer.from('x');
+  assert.equal(await post(b.addr, snapPath, chunk, signHeaders(SECRET, 'POST', snapPath, chunk)), 409, 'a chunk out of order is refused');
+  await b.t.close();
+});
