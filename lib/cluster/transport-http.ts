@@ -41,6 +41,8 @@ export interface HttpTransportOptions {
   maxSkewMs?: number;
   /** Extra authenticated routes (for example blob transfer): path prefix → handler. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>>;
+  /** Routes that stream their body and authenticate it themselves (blob transfer). */
+  streamRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export interface PeerStats {
@@ -121,7 +123,7 @@ interface Assembly {
 }
 
 export class HttpTransport implements Transport {
-  private readonly o: Required<Omit<HttpTransportOptions, 'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes'>> & HttpTransportOptions;
+  private readonly o: Required<Omit<HttpTransportOptions, 'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes'>> & HttpTransportOptions;
   private readonly lanes = new Map<NodeId, PeerLane>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4, keepAliveMsecs: 1000 });
   private readonly server: http.Server;
@@ -260,6 +262,8 @@ export class HttpTransport implements Transport {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const path = url.split('?')[0]!;
+    const stream = Object.keys(this.o.streamRoutes ?? {}).find((p) => path.startsWith(p));
+    if (stream) return this.o.streamRoutes![stream]!(req, res);
     const route = Object.keys(this.o.routes ?? {}).find((p) => path.startsWith(p));
     if (path !== MESSAGES_PATH && path !== SNAPSHOT_PATH && !route) {
       res.writeHead(404).end();
