@@ -127,6 +127,14 @@ export class ClusterNode {
     } else if (snap.metadata.index > 0) {
       this.restoreDirectory(snap.data);
     }
+    // Membership changes the state machine already reflects are not re-applied by the core:
+    // replay their effect on the directory from the log after the snapshot.
+    const from = Math.max(snap.metadata.index + 1, this.storage.firstIndex());
+    if (this.applied >= from) {
+      for (const e of this.storage.entries(from, this.applied + 1, Number.MAX_SAFE_INTEGER)) {
+        if (e.type === 'confChange') this.applyDirectory(decodeConfChange(e.data));
+      }
+    }
     const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
     this.raft = new RaftNode({
       id: o.id, voters: o.voters, electionTick, heartbeatTick: 1, storage: this.storage, applied: this.applied,
@@ -138,6 +146,7 @@ export class ClusterNode {
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
     await n.transport.listen();
+    n.drive(); // apply what is committed but not yet applied before answering anything
     n.timer = setInterval(() => n.input(() => {
       n.raft.tick();
       n.promoteLearners();
@@ -251,14 +260,7 @@ export class ClusterNode {
         const cc = decodeConfChange(e.data);
         const cs = this.raft.applyConfChange(cc);
         this.storage.setConfState(cs);
-        if (cc.type === 'removeNode') {
-          this.transport.removePeer(cc.nodeId);
-          this.directory.delete(cc.nodeId);
-        } else if (cc.context) {
-          const m = JSON.parse(cc.context) as Member;
-          this.directory.set(cc.nodeId, m);
-          this.transport.setPeer(cc.nodeId, m.addr);
-        }
+        this.applyDirectory(cc);
       } else if (e.data.length) {
         result = this.sm.apply(e);
       }
@@ -310,6 +312,17 @@ export class ClusterNode {
   private compact(): void {
     const keepFrom = this.applied - (this.o.snapshotThreshold ?? 8192);
     if (keepFrom > this.storage.firstIndex()) this.storage.compact(keepFrom);
+  }
+
+  private applyDirectory(cc: ConfChange): void {
+    if (cc.type === 'removeNode') {
+      this.transport.removePeer(cc.nodeId);
+      this.directory.delete(cc.nodeId);
+    } else if (cc.context) {
+      const m = JSON.parse(cc.context) as Member;
+      this.directory.set(cc.nodeId, m);
+      this.transport.setPeer(cc.nodeId, m.addr);
+    }
   }
 
   /** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
