@@ -92,6 +92,7 @@ export class ClusterNode {
   private applied: number;
   private timer: NodeJS.Timeout | undefined;
   private driving = false;
+  private driveScheduled = false;
   private stopped = false;
   private leaderChanges = 0;
   private lastLeader = 0;
@@ -185,8 +186,19 @@ export class ClusterNode {
     if (!this.raft.propose(data)) return Promise.reject(new ClusterUnavailableError('the leader refused the proposal (leadership transfer or overload)', 'notLeader', s.lead));
     const index = this.raft.lastIndex();
     const p = this.wait(this.proposals, index, s.term, 'the proposal was not applied in time; it may still be');
-    this.drive();
+    this.driveSoon();
     return p;
+  }
+
+  /** Group commit: proposals made in one turn of the event loop share one Ready, so one
+   *  fsync and one round of appends carry all of them. */
+  private driveSoon(): void {
+    if (this.driveScheduled) return;
+    this.driveScheduled = true;
+    setImmediate(() => {
+      this.driveScheduled = false;
+      this.drive();
+    });
   }
 
   /** Linearizable read barrier (Raft thesis §6.4): resolves once this node has applied
