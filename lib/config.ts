@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { defaultClusterConfig, parsePeers, validateCluster, type ClusterConfig } from './cluster/config.ts';
 
 export type Durability = 'full' | 'normal' | 'off';
 export type StorageKind = 'local' | 'memory' | 'sqlite' | 'aws' | 'azure' | 'gcp';
@@ -42,6 +43,7 @@ export interface Config {
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
   logging: { level: LogLevel; format: LogFormat };
   observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean; ui: boolean };
+  cluster: ClusterConfig;
 }
 
 /** A partial config at any depth, as read from YAML, env or flags. */
@@ -75,10 +77,11 @@ export function defaultConfig(): Config {
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
     logging: { level: 'info', format: 'json' },
     observability: { metrics: true, health_check: true, openapi: true, docs: true, ui: true },
+    cluster: defaultClusterConfig(),
   };
 }
 
-type Kind = 'string' | 'int' | 'bool' | readonly string[];
+type Kind = 'string' | 'int' | 'bool' | 'peers' | readonly string[];
 /** Every settable leaf key, its type, and (for numbers) its range. */
 const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: string }> = {
   'server.host': { kind: 'string', env: 'BLEEPSTORE_HOST' },
@@ -132,6 +135,20 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'observability.openapi': { kind: 'bool' },
   'observability.docs': { kind: 'bool' },
   'observability.ui': { kind: 'bool' },
+  'cluster.enabled': { kind: 'bool', env: 'BLEEPSTORE_CLUSTER_ENABLED' },
+  'cluster.node_id': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_NODE_ID' },
+  'cluster.bind_addr': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_BIND_ADDR' },
+  'cluster.advertise_addr': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_ADVERTISE_ADDR' },
+  'cluster.data_dir': { kind: 'string' },
+  'cluster.peers': { kind: 'peers' },
+  'cluster.election_timeout_ms': { kind: 'int', min: 1, max: 600_000 },
+  'cluster.heartbeat_interval_ms': { kind: 'int', min: 1, max: 60_000 },
+  'cluster.snapshot_interval': { kind: 'int', min: 1 },
+  'cluster.snapshot_threshold': { kind: 'int', min: 0 },
+  'cluster.max_append_entries': { kind: 'int', min: 1, max: 65_536 },
+  'cluster.secret': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_SECRET' },
+  'cluster.replicas': { kind: 'int', min: 1, max: 64 },
+  'cluster.read_consistency': { kind: ['local', 'linearizable'] },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */
@@ -142,13 +159,20 @@ const TOLERATED_SECTIONS = new Set(['server.admin_port', 'server.admin_token', '
  * ignoring one would let an operator believe it is on. Each is refused until it exists;
  * remove it from this list when it does.
  */
-const NOT_YET_SUPPORTED = ['cluster', 'events', 'queue', 'metadata.raft'];
+const NOT_YET_SUPPORTED = ['events', 'queue', 'metadata.raft'];
 
 function coerce(key: string, raw: unknown, from: string): unknown {
   const spec = LEAVES[key];
   if (!spec) throw new ConfigError(`Unknown config key "${key}" in ${from}.`);
   const { kind } = spec;
   const shown = JSON.stringify(raw);
+  if (kind === 'peers') {
+    try {
+      return parsePeers(raw, from);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   if (Array.isArray(kind)) {
     if (typeof raw !== 'string' || !kind.includes(raw)) throw new ConfigError(`Config key "${key}" in ${from} must be one of ${kind.join(', ')} (got ${shown}).`);
     return raw;
@@ -269,5 +293,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (!c.auth.access_key) throw new ConfigError('Config key "auth.access_key" must not be empty.');
   if (!c.auth.secret_key) throw new ConfigError('Config key "auth.secret_key" must not be empty.');
   if (!/^[a-z0-9-]+$/.test(c.server.region)) throw new ConfigError(`Config key "server.region" must look like a region name such as us-east-1 (got "${c.server.region}").`);
+  if (c.cluster.enabled) {
+    try {
+      warningsOf.set(c, validateCluster(c.cluster, c.data_dir));
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   return c;
+}
+
+const warningsOf = new WeakMap<Config, string[]>();
+
+/** Things wrong with a loaded config that do not stop start-up (the server logs them). */
+export function configWarnings(c: Config): string[] {
+  return warningsOf.get(c) ?? [];
 }

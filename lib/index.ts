@@ -3,7 +3,7 @@
 // Library code never exits the process and installs no signal handlers; bin/ does that.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
+import { ConfigError, configWarnings, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
 import { MetadataStore, type Change } from './metadata/sqlite.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
@@ -81,6 +81,12 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
   const o: CreateOptions = { ...(logWrite ? { logWrite } : {}), ...(onFatal ? { onFatal } : {}) };
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
+  for (const w of configWarnings(config)) log.warn(w);
+  if (config.cluster.enabled) {
+    // The cluster parts (transport, node driver) exist, but S3 metadata does not go through
+    // Raft yet (issue #13): serving alone would let an operator believe writes replicate.
+    throw new ConfigError('Config key "cluster.enabled" is true, but this build does not serve S3 requests in cluster mode yet (metadata replication is not wired in); set it to false.');
+  }
   const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
   const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability, record: recorder?.record });
   const uploads = uploadReads(metadata);

@@ -55,9 +55,15 @@ export class LocalStorage implements StorageBackend {
     return fileStagedBlob(tmp, () => this.place(tmp));
   }
 
-  /** Gives a fsynced temp file a new id and makes the rename durable; removes it on failure. */
-  private async place(tmpPath: string): Promise<string> {
-    const fileId = newBlobId();
+  /** Stages a blob to be published under a given id: a replica of a peer's blob (cluster). */
+  async stageAs(fileId: string): Promise<StagedBlob> {
+    this.pathOf(fileId); // refuses a malformed id before anything is written
+    const tmp = path.join(this.tmpDir, randomUUID());
+    return fileStagedBlob(tmp, () => this.place(tmp, fileId));
+  }
+
+  /** Gives a fsynced temp file its id and makes the rename durable; removes it on failure. */
+  private async place(tmpPath: string, fileId = newBlobId()): Promise<string> {
     try {
       const dest = this.pathOf(fileId);
       const dir = path.dirname(dest);

@@ -64,8 +64,8 @@ test('--data-dir moves both the database and the objects', () => {
   assert.equal(c.storage.local.root_dir, '/srv/bleep/objects');
 });
 
-test('cluster, events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
-  for (const [yaml, key] of [['cluster:\n  enabled: true\n', 'cluster'], ['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
+test('events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
+  for (const [yaml, key] of [['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
     assert.throws(() => loadConfig({ file: yamlFile(yaml) }), (err: unknown) =>
       err instanceof ConfigError && err.message.includes(`"${key}"`) && /not supported/.test(err.message) && !err.message.includes('\n'), key);
   }
