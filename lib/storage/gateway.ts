@@ -128,7 +128,12 @@ export class GatewayStorage implements StorageBackend {
     const compose = this.cloud.compose?.bind(this.cloud);
     if (!observe && compose && sources.every((s) => !s.range)) {
       const id = newBlobId();
-      const done = await this.call('compose', () => compose(this.keyOf(id), sources.map((s) => this.keyOf(s.fileId))));
+      // A source removed meanwhile (an overwrite committed) is a missing file, as for reads,
+      // so CopyObject and UploadPartCopy retry with the newer version.
+      const done = await this.call('compose', () => compose(this.keyOf(id), sources.map((s) => this.keyOf(s.fileId)))).catch((err: unknown) => {
+        if (!(err instanceof FileMissingError) && this.cloud.isNotFound(err)) throw new FileMissingError(sources[0]!.fileId);
+        throw err;
+      });
       if (done !== false) return id;
     }
     return concatByCopy(this, sources, observe);
