@@ -1,6 +1,7 @@
 // Embedding API: `const store = await createBleepStore({...}); await store.listen();`.
 // Creating a store runs the whole start-up recovery before it can serve anything.
 // Library code never exits the process and installs no signal handlers; bin/ does that.
+import path from 'node:path';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
@@ -13,9 +14,12 @@ import { createRequestHandler } from './server.ts';
 import { createOps } from './ops/endpoints.ts';
 import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
-import { credentialsOf, type Credentials } from './metadata/credentials.ts';
+import { credentialsOf, listKeys, type Credentials } from './metadata/credentials.ts';
+import { removeAllContents } from './metadata/admin.ts';
+import { createOwnedBucket } from './admin/bucket-ops.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
+import { defaultKeyLive, isLoopback } from './banner.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
@@ -33,13 +37,36 @@ export interface BleepStore {
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
   close(graceMs?: number): Promise<void>;
+  /** What an S3 client needs to talk to this store (after `listen()`); fits `new S3Client(...)`. */
+  clientConfig(): ClientConfig;
+  /** Removes every bucket, object and upload (keys stay), then creates `buckets` again. */
+  reset(): Promise<void>;
+  /** `await using store = await createBleepStore(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface CreateOptions {
-  /** Pre-built config (e.g. from the CLI); otherwise `overrides` on top of the defaults. */
+export interface ClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  forcePathStyle: true;
+}
+
+/** Config keys, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
+export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInput['storage'] | StorageKind };
+
+/**
+ * Everything `createBleepStore` takes, in one object: config keys (as in the YAML file) next
+ * to the embedding options below. Embedded, the defaults suit a test double: port 0, logs at
+ * `warn`, and, when neither `storage` nor `data_dir` is given, the memory backend with its
+ * metadata in memory too, so nothing is written to disk.
+ */
+export interface BleepStoreOptions extends EmbedOptions {
+  /** A complete, already validated config (the CLI passes one); config keys beside it are refused. */
   config?: Config;
+  /** More config keys, merged under the top-level ones (kept for older callers). */
   overrides?: ConfigInput;
-  /** Custom log sink, e.g. for tests. */
+  /** Where log lines go (each ends in a newline); default stdout. */
   logWrite?: (line: string) => void;
   /**
    * Called once when storage fails in a way that may lose data (a failed fsync). The store
@@ -47,16 +74,44 @@ export interface CreateOptions {
    * the next start takes it from there.
    */
   onFatal?: (err: Error) => void;
+  /** Buckets to create (owned by the configured key) at start and again after `reset()`. */
+  buckets?: readonly string[];
+}
+/** @deprecated The same as BleepStoreOptions. */
+export type CreateOptions = BleepStoreOptions;
+
+const OPTION_KEYS = ['config', 'overrides', 'logWrite', 'onFatal', 'buckets'] as const;
+
+/** The config an embedder gets: their keys over the embedding defaults (see BleepStoreOptions). */
+export function embeddedConfig(opts: BleepStoreOptions = {}): Config {
+  const keys: Record<string, unknown> = { ...opts };
+  for (const k of OPTION_KEYS) delete keys[k];
+  if (typeof keys.storage === 'string') keys.storage = { backend: keys.storage };
+  if (opts.config) {
+    const extra = Object.keys(keys).concat(opts.overrides ? Object.keys(opts.overrides) : []);
+    if (extra.length) throw new ConfigError(`createBleepStore takes either "config" or config keys, not both (got ${extra.map((k) => `"${k}"`).join(', ')} beside "config").`);
+    return opts.config;
+  }
+  const given = mergeInput(opts.overrides ?? {}, keys) as ConfigInput & Record<string, unknown>;
+  const defaults: ConfigInput = { server: { port: 0 }, logging: { level: 'warn' } };
+  if (given.storage?.backend === undefined && given.data_dir === undefined) defaults.storage = { backend: 'memory' };
+  return loadConfig({ overrides: mergeInput(defaults, given) as ConfigInput, overridesLabel: 'the options given to createBleepStore' });
 }
 
-/** Config overrides, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
-export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInput['storage'] | StorageKind };
+/** Deep merge of two plain option objects; `b` wins. */
+function mergeInput(a: object, b: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    const plain = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
+    out[k] = plain(prev) && plain(v) ? mergeInput(prev as object, v as object) : v;
+  }
+  return out;
+}
 
-export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}): Promise<BleepStore> {
-  if (typeof (opts as EmbedOptions).storage === 'string') opts = { ...opts, storage: { backend: (opts as EmbedOptions).storage as StorageKind } };
-  const o = opts as CreateOptions;
-  const isCreate = 'config' in o || 'overrides' in o || 'logWrite' in o;
-  const config = isCreate ? (o.config ?? loadConfig({ overrides: o.overrides })) : loadConfig({ overrides: opts as ConfigInput });
+export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<BleepStore> {
+  const o = opts;
+  const config = embeddedConfig(opts);
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
   const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
@@ -71,13 +126,25 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
-  metadata.upsertCredential({
-    accessKeyId: config.auth.access_key,
-    secretKey: config.auth.secret_key,
-    ownerId: config.auth.owner_id || ownerIdFor(config.auth.access_key),
-    displayName: config.auth.display_name || config.auth.access_key,
-  });
+  const owner = { id: config.auth.owner_id || ownerIdFor(config.auth.access_key), display_name: config.auth.display_name || config.auth.access_key };
+  // auth.seed: false seeds the key only into a database that has none, so a bootstrap key
+  // an operator deleted stays deleted across restarts.
+  if (config.auth.seed || listKeys(metadata).length === 0) {
+    metadata.upsertCredential({ accessKeyId: config.auth.access_key, secretKey: config.auth.secret_key, ownerId: owner.id, displayName: owner.display_name });
+  }
+  const createBuckets = (): void => {
+    for (const name of o.buckets ?? []) createOwnedBucket(metadata, name, owner, config.server.region);
+  };
+  try {
+    createBuckets();
+  } catch (err) {
+    metadata.close();
+    throw new ConfigError((err as Error).message);
+  }
+  const t0 = performance.now();
+  log.info('recovery started', dataPaths(config));
   const recovery = await recover({ config, metadata, uploads, storage, log });
+  log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(recovery) });
   const stopReaper = startReaper({ config, metadata, uploads, storage, log });
 
   const collect = (fileIds: readonly string[]): void => {
@@ -131,6 +198,14 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
   });
 
   let closed = false;
+  let bound: { url: string } | undefined;
+  const close = async (graceMs = 0): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await drain.stop(graceMs);
+    stopReaper();
+    metadata.close();
+  };
   return {
     config,
     log,
@@ -144,17 +219,46 @@ export async function createBleepStore(opts: CreateOptions | EmbedOptions = {}):
           server.off('error', reject);
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          log.info('listening', { version, address: addr.address, port: addr.port, data_dir: config.data_dir, durability: config.durability });
-          resolve({ host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` });
+          bound = { url: `http://${shownHost}:${addr.port}` };
+          log.info('listening', { version, address: addr.address, port: addr.port, ...dataPaths(config), durability: config.durability });
+          if (!isLoopback(addr.address) && defaultKeyLive((id) => metadata.getCredential(id))) {
+            log.warn('the well-known default credentials (bleepstore / bleepstore-secret) are live on a non-loopback address: anyone who can reach it can read and write everything; set auth.access_key/auth.secret_key (--access-key, BLEEPSTORE_SECRET_KEY_FILE) or delete the key', { address: addr.address, port: addr.port });
+          }
+          resolve({ host: addr.address, port: addr.port, url: bound.url });
         });
       });
     },
-    async close(graceMs = 0) {
-      if (closed) return;
-      closed = true;
-      await drain.stop(graceMs);
-      stopReaper();
-      metadata.close();
+    close,
+    [Symbol.asyncDispose]: () => close(),
+    clientConfig() {
+      if (!bound) throw new Error('clientConfig() needs a listening store: call `await store.listen()` first.');
+      return {
+        endpoint: bound.url,
+        region: config.server.region,
+        credentials: { accessKeyId: config.auth.access_key, secretAccessKey: config.auth.secret_key },
+        forcePathStyle: true,
+      };
+    },
+    async reset() {
+      const files = removeAllContents(metadata);
+      for (const id of files) await storage.remove(id);
+      metadata.gcDone(files);
+      createBuckets();
     },
   };
+}
+
+/** Where this store really keeps things, for the start-up log (resolved, so no guessing). */
+export function dataPaths(config: Config): Record<string, string> {
+  const metadataPath = config.metadata.sqlite.path === ':memory:' ? 'memory' : path.resolve(config.metadata.sqlite.path);
+  const s = config.storage;
+  const objects = s.backend === 'local' ? path.resolve(s.local.root_dir)
+    : s.backend === 'memory' ? 'memory'
+    : s.backend === 'sqlite' ? metadataPath
+    : `${s.backend}:${s.backend === 'azure' ? s.azure.container : s[s.backend].bucket}/${s[s.backend].prefix}`;
+  return { data_dir: path.resolve(config.data_dir), metadata_path: metadataPath, objects_path: objects };
+}
+
+function snakeCase(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }

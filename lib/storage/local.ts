@@ -22,9 +22,15 @@ export class LocalStorage implements StorageBackend {
   readonly root: string;
   readonly tmpDir: string;
 
-  constructor(root: string) {
+  /** Orphans found at start are moved here (one folder per start), not deleted at once. */
+  readonly quarantineDir: string;
+  private readonly quarantineMaxAgeMs: number;
+
+  constructor(root: string, opts: { quarantineMaxAgeSeconds?: number } = {}) {
     this.root = path.resolve(root);
     this.tmpDir = path.join(this.root, '.tmp');
+    this.quarantineDir = path.join(this.root, '.quarantine');
+    this.quarantineMaxAgeMs = (opts.quarantineMaxAgeSeconds ?? 7 * 86400) * 1000;
   }
 
   async init(): Promise<void> {
@@ -131,16 +137,38 @@ export class LocalStorage implements StorageBackend {
       await rm(path.join(this.tmpDir, name), { force: true, recursive: true });
       report.tempFilesRemoved++;
     }
+    const runDir = path.join(this.quarantineDir, String(Date.now()));
     for (const a of await readdir(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a) || !(await stat(path.join(this.root, a))).isDirectory()) continue;
       const dir = path.join(this.root, a);
       for (const name of await readdir(dir)) {
         if (BLOB_ID_RE.test(name) && isReferenced(name)) continue;
-        await rm(path.join(dir, name), { force: true, recursive: true });
+        // A file no row references is moved aside rather than deleted: if the database was
+        // restored from an older copy, the operator can still bring the bytes back.
+        if (this.quarantineMaxAgeMs > 0) {
+          await mkdir(runDir, { recursive: true });
+          await rename(path.join(dir, name), path.join(runDir, name));
+        } else {
+          await rm(path.join(dir, name), { force: true, recursive: true });
+        }
         report.orphanFilesRemoved++;
       }
     }
+    await this.pruneQuarantine(Date.now());
     return report;
+  }
+
+  /** Drops quarantine folders (named by the start's time in ms) older than the configured age. */
+  private async pruneQuarantine(now: number): Promise<void> {
+    let runs: string[];
+    try {
+      runs = await readdir(this.quarantineDir);
+    } catch {
+      return;
+    }
+    for (const run of runs) {
+      if (/^\d+$/.test(run) && now - Number(run) >= this.quarantineMaxAgeMs) await rm(path.join(this.quarantineDir, run), { recursive: true, force: true });
+    }
   }
 }
 
