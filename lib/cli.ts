@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ConfigInput } from './config.ts';
-import { createBleepStore, dataPaths } from './index.ts';
+import { createBleepStore } from './index.ts';
+import { dataPaths } from './data-paths.ts';
 import { flagProblem, startupProblem } from './startup-errors.ts';
 import { bannerText, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY } from './banner.ts';
 import { version } from './version.ts';
@@ -83,6 +84,10 @@ const FLAG_NAMES: Record<string, string> = {
 const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[], hooks: ProcessHooks): Promise<void> }>> = {
   bench: () => import('./bench/cli.ts'),
   keys: () => import('./admin/keys-cli.ts'),
+  bucket: () => import('./admin/bucket-cli.ts'),
+  status: () => import('./admin/status-cli.ts'),
+  backup: () => import('./admin/backup-cli.ts'),
+  restore: () => import('./admin/restore-cli.ts'),
   meta: () => import('./admin/meta-cli.ts'),
 };
 

@@ -1,7 +1,6 @@
 // Embedding API: `const store = await createBleepStore({...}); await store.listen();`.
 // Creating a store runs the whole start-up recovery before it can serve anything.
 // Library code never exits the process and installs no signal handlers; bin/ does that.
-import path from 'node:path';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
@@ -20,6 +19,8 @@ import { createOwnedBucket } from './admin/bucket-ops.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
+import { dataPaths } from './data-paths.ts';
+export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
@@ -248,16 +249,6 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   };
 }
 
-/** Where this store really keeps things, for the start-up log (resolved, so no guessing). */
-export function dataPaths(config: Config): Record<string, string> {
-  const metadataPath = config.metadata.sqlite.path === ':memory:' ? 'memory' : path.resolve(config.metadata.sqlite.path);
-  const s = config.storage;
-  const objects = s.backend === 'local' ? path.resolve(s.local.root_dir)
-    : s.backend === 'memory' ? 'memory'
-    : s.backend === 'sqlite' ? metadataPath
-    : `${s.backend}:${s.backend === 'azure' ? s.azure.container : s[s.backend].bucket}/${s[s.backend].prefix}`;
-  return { data_dir: path.resolve(config.data_dir), metadata_path: metadataPath, objects_path: objects };
-}
 
 function snakeCase(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));

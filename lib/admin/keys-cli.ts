@@ -5,7 +5,7 @@ import type { ProcessHooks } from '../cli.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey, type KeyInfo } from '../metadata/credentials.ts';
 import type { CredentialRow } from '../metadata/types.ts';
 import type { Config } from '../config.ts';
-import { AdminError, adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore keys create --display-name NAME [--access-key ID] [options]
        bleepstore keys create --owner-of ACCESS_KEY [--access-key ID] [options]
@@ -45,9 +45,7 @@ function printList(keys: KeyInfo[], json: boolean): void {
     console.log(JSON.stringify(keys.map((k) => ({ access_key_id: k.accessKeyId, owner_id: k.ownerId, display_name: k.displayName, active: k.active, created_at: k.createdAt }))));
     return;
   }
-  const rows = [['ACCESS KEY', 'DISPLAY NAME', 'OWNER ID', 'CREATED'], ...keys.map((k) => [k.accessKeyId, k.displayName, k.ownerId, k.createdAt])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  printTable([['ACCESS KEY', 'DISPLAY NAME', 'OWNER ID', 'CREATED'], ...keys.map((k) => [k.accessKeyId, k.displayName, k.ownerId, k.createdAt])]);
 }
 
 /** The config's own key is re-seeded from the config on every server start. */

@@ -60,3 +60,9 @@ export async function runAdmin(name: string, hooks: { exit(code: number): void }
   }
   hooks.exit(0);
 }
+
+/** Prints rows as aligned columns; the first row is the header. */
+export function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+}
