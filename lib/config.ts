@@ -2,7 +2,13 @@
 // The shape mirrors bleepstore.example.yaml so a YAML file maps onto it key for key.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+/** yaml is loaded only when a config file is read: an embedder who never reads one never pays for it. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
+}
 
 export type Durability = 'full' | 'normal' | 'off';
 export type StorageKind = 'local' | 'memory' | 'sqlite' | 'aws' | 'azure' | 'gcp';

@@ -91,7 +91,15 @@ export function createDocs(): { isDocsPath(p: string): boolean; serve(p: string,
   return {
     isDocsPath: (p) => p === '/docs' || p === '/docs/' || p === '/docs/init.js' || p in DIST_FILES,
     async serve(p, acceptEncoding) {
-      const asset = await load(p);
+      let asset: Asset;
+      try {
+        asset = await load(p);
+      } catch (err) {
+        // swagger-ui-dist is an optional peer dependency: without it, /docs says what to install.
+        if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+        const body = Buffer.from('The /docs page needs the optional package swagger-ui-dist: npm install swagger-ui-dist\n');
+        return { status: 501, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), 'Cache-Control': 'no-store' }, body };
+      }
       const gzip = asset.gzip && /\bgzip\b/.test(acceptEncoding ?? '');
       const body = gzip ? asset.gzip! : asset.body;
       const headers: Record<string, string> = {

@@ -22,7 +22,14 @@ export interface RequestRecord {
   durationMs: number;
   /** The connection closed before the whole response was written. */
   aborted: boolean;
+  clientAddress?: string | undefined;
+  userAgent?: string | undefined;
+  /** The access key the request was signed with (or claimed, when the signature failed). */
+  accessKeyId?: string | undefined;
 }
+
+/** Probes that orchestrators send every few seconds: logged at debug, so they do not drown the log. */
+const PROBES = new Set(['/health', '/healthz', '/readyz']);
 
 /**
  * Counts the body bytes written through `res` (write and end), so a streamed GET reports what
@@ -50,8 +57,9 @@ export function countBodyBytes(res: ServerResponse): () => number {
 
 export function createRequestObserver(log: Logger, metrics: Metrics | undefined): (r: RequestRecord) => void {
   return (r) => {
-    if (log.enabled('info')) {
-      log.info('request completed', {
+    const level = r.ops && PROBES.has(r.route) ? 'debug' : 'info';
+    if (log.enabled(level)) {
+      log[level]('request completed', {
         request_id: r.requestId,
         method: r.method,
         op: r.route,
@@ -62,6 +70,9 @@ export function createRequestObserver(log: Logger, metrics: Metrics | undefined)
         bytes_out: r.bytesOut,
         duration_ms: Math.round(r.durationMs * 1000) / 1000,
         aborted: r.aborted || undefined,
+        client_address: r.clientAddress,
+        user_agent: r.userAgent,
+        access_key_id: r.accessKeyId,
       });
     }
     // Metrics are best-effort: a failure to count never fails a request
