@@ -1,8 +1,7 @@
 // `bleepstore backup --out DIR`: a consistent copy of a data directory, also while a server runs.
-import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../cli.ts';
 import { backup } from './backup.ts';
-import { AdminError, adminConfig, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore backup --out DIR [options]
 
@@ -16,7 +15,7 @@ ${STORE_USAGE}
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('backup', hooks, [], async () => {
-    const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+    const { values } = parseFlags({ args: argv, options: { ...STORE_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
     if (values.help) return console.log(USAGE);
     if (!values.out) throw new AdminError('--out DIR is required.', 2);
     const r = await backup(adminConfig(values), values.out);

@@ -1,11 +1,10 @@
 // `bleepstore bucket list|create|delete|info|allow`: buckets in the data directory's
 // database, safe while a server runs on it (it sees the change on its next request).
-import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../cli.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import { bucketUsage } from '../metadata/admin.ts';
 import { BucketOpError, createOwnedBucket, grantOnBucket } from './bucket-ops.ts';
-import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore bucket list [options]
        bleepstore bucket create NAME [--owner-of ACCESS_KEY] [options]
@@ -51,7 +50,7 @@ function describe(store: MetadataStore, name: string) {
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('bucket', hooks, [BucketOpError], () => {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
     if (command === undefined || !COMMANDS.includes(command)) throw new AdminError(`a command is required: ${COMMANDS.join(', ')} (see --help).`, 2);

@@ -1,11 +1,10 @@
 // `bleepstore keys create|list|delete|rotate`: access keys in the data directory's database,
 // safe while a server runs on it (the server reads keys on every request).
-import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../cli.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey, type KeyInfo } from '../metadata/credentials.ts';
 import type { CredentialRow } from '../metadata/types.ts';
 import type { Config } from '../config.ts';
-import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore keys create --display-name NAME [--access-key ID] [options]
        bleepstore keys create --owner-of ACCESS_KEY [--access-key ID] [options]
@@ -57,7 +56,7 @@ function noteConfigKey(config: Config, accessKeyId: string): void {
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('keys', hooks, [CredentialError], () => {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
     if (command === undefined) throw new AdminError('a command is required: create, list, delete or rotate (see --help).', 2);

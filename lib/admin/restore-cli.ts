@@ -1,8 +1,7 @@
 // `bleepstore restore --from DIR`: puts a backup into an empty data directory.
-import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../cli.ts';
 import { restore } from './backup.ts';
-import { AdminError, adminConfig, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore restore --from DIR [options]
 
@@ -15,7 +14,7 @@ ${STORE_USAGE}`;
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('restore', hooks, [], async () => {
-    const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, from: { type: 'string' } }, strict: true });
+    const { values } = parseFlags({ args: argv, options: { ...STORE_OPTIONS, from: { type: 'string' } }, strict: true });
     if (values.help) return console.log(USAGE);
     if (!values.from) throw new AdminError('--from DIR is required.', 2);
     const r = await restore(adminConfig(values), values.from);

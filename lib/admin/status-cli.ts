@@ -2,11 +2,10 @@
 // a server answers on the configured address.
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../cli.ts';
 import { dataPaths } from '../data-paths.ts';
 import { listKeys } from '../metadata/credentials.ts';
-import { adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore status [options]
 
@@ -28,7 +27,7 @@ async function probe(url: string): Promise<Record<string, unknown> | null> {
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('status', hooks, [], async () => {
-    const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, json: { type: 'boolean' } }, strict: true });
+    const { values } = parseFlags({ args: argv, options: { ...STORE_OPTIONS, json: { type: 'boolean' } }, strict: true });
     if (values.help) return console.log(USAGE);
     const config = adminConfig(values);
     const store = openStore(config, true);

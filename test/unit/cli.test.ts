@@ -71,3 +71,10 @@ test('an unreachable storage backend stops start-up with one sentence, not a sta
   assert.match(r.stderr, /aws storage backend is not usable/);
   await rm(dir, { recursive: true, force: true });
 });
+
+test('an unknown flag of a subcommand also names itself and suggests the nearest (--dat-dir: did you mean --data-dir?)', async () => {
+  const r = await run(['bucket', 'list', '--dat-dir', '/nowhere']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /bleepstore bucket: unknown option --dat-dir; did you mean --data-dir\?/);
+});
