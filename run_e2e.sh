@@ -16,17 +16,20 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 unset NODE_TEST_CONTEXT  # started from inside a node --test run, the suite must still run on its own
 
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/bleepstore-e2e-XXXXXX")"
-LOG="$DATA.log"
+LOG="$DATA/server.log"
 SERVER_PID=""
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
-  rm -rf "$DATA" "$LOG"
+  rm -rf "$DATA"
 }
 trap cleanup EXIT INT TERM
 
+# The redirection of a background command happens in the child: create the file first so
+# the loop below never reads it before it exists.
+: >"$LOG"
 # shellcheck disable=SC2086
 node bin/bleepstore --port 0 --host 127.0.0.1 --data-dir "$DATA/data" --log-level info --log-format json ${BLEEPSTORE_E2E_ARGS:-} >"$LOG" 2>&1 &
 SERVER_PID=$!

@@ -18,6 +18,9 @@ export function startupProblem(err: unknown, config: Config): string | undefined
     }
     return undefined;
   }
+  // node:sqlite names no path: an existing database that cannot be opened (permissions, not a
+  // database, another program's lock) is reported with the configured path.
+  if (e?.code === 'ERR_SQLITE_ERROR') return `the metadata database ${path.resolve(config.metadata.sqlite.path)} cannot be used: ${e.message}.`;
   const p = e?.path ? path.resolve(e.path) : undefined;
   if (!p) return undefined;
   switch (e.code) {

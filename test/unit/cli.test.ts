@@ -78,3 +78,13 @@ test('an unknown flag of a subcommand also names itself and suggests the nearest
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /bleepstore bucket: unknown option --dat-dir; did you mean --data-dir\?/);
 });
+
+test('a metadata.db that is not a database stops start-up with one sentence naming it', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-cli-'));
+  await writeFile(path.join(dir, 'metadata.db'), 'this is not an SQLite file, just text that is long enough to have a header'.repeat(20));
+  const r = await run(['--port', '0', '--data-dir', dir, '--log-level', 'silent']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /metadata database .*metadata\.db cannot be used/);
+  await rm(dir, { recursive: true, force: true });
+});
