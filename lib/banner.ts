@@ -12,7 +12,7 @@ export function isLoopback(address: string): boolean {
 /** The well-known development key is live (present, active, unchanged secret). */
 export function defaultKeyLive(lookup: (id: string) => { secretKey: string; active: boolean } | undefined): boolean {
   const c = lookup(DEFAULT_ACCESS_KEY);
-  return Boolean(c && c.active && c.secretKey === DEFAULT_SECRET_KEY);
+  return Boolean(c?.active && c.secretKey === DEFAULT_SECRET_KEY);
 }
 
 export function bannerText(url: string, config: Config, opts: { defaultKey: boolean; docs: boolean }): string {

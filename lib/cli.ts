@@ -1,7 +1,6 @@
 // Command line: `bleepstore [serve] [--config FILE] [--host H] [--port N] [--data-dir D]
 // [--log-level L] [--log-format F] [--durability M] [--shutdown-grace S]`. The process itself (exit, signals)
 // belongs to bin/bleepstore, which passes them in.
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ConfigInput } from './config.ts';
 import { createBleepStore } from './index.ts';
@@ -9,13 +8,9 @@ import { dataPaths } from './data-paths.ts';
 import { flagProblem, startupProblem } from './startup-errors.ts';
 import { bannerText, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY } from './banner.ts';
 import { version } from './version.ts';
+import type { ProcessHooks } from './process-hooks.ts';
 
-export interface ProcessHooks {
-  exit(code: number): void;
-  onSignal(signal: 'SIGTERM' | 'SIGINT', fn: () => void): void;
-  /** Shows the start-up banner; bin/ passes one only when stderr is a terminal. */
-  banner?(text: string): void;
-}
+export type { ProcessHooks } from './process-hooks.ts';
 
 const USAGE = `Usage: bleepstore [serve] [options]
        bleepstore bucket --help | status --help | backup --help | restore --help

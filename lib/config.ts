@@ -125,7 +125,14 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */
-const TOLERATED_SECTIONS = new Set(['cluster', 'server.admin_port', 'server.admin_token', 'storage.memory.persistence', 'storage.memory.snapshot_path', 'storage.memory.snapshot_interval_seconds', 'storage.sqlite', 'metadata.raft', 'events']);
+const TOLERATED_SECTIONS = new Set(['server.admin_port', 'server.admin_token', 'storage.memory.persistence', 'storage.memory.snapshot_path', 'storage.memory.snapshot_interval_seconds', 'storage.sqlite']);
+
+/**
+ * Sections that change what the server promises (replication, notifications): silently
+ * ignoring one would let an operator believe it is on. Each is refused until it exists;
+ * remove it from this list when it does.
+ */
+const NOT_YET_SUPPORTED = ['cluster', 'events', 'queue', 'metadata.raft'];
 
 function coerce(key: string, raw: unknown, from: string): unknown {
   const spec = LEAVES[key];
@@ -175,6 +182,9 @@ function flatten(obj: unknown, from: string, prefix = '', out: Array<[string, un
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (TOLERATED_SECTIONS.has(key)) continue;
+    if (NOT_YET_SUPPORTED.includes(key)) {
+      throw new ConfigError(`Config section "${key}" in ${from} is not supported by this version of BleepStore yet; remove it.`);
+    }
     if (LEAVES[key]) {
       if (v !== undefined && v !== null) out.push([key, coerce(key, v, from)]);
     } else if (typeof v === 'object' && v !== null && Object.keys(LEAVES).some((l) => l.startsWith(key + '.'))) {

@@ -65,7 +65,7 @@ export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInpu
 export interface BleepStoreOptions extends EmbedOptions {
   /** A complete, already validated config (the CLI passes one); config keys beside it are refused. */
   config?: Config;
-  /** More config keys, merged under the top-level ones (kept for older callers). */
+  /** Config keys as one object instead of at the top level (kept for older callers; not both). */
   overrides?: ConfigInput;
   /** Where log lines go (each ends in a newline); default stdout. */
   logWrite?: (line: string) => void;
@@ -88,15 +88,13 @@ export function embeddedConfig(opts: BleepStoreOptions = {}): Config {
   const keys: Record<string, unknown> = { ...opts };
   for (const k of OPTION_KEYS) delete keys[k];
   if (typeof keys.storage === 'string') keys.storage = { backend: keys.storage };
-  if (opts.config) {
-    const extra = Object.keys(keys).concat(opts.overrides ? Object.keys(opts.overrides) : []);
-    if (extra.length) throw new ConfigError(`createBleepStore takes either "config" or config keys, not both (got ${extra.map((k) => `"${k}"`).join(', ')} beside "config").`);
-    return opts.config;
-  }
-  const given = mergeInput(opts.overrides ?? {}, keys) as ConfigInput & Record<string, unknown>;
+  const given = [opts.config && 'config', opts.overrides && 'overrides', Object.keys(keys).length > 0 && 'top-level config keys'].filter(Boolean);
+  if (given.length > 1) throw new ConfigError(`createBleepStore takes one of config, overrides or top-level config keys, not ${given.join(' and ')}.`);
+  if (opts.config) return opts.config;
+  const input = (opts.overrides ?? keys) as ConfigInput & Record<string, unknown>;
   const defaults: ConfigInput = { server: { port: 0 }, logging: { level: 'warn' } };
-  if (given.storage?.backend === undefined && given.data_dir === undefined) defaults.storage = { backend: 'memory' };
-  return loadConfig({ overrides: mergeInput(defaults, given) as ConfigInput, overridesLabel: 'the options given to createBleepStore' });
+  if (input.storage?.backend === undefined && input.data_dir === undefined) defaults.storage = { backend: 'memory' };
+  return loadConfig({ overrides: mergeInput(defaults, input) as ConfigInput, overridesLabel: 'the options given to createBleepStore' });
 }
 
 /** Deep merge of two plain option objects; `b` wins. */

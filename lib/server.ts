@@ -42,7 +42,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
   const { log, config, metadata } = svc;
   const lookup = (accessKeyId: string) => {
     const c = metadata.getCredential(accessKeyId);
-    return c && c.active ? c : undefined;
+    return c?.active ? c : undefined;
   };
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,5 +1,5 @@
 // `bleepstore backup --out DIR`: a consistent copy of a data directory, also while a server runs.
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { backup } from './backup.ts';
 import { AdminError, adminConfig, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 

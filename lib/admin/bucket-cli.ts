@@ -1,6 +1,6 @@
 // `bleepstore bucket list|create|delete|info|allow`: buckets in the data directory's
 // database, safe while a server runs on it (it sees the change on its next request).
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import { bucketUsage } from '../metadata/admin.ts';
 import { BucketOpError, createOwnedBucket, grantOnBucket } from './bucket-ops.ts';

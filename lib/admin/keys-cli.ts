@@ -1,6 +1,6 @@
 // `bleepstore keys create|list|delete|rotate`: access keys in the data directory's database,
 // safe while a server runs on it (the server reads keys on every request).
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey, type KeyInfo } from '../metadata/credentials.ts';
 import type { CredentialRow } from '../metadata/types.ts';
 import type { Config } from '../config.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { exportMetadata, type ExportCounts } from '../metadata/export.ts';
 import { importMetadata, ImportError, JsonFormatError, type ImportReport } from '../metadata/import.ts';
 import { TABLES, type TableName } from '../metadata/export-format.ts';

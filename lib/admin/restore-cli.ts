@@ -1,5 +1,5 @@
 // `bleepstore restore --from DIR`: puts a backup into an empty data directory.
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { restore } from './backup.ts';
 import { AdminError, adminConfig, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 

@@ -2,7 +2,7 @@
 // a server answers on the configured address.
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { dataPaths } from '../data-paths.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';

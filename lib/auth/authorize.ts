@@ -1,5 +1,7 @@
 // Who may do what. Every S3 operation passes its checks from the table below before it reads
-// a body or changes anything; a "no" is always 403 AccessDenied.
+// a body or changes anything; a "no" is always 403 AccessDenied. Each operation declares its
+// check in lib/s3/operations.ts (`access`, `perm`), and dispatch runs it once
+// (lib/s3/access.ts `grantFor`), as Garage does with its `authorization_type`.
 //
 // Callers. A signed request acts as the owner its access key belongs to. An unsigned request
 // is anonymous: it gets exactly what ACLs grant the AllUsers group, nothing else.
@@ -29,7 +31,8 @@
 //   GetObject, HeadObject, CopyObject (source) ......... object READ
 //   GetObjectAcl / PutObjectAcl ....................... object READ_ACP / WRITE_ACP
 //   CreateMultipartUpload ............................. bucket WRITE
-//   UploadPart, UploadPartCopy, CompleteMultipartUpload  bucket WRITE, then requireUploadAccess;
+//   UploadPart, UploadPartCopy, CompleteMultipartUpload  bucket WRITE, then requireUploadAccess
+//                                                       (before any body is read);
 //                                                       UploadPartCopy also object READ on its
 //                                                       source (loadObjectFor)
 //   AbortMultipartUpload, ListParts ................... requireUploadAccess: the upload's

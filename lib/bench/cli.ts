@@ -1,7 +1,7 @@
 // `bleepstore bench`: parse the flags, run, print the tables on stdout (progress on stderr),
 // write report.json / chart.svg / table.txt / report.md. Exit 1 when any workload had errors.
 import { parseArgs } from 'node:util';
-import type { ProcessHooks } from '../cli.ts';
+import type { ProcessHooks } from '../process-hooks.ts';
 import { runBench } from './bench.ts';
 import { catalog, GROUPS } from './catalog.ts';
 import { defaultOutDir, writeReport } from './files.ts';

@@ -15,7 +15,7 @@ function indexOf(us: number): number {
 }
 
 /** The midpoint of the values bucket `i` holds. */
-function valueOf(i: number): number {
+function valueAt(i: number): number {
   if (i < LINEAR) return i;
   const j = i - LINEAR;
   const shift = Math.floor(j / SUB) + 1;
@@ -68,7 +68,7 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.#max, Math.max(this.#min, valueOf(i))) / 1000;
+      if (seen >= rank) return Math.min(this.#max, Math.max(this.#min, valueAt(i))) / 1000;
     }
     return this.#max / 1000;
   }

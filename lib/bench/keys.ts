@@ -35,7 +35,10 @@ export async function removeAll(client: BenchClient, bucket: string, ledger: Key
   if (batched) {
     try {
       await deleteObjects(client, bucket, batches[0]!);
-      const r = await closedLoop({ concurrency: 4, count: batches.length - 1, op: async (n) => (await deleteObjects(client, bucket, batches[n + 1]!), 0) });
+      const r = await closedLoop({ concurrency: 4, count: batches.length - 1, op: async (n) => {
+        await deleteObjects(client, bucket, batches[n + 1]!);
+        return 0;
+      } });
       if (r.errors) problems.push(`${r.errors} DeleteObjects batches failed: ${Object.keys(r.errorCounts)[0]}`);
     } catch (err) {
       if (!notSupported(err)) problems.push(`DeleteObjects failed (${(err as Error).message}); deleting one by one`);
@@ -43,7 +46,10 @@ export async function removeAll(client: BenchClient, bucket: string, ledger: Key
     }
   }
   if (!batched && keys.length) {
-    const r = await closedLoop({ concurrency: 64, count: keys.length, op: async (n) => (await deleteObject(client, bucket, keys[n]!), 0) });
+    const r = await closedLoop({ concurrency: 64, count: keys.length, op: async (n) => {
+      await deleteObject(client, bucket, keys[n]!);
+      return 0;
+    } });
     if (r.errors) problems.push(`${r.errors} of ${keys.length} DELETEs failed: ${Object.keys(r.errorCounts)[0]}`);
   }
   if (alsoBucket) {

@@ -108,7 +108,7 @@ export function computeRatios(endpoints: readonly EndpointReport[], baseline: st
     if (e === base) continue;
     for (const row of e.results) {
       const b = base.results.find((r) => r.workload === row.workload);
-      if (!b || b.status !== 'ok' || row.status !== 'ok' || b.opsPerSec === 0) continue;
+      if (b?.status !== 'ok' || row.status !== 'ok' || b.opsPerSec === 0) continue;
       out.push({
         workload: row.workload,
         endpoint: e.name,

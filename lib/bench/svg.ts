@@ -91,7 +91,7 @@ export function renderSvg(report: BenchReport): string {
       const y = y0 + 4 + ei * (BAR + GAP);
       const r = rowOf(ei, w);
       const color = COLORS[ei % COLORS.length];
-      if (!r || r.status !== 'ok') {
+      if (r?.status !== 'ok') {
         const t = r ? r.status : 'not run';
         for (const x of [ax, bx]) out.push(`<text x="${x + 4}" y="${y + 9}" fill="#999" font-style="italic" font-size="9">${esc(t)}</text>`);
         return;

@@ -214,7 +214,7 @@ export class AwsChunkedDecoder {
 
 /** True when a Content-Encoding header lists aws-chunked. */
 export function isAwsChunked(contentEncoding: string | undefined): boolean {
-  return contentEncoding !== undefined && contentEncoding.split(',').some((t) => t.trim().toLowerCase() === 'aws-chunked');
+  return !!contentEncoding?.split(',').some((t) => t.trim().toLowerCase() === 'aws-chunked');
 }
 
 /**

@@ -347,7 +347,7 @@ export class MetadataStore {
         o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
         JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
         o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline);
-    const replaced = prev && prev.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
+    const replaced = prev?.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
     if (replaced) this.queueGc(replaced);
     return replaced;
   }
@@ -364,7 +364,7 @@ export class MetadataStore {
 
   private deleteObjectInTx(bucket: string, key: string): string | null {
     const r = this.q('DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file_id').get(bucket, key) as Row | undefined;
-    if (!r || !r.file_id) return null;
+    if (!r?.file_id) return null;
     this.queueGc(r.file_id as string);
     return r.file_id as string;
   }

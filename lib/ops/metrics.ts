@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import { OPERATIONS } from '../s3/router.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
-import type { RequestRecord } from './observe.ts';
+import type { RequestRecord } from './request-record.ts';
 
 /** Prometheus' default latency buckets, as the spec asks. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -3,30 +3,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import type { RequestRecord } from './request-record.ts';
 
-export interface RequestRecord {
-  requestId: string;
-  method: string;
-  /** The S3 operation (Endpoint.op), the ops path answered (e.g. `/health`), or `Unknown`. */
-  route: string;
-  /** True when an ops endpoint (/health, /metrics, /docs, ...) answered. */
-  ops: boolean;
-  bucket?: string | undefined;
-  key?: string | undefined;
-  /** HTTP status sent, or 0 when the connection closed before a response started. */
-  status: number;
-  /** Request body bytes the handler read (decoded, without aws-chunked framing). */
-  bytesIn: number;
-  /** Response body bytes handed to the socket. */
-  bytesOut: number;
-  durationMs: number;
-  /** The connection closed before the whole response was written. */
-  aborted: boolean;
-  clientAddress?: string | undefined;
-  userAgent?: string | undefined;
-  /** The access key the request was signed with (or claimed, when the signature failed). */
-  accessKeyId?: string | undefined;
-}
+export type { RequestRecord } from './request-record.ts';
 
 /** Probes that orchestrators send every few seconds: logged at debug, so they do not drown the log. */
 const PROBES = new Set(['/health', '/healthz', '/readyz']);

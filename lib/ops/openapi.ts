@@ -5,7 +5,8 @@
 // `x-s3-operations`, with the query and headers that select each one. A test routes every
 // entry through lib/s3/router.ts and checks it reaches the named operation.
 import type { Config } from '../config.ts';
-import type { OperationName } from '../s3/router.ts';
+import type { OperationName, Resource } from '../s3/endpoint.ts';
+import { OPERATION_NAMES, OPERATION_TABLE, type Method, type Route } from '../s3/operations.ts';
 import { version } from '../version.ts';
 import { schemas } from './openapi-schemas.ts';
 
@@ -87,6 +88,24 @@ function describe(variants: S3Variant[]): string {
   return ['| S3 operation | Selected by | |', '|---|---|---|', ...variants.map((v) => `| **${v.operation}** | ${selector(v)} | ${v.summary} |`)].join('\n');
 }
 
+const levelOf = (r: Resource): 'service' | 'bucket' | 'object' => (r === 'service' || r === 'bucket' ? r : 'object');
+
+/** The S3 operations served at one path and method, with what selects each, from lib/s3/operations.ts. */
+function variants(method: Method, level: 'service' | 'bucket' | 'object'): S3Variant[] {
+  return OPERATION_NAMES.flatMap((operation) => {
+    const { route, summary } = OPERATION_TABLE[operation] as { route: Route<Resource>; summary: string };
+    if (route.method !== method || levelOf(route.resource) !== level) return [];
+    const query: Record<string, string> = { ...route.query };
+    if (route.subresource) query[route.subresource] = '';
+    if (route.resource === 'part') query.partNumber = '1';
+    if (route.resource === 'upload' || route.resource === 'part') query.uploadId = 'UPLOAD_ID';
+    const v: S3Variant = { operation, summary };
+    if (Object.keys(query).length) v.query = query;
+    if (route.header) v.header = { [route.header.name]: route.header.example };
+    return [v];
+  });
+}
+
 function operation(id: string, summary: string, tag: string, variants: S3Variant[], body: Obj): Obj {
   return { operationId: id, summary, description: describe(variants), tags: [tag], [S3_OPERATIONS_KEY]: variants, ...body };
 }
@@ -100,9 +119,7 @@ function s3Paths(): Obj {
   ];
   return {
     '/': {
-      get: operation('ListBuckets', 'List the buckets the caller owns', 'Bucket', [
-        { operation: 'ListBuckets', summary: 'List buckets.' },
-      ], {
+      get: operation('ListBuckets', 'List the buckets the caller owns', 'Bucket', variants('GET', 'service'), {
         parameters: [
           q('prefix', 'Only buckets whose name begins with this prefix.'),
           q('max-buckets', 'At most this many buckets (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
@@ -113,37 +130,22 @@ function s3Paths(): Obj {
     },
     '/{Bucket}': {
       parameters: [ref('parameters', 'BucketParam')],
-      put: operation('CreateBucket', 'Create a bucket, or set its ACL (?acl)', 'Bucket', [
-        { operation: 'CreateBucket', summary: 'Create a bucket.' },
-        { operation: 'PutBucketAcl', summary: 'Replace the bucket ACL.', query: { acl: '' } },
-      ], {
+      put: operation('CreateBucket', 'Create a bucket, or set its ACL (?acl)', 'Bucket', variants('PUT', 'bucket'), {
         parameters: [ref('parameters', 'AclQueryParam'), acl, ...grants],
         requestBody: { required: false, ...xml('CreateBucketConfiguration, or AccessControlPolicy with ?acl.', 'CreateBucketConfiguration', 'AccessControlPolicy') },
         responses: { '200': ok('Created (or ACL set).', { Location: { schema: { type: 'string' } } }), ...err('400', '403', '404', '409', '500') },
       }),
-      delete: operation('DeleteBucket', 'Delete an empty bucket', 'Bucket', [
-        { operation: 'DeleteBucket', summary: 'Delete an empty bucket.' },
-      ], {
+      delete: operation('DeleteBucket', 'Delete an empty bucket', 'Bucket', variants('DELETE', 'bucket'), {
         responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
       }),
-      head: operation('HeadBucket', 'Check that a bucket exists and the caller may use it', 'Bucket', [
-        { operation: 'HeadBucket', summary: 'Bucket exists.' },
-      ], {
+      head: operation('HeadBucket', 'Check that a bucket exists and the caller may use it', 'Bucket', variants('HEAD', 'bucket'), {
         responses: {
           '200': ok('The bucket exists.', { 'x-amz-bucket-region': { schema: { type: 'string' } } }),
           '403': { description: 'Access denied (no body).' },
           '404': { description: 'No such bucket (no body).' },
         },
       }),
-      get: operation('GetBucket', 'List objects, or read a bucket sub-resource', 'Bucket', [
-        { operation: 'ListObjects', summary: 'List objects (version 1).' },
-        { operation: 'ListObjectsV2', summary: 'List objects (version 2).', query: { 'list-type': '2' } },
-        { operation: 'GetBucketLocation', summary: 'The bucket region.', query: { location: '' } },
-        { operation: 'GetBucketAcl', summary: 'The bucket ACL.', query: { acl: '' } },
-        { operation: 'GetBucketVersioning', summary: 'Versioning state (never enabled here).', query: { versioning: '' } },
-        { operation: 'ListObjectVersions', summary: 'Object versions (each object has the single version "null").', query: { versions: '' } },
-        { operation: 'ListMultipartUploads', summary: 'Uploads in progress.', query: { uploads: '' } },
-      ], {
+      get: operation('GetBucket', 'List objects, or read a bucket sub-resource', 'Bucket', variants('GET', 'bucket'), {
         parameters: [
           q('list-type', 'Set to 2 for ListObjectsV2.', { type: 'string', enum: ['2'] }),
           flag('location', 'Return the bucket location.'),
@@ -166,9 +168,7 @@ function s3Paths(): Obj {
           ...err('400', '403', '404', '500'),
         },
       }),
-      post: operation('PostBucket', 'Delete many objects (?delete)', 'Object', [
-        { operation: 'DeleteObjects', summary: 'Delete up to 1000 keys.', query: { delete: '' } },
-      ], {
+      post: operation('PostBucket', 'Delete many objects (?delete)', 'Object', variants('POST', 'bucket'), {
         parameters: [
           { ...flag('delete', 'Multi-object delete.'), required: true },
           h('Content-MD5', 'Base64 MD5 of the body (or an x-amz-checksum-* header); one is required.'),
@@ -179,13 +179,7 @@ function s3Paths(): Obj {
     },
     '/{Bucket}/{Key+}': {
       parameters: [ref('parameters', 'BucketParam'), ref('parameters', 'KeyParam')],
-      put: operation('PutObject', 'Upload, copy (x-amz-copy-source), set the ACL (?acl), or upload a part', 'Object', [
-        { operation: 'PutObject', summary: 'Upload an object.' },
-        { operation: 'CopyObject', summary: 'Copy an object server-side.', header: { 'x-amz-copy-source': '/source-bucket/source-key' } },
-        { operation: 'PutObjectAcl', summary: 'Replace the object ACL.', query: { acl: '' } },
-        { operation: 'UploadPart', summary: 'Upload one part.', query: { partNumber: '1', uploadId: 'UPLOAD_ID' } },
-        { operation: 'UploadPartCopy', summary: 'Copy (a range of) an object as one part.', query: { partNumber: '1', uploadId: 'UPLOAD_ID' }, header: { 'x-amz-copy-source': '/source-bucket/source-key' } },
-      ], {
+      put: operation('PutObject', 'Upload, copy (x-amz-copy-source), set the ACL (?acl), or upload a part', 'Object', variants('PUT', 'object'), {
         parameters: [
           ref('parameters', 'AclQueryParam'),
           q('partNumber', 'UploadPart: the part number (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
@@ -209,11 +203,7 @@ function s3Paths(): Obj {
           ...err('400', '403', '404', '412', '500'),
         },
       }),
-      get: operation('GetObject', 'Download an object, read its ACL (?acl), or list parts (?uploadId)', 'Object', [
-        { operation: 'GetObject', summary: 'Download an object.' },
-        { operation: 'GetObjectAcl', summary: 'The object ACL.', query: { acl: '' } },
-        { operation: 'ListParts', summary: 'Parts uploaded so far.', query: { uploadId: 'UPLOAD_ID' } },
-      ], {
+      get: operation('GetObject', 'Download an object, read its ACL (?acl), or list parts (?uploadId)', 'Object', variants('GET', 'object'), {
         parameters: [
           ref('parameters', 'AclQueryParam'),
           q('uploadId', 'ListParts: the upload id.'),
@@ -232,9 +222,7 @@ function s3Paths(): Obj {
           ...err('400', '403', '404', '412', '416', '500'),
         },
       }),
-      head: operation('HeadObject', 'Read an object\'s metadata', 'Object', [
-        { operation: 'HeadObject', summary: 'Object metadata.' },
-      ], {
+      head: operation('HeadObject', 'Read an object\'s metadata', 'Object', variants('HEAD', 'object'), {
         parameters: [
           q('versionId', 'Only "null" (versioning is never enabled).'),
           h('Range', 'As for GetObject.'),
@@ -249,17 +237,11 @@ function s3Paths(): Obj {
           '412': { description: 'Precondition failed (no body).' },
         },
       }),
-      delete: operation('DeleteObject', 'Delete an object, or abort an upload (?uploadId)', 'Object', [
-        { operation: 'DeleteObject', summary: 'Delete an object (204 even if it did not exist).' },
-        { operation: 'AbortMultipartUpload', summary: 'Abort an upload and discard its parts.', query: { uploadId: 'UPLOAD_ID' } },
-      ], {
+      delete: operation('DeleteObject', 'Delete an object, or abort an upload (?uploadId)', 'Object', variants('DELETE', 'object'), {
         parameters: [q('uploadId', 'AbortMultipartUpload: the upload id.')],
         responses: { '204': ok('Deleted (or aborted).'), ...err('403', '404', '500') },
       }),
-      post: operation('PostObject', 'Start (?uploads) or complete (?uploadId) a multipart upload', 'MultipartUpload', [
-        { operation: 'CreateMultipartUpload', summary: 'Start an upload.', query: { uploads: '' } },
-        { operation: 'CompleteMultipartUpload', summary: 'Assemble the listed parts into the object.', query: { uploadId: 'UPLOAD_ID' } },
-      ], {
+      post: operation('PostObject', 'Start (?uploads) or complete (?uploadId) a multipart upload', 'MultipartUpload', variants('POST', 'object'), {
         parameters: [
           flag('uploads', 'CreateMultipartUpload.'),
           q('uploadId', 'CompleteMultipartUpload: the upload id.'),

@@ -1,11 +1,54 @@
-// Loading a bucket or object and checking the caller may act on it, in one place. The rules
-// themselves, operation by operation, are in lib/auth/authorize.ts.
-import { aclAllows, requireAcl, requireBucketOwner } from '../auth/authorize.ts';
+// Loading a bucket, object or upload and checking the caller may act on it, in one place.
+// Each operation declares what it needs (lib/s3/operations.ts, `AccessDecl`); dispatch calls
+// `grantFor` once, before the handler reads a body or changes anything, and hands the handler
+// the rows it was granted. The rules themselves are in lib/auth/authorize.ts.
+import { aclAllows, requireAcl, requireBucketOwner, requirePrincipal, requireUploadAccess } from '../auth/authorize.ts';
 import type { Principal } from '../auth/types.ts';
 import type { BucketRow, ObjectRow, Permission } from '../metadata/types.ts';
+import type { UploadRow } from '../metadata/uploads.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
+import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
+
+/**
+ * What an operation needs before its handler runs:
+ * - signed: any signed caller (ListBuckets, CreateBucket);
+ * - bucket: the bucket ACL grants `perm`, 'owner' for the bucket owner alone, or 'exists' for
+ *   an operation whose caller is authorised by what it sends, not by who signed it (a CORS
+ *   preflight by the bucket's CORS rules, POST Object by its signed policy);
+ * - object: the bucket exists and the object's own ACL grants `perm` (`inline`: load an
+ *   inline object's bytes too; only GetObject needs them);
+ * - upload: the bucket grants `perm` ('exists': no bucket permission) and the caller started
+ *   the upload or owns the bucket;
+ * - completion: as upload with bucket WRITE, but a retried Complete of an upload that already
+ *   completed is granted too (it answers as the first did).
+ * `versionId`: the operation takes ?versionId; anything but "null" is NoSuchVersion, checked
+ * after the bucket and before the object.
+ */
+export type AccessDecl = (
+  | { access: 'signed' }
+  | { access: 'bucket'; perm: Permission | 'owner' | 'exists' }
+  | { access: 'object'; perm: Permission; inline: boolean }
+  | { access: 'upload'; perm: 'WRITE' | 'exists' }
+  | { access: 'completion'; perm: 'WRITE' }
+) & { versionId?: true };
+
+export interface CompletedUpload {
+  bucket: string;
+  key: string;
+  etag: string;
+}
+
+/** What each kind of access hands the handler. */
+export interface Grants {
+  signed: { principal: Principal };
+  bucket: { bucket: BucketRow };
+  object: { bucket: BucketRow; object: ObjectRow };
+  upload: { bucket: BucketRow; upload: UploadRow };
+  completion: { bucket: BucketRow; upload: UploadRow; completed?: undefined } | { bucket: BucketRow; upload: null; completed: CompletedUpload };
+}
+export type GrantOf<A extends AccessDecl> = Grants[A['access']];
 
 export function ownerOf(p: Principal): Owner {
   return { id: p.ownerId, display_name: p.displayName };
@@ -32,6 +75,7 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
  * The object row if its ACL grants `perm`. A missing key is NoSuchKey only for callers who
  * may list the bucket; anyone else gets AccessDenied, so keys cannot be probed
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
+ * Handlers use it for a second object (a copy source); their own object comes from dispatch.
  */
 export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission, withData = true): ObjectRow {
   const o = ctx.svc.metadata.getObject(bucket.name, key, withData);
@@ -41,4 +85,48 @@ export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Pe
   }
   requireAcl(o.acl, ctx.principal, perm);
   return o;
+}
+
+/**
+ * An upload of this bucket and key (or NoSuchUpload) that the caller may act on: its
+ * initiator or the bucket owner (see lib/auth/authorize.ts).
+ */
+function loadUploadFor(ctx: Ctx, e: UploadEndpoint, bucket: BucketRow): UploadRow {
+  const u = ctx.svc.uploads.get(e.uploadId);
+  if (!u || u.bucket !== e.bucket || u.key !== e.key) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  requireUploadAccess(bucket, u.ownerId, ctx.principal);
+  return u;
+}
+
+/** A version id is only meaningful as "null" on an unversioned bucket. */
+export function checkVersionId(versionId: string | null, key: string): void {
+  if (versionId !== null && versionId !== 'null') {
+    throw new S3Error(versionId === '' ? 'InvalidArgument' : 'NoSuchVersion', versionId === '' ? 'Version id cannot be the empty string' : 'The specified version does not exist.', { Key: key, VersionId: versionId });
+  }
+}
+
+/** The one permission check of a request: what `decl` needs, loaded and checked, or the S3 error. */
+export function grantFor(ctx: Ctx, decl: AccessDecl, e: Endpoint): Grants[AccessDecl['access']] {
+  if (decl.access === 'signed') return { principal: requirePrincipal(ctx.principal) };
+  const { bucket: name } = e as Endpoint & { bucket: string };
+  const bucketPerm = decl.access === 'object' ? 'exists' : decl.perm;
+  const bucket = loadBucket(ctx, name, bucketPerm);
+  if (decl.versionId) checkVersionId((e as ObjectEndpoint).versionId, (e as ObjectEndpoint).key);
+  switch (decl.access) {
+    case 'bucket':
+      return { bucket };
+    case 'object':
+      return { bucket, object: loadObjectFor(ctx, bucket, (e as ObjectEndpoint).key, decl.perm, decl.inline) };
+    case 'upload':
+      return { bucket, upload: loadUploadFor(ctx, e as UploadEndpoint, bucket) };
+    case 'completion': {
+      const u = e as UploadEndpoint;
+      const upload = ctx.svc.uploads.get(u.uploadId);
+      if (!upload || upload.bucket !== u.bucket || upload.key !== u.key) {
+        const done = ctx.svc.uploads.completed(u.uploadId);
+        if (done && done.bucket === u.bucket && done.key === u.key) return { bucket, upload: null, completed: done };
+      }
+      return { bucket, upload: loadUploadFor(ctx, u, bucket) };
+    }
+  }
 }

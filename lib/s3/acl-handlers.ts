@@ -2,16 +2,12 @@
 // x-amz-grant-* headers, or an AccessControlPolicy body.
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, loadObjectFor } from './access.ts';
+import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { aclFromHeaders, aclFromXml, aclToXml, type Owner } from './acl.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
-import { checkVersionId } from './get.ts';
 import type { Acl } from '../metadata/types.ts';
-
-type B = Endpoint & { bucket: string };
-type O = Endpoint & { bucket: string; key: string };
 
 async function aclFromRequest(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promise<Acl> {
   const fromHeaders = aclFromHeaders(ctx.header, owner, bucketOwner);
@@ -24,30 +20,22 @@ async function aclFromRequest(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promi
   return aclFromXml(body, owner);
 }
 
-export function getBucketAcl(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'READ_ACP');
+export function getBucketAcl(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
   sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.acl));
 }
 
-export async function putBucketAcl(ctx: Ctx, e: B): Promise<void> {
-  const b = loadBucket(ctx, e.bucket, 'WRITE_ACP');
+export async function putBucketAcl(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): Promise<void> {
   const owner = { id: b.ownerId, display_name: b.ownerDisplay };
   const acl = await aclFromRequest(ctx, owner, owner);
   ctx.svc.metadata.setBucketAcl(e.bucket, acl);
   sendEmpty(ctx.res, 200);
 }
 
-export function getObjectAcl(ctx: Ctx, e: O): void {
-  const b = loadBucket(ctx, e.bucket, 'exists');
-  checkVersionId(e.query, e.key);
-  const o = loadObjectFor(ctx, b, e.key, 'READ_ACP');
+export function getObjectAcl(ctx: Ctx, _e: O, { object: o }: Grants['object']): void {
   sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(o.acl));
 }
 
-export async function putObjectAcl(ctx: Ctx, e: O): Promise<void> {
-  const b = loadBucket(ctx, e.bucket, 'exists');
-  checkVersionId(e.query, e.key);
-  const o = loadObjectFor(ctx, b, e.key, 'WRITE_ACP');
+export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Grants['object']): Promise<void> {
   const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
   if (!ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);

@@ -1,16 +1,13 @@
 // Bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation,
 // GetBucketVersioning.
-import { requirePrincipal } from '../auth/authorize.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
+import type { BucketEndpoint as B } from './endpoint.ts';
 import { sendDocument, sendEmpty, sendXml } from './respond.ts';
 import { childText, parseXml, S3_NS, xmlDocument } from './xml.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
-import { loadBucket, noSuchBucket, ownerOf } from './access.ts';
+import { noSuchBucket, ownerOf, type Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
-
-type B = Endpoint & { bucket: string };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export function bucketNameProblem(name: string): string | null {
@@ -23,8 +20,7 @@ export function bucketNameProblem(name: string): string | null {
   return null;
 }
 
-export function listBuckets(ctx: Ctx): void {
-  const principal = requirePrincipal(ctx.principal);
+export function listBuckets(ctx: Ctx, { principal }: Grants['signed']): void {
   const q = ctx.endpoint.query;
   const prefix = q.get('prefix') ?? '';
   const maxRaw = q.get('max-buckets');
@@ -45,8 +41,7 @@ export function listBuckets(ctx: Ctx): void {
   });
 }
 
-export async function createBucket(ctx: Ctx, e: B): Promise<void> {
-  const principal = requirePrincipal(ctx.principal);
+export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed']): Promise<void> {
   const problem = bucketNameProblem(e.bucket);
   if (problem) throw new S3Error('InvalidBucketName', problem, { BucketName: e.bucket });
   const region = ctx.svc.config.server.region;
@@ -78,7 +73,6 @@ export async function createBucket(ctx: Ctx, e: B): Promise<void> {
 }
 
 export function deleteBucket(ctx: Ctx, e: B): void {
-  loadBucket(ctx, e.bucket, 'owner');
   const outcome = ctx.svc.metadata.deleteBucket(e.bucket);
   if (outcome === 'missing') throw noSuchBucket(e.bucket);
   if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: e.bucket });
@@ -86,13 +80,11 @@ export function deleteBucket(ctx: Ctx, e: B): void {
   ctx.res.end();
 }
 
-export function headBucket(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'READ');
+export function headBucket(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
   sendEmpty(ctx.res, 200, { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' });
 }
 
-export function getBucketLocation(ctx: Ctx, e: B): void {
-  const b = loadBucket(ctx, e.bucket, 'owner');
+export function getBucketLocation(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
   // us-east-1 is reported as an empty constraint, as AWS does.
   const value = b.region === 'us-east-1' ? '' : b.region;
   const xml = value
@@ -101,8 +93,7 @@ export function getBucketLocation(ctx: Ctx, e: B): void {
   sendXml(ctx.res, 200, xml);
 }
 
-export function getBucketVersioning(ctx: Ctx, e: B): void {
-  loadBucket(ctx, e.bucket, 'owner');
+export function getBucketVersioning(ctx: Ctx): void {
   // Versioning is never enabled here: AWS returns an empty configuration for such buckets.
   sendXml(ctx.res, 200, xmlDocument('VersioningConfiguration', {}));
 }

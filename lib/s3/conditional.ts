@@ -49,6 +49,15 @@ export function evaluate(c: Conditions, etag: string, lastModifiedIso: string): 
   return 'proceed';
 }
 
+/**
+ * The header a 'precondition-failed' outcome failed on, for the error's <Condition>: If-Match
+ * when sent (If-Unmodified-Since is then not evaluated), else If-Unmodified-Since
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "If-Unmodified-Since").
+ */
+export function failedCondition(c: Conditions): 'If-Match' | 'If-Unmodified-Since' {
+  return c.ifMatch !== undefined ? 'If-Match' : 'If-Unmodified-Since';
+}
+
 export function requestConditions(header: (n: string) => string | undefined, prefix = ''): Conditions {
   return {
     ifMatch: header(`${prefix}if-match`),

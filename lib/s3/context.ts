@@ -7,7 +7,7 @@ import type { UploadStore } from '../metadata/uploads.ts';
 import type { StorageBackend } from '../storage/backend.ts';
 import type { Logger } from '../ops/log.ts';
 import type { PayloadMode, Principal } from '../auth/types.ts';
-import type { Endpoint } from './router.ts';
+import type { Endpoint } from './endpoint.ts';
 
 export interface Services {
   config: Config;

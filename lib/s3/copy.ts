@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, loadObjectFor, ownerOf } from './access.ts';
+import type { ObjectEndpoint as O } from './endpoint.ts';
+import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { checkCopySource } from './conditional.ts';
 import { parseCopySource } from './copy-source.ts';
@@ -15,11 +15,8 @@ import { MAX_PUT_SIZE } from './body.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { ChecksumAlgorithm, ObjectRow, StoredChecksum } from '../metadata/types.ts';
 
-type O = Endpoint & { bucket: string; key: string };
-
-export async function copyObject(ctx: Ctx, e: O): Promise<void> {
+export async function copyObject(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
-  const dstBucket = loadBucket(ctx, e.bucket, 'WRITE');
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') {
     throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });

@@ -2,19 +2,12 @@
 // recorded in gc_files), then the files are removed; a crash in between is finished on start.
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
-import { checkVersionId } from './get.ts';
+import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
 import { readRequestBody } from './body.ts';
 import { child, children, childText, parseXml, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
 
-type O = Endpoint & { bucket: string; key: string };
-type B = Endpoint & { bucket: string };
-
 export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
-  loadBucket(ctx, e.bucket, 'WRITE');
-  checkVersionId(e.query, e.key);
   const { metadata } = ctx.svc;
   const fileId = await metadata.batch(() => metadata.deleteObject(e.bucket, e.key));
   if (fileId) ctx.svc.collect([fileId]);
@@ -26,7 +19,6 @@ export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
 const MAX_KEYS = 1000;
 
 export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
-  loadBucket(ctx, e.bucket, 'WRITE');
   // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
   const hasIntegrity = ctx.header('content-md5') !== undefined
     || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type')

@@ -4,15 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, loadObjectFor } from './access.ts';
-import { evaluate, requestConditions } from './conditional.ts';
+import type { ObjectEndpoint as O } from './endpoint.ts';
+import { loadObjectFor, type Grants } from './access.ts';
+import { evaluate, failedCondition, requestConditions } from './conditional.ts';
 import { parseRange, type ByteRange } from './range.ts';
 import { checksumHeaders, objectHeaders } from './object-meta.ts';
 import { FileMissingError } from '../storage/local.ts';
 import type { ObjectRow } from '../metadata/types.ts';
-
-type O = Endpoint & { bucket: string; key: string };
 
 const OVERRIDES: ReadonlyArray<[string, string]> = [
   ['response-content-type', 'Content-Type'], ['response-content-language', 'Content-Language'],
@@ -20,24 +18,9 @@ const OVERRIDES: ReadonlyArray<[string, string]> = [
   ['response-content-disposition', 'Content-Disposition'], ['response-content-encoding', 'Content-Encoding'],
 ];
 
-/** A version id is only meaningful as "null" on an unversioned bucket. */
-export function checkVersionId(q: URLSearchParams, key: string): void {
-  const v = q.get('versionId');
-  if (v !== null && v !== 'null') {
-    throw new S3Error(v === '' ? 'InvalidArgument' : 'NoSuchVersion', v === '' ? 'Version id cannot be the empty string' : 'The specified version does not exist.', { Key: key, VersionId: v });
-  }
-}
-
-export function loadObject(ctx: Ctx, bucket: string, key: string): ObjectRow {
-  const o = ctx.svc.metadata.getObject(bucket, key);
-  if (!o) throw new S3Error('NoSuchKey', undefined, { Key: key });
-  return o;
-}
-
-export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void> {
-  const bucket = loadBucket(ctx, e.bucket, 'exists');
+/** `grant` holds the object as dispatch loaded it after checking object READ. */
+export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBody: boolean): Promise<void> {
   const q = e.query;
-  checkVersionId(q, e.key);
   const overrides = OVERRIDES.filter(([p]) => q.has(p));
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html — response-* needs a signed request.
   if (overrides.length && !ctx.principal) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
@@ -47,9 +30,10 @@ export async function getObject(ctx: Ctx, e: O, withBody: boolean): Promise<void
   let range: ByteRange | undefined;
   let stream: Readable | undefined;
   for (let attempt = 0; ; attempt++) {
-    o = loadObjectFor(ctx, bucket, e.key, 'READ', withBody);
-    const outcome = evaluate(requestConditions(ctx.header), o.etag, o.lastModified);
-    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    o = attempt === 0 ? grant.object : loadObjectFor(ctx, grant.bucket, e.key, 'READ', withBody);
+    const conditions = requestConditions(ctx.header);
+    const outcome = evaluate(conditions, o.etag, o.lastModified);
+    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: failedCondition(conditions) });
     if (outcome === 'not-modified') {
       const h = objectHeaders(o);
       ctx.res.writeHead(304, { ETag: h.ETag!, 'Last-Modified': h['Last-Modified']! });

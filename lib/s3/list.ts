@@ -2,14 +2,12 @@
 // versioned: every object is its own single, latest, "null" version).
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
+import type { BucketEndpoint as B } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { sendDocument } from './respond.ts';
 import type { XmlNode } from './xml.ts';
 import type { ListedObject } from '../metadata/types.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
-
-type B = Endpoint & { bucket: string };
 
 // The largest valid code point; UTF-8 "F4 8F BF BF" sorts after any other character, so
 // "P" + it is past every key that starts with P followed by anything smaller.
@@ -67,14 +65,16 @@ function urlEncode(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function maxKeysOf(q: URLSearchParams): number {
-  const raw = q.get('max-keys');
+/** max-keys / max-uploads: a non-negative integer, capped at 1000 (the default). */
+export function maxOf(q: URLSearchParams, name: 'max-keys' | 'max-uploads'): number {
+  const raw = q.get(name);
   if (raw === null) return 1000;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
   return Math.min(Number(raw), 1000);
 }
 
-function encodingOf(q: URLSearchParams): ((s: string) => string) {
+/** encoding-type: absent (names as they are) or url; anything else is InvalidArgument. */
+export function encodingOf(q: URLSearchParams): ((s: string) => string) {
   const enc = q.get('encoding-type');
   if (enc === null) return (s) => s;
   if (enc.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: enc });
@@ -91,12 +91,11 @@ function encodeToken(last: string): string {
   return Buffer.from('1:' + last, 'utf8').toString('base64url');
 }
 
-export function listObjects(ctx: Ctx, e: B, version: 1 | 2): void {
-  const bucket = loadBucket(ctx, e.bucket, 'READ');
+export function listObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket'], version: 1 | 2): void {
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const max = maxKeysOf(q);
+  const max = maxOf(q, 'max-keys');
   const enc = encodingOf(q);
   const encoded = q.has('encoding-type');
   const token = version === 2 ? q.get('continuation-token') : null;
@@ -131,12 +130,11 @@ export function listObjects(ctx: Ctx, e: B, version: 1 | 2): void {
   sendDocument(ctx.res, 'ListBucketResult', body);
 }
 
-export function listObjectVersions(ctx: Ctx, e: B): void {
-  const bucket = loadBucket(ctx, e.bucket, 'READ');
+export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket']): void {
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const max = maxKeysOf(q);
+  const max = maxOf(q, 'max-keys');
   const enc = encodingOf(q);
   const keyMarker = q.get('key-marker') || null;
   const page = listPage(ctx.svc.metadata, e.bucket, prefix, delimiter, keyMarker, max);

@@ -7,19 +7,16 @@
 import { createHash } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket } from './access.ts';
+import type { UploadEndpoint as U } from './endpoint.ts';
+import type { Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
 import { children, childText, parseXml, xmlDocument, type XmlNode } from './xml.ts';
 import { errorXml, sendDocument } from './respond.ts';
 import { writeCondition, precheck } from './put.ts';
-import { loadUpload } from './multipart.ts';
 import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
 import { PreconditionError } from '../metadata/sqlite.ts';
 import type { ObjectRow, StoredChecksum } from '../metadata/types.ts';
 import type { PartRow, UploadRow } from '../metadata/uploads.ts';
-
-type U = Endpoint & { bucket: string; key: string; uploadId: string };
 
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -99,20 +96,16 @@ function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum |
   return doc;
 }
 
-export async function completeMultipartUpload(ctx: Ctx, e: U): Promise<void> {
-  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
+/** Dispatch has checked the caller may complete this upload before any body byte is read. */
+export async function completeMultipartUpload(ctx: Ctx, e: U, grant: Grants['completion']): Promise<void> {
   const { uploads, storage } = ctx.svc;
   const body = await readRequestBody(ctx, 4 * 1024 * 1024);
-  const upload = uploads.get(e.uploadId);
-  if (!upload || upload.bucket !== e.bucket || upload.key !== e.key) {
+  if (grant.upload === null) {
     // A retried Complete of an upload that already completed answers as the first did.
-    const done = uploads.completed(e.uploadId);
-    if (done && done.bucket === e.bucket && done.key === e.key) {
-      sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, done.etag, null));
-      return;
-    }
+    sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, grant.completed.etag, null));
+    return;
   }
-  const up = loadUpload(ctx, e, bucket);
+  const up = grant.upload;
   const requested = parsePartList(body);
   const parts = selectParts(requested, new Map(uploads.parts(e.uploadId).map((p) => [p.partNumber, p])), up);
   const cond = writeCondition(ctx);

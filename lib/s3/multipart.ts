@@ -4,9 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, loadObjectFor, ownerOf } from './access.ts';
-import { requireUploadAccess } from '../auth/authorize.ts';
+import type { BucketEndpoint as B, ObjectEndpoint as O, PartEndpoint as P, UploadEndpoint as U } from './endpoint.ts';
+import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
@@ -16,25 +15,10 @@ import { parseCopySource } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { UploadRow } from '../metadata/uploads.ts';
-import type { BucketRow } from '../metadata/types.ts';
 import type { ChecksumAlgorithm } from '../metadata/types.ts';
 import type { XmlNode } from './xml.ts';
+import { encodingOf, maxOf } from './list.ts';
 
-type O = Endpoint & { bucket: string; key: string };
-type U = O & { uploadId: string };
-type P = U & { partNumber: number };
-type B = Endpoint & { bucket: string };
-
-/**
- * Loads an upload of this bucket and key (or NoSuchUpload) that the caller may act on:
- * its initiator or the bucket owner (see lib/auth/authorize.ts).
- */
-export function loadUpload(ctx: Ctx, e: U, bucket: BucketRow): UploadRow {
-  const u = ctx.svc.uploads.get(e.uploadId);
-  if (!u || u.bucket !== e.bucket || u.key !== e.key) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
-  requireUploadAccess(bucket, u.ownerId, ctx.principal);
-  return u;
-}
 
 /**
  * x-amz-checksum-algorithm and x-amz-checksum-type at Create. CRC64NVME is full-object
@@ -64,8 +48,7 @@ function newUploadId(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export function createMultipartUpload(ctx: Ctx, e: O): void {
-  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
+export function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket']): void {
   const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
   const acl = aclFromHeaders(ctx.header, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay }) ?? cannedAcl('private', owner);
   const checksum = checksumChoice(ctx);
@@ -93,8 +76,7 @@ async function storePart(ctx: Ctx, e: P, fileId: string, size: number, md5Hex: s
   return etag;
 }
 
-export async function uploadPart(ctx: Ctx, e: P): Promise<void> {
-  const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'WRITE'));
+export async function uploadPart(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
   const body = await receiveObject(ctx, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
   if (upload.checksumAlgorithm && body.checksum && body.checksum.algorithm !== upload.checksumAlgorithm) {
     ctx.svc.collect([body.fileId]);
@@ -117,8 +99,7 @@ function copyRange(raw: string | undefined, size: number): { start: number; end:
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
-export async function uploadPartCopy(ctx: Ctx, e: P): Promise<void> {
-  const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'WRITE'));
+export async function uploadPartCopy(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
@@ -158,7 +139,6 @@ async function blobFromBuffer(ctx: Ctx, data: Buffer, observe: (chunk: Buffer) =
 }
 
 export function abortMultipartUpload(ctx: Ctx, e: U): void {
-  loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'exists'));
   const files = ctx.svc.uploads.abort(e.uploadId);
   if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   ctx.svc.collect(files);
@@ -177,8 +157,7 @@ function checksumField(algorithm: ChecksumAlgorithm | null): string | null {
   return algorithm ? `Checksum${algorithm}` : null;
 }
 
-export function listParts(ctx: Ctx, e: U): void {
-  const upload = loadUpload(ctx, e, loadBucket(ctx, e.bucket, 'exists'));
+export function listParts(ctx: Ctx, e: U, { upload }: Grants['upload']): void {
   const max = intParam(e.query, 'max-parts', 1000, 1000);
   const marker = intParam(e.query, 'part-number-marker', 0, 10000);
   const parts = ctx.svc.uploads.parts(e.uploadId, marker, max + 1);
@@ -203,14 +182,13 @@ export function listParts(ctx: Ctx, e: U): void {
 }
 
 export function listMultipartUploads(ctx: Ctx, e: B): void {
-  loadBucket(ctx, e.bucket, 'READ');
   const q = e.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const max = intParam(q, 'max-uploads', 1000, 1000);
+  const max = maxOf(q, 'max-uploads');
   const keyMarker = q.get('key-marker') || null;
   const uploadIdMarker = keyMarker !== null ? q.get('upload-id-marker') || null : null;
-  const encode = q.get('encoding-type') === 'url' ? (s: string) => encodeURIComponent(s).replace(/%2F/g, '/') : (s: string) => s;
+  const encode = encodingOf(q);
 
   const uploads: UploadRow[] = [];
   const prefixes: string[] = [];
@@ -251,7 +229,7 @@ export function listMultipartUploads(ctx: Ctx, e: B): void {
     NextKeyMarker: truncated && nextKey !== null ? encode(nextKey) : null,
     NextUploadIdMarker: truncated && nextUpload !== null ? nextUpload : null,
     Prefix: prefix ? encode(prefix) : null, Delimiter: delimiter ? encode(delimiter) : null,
-    MaxUploads: max, EncodingType: q.get('encoding-type') === 'url' ? 'url' : null, IsTruncated: truncated,
+    MaxUploads: max, EncodingType: q.has('encoding-type') ? 'url' : null, IsTruncated: truncated,
     Upload: uploads.map((u) => ({
       Key: encode(u.key), UploadId: u.uploadId,
       Initiator: { ID: u.ownerId, DisplayName: u.ownerDisplay }, Owner: { ID: u.ownerId, DisplayName: u.ownerDisplay },

@@ -3,8 +3,8 @@
 // Order per DESIGN.md: temp → fsync → rename → fsync dir → SQLite commit → respond.
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
-import type { Endpoint } from './router.ts';
-import { loadBucket, ownerOf } from './access.ts';
+import type { ObjectEndpoint as O } from './endpoint.ts';
+import { ownerOf, type Grants } from './access.ts';
 import { ANONYMOUS_ID } from '../auth/authorize.ts';
 import { aclFromHeaders, cannedAcl, type Owner } from './acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
@@ -15,8 +15,6 @@ import type { ObjectRow, WriteCondition } from '../metadata/types.ts';
 
 // The canonical id AWS uses for objects written anonymously.
 export const ANONYMOUS_OWNER: Owner = { id: ANONYMOUS_ID, display_name: 'anonymous' };
-
-type O = Endpoint & { bucket: string; key: string };
 
 /** If-None-Match / If-Match on a write; AWS supports only "*" for If-None-Match here. */
 export function writeCondition(ctx: Ctx): WriteCondition | undefined {
@@ -64,8 +62,7 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteConditio
   if (replaced) ctx.svc.collect([replaced]);
 }
 
-export async function putObject(ctx: Ctx, e: O): Promise<void> {
-  const bucket = loadBucket(ctx, e.bucket, 'WRITE');
+export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
   const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
   const bucketOwner = { id: bucket.ownerId, display_name: bucket.ownerDisplay };
   const content = contentHeadersFrom(ctx.header);

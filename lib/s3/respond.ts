@@ -1,6 +1,6 @@
 // Writing responses: XML documents, empty bodies, and S3 error documents.
 import type { ServerResponse } from 'node:http';
-import { S3Error } from './errors.ts';
+import type { S3Error } from './errors.ts';
 import { xmlDocument, type XmlNode } from './xml.ts';
 
 export function sendXml(res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}): void {

@@ -2,44 +2,24 @@
 // header, it names the S3 operation, or throws the S3 error AWS would answer.
 // Sub-resources: https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
 import { S3Error } from './errors.ts';
+import type { Endpoint, OperationName, Resource } from './endpoint.ts';
+import { OPERATION_NAMES, OPERATION_TABLE, type Route } from './operations.ts';
 
-type BucketOp =
-  | 'CreateBucket' | 'DeleteBucket' | 'HeadBucket' | 'GetBucketLocation' | 'GetBucketAcl' | 'PutBucketAcl'
-  | 'GetBucketVersioning' | 'ListObjects' | 'ListObjectsV2' | 'ListObjectVersions' | 'DeleteObjects'
-  | 'ListMultipartUploads';
-type ObjectOp =
-  | 'GetObject' | 'HeadObject' | 'PutObject' | 'CopyObject' | 'DeleteObject' | 'GetObjectAcl' | 'PutObjectAcl'
-  | 'CreateMultipartUpload';
-type UploadOp = 'CompleteMultipartUpload' | 'AbortMultipartUpload' | 'ListParts';
-type PartOp = 'UploadPart' | 'UploadPartCopy';
-
-export type Endpoint = (
-  | { op: 'ListBuckets' }
-  | { op: BucketOp; bucket: string }
-  | { op: ObjectOp; bucket: string; key: string }
-  | { op: UploadOp; bucket: string; key: string; uploadId: string }
-  | { op: PartOp; bucket: string; key: string; uploadId: string; partNumber: number }
-) & { query: URLSearchParams; style: 'path' | 'virtual' };
-
-export type OperationName = Endpoint['op'];
+export type { Endpoint, OperationName } from './endpoint.ts';
 
 /** Every operation the router can produce; /openapi.json and metrics use this list. */
-export const OPERATIONS: readonly OperationName[] = [
-  'ListBuckets', 'CreateBucket', 'DeleteBucket', 'HeadBucket', 'GetBucketLocation', 'GetBucketAcl',
-  'PutBucketAcl', 'GetBucketVersioning', 'ListObjects', 'ListObjectsV2', 'ListObjectVersions',
-  'DeleteObjects', 'ListMultipartUploads', 'GetObject', 'HeadObject', 'PutObject', 'CopyObject',
-  'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'CreateMultipartUpload', 'CompleteMultipartUpload',
-  'AbortMultipartUpload', 'ListParts', 'UploadPart', 'UploadPartCopy',
-];
+export const OPERATIONS: readonly OperationName[] = OPERATION_NAMES;
 
 /** Valid S3 sub-resources this server does not implement: answered with NotImplemented. */
-const BUCKET_UNSUPPORTED = [
+const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
+  bucket: [
   'accelerate', 'analytics', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
   'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy', 'policyStatus',
   'publicAccessBlock', 'replication', 'requestPayment', 'tagging', 'website', 'metadataTable',
   'metadataConfiguration', 'session',
-];
-const OBJECT_UNSUPPORTED = ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'];
+  ],
+  object: ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'],
+};
 
 export interface RouteInput {
   method: string;
@@ -82,8 +62,6 @@ export function bucketFromHost(host: string | undefined, domains: readonly strin
   return undefined;
 }
 
-const has = (q: URLSearchParams, name: string): boolean => q.has(name);
-
 export function parseEndpoint(input: RouteInput, opts: RouterOptions): Endpoint {
   const method = input.method.toUpperCase();
   const { rawPath, rawQuery } = splitUrl(input.url);
@@ -106,49 +84,76 @@ export function parseEndpoint(input: RouteInput, opts: RouterOptions): Endpoint 
   }
   if (bucket === '') throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: '' });
 
-  const base = { query, style };
-  if (bucket === undefined) {
-    if (method === 'GET') return { op: 'ListBuckets', ...base };
-    throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'SERVICE' });
+  const level: Level = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
+  if (key !== undefined) {
+    if (key.includes('\0')) throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
+    if (Buffer.byteLength(key) > 1024) throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
   }
-  if (key === undefined) return { ...routeBucket(method, bucket, query), ...base };
-  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
-  if (Buffer.byteLength(key) > 1024) throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
-  return { ...routeObject(method, bucket, key, query, input.header), ...base };
+  const { op, route: r } = route(method, level, query, input.header);
+  return { op, ...fields(r.resource, bucket, key, query), query, style } as Endpoint;
 }
 
 function unsupported(what: string): never {
   throw new S3Error('NotImplemented', `The ${what} sub-resource is not implemented by this server.`);
 }
 
-function routeBucket(method: string, bucket: string, q: URLSearchParams) {
-  const sub = BUCKET_UNSUPPORTED.find((s) => has(q, s));
-  switch (method) {
-    case 'GET':
-      if (has(q, 'acl')) return { op: 'GetBucketAcl' as const, bucket };
-      if (has(q, 'location')) return { op: 'GetBucketLocation' as const, bucket };
-      if (has(q, 'versioning')) return { op: 'GetBucketVersioning' as const, bucket };
-      if (has(q, 'uploads')) return { op: 'ListMultipartUploads' as const, bucket };
-      if (has(q, 'versions')) return { op: 'ListObjectVersions' as const, bucket };
-      if (sub) unsupported(sub);
-      if (q.get('list-type') === '2') return { op: 'ListObjectsV2' as const, bucket };
-      return { op: 'ListObjects' as const, bucket };
-    case 'HEAD':
-      return { op: 'HeadBucket' as const, bucket };
-    case 'PUT':
-      if (has(q, 'acl')) return { op: 'PutBucketAcl' as const, bucket };
-      if (has(q, 'versioning')) unsupported('versioning');
-      if (sub) unsupported(sub);
-      return { op: 'CreateBucket' as const, bucket };
-    case 'DELETE':
-      if (sub) unsupported(sub);
-      return { op: 'DeleteBucket' as const, bucket };
-    case 'POST':
-      if (has(q, 'delete')) return { op: 'DeleteObjects' as const, bucket };
-      // Browser-form POST uploads (PostObject) are not supported.
-      unsupported('POST object');
+type Level = 'service' | 'bucket' | 'object';
+const levelOf = (r: Resource): Level => (r === 'service' || r === 'bucket' ? r : 'object');
+type Candidate = { op: OperationName; route: Route<Resource> };
+
+/** How specific a route's selectors are: the more specific is tried first. */
+function specificity(r: Route<Resource>): number {
+  return (r.resource === 'upload' || r.resource === 'part' ? 2 : 0) + (r.resource === 'part' ? 1 : 0) + (r.header ? 1 : 0) + (r.query ? 1 : 0);
+}
+
+/** Method → level → the operations that may serve it: sub-resource ones, then the rest, most specific first. */
+const CANDIDATES = new Map<string, { sub: Candidate[]; rest: Candidate[]; subresources: Set<string> }>();
+for (const op of OPERATION_NAMES) {
+  const route = OPERATION_TABLE[op].route as Route<Resource>;
+  const levels = route.objectPathsToo ? [levelOf(route.resource), 'object'] : [levelOf(route.resource)];
+  for (const level of levels) {
+    const id = `${route.method} ${level}`;
+    let c = CANDIDATES.get(id);
+    if (!c) CANDIDATES.set(id, c = { sub: [], rest: [], subresources: new Set() });
+    (route.subresource ? c.sub : c.rest).push({ op, route });
   }
-  throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'BUCKET' });
+}
+for (const [id, c] of CANDIDATES) {
+  c.rest.sort((a, b) => specificity(b.route) - specificity(a.route));
+  // A sub-resource this level serves for another method is refused here too (PUT ?versioning).
+  const level = id.slice(id.indexOf(' ') + 1);
+  for (const other of CANDIDATES.keys()) {
+    if (other.endsWith(' ' + level)) for (const s of CANDIDATES.get(other)!.sub) c.subresources.add(s.route.subresource!);
+  }
+}
+
+function selects(r: Route<Resource>, q: URLSearchParams, header?: (n: string) => string | undefined): boolean {
+  if (r.resource === 'upload' && !q.has('uploadId')) return false;
+  if (r.resource === 'part' && !q.has('uploadId') && !q.has('partNumber')) return false;
+  if (r.header && header?.(r.header.name) === undefined) return false;
+  for (const [name, value] of Object.entries(r.query ?? {})) if (q.get(name) !== value) return false;
+  return true;
+}
+
+function route(method: string, level: Level, q: URLSearchParams, header?: (n: string) => string | undefined): Candidate {
+  const c = CANDIDATES.get(`${method} ${level}`);
+  const resourceType = level.toUpperCase();
+  if (!c) {
+    // Browser-form POST uploads (PostObject) are not supported.
+    if (method === 'POST' && level === 'bucket') unsupported('POST object');
+    throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
+  }
+  const bySub = c.sub.find((s) => q.has(s.route.subresource!));
+  if (bySub) return bySub;
+  // HEAD has no sub-resources: it is always HeadBucket / HeadObject.
+  if (level !== 'service' && method !== 'HEAD') {
+    const sub = UNSUPPORTED[level].find((s) => q.has(s)) ?? [...c.subresources].find((s) => q.has(s));
+    if (sub) unsupported(sub);
+  }
+  const match = c.rest.find((r) => selects(r.route, q, header));
+  if (match) return match;
+  if (method === 'POST' && level === 'bucket') unsupported('POST object');
+  throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
 }
 
 function partNumberOf(q: URLSearchParams): number {
@@ -160,37 +165,14 @@ function partNumberOf(q: URLSearchParams): number {
   return n;
 }
 
-function routeObject(method: string, bucket: string, key: string, q: URLSearchParams, header?: (n: string) => string | undefined) {
-  const sub = OBJECT_UNSUPPORTED.find((s) => has(q, s));
+/** The resource's fields from the path and query, once the operation is known. */
+function fields(resource: Resource, bucket: string | undefined, key: string | undefined, q: URLSearchParams): Record<string, unknown> {
+  if (resource === 'service') return {};
+  if (resource === 'bucket') return { bucket };
+  const object = { bucket, key, versionId: q.get('versionId') };
+  if (resource === 'object') return object;
   const uploadId = q.get('uploadId');
-  switch (method) {
-    case 'GET':
-      if (has(q, 'acl')) return { op: 'GetObjectAcl' as const, bucket, key };
-      if (sub) unsupported(sub);
-      if (uploadId !== null) return { op: 'ListParts' as const, bucket, key, uploadId };
-      return { op: 'GetObject' as const, bucket, key };
-    case 'HEAD':
-      return { op: 'HeadObject' as const, bucket, key };
-    case 'PUT':
-      if (has(q, 'acl')) return { op: 'PutObjectAcl' as const, bucket, key };
-      if (sub) unsupported(sub);
-      if (uploadId !== null || has(q, 'partNumber')) {
-        if (uploadId === null) throw new S3Error('InvalidArgument', 'uploadId is required with partNumber', { ArgumentName: 'uploadId' });
-        const partNumber = partNumberOf(q);
-        const op = header?.('x-amz-copy-source') !== undefined ? 'UploadPartCopy' as const : 'UploadPart' as const;
-        return { op, bucket, key, uploadId, partNumber };
-      }
-      if (header?.('x-amz-copy-source') !== undefined) return { op: 'CopyObject' as const, bucket, key };
-      return { op: 'PutObject' as const, bucket, key };
-    case 'DELETE':
-      if (sub) unsupported(sub);
-      if (uploadId !== null) return { op: 'AbortMultipartUpload' as const, bucket, key, uploadId };
-      return { op: 'DeleteObject' as const, bucket, key };
-    case 'POST':
-      if (has(q, 'uploads')) return { op: 'CreateMultipartUpload' as const, bucket, key };
-      if (uploadId !== null) return { op: 'CompleteMultipartUpload' as const, bucket, key, uploadId };
-      if (sub) unsupported(sub);
-      throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'OBJECT' });
-  }
-  throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'OBJECT' });
+  if (uploadId === null) throw new S3Error('InvalidArgument', 'uploadId is required with partNumber', { ArgumentName: 'uploadId' });
+  if (resource === 'upload') return { ...object, uploadId };
+  return { ...object, uploadId, partNumber: partNumberOf(q) };
 }

@@ -8,6 +8,7 @@ const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 // XML 1.0 cannot carry most C0 controls even as references; AWS suggests encoding-type=url
 // for such keys. We escape the representable ones and replace the rest with U+FFFD.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints
+// biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 cannot carry these characters (https://www.w3.org/TR/xml/#charsets)
 const ESCAPE_RE = /[&<>"'\r\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
 

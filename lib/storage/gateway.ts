@@ -35,6 +35,7 @@ export interface CloudBucket {
    * compose). Resolves false, having written nothing, when it cannot do these sources (e.g.
    * S3 parts under 5 MiB); the bytes are then copied through BleepStore instead.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: false means "cannot compose these"; a plain return means done
   compose?(target: string, sources: readonly string[]): Promise<void | false>;
   /** True when the error means "no such object". */
   isNotFound(err: unknown): boolean;

@@ -166,7 +166,7 @@ describe('metadata export format', () => {
       const before = await exportText(target);
       await assert.rejects(importMetadata(target, () => chunksOf(bad, 100), { mode: 'replace' }), (err: unknown) => {
         assert.ok(err instanceof JsonFormatError);
-        const recordStart = lines.slice(0, sizeLine).findLastIndex((l) => l === '    {') + 1;
+        const recordStart = lines.slice(0, sizeLine).lastIndexOf('    {') + 1;
         assert.equal(err.line, recordStart, err.message);
         assert.match(err.message, /"size" must be a non-negative integer/);
         return true;

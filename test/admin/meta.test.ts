@@ -112,7 +112,7 @@ describe('bleepstore meta', () => {
     const good = (await cli(['meta', 'export', '--data-dir', src.dataDir])).stdout;
     const lines = good.split('\n');
     const sizeAt = lines.findIndex((l) => /^ {6}"size": \d+,$/.test(l));
-    const recordAt = lines.slice(0, sizeAt).findLastIndex((l) => l === '    {');
+    const recordAt = lines.slice(0, sizeAt).lastIndexOf('    {');
     const sectionAt = lines.findIndex((l) => l.startsWith('  "multipart_parts"'));
     const edit = (at: number, line: string) => lines.map((l, i) => (i === at ? line : l)).join('\n');
     const cases: Array<[string, string, number, RegExp]> = [

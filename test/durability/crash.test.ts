@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.ts';
 import { signRequest } from '../helpers/signer.ts';
 import { send, type RawResponse } from '../helpers/raw.ts';
-import { spawnServer, type ServerProcess } from '../helpers/process.ts';
+import { assertRanCleanly, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { diskState } from '../helpers/files.ts';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 32);
@@ -164,6 +164,7 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
       const workers = Array.from({ length: WORKERS }, (_, w) => worker(srv.url, w, stop));
       await sleep(randomInt(80, 700));
       stop.now = true;
+      assertRanCleanly(srv, `round ${round}, before kill -9`);
       await srv.kill9();
       counts.kills++;
       await Promise.allSettled(workers);
@@ -174,6 +175,7 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
         const starting = spawnServer(dataDir, [], (p) => (child = p));
         starting.catch(() => {});
         await sleep(randomInt(20, 250));
+        assert.ok(child!.exitCode === null && child!.signalCode === null, `round ${round}: the starting server exited by itself (code ${child!.exitCode})`);
         child!.kill('SIGKILL');
         await new Promise((r) => (child!.exitCode !== null || child!.signalCode !== null ? r(null) : child!.once('exit', r)));
         counts.killsDuringStartup++;

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ACCESS_KEY, BACKEND, REGION, SECRET_KEY, startServer, type TestServer } from '../helpers/server.ts';
 import { signRequest } from '../helpers/signer.ts';
-import { rawSocket, send, signed } from '../helpers/raw.ts';
+import { rawSocket, signed } from '../helpers/raw.ts';
 
 describe('bad input', () => {
   let srv: TestServer;

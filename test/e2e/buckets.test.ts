@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketAclCommand, GetBucketLocationCommand,
-  GetBucketVersioningCommand, HeadBucketCommand, ListBucketsCommand, PutBucketAclCommand, PutObjectCommand, S3Client,
+  GetBucketVersioningCommand, HeadBucketCommand, ListBucketsCommand, PutBucketAclCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { startServer, type TestServer, EMBEDDED_ONLY } from '../helpers/server.ts';

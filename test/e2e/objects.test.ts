@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   CreateBucketCommand, DeleteObjectCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand,
-  PutObjectAclCommand, PutObjectCommand, S3Client
+  PutObjectAclCommand, PutObjectCommand, type S3Client
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';

@@ -38,7 +38,10 @@ test('storage, port and logWrite given together all take effect (not a disk stor
 test('with no options an embedded store is memory-backed, on a free port, quiet, and writes nothing', async () => {
   const written: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   let left: string[];
   try {
     left = await inEmptyCwd(async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { createBleepStore, type BleepStore } from '../../lib/index.ts';
-import type { BackendSetup } from './backends.ts';
+import type { BackendSetup } from './backend-setup.ts';
 
 const ACCESS_KEY = 'bleepstore';
 const SECRET_KEY = 'bleepstore-secret';

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import type { BackendSetup } from './backends.ts';
+import type { BackendSetup } from './backend-setup.ts';
 
 // Azurite's one built-in account: a published development key, not a secret.
 export const AZURITE_ACCOUNT = 'devstoreaccount1';

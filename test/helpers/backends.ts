@@ -1,12 +1,9 @@
 // Storage config for each backend the suites run against, with whatever upstream it needs
 // started for the test (a second BleepStore for aws, Azurite for azure, ...).
-import type { ConfigInput } from '../../lib/index.ts';
 import type { StorageKind } from '../../lib/config.ts';
+import type { BackendSetup } from './backend-setup.ts';
 
-export interface BackendSetup {
-  storage: ConfigInput['storage'];
-  cleanup(): Promise<void>;
-}
+export type { BackendSetup } from './backend-setup.ts';
 
 export async function backendConfig(kind: StorageKind, _dataDir: string): Promise<BackendSetup> {
   switch (kind) {

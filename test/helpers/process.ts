@@ -15,7 +15,21 @@ export interface ServerProcess {
   logs: Array<Record<string, unknown>>;
   /** Resolves when the process has exited. */
   exited: Promise<number | null>;
+  /** True while the process runs: it has neither exited nor been killed. */
+  alive(): boolean;
+  /** What went wrong by the process's own account: its stderr, and log lines at level error. */
+  troubles(): string[];
   kill9(): Promise<void>;
+}
+
+/**
+ * For a test about to kill the server: it must still be running (a server that died by itself
+ * would otherwise pass for one the test killed) and must have reported no failure.
+ */
+export function assertRanCleanly(srv: ServerProcess, when: string): void {
+  if (!srv.alive()) throw new Error(`${when}: the server had already exited by itself (code ${srv.proc.exitCode}, signal ${srv.proc.signalCode}): ${srv.troubles().join(' | ')}`);
+  const troubles = srv.troubles();
+  if (troubles.length) throw new Error(`${when}: the server reported failures: ${troubles.join(' | ')}`);
 }
 
 /** Starts `bin/bleepstore --port 0 --data-dir dir` and resolves once it logs `ready`. */
@@ -42,6 +56,11 @@ export function spawnServer(dataDir: string, extraArgs: string[] = [], onSpawn?:
         const url = entry.url;
         resolve({
           proc, pid: proc.pid!, url, port: Number(new URL(url).port), logs, exited,
+          alive: () => proc.exitCode === null && proc.signalCode === null,
+          troubles: () => [
+            ...(stderr.trim() ? [stderr.trim()] : []),
+            ...logs.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => JSON.stringify(l)),
+          ],
           async kill9() {
             proc.kill('SIGKILL');
             await exited;

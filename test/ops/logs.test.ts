@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createLogger, redactUrl } from '../../lib/ops/log.ts';
 import { bodyBytes, startServer } from '../helpers/server.ts';
 import { presignUrl, signRequest } from '../helpers/signer.ts';
@@ -81,7 +81,7 @@ test('the text format is one readable line per event, quoting values that contai
   log.debug('hidden');
   log.info('request completed', { op: 'GetObject', key: 'a key with spaces', status: 200, aborted: undefined });
   assert.equal(out.length, 1, 'below the level is not written');
-  assert.match(out[0]!, /^\d{4}-\d\d-\d\dT\S+Z INFO  request completed op=GetObject key="a key with spaces" status=200\n$/);
+  assert.match(out[0]!, /^\d{4}-\d\d-\d\dT\S+Z INFO {2}request completed op=GetObject key="a key with spaces" status=200\n$/);
 });
 
 test('fields named like credentials are redacted, and so are presigned signatures in URLs', () => {

@@ -7,6 +7,7 @@ import { OPERATIONS, parseEndpoint } from '../../lib/s3/router.ts';
 import { S3_OPERATIONS_KEY, type S3Variant } from '../../lib/ops/openapi.ts';
 import { startServer } from '../helpers/server.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: walks an arbitrary JSON document
 type Obj = Record<string, any>;
 const METHODS = ['get', 'put', 'post', 'delete', 'head', 'options', 'patch', 'trace'];
 const S3_PATHS = ['/', '/{Bucket}', '/{Bucket}/{Key+}'];

@@ -102,3 +102,22 @@ test('BLEEPSTORE_SECRET_KEY_FILE reads the secret from a file, and refuses to be
 test('an error from a flag names the flag when the caller maps keys to flags', () => {
   assert.throws(() => loadConfig({ overrides: { server: { port: 'x' as never } }, flagNames: { 'server.port': '--port' } }), /^ConfigError: --port must be an integer/);
 });
+
+test('cluster, events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
+  for (const [yaml, key] of [['cluster:\n  enabled: true\n', 'cluster'], ['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
+    assert.throws(() => loadConfig({ file: yamlFile(yaml) }), (err: unknown) =>
+      err instanceof ConfigError && err.message.includes(`"${key}"`) && /not supported/.test(err.message) && !err.message.includes('\n'), key);
+  }
+});
+
+test('createBleepStore takes onFatal and logWrite beside top-level config keys', async () => {
+  const { createBleepStore } = await import('../../lib/index.ts');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bleepstore-embed-'));
+  const lines: string[] = [];
+  const store = await createBleepStore({ data_dir: dataDir, storage: 'memory', onFatal: () => {}, logWrite: (l) => void lines.push(l) });
+  assert.equal(store.config.data_dir, dataDir);
+  await store.close();
+  const bare = await createBleepStore({ onFatal: () => {}, overrides: { data_dir: dataDir, logging: { level: 'silent' } } });
+  await bare.close();
+  await assert.rejects(createBleepStore({ data_dir: dataDir, overrides: { data_dir: dataDir } } as never), ConfigError);
+});

@@ -38,6 +38,14 @@ const TABLE: Array<[string, string, string | undefined, Record<string, string>, 
   ['POST', '/photos/big?uploadId=u1', undefined, {}, { op: 'CompleteMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' }],
   ['DELETE', '/photos/big?uploadId=u1', undefined, {}, { op: 'AbortMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' }],
   ['GET', '/photos/big?uploadId=u1', undefined, {}, { op: 'ListParts', bucket: 'photos', key: 'big', uploadId: 'u1' }],
+  // versionId is parsed into the endpoint of every object operation (absent: null).
+  ['GET', '/photos/cat.jpg?versionId=null', undefined, {}, { op: 'GetObject', key: 'cat.jpg', versionId: 'null' }],
+  ['DELETE', '/photos/cat.jpg?versionId=v1', undefined, {}, { op: 'DeleteObject', key: 'cat.jpg', versionId: 'v1' }],
+  ['PUT', '/photos/cat.jpg?acl&versionId=', undefined, {}, { op: 'PutObjectAcl', key: 'cat.jpg', versionId: '' }],
+  ['HEAD', '/photos/cat.jpg', undefined, {}, { op: 'HeadObject', versionId: null }],
+  // HEAD has no sub-resources; a list-type other than 2 is ListObjects.
+  ['HEAD', '/photos/cat.jpg?tagging', undefined, {}, { op: 'HeadObject', key: 'cat.jpg' }],
+  ['GET', '/photos?list-type=1', undefined, {}, { op: 'ListObjects', bucket: 'photos' }],
   // Path tricks stay inside the key: the server never maps keys onto paths.
   ['GET', '/photos/a/../b', undefined, {}, { op: 'GetObject', bucket: 'photos', key: 'a/../b' }],
   ['GET', '/photos/sp%20ace%2Bplus', undefined, {}, { op: 'GetObject', bucket: 'photos', key: 'sp ace+plus' }],
@@ -68,6 +76,10 @@ const ERRORS: Array<[string, string, string]> = [
   ['GET', '/photos/%E0%A4%A', 'InvalidURI'],
   ['GET', '/photos/a%00b', 'InvalidArgument'],
   ['PUT', '/photos/k?partNumber=0&uploadId=u', 'InvalidArgument'],
+  ['PUT', '/photos/k?partNumber=1', 'InvalidArgument'],
+  // A sub-resource served for another method is not silently the plain operation.
+  ['PUT', '/photos?versioning', 'NotImplemented'],
+  ['DELETE', '/photos?acl', 'NotImplemented'],
   ['PUT', '/photos/k?partNumber=10001&uploadId=u', 'InvalidArgument'],
   ['GET', '/photos/' + 'k'.repeat(1025), 'KeyTooLongError'],
 ];
@@ -77,3 +89,18 @@ for (const [method, url, code] of ERRORS) {
     assert.throws(() => route(method, url), (err: unknown) => err instanceof S3Error && err.code === code);
   });
 }
+
+test('every operation in the declaration table is reached by a request built from its own route', async () => {
+  const { OPERATION_NAMES, OPERATION_TABLE } = await import('../../lib/s3/operations.ts');
+  for (const op of OPERATION_NAMES) {
+    const r = OPERATION_TABLE[op].route as { method: string; resource: string; subresource?: string; query?: Record<string, string>; header?: { name: string; example: string } };
+    const path = r.resource === 'service' ? '/' : r.resource === 'bucket' ? '/photos' : '/photos/cat.jpg';
+    const q = new URLSearchParams(r.query);
+    if (r.subresource) q.set(r.subresource, '');
+    if (r.resource === 'upload' || r.resource === 'part') q.set('uploadId', 'u1');
+    if (r.resource === 'part') q.set('partNumber', '1');
+    const headers: Record<string, string> = r.header ? { [r.header.name]: r.header.example } : {};
+    const query = q.toString().replace(/=(&|$)/g, '$1');
+    assert.equal(route(r.method, query ? `${path}?${query}` : path, undefined, headers).op, op, `${r.method} ${path}?${query}`);
+  }
+});

@@ -1,0 +1,161 @@
+// Drains the outbox to the targets. One loop per target publishes the oldest undelivered
+// events in commit order, and deletes them from the outbox only after the target confirmed
+// them, so a crash at any moment loses nothing (a batch may be published again after a
+// restart: same ids, at-least-once). A target that is down only delays its own loop, with
+// exponential back-off; S3 writes never wait for it (write-through) unless sync mode asks to.
+import type { BucketEvent } from './event.ts';
+import { eventId } from './event.ts';
+import { render } from './format.ts';
+import { SPEC_TYPE } from './names.ts';
+import type { EventTarget, TargetMessage } from './targets/target.ts';
+
+export interface OutboxRow {
+  seq: number;
+  target: string;
+  configurationId: string;
+  event: BucketEvent;
+}
+
+/** The dispatcher's view of the outbox table (lib/metadata owns the SQL). */
+export interface OutboxPort {
+  /** The oldest undelivered rows of one target, by sequence. */
+  pending(target: string, limit: number): OutboxRow[];
+  /** Removes rows a target confirmed (a metadata command, committed before it resolves). */
+  delivered(target: string, seqs: number[]): Promise<void>;
+  /** Drops the oldest rows of a target beyond `keep`; returns how many went. */
+  trim(target: string, keep: number): Promise<number>;
+  depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null };
+}
+
+export interface DispatcherOptions {
+  source: string;
+  batchSize: number;
+  /** Outbox rows kept per target while it is unreachable; older ones are dropped and counted. */
+  maxPending: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  /** How often an idle loop looks for rows it was not told about (e.g. after a restart). */
+  pollMs: number;
+  onPublished?: (target: string, n: number, latencyMs: number) => void;
+  onFailed?: (target: string, err: Error) => void;
+  onDropped?: (target: string, n: number) => void;
+}
+
+interface Loop {
+  target: EventTarget;
+  wake: (() => void) | undefined;
+  failures: number;
+  lastError: string | null;
+  /** Highest sequence confirmed by this target in this process. */
+  delivered: number;
+}
+
+export class Dispatcher {
+  readonly #loops = new Map<string, Loop>();
+  readonly #outbox: OutboxPort;
+  readonly #o: DispatcherOptions;
+  #running = false;
+  #waiters: Array<{ target: string; seq: number; resolve: () => void }> = [];
+  readonly #done: Promise<void>[] = [];
+
+  constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
+    this.#outbox = outbox;
+    this.#o = o;
+    for (const t of targets) this.#loops.set(t.name, { target: t, wake: undefined, failures: 0, lastError: null, delivered: 0 });
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const [name, loop] of this.#loops) this.#done.push(this.#run(name, loop));
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    for (const loop of this.#loops.values()) loop.wake?.();
+    await Promise.all(this.#done.splice(0));
+    await Promise.all([...this.#loops.values()].map((l) => l.target.close()));
+  }
+
+  /** New rows were committed: idle loops look now instead of at the next poll. */
+  kick(): void {
+    for (const loop of this.#loops.values()) if (!loop.failures) loop.wake?.();
+  }
+
+  /** Resolves once `target` has confirmed the event with this sequence (sync mode). */
+  waitDelivered(target: string, seq: number): Promise<void> {
+    const loop = this.#loops.get(target);
+    if (!loop || loop.delivered >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ target, seq, resolve }));
+  }
+
+  status(): Array<{ target: string; connected: boolean; pending: number; oldest_time: string | null; last_error: string | null }> {
+    return [...this.#loops.entries()].map(([name, l]) => {
+      const d = this.#outbox.depth(name);
+      return { target: name, connected: l.failures === 0, pending: d.rows, oldest_time: d.oldestTime, last_error: l.lastError };
+    });
+  }
+
+  #sleep(loop: Loop, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        loop.wake = undefined;
+        resolve();
+      }, ms);
+      loop.wake = () => {
+        clearTimeout(timer);
+        loop.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  async #run(name: string, loop: Loop): Promise<void> {
+    const o = this.#o;
+    while (this.#running) {
+      let rows: OutboxRow[];
+      try {
+        if (loop.failures) {
+          const dropped = await this.#outbox.trim(name, o.maxPending);
+          if (dropped) o.onDropped?.(name, dropped);
+        }
+        rows = this.#outbox.pending(name, o.batchSize);
+      } catch (err) {
+        o.onFailed?.(name, err as Error);
+        await this.#sleep(loop, o.maxBackoffMs);
+        continue;
+      }
+      if (!rows.length) {
+        await this.#sleep(loop, o.pollMs);
+        continue;
+      }
+      const messages: TargetMessage[] = rows.map((r) => ({
+        id: eventId(r.event.seq),
+        type: SPEC_TYPE[r.event.name],
+        partitionKey: r.event.key === undefined ? r.event.bucket : `${r.event.bucket}/${r.event.key}`,
+        body: render(r.event, loop.target.format, r.configurationId, o.source),
+      }));
+      try {
+        await loop.target.publish(messages);
+        await this.#outbox.delivered(name, rows.map((r) => r.seq));
+      } catch (err) {
+        loop.failures++;
+        loop.lastError = (err as Error).message;
+        o.onFailed?.(name, err as Error);
+        const backoff = Math.min(o.maxBackoffMs, o.minBackoffMs * 2 ** Math.min(loop.failures - 1, 16));
+        await this.#sleep(loop, backoff);
+        continue;
+      }
+      loop.failures = 0;
+      loop.lastError = null;
+      loop.delivered = rows[rows.length - 1]!.seq;
+      const oldest = Date.parse(rows[0]!.event.time);
+      o.onPublished?.(name, rows.length, Number.isFinite(oldest) ? Date.now() - oldest : 0);
+      this.#waiters = this.#waiters.filter((w) => {
+        if (w.target !== name || w.seq > loop.delivered) return true;
+        w.resolve();
+        return false;
+      });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// RabbitMQ target (amqplib, the maintained AMQP 0-9-1 client): a durable topic exchange, a
+// durable queue bound to it with a dead-letter exchange, persistent messages routed by event
+// type, and publisher confirms: publish resolves only after the broker has confirmed every
+// message. https://www.rabbitmq.com/docs/confirms#publisher-confirms
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import type { EventFormat } from '../format.ts';
+import { type EventTarget, type TargetMessage, withTimeout } from './target.ts';
+
+export interface RabbitTargetOptions {
+  name: string;
+  format: EventFormat;
+  url: string;
+  exchange: string;
+  exchangeType: 'topic' | 'direct' | 'fanout';
+  /** Durable queue bound to the exchange with '#', so events are kept until someone consumes them. */
+  queue: string;
+  timeoutMs: number;
+}
+
+export class RabbitTarget implements EventTarget {
+  readonly name: string;
+  readonly format: EventFormat;
+  #conn: ChannelModel | undefined;
+  #channel: ConfirmChannel | undefined;
+  readonly #o: RabbitTargetOptions;
+
+  constructor(o: RabbitTargetOptions) {
+    this.name = o.name;
+    this.format = o.format;
+    this.#o = o;
+  }
+
+  async #open(): Promise<ConfirmChannel> {
+    if (this.#channel) return this.#channel;
+    const amqp = await import('amqplib');
+    const o = this.#o;
+    const conn = await withTimeout(amqp.connect(o.url, { timeout: o.timeoutMs }), o.timeoutMs, `connecting to RabbitMQ target "${this.name}"`);
+    const drop = () => {
+      if (this.#conn === conn) {
+        this.#conn = undefined;
+        this.#channel = undefined;
+      }
+    };
+    conn.on('error', drop);
+    conn.on('close', drop);
+    try {
+      const ch = await conn.createConfirmChannel();
+      ch.on('error', drop);
+      ch.on('close', drop);
+      const dlx = `${o.exchange}.dead-letter`;
+      await ch.assertExchange(o.exchange, o.exchangeType, { durable: true });
+      await ch.assertExchange(dlx, 'fanout', { durable: true });
+      await ch.assertQueue(`${o.queue}.dead-letter`, { durable: true });
+      await ch.bindQueue(`${o.queue}.dead-letter`, dlx, '');
+      if (o.queue) {
+        await ch.assertQueue(o.queue, { durable: true, deadLetterExchange: dlx });
+        await ch.bindQueue(o.queue, o.exchange, o.exchangeType === 'topic' ? '#' : '');
+      }
+      this.#conn = conn;
+      this.#channel = ch;
+      return ch;
+    } catch (err) {
+      await conn.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async publish(messages: readonly TargetMessage[]): Promise<void> {
+    const ch = await this.#open();
+    try {
+      for (const m of messages) {
+        ch.publish(this.#o.exchange, m.type, Buffer.from(m.body), {
+          persistent: true,
+          messageId: m.id,
+          contentType: 'application/json',
+          type: m.type,
+          headers: { 'x-bleepstore-key': m.partitionKey },
+        });
+      }
+      await withTimeout(ch.waitForConfirms(), this.#o.timeoutMs, `confirms from RabbitMQ target "${this.name}"`);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#channel = undefined;
+    await conn?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,141 @@
+// Each event target against the real thing: Debian's redis-server and rabbitmq-server on free
+// loopback ports, and a real HTTP server for webhooks.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { createClient } from '@redis/client';
+import amqp from 'amqplib';
+import { RabbitTarget } from '../../lib/events/targets/rabbitmq.ts';
+import { RedisTarget } from '../../lib/events/targets/redis.ts';
+import type { TargetMessage } from '../../lib/events/targets/target.ts';
+import { WebhookTarget, webhookSignature } from '../../lib/events/targets/webhook.ts';
+import { type Broker, haveCommand, startRabbit, startRedis } from '../helpers/brokers.ts';
+
+const msgs = (from: number, n: number): TargetMessage[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `evt_${from + i}`, type: 'object.created', partitionKey: `b/k${from + i}`, body: JSON.stringify({ n: from + i }) }));
+
+describe('Redis Streams target', { skip: !haveCommand('redis-server') && 'redis-server is not installed' }, () => {
+  let redis: Broker;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.destroy();
+  });
+
+  test('XADDs every message in order and creates the consumer group', async () => {
+    const t = new RedisTarget({ name: 'r', format: 'aws', url: redis.url, stream: 'ev', consumerGroup: 'workers', maxLen: 0, timeoutMs: 2000 });
+    await t.publish(msgs(1, 5));
+    const c = createClient({ url: redis.url });
+    await c.connect();
+    const entries = (await c.sendCommand(['XRANGE', 'ev', '-', '+'])) as Array<[string, string[]]>;
+    assert.deepEqual(entries.map(([, f]) => f[1]), ['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5']);
+    assert.deepEqual(entries[0]![1], ['id', 'evt_1', 'type', 'object.created', 'key', 'b/k1', 'body', '{"n":1}']);
+    const groups = (await c.sendCommand(['XINFO', 'GROUPS', 'ev'])) as unknown[][];
+    assert.equal(groups.length, 1);
+    c.destroy();
+    await t.close();
+  });
+
+  test('a publish while Redis is down fails fast, and the next one after it returns succeeds', async () => {
+    const t = new RedisTarget({ name: 'r', format: 'aws', url: redis.url, stream: 'ev2', consumerGroup: 'workers', maxLen: 0, timeoutMs: 1000 });
+    await t.publish(msgs(1, 1));
+    await redis.stop();
+    const started = Date.now();
+    await assert.rejects(t.publish(msgs(2, 1)));
+    assert.ok(Date.now() - started < 3000, 'failed within the timeout');
+    await redis.start();
+    await t.publish(msgs(3, 1));
+    const c = createClient({ url: redis.url });
+    await c.connect();
+    const entries = (await c.sendCommand(['XRANGE', 'ev2', '-', '+'])) as Array<[string, string[]]>;
+    // evt_1 was confirmed before the restart: the append-only file kept it.
+    assert.deepEqual(entries.map(([, f]) => f[1]), ['evt_1', 'evt_3']);
+    c.destroy();
+    await t.close();
+  });
+
+  test('MAXLEN trims the stream approximately', async () => {
+    const t = new RedisTarget({ name: 'r', format: 'aws', url: redis.url, stream: 'ev3', consumerGroup: 'g', maxLen: 10, timeoutMs: 2000 });
+    for (let i = 0; i < 10; i++) await t.publish(msgs(i * 100, 100));
+    const c = createClient({ url: redis.url });
+    await c.connect();
+    const len = Number(await c.sendCommand(['XLEN', 'ev3']));
+    assert.ok(len < 1000 && len >= 10, `length ${len} trimmed`);
+    c.destroy();
+    await t.close();
+  });
+});
+
+describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is not installed' }, () => {
+  let rabbit: Broker;
+  before(async () => {
+    rabbit = await startRabbit();
+  });
+  after(async () => {
+    await rabbit.destroy();
+  });
+
+  async function drain(queue: string): Promise<amqp.GetMessage[]> {
+    const conn = await amqp.connect(rabbit.url);
+    const ch = await conn.createChannel();
+    const out: amqp.GetMessage[] = [];
+    for (;;) {
+      const m = await ch.get(queue, { noAck: true });
+      if (!m) break;
+      out.push(m);
+    }
+    await conn.close();
+    return out;
+  }
+
+  test('publishes persistent messages to a durable queue, confirmed, routed by type', async () => {
+    const t = new RabbitTarget({ name: 'q', format: 'bleepstore', url: rabbit.url, exchange: 'bleep', exchangeType: 'topic', queue: 'bleep-events', timeoutMs: 5000 });
+    await t.publish(msgs(1, 4));
+    const got = await drain('bleep-events');
+    assert.deepEqual(got.map((m) => m.properties.messageId), ['evt_1', 'evt_2', 'evt_3', 'evt_4']);
+    assert.equal(got[0]!.fields.routingKey, 'object.created');
+    assert.equal(got[0]!.properties.deliveryMode, 2);
+    assert.equal(got[0]!.content.toString(), '{"n":1}');
+    await t.close();
+  });
+
+  test('confirmed messages survive a broker restart; a publish while it is down fails, then recovers', async () => {
+    const t = new RabbitTarget({ name: 'q', format: 'bleepstore', url: rabbit.url, exchange: 'bleep', exchangeType: 'topic', queue: 'bleep-events', timeoutMs: 3000 });
+    await t.publish(msgs(10, 2));
+    await rabbit.stop();
+    await assert.rejects(t.publish(msgs(12, 1)));
+    await rabbit.start();
+    await t.publish(msgs(13, 1));
+    const got = await drain('bleep-events');
+    assert.deepEqual(got.map((m) => m.properties.messageId), ['evt_10', 'evt_11', 'evt_13']);
+    await t.close();
+  });
+});
+
+describe('webhook target', () => {
+  test('POSTs each message in order with an HMAC signature; a non-2xx answer fails the batch', async () => {
+    const seen: Array<{ id: string; body: string; ok: boolean }> = [];
+    let failNext = false;
+    const srv = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const ts = String(req.headers['x-bleepstore-timestamp']);
+        const ok = req.headers['x-bleepstore-signature'] === webhookSignature('s3cret', ts, body);
+        seen.push({ id: String(req.headers['x-bleepstore-event-id']), body, ok });
+        res.statusCode = failNext ? 500 : 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const { port } = srv.address() as { port: number };
+    const t = new WebhookTarget({ name: 'w', format: 'aws', url: `http://127.0.0.1:${port}/hook`, secret: 's3cret', timeoutMs: 2000 });
+    await t.publish(msgs(1, 3));
+    assert.deepEqual(seen.map((s) => [s.id, s.ok]), [['evt_1', true], ['evt_2', true], ['evt_3', true]]);
+    failNext = true;
+    await assert.rejects(t.publish(msgs(4, 1)), /answered 500/);
+    await t.close();
+    srv.close();
+  });
+});

@@ -1,0 +1,134 @@
+// Real message brokers for the event tests: Debian's redis-server and rabbitmq-server, each on
+// free loopback ports with its data in a temp directory, stoppable and restartable on the same
+// port (the data survives, as it would for an operator's broker). Nothing here is a mock.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { deadPort } from './net.ts';
+
+export interface Broker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and removes its data. */
+  destroy(): Promise<void>;
+}
+
+export function haveCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+async function waitForPort(port: number, ms: number, proc: ChildProcess, log: () => string): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (proc.exitCode !== null) throw new Error(`broker exited (${proc.exitCode}): ${log().slice(-2000)}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`broker did not listen on ${port} within ${ms} ms: ${log().slice(-2000)}`);
+}
+
+function stopProc(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    try {
+      process.kill(-proc.pid!, 'SIGKILL');
+    } catch {
+      proc.kill('SIGKILL');
+    }
+  });
+}
+
+/** redis-server with an append-only file fsynced on every write, so confirmed XADDs survive a restart. */
+export async function startRedis(): Promise<Broker> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bleep-redis-'));
+  const port = await deadPort();
+  let proc: ChildProcess | undefined;
+  let out = '';
+  const broker: Broker = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async start() {
+      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+      await waitForPort(port, 10_000, proc, () => out);
+    },
+    stop: () => stopProc(proc),
+    async destroy() {
+      await stopProc(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await broker.start();
+  return broker;
+}
+
+/**
+ * rabbitmq-server as its own Erlang node: its own epmd on a free port (so nothing outlives the
+ * test), its own node name, mnesia and log directories. Starting takes ~5 s.
+ */
+export async function startRabbit(): Promise<Broker> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bleep-rabbit-'));
+  const [port, distPort, epmdPort] = [await deadPort(), await deadPort(), await deadPort()];
+  mkdirSync(path.join(dir, 'home'));
+  writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
+  writeFileSync(path.join(dir, 'rabbitmq.conf'), 'loopback_users = none\n');
+  writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
+  const env = {
+    ...process.env,
+    HOME: path.join(dir, 'home'),
+    RABBITMQ_NODENAME: `bleeptest${port}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+    RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, 'advanced.config'),
+    RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_PID_FILE: path.join(dir, 'pid'),
+  };
+  let epmd: ChildProcess | undefined;
+  let proc: ChildProcess | undefined;
+  let out = '';
+  const broker: Broker = {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    port,
+    async start() {
+      if (!epmd || epmd.exitCode !== null || epmd.signalCode !== null) {
+        epmd = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, stdio: 'ignore', detached: true });
+      }
+      proc = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+      await waitForPort(port, 60_000, proc, () => out);
+    },
+    stop: () => stopProc(proc),
+    async destroy() {
+      await stopProc(proc);
+      await stopProc(epmd);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await broker.start();
+  return broker;
+}
