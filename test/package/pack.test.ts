@@ -62,6 +62,10 @@ test('installing the tarball brings at most 9 packages besides bleepstore, runs 
   const pkg = JSON.parse(await readFile(path.join(project, 'node_modules/bleepstore/package.json'), 'utf8')) as { scripts: Record<string, string> };
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkg.scripts[s], undefined, s);
   console.log(`# ${deps.length} dependencies: ${deps.join(', ')}`);
+  // The bin runs from the built dist/ (the tarball carries no lib/ sources).
+  const v = await sh(path.join(project, 'node_modules/.bin/bleepstore'), ['--version'], project);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(v.stdout.trim(), JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).version);
 });
 
 test('the package imports in under 80 ms of CPU without loading prom-client or yaml', async () => {
