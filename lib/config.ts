@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
+import { defaultClusterConfig, parsePeers, validateCluster, type ClusterConfig } from './cluster/config.ts';
 
 /** yaml is loaded only when a config file is read: an embedder who never reads one never pays for it. */
 function parseYaml(text: string): unknown {
@@ -16,8 +17,20 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFormat = 'json' | 'text';
 
 export interface Config {
-  server: { host: string; port: number; region: string; domain: string; max_header_bytes: number; request_timeout_seconds: number };
-  auth: { access_key: string; secret_key: string; owner_id: string; display_name: string; seed: boolean };
+  server: {
+    host: string; port: number; region: string; domain: string; max_header_bytes: number; request_timeout_seconds: number;
+    /** A connection must finish sending request headers within this time, or it is closed. */
+    headers_timeout_seconds: number;
+    /** Open client connections at most; 0 derives it from the open-file limit (RLIMIT_NOFILE). */
+    max_connections: number;
+  };
+  auth: {
+    access_key: string; secret_key: string; owner_id: string; display_name: string;
+    /** False: the key is seeded only into a database that has no key at all. */
+    seed: boolean;
+    /** Accept AWS Signature Version 2 (header, presigned query, POST policy) from older tools. */
+    sigv2: boolean;
+  };
   data_dir: string;
   metadata: { engine: 'sqlite'; sqlite: { path: string } };
   storage: {
@@ -31,11 +44,14 @@ export interface Config {
     staging_dir: string;
     /** Objects up to this size live in their metadata row instead of a blob (0 turns it off). */
     inline_max_bytes: number;
+    /** New object data is refused (503) when it would leave less free space than this; the rest stays for metadata (0 turns it off). */
+    min_free_bytes: number;
   };
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
   logging: { level: LogLevel; format: LogFormat };
-  observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean };
+  observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean; ui: boolean };
+  cluster: ClusterConfig;
 }
 
 /** A partial config at any depth, as read from YAML, env or flags. */
@@ -50,8 +66,8 @@ export class ConfigError extends Error {
 
 export function defaultConfig(): Config {
   return {
-    server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300 },
-    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '', seed: true },
+    server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300, headers_timeout_seconds: 10, max_connections: 0 },
+    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '', seed: true, sigv2: true },
     data_dir: './data',
     metadata: { engine: 'sqlite', sqlite: { path: '' } },
     storage: {
@@ -63,15 +79,17 @@ export function defaultConfig(): Config {
       gcp: { bucket: '', project: '', prefix: '', credentials_file: '', endpoint_url: '' },
       staging_dir: '',
       inline_max_bytes: 64 * 1024,
+      min_free_bytes: 64 * 1024 * 1024,
     },
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
     logging: { level: 'info', format: 'json' },
-    observability: { metrics: true, health_check: true, openapi: true, docs: true },
+    observability: { metrics: true, health_check: true, openapi: true, docs: true, ui: true },
+    cluster: defaultClusterConfig(),
   };
 }
 
-type Kind = 'string' | 'int' | 'bool' | readonly string[];
+type Kind = 'string' | 'int' | 'bool' | 'peers' | readonly string[];
 /** Every settable leaf key, its type, and (for numbers) its range. */
 const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: string }> = {
   'server.host': { kind: 'string', env: 'BLEEPSTORE_HOST' },
@@ -80,11 +98,14 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'server.domain': { kind: 'string', env: 'BLEEPSTORE_DOMAIN' },
   'server.max_header_bytes': { kind: 'int', min: 1024, max: 1024 * 1024 },
   'server.request_timeout_seconds': { kind: 'int', min: 1, max: 86400 },
+  'server.headers_timeout_seconds': { kind: 'int', min: 1, max: 3600 },
+  'server.max_connections': { kind: 'int', min: 0 },
   'auth.access_key': { kind: 'string', env: 'BLEEPSTORE_ACCESS_KEY' },
   'auth.secret_key': { kind: 'string', env: 'BLEEPSTORE_SECRET_KEY' },
   'auth.owner_id': { kind: 'string' },
   'auth.display_name': { kind: 'string' },
   'auth.seed': { kind: 'bool' },
+  'auth.sigv2': { kind: 'bool', env: 'BLEEPSTORE_SIGV2' },
   'data_dir': { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
   'metadata.engine': { kind: ['sqlite'] },
   'metadata.sqlite.path': { kind: 'string' },
@@ -113,6 +134,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'storage.gcp.endpoint_url': { kind: 'string' },
   'storage.staging_dir': { kind: 'string' },
   'storage.inline_max_bytes': { kind: 'int', min: 0, max: 1024 * 1024 },
+  'storage.min_free_bytes': { kind: 'int', min: 0 },
   'durability': { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
   'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
   'multipart.reap_interval_seconds': { kind: 'int', min: 0 },
@@ -122,6 +144,21 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'observability.health_check': { kind: 'bool' },
   'observability.openapi': { kind: 'bool' },
   'observability.docs': { kind: 'bool' },
+  'observability.ui': { kind: 'bool' },
+  'cluster.enabled': { kind: 'bool', env: 'BLEEPSTORE_CLUSTER_ENABLED' },
+  'cluster.node_id': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_NODE_ID' },
+  'cluster.bind_addr': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_BIND_ADDR' },
+  'cluster.advertise_addr': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_ADVERTISE_ADDR' },
+  'cluster.data_dir': { kind: 'string' },
+  'cluster.peers': { kind: 'peers' },
+  'cluster.election_timeout_ms': { kind: 'int', min: 1, max: 600_000 },
+  'cluster.heartbeat_interval_ms': { kind: 'int', min: 1, max: 60_000 },
+  'cluster.snapshot_interval': { kind: 'int', min: 1 },
+  'cluster.snapshot_threshold': { kind: 'int', min: 0 },
+  'cluster.max_append_entries': { kind: 'int', min: 1, max: 65_536 },
+  'cluster.secret': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_SECRET' },
+  'cluster.replicas': { kind: 'int', min: 1, max: 64 },
+  'cluster.read_consistency': { kind: ['local', 'linearizable'] },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */
@@ -132,13 +169,20 @@ const TOLERATED_SECTIONS = new Set(['server.admin_port', 'server.admin_token', '
  * ignoring one would let an operator believe it is on. Each is refused until it exists;
  * remove it from this list when it does.
  */
-const NOT_YET_SUPPORTED = ['cluster', 'events', 'queue', 'metadata.raft'];
+const NOT_YET_SUPPORTED = ['events', 'queue', 'metadata.raft'];
 
 function coerce(key: string, raw: unknown, from: string): unknown {
   const spec = LEAVES[key];
   if (!spec) throw new ConfigError(`Unknown config key "${key}" in ${from}.`);
   const { kind } = spec;
   const shown = JSON.stringify(raw);
+  if (kind === 'peers') {
+    try {
+      return parsePeers(raw, from);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   if (Array.isArray(kind)) {
     if (typeof raw !== 'string' || !kind.includes(raw)) throw new ConfigError(`Config key "${key}" in ${from} must be one of ${kind.join(', ')} (got ${shown}).`);
     return raw;
@@ -294,5 +338,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (!c.auth.access_key) throw new ConfigError('Config key "auth.access_key" must not be empty.');
   if (!c.auth.secret_key) throw new ConfigError('Config key "auth.secret_key" must not be empty.');
   if (!/^[a-z0-9-]+$/.test(c.server.region)) throw new ConfigError(`Config key "server.region" must look like a region name such as us-east-1 (got "${c.server.region}").`);
+  if (c.cluster.enabled) {
+    try {
+      warningsOf.set(c, validateCluster(c.cluster, c.data_dir));
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   return c;
+}
+
+const warningsOf = new WeakMap<Config, string[]>();
+
+/** Things wrong with a loaded config that do not stop start-up (the server logs them). */
+export function configWarnings(c: Config): string[] {
+  return warningsOf.get(c) ?? [];
 }

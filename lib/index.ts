@@ -3,27 +3,33 @@
 // Library code never exits the process and installs no signal handlers; bin/ does that.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ConfigError, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
-import { MetadataStore } from './metadata/sqlite.ts';
-import { UploadStore } from './metadata/uploads.ts';
+import { ConfigError, configWarnings, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
+import { MetadataStore, type Change } from './metadata/sqlite.ts';
+import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
-import { recover, startReaper, type RecoveryReport } from './recovery.ts';
+import { watchNewBlobIds } from './storage/backend.ts';
+import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
 import { createOps } from './ops/endpoints.ts';
+import { createConsole } from './ui/console.ts';
 import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
 import { credentialsOf, listKeys, type Credentials } from './metadata/credentials.ts';
-import { removeAllContents } from './metadata/admin.ts';
+import { commandRecorder, type CommandRecorder } from './metadata/recording.ts';
 import { createOwnedBucket } from './admin/bucket-ops.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
+import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
+import { maxConnections } from './ops/connections.ts';
+import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
 export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
+export type { Change } from './metadata/changes.ts';
 
 export interface BleepStore {
   readonly config: Config;
@@ -32,8 +38,15 @@ export interface BleepStore {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the start-up recovery found and cleaned. */
   readonly recovery: RecoveryReport;
+  /** Settles when the background check that every referenced blob exists has finished (missing count). */
+  readonly scrubbed: Promise<number>;
   /** Access keys in this store's database: create, list, delete, rotate (see `bleepstore keys`). */
   readonly credentials: Credentials;
+  /**
+   * The committed metadata changes, one call per transaction, after COMMIT (what later event
+   * notifications and replication attach to). Returns an unsubscribe function.
+   */
+  subscribe(listener: (changes: readonly Change[]) => void): () => void;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
@@ -77,11 +90,13 @@ export interface BleepStoreOptions extends EmbedOptions {
   onFatal?: (err: Error) => void;
   /** Buckets to create (owned by the configured key) at start and again after `reset()`. */
   buckets?: readonly string[];
+  /** Records every metadata command (also BLEEPSTORE_RECORD_COMMANDS=dir; see lib/metadata/recording.ts). */
+  recordCommands?: CommandRecorder;
 }
 /** @deprecated The same as BleepStoreOptions. */
 export type CreateOptions = BleepStoreOptions;
 
-const OPTION_KEYS = ['config', 'overrides', 'logWrite', 'onFatal', 'buckets'] as const;
+const OPTION_KEYS = ['config', 'overrides', 'logWrite', 'onFatal', 'buckets', 'recordCommands'] as const;
 
 /** The config an embedder gets: their keys over the embedding defaults (see BleepStoreOptions). */
 export function embeddedConfig(opts: BleepStoreOptions = {}): Config {
@@ -113,8 +128,15 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   const config = embeddedConfig(opts);
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
-  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
-  const uploads = new UploadStore(metadata);
+  for (const w of configWarnings(config)) log.warn(w);
+  if (config.cluster.enabled) {
+    // The cluster parts (transport, node driver) exist, but S3 metadata does not go through
+    // Raft yet (issue #13): serving alone would let an operator believe writes replicate.
+    throw new ConfigError('Config key "cluster.enabled" is true, but this build does not serve S3 requests in cluster mode yet (metadata replication is not wired in); set it to false.');
+  }
+  const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
+  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability, record: recorder?.record });
+  const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
   try {
     await storage.init();
@@ -129,30 +151,51 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   // auth.seed: false seeds the key only into a database that has none, so a bootstrap key
   // an operator deleted stays deleted across restarts.
   if (config.auth.seed || listKeys(metadata).length === 0) {
-    metadata.upsertCredential({ accessKeyId: config.auth.access_key, secretKey: config.auth.secret_key, ownerId: owner.id, displayName: owner.display_name });
+    await metadata.submit({
+      type: 'credential.seed',
+      accessKeyId: config.auth.access_key,
+      secretKey: config.auth.secret_key,
+      ownerId: owner.id,
+      displayName: owner.display_name,
+      at: new Date().toISOString(),
+    });
   }
-  const createBuckets = (): void => {
-    for (const name of o.buckets ?? []) createOwnedBucket(metadata, name, owner, config.server.region);
+  const createBuckets = async (): Promise<void> => {
+    for (const name of o.buckets ?? []) await createOwnedBucket(metadata, name, owner, config.server.region);
   };
   try {
-    createBuckets();
+    await createBuckets();
   } catch (err) {
     metadata.close();
     throw new ConfigError((err as Error).message);
   }
+  const disk = createDiskGuard(config, log);
+  await disk.start();
+  retryMetadataWhenFull(metadata, disk);
+  const born = watchNewBlobIds();
+  let recovery: RecoveryReport;
   const t0 = performance.now();
   log.info('recovery started', dataPaths(config));
-  const recovery = await recover({ config, metadata, uploads, storage, log });
-  log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(recovery) });
-  const stopReaper = startReaper({ config, metadata, uploads, storage, log });
+  try {
+    recovery = await recover({ config, metadata, storage, log });
+  } catch (err) {
+    born.release();
+    throw err;
+  }
+  // Orphans and missing blobs are counted by the background scrub ('scrub done').
+  const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = recovery;
+  log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
+  const stopReaper = startReaper({ config, metadata, storage, log });
+  const scrub = startScrub({ metadata, storage, log }, recovery, born);
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
     void (async () => {
       for (const id of fileIds) await storage.remove(id);
-      metadata.gcDone(fileIds);
-    })().catch((err: unknown) => log.error('file removal failed; will retry on next start', { error: err }));
+      await metadata.submit({ type: 'gc.done', fileIds: [...fileIds] });
+    })().catch((err: unknown) => log.error('file removal failed; the periodic gc retries it', { error: err }));
   };
+
   let failed: Error | undefined;
   const fatal = (err: Error): void => {
     if (failed) return;
@@ -161,10 +204,11 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     server.close();
     o.onFatal?.(err);
   };
-  const svc: Services = { config, metadata, uploads, storage, log, collect, fatal };
+  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal };
   const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
   const ops = createOps(svc);
-  const handle = createRequestHandler(svc, { domains, ops: ops.handler, finished: ops.finished });
+  const ui = config.observability.ui ? createConsole({ config, metadata, log, recovery, startedAt: Date.now() }) : undefined;
+  const handle = createRequestHandler(svc, { domains, ops: ops.handler, ui, finished: ops.finished });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (failed) {
       res.writeHead(503, { 'Content-Type': 'application/xml', Connection: 'close', Server: 'BleepStore' });
@@ -172,6 +216,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       return;
     }
     drain.track(res);
+    req.socket.setTimeout(server.timeout); // the request came: the idle limit, not the silent-connect one
     handle(req, res).catch((err: unknown) => {
       log.error('unhandled request failure', { error: err });
       if (!res.headersSent) res.writeHead(500);
@@ -182,10 +227,23 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   const server = http.createServer({
     maxHeaderSize: config.server.max_header_bytes,
     requestTimeout: 0, // large uploads may take long; idle sockets are cut by `timeout` below
-    headersTimeout: 60_000,
+    // Slow or silent header senders are cut soon, checked every second (Node's default is 30 s).
+    headersTimeout: config.server.headers_timeout_seconds * 1000,
+    connectionsCheckingInterval: 1000,
     keepAliveTimeout: 5_000,
   }, handler);
   server.timeout = config.server.request_timeout_seconds * 1000;
+  server.maxConnections = maxConnections(config.server.max_connections);
+  // Node's headersTimeout counts only from a request's first byte; a connection that sends
+  // nothing at all gets the same limit here (the handler restores server.timeout).
+  server.on('connection', (socket: Socket) => socket.setTimeout(config.server.headers_timeout_seconds * 1000));
+  // Expect: 100-continue is answered only once the handler reads the body, i.e. after
+  // authentication and authorization: a refused client gets its error without sending the
+  // body. https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    holdContinue(req, res);
+    handler(req, res);
+  });
   const drain = createDrain(server);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -203,6 +261,9 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     closed = true;
     await drain.stop(graceMs);
     stopReaper();
+    disk.stop();
+    scrub.stop();
+    if (recorder) await recorder.finish(metadata);
     metadata.close();
   };
   return {
@@ -210,7 +271,9 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     log,
     handler,
     recovery,
+    scrubbed: scrub.done,
     credentials: credentialsOf(metadata),
+    subscribe: (listener) => metadata.subscribe(listener),
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -219,7 +282,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
           bound = { url: `http://${shownHost}:${addr.port}` };
-          log.info('listening', { version, address: addr.address, port: addr.port, ...dataPaths(config), durability: config.durability });
+          log.info('listening', { version, address: addr.address, port: addr.port, ...dataPaths(config), durability: config.durability, max_connections: server.maxConnections });
           if (!isLoopback(addr.address) && defaultKeyLive((id) => metadata.getCredential(id))) {
             log.warn('the well-known default credentials (bleepstore / bleepstore-secret) are live on a non-loopback address: anyone who can reach it can read and write everything; set auth.access_key/auth.secret_key (--access-key, BLEEPSTORE_SECRET_KEY_FILE) or delete the key', { address: addr.address, port: addr.port });
           }
@@ -239,10 +302,10 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       };
     },
     async reset() {
-      const files = removeAllContents(metadata);
+      const files = await metadata.submit({ type: 'store.reset', at: new Date().toISOString() });
       for (const id of files) await storage.remove(id);
-      metadata.gcDone(files);
-      createBuckets();
+      await metadata.submit({ type: 'gc.done', fileIds: files });
+      await createBuckets();
     },
   };
 }

@@ -1,9 +1,11 @@
-// Start-up is recovery (crash-only): finish recorded file removals, reap expired multipart
-// uploads, empty the temp dir, remove files no row references, and report rows whose file
-// is missing. The same reaping runs periodically while serving.
+// Start-up is recovery (crash-only): reap expired multipart uploads, finish recorded blob
+// removals and empty the staging area. Its cost does not grow with the number of objects:
+// removing blobs no row references (a listing of every blob) and checking that every
+// referenced blob exists (one cloud HEAD per object on a gateway) are a background scrub
+// after start. While serving, the reaper also retries blob removals that failed (gc_files
+// keeps the intent).
 import type { Config } from './config.ts';
 import type { MetadataStore } from './metadata/sqlite.ts';
-import type { UploadStore } from './metadata/uploads.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import type { Logger } from './ops/log.ts';
 
@@ -11,28 +13,30 @@ export interface RecoveryReport {
   gcFilesRemoved: number;
   expiredUploadsFiles: number;
   tempFilesRemoved: number;
+  /** Unreferenced blobs removed: filled in by the background scrub. */
   orphanFilesRemoved: number;
+  /** Referenced blobs found missing so far: filled in by the background scrub. */
   missingFiles: number;
 }
 
-interface Parts { config: Config; metadata: MetadataStore; uploads: UploadStore; storage: StorageBackend; log: Logger }
+interface Parts { config: Config; metadata: MetadataStore; storage: StorageBackend; log: Logger }
 
-/** Removes every file whose removal was recorded in gc_files (and is still unreferenced). */
+/** Removes every blob whose removal was recorded in gc_files (and is still unreferenced). */
 export async function drainGc({ metadata, storage }: Pick<Parts, 'metadata' | 'storage'>): Promise<number> {
   let removed = 0;
   for (let ids = metadata.pendingGc(); ids.length; ids = metadata.pendingGc()) {
     const gone = ids.filter((id) => !metadata.isFileReferenced(id));
     for (const id of gone) await storage.remove(id);
-    metadata.gcDone(ids);
+    await metadata.submit({ type: 'gc.done', fileIds: ids });
     removed += gone.length;
   }
   return removed;
 }
 
 /** Drops uploads older than the TTL; their part files go through gc_files. */
-export async function reapUploads(p: Pick<Parts, 'config' | 'uploads' | 'metadata' | 'storage'>, now = Date.now()): Promise<number> {
+export async function reapUploads(p: Pick<Parts, 'config' | 'metadata' | 'storage'>, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - p.config.multipart.upload_ttl_seconds * 1000).toISOString();
-  const files = p.uploads.reapExpired(cutoff);
+  const files = await p.metadata.submit({ type: 'uploads.reap', cutoff, at: new Date(now).toISOString() });
   if (files.length) await drainGc(p);
   return files.length;
 }
@@ -40,24 +44,84 @@ export async function reapUploads(p: Pick<Parts, 'config' | 'uploads' | 'metadat
 export async function recover(p: Parts): Promise<RecoveryReport> {
   const expiredUploadsFiles = await reapUploads(p);
   const gcFilesRemoved = await drainGc(p);
-  const { tempFilesRemoved, orphanFilesRemoved } = await p.storage.recover((id) => p.metadata.isFileReferenced(id));
-  let missingFiles = 0;
-  for (const fileId of p.metadata.referencedFileIds()) {
-    if (!(await p.storage.exists(fileId))) {
-      missingFiles++;
-      if (missingFiles <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: fileId });
-    }
-  }
-  return { gcFilesRemoved, expiredUploadsFiles, tempFilesRemoved, orphanFilesRemoved, missingFiles };
+  const tempFilesRemoved = await p.storage.cleanStaging();
+  return { gcFilesRemoved, expiredUploadsFiles, tempFilesRemoved, orphanFilesRemoved: 0, missingFiles: 0 };
 }
 
-/** Periodic reaping while serving; the returned function stops it. */
+/** Failed blob removals are retried at least this often (gc_files keeps the intent). */
+const GC_RETRY_MS = 60_000;
+
+/**
+ * Periodic work while serving: reap expired uploads every reap interval, and retry blob
+ * removals that failed every minute (or every reap interval, if shorter). The returned
+ * function stops it.
+ */
 export function startReaper(p: Parts): () => void {
   const every = p.config.multipart.reap_interval_seconds * 1000;
   if (every <= 0) return () => {};
+  const tick = Math.min(every, GC_RETRY_MS);
+  let running = false;
+  let lastReap = Date.now();
   const timer = setInterval(() => {
-    reapUploads(p).catch((err: unknown) => p.log.error('reaping expired uploads failed', { error: err }));
-  }, every);
+    if (running) return;
+    running = true;
+    const reap = Date.now() - lastReap >= every - tick / 2;
+    if (reap) lastReap = Date.now();
+    (reap ? reapUploads(p) : Promise.resolve(0))
+      .then(() => drainGc(p))
+      .catch((err: unknown) => p.log.error('reaping expired uploads or removing blobs failed; retrying next round', { error: err }))
+      .finally(() => {
+        running = false;
+      });
+  }, tick);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+const SCRUB_PAGE = 256;
+
+/**
+ * The background scrub after start-up. First the orphan sweep: blobs no row references are
+ * removed, except those born since start (`born`, watched from before recovery), whose rows
+ * may not be committed yet. Then every referenced blob is checked, a page at a time; each
+ * missing one is logged (reads of it answer InternalError). Both counts go into `report`.
+ * `done` resolves with the missing count; stop() ends the scrub early.
+ */
+export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, report: RecoveryReport, born: { has(id: string): boolean; release(): void }): { stop(): void; done: Promise<number> } {
+  let stopped = false;
+  const run = async (): Promise<number> => {
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopped) return 0;
+      report.orphanFilesRemoved = await p.storage.sweepOrphans((id) => born.has(id) || p.metadata.isFileReferenced(id));
+    } finally {
+      born.release();
+    }
+    let missing = 0;
+    let after = '';
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopped) return missing;
+      const ids = p.metadata.referencedFileIds(after, SCRUB_PAGE);
+      if (!ids.length) {
+        p.log.info('scrub done', { orphan_files_removed: report.orphanFilesRemoved, missing_files: missing });
+        return missing;
+      }
+      for (const id of ids) {
+        if (stopped) return missing;
+        if (await p.storage.exists(id)) continue;
+        // A row removed meanwhile frees its blob legitimately; only a still-referenced one is missing.
+        if (!p.metadata.isFileReferenced(id)) continue;
+        missing++;
+        report.missingFiles = missing;
+        if (missing <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: id });
+      }
+      after = ids[ids.length - 1]!;
+    }
+  };
+  const done = run().catch((err: unknown) => {
+    if (!stopped) p.log.warn('background scrub stopped early', { error: err });
+    return -1;
+  });
+  return { stop: () => void (stopped = true), done };
 }

@@ -8,8 +8,12 @@ import { parseEndpoint, splitUrl, type Endpoint } from './s3/router.ts';
 import { headerGetter, type Ctx, type Services } from './s3/context.ts';
 import { sendError } from './s3/respond.ts';
 import { dispatch } from './s3/dispatch.ts';
+import { applyCors } from './s3/cors.ts';
+import { declarationOf } from './s3/operations.ts';
 import { FileMissingError, FsyncError } from './storage/backend.ts';
+import { isDiskFull, lowOnSpace } from './storage/disk-guard.ts';
 import type { OpsHandler } from './ops/endpoints.ts';
+import type { ConsoleHandler } from './ui/console.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
 import { explainSignatureMismatch } from './auth/sigv4/explain.ts';
@@ -17,6 +21,8 @@ import { explainSignatureMismatch } from './auth/sigv4/explain.ts';
 export interface HandlerOptions {
   /** Serves /health, /metrics, ... ; returns false when the path is not an ops path. */
   ops?: OpsHandler;
+  /** The web console (/ui): its pages and API, and the session principal of requests from the page. */
+  ui?: ConsoleHandler;
   /** Called once per request when the response closes (request log line, metrics). */
   finished?: (r: RequestRecord) => void;
   domains: readonly string[];
@@ -27,6 +33,7 @@ export interface HandlerOptions {
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 const HOST_ID_PREFIX = randomBytes(12).toString('base64');
 let requestCounter = 0;
+const ANONYMOUS = { principal: null, payload: { kind: 'unsigned' } } as const;
 
 function newRequestId(): string {
   requestCounter = (requestCounter + 1) >>> 0;
@@ -84,16 +91,24 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
 
     try {
       const { rawPath, rawQuery } = splitUrl(url);
-      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=');
-      if (!signed && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
+      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=') || rawQuery.includes('Signature=');
+      if (!signed && opts.ui && (opsRoute = opts.ui.route(method, rawPath, header))) return await opts.ui.serve(req, res);
+      const fromConsole = !signed && opts.ui !== undefined && opts.ui.fromPage(header);
+      if (!signed && !fromConsole && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
         return await opts.ops.serve(req, res, opsRoute);
       }
 
       endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
-      const auth = authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, lookup, { region: config.server.region, now: Date.now() });
+      // Before authentication, so a browser may read the error document of a refused request.
+      const origin = header('origin');
+      if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint) applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
+      // A preflight is never signed, even when its URL is a presigned one (made for the actual method).
+      const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate(
+        { method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, virtualBucket: endpoint.style === 'virtual' && 'bucket' in endpoint ? endpoint.bucket : undefined },
+        lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2, deferBodySignature: declarationOf(endpoint.op).bodyFirst === true });
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
-        : null;
+        : fromConsole ? opts.ui!.principal(header) : null;
       accessKeyId = principal?.accessKeyId;
       ctx = { req, res, requestId, endpoint, principal, payload: auth.payload, svc, header, bytesIn: 0 };
       await dispatch(ctx);
@@ -108,6 +123,10 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         log.error('fsync failed: data may be lost; refusing further requests', { request_id: requestId, error: err });
         svc.fatal(err);
         s3err = new S3Error('InternalError');
+      } else if (isDiskFull(err)) {
+        log.warn('disk full', { request_id: requestId, error: err });
+        void svc.disk.release();
+        s3err = lowOnSpace();
       } else if (err instanceof FileMissingError) {
         log.error('object file missing for a metadata row', { request_id: requestId, file_id: err.fileId });
         s3err = new S3Error('InternalError');

@@ -8,9 +8,9 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import type { Config } from '../config.ts';
 import { MetadataStore } from '../metadata/sqlite.ts';
+import { snapshotFileIds as referencedIds } from '../metadata/snapshot.ts';
 import { BLOB_ID_RE } from '../storage/backend.ts';
 import { version } from '../version.ts';
 import { AdminError } from './open-store.ts';
@@ -37,15 +37,6 @@ async function fsyncPath(p: string): Promise<void> {
   }
 }
 
-function referencedIds(dbFile: string): string[] {
-  const db = new DatabaseSync(dbFile, { readOnly: true });
-  try {
-    return (db.prepare("SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM multipart_parts").all() as Array<{ file_id: string }>).map((r) => r.file_id);
-  } finally {
-    db.close();
-  }
-}
-
 export async function backup(config: Config, outDir: string): Promise<BackupReport> {
   const backend = config.storage.backend;
   if (backend === 'memory') throw new AdminError('a memory store has nothing on disk to back up.');
@@ -62,7 +53,7 @@ export async function backup(config: Config, outDir: string): Promise<BackupRepo
     for (;;) {
       snapshots++;
       const tmp = `${metaOut}.snapshot-${snapshots}`;
-      store.db.prepare('VACUUM INTO ?').run(tmp);
+      store.backupTo(tmp);
       // Gateway backends keep bytes in the cloud and `sqlite` keeps them in the database:
       // the snapshot is then the whole backup (see README, "Backups").
       const ids = backend === 'local' ? referencedIds(tmp).filter((id) => !copied.has(id)) : [];

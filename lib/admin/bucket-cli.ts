@@ -2,7 +2,6 @@
 // database, safe while a server runs on it (it sees the change on its next request).
 import type { ProcessHooks } from '../process-hooks.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
-import { bucketUsage } from '../metadata/admin.ts';
 import { BucketOpError, createOwnedBucket, grantOnBucket } from './bucket-ops.ts';
 import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
@@ -40,7 +39,7 @@ function ownerOfKey(store: MetadataStore, accessKeyId: string) {
 function describe(store: MetadataStore, name: string) {
   const b = store.getBucket(name);
   if (!b) throw new AdminError(`No bucket named "${name}".`);
-  const u = bucketUsage(store, name);
+  const u = { ...store.bucketStat(name), uploads: store.uploadCount(name) };
   return {
     name: b.name, owner_id: b.ownerId, owner_display_name: b.ownerDisplay, region: b.region, created_at: b.createdAt,
     objects: u.objects, bytes: u.bytes, uploads_in_progress: u.uploads,
@@ -49,7 +48,7 @@ function describe(store: MetadataStore, name: string) {
 }
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
-  await runAdmin('bucket', hooks, [BucketOpError], () => {
+  await runAdmin('bucket', hooks, [BucketOpError], async () => {
     const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
@@ -69,7 +68,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         }
         case 'create': {
           const owner = ownerOfKey(store, values['owner-of'] ?? config.auth.access_key);
-          const created = createOwnedBucket(store, name, owner, config.server.region);
+          const created = await createOwnedBucket(store, name, owner, config.server.region);
           if (json) return console.log(JSON.stringify({ created: name, owner_id: owner.id, new: created }));
           return console.log(created ? `Created bucket ${name}, owned by ${owner.display_name}.` : `Bucket ${name} already exists and belongs to ${owner.display_name}.`);
         }
@@ -83,7 +82,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
           ].join('\n'));
         }
         case 'delete': {
-          const outcome = store.deleteBucket(name);
+          const outcome = await store.submit({ type: 'bucket.delete', name });
           if (outcome === 'missing') throw new AdminError(`No bucket named "${name}".`);
           if (outcome === 'not-empty') throw new AdminError(`Bucket "${name}" is not empty (objects or uploads in progress); empty it first.`);
           return console.log(json ? JSON.stringify({ deleted: name }) : `Deleted bucket ${name}.`);
@@ -91,7 +90,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         case 'allow': {
           const grantee = ownerOfKey(store, values.key!);
           const perms = [...(values.read ? ['READ' as const] : []), ...(values.write ? ['WRITE' as const] : [])];
-          grantOnBucket(store, name, grantee, perms);
+          await grantOnBucket(store, name, grantee, perms);
           if (json) return console.log(JSON.stringify({ bucket: name, grantee_id: grantee.id, permissions: perms }));
           return console.log(`Granted ${perms.join(' and ')} on ${name} to ${grantee.display_name} (owner of ${values.key}).`);
         }

@@ -55,7 +55,7 @@ function noteConfigKey(config: Config, accessKeyId: string): void {
 }
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
-  await runAdmin('keys', hooks, [CredentialError], () => {
+  await runAdmin('keys', hooks, [CredentialError], async () => {
     const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
@@ -74,7 +74,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     try {
       switch (command) {
         case 'create': {
-          const row = createKey(store, {
+          const row = await createKey(store, {
             ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
             ...(values['owner-of'] !== undefined ? { ownerOf: values['owner-of'] } : {}),
             ...(values['access-key'] !== undefined ? { accessKeyId: values['access-key'] } : {}),
@@ -84,13 +84,13 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         case 'list':
           return printList(listKeys(store), json);
         case 'delete': {
-          const gone = deleteKey(store, rest[0]!);
+          const gone = await deleteKey(store, rest[0]!);
           if (json) console.log(JSON.stringify({ deleted: gone.accessKeyId }));
           else console.log(`Deleted access key ${gone.accessKeyId} (${gone.displayName}); requests signed with it now fail.`);
           return noteConfigKey(config, gone.accessKeyId);
         }
         case 'rotate': {
-          const row = rotateKey(store, rest[0]!);
+          const row = await rotateKey(store, rest[0]!);
           printSecret(row, json, 'Rotated');
           return noteConfigKey(config, row.accessKeyId);
         }

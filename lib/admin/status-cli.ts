@@ -34,7 +34,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     let counts;
     let keys;
     try {
-      counts = store.countObjects();
+      counts = store.stats();
       keys = listKeys(store).length;
     } finally {
       store.close();

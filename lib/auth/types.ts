@@ -25,7 +25,13 @@ export type PayloadMode =
   /** aws-chunked body with per-chunk signatures; trailer=true for ...-PAYLOAD-TRAILER. */
   | { kind: 'streaming-signed'; trailer: boolean; seedSignature: string; signingKey: Buffer; timestamp: string; scope: string }
   /** aws-chunked body without chunk signatures, checksum in an unsigned trailer. */
-  | { kind: 'streaming-unsigned-trailer' };
+  | { kind: 'streaming-unsigned-trailer' }
+  /**
+   * Signed without x-amz-content-sha256: the signature covers the body's SHA-256, so it is
+   * checked once the body is read (`verify` throws SignatureDoesNotMatch), before anything
+   * is committed.
+   */
+  | { kind: 'signature-sha256'; verify(sha256Hex: string): void };
 
 export interface AuthResult {
   /** null for anonymous (unsigned) requests. */
@@ -47,6 +53,8 @@ export interface AuthRequest {
    * canonicalized exactly as SigV4 wants (values joined by ','), not as Node joined them.
    */
   rawHeaders?: readonly string[];
+  /** The bucket named by the Host header (virtual-hosted style); Signature Version 2 signs it. */
+  virtualBucket?: string | undefined;
 }
 
 export interface AuthOptions {
@@ -55,4 +63,12 @@ export interface AuthOptions {
   now: number;
   /** Allowed clock skew for header auth, in ms (default 15 minutes). */
   maxSkewMs?: number;
+  /** Accept Signature Version 2 (config auth.sigv2). */
+  sigv2?: boolean;
+  /**
+   * The operation reads its whole body before it changes anything, so a header-signed
+   * request without x-amz-content-sha256 may have its signature checked against the body's
+   * SHA-256 at the end of the body (PayloadMode 'signature-sha256').
+   */
+  deferBodySignature?: boolean;
 }

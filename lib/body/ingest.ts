@@ -33,6 +33,8 @@ export interface SmallBodyOptions {
   headers: Headers;
   /** Largest payload accepted (MaxMessageLengthExceeded beyond); default 1 MiB. */
   limit?: number;
+  /** Sees each piece as it arrives (before the whole body is verified); may throw to stop reading. */
+  onData?: (data: Buffer) => void;
 }
 
 export const DEFAULT_SMALL_BODY_LIMIT = 1024 * 1024;
@@ -130,7 +132,11 @@ export async function readSmallBody(source: BodySource, opts: SmallBodyOptions):
   if (declared !== undefined && declared > limit) throw tooLarge();
 
   const parts: Buffer[] = [];
-  const verifier = new BodyVerifier(spec, opts.payload, (data) => parts.push(data), { alwaysMd5: false, maxSize: limit, tooLarge });
+  const keep = (data: Buffer): void => {
+    opts.onData?.(data);
+    parts.push(data);
+  };
+  const verifier = new BodyVerifier(spec, opts.payload, keep, { alwaysMd5: false, maxSize: limit, tooLarge });
   await pump(source, verifier, () => undefined);
   const { size } = verifier.end();
   return Buffer.concat(parts, size);

@@ -5,7 +5,6 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 import type { PayloadMode } from '../auth/types.ts';
 import { S3Error } from '../s3/errors.ts';
-import { isAwsChunked } from './aws-chunked.ts';
 import {
   CHECKSUM_ALGORITHMS,
   algorithmFromHeaderName,
@@ -91,12 +90,10 @@ function trailerChecksum(headers: Headers, payload: PayloadMode): ChecksumAlgori
 
 /** Reads and validates the body-related headers; throws S3Error before any body is read. */
 export function bodySpec(headers: Headers, payload: PayloadMode): BodySpec {
+  // The framing follows x-amz-content-sha256 alone: a Content-Encoding naming aws-chunked on
+  // a plain body (some SDKs keep the coding list when they fall back to a plain upload) is
+  // read as plain bytes, and aws-chunked is dropped from what is stored, as AWS does.
   const chunked = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
-  if (!chunked && isAwsChunked(first(headers, 'content-encoding'))) {
-    throw new S3Error('InvalidArgument', 'Content-Encoding aws-chunked requires a STREAMING-* x-amz-content-sha256.', {
-      ArgumentName: 'x-amz-content-sha256',
-    });
-  }
   const spec: BodySpec = { chunked, contentLength: nonNegativeInteger(headers, 'content-length') };
   if (chunked) {
     spec.decodedContentLength = nonNegativeInteger(headers, 'x-amz-decoded-content-length');

@@ -48,7 +48,7 @@ export class BodyVerifier {
       );
     }
     if (opts.alwaysMd5 || spec.contentMd5) this.md5 = createHash('md5');
-    if (payload.kind === 'sha256') this.sha256 = createHash('sha256');
+    if (payload.kind === 'sha256' || payload.kind === 'signature-sha256') this.sha256 = createHash('sha256');
     if (spec.algorithm) this.checksum = createChecksummer(spec.algorithm);
   }
 
@@ -79,6 +79,7 @@ export class BodyVerifier {
     this.decoder?.end();
     const result: VerifiedBody = { size: this.size, md5Hex: '' };
 
+    if (this.sha256 && this.payload.kind === 'signature-sha256') this.payload.verify(this.sha256.digest('hex'));
     if (this.sha256 && this.payload.kind === 'sha256') {
       const computed = this.sha256.digest('hex');
       if (computed !== this.payload.hex) {

@@ -6,7 +6,7 @@
 // across writes to `out`, which a connection shared with a running server cannot do.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { MetadataStore } from './sqlite.ts';
+import { sqlOf, type MetadataStore } from './sqlite.ts';
 import { ORDER, rowToRecord, sortKeys, TABLES, type TableName } from './export-format.ts';
 import { version } from '../version.ts';
 
@@ -38,7 +38,8 @@ export async function exportMetadata(store: MetadataStore, out: Writable, opts: 
   const counts: ExportCounts = {};
   let total = 0;
 
-  store.db.exec('BEGIN');
+  const db = sqlOf(store).db;
+  db.exec('BEGIN');
   try {
     // Top-level members in sorted order, like every record's fields.
     const members: Array<'bleepstore_export' | TableName> = ['bleepstore_export', ...tables];
@@ -51,7 +52,7 @@ export async function exportMetadata(store: MetadataStore, out: Writable, opts: 
         continue;
       }
       let n = 0;
-      for (const row of store.db.prepare(`SELECT * FROM ${member} ORDER BY ${ORDER[member]}`).iterate()) {
+      for (const row of db.prepare(`SELECT * FROM ${member} ORDER BY ${ORDER[member]}`).iterate()) {
         const rec = rowToRecord(member, row as Record<string, unknown>, opts.includeCredentials === true);
         await write(`${n === 0 ? `  ${JSON.stringify(member)}: [\n` : ',\n'}    ${indent(JSON.stringify(sortKeys(rec), null, 2), 2)}`);
         n++;
@@ -62,7 +63,7 @@ export async function exportMetadata(store: MetadataStore, out: Writable, opts: 
     }
     await write('}\n');
   } finally {
-    store.db.exec('COMMIT');
+    db.exec('COMMIT');
   }
   if (buf && !out.write(buf)) await once(out, 'drain');
   opts.onProgress?.(total);

@@ -10,9 +10,11 @@
 //
 // Like export, it needs a MetadataStore of its own: the transaction spans the async reads.
 import { existsSync } from 'node:fs';
-import type { MetadataStore } from './sqlite.ts';
+import { sqlOf, type MetadataStore } from './sqlite.ts';
+import { ImportRecordError } from './apply.ts';
+import type { ImportedRecord, ImportMode, ImportOutcome } from './commands.ts';
 import { JsonFormatError, readSections } from './json-sections.ts';
-import { columnsOf, privateAcl, REDACTED, recordToRow, RecordError, TABLES, type Column, type TableName } from './export-format.ts';
+import { columnsOf, EXTENSION, REDACTED, recordToRow, RecordError, TABLES, type Column, type TableName } from './export-format.ts';
 import { LocalStorage } from '../storage/local.ts';
 
 export { JsonFormatError } from './json-sections.ts';
@@ -25,7 +27,7 @@ export class ImportError extends Error {
   }
 }
 
-export type ImportMode = 'merge' | 'replace';
+export type { ImportMode } from './commands.ts';
 
 export interface ImportOptions {
   mode: ImportMode;
@@ -115,107 +117,67 @@ async function check(open: Chunks, columns: Record<TableName, Column[]>, opts: I
   return plan;
 }
 
-/** Empties the tables the file replaces, queueing their files for removal. */
-function clear(store: MetadataStore, plan: Plan, warn: (m: string) => void): void {
-  const now = new Date().toISOString();
-  const db = store.db;
-  const has = (t: TableName): boolean => plan.present.has(t);
-  if (has('multipart_uploads') || has('multipart_parts')) {
-    db.prepare('INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM multipart_parts').run(now);
-    db.exec('DELETE FROM multipart_parts');
-  }
-  if (has('multipart_uploads')) db.exec('DELETE FROM multipart_uploads');
-  if (has('objects')) {
-    db.prepare("INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM objects WHERE file_id != ''").run(now);
-    db.exec('DELETE FROM objects');
-  }
-  if (has('buckets')) db.exec('DELETE FROM buckets');
-  if (has('credentials')) {
-    if (plan.redacted) warn('credentials: the file has redacted secrets, so existing keys were kept and only keys with real secrets were added');
-    else db.exec('DELETE FROM credentials');
-  }
-}
+const CHUNK = 1000;
 
 export async function importMetadata(store: MetadataStore, open: Chunks, opts: ImportOptions): Promise<ImportReport> {
-  const db = store.db;
-  const columns = Object.fromEntries(TABLES.map((t) => [t, columnsOf(db, t)])) as Record<TableName, Column[]>;
+  const sql = sqlOf(store);
+  const columns = Object.fromEntries(TABLES.map((t) => [t, columnsOf(sql.db, t)])) as Record<TableName, Column[]>;
   const plan = await check(open, columns, opts);
 
   const report: ImportReport = { imported: {}, skipped: {}, warnings: [], missingFiles: 0 };
   let warned = 0;
-  const warn = (m: string): void => {
-    if (warned++ < MAX_WARNINGS) report.warnings.push(m);
-    else if (warned === MAX_WARNINGS + 1) report.warnings.push('(further warnings left out)');
-  };
-  const bump = (where: Partial<Record<TableName, number>>, t: TableName): void => {
-    where[t] = (where[t] ?? 0) + 1;
-  };
-  const verb = opts.mode === 'merge' ? 'INSERT OR IGNORE' : 'INSERT';
-  const statements = new Map<string, ReturnType<typeof db.prepare>>();
-  const insert = (table: TableName, row: Row): boolean => {
-    const cols = Object.keys(row);
-    const sql = `${verb} INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
-    let stmt = statements.get(sql);
-    if (!stmt) statements.set(sql, (stmt = db.prepare(sql)));
-    return stmt.run(...(Object.values(row) as Array<string | number | null>)).changes > 0;
-  };
-  const dbBucket = db.prepare('SELECT owner_id, owner_display FROM buckets WHERE name = ?');
-  const dbUpload = db.prepare('SELECT 1 FROM multipart_uploads WHERE upload_id = ?');
-  const bucketOwner = (name: string): { id: string; display_name: string } | undefined => {
-    const r = dbBucket.get(name) as Row | undefined;
-    return plan.bucketOwners.get(name) ?? (r ? { id: r.owner_id as string, display_name: r.owner_display as string } : undefined);
+  const add = (o: ImportOutcome): void => {
+    for (const [t, n] of Object.entries(o.imported)) report.imported[t as TableName] = (report.imported[t as TableName] ?? 0) + n;
+    for (const [t, n] of Object.entries(o.skipped)) report.skipped[t as TableName] = (report.skipped[t as TableName] ?? 0) + n;
+    for (const m of o.warnings) {
+      if (warned++ < MAX_WARNINGS) report.warnings.push(m);
+      else if (warned === MAX_WARNINGS + 1) report.warnings.push('(further warnings left out)');
+    }
   };
   const files = opts.objectsDir ? new LocalStorage(opts.objectsDir) : undefined;
+  const fileBuckets = Object.fromEntries(plan.bucketOwners);
+  const fileUploads = [...plan.uploads];
 
   let n = 0;
-  db.exec('BEGIN IMMEDIATE');
   try {
-    // Sections may come in any order (parts sort before uploads): check references at commit.
-    db.exec('PRAGMA defer_foreign_keys = ON');
-    if (opts.mode === 'replace') clear(store, plan, warn);
-    await readSections(open(), {
-      begin() {},
-      value() {},
-      item(section, value, line) {
-        const table = section as TableName;
-        if (!plan.present.has(table)) return;
-        const { row, aclNeedsBucketOwner } = recordToRow(table, value, columns[table]);
-        const parentBucket = 'bucket' in row ? bucketOwner(row.bucket as string) : undefined;
-        if ('bucket' in row && !parentBucket) {
-          warn(`line ${line}: skipped: ${table} record for bucket "${row.bucket as string}", which neither the file nor the store has`);
-          return bump(report.skipped, table);
-        }
-        if (table === 'multipart_parts' && !plan.uploads.has(row.upload_id as string) && !dbUpload.get(row.upload_id as string)) {
-          warn(`line ${line}: skipped: part of upload "${row.upload_id as string}", which neither the file nor the store has`);
-          return bump(report.skipped, table);
-        }
-        if (table === 'credentials' && row.secret_key === REDACTED) return bump(report.skipped, table);
-        if (aclNeedsBucketOwner) row.acl = JSON.stringify(privateAcl(parentBucket!));
-        if (files && typeof row.file_id === 'string' && row.file_id !== '' && !existsSync(files.pathOf(row.file_id))) report.missingFiles++;
-        let added: boolean;
-        try {
-          added = insert(table, row);
-        } catch (err) {
-          throw new JsonFormatError(line, `cannot import this ${table} record: ${(err as Error).message}`);
-        }
-        bump(added ? report.imported : report.skipped, table);
-        if (++n % 1000 === 0) opts.onProgress?.('apply', n);
-      },
+    await store.atomically(async (session) => {
+      if (opts.mode === 'replace') add(session.apply({ type: 'import.clear', tables: [...plan.present], redacted: plan.redacted, at: new Date().toISOString() }));
+      let chunk: ImportedRecord[] = [];
+      const flush = (): void => {
+        if (!chunk.length) return;
+        // Each command carries only the file's buckets and uploads its own records name.
+        const names = new Set(chunk.map((r) => (r.record as Row).bucket).filter((b): b is string => typeof b === 'string'));
+        const uploads = new Set(chunk.map((r) => (r.record as Row).upload_id));
+        add(session.apply({
+          type: 'import.records', mode: opts.mode, records: chunk,
+          fileBuckets: Object.fromEntries(Object.entries(fileBuckets).filter(([b]) => names.has(b))),
+          fileUploads: fileUploads.filter((u) => uploads.has(u)),
+        }));
+        chunk = [];
+      };
+      await readSections(open(), {
+        begin() {},
+        value() {},
+        item(section, value, line) {
+          const table = section as TableName;
+          if (!plan.present.has(table)) return;
+          const ext = (value as Row)[EXTENSION] as Row | undefined;
+          const fileId = ext?.file_id;
+          if (files && typeof fileId === 'string' && fileId !== '' && !existsSync(files.pathOf(fileId))) report.missingFiles++;
+          chunk.push({ table, line, record: value });
+          if (chunk.length >= CHUNK) flush();
+          if (++n % 1000 === 0) opts.onProgress?.('apply', n);
+        },
+      });
+      flush();
     });
-    try {
-      db.exec('COMMIT');
-    } catch (err) {
-      throw new ImportError(`the records do not fit together: ${(err as Error).message}`);
-    }
   } catch (err) {
-    if (db.isTransaction) db.exec('ROLLBACK');
+    if (err instanceof ImportRecordError) throw new JsonFormatError(err.line, err.message);
+    if (err instanceof Error && /FOREIGN KEY/i.test(err.message)) throw new ImportError(`the records do not fit together: ${err.message}`);
     throw err;
-  } finally {
-    store.invalidate();
   }
   if (report.skipped.credentials && plan.redacted) {
     report.warnings.push(`credentials: ${report.skipped.credentials} skipped (secrets redacted or key already present); export with --include-credentials to move keys`);
   }
   return report;
 }
-

@@ -100,4 +100,31 @@ export const MIGRATIONS: readonly string[] = [
   -- with no file, rename or directory fsync, and a GET needs no file open.
   ALTER TABLE objects ADD COLUMN inline_data BLOB;
   `,
+  `
+  -- Objects and bytes per bucket, kept by the change hook (changes.ts) in the same
+  -- transaction as every write, so metrics never scan objects.
+  CREATE TABLE IF NOT EXISTS bucket_stats (
+    bucket   TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    objects  INTEGER NOT NULL DEFAULT 0,
+    bytes    INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT OR IGNORE INTO bucket_stats (bucket, objects, bytes)
+    SELECT b.name, COUNT(o.key), COALESCE(SUM(o.size), 0) FROM buckets b LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name;
+  -- Blobs of the sqlite storage backend (lib/storage/sqlite-blobs.ts), 1 MiB chunks.
+  CREATE TABLE IF NOT EXISTS blob_chunks (
+    file_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (file_id, seq)) WITHOUT ROWID;
+  `,
+  `
+  -- Part sizes of a multipart object (JSON array, in part order), kept at Complete so
+  -- GetObject/HeadObject ?partNumber=N can serve one part.
+  -- https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (partNumber)
+  ALTER TABLE objects ADD COLUMN part_sizes TEXT;
+  `,
+  `
+  -- Bucket sub-resource configurations, each a JSON document or NULL when not set:
+  -- CORS rules, the PublicAccessBlock flags, the object-ownership setting.
+  ALTER TABLE buckets ADD COLUMN cors TEXT;
+  ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
+  ALTER TABLE buckets ADD COLUMN ownership TEXT;
+  `,
 ];

@@ -15,6 +15,38 @@ export interface BucketRow {
   ownerDisplay: string;
   acl: Acl;
   createdAt: string;
+  /** Sub-resource configurations (null when not set); see BucketConfigs. */
+  cors?: CorsRule[] | null;
+  publicAccessBlock?: PublicAccessBlock | null;
+  ownership?: ObjectOwnership | null;
+}
+
+/** One CORSRule (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CORSRule.html). */
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html */
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean;
+  ignorePublicAcls: boolean;
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_OwnershipControlsRule.html */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+
+/** The bucket columns holding one JSON sub-resource configuration each. */
+export interface BucketConfigs {
+  cors: CorsRule[];
+  public_access_block: PublicAccessBlock;
+  ownership: ObjectOwnership;
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -53,6 +85,8 @@ export interface ObjectRow extends ContentHeaders {
   checksum: StoredChecksum | null;
   /** Number of parts for multipart objects, else null. */
   partsCount: number | null;
+  /** Byte size of each part of a multipart object, in part order (absent for others). */
+  partSizes?: number[] | null;
   ownerId: string;
   ownerDisplay: string;
 }
@@ -83,3 +117,35 @@ export interface WriteCondition {
   /** Quoted ETag, or '*'. */
   ifMatch?: string;
 }
+
+export interface UploadRow extends ContentHeaders {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  storageClass: string;
+  acl: Acl;
+  userMetadata: Record<string, string>;
+  ownerId: string;
+  ownerDisplay: string;
+  initiatedAt: string;
+  checksumAlgorithm: ChecksumAlgorithm | null;
+  checksumType: 'COMPOSITE' | 'FULL_OBJECT' | null;
+}
+
+export interface PartRow {
+  partNumber: number;
+  fileId: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  checksumValue: string | null;
+}
+
+/** Per-bucket totals kept up to date by the change hook (bucket_stats). */
+export interface StoreStats {
+  buckets: number;
+  objects: number;
+  bytes: number;
+}
+
+export type KeyInfo = Omit<CredentialRow, 'secretKey'>;

@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { version } from '../version.ts';
 import type { Logger } from './log.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
+import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createDocs } from './docs.ts';
@@ -31,7 +32,7 @@ export interface Ops {
 
 export interface OpsServices extends HealthTargets {
   config: Pick<Config, 'observability' | 'server' | 'durability' | 'metadata' | 'storage'>;
-  metadata: HealthTargets['metadata'] & { countObjects(): { objects: number; buckets: number; bytes: number } };
+  metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
 }
 
@@ -83,7 +84,7 @@ export function createOps(svc: OpsServices): Ops {
           const about = { version, durability: svc.config.durability };
           if (!o.health_check) return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
           const h = await health();
-          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...about, checks: h.checks }));
+          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', ...about, checks: h.checks }));
         }
         case '/healthz':
           return send(req, res, 200, NO_STORE);

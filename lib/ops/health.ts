@@ -3,6 +3,7 @@
 // small file in the temp dir, because a permission check (access W_OK) says yes to root even
 // on a read-only mount, and says nothing about a full disk.
 import type { Logger } from './log.ts';
+import type { DiskStatus } from '../storage/disk-guard.ts';
 
 export interface CheckResult {
   status: 'ok' | 'error';
@@ -10,14 +11,24 @@ export interface CheckResult {
   error?: string;
 }
 
+/** Free space on the data directory. Low space keeps the server ready: reads and the deletes that free space still work. */
+export interface DiskCheck extends CheckResult {
+  free_bytes?: number;
+  min_free_bytes?: number;
+}
+
 export interface HealthReport {
+  /** Ready for traffic: metadata answers and storage takes writes. */
   ok: boolean;
-  checks: { metadata: CheckResult; storage: CheckResult };
+  /** New object data is refused for lack of free space (storage.min_free_bytes). */
+  lowDisk: boolean;
+  checks: { metadata: CheckResult; storage: CheckResult; disk: DiskCheck };
 }
 
 export interface HealthTargets {
-  metadata: { db: { prepare(sql: string): { get(): unknown } } };
+  metadata: { ping(): void };
   storage: { probe(): Promise<void> };
+  disk: { status(): Promise<DiskStatus> };
   log: Logger;
 }
 
@@ -39,9 +50,14 @@ export function createHealthChecks(t: HealthTargets): () => Promise<HealthReport
   // cannot turn /readyz into a stream of fsyncs.
   let running: Promise<HealthReport> | undefined;
   const run = async (): Promise<HealthReport> => {
-    const metadata = await timed('metadata', t.log, () => t.metadata.db.prepare('SELECT 1 FROM buckets LIMIT 1').get(), () => 'metadata store not answering');
+    const metadata = await timed('metadata', t.log, () => t.metadata.ping(), () => 'metadata store not answering');
     const storage = await timed('storage', t.log, () => t.storage.probe(), (e) => `storage not writable${e.code ? ` (${e.code})` : ''}`);
-    return { ok: metadata.status === 'ok' && storage.status === 'ok', checks: { metadata, storage } };
+    let free: DiskStatus | undefined;
+    const disk: DiskCheck = await timed('disk', t.log, async () => (free = await t.disk.status()), (e) => `free space unknown${e.code ? ` (${e.code})` : ''}`);
+    const lowDisk = free?.low === true;
+    if (free) Object.assign(disk, { free_bytes: free.free_bytes, min_free_bytes: free.min_free_bytes });
+    if (lowDisk) Object.assign(disk, { status: 'error', error: 'free space at storage.min_free_bytes: new object data is refused' });
+    return { ok: metadata.status === 'ok' && storage.status === 'ok', lowDisk, checks: { metadata, storage, disk } };
   };
   return () => {
     running ??= run().finally(() => {

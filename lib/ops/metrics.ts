@@ -4,7 +4,7 @@ import { statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import { OPERATIONS } from '../s3/router.ts';
-import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { MetadataReads } from '../metadata/reads.ts';
 import type { RequestRecord } from './request-record.ts';
 
 /** Prometheus' default latency buckets, as the spec asks. */
@@ -46,7 +46,7 @@ function processMetrics(): PromClient.Registry {
   return processRegistry;
 }
 
-export function createMetrics(metadata: Pick<MetadataStore, 'countObjects'>, info: MetricsInfo = { version: '', durability: '', freeSpace: [] }): Metrics {
+export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>, info: MetricsInfo = { version: '', durability: '', freeSpace: [] }): Metrics {
   const { Counter, Gauge, Registry, Histogram } = promClient();
   const registry = new Registry();
   const registers = [registry];
@@ -58,18 +58,27 @@ export function createMetrics(metadata: Pick<MetadataStore, 'countObjects'>, inf
   const received = new Counter({ name: 'bleepstore_bytes_received_total', help: 'Total bytes received (request bodies)', registers });
   const sent = new Counter({ name: 'bleepstore_bytes_sent_total', help: 'Total bytes sent (response bodies)', registers });
 
-  // Gauges are read from SQLite at scrape time, so they are right from the first scrape after
-  // a restart instead of counting up from zero (spec, "Startup Behavior").
+  // Gauges are read at scrape time from bucket_stats (one row per bucket, kept by the change
+  // hook), so they are right from the first scrape after a restart instead of counting up
+  // from zero (spec, "Startup Behavior"), and a scrape never scans objects.
   new Gauge({
     name: 'bleepstore_objects_total', help: 'Total objects across all buckets', registers,
     collect() {
-      this.set(metadata.countObjects().objects);
+      this.set(metadata.stats().objects);
     },
   });
   new Gauge({
     name: 'bleepstore_buckets_total', help: 'Total buckets', registers,
     collect() {
-      this.set(metadata.countObjects().buckets);
+      this.set(metadata.stats().buckets);
+    },
+  });
+
+  new Counter({
+    name: 'bleepstore_inline_bytes_read_total', help: 'Bytes of small objects read out of their metadata rows', registers,
+    collect() {
+      this.reset();
+      this.inc(metadata.inlineBytesRead());
     },
   });
 

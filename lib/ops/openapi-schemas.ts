@@ -66,6 +66,11 @@ export const schemas: Record<string, Schema> = {
   DeletedObject: obj({ Key: str(), VersionId: str() }),
   DeleteError: obj({ Key: str(), VersionId: str(), Code: str(), Message: str() }),
   DeleteResult: root('DeleteResult', { Deleted: repeated('Deleted', ref('DeletedObject')), Error: repeated('Error', ref('DeleteError')) }),
+  PostResponse: root('PostResponse', { Location: str(), Bucket: str(), Key: str(), ETag: str() }, 'The answer to a browser-based upload with success_action_status 201.'),
+  CORSRule: obj({ ID: str(), AllowedOrigin: repeated('AllowedOrigin', str()), AllowedMethod: repeated('AllowedMethod', { type: 'string', enum: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'] }), AllowedHeader: repeated('AllowedHeader', str()), ExposeHeader: repeated('ExposeHeader', str()), MaxAgeSeconds: int() }, ['AllowedOrigin', 'AllowedMethod']),
+  CORSConfiguration: root('CORSConfiguration', { CORSRule: repeated('CORSRule', ref('CORSRule')) }, 'At most 100 rules; the first matching rule answers.'),
+  PublicAccessBlockConfiguration: root('PublicAccessBlockConfiguration', { BlockPublicAcls: bool, IgnorePublicAcls: bool, BlockPublicPolicy: bool, RestrictPublicBuckets: bool }),
+  OwnershipControls: root('OwnershipControls', { Rule: obj({ ObjectOwnership: { type: 'string', enum: ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'] } }) }),
   InitiateMultipartUploadResult: root('InitiateMultipartUploadResult', { Bucket: str(), Key: str(), UploadId: str() }),
   CompletedPart: obj({ PartNumber: int(), ETag: str(), ...checksums }, ['PartNumber', 'ETag']),
   CompleteMultipartUploadRequest: root('CompleteMultipartUpload', { Part: repeated('Part', ref('CompletedPart')) }),
@@ -84,6 +89,9 @@ export const schemas: Record<string, Schema> = {
   CheckResult: obj({ status: { type: 'string', enum: ['ok', 'error'] }, latency_ms: { type: 'number' }, error: str() }, ['status']),
   HealthReport: obj({
     status: { type: 'string', enum: ['ok', 'degraded'] },
-    checks: obj({ metadata: ref('CheckResult'), storage: ref('CheckResult') }),
+    checks: obj({
+      metadata: ref('CheckResult'), storage: ref('CheckResult'),
+      disk: obj({ status: { type: 'string', enum: ['ok', 'error'] }, latency_ms: { type: 'number' }, error: str(), free_bytes: int(), min_free_bytes: int() }, ['status']),
+    }),
   }, ['status']),
 };

@@ -68,6 +68,11 @@ const conditionals = [
   h('If-Modified-Since', 'RFC 7232 date.'),
   h('If-Unmodified-Since', 'RFC 7232 date.'),
 ];
+const SUBRESOURCE_FLAGS = [
+  flag('cors', 'Address the CORS configuration.'),
+  flag('publicAccessBlock', 'Address the PublicAccessBlock configuration.'),
+  flag('ownershipControls', 'Address the ObjectOwnership setting.'),
+];
 const objectHeaders: Obj = {
   ETag: { schema: { type: 'string' } },
   'Last-Modified': { schema: { type: 'string' } },
@@ -130,12 +135,14 @@ function s3Paths(): Obj {
     },
     '/{Bucket}': {
       parameters: [ref('parameters', 'BucketParam')],
-      put: operation('CreateBucket', 'Create a bucket, or set its ACL (?acl)', 'Bucket', variants('PUT', 'bucket'), {
-        parameters: [ref('parameters', 'AclQueryParam'), acl, ...grants],
-        requestBody: { required: false, ...xml('CreateBucketConfiguration, or AccessControlPolicy with ?acl.', 'CreateBucketConfiguration', 'AccessControlPolicy') },
+      put: operation('CreateBucket', 'Create a bucket, set its ACL (?acl), or a sub-resource', 'Bucket', variants('PUT', 'bucket'), {
+        parameters: [ref('parameters', 'AclQueryParam'), ...SUBRESOURCE_FLAGS, acl, ...grants,
+          h('x-amz-object-ownership', 'CreateBucket: BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter (default).')],
+        requestBody: { required: false, ...xml('CreateBucketConfiguration, or the sub-resource document.', 'CreateBucketConfiguration', 'AccessControlPolicy', 'CORSConfiguration', 'PublicAccessBlockConfiguration', 'OwnershipControls') },
         responses: { '200': ok('Created (or ACL set).', { Location: { schema: { type: 'string' } } }), ...err('400', '403', '404', '409', '500') },
       }),
-      delete: operation('DeleteBucket', 'Delete an empty bucket', 'Bucket', variants('DELETE', 'bucket'), {
+      delete: operation('DeleteBucket', 'Delete an empty bucket, or a sub-resource', 'Bucket', variants('DELETE', 'bucket'), {
+        parameters: SUBRESOURCE_FLAGS,
         responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
       }),
       head: operation('HeadBucket', 'Check that a bucket exists and the caller may use it', 'Bucket', variants('HEAD', 'bucket'), {
@@ -147,6 +154,7 @@ function s3Paths(): Obj {
       }),
       get: operation('GetBucket', 'List objects, or read a bucket sub-resource', 'Bucket', variants('GET', 'bucket'), {
         parameters: [
+          ...SUBRESOURCE_FLAGS,
           q('list-type', 'Set to 2 for ListObjectsV2.', { type: 'string', enum: ['2'] }),
           flag('location', 'Return the bucket location.'),
           ref('parameters', 'AclQueryParam'),
@@ -164,17 +172,39 @@ function s3Paths(): Obj {
           q('max-uploads', 'ListMultipartUploads: at most this many uploads.', { type: 'integer', minimum: 1, maximum: 1000 }),
         ],
         responses: {
-          '200': { ...ok('Depends on the sub-resource.'), ...xml('Depends on the sub-resource.', 'ListBucketResult', 'ListBucketResultV2', 'LocationConstraint', 'AccessControlPolicy', 'VersioningConfiguration', 'ListVersionsResult', 'ListMultipartUploadsResult') },
+          '200': { ...ok('Depends on the sub-resource.'), ...xml('Depends on the sub-resource.', 'ListBucketResult', 'ListBucketResultV2', 'LocationConstraint', 'AccessControlPolicy', 'VersioningConfiguration', 'ListVersionsResult', 'ListMultipartUploadsResult', 'CORSConfiguration', 'PublicAccessBlockConfiguration', 'OwnershipControls') },
           ...err('400', '403', '404', '500'),
         },
       }),
-      post: operation('PostBucket', 'Delete many objects (?delete)', 'Object', variants('POST', 'bucket'), {
+      options: operation('PreflightCors', 'CORS preflight (also on /{Bucket}/{Key+})', 'Bucket', variants('OPTIONS', 'bucket'), {
+        security: [],
         parameters: [
-          { ...flag('delete', 'Multi-object delete.'), required: true },
+          h('Origin', 'The requesting origin (required).'),
+          h('Access-Control-Request-Method', 'The method of the actual request (required).'),
+          h('Access-Control-Request-Headers', 'Headers the actual request will send.'),
+        ],
+        responses: { '200': ok('A rule allows the request; Access-Control-Allow-* headers say what.'), ...err('400', '403', '404') },
+      }),
+      post: operation('PostBucket', 'Delete many objects (?delete), or upload from an HTML form', 'Object', variants('POST', 'bucket'), {
+        parameters: [
+          flag('delete', 'Multi-object delete.'),
           h('Content-MD5', 'Base64 MD5 of the body (or an x-amz-checksum-* header); one is required.'),
         ],
-        requestBody: { required: true, ...xml('The keys to delete.', 'DeleteObjectsRequest') },
-        responses: { '200': { ...ok('What was deleted, and what failed.'), ...xml('What was deleted, and what failed.', 'DeleteResult') }, ...err('400', '403', '404', '500') },
+        requestBody: {
+          required: true,
+          description: 'The keys to delete, or the upload form.',
+          content: {
+            'application/xml': { schema: schemaRef('DeleteObjectsRequest') },
+            'multipart/form-data': { schema: { type: 'object', properties: { key: { type: 'string' }, policy: { type: 'string' }, file: { type: 'string', format: 'binary' } } } },
+          },
+        },
+        responses: {
+          '200': { ...ok('What was deleted, and what failed (or an upload with success_action_status 200).'), ...xml('What was deleted, and what failed.', 'DeleteResult') },
+          '201': { ...ok('Uploaded (success_action_status 201).'), ...xml('The uploaded object.', 'PostResponse') },
+          '204': ok('Uploaded (the default success_action_status).'),
+          '303': ok('Uploaded; redirected to success_action_redirect.'),
+          ...err('400', '403', '404', '500'),
+        },
       }),
     },
     '/{Bucket}/{Key+}': {
@@ -211,6 +241,7 @@ function s3Paths(): Obj {
           q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),
           q('versionId', 'Only "null" (versioning is never enabled).'),
           h('Range', 'bytes=first-last, bytes=first- or bytes=-suffix (one range).'),
+          q('partNumber', 'Read one part of a multipart object (206; 416 InvalidPartNumber past x-amz-mp-parts-count).', { type: 'integer', minimum: 1, maximum: 10000 }),
           h('x-amz-checksum-mode', 'ENABLED returns the stored checksum (never on a ranged GET).', { type: 'string', enum: ['ENABLED'] }),
           ...conditionals,
           ...['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'].map((n) => q(`response-${n}`, `Override the ${n} response header (signed requests only).`)),
@@ -226,6 +257,7 @@ function s3Paths(): Obj {
         parameters: [
           q('versionId', 'Only "null" (versioning is never enabled).'),
           h('Range', 'As for GetObject.'),
+          q('partNumber', 'As for GetObject: the size of one part.', { type: 'integer', minimum: 1, maximum: 10000 }),
           h('x-amz-checksum-mode', 'ENABLED returns the stored checksum.', { type: 'string', enum: ['ENABLED'] }),
           ...conditionals,
         ],

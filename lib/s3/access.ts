@@ -9,6 +9,7 @@ import type { UploadRow } from '../metadata/uploads.ts';
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
+import { effectiveAcl } from './ownership.ts';
 import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
 
 /**
@@ -67,7 +68,7 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
   const bucket = ctx.svc.metadata.getBucket(name);
   if (!bucket) throw noSuchBucket(name);
   if (perm === 'owner') requireBucketOwner(bucket, ctx.principal);
-  else if (perm !== 'exists') requireAcl(bucket.acl, ctx.principal, perm);
+  else if (perm !== 'exists') requireAcl(effectiveAcl(bucket, bucket.acl), ctx.principal, perm);
   return bucket;
 }
 
@@ -80,10 +81,10 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
 export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission, withData = true): ObjectRow {
   const o = ctx.svc.metadata.getObject(bucket.name, key, withData);
   if (!o) {
-    if (!aclAllows(bucket.acl, ctx.principal, 'READ')) throw new S3Error('AccessDenied');
+    if (!aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ')) throw new S3Error('AccessDenied');
     throw new S3Error('NoSuchKey', undefined, { Key: key });
   }
-  requireAcl(o.acl, ctx.principal, perm);
+  requireAcl(effectiveAcl(bucket, o.acl), ctx.principal, perm);
   return o;
 }
 

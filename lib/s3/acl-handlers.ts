@@ -7,9 +7,16 @@ import type { Grants } from './access.ts';
 import { aclFromHeaders, aclFromXml, aclToXml, type Owner } from './acl.ts';
 import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
-import type { Acl } from '../metadata/types.ts';
+import type { Acl, BucketRow } from '../metadata/types.ts';
+import { bucketOwnerOf, checkAclWrite, effectiveAcl } from './ownership.ts';
 
-async function aclFromRequest(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promise<Acl> {
+async function aclFromRequest(ctx: Ctx, bucket: BucketRow, owner: Owner): Promise<Acl> {
+  const acl = await aclFromRequestBody(ctx, owner, bucketOwnerOf(bucket));
+  checkAclWrite(bucket, acl, ctx.header('x-amz-acl'));
+  return acl;
+}
+
+async function aclFromRequestBody(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promise<Acl> {
   const fromHeaders = aclFromHeaders(ctx.header, owner, bucketOwner);
   const body = await readRequestBody(ctx, 64 * 1024);
   if (fromHeaders && body.length) {
@@ -20,23 +27,28 @@ async function aclFromRequest(ctx: Ctx, owner: Owner, bucketOwner: Owner): Promi
   return aclFromXml(body, owner);
 }
 
+/** What GetBucketAcl / GetObjectAcl show: with ACLs disabled, the bucket owner's full control. */
+function shownAcl(b: BucketRow, acl: Acl): Acl {
+  return b.ownership === 'BucketOwnerEnforced' ? effectiveAcl(b, acl) : acl;
+}
+
 export function getBucketAcl(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(b.acl));
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(shownAcl(b, b.acl)));
 }
 
 export async function putBucketAcl(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): Promise<void> {
-  const owner = { id: b.ownerId, display_name: b.ownerDisplay };
-  const acl = await aclFromRequest(ctx, owner, owner);
-  ctx.svc.metadata.setBucketAcl(e.bucket, acl);
+  const acl = await aclFromRequest(ctx, b, bucketOwnerOf(b));
+  await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl });
   sendEmpty(ctx.res, 200);
 }
 
-export function getObjectAcl(ctx: Ctx, _e: O, { object: o }: Grants['object']): void {
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(o.acl));
+export function getObjectAcl(ctx: Ctx, _e: O, { bucket: b, object: o }: Grants['object']): void {
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(shownAcl(b, o.acl)));
 }
 
 export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Grants['object']): Promise<void> {
-  const acl = await aclFromRequest(ctx, o.acl.owner, { id: b.ownerId, display_name: b.ownerDisplay });
-  if (!ctx.svc.metadata.setObjectAcl(e.bucket, e.key, acl)) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
+  const acl = await aclFromRequest(ctx, b, o.acl.owner);
+  // With ACLs disabled an accepted request (bucket-owner-full-control) changes nothing.
+  if (b.ownership !== 'BucketOwnerEnforced' && !(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);
 }

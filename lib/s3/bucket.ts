@@ -8,12 +8,16 @@ import { childText, parseXml, S3_NS, xmlDocument } from './xml.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { noSuchBucket, ownerOf, type Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
+import { parseOwnership } from './bucket-controls.ts';
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export function bucketNameProblem(name: string): string | null {
   if (name.length < 3 || name.length > 63) return 'Bucket name must be between 3 and 63 characters long';
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'Bucket name can contain only lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
   if (name.includes('..')) return 'Bucket name must not contain two adjacent periods';
+  // A period next to a hyphen cannot form a DNS label (bucketnamingrules.html, legacy rules
+  // AWS still enforces for new buckets).
+  if (name.includes('.-') || name.includes('-.')) return 'Bucket name must not contain a period next to a hyphen';
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket name must not be formatted as an IP address';
   if (name.startsWith('xn--') || name.startsWith('sthree-') || name.startsWith('amzn-s3-demo-')) return 'Bucket name uses a reserved prefix';
   if (name.endsWith('-s3alias') || name.endsWith('--ol-s3') || name.endsWith('.mrap') || name.endsWith('--x-s3') || name.endsWith('--table-s3')) return 'Bucket name uses a reserved suffix';
@@ -49,7 +53,9 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
   if (body.length) {
     const root = parseXml(body);
     if (root.name !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
-    const constraint = childText(root, 'LocationConstraint')?.trim() ?? '';
+    const given = childText(root, 'LocationConstraint')?.trim() ?? '';
+    // The SDKs' "aws-global" pseudo-region is us-east-1 (the global endpoint's region).
+    const constraint = given === 'aws-global' ? 'us-east-1' : given;
     // AWS rejects an explicit "us-east-1"; we accept the server's own region in any
     // spelling, since the bucket lands there either way, and refuse any other.
     if (constraint !== '' && constraint !== region) {
@@ -59,21 +65,29 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
   }
   const owner = ownerOf(principal);
   const acl = aclFromHeaders(ctx.header, owner) ?? cannedAcl('private', owner);
-  const result = ctx.svc.metadata.createBucket({
-    name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(),
+  const ownershipHeader = ctx.header('x-amz-object-ownership');
+  const ownership = ownershipHeader === undefined ? null : parseOwnership(ownershipHeader);
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: ACLs other than
+  // private cannot be set on a bucket created with ACLs disabled.
+  if (ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner.id)) {
+    throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  }
+  const result = await ctx.svc.metadata.submit({
+    type: 'bucket.create',
+    bucket: { name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(), ownership },
   });
   if (!result.created) {
     if (result.existing.ownerId !== owner.id) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: e.bucket });
     // In us-east-1 AWS answers 200 and resets the ACL for legacy compatibility; elsewhere 409.
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html (BucketAlreadyOwnedByYou)
     if (region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: e.bucket });
-    ctx.svc.metadata.setBucketAcl(e.bucket, acl);
+    await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl });
   }
   sendEmpty(ctx.res, 200, { Location: `/${e.bucket}` });
 }
 
-export function deleteBucket(ctx: Ctx, e: B): void {
-  const outcome = ctx.svc.metadata.deleteBucket(e.bucket);
+export async function deleteBucket(ctx: Ctx, e: B): Promise<void> {
+  const outcome = await ctx.svc.metadata.submit({ type: 'bucket.delete', name: e.bucket });
   if (outcome === 'missing') throw noSuchBucket(e.bucket);
   if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: e.bucket });
   ctx.res.writeHead(204);

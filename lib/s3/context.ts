@@ -3,8 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
-import type { UploadStore } from '../metadata/uploads.ts';
+import type { UploadReads } from '../metadata/uploads.ts';
 import type { StorageBackend } from '../storage/backend.ts';
+import type { DiskGuard } from '../storage/disk-guard.ts';
 import type { Logger } from '../ops/log.ts';
 import type { PayloadMode, Principal } from '../auth/types.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -12,11 +13,14 @@ import type { Endpoint } from './endpoint.ts';
 export interface Services {
   config: Config;
   metadata: MetadataStore;
-  uploads: UploadStore;
+  /** Multipart uploads, read-only (writes are commands through metadata.submit). */
+  uploads: UploadReads;
   storage: StorageBackend;
   log: Logger;
   /** An unrecoverable storage failure (a failed fsync): stop serving. */
   fatal(err: Error): void;
+  /** Free space on the data directory: new object data asks it first (storage.min_free_bytes). */
+  disk: DiskGuard;
   /** Removes files whose rows are gone (their intent is already in gc_files). */
   collect(fileIds: readonly string[]): void;
 }

@@ -5,17 +5,22 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { ObjectEndpoint as O } from './endpoint.ts';
 import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
-import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { checkCopySource } from './conditional.ts';
-import { parseCopySource } from './copy-source.ts';
+import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
-import { ANONYMOUS_OWNER, commitObject, precheck, writeCondition } from './put.ts';
+import { ANONYMOUS_OWNER } from './put.ts';
+import { checksumElements, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { sendDocument } from './respond.ts';
 import { MAX_PUT_SIZE } from './body.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
-import type { ChecksumAlgorithm, ObjectRow, StoredChecksum } from '../metadata/types.ts';
+import type { ChecksumAlgorithm, StoredChecksum } from '../metadata/types.ts';
 
-export async function copyObject(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket']): Promise<void> {
+export function copyObject(ctx: Ctx, e: O, grants: Grants['bucket']): Promise<void> {
+  return retryOnSourceOverwrite(() => copyOnce(ctx, e, grants));
+}
+
+async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') {
@@ -45,8 +50,7 @@ export async function copyObject(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
 
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const acl = aclFromHeaders(ctx.header, owner, { id: dstBucket.ownerId, display_name: dstBucket.ownerDisplay }) ?? cannedAcl('private', owner);
+  const { owner, acl } = newObjectAcl(dstBucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   // Keep the source's full-object checksum algorithm unless another one is asked for.
   const algorithm: ChecksumAlgorithm | undefined = requested ?? source.checksum?.algorithm;
   // The source's own digests carry over when its ETag is a plain MD5 and the checksum does
@@ -60,28 +64,23 @@ export async function copyObject(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['
     md5!.update(chunk);
     sum?.update(chunk);
   };
+  await ctx.svc.disk.admit(source.size);
   let fileId = '';
   if (source.inline) observe?.(source.inline);
   else fileId = await storage.concat([{ fileId: source.fileId }], observe);
   const etag = md5 ? `"${md5.digest('hex')}"` : source.etag;
   const checksum: StoredChecksum | null = !algorithm ? null
     : sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : source.checksum;
-  const row: ObjectRow = {
+  const row = objectRowOf({
     ...(replace ? contentHeadersFrom(ctx.header) : {
       contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,
       contentDisposition: source.contentDisposition, cacheControl: source.cacheControl, expires: source.expires,
     }),
     bucket: e.bucket, key: e.key, fileId, size: source.size, etag, storageClass, acl,
     userMetadata: replace ? userMetadataFrom(ctx.req.headers) : { ...source.userMetadata },
-    lastModified: new Date().toISOString(),
     checksum,
     partsCount: null, inline: source.inline, ownerId: owner.id, ownerDisplay: owner.display_name,
-  };
+  });
   await commitObject(ctx, row, cond);
-  const result: Record<string, string> = { ETag: row.etag, LastModified: row.lastModified };
-  if (row.checksum) {
-    result[`Checksum${row.checksum.algorithm}`] = row.checksum.value;
-    result.ChecksumType = 'FULL_OBJECT';
-  }
-  sendDocument(ctx.res, 'CopyObjectResult', result);
+  sendDocument(ctx.res, 'CopyObjectResult', { ETag: row.etag, LastModified: row.lastModified, ...checksumElements(row.checksum) });
 }

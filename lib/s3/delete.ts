@@ -3,13 +3,13 @@
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
-import { readRequestBody } from './body.ts';
-import { child, children, childText, parseXml, type XmlNode } from './xml.ts';
+import { readXmlBody } from './body.ts';
+import { child, children, childText, type XmlLimits, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
 
 export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   const { metadata } = ctx.svc;
-  const fileId = await metadata.batch(() => metadata.deleteObject(e.bucket, e.key));
+  const fileId = await metadata.submit({ type: 'object.delete', bucket: e.bucket, key: e.key, at: new Date().toISOString() });
   if (fileId) ctx.svc.collect([fileId]);
   ctx.res.writeHead(204);
   ctx.res.end();
@@ -17,6 +17,16 @@ export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: at most 1000 keys.
 const MAX_KEYS = 1000;
+const LEAF = { names: [] };
+const DELETE_SCHEMA: XmlLimits = {
+  root: 'Delete',
+  maxElements: 2 + MAX_KEYS * 6,
+  schema: {
+    Delete: { names: ['Object', 'Quiet'], max: MAX_KEYS + 1 },
+    Object: { names: ['Key', 'VersionId', 'ETag', 'LastModifiedTime', 'Size'], max: 5, required: ['Key'] },
+    Key: LEAF, VersionId: LEAF, ETag: LEAF, LastModifiedTime: LEAF, Size: LEAF, Quiet: LEAF,
+  },
+};
 
 export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
   // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
@@ -25,9 +35,8 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     || ctx.header('x-amz-sdk-checksum-algorithm') !== undefined;
   if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 
-  const body = await readRequestBody(ctx, 2 * 1024 * 1024);
-  if (!body.length) throw new S3Error('MissingRequestBodyError');
-  const root = parseXml(body);
+  const root = await readXmlBody(ctx, 2 * 1024 * 1024, 'MalformedXML', DELETE_SCHEMA);
+  if (!root) throw new S3Error('MissingRequestBodyError');
   if (root.name !== 'Delete') throw new S3Error('MalformedXML');
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
@@ -50,7 +59,7 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     }
   }
   const { metadata } = ctx.svc;
-  const fileIds = await metadata.batch(() => metadata.deleteObjects(e.bucket, toDelete));
+  const fileIds = await metadata.submit({ type: 'objects.delete', bucket: e.bucket, keys: toDelete, at: new Date().toISOString() });
   ctx.svc.collect(fileIds);
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

@@ -41,6 +41,17 @@ export interface OperationResources {
   ListParts: 'upload';
   UploadPart: 'part';
   UploadPartCopy: 'part';
+  GetBucketCors: 'bucket';
+  PutBucketCors: 'bucket';
+  DeleteBucketCors: 'bucket';
+  PreflightCors: 'bucket';
+  GetPublicAccessBlock: 'bucket';
+  PutPublicAccessBlock: 'bucket';
+  DeletePublicAccessBlock: 'bucket';
+  GetBucketOwnershipControls: 'bucket';
+  PutBucketOwnershipControls: 'bucket';
+  DeleteBucketOwnershipControls: 'bucket';
+  PostObject: 'bucket';
 }
 
 export type OperationName = keyof OperationResources;

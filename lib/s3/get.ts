@@ -18,12 +18,49 @@ const OVERRIDES: ReadonlyArray<[string, string]> = [
   ['response-content-disposition', 'Content-Disposition'], ['response-content-encoding', 'Content-Encoding'],
 ];
 
+/**
+ * ?partNumber=N: a ranged read of part N. It cannot be combined with Range.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (partNumber)
+ */
+function requestedPart(q: URLSearchParams, rangeHeader: string | undefined): number | undefined {
+  const raw = q.get('partNumber');
+  if (raw === null) return undefined;
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 10000)) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+  }
+  if (rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  return n;
+}
+
+/**
+ * The bytes of part n. An object not uploaded in parts is one part: partNumber=1 reads all
+ * of it, still as a 206 with Content-Range, as AWS answers (an empty object has no range).
+ */
+function partRange(o: ObjectRow, n: number): ByteRange | undefined {
+  const sizes = o.partSizes ?? (o.partsCount === null ? [o.size] : null);
+  // A multipart object committed before part sizes were kept: only its count is known.
+  if (sizes === null) throw new S3Error('NotImplemented', 'This object was completed before part boundaries were recorded; read it with Range.');
+  if (n > sizes.length) throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: String(n), ActualPartCount: String(sizes.length) });
+  let start = 0;
+  for (let i = 0; i < n - 1; i++) start += sizes[i]!;
+  const len = sizes[n - 1]!;
+  return len === 0 ? undefined : { start, end: start + len - 1 };
+}
+
 /** `grant` holds the object as dispatch loaded it after checking object READ. */
 export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBody: boolean): Promise<void> {
   const q = e.query;
   const overrides = OVERRIDES.filter(([p]) => q.has(p));
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html — response-* needs a signed request.
   if (overrides.length && !ctx.principal) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+  for (const [param] of overrides) {
+    // A header carries Latin-1 only (RFC 9110 §5.5); AWS refuses other characters with 400.
+    const value = q.get(param)!;
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new S3Error('InvalidArgument', `Header value for ${param} contains invalid characters.`, { ArgumentName: param, ArgumentValue: value });
+  }
+
+  const partNumber = requestedPart(q, ctx.header('range'));
 
   // A concurrent overwrite may remove the file between lookup and open: look again once.
   let o!: ObjectRow;
@@ -40,7 +77,7 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
       ctx.res.end();
       return;
     }
-    range = parseRange(ctx.header('range'), o.size);
+    range = partNumber === undefined ? parseRange(ctx.header('range'), o.size) : partRange(o, partNumber);
     if (!withBody || o.inline) break;
     try {
       // The whole object is read as its full range, so the backend knows the length.
@@ -54,7 +91,7 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
   const headers = objectHeaders(o);
   for (const [param, header] of overrides) headers[header] = q.get(param)!;
   // Checksums describe the whole object, so a ranged response never carries them.
-  if (!range && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(o));
+  if (!range && partNumber === undefined && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(o));
   if (o.partsCount !== null) headers['x-amz-mp-parts-count'] = String(o.partsCount);
   let status = 200;
   if (range) {

@@ -9,13 +9,12 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { UploadEndpoint as U } from './endpoint.ts';
 import type { Grants } from './access.ts';
-import { readRequestBody } from './body.ts';
-import { children, childText, parseXml, xmlDocument, type XmlNode } from './xml.ts';
+import { readXmlBody } from './body.ts';
+import { children, childText, xmlDocument, type XmlElement, type XmlLimits, type XmlNode } from './xml.ts';
 import { errorXml, sendDocument } from './respond.ts';
-import { writeCondition, precheck } from './put.ts';
+import { commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { createChecksummer, checksumHeaderName } from '../body/checksums.ts';
-import { PreconditionError } from '../metadata/sqlite.ts';
-import type { ObjectRow, StoredChecksum } from '../metadata/types.ts';
+import type { StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import type { PartRow, UploadRow } from '../metadata/uploads.ts';
 
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
@@ -27,10 +26,19 @@ const KEEPALIVE_MS = 5000;
 
 interface RequestedPart { partNumber: number; etag: string; checksums: Record<string, string> }
 
-function parsePartList(body: Buffer): RequestedPart[] {
-  if (!body.length) throw new S3Error('MalformedXML');
-  const root = parseXml(body);
-  if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
+const PART_FIELDS = ['PartNumber', 'ETag', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256'];
+const COMPLETE_SCHEMA: XmlLimits = {
+  root: 'CompleteMultipartUpload',
+  maxElements: 1 + MAX_PARTS * (1 + PART_FIELDS.length),
+  schema: {
+    CompleteMultipartUpload: { names: ['Part'], max: MAX_PARTS },
+    Part: { names: PART_FIELDS, max: PART_FIELDS.length, required: ['PartNumber', 'ETag'] },
+    ...Object.fromEntries(PART_FIELDS.map((f) => [f, { names: [] }])),
+  },
+};
+
+function parsePartList(root: XmlElement | undefined): RequestedPart[] {
+  if (root?.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = children(root, 'Part').map((p) => {
     const num = childText(p, 'PartNumber')?.trim() ?? '';
     const etag = childText(p, 'ETag')?.trim();
@@ -98,21 +106,62 @@ function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum |
 
 /** Dispatch has checked the caller may complete this upload before any body byte is read. */
 export async function completeMultipartUpload(ctx: Ctx, e: U, grant: Grants['completion']): Promise<void> {
-  const { uploads, storage } = ctx.svc;
-  const body = await readRequestBody(ctx, 4 * 1024 * 1024);
-  if (grant.upload === null) {
+  const { uploads } = ctx.svc;
+  // A retried Complete answers as the first did whatever its body, so a malformed list is
+  // reported only once the upload is known to be still open.
+  let root: XmlElement | undefined;
+  let malformed: S3Error | undefined;
+  try {
+    root = await readXmlBody(ctx, 4 * 1024 * 1024, 'MalformedXML', COMPLETE_SCHEMA);
+  } catch (err) {
+    if (!(err instanceof S3Error) || err.code !== 'MalformedXML') throw err;
+    malformed = err;
+  }
+  // A client retry while the first Complete still assembles waits for it, then answers from
+  // the completion record: the parts are assembled once.
+  const running = assembling(ctx);
+  let waited = false;
+  for (let busy = running.get(e.uploadId); busy; busy = running.get(e.uploadId)) {
+    waited = true;
+    await busy;
+  }
+  const done = grant.upload === null ? grant.completed : waited ? uploads.completed(e.uploadId) : undefined;
+  if (done && done.bucket === e.bucket && done.key === e.key) {
     // A retried Complete of an upload that already completed answers as the first did.
-    sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, grant.completed.etag, null));
+    sendDocument(ctx.res, 'CompleteMultipartUploadResult', resultDocument(ctx, e, done.etag, null));
     return;
   }
+  if (grant.upload === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   const up = grant.upload;
-  const requested = parsePartList(body);
+  if (malformed) throw malformed;
+  const requested = parsePartList(root);
   const parts = selectParts(requested, new Map(uploads.parts(e.uploadId).map((p) => [p.partNumber, p])), up);
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
   const totalSize = parts.reduce((n, p) => n + p.size, 0);
   const etag = multipartEtag(parts);
 
+  let finished!: () => void;
+  running.set(e.uploadId, new Promise<void>((resolve) => (finished = resolve)));
+  try {
+    await assemble(ctx, e, up, parts, cond, totalSize, etag);
+  } finally {
+    running.delete(e.uploadId);
+    finished();
+  }
+}
+
+/** Completes in flight, per store, by upload id. */
+const inFlight = new WeakMap<object, Map<string, Promise<void>>>();
+function assembling(ctx: Ctx): Map<string, Promise<void>> {
+  let m = inFlight.get(ctx.svc.uploads);
+  if (!m) inFlight.set(ctx.svc.uploads, (m = new Map()));
+  return m;
+}
+
+async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: WriteCondition | undefined, totalSize: number, etag: string): Promise<void> {
+  const { storage } = ctx.svc;
+  await ctx.svc.disk.admit(totalSize);
   const res = ctx.res;
   const streamed = totalSize > STREAMED_RESPONSE_BYTES;
   let keepAlive: NodeJS.Timeout | undefined;
@@ -133,26 +182,14 @@ export async function completeMultipartUpload(ctx: Ctx, e: U, grant: Grants['com
       throw new S3Error('BadDigest', `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`);
     }
     if (!up.checksumAlgorithm) checksum = null;
-    const row: ObjectRow = {
+    const row = objectRowOf({
       bucket: e.bucket, key: e.key, fileId, size: totalSize, etag,
       contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
       contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
-      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata, lastModified: new Date().toISOString(),
-      checksum, partsCount: parts.length, inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
-    };
-    let files: string[] | null;
-    try {
-      files = await ctx.svc.metadata.batch(() => uploads.complete(e.uploadId, row, cond));
-    } catch (err) {
-      await storage.remove(fileId);
-      if (err instanceof PreconditionError) throw new S3Error(err.reason === 'missing' ? 'NoSuchKey' : 'ConditionalRequestConflict');
-      throw err;
-    }
-    if (files === null) {
-      ctx.svc.collect([fileId]);
-      throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
-    }
-    ctx.svc.collect(files);
+      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata,
+      checksum, partsCount: parts.length, partSizes: parts.map((p) => p.size), inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
+    });
+    await commitObject(ctx, row, cond, e.uploadId);
     const doc = resultDocument(ctx, e, etag, checksum);
     if (streamed) {
       clearInterval(keepAlive);

@@ -6,12 +6,12 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O, PartEndpoint as P, UploadEndpoint as U } from './endpoint.ts';
 import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
-import { aclFromHeaders, cannedAcl } from './acl.ts';
+import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
 import { sendDocument } from './respond.ts';
-import { parseCopySource } from './copy-source.ts';
+import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { UploadRow } from '../metadata/uploads.ts';
@@ -48,16 +48,15 @@ function newUploadId(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket']): void {
-  const owner = ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER;
-  const acl = aclFromHeaders(ctx.header, owner, { id: bucket.ownerId, display_name: bucket.ownerDisplay }) ?? cannedAcl('private', owner);
+export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
+  const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const checksum = checksumChoice(ctx);
   const upload: UploadRow = {
     uploadId: newUploadId(), bucket: e.bucket, key: e.key, ...contentHeadersFrom(ctx.header),
     storageClass: storageClassFrom(ctx.header), acl, userMetadata: userMetadataFrom(ctx.req.headers),
     ownerId: owner.id, ownerDisplay: owner.display_name, initiatedAt: new Date().toISOString(), ...checksum,
   };
-  ctx.svc.uploads.create(upload);
+  await ctx.svc.metadata.submit({ type: 'upload.create', upload });
   const headers: Record<string, string> = {};
   if (checksum.checksumAlgorithm) {
     headers['x-amz-checksum-algorithm'] = checksum.checksumAlgorithm;
@@ -67,10 +66,9 @@ export function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['bucket
 }
 
 async function storePart(ctx: Ctx, e: P, fileId: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
-  const { uploads } = ctx.svc;
   const etag = `"${md5Hex}"`;
   const part = { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum };
-  const { stored, remove } = await ctx.svc.metadata.batch(() => uploads.putPart(e.uploadId, part));
+  const { stored, remove } = await ctx.svc.metadata.submit({ type: 'upload.part', uploadId: e.uploadId, part, at: part.lastModified });
   ctx.svc.collect(remove);
   if (!stored) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   return etag;
@@ -93,13 +91,22 @@ export async function uploadPart(ctx: Ctx, e: P, { upload }: Grants['upload']): 
 function copyRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
   if (raw === undefined) return undefined;
   const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
-  if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= size) {
+  if (!m || Number(m[1]) > Number(m[2])) {
     throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  // A well-formed range that reaches past the source is unsatisfiable (416), as for GetObject.
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+  if (Number(m[2]) >= size) {
+    throw new S3Error('InvalidRange', undefined, { RangeRequested: raw.trim(), ActualObjectSize: String(size) });
   }
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
-export async function uploadPartCopy(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
+export function uploadPartCopy(ctx: Ctx, e: P, grant: Grants['upload']): Promise<void> {
+  return retryOnSourceOverwrite(() => uploadPartCopyOnce(ctx, e, grant));
+}
+
+async function uploadPartCopyOnce(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
@@ -108,6 +115,7 @@ export async function uploadPartCopy(ctx: Ctx, e: P, { upload }: Grants['upload'
   const range = copyRange(ctx.header('x-amz-copy-source-range'), source.size);
   const length = range ? range.end - range.start + 1 : source.size;
   if (length > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  await ctx.svc.disk.admit(length);
   const md5 = createHash('md5');
   const sum = upload.checksumAlgorithm ? createChecksummer(upload.checksumAlgorithm) : undefined;
   const observe = (chunk: Buffer) => {
@@ -138,8 +146,8 @@ async function blobFromBuffer(ctx: Ctx, data: Buffer, observe: (chunk: Buffer) =
   return staged.commit();
 }
 
-export function abortMultipartUpload(ctx: Ctx, e: U): void {
-  const files = ctx.svc.uploads.abort(e.uploadId);
+export async function abortMultipartUpload(ctx: Ctx, e: U): Promise<void> {
+  const files = await ctx.svc.metadata.submit({ type: 'upload.abort', uploadId: e.uploadId, at: new Date().toISOString() });
   if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   ctx.svc.collect(files);
   ctx.res.writeHead(204);

@@ -2,6 +2,7 @@
 // response headers GET and HEAD share.
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from './errors.ts';
+import { decodeMetaValue, encodeMetaValue } from './rfc2047.ts';
 import type { ContentHeaders, ObjectRow } from '../metadata/types.ts';
 
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html — user metadata
@@ -33,7 +34,7 @@ export function userMetadataFrom(headers: IncomingHttpHeaders): Record<string, s
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const short = name.slice('x-amz-meta-'.length);
-    const v = Array.isArray(value) ? value.join(',') : value;
+    const v = decodeMetaValue(Array.isArray(value) ? value.join(',') : value);
     meta[short] = v;
     size += Buffer.byteLength(short) + Buffer.byteLength(v);
   }
@@ -69,7 +70,7 @@ export function objectHeaders(o: ObjectRow): Record<string, string> {
   if (o.expires !== null) h.Expires = o.expires;
   // AWS omits x-amz-storage-class for STANDARD objects.
   if (o.storageClass !== 'STANDARD') h['x-amz-storage-class'] = o.storageClass;
-  for (const [k, v] of Object.entries(o.userMetadata)) h[`x-amz-meta-${k}`] = v;
+  for (const [k, v] of Object.entries(o.userMetadata)) h[`x-amz-meta-${k}`] = encodeMetaValue(v);
   return h;
 }
 

@@ -17,6 +17,9 @@ import { copyObject } from './copy.ts';
 import { listObjects, listObjectVersions } from './list.ts';
 import * as mpu from './multipart.ts';
 import { completeMultipartUpload } from './multipart-complete.ts';
+import * as cors from './cors.ts';
+import * as controls from './bucket-controls.ts';
+import { postObject } from './post-object.ts';
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
 
@@ -51,6 +54,12 @@ type DeclWith<K extends OperationName, A extends AccessDecl> = A & {
   event: S3EventName | null;
   /** One line for /openapi.json. */
   summary: string;
+  /**
+   * The handler reads the whole request body before it changes anything, so a SigV4 request
+   * without x-amz-content-sha256 may have its signature checked against the body's SHA-256
+   * at the end of the body (lib/auth/sigv4/header.ts).
+   */
+  bodyFirst?: true;
 };
 /** The declaration of operation K: one member per kind of access. */
 export type OperationDecl<K extends OperationName> = AccessDecl extends infer A ? (A extends AccessDecl ? DeclWith<K, A> : never) : never;
@@ -62,11 +71,11 @@ export const OPERATION_TABLE = {
   },
   CreateBucket: {
     route: { method: 'PUT', resource: 'bucket' }, access: 'signed',
-    handler: bucket.createBucket, event: null, summary: 'Create a bucket.',
+    handler: bucket.createBucket, event: null, summary: 'Create a bucket.', bodyFirst: true,
   },
   PutBucketAcl: {
     route: { method: 'PUT', resource: 'bucket', subresource: 'acl' }, access: 'bucket', perm: 'WRITE_ACP',
-    handler: acl.putBucketAcl, event: null, summary: 'Replace the bucket ACL.',
+    handler: acl.putBucketAcl, event: null, summary: 'Replace the bucket ACL.', bodyFirst: true,
   },
   DeleteBucket: {
     route: { method: 'DELETE', resource: 'bucket' }, access: 'bucket', perm: 'owner',
@@ -106,11 +115,11 @@ export const OPERATION_TABLE = {
   },
   DeleteObjects: {
     route: { method: 'POST', resource: 'bucket', subresource: 'delete' }, access: 'bucket', perm: 'WRITE',
-    handler: deleteObjects, event: 's3:ObjectRemoved:Delete', summary: 'Delete up to 1000 keys.',
+    handler: deleteObjects, event: 's3:ObjectRemoved:Delete', summary: 'Delete up to 1000 keys.', bodyFirst: true,
   },
   PutObject: {
     route: { method: 'PUT', resource: 'object' }, access: 'bucket', perm: 'WRITE',
-    handler: putObject, event: 's3:ObjectCreated:Put', summary: 'Upload an object.',
+    handler: putObject, event: 's3:ObjectCreated:Put', summary: 'Upload an object.', bodyFirst: true,
   },
   CopyObject: {
     // The source's object READ is checked by the handler: it is a second resource.
@@ -120,11 +129,11 @@ export const OPERATION_TABLE = {
   },
   PutObjectAcl: {
     route: { method: 'PUT', resource: 'object', subresource: 'acl' }, access: 'object', perm: 'WRITE_ACP', inline: false, versionId: true,
-    handler: acl.putObjectAcl, event: 's3:ObjectAcl:Put', summary: 'Replace the object ACL.',
+    handler: acl.putObjectAcl, event: 's3:ObjectAcl:Put', summary: 'Replace the object ACL.', bodyFirst: true,
   },
   UploadPart: {
     route: { method: 'PUT', resource: 'part' }, access: 'upload', perm: 'WRITE',
-    handler: mpu.uploadPart, event: null, summary: 'Upload one part.',
+    handler: mpu.uploadPart, event: null, summary: 'Upload one part.', bodyFirst: true,
   },
   UploadPartCopy: {
     route: { method: 'PUT', resource: 'part', header: { name: 'x-amz-copy-source', example: '/source-bucket/source-key' } },
@@ -161,7 +170,54 @@ export const OPERATION_TABLE = {
   },
   CompleteMultipartUpload: {
     route: { method: 'POST', resource: 'upload' }, access: 'completion', perm: 'WRITE',
-    handler: completeMultipartUpload, event: 's3:ObjectCreated:CompleteMultipartUpload', summary: 'Assemble the listed parts into the object.',
+    handler: completeMultipartUpload, event: 's3:ObjectCreated:CompleteMultipartUpload', summary: 'Assemble the listed parts into the object.', bodyFirst: true,
+  },
+  GetBucketCors: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'cors' }, access: 'bucket', perm: 'owner',
+    handler: cors.getBucketCors, event: null, summary: 'The CORS rules (NoSuchCORSConfiguration when none).',
+  },
+  PutBucketCors: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'cors' }, access: 'bucket', perm: 'owner',
+    handler: cors.putBucketCors, event: null, summary: 'Replace the CORS rules (CORSConfiguration, at most 100 rules).', bodyFirst: true,
+  },
+  DeleteBucketCors: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'cors' }, access: 'bucket', perm: 'owner',
+    handler: cors.deleteBucketCors, event: null, summary: 'Remove the CORS rules.',
+  },
+  PreflightCors: {
+    // Authorised by the bucket's CORS rules, never by a signature.
+    route: { method: 'OPTIONS', resource: 'bucket', objectPathsToo: true }, access: 'bucket', perm: 'exists',
+    handler: cors.preflight, event: null, summary: 'CORS preflight, answered from the bucket CORS rules; never signed.',
+  },
+  GetPublicAccessBlock: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'publicAccessBlock' }, access: 'bucket', perm: 'owner',
+    handler: controls.getPublicAccessBlock, event: null, summary: 'The PublicAccessBlock flags.',
+  },
+  PutPublicAccessBlock: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'publicAccessBlock' }, access: 'bucket', perm: 'owner',
+    handler: controls.putPublicAccessBlock, event: null, summary: 'Set the PublicAccessBlock flags.', bodyFirst: true,
+  },
+  DeletePublicAccessBlock: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'publicAccessBlock' }, access: 'bucket', perm: 'owner',
+    handler: controls.deletePublicAccessBlock, event: null, summary: 'Remove the PublicAccessBlock flags.',
+  },
+  GetBucketOwnershipControls: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'ownershipControls' }, access: 'bucket', perm: 'owner',
+    handler: controls.getBucketOwnershipControls, event: null, summary: 'The ObjectOwnership setting.',
+  },
+  PutBucketOwnershipControls: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'ownershipControls' }, access: 'bucket', perm: 'owner',
+    handler: controls.putBucketOwnershipControls, event: null, summary: 'Set ObjectOwnership (BucketOwnerEnforced disables ACLs).', bodyFirst: true,
+  },
+  DeleteBucketOwnershipControls: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'ownershipControls' }, access: 'bucket', perm: 'owner',
+    handler: controls.deleteBucketOwnershipControls, event: null, summary: 'Remove the ownership setting (ObjectWriter applies).',
+  },
+  PostObject: {
+    // Authorised by its signed policy (or anonymous, by bucket WRITE for AllUsers): the handler checks.
+    route: { method: 'POST', resource: 'bucket' }, access: 'bucket', perm: 'exists',
+    handler: postObject, event: 's3:ObjectCreated:Post',
+    summary: 'Browser-based upload: a multipart/form-data body with key, policy and SigV4 fields, the file last.',
   },
 } satisfies { [K in OperationName]: OperationDecl<K> };
 

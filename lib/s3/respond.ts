@@ -9,8 +9,8 @@ export function sendXml(res: ServerResponse, status: number, xml: string, header
   res.end(body);
 }
 
-export function sendDocument(res: ServerResponse, root: string, body: XmlNode, headers: Record<string, string> = {}): void {
-  sendXml(res, 200, xmlDocument(root, body), headers);
+export function sendDocument(res: ServerResponse, root: string, body: XmlNode, headers: Record<string, string> = {}, status = 200): void {
+  sendXml(res, status, xmlDocument(root, body), headers);
 }
 
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {

@@ -13,9 +13,9 @@ export const OPERATIONS: readonly OperationName[] = OPERATION_NAMES;
 /** Valid S3 sub-resources this server does not implement: answered with NotImplemented. */
 const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
   bucket: [
-  'accelerate', 'analytics', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
-  'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy', 'policyStatus',
-  'publicAccessBlock', 'replication', 'requestPayment', 'tagging', 'website', 'metadataTable',
+  'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
+  'logging', 'metrics', 'notification', 'object-lock', 'policy', 'policyStatus',
+  'replication', 'requestPayment', 'tagging', 'website', 'metadataTable',
   'metadataConfiguration', 'session',
   ],
   object: ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'],
@@ -139,8 +139,6 @@ function route(method: string, level: Level, q: URLSearchParams, header?: (n: st
   const c = CANDIDATES.get(`${method} ${level}`);
   const resourceType = level.toUpperCase();
   if (!c) {
-    // Browser-form POST uploads (PostObject) are not supported.
-    if (method === 'POST' && level === 'bucket') unsupported('POST object');
     throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
   }
   const bySub = c.sub.find((s) => q.has(s.route.subresource!));
@@ -152,7 +150,6 @@ function route(method: string, level: Level, q: URLSearchParams, header?: (n: st
   }
   const match = c.rest.find((r) => selects(r.route, q, header));
   if (match) return match;
-  if (method === 'POST' && level === 'bucket') unsupported('POST object');
   throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
 }
 

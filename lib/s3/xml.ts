@@ -59,40 +59,105 @@ export interface XmlElement {
   text: string;
 }
 
-/** Parses a small, already size-bounded XML body into a tree. Namespace prefixes are stripped. */
-export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'MalformedXML'): XmlElement {
-  const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false });
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  let failed: Error | undefined;
-  parser.onerror = (err) => {
-    failed = err;
-  };
-  parser.ondoctype = () => {
-    failed = new Error('DOCTYPE is not allowed');
-  };
-  parser.onopentag = (tag) => {
-    const name = tag.name.includes(':') ? tag.name.slice(tag.name.indexOf(':') + 1) : tag.name;
-    const el: XmlElement = { name, attributes: tag.attributes as Record<string, string>, children: [], text: '' };
-    if (stack.length) stack[stack.length - 1]!.children.push(el);
-    else if (root) failed = new Error('more than one root element');
-    else root = el;
-    stack.push(el);
-  };
-  parser.onclosetag = () => {
-    stack.pop();
-  };
-  parser.ontext = (t) => {
-    if (stack.length) stack[stack.length - 1]!.text += t;
-  };
-  parser.oncdata = parser.ontext;
-  try {
-    parser.write(typeof body === 'string' ? body : body.toString('utf8')).close();
-  } catch (err) {
-    failed = err as Error;
+export interface XmlLimits {
+  /** Elements in the whole document; parsing stops at the first one past it. */
+  maxElements?: number;
+  /** Nesting depth; S3 request documents nest at most 5 deep (AccessControlPolicy). */
+  maxDepth?: number;
+  /** The root element's name, when only one is valid. */
+  root?: string;
+  /**
+   * Per parent element: the child names its schema allows (leaves: none) and how many
+   * children at most. Anything else fails at once, as AWS validates against its schema.
+   */
+  schema?: Record<string, { names: readonly string[]; max?: number; required?: readonly string[] }>;
+}
+
+const DEFAULT_LIMITS = { maxElements: 1000, maxDepth: 16 };
+// sax is fed in slices, so an excess found early costs no parse of the rest of the body.
+const SLICE_CHARS = 64 * 1024;
+
+/**
+ * A streaming reader for request documents. Bytes must be valid UTF-8: a lenient decode
+ * would turn a bad <Key> into U+FFFD and act on a key the client never named. Depth and
+ * element count are checked as sax streams, so a hostile body fails at its first excess
+ * (write() throws) instead of building a huge tree or even being read to its end.
+ */
+export class XmlReader {
+  private readonly parser = sax.parser(true, { trim: false, normalize: false, xmlns: false });
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly stack: XmlElement[] = [];
+  private root: XmlElement | undefined;
+  private failed: Error | undefined;
+  private elements = 0;
+  private bytes = 0;
+  private readonly errorCode: S3ErrorCode;
+
+  constructor(errorCode: S3ErrorCode = 'MalformedXML', limits: XmlLimits = {}) {
+    this.errorCode = errorCode;
+    const { maxElements, maxDepth, root, schema } = { ...DEFAULT_LIMITS, ...limits };
+    const p = this.parser;
+    p.onerror = (err) => void (this.failed = err);
+    p.ondoctype = () => void (this.failed = new Error('DOCTYPE is not allowed'));
+    p.onopentag = (tag) => {
+      if (++this.elements > maxElements || this.stack.length >= maxDepth) throw new Error('document too large or too deep');
+      const name = tag.name.includes(':') ? tag.name.slice(tag.name.indexOf(':') + 1) : tag.name;
+      const parent = this.stack[this.stack.length - 1];
+      const rule = parent && schema?.[parent.name];
+      if (rule && (!rule.names.includes(name) || parent.children.length >= (rule.max ?? Infinity))) throw new Error(`unexpected <${name}> in <${parent.name}>`);
+      if (!parent && root !== undefined && name !== root) throw new Error(`unexpected root <${name}>`);
+      const el: XmlElement = { name, attributes: tag.attributes as Record<string, string>, children: [], text: '' };
+      if (this.stack.length) this.stack[this.stack.length - 1]!.children.push(el);
+      else if (this.root) this.failed = new Error('more than one root element');
+      else this.root = el;
+      this.stack.push(el);
+    };
+    p.onclosetag = () => {
+      const el = this.stack.pop()!;
+      const missing = schema?.[el.name]?.required?.find((n) => !el.children.some((c) => c.name === n));
+      if (missing) throw new Error(`<${el.name}> without <${missing}>`);
+    };
+    p.ontext = (t) => {
+      if (this.stack.length) this.stack[this.stack.length - 1]!.text += t;
+    };
+    p.oncdata = p.ontext;
   }
-  if (failed || !root || stack.length) throw new S3Error(errorCode);
-  return root;
+
+  /** Bytes read so far. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Parses the next piece; throws the S3 error at the first problem. */
+  write(chunk: Buffer | string): void {
+    this.bytes += chunk.length;
+    try {
+      const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+      for (let i = 0; i < text.length && !this.failed; i += SLICE_CHARS) this.parser.write(text.slice(i, i + SLICE_CHARS));
+    } catch (err) {
+      this.failed ??= err as Error;
+    }
+    if (this.failed) throw new S3Error(this.errorCode);
+  }
+
+  /** The document's root element, once the body has ended. */
+  end(): XmlElement {
+    try {
+      this.write(this.decoder.decode());
+      this.parser.close();
+    } catch (err) {
+      this.failed ??= err as Error;
+    }
+    if (this.failed || !this.root || this.stack.length) throw new S3Error(this.errorCode);
+    return this.root;
+  }
+}
+
+/** Parses a whole, already size-bounded XML body into a tree (see XmlReader). */
+export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'MalformedXML', limits: XmlLimits = {}): XmlElement {
+  const reader = new XmlReader(errorCode, limits);
+  reader.write(body);
+  return reader.end();
 }
 
 export function child(el: XmlElement, name: string): XmlElement | undefined {

@@ -25,11 +25,6 @@ export interface StagedBlob extends BlobSink {
   commit(): Promise<string>;
 }
 
-export interface StorageRecovery {
-  tempFilesRemoved: number;
-  orphanFilesRemoved: number;
-}
-
 export interface ConcatSource { fileId: string; range?: ByteRange | undefined }
 
 export interface StorageBackend {
@@ -51,8 +46,13 @@ export interface StorageBackend {
    * every byte to `observe` when given. Gateways may compose server-side when not observed.
    */
   concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string>;
-  /** Start-up: drop staged leftovers and blobs that `isReferenced` does not know. */
-  recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery>;
+  /** Start-up: drops what interrupted writes left staged; returns how many. Never lists blobs. */
+  cleanStaging(): Promise<number>;
+  /**
+   * Removes every blob of ours that `keep` does not want; returns how many. Runs in the
+   * background while serving, so `keep` must spare blobs born meanwhile (watchNewBlobIds).
+   */
+  sweepOrphans(keep: (fileId: string) => boolean): Promise<number>;
 }
 
 export class FileMissingError extends Error {
@@ -84,8 +84,29 @@ export async function fsyncOrDie(fh: { sync(): Promise<void> }, what: string): P
   }
 }
 
+const watchers = new Set<Set<string>>();
+
+/** A fresh blob id; every id is generated before its blob exists, and watchers see it first. */
 export function newBlobId(): string {
-  return randomBytes(16).toString('hex');
+  const id = randomBytes(16).toString('hex');
+  for (const w of watchers) w.add(id);
+  return id;
+}
+
+/**
+ * Remembers every blob id generated from now until release(). A background orphan sweep
+ * spares them: such a blob may exist before the row that references it is committed.
+ */
+export function watchNewBlobIds(): { has(id: string): boolean; release(): void } {
+  const ids = new Set<string>();
+  watchers.add(ids);
+  return {
+    has: (id) => ids.has(id),
+    release: () => {
+      watchers.delete(ids);
+      ids.clear();
+    },
+  };
 }
 
 export const BLOB_ID_RE = /^[0-9a-f]{32}$/;

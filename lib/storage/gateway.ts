@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.ts';
 import {
   BLOB_ID_RE, FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
 } from './backend.ts';
 import { fileStagedBlob } from './staged-file.ts';
 
@@ -134,21 +134,26 @@ export class GatewayStorage implements StorageBackend {
     return concatByCopy(this, sources, observe);
   }
 
-  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
-    const report: StorageRecovery = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
+  async cleanStaging(): Promise<number> {
+    let removed = 0;
     for (const name of await readdir(this.stagingDir)) {
       await rm(path.join(this.stagingDir, name), { force: true, recursive: true });
-      report.tempFilesRemoved++;
+      removed++;
     }
+    return removed;
+  }
+
+  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+    let removed = 0;
     await this.call('list', async () => {
       for await (const key of this.cloud.list(this.prefix)) {
         const id = key.slice(this.prefix.length);
         // Only names that look like ours are ours to remove; anything else under the prefix stays.
-        if (!BLOB_ID_RE.test(id) || isReferenced(id)) continue;
+        if (!BLOB_ID_RE.test(id) || keep(id)) continue;
         await this.cloud.delete(key);
-        report.orphanFilesRemoved++;
+        removed++;
       }
     });
-    return report;
+    return removed;
   }
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   BLOB_ID_RE, FileMissingError, concatByCopy, fsyncOrDie, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
 } from './backend.ts';
 import { fileStagedBlob } from './staged-file.ts';
 
@@ -61,9 +61,15 @@ export class LocalStorage implements StorageBackend {
     return fileStagedBlob(tmp, () => this.place(tmp));
   }
 
-  /** Gives a fsynced temp file a new id and makes the rename durable; removes it on failure. */
-  private async place(tmpPath: string): Promise<string> {
-    const fileId = newBlobId();
+  /** Stages a blob to be published under a given id: a replica of a peer's blob (cluster). */
+  async stageAs(fileId: string): Promise<StagedBlob> {
+    this.pathOf(fileId); // refuses a malformed id before anything is written
+    const tmp = path.join(this.tmpDir, randomUUID());
+    return fileStagedBlob(tmp, () => this.place(tmp, fileId));
+  }
+
+  /** Gives a fsynced temp file its id and makes the rename durable; removes it on failure. */
+  private async place(tmpPath: string, fileId = newBlobId()): Promise<string> {
     try {
       const dest = this.pathOf(fileId);
       const dir = path.dirname(dest);
@@ -131,18 +137,24 @@ export class LocalStorage implements StorageBackend {
     return this.place(tmp);
   }
 
-  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
-    const report: StorageRecovery = { tempFilesRemoved: 0, orphanFilesRemoved: 0 };
+  async cleanStaging(): Promise<number> {
+    let removed = 0;
     for (const name of await readdir(this.tmpDir)) {
       await rm(path.join(this.tmpDir, name), { force: true, recursive: true });
-      report.tempFilesRemoved++;
+      removed++;
     }
+    return removed;
+  }
+
+  /** Orphans (files no row references) are moved to a quarantine folder of this sweep. */
+  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+    let removed = 0;
     const runDir = path.join(this.quarantineDir, String(Date.now()));
     for (const a of await readdir(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a) || !(await stat(path.join(this.root, a))).isDirectory()) continue;
       const dir = path.join(this.root, a);
       for (const name of await readdir(dir)) {
-        if (BLOB_ID_RE.test(name) && isReferenced(name)) continue;
+        if (BLOB_ID_RE.test(name) && keep(name)) continue;
         // A file no row references is moved aside rather than deleted: if the database was
         // restored from an older copy, the operator can still bring the bytes back.
         if (this.quarantineMaxAgeMs > 0) {
@@ -151,11 +163,11 @@ export class LocalStorage implements StorageBackend {
         } else {
           await rm(path.join(dir, name), { force: true, recursive: true });
         }
-        report.orphanFilesRemoved++;
+        removed++;
       }
     }
     await this.pruneQuarantine(Date.now());
-    return report;
+    return removed;
   }
 
   /** Drops quarantine folders (named by the start's time in ms) older than the configured age. */

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.ts';
 import {
   FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
 } from './backend.ts';
 
 export class MemoryStorage implements StorageBackend {
@@ -98,14 +98,18 @@ export class MemoryStorage implements StorageBackend {
     return concatByCopy(this, sources, observe);
   }
 
-  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
-    let orphanFilesRemoved = 0;
+  async cleanStaging(): Promise<number> {
+    return 0;
+  }
+
+  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+    let removed = 0;
     for (const id of [...this.blobs.keys()]) {
-      if (!isReferenced(id)) {
+      if (!keep(id)) {
         await this.remove(id);
-        orphanFilesRemoved++;
+        removed++;
       }
     }
-    return { tempFilesRemoved: 0, orphanFilesRemoved };
+    return removed;
   }
 }

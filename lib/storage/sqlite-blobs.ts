@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import {
   FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend, type StorageRecovery,
+  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
 } from './backend.ts';
 
 const CHUNK = 1024 * 1024;
@@ -19,32 +19,47 @@ export class SqliteBlobStorage implements StorageBackend {
     this.m = metadata;
   }
 
-  async init(): Promise<void> {
-    this.m.db.exec(`CREATE TABLE IF NOT EXISTS blob_chunks (
-      file_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (file_id, seq)) WITHOUT ROWID`);
-  }
+  /** The blob_chunks table is part of the metadata schema (lib/metadata/schema.ts). */
+  async init(): Promise<void> {}
 
   async probe(): Promise<void> {
-    this.m.q('SELECT 1 FROM blob_chunks LIMIT 1').get();
+    this.m.blobExists('');
   }
 
   async stage(): Promise<StagedBlob> {
     const id = newBlobId();
-    const insert = this.m.q('INSERT INTO blob_chunks (file_id, seq, data) VALUES (?, ?, ?)');
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let seq = 0;
     let wrote = false;
+    // Chunks are written through the metadata's one door, so they share its group commits;
+    // at most one chunk is in flight, which is the sink's backpressure.
+    let inFlight: Promise<void> | undefined;
+    let failure: unknown;
+    const write = (chunk: Buffer): void => {
+      const prev = inFlight;
+      const cmd = { type: 'blob.chunk', fileId: id, seq: seq++, data: chunk.toString('base64') } as const;
+      wrote = true;
+      inFlight = (async () => {
+        await prev;
+        await this.m.submit(cmd);
+      })().catch((err: unknown) => {
+        failure ??= err;
+      });
+    };
     const flush = (all: boolean) => {
       while (pendingBytes >= CHUNK || (all && pendingBytes > 0)) {
         const joined = Buffer.concat(pending, pendingBytes);
         const chunk = joined.subarray(0, Math.min(CHUNK, joined.length));
-        insert.run(id, seq++, chunk);
-        wrote = true;
+        write(chunk);
         const rest = joined.subarray(chunk.length);
         pending = rest.length ? [rest] : [];
         pendingBytes = rest.length;
       }
+    };
+    const settled = async (): Promise<void> => {
+      await inFlight;
+      if (failure) throw failure;
     };
     return {
       push: (buf) => {
@@ -52,15 +67,17 @@ export class SqliteBlobStorage implements StorageBackend {
         pendingBytes += buf.length;
         if (pendingBytes >= CHUNK) flush(false);
       },
-      backpressure: () => undefined,
+      backpressure: () => (inFlight ? settled() : undefined),
       finish: async () => {
         flush(true);
         // An empty blob still needs a row to exist.
-        if (!wrote) insert.run(id, 0, Buffer.alloc(0));
+        if (!wrote) write(Buffer.alloc(0));
+        await settled();
       },
       discard: async () => {
         pending = [];
-        this.m.q('DELETE FROM blob_chunks WHERE file_id = ?').run(id);
+        await inFlight;
+        await this.m.submit({ type: 'blob.remove', fileId: id }).catch(() => {});
       },
       commit: async () => id,
     };
@@ -68,7 +85,7 @@ export class SqliteBlobStorage implements StorageBackend {
 
   async openRead(fileId: string, range?: ByteRange): Promise<Readable> {
     if (!(await this.exists(fileId))) throw new FileMissingError(fileId);
-    const get = this.m.q('SELECT data FROM blob_chunks WHERE file_id = ? AND seq = ?');
+    const m = this.m;
     const start = range?.start ?? 0;
     const end = range?.end ?? Infinity;
     let seq = Math.floor(start / CHUNK);
@@ -76,9 +93,8 @@ export class SqliteBlobStorage implements StorageBackend {
     return new Readable({
       read() {
         if (offset > end) return void this.push(null);
-        const row = get.get(fileId, seq) as { data: Uint8Array } | undefined;
-        if (!row) return void this.push(null);
-        const data = Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+        const data = m.blobChunk(fileId, seq);
+        if (!data) return void this.push(null);
         const from = Math.max(start - offset, 0);
         const to = Math.min(end - offset + 1, data.length);
         offset += data.length;
@@ -90,25 +106,30 @@ export class SqliteBlobStorage implements StorageBackend {
   }
 
   async exists(fileId: string): Promise<boolean> {
-    return Boolean(this.m.q('SELECT 1 FROM blob_chunks WHERE file_id = ? LIMIT 1').get(fileId));
+    return this.m.blobExists(fileId);
   }
 
   async remove(fileId: string): Promise<void> {
-    this.m.q('DELETE FROM blob_chunks WHERE file_id = ?').run(fileId);
+    await this.m.submit({ type: 'blob.remove', fileId });
   }
 
   concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
     return concatByCopy(this, sources, observe);
   }
 
-  async recover(isReferenced: (fileId: string) => boolean): Promise<StorageRecovery> {
-    let orphanFilesRemoved = 0;
-    const ids = (this.m.db.prepare('SELECT DISTINCT file_id FROM blob_chunks').all() as Array<{ file_id: string }>).map((r) => r.file_id);
-    for (const id of ids) {
-      if (isReferenced(id)) continue;
-      await this.remove(id);
-      orphanFilesRemoved++;
+  async cleanStaging(): Promise<number> {
+    return 0;
+  }
+
+  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (let ids = this.m.blobIds('', 256); ids.length; ids = this.m.blobIds(ids[ids.length - 1]!, 256)) {
+      for (const id of ids) {
+        if (keep(id)) continue;
+        await this.remove(id);
+        removed++;
+      }
     }
-    return { tempFilesRemoved: 0, orphanFilesRemoved };
+    return removed;
   }
 }

@@ -31,7 +31,7 @@ export interface Callers {
 }
 
 export async function setUpCallers(srv: TestServer): Promise<Callers> {
-  const key = srv.store.credentials.create({ displayName: 'other-owner' });
+  const key = await srv.store.credentials.create({ displayName: 'other-owner' });
   const clients = {
     owner: srv.client(),
     other: srv.client({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretKey } }),

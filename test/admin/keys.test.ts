@@ -134,10 +134,10 @@ describe('bleepstore keys', () => {
   });
 
   test('the embedding API manages the same keys as the CLI', async () => {
-    const k = srv.store.credentials.create({ displayName: 'ivy', accessKeyId: 'ivy-key' });
+    const k = await srv.store.credentials.create({ displayName: 'ivy', accessKeyId: 'ivy-key' });
     const listed = JSON.parse((await keys('list', '--json')).stdout) as Array<{ access_key_id: string; owner_id: string }>;
     assert.equal(listed.find((x) => x.access_key_id === 'ivy-key')?.owner_id, k.ownerId);
-    srv.store.credentials.delete('ivy-key');
+    await srv.store.credentials.delete('ivy-key');
     assert.ok(!srv.store.credentials.list().some((x) => x.accessKeyId === 'ivy-key'));
   });
 });

@@ -11,6 +11,7 @@ import { importMetadata, ImportError, JsonFormatError } from '../../lib/metadata
 import { SectionReader } from '../../lib/metadata/json-sections.ts';
 import { sortKeys } from '../../lib/metadata/export-format.ts';
 import { createKey } from '../../lib/metadata/credentials.ts';
+import { objectRecord } from '../../lib/metadata/commands.ts';
 import { progressLine } from '../../lib/admin/progress.ts';
 import type { Acl, ObjectRow } from '../../lib/metadata/types.ts';
 
@@ -45,16 +46,26 @@ function object(bucket: string, key: string, i: number): ObjectRow {
   };
 }
 
-function fill(store: MetadataStore, objects: number): void {
+async function fill(store: MetadataStore, objects: number): Promise<void> {
   for (const name of ['alpha', 'beta']) {
-    store.createBucket({ name, region: 'us-east-1', ownerId: 'a'.repeat(64), ownerDisplay: 'alice', acl: acl('a'.repeat(64)), createdAt: NOW.toISOString() });
+    await store.submit({ type: 'bucket.create', bucket: { name, region: 'us-east-1', ownerId: 'a'.repeat(64), ownerDisplay: 'alice', acl: acl('a'.repeat(64)), createdAt: NOW.toISOString() } });
   }
-  for (let i = 1; i <= objects; i++) store.putObject(object(i % 2 ? 'alpha' : 'beta', `dir/key-${i} ünï`, i));
-  store.db.prepare(`INSERT INTO multipart_uploads (upload_id, bucket, key, owner_id, owner_display, initiated_at, acl, user_metadata)
-                    VALUES ('up-1', 'alpha', 'big', ?, 'alice', ?, ?, '{"k":"v"}')`).run('a'.repeat(64), NOW.toISOString(), JSON.stringify(acl('a'.repeat(64))));
-  store.db.prepare(`INSERT INTO multipart_parts (upload_id, part_number, file_id, size, etag, last_modified)
-                    VALUES ('up-1', 1, ?, 5, '"x"', ?)`).run('f'.repeat(32), NOW.toISOString());
-  createKey(store, { displayName: 'alice', accessKeyId: 'alice-key' });
+  const puts = [];
+  for (let i = 1; i <= objects; i++) puts.push(store.submit({ type: 'object.put', object: objectRecord(object(i % 2 ? 'alpha' : 'beta', `dir/key-${i} ünï`, i)), at: NOW.toISOString() }));
+  await Promise.all(puts);
+  await store.submit({
+    type: 'upload.create',
+    upload: {
+      uploadId: 'up-1', bucket: 'alpha', key: 'big', contentType: 'application/octet-stream', contentEncoding: null, contentLanguage: null,
+      contentDisposition: null, cacheControl: null, expires: null, storageClass: 'STANDARD', acl: acl('a'.repeat(64)), userMetadata: { k: 'v' },
+      ownerId: 'a'.repeat(64), ownerDisplay: 'alice', initiatedAt: NOW.toISOString(), checksumAlgorithm: null, checksumType: null,
+    },
+  });
+  await store.submit({
+    type: 'upload.part', uploadId: 'up-1', at: NOW.toISOString(),
+    part: { partNumber: 1, fileId: 'f'.repeat(32), size: 5, etag: '"x"', lastModified: NOW.toISOString(), checksumValue: null },
+  });
+  await createKey(store, { displayName: 'alice', accessKeyId: 'alice-key' });
 }
 
 async function exportText(store: MetadataStore, opts: Parameters<typeof exportMetadata>[2] = {}): Promise<string> {
@@ -73,7 +84,7 @@ describe('metadata export format', () => {
   test('the export is the sorted, 2-space-indented JSON document the spec describes', async () => {
     await withStores(async (open) => {
       const store = open();
-      fill(store, 3);
+      await fill(store, 3);
       const text = await exportText(store);
       const doc = JSON.parse(text) as Record<string, unknown>;
       assert.equal(text, JSON.stringify(sortKeys(doc), null, 2) + '\n');
@@ -103,7 +114,7 @@ describe('metadata export format', () => {
   test('export then import into an empty store gives an identical export, extension columns included', async () => {
     await withStores(async (open) => {
       const source = open();
-      fill(source, 2500);
+      await fill(source, 2500);
       const progress: number[] = [];
       const text = await exportText(source, { includeCredentials: true, onProgress: (n) => progress.push(n) });
       assert.deepEqual(progress, [1000, 2000, 2505]);
@@ -156,13 +167,13 @@ describe('metadata export format', () => {
   test('a record that is valid JSON but not a valid record fails on its line, and nothing is imported', async () => {
     await withStores(async (open) => {
       const source = open();
-      fill(source, 4);
+      await fill(source, 4);
       const text = await exportText(source);
       const lines = text.split('\n');
       const sizeLine = lines.findIndex((l) => l.includes('"size": 3'));
       const bad = [...lines.slice(0, sizeLine), lines[sizeLine]!.replace('3', '-3'), ...lines.slice(sizeLine + 1)].join('\n');
       const target = open();
-      fill(target, 1);
+      await fill(target, 1);
       const before = await exportText(target);
       await assert.rejects(importMetadata(target, () => chunksOf(bad, 100), { mode: 'replace' }), (err: unknown) => {
         assert.ok(err instanceof JsonFormatError);

@@ -54,7 +54,7 @@ describe('bleepstore meta', () => {
   before(async () => {
     src = await startServer();
     work = await mkdtemp(path.join(tmpdir(), 'bleepstore-meta-e2e-'));
-    bob = src.store.credentials.create({ displayName: 'bob' });
+    bob = await src.store.credentials.create({ displayName: 'bob' });
     const alice = src.client();
     const b = bobClient(src);
     await alice.send(new CreateBucketCommand({ Bucket: 'photos', ACL: 'public-read' }));

@@ -148,6 +148,52 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     await s3cmd('rb', 's3://s3cmd-bucket');
   });
 
+  test('s3cmd with signature_v2 = True (AWS Signature Version 2): mb, put, multipart put, ls, get, setacl, del, rb', { skip: missingTool(TOOLS.s3cmd) }, async () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html
+    const host = new URL(srv.url).host;
+    const cfg = path.join(work, 's3cfg-v2');
+    await writeFile(cfg, `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\nsignature_v2 = True\n`);
+    const s3cmd = (...args: string[]) => run(TOOLS.s3cmd, ['-c', cfg, '--debug', ...args]).then((r) => {
+      assert.doesNotMatch(r.stderr, /AWS4-HMAC-SHA256 Credential=/, 's3cmd signed with Signature Version 2');
+      assert.match(r.stderr, /Using signature v2/);
+      return r;
+    });
+    await s3cmd('mb', 's3://s3cmd-v2-bucket');
+    await s3cmd('put', smallFile, 's3://s3cmd-v2-bucket/small file.txt');
+    await s3cmd('put', '--multipart-chunk-size-mb=16', hugeFile, 's3://s3cmd-v2-bucket/huge.bin');
+    await assertMultipart('s3cmd-v2-bucket', 'huge.bin');
+    const ls = await s3cmd('ls', 's3://s3cmd-v2-bucket/');
+    assert.match(ls.stdout, /small file\.txt/);
+    await s3cmd('get', 's3://s3cmd-v2-bucket/small file.txt', path.join(work, 's3cmd-v2-small.out'));
+    await checkDownloaded(path.join(work, 's3cmd-v2-small.out'), small);
+    await s3cmd('setacl', '--acl-public', 's3://s3cmd-v2-bucket/small file.txt');
+    const anonymous = await fetch(`${srv.url}/s3cmd-v2-bucket/small%20file.txt`);
+    assert.equal(await anonymous.text(), small.toString());
+    await s3cmd('del', 's3://s3cmd-v2-bucket/small file.txt', 's3://s3cmd-v2-bucket/huge.bin');
+    await s3cmd('rb', 's3://s3cmd-v2-bucket');
+  });
+
+  test('s3cmd signurl: a Signature Version 2 presigned URL downloads the object until it expires', { skip: missingTool(TOOLS.s3cmd) }, async () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html#RESTAuthenticationQueryStringAuth
+    const host = new URL(srv.url).host;
+    const cfg = path.join(work, 's3cfg-signurl');
+    await writeFile(cfg, `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\n`);
+    const s3cmd = (...args: string[]) => run(TOOLS.s3cmd, ['-c', cfg, ...args]);
+    await s3cmd('mb', 's3://signurl-bucket');
+    await s3cmd('put', smallFile, 's3://signurl-bucket/shared.txt');
+    const url = (await s3cmd('signurl', 's3://signurl-bucket/shared.txt', '+600')).stdout.trim();
+    assert.match(url, /AWSAccessKeyId=.*Expires=\d+.*Signature=/);
+    const ok = await fetch(url);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), small.toString());
+    const expired = (await s3cmd('signurl', 's3://signurl-bucket/shared.txt', String(Math.floor(Date.now() / 1000) - 60))).stdout.trim();
+    const refused = await fetch(expired);
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+    const tampered = await fetch(url.replace('shared.txt', 'other.txt'));
+    assert.match(await tampered.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+  });
+
   test('rclone: mkdir, copyto up, ls, copyto down, server-side copy, deletefile, rmdir', { skip: missingTool(TOOLS.rclone) }, async () => {
     // rclone's AWS SDK cannot load a custom CA bundle into its transport; we speak plain HTTP anyway.
     const { AWS_CA_BUNDLE: _unused, ...baseEnv } = process.env;

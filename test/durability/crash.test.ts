@@ -14,6 +14,7 @@ import { signRequest } from '../helpers/signer.ts';
 import { send, type RawResponse } from '../helpers/raw.ts';
 import { assertRanCleanly, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { diskState } from '../helpers/files.ts';
+import { waitFor } from '../ops/wait.ts';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 32);
 const WORKERS = 6;
@@ -181,6 +182,8 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
         counts.killsDuringStartup++;
       }
       srv = await spawnServer(dataDir);
+      // Orphans go in the background scrub after start; check once it has run.
+      await waitFor(() => srv.logs.some((l) => l.msg === 'scrub done'), 'the start-up scrub', 30_000);
       await verify(srv.url);
     }
   } finally {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { send } from '../helpers/raw.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { GiB, MiB, RssWatch, downloadCounted, signedFor, uploadGenerated } from '../helpers/memory-probe.ts';
+import { GiB, MiB, RssWatch, downloadCounted, postGenerated, signedFor, uploadGenerated } from '../helpers/memory-probe.ts';
 
 let srv: ServerProcess;
 let dataDir: string;
@@ -59,4 +59,13 @@ test('a 1 GiB multipart upload and its Complete keep memory flat', { timeout: 18
   assert.equal(done.status, 200);
   assert.match(done.text, /<ETag>&quot;[0-9a-f]{32}-4&quot;<\/ETag>|<ETag>"[0-9a-f]{32}-4"<\/ETag>/);
   rss.assertFlat('multipart 1 GiB');
+});
+
+test('a 512 MiB browser upload (POST Object) streams its file part with flat memory', { timeout: 120_000 }, async () => {
+  const r = await send('PUT', `${srv.url}/mem-public`, signedFor(srv.url, 'PUT', '/mem-public', { 'x-amz-acl': 'public-read-write' }).headers);
+  assert.equal(r.status, 200);
+  const posted = await postGenerated(srv.url, 'mem-public', 'posted', GiB / 2);
+  assert.equal(posted.status, 204);
+  assert.equal(posted.etag, `"${posted.md5}"`);
+  rss.assertFlat('POST Object 512 MiB');
 });

@@ -77,7 +77,7 @@ describe('bad input', () => {
     assert.match(list.text, /<Key>\.\.\/enc<\/Key>/);
     if (BACKEND !== 'local') return;
     const top = await readdir(srv.dataDir);
-    assert.deepEqual(top.sort(), ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'objects'].filter((n) => top.includes(n)).sort());
+    assert.deepEqual(top.sort(), ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'objects', 'space-reserve'].filter((n) => top.includes(n)).sort());
     await stillServing();
   });
 

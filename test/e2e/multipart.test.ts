@@ -167,7 +167,8 @@ describe('multipart uploads', () => {
     const p2 = await s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'copy-dst', UploadId, PartNumber: 2, CopySource: `${BUCKET}/copy-src`, CopySourceRange: `bytes=${5 * MiB}-${6 * MiB - 1}` }));
     assert.equal(p1.CopyPartResult?.ETag, `"${md5(source.subarray(0, 5 * MiB)).toString('hex')}"`);
     const bad = await sdkError(s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'copy-dst', UploadId, PartNumber: 3, CopySource: `${BUCKET}/copy-src`, CopySourceRange: `bytes=0-${7 * MiB}` })));
-    assert.equal(bad.name, 'InvalidArgument');
+    assert.equal(bad.name, 'InvalidRange', 'a range past the source is unsatisfiable (API_UploadPartCopy.html)');
+    assert.equal(bad.$metadata.httpStatusCode, 416);
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'copy-dst', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult!.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult!.ETag }] } }));
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'copy-dst' }));
     assert.equal(sha256(await bodyBytes(got.Body)), sha256(source));

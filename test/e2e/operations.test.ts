@@ -63,7 +63,8 @@ test('ListMultipartUploads parses encoding-type and max-uploads as ListObjects d
   const listed = await signed('GET', `${s.url}/${BUCKET}?list-type=2&encoding-type=url&prefix=a`);
   const uploads = await signed('GET', `${s.url}/${BUCKET}?uploads&encoding-type=url&prefix=a`);
   const keyOf = (text: string) => /<Key>([^<]*)<\/Key>/.exec(text)?.[1];
-  assert.equal(keyOf(listed.text), 'a+b%281%29%21');
+  // A space is %20 (issue #16; ceph s3-tests test_bucket_list_encoding_basic).
+  assert.equal(keyOf(listed.text), 'a%20b%281%29%21');
   assert.equal(keyOf(uploads.text), keyOf(listed.text));
   for (const query of ['list-type=2&encoding-type=base64', 'uploads&encoding-type=base64', 'list-type=2&max-keys=-1', 'uploads&max-uploads=-1']) {
     const r = await signed('GET', `${s.url}/${BUCKET}?${query}`);
@@ -81,8 +82,8 @@ test('an anonymous GET of a private object is AccessDenied, and of a missing key
 });
 
 test('no S3 module but access.ts reads an object row, so none can skip the permission check', () => {
-  // put.ts reads the current row only for a write condition, after the bucket WRITE check.
-  const allowed = new Set(['access.ts', 'put.ts']);
+  // object-write.ts reads the current row only for a write condition, after the bucket WRITE check.
+  const allowed = new Set(['access.ts', 'object-write.ts']);
   const dir = new URL('../../lib/s3/', import.meta.url);
   const offenders = readdirSync(dir).filter((f) => f.endsWith('.ts') && !allowed.has(f)
     && /\.getObject\(/.test(readFileSync(new URL(f, dir), 'utf8')));

@@ -23,7 +23,7 @@ async function withStore<T>(dataDir: string, fn: (srv: Awaited<ReturnType<typeof
   }
 }
 
-test('a start removes temp files and files no row references, and keeps referenced ones', { skip: LOCAL_ONLY }, async () => {
+test('a start removes temp files, its background scrub removes files no row references, and referenced ones stay', { skip: LOCAL_ONLY }, async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
   await withStore(dataDir, async (srv) => {
     const s3 = srv.client();
@@ -35,6 +35,7 @@ test('a start removes temp files and files no row references, and keeps referenc
   await writeFile(path.join(objects, 'ff', 'ffee0000000000000000000000000000'), 'orphan');
   await withStore(dataDir, async (srv) => {
     assert.equal(srv.store.recovery.tempFilesRemoved, 1);
+    await srv.store.scrubbed;
     assert.equal(srv.store.recovery.orphanFilesRemoved, 1);
     const got = await srv.client().send(new GetObjectCommand({ Bucket: 'keep-bucket', Key: 'kept' }));
     assert.equal(await got.Body!.transformToString(), 'still here');
@@ -51,10 +52,11 @@ test('an orphan file is quarantined, not deleted, and removed once older than th
   const orphan = 'ffee0000000000000000000000000001';
   await writeFile(path.join(dataDir, 'objects', 'ff', orphan), 'maybe still wanted');
   await withStore(dataDir, async (srv) => {
+    await srv.store.scrubbed;
     assert.equal(srv.store.recovery.orphanFilesRemoved, 1);
-    const done = srv.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'recovery done');
-    assert.equal(done?.orphan_files_removed, 1);
-    assert.equal(typeof done?.duration_ms, 'number');
+    const lines = srv.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(typeof lines.find((l) => l.msg === 'recovery done')?.duration_ms, 'number');
+    assert.equal(lines.find((l) => l.msg === 'scrub done')?.orphan_files_removed, 1);
   });
   const quarantine = path.join(dataDir, 'objects', '.quarantine');
   const [run] = await readdir(quarantine);
@@ -62,6 +64,7 @@ test('an orphan file is quarantined, not deleted, and removed once older than th
   // A later start with a one-second age limit empties the quarantine.
   await new Promise((r) => setTimeout(r, 1100));
   const srv = await startServer({ data_dir: dataDir, storage: { local: { quarantine_max_age_seconds: 1 } } });
+  await srv.store.scrubbed; // the background scrub prunes the quarantine after its sweep
   await srv.stop();
   assert.deepEqual(await readdir(quarantine), []);
   await rm(dataDir, { recursive: true, force: true });
@@ -85,7 +88,7 @@ test('a start reaps multipart uploads older than the TTL, parts and all', { skip
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('a row whose file is missing is logged at start and answered with InternalError', { skip: LOCAL_ONLY }, async () => {
+test('a row whose file is missing is found by the background scrub after start, logged, and answered with InternalError', { skip: LOCAL_ONLY }, async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
   await withStore(dataDir, async (srv) => {
     const s3 = srv.client();
@@ -95,6 +98,7 @@ test('a row whose file is missing is logged at start and answered with InternalE
   const [fileId] = (await diskState(dataDir)).referenced;
   await unlink(path.join(dataDir, 'objects', fileId!.slice(0, 2), fileId!));
   await withStore(dataDir, async (srv) => {
+    assert.equal(await srv.store.scrubbed, 1);
     assert.equal(srv.store.recovery.missingFiles, 1);
     assert.ok(srv.logs.some((l) => l.includes('missing file') && l.includes(fileId!)));
     const err = await sdkError(srv.client().send(new GetObjectCommand({ Bucket: 'lost-bucket', Key: 'lost' })));

@@ -27,3 +27,13 @@ export async function diskState(dataDir: string): Promise<DiskState> {
     db.close();
   }
 }
+
+/** Blob removals recorded in gc_files and not yet finished. */
+export function pendingRemovals(dataDir: string): string[] {
+  const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });
+  try {
+    return (db.prepare('SELECT file_id FROM gc_files ORDER BY file_id').all() as Array<{ file_id: string }>).map((r) => r.file_id);
+  } finally {
+    db.close();
+  }
+}

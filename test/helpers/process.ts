@@ -32,11 +32,15 @@ export function assertRanCleanly(srv: ServerProcess, when: string): void {
   if (troubles.length) throw new Error(`${when}: the server reported failures: ${troubles.join(' | ')}`);
 }
 
-/** Starts `bin/bleepstore --port 0 --data-dir dir` and resolves once it logs `ready`. */
-export function spawnServer(dataDir: string, extraArgs: string[] = [], onSpawn?: (proc: ChildProcess) => void): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts `bin/bleepstore --port 0 --data-dir dir` and resolves once it logs `ready`.
+ * `openFiles` runs it under `ulimit -n` of that many descriptors.
+ */
+export function spawnServer(dataDir: string, extraArgs: string[] = [], onSpawn?: (proc: ChildProcess) => void, openFiles?: number): Promise<ServerProcess> {
+  const args = [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs];
+  const proc = openFiles === undefined
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('bash', ['-c', `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   onSpawn?.(proc);
   const logs: Array<Record<string, unknown>> = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

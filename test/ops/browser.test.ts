@@ -4,36 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer } from '../helpers/server.ts';
+import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// In CI the browser is installed by scripts/install-test-clients.sh, so it must not be skipped.
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)` : false;
-
-test('Swagger UI at /docs renders the operations and expands one, fetching nothing off-host', { skip, timeout: 60_000 }, async (t) => {
+test('Swagger UI at /docs renders the operations and expands one, fetching nothing off-host', { skip: SKIP_BROWSER, timeout: 60_000 }, async (t) => {
   const s = await startServer();
   t.after(() => s.stop());
-  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-browser-'));
-  t.after(() => (process.env.KEEP_ARTIFACTS ? undefined : rm(dir, { recursive: true, force: true })));
-
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.after(() => context.close());
-
-  const urls: string[] = [];
-  const problems: string[] = [];
-  context.on('request', (r) => void urls.push(r.url()));
-  context.on('requestfailed', (r) => void problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(`console error: ${m.text()}`)));
+  const { page, urls, problems, dir, offHost } = await launchBrowser(t);
 
   const res = await page.goto(`${s.url}/docs`, { waitUntil: 'networkidle' });
   assert.equal(res?.status(), 200);
@@ -60,9 +38,7 @@ test('Swagger UI at /docs renders the operations and expands one, fetching nothi
   assert.ok(existsSync(shot));
   t.diagnostic(`screenshots: ${dir}`);
 
-  const host = new URL(s.url).host;
-  const offHost = urls.filter((u) => !/^(data|blob):/.test(u) && new URL(u).host !== host);
-  assert.deepEqual(offHost, [], 'every request goes to the test server');
+  assert.deepEqual(offHost(new URL(s.url).host), [], 'every request goes to the test server');
   assert.ok(urls.some((u) => u.endsWith('/openapi.json')), 'the page fetched /openapi.json');
   assert.deepEqual(problems, []);
 });

@@ -29,7 +29,7 @@ test('/health reports each check as JSON, /healthz and /readyz answer 200 with a
   assert.equal(health.headers.get('content-type'), 'application/json');
   const body = await health.json() as { status: string; checks: Record<string, { status: string; latency_ms: number }> };
   assert.equal(body.status, 'ok');
-  assert.deepEqual(Object.keys(body.checks).sort(), ['metadata', 'storage']);
+  assert.deepEqual(Object.keys(body.checks).sort(), ['disk', 'metadata', 'storage']);
   for (const c of Object.values(body.checks)) {
     assert.equal(c.status, 'ok');
     assert.equal(typeof c.latency_ms, 'number');
@@ -101,8 +101,9 @@ test('a signed GET /health is ListObjects of the bucket "health", not the ops en
 test('a metadata store that cannot answer fails the check, and concurrent probes share one run', async () => {
   let queries = 0;
   const check = createHealthChecks({
-    metadata: { db: { prepare: () => ({ get: () => { queries++; throw new Error('database is locked'); } }) } },
+    metadata: { ping: () => { queries++; throw new Error('database is locked'); } },
     storage: { probe: () => Promise.reject(Object.assign(new Error('no such directory'), { code: 'ENOENT' })) },
+    disk: { status: async () => ({ free_bytes: 1, min_free_bytes: 0, reserve_bytes: 0, low: false }) },
     log: createLogger({ level: 'silent', format: 'json' }),
   });
   const [a, b] = await Promise.all([check(), check()]);

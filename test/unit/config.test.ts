@@ -103,8 +103,8 @@ test('an error from a flag names the flag when the caller maps keys to flags', (
   assert.throws(() => loadConfig({ overrides: { server: { port: 'x' as never } }, flagNames: { 'server.port': '--port' } }), /^ConfigError: --port must be an integer/);
 });
 
-test('cluster, events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
-  for (const [yaml, key] of [['cluster:\n  enabled: true\n', 'cluster'], ['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
+test('events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
+  for (const [yaml, key] of [['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
     assert.throws(() => loadConfig({ file: yamlFile(yaml) }), (err: unknown) =>
       err instanceof ConfigError && err.message.includes(`"${key}"`) && /not supported/.test(err.message) && !err.message.includes('\n'), key);
   }

@@ -7,6 +7,7 @@ import { canonicalQuery } from './encode.ts';
 import { classifyContentSha256, simplePayloadMode } from './payload.ts';
 import { checkScope, formatAmzDate, isoSeconds, parseAmzDate, parseCredential, type CredentialScope } from './scope.ts';
 import { signingKey } from './signing-key.ts';
+import { EMPTY_SHA256 } from './crypto.ts';
 
 export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
@@ -88,10 +89,16 @@ export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup
     throw malformed('Invalid credential date. Date is not the same as X-Amz-Date.');
   }
 
-  const contentSha256 = firstHeader(req, 'x-amz-content-sha256');
-  if (contentSha256 === undefined) {
+  // Older SDKs and generic SigV4 signers send no x-amz-content-sha256 but sign the body's
+  // SHA-256 all the same: without a body that is the empty hash; with one, the signature is
+  // checked when the body has been read, where the operation allows it.
+  const sentSha256 = firstHeader(req, 'x-amz-content-sha256');
+  const hasBody = !/^0?$/.test(firstHeader(req, 'content-length') ?? '') || firstHeader(req, 'transfer-encoding') !== undefined;
+  if (sentSha256 === undefined && hasBody && !opts.deferBodySignature) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   }
+  const deferred = sentSha256 === undefined && hasBody;
+  const contentSha256 = sentSha256 ?? EMPTY_SHA256;
   const kind = classifyContentSha256(contentSha256);
 
   const notSigned = unsignedRequiredHeaders(req, new Set(auth.signedHeaders));
@@ -121,17 +128,22 @@ export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup
     signedHeaders: auth.signedHeadersRaw,
     payloadHash: contentSha256,
   };
-  const check = checkSignature(parts, req.rawPath, timestamp, credential.scope, key, auth.signature);
-  if (!check.ok) {
-    throw new S3Error('SignatureDoesNotMatch', undefined, {
-      AWSAccessKeyId: credential.accessKeyId,
-      StringToSign: check.toSign,
-      SignatureProvided: auth.signature,
-      CanonicalRequest: check.canonical,
-    });
-  }
-
+  const verify = (payloadHash: string) => {
+    const check = checkSignature({ ...parts, payloadHash }, req.rawPath, timestamp, credential.scope, key, auth.signature);
+    if (!check.ok) {
+      throw new S3Error('SignatureDoesNotMatch', undefined, {
+        AWSAccessKeyId: credential.accessKeyId,
+        StringToSign: check.toSign,
+        SignatureProvided: auth.signature,
+        CanonicalRequest: check.canonical,
+      });
+    }
+    return check;
+  };
   const principal = { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName };
+  if (deferred) return { principal, payload: { kind: 'signature-sha256', verify: (hex) => void verify(hex) } };
+  const check = verify(contentSha256);
+
   if (kind === 'streaming-signed' || kind === 'streaming-signed-trailer') {
     return {
       principal,

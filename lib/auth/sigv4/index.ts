@@ -7,6 +7,7 @@ import { parseQuery } from './encode.ts';
 import { verifyHeaderAuth } from './header.ts';
 import { classifyContentSha256, simplePayloadMode } from './payload.ts';
 import { verifyPresigned } from './presigned.ts';
+import { verifySigV2Header, verifySigV2Query } from '../sigv2/verify.ts';
 
 const UNSUPPORTED_MECHANISM = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
 
@@ -31,7 +32,8 @@ export function authenticate(req: AuthRequest, lookup: CredentialLookup, opts: A
   }
   if (authorization !== undefined) {
     if (/^AWS4-HMAC-SHA256(\s|$)/.test(authorization)) return verifyHeaderAuth(req, authorization, lookup, opts);
-    // SigV2 ("AWS AKID:signature") and SigV4A are real S3 schemes that we do not offer.
+    if (opts.sigv2 && /^AWS\s/.test(authorization)) return verifySigV2Header(req, authorization, lookup, opts);
+    // SigV4A is a real S3 scheme that we do not offer (nor SigV2 when switched off).
     if (/^(AWS|AWS4-ECDSA-P256-SHA256)\s/.test(authorization)) throw new S3Error('InvalidRequest', UNSUPPORTED_MECHANISM);
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
       ArgumentName: 'Authorization',
@@ -39,6 +41,7 @@ export function authenticate(req: AuthRequest, lookup: CredentialLookup, opts: A
     });
   }
   if (presigned) return verifyPresigned(req, query, lookup, opts);
+  if (sigV2Query && opts.sigv2) return verifySigV2Query(req, query, lookup, opts);
   if (sigV2Query) throw new S3Error('InvalidRequest', UNSUPPORTED_MECHANISM);
 
   const contentSha256 = firstHeader(req, 'x-amz-content-sha256');

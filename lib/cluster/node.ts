@@ -1,0 +1,406 @@
+// Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
+// the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
+// then advance), proposals that resolve once applied locally, and ReadIndex reads.
+import { RaftNode, decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Role } from './raft/index.ts';
+import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
+import { HttpTransport } from './transport-http.ts';
+
+/** The replicated state machine (the metadata database in cluster mode). */
+export interface StateMachine {
+  /** The index of the last entry the state reflects (durably), 0 for a new one. */
+  applied(): number;
+  /** Applies one committed normal entry; the result goes to the proposer on this node. */
+  apply(entry: Entry): unknown;
+  /** A consistent copy of the whole state (for a snapshot at the current applied index). */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot taken at `index`. */
+  restore(data: Uint8Array, index: number): void;
+}
+
+export interface ClusterNodeOptions {
+  id: NodeId;
+  /** Voters of a brand-new cluster (ignored once storage holds a membership). */
+  voters: NodeId[];
+  /** Addresses of the other members. */
+  peers: Map<NodeId, string>;
+  storagePath: string;
+  host: string;
+  port: number;
+  secret: string;
+  stateMachine: StateMachine;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  /** Applied entries between snapshots; default 10000. */
+  snapshotInterval?: number;
+  /** Entries kept behind a snapshot; default 8192. */
+  snapshotThreshold?: number;
+  maxAppendEntries?: number;
+  /** How long a proposal or read may wait; default 10 s. */
+  timeoutMs?: number;
+  onFatal?: (err: Error) => void;
+  /** Operator names and addresses of the members (Raft id → {name, addr}), self included. */
+  directory?: Map<NodeId, Member>;
+}
+
+export interface Member {
+  name: string;
+  addr: string;
+}
+
+/** A request this node cannot serve now; the caller may retry (here or on `leader`). */
+export class ClusterUnavailableError extends Error {
+  readonly retryable = true;
+  readonly leader: NodeId;
+  /** 'notLeader': nothing was proposed; 'dropped': the entry was overwritten and never
+   *  applied; 'unknown': it may still be applied (timeout). */
+  readonly outcome: 'notLeader' | 'dropped' | 'unknown';
+  constructor(message: string, outcome: ClusterUnavailableError['outcome'], leader: NodeId) {
+    super(message);
+    this.name = 'ClusterUnavailableError';
+    this.outcome = outcome;
+    this.leader = leader;
+  }
+}
+
+export interface ClusterNodeStatus {
+  id: NodeId;
+  role: Role;
+  leader: NodeId;
+  term: number;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  leaderChanges: number;
+  confState: ConfState;
+}
+
+interface Pending {
+  term: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class ClusterNode {
+  readonly id: NodeId;
+  readonly transport: HttpTransport;
+  private readonly raft: RaftNode;
+  private readonly storage: SqliteRaftStorage;
+  private readonly sm: StateMachine;
+  private readonly o: ClusterNodeOptions;
+  private applied: number;
+  private timer: NodeJS.Timeout | undefined;
+  private driving = false;
+  private driveScheduled = false;
+  private stopped = false;
+  private leaderChanges = 0;
+  private lastLeader = 0;
+  private readonly proposals = new Map<number, Pending>();
+  /** Names and addresses of the members; changed only by applied conf changes, and kept in
+   *  snapshots so a node restored from one still knows them. */
+  readonly directory: Map<NodeId, Member>;
+  private promoting = false;
+  private readonly reads = new Map<string, Pending>();
+  private readSeq = 0;
+  /** Reads whose read index is known, waiting for applied to reach it. */
+  private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
+
+  private constructor(o: ClusterNodeOptions) {
+    this.o = o;
+    this.id = o.id;
+    this.sm = o.stateMachine;
+    this.directory = new Map(o.directory ?? []);
+    this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
+    this.transport = new HttpTransport({
+      id: o.id, secret: o.secret, host: o.host, port: o.port, peers: o.peers,
+      timeoutMs: Math.max(1000, o.electionTimeoutMs),
+      onMessages: (msgs) => this.input(() => { for (const m of msgs) this.stepSafe(m); }),
+      onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
+      onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
+    });
+    // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
+    const snap = this.storage.snapshot();
+    this.applied = this.sm.applied();
+    if (snap.metadata.index > this.applied) {
+      this.restore(snap.data, snap.metadata.index);
+      this.applied = snap.metadata.index;
+    } else if (snap.metadata.index > 0) {
+      this.restoreDirectory(snap.data);
+    }
+    // Membership changes the state machine already reflects are not re-applied by the core:
+    // replay their effect on the directory from the log after the snapshot.
+    const from = Math.max(snap.metadata.index + 1, this.storage.firstIndex());
+    if (this.applied >= from) {
+      for (const e of this.storage.entries(from, this.applied + 1, Number.MAX_SAFE_INTEGER)) {
+        if (e.type === 'confChange') this.applyDirectory(decodeConfChange(e.data));
+      }
+    }
+    const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
+    this.raft = new RaftNode({
+      id: o.id, voters: o.voters, electionTick, heartbeatTick: 1, storage: this.storage, applied: this.applied,
+      preVote: true, checkQuorum: true, random: Math.random, maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: o.maxAppendEntries ?? 64,
+    });
+  }
+
+  static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
+    const n = new ClusterNode(o);
+    await n.transport.listen();
+    n.drive(); // apply what is committed but not yet applied before answering anything
+    n.timer = setInterval(() => n.input(() => {
+      n.raft.tick();
+      n.promoteLearners();
+    }), o.heartbeatIntervalMs);
+    return n;
+  }
+
+  address(): string {
+    return this.transport.address();
+  }
+
+  setPeer(id: NodeId, addr: string): void {
+    this.transport.setPeer(id, addr);
+  }
+
+  status(): ClusterNodeStatus {
+    const s = this.raft.status();
+    return {
+      id: s.id, role: s.role, leader: s.lead, term: s.term, commit: s.commit, applied: this.applied,
+      lastIndex: this.raft.lastIndex(), snapshotIndex: this.storage.snapshot().metadata.index,
+      leaderChanges: this.leaderChanges, confState: s.confState,
+    };
+  }
+
+  /** Replication progress of every member (leader only). */
+  progress(): Record<number, { match: number; recentActive: boolean }> | undefined {
+    return this.raft.status().progress;
+  }
+
+  /** Proposes `data`; resolves with the state machine's result once applied on this node. */
+  propose(data: Uint8Array): Promise<unknown> {
+    const s = this.raft.status();
+    if (this.stopped || s.role !== 'leader') {
+      return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
+    }
+    if (!this.raft.propose(data)) return Promise.reject(new ClusterUnavailableError('the leader refused the proposal (leadership transfer or overload)', 'notLeader', s.lead));
+    const index = this.raft.lastIndex();
+    const p = this.wait(this.proposals, index, s.term, 'the proposal was not applied in time; it may still be');
+    this.driveSoon();
+    return p;
+  }
+
+  /** Group commit: proposals made in one turn of the event loop share one Ready, so one
+   *  fsync and one round of appends carry all of them. */
+  private driveSoon(): void {
+    if (this.driveScheduled) return;
+    this.driveScheduled = true;
+    setImmediate(() => {
+      this.driveScheduled = false;
+      this.drive();
+    });
+  }
+
+  /** Linearizable read barrier (Raft thesis §6.4): resolves once this node has applied
+   *  everything committed when the read started. */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
+    const ctx = `${this.id}:${++this.readSeq}`;
+    const p = this.wait(this.reads, ctx, 0, 'no leader confirmed the read in time');
+    this.input(() => this.raft.readIndex(ctx));
+    return p.then(() => undefined);
+  }
+
+  private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        map.delete(key);
+        reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.raft.status().lead));
+      }, this.o.timeoutMs ?? 10_000);
+      map.set(key, { term, resolve, reject, timer });
+    });
+  }
+
+  private stepSafe(m: Message): void {
+    try {
+      this.raft.step(m);
+    } catch {
+      // A message the core refuses (a local type from outside) is dropped, never fatal.
+    }
+  }
+
+  private input(fn: () => void): void {
+    if (this.stopped) return;
+    fn();
+    this.drive();
+  }
+
+  /** The Ready loop. Synchronous: SQLite commits (fsync) before any message is handed out. */
+  private drive(): void {
+    if (this.driving || this.stopped) return;
+    this.driving = true;
+    try {
+      while (this.raft.hasReady()) {
+        const rd = this.raft.ready();
+        this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
+        for (const m of rd.messages) this.transport.send(m.to, m); // 2.
+        this.handleReady(rd); // 3.
+        this.raft.advance(); // 4.
+      }
+    } catch (err) {
+      this.fatal(err as Error);
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  private handleReady(rd: Ready): void {
+    if (rd.softState && rd.softState.lead !== this.lastLeader) {
+      if (rd.softState.lead) this.leaderChanges++;
+      this.lastLeader = rd.softState.lead;
+    }
+    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
+      this.restore(rd.snapshot.data, rd.snapshot.metadata.index);
+      this.applied = rd.snapshot.metadata.index;
+      // Proposals at or below the snapshot cannot be matched to their entry any more.
+      for (const [i, p] of this.proposals) if (i <= this.applied) this.settle(this.proposals, i, p, new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0));
+    }
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.applied) continue;
+      let result: unknown;
+      if (e.type === 'confChange') {
+        const cc = decodeConfChange(e.data);
+        const cs = this.raft.applyConfChange(cc);
+        this.storage.setConfState(cs);
+        this.applyDirectory(cc);
+      } else if (e.data.length) {
+        result = this.sm.apply(e);
+      }
+      this.applied = e.index;
+      const p = this.proposals.get(e.index);
+      if (p) this.settle(this.proposals, e.index, p, p.term === e.term ? undefined : new ClusterUnavailableError('the proposal was overwritten by a new leader and not applied', 'dropped', this.raft.status().lead), result);
+    }
+    for (const rs of rd.readStates) {
+      const p = this.reads.get(rs.requestCtx);
+      if (p) this.readWaiters.push({ index: rs.index, resolve: p.resolve, ctx: rs.requestCtx });
+    }
+    for (let i = this.readWaiters.length - 1; i >= 0; i--) {
+      const w = this.readWaiters[i]!;
+      if (w.index > this.applied) continue;
+      this.readWaiters.splice(i, 1);
+      const p = this.reads.get(w.ctx);
+      if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
+    }
+    this.maybeSnapshot();
+  }
+
+  private settle<K>(map: Map<K, Pending>, key: K, p: Pending, err: Error | undefined, value?: unknown): void {
+    clearTimeout(p.timer);
+    map.delete(key);
+    if (err) p.reject(err);
+    else p.resolve(value);
+  }
+
+  /** Log compaction (paper §7): snapshot the state machine every snapshotInterval applied
+   *  entries, keep snapshotThreshold entries behind it for slightly lagging followers. */
+  private maybeSnapshot(): void {
+    const interval = this.o.snapshotInterval ?? 10_000;
+    const snapIndex = this.storage.snapshot().metadata.index;
+    if (this.applied - snapIndex < interval) return;
+    this.takeSnapshot();
+    this.compact();
+  }
+
+  /** Snapshots the state machine at the applied index now (admin API "raft/snapshot"). */
+  takeSnapshot(): number {
+    if (this.applied <= this.storage.snapshot().metadata.index) return this.storage.snapshot().metadata.index;
+    const dir = Buffer.from(JSON.stringify([...this.directory]));
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(dir.length);
+    this.storage.createSnapshot(this.applied, this.raft.status().confState, Buffer.concat([head, dir, this.sm.snapshot()]));
+    return this.applied;
+  }
+
+  private compact(): void {
+    const keepFrom = this.applied - (this.o.snapshotThreshold ?? 8192);
+    if (keepFrom > this.storage.firstIndex()) this.storage.compact(keepFrom);
+  }
+
+  private applyDirectory(cc: ConfChange): void {
+    if (cc.type === 'removeNode') {
+      this.transport.removePeer(cc.nodeId);
+      this.directory.delete(cc.nodeId);
+    } else if (cc.context) {
+      const m = JSON.parse(cc.context) as Member;
+      this.directory.set(cc.nodeId, m);
+      this.transport.setPeer(cc.nodeId, m.addr);
+    }
+  }
+
+  /** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
+  private restore(data: Uint8Array, index: number): void {
+    const len = this.restoreDirectory(data);
+    this.sm.restore(data.subarray(4 + len), index);
+  }
+
+  private restoreDirectory(data: Uint8Array): number {
+    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const len = b.readUInt32BE(0);
+    const dir = JSON.parse(b.subarray(4, 4 + len).toString()) as Array<[NodeId, Member]>;
+    this.directory.clear();
+    for (const [id, m] of dir) {
+      this.directory.set(id, m);
+      if (id !== this.id) this.transport.setPeer(id, m.addr);
+    }
+    return len;
+  }
+
+  /** Proposes a membership change (one at a time, thesis §4.1); resolves once applied here. */
+  changeMembership(cc: ConfChange): Promise<unknown> {
+    const s = this.raft.status();
+    if (this.stopped || s.role !== 'leader') return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
+    if (!this.raft.proposeConfChange(cc)) return Promise.reject(new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead));
+    const p = this.wait(this.proposals, this.raft.lastIndex(), s.term, 'the membership change was not applied in time; it may still be');
+    this.drive();
+    return p;
+  }
+
+  /** Adds a node as a learner; the leader promotes it to voter once it has caught up. */
+  addNode(id: NodeId, member: Member): Promise<unknown> {
+    return this.changeMembership({ type: 'addLearner', nodeId: id, context: JSON.stringify(member) });
+  }
+
+  removeNode(id: NodeId): Promise<unknown> {
+    return this.changeMembership({ type: 'removeNode', nodeId: id });
+  }
+
+  /** On the leader: a learner whose log matches the commit index becomes a voter. */
+  private promoteLearners(): void {
+    const s = this.raft.status();
+    if (s.role !== 'leader' || this.promoting || !s.progress) return;
+    const ready = s.confState.learners.find((id) => (s.progress![id]?.match ?? 0) >= s.commit);
+    if (ready === undefined) return;
+    const m = this.directory.get(ready);
+    this.promoting = true;
+    this.changeMembership({ type: 'addNode', nodeId: ready, ...(m ? { context: JSON.stringify(m) } : {}) })
+      .catch(() => {})
+      .finally(() => (this.promoting = false));
+  }
+
+  private fatal(err: Error): void {
+    void this.stop();
+    if (this.o.onFatal) this.o.onFatal(err);
+    else throw err;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
+    for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
+    for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
+    await this.transport.close();
+    this.storage.close();
+  }
+}

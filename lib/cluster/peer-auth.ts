@@ -1,0 +1,39 @@
+// Node-to-node authentication: every request on the cluster port carries the sender's clock
+// and an HMAC-SHA256 (RFC 2104) with the shared cluster.secret over method, path (with
+// query), that time and the body. A node refuses requests whose MAC does not verify
+// (constant-time compare) or whose time is too far from its own, which bounds replays to
+// the skew window; Raft tolerates a replayed message (it is just a duplicate).
+import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+export const TIME_HEADER = 'x-bleepstore-cluster-time';
+export const MAC_HEADER = 'x-bleepstore-cluster-mac';
+export const DEFAULT_MAX_SKEW_MS = 30_000;
+
+/** An HMAC already fed with the request line and time; feed it the body, then digest. */
+export function macStart(secret: string, method: string, path: string, time: string): Hmac {
+  return createHmac('sha256', secret).update(`${method}\n${path}\n${time}\n`);
+}
+
+export function signHeaders(secret: string, method: string, path: string, body: Uint8Array, now = Date.now()): Record<string, string> {
+  const time = String(now);
+  return { [TIME_HEADER]: time, [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex') };
+}
+
+export type AuthFailure = 'missing' | 'stale' | 'bad-mac';
+
+/** Checks the time header before the body is read; returns why it fails, or undefined. */
+export function checkTime(headers: IncomingHttpHeaders, maxSkewMs = DEFAULT_MAX_SKEW_MS, now = Date.now()): AuthFailure | undefined {
+  const t = headers[TIME_HEADER];
+  const m = headers[MAC_HEADER];
+  if (typeof t !== 'string' || typeof m !== 'string' || !/^\d{1,16}$/.test(t) || !/^[0-9a-f]{64}$/.test(m)) return 'missing';
+  if (Math.abs(now - Number(t)) > maxSkewMs) return 'stale';
+  return undefined;
+}
+
+/** Verifies the MAC once the body is complete (constant-time). */
+export function checkMac(secret: string, method: string, path: string, headers: IncomingHttpHeaders, body: Uint8Array): boolean {
+  const expected = macStart(secret, method, path, headers[TIME_HEADER] as string).update(body).digest();
+  const given = Buffer.from(headers[MAC_HEADER] as string, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

@@ -1,0 +1,314 @@
+// apply(tx, cmd): the one place metadata changes. It reads the database and the command,
+// nothing else (no clock, no random source, no environment), and tells the change hook what
+// it changed. Each entry of APPLY handles one command type; the compiler insists on all.
+import type { Row, Sql } from './connection.ts';
+import type { Change } from './changes.ts';
+import {
+  objectRow, type Command, type CommandOf, type CommandType, type ImportOutcome, type ObjectRecord, type Results,
+} from './commands.ts';
+import { CredentialError, PreconditionError } from './errors.ts';
+import { columnsOf, privateAcl, recordToRow, REDACTED, type TableName } from './export-format.ts';
+import { toBucket, toCredential } from './rows.ts';
+import type { KeyInfo, WriteCondition } from './types.ts';
+
+export type Emit = (change: Change) => void;
+type Appliers = { [T in CommandType]: (tx: Sql, cmd: CommandOf<T>, emit: Emit) => Results[T] };
+
+export function apply<C extends Command>(tx: Sql, cmd: C, emit: Emit): Results[C['type']] {
+  const fn = APPLY[cmd.type] as unknown as (tx: Sql, cmd: C, emit: Emit) => Results[C['type']];
+  return fn(tx, cmd, emit);
+}
+
+function queueGc(tx: Sql, fileId: string, at: string): void {
+  tx.q('INSERT OR IGNORE INTO gc_files (file_id, queued_at) VALUES (?, ?)').run(fileId, at);
+}
+
+function credentialRow(tx: Sql, accessKeyId: string): Row {
+  const r = tx.q('SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+  if (!r) throw new CredentialError(`No access key "${accessKeyId}".`);
+  return r;
+}
+
+function keyInfo(r: Row): KeyInfo {
+  const { secretKey: _, ...info } = toCredential(r);
+  return info;
+}
+
+/** Writes an object row over any current one; returns the replaced file id (queued for gc). */
+function putObject(tx: Sql, rec: ObjectRecord, cond: WriteCondition | undefined, at: string, emit: Emit): string | null {
+  const o = objectRow(rec);
+  const prev = tx.q('SELECT file_id, etag, size FROM objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as Row | undefined;
+  if (cond?.ifNoneMatchStar && prev) throw new PreconditionError('failed');
+  if (cond?.ifMatch !== undefined) {
+    if (!prev) throw new PreconditionError('missing');
+    if (cond.ifMatch !== '*' && cond.ifMatch !== prev.etag) throw new PreconditionError('failed');
+  }
+  tx.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
+          content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
+          last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data,
+          part_sizes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(o.bucket, o.key, o.fileId, o.size, o.etag, o.contentType, o.contentEncoding, o.contentLanguage,
+      o.contentDisposition, o.cacheControl, o.expires, o.storageClass, JSON.stringify(o.acl),
+      JSON.stringify(o.userMetadata), o.lastModified, o.checksum?.algorithm ?? null, o.checksum?.value ?? null,
+      o.checksum?.type ?? null, o.partsCount, o.ownerId, o.ownerDisplay, o.inline,
+      o.partSizes ? JSON.stringify(o.partSizes) : null);
+  emit({ type: 'object.written', bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, replaced: prev ? { size: prev.size as number } : null });
+  const replaced = prev?.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
+  if (replaced) queueGc(tx, replaced, at);
+  return replaced;
+}
+
+function deleteObject(tx: Sql, bucket: string, key: string, at: string, emit: Emit): string | null {
+  const r = tx.q('DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file_id, size').get(bucket, key) as Row | undefined;
+  if (!r) return null;
+  emit({ type: 'object.removed', bucket, key, size: r.size as number });
+  if (!r.file_id) return null;
+  queueGc(tx, r.file_id as string, at);
+  return r.file_id as string;
+}
+
+/** Removes an upload and its parts; the part files are queued. Null when there is no such upload. */
+function dropUpload(tx: Sql, uploadId: string, at: string): string[] | null {
+  if (!tx.q('SELECT 1 FROM multipart_uploads WHERE upload_id = ?').get(uploadId)) return null;
+  const files = (tx.q('SELECT file_id FROM multipart_parts WHERE upload_id = ? ORDER BY part_number').all(uploadId) as Row[]).map((r) => r.file_id as string);
+  for (const f of files) queueGc(tx, f, at);
+  tx.q('DELETE FROM multipart_parts WHERE upload_id = ?').run(uploadId);
+  tx.q('DELETE FROM multipart_uploads WHERE upload_id = ?').run(uploadId);
+  return files;
+}
+
+const APPLY: Appliers = {
+  'credential.seed'(tx, c, emit) {
+    tx.q(`INSERT INTO credentials (access_key_id, secret_key, owner_id, display_name, active, created_at)
+          VALUES (?, ?, ?, ?, 1, ?)
+          ON CONFLICT(access_key_id) DO UPDATE SET secret_key = excluded.secret_key,
+            owner_id = excluded.owner_id, display_name = excluded.display_name, active = 1`)
+      .run(c.accessKeyId, c.secretKey, c.ownerId, c.displayName, c.at);
+    emit({ type: 'credential.changed', accessKeyId: c.accessKeyId });
+    return null;
+  },
+  'credential.create'(tx, c, emit) {
+    let owner: { id: string; displayName: string };
+    if ('of' in c.owner) {
+      const other = credentialRow(tx, c.owner.of);
+      owner = { id: other.owner_id as string, displayName: other.display_name as string };
+    } else owner = c.owner;
+    if (tx.q('SELECT 1 FROM credentials WHERE access_key_id = ?').get(c.accessKeyId)) {
+      throw new CredentialError(`Access key "${c.accessKeyId}" already exists.`);
+    }
+    tx.q('INSERT INTO credentials (access_key_id, secret_key, owner_id, display_name, active, created_at) VALUES (?, ?, ?, ?, 1, ?)')
+      .run(c.accessKeyId, c.secretKey, owner.id, owner.displayName, c.at);
+    emit({ type: 'credential.changed', accessKeyId: c.accessKeyId });
+    return { accessKeyId: c.accessKeyId, secretKey: c.secretKey, ownerId: owner.id, displayName: owner.displayName, active: true, createdAt: c.at };
+  },
+  'credential.rotate'(tx, c, emit) {
+    const r = credentialRow(tx, c.accessKeyId);
+    tx.q('UPDATE credentials SET secret_key = ? WHERE access_key_id = ?').run(c.secretKey, c.accessKeyId);
+    emit({ type: 'credential.changed', accessKeyId: c.accessKeyId });
+    return { ...keyInfo(r), secretKey: c.secretKey };
+  },
+  'credential.delete'(tx, c, emit) {
+    const r = credentialRow(tx, c.accessKeyId);
+    tx.q('DELETE FROM credentials WHERE access_key_id = ?').run(c.accessKeyId);
+    emit({ type: 'credential.changed', accessKeyId: c.accessKeyId });
+    return keyInfo(r);
+  },
+
+  'bucket.create'(tx, { bucket: b }, emit) {
+    const existing = tx.q('SELECT * FROM buckets WHERE name = ?').get(b.name) as Row | undefined;
+    if (existing) return { created: false, existing: toBucket(existing) };
+    tx.q('INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(b.name, b.region, b.ownerId, b.ownerDisplay, JSON.stringify(b.acl), b.createdAt, b.ownership ? JSON.stringify(b.ownership) : null);
+    emit({ type: 'bucket.created', bucket: b.name });
+    return { created: true };
+  },
+  'bucket.delete'(tx, { name }, emit) {
+    if (!tx.q('SELECT 1 FROM buckets WHERE name = ?').get(name)) return 'missing';
+    if (tx.q('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+    if (tx.q('SELECT 1 FROM multipart_uploads WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+    tx.q('DELETE FROM buckets WHERE name = ?').run(name);
+    emit({ type: 'bucket.deleted', bucket: name });
+    return 'deleted';
+  },
+  'bucket.acl'(tx, { name, acl }, emit) {
+    const changed = tx.q('UPDATE buckets SET acl = ? WHERE name = ?').run(JSON.stringify(acl), name).changes > 0;
+    if (changed) emit({ type: 'bucket.acl', bucket: name });
+    return changed;
+  },
+  'bucket.config'(tx, { name, column, value }, emit) {
+    // `column` is one of the BucketConfigs keys (the command type allows nothing else).
+    const changed = tx.q(`UPDATE buckets SET ${column} = ? WHERE name = ?`).run(value === null ? null : JSON.stringify(value), name).changes > 0;
+    if (changed) emit({ type: 'bucket.config', bucket: name });
+    return changed;
+  },
+
+  'object.put'(tx, c, emit) {
+    return { replacedFileId: putObject(tx, c.object, c.cond, c.at, emit) };
+  },
+  'object.delete'(tx, c, emit) {
+    return deleteObject(tx, c.bucket, c.key, c.at, emit);
+  },
+  'objects.delete'(tx, c, emit) {
+    return c.keys.map((k) => deleteObject(tx, c.bucket, k, c.at, emit)).filter((f): f is string => f !== null);
+  },
+  'object.acl'(tx, c, emit) {
+    const changed = tx.q('UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?').run(JSON.stringify(c.acl), c.bucket, c.key).changes > 0;
+    if (changed) emit({ type: 'object.acl', bucket: c.bucket, key: c.key });
+    return changed;
+  },
+
+  'upload.create'(tx, { upload: u }) {
+    tx.q(`INSERT INTO multipart_uploads (upload_id, bucket, key, content_type, content_encoding, content_language,
+            content_disposition, cache_control, expires, storage_class, acl, user_metadata, owner_id, owner_display,
+            initiated_at, checksum_algorithm, checksum_type)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(u.uploadId, u.bucket, u.key, u.contentType, u.contentEncoding, u.contentLanguage, u.contentDisposition,
+        u.cacheControl, u.expires, u.storageClass, JSON.stringify(u.acl), JSON.stringify(u.userMetadata), u.ownerId,
+        u.ownerDisplay, u.initiatedAt, u.checksumAlgorithm, u.checksumType);
+    return null;
+  },
+  'upload.part'(tx, { uploadId, part: p, at }) {
+    if (!tx.q('SELECT 1 FROM multipart_uploads WHERE upload_id = ?').get(uploadId)) {
+      queueGc(tx, p.fileId, at);
+      return { stored: false, remove: [p.fileId] };
+    }
+    const prev = tx.q('SELECT file_id FROM multipart_parts WHERE upload_id = ? AND part_number = ?').get(uploadId, p.partNumber) as Row | undefined;
+    tx.q(`INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, file_id, size, etag, last_modified, checksum_value)
+          VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(uploadId, p.partNumber, p.fileId, p.size, p.etag, p.lastModified, p.checksumValue);
+    if (!prev || prev.file_id === p.fileId) return { stored: true, remove: [] };
+    queueGc(tx, prev.file_id as string, at);
+    return { stored: true, remove: [prev.file_id as string] };
+  },
+  'upload.abort'(tx, c) {
+    return dropUpload(tx, c.uploadId, c.at);
+  },
+  /**
+   * The object row replaces any current version, the upload and its parts go (their files
+   * queued), and the completion is remembered so a retried Complete answers the same.
+   * Null when the upload vanished meanwhile (the assembled file is then queued).
+   */
+  'upload.complete'(tx, c, emit) {
+    if (!tx.q('SELECT 1 FROM multipart_uploads WHERE upload_id = ?').get(c.uploadId)) {
+      if (c.object.fileId) queueGc(tx, c.object.fileId, c.at);
+      return null;
+    }
+    const replaced = putObject(tx, c.object, c.cond, c.at, emit);
+    const files = dropUpload(tx, c.uploadId, c.at) ?? [];
+    tx.q('INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, etag, completed_at) VALUES (?, ?, ?, ?, ?)')
+      .run(c.uploadId, c.object.bucket, c.object.key, c.object.etag, c.at);
+    return replaced ? [...files, replaced] : files;
+  },
+  /** Drops uploads initiated before `cutoff` and completions remembered since before it. */
+  'uploads.reap'(tx, c) {
+    const ids = (tx.q('SELECT upload_id FROM multipart_uploads WHERE initiated_at < ? ORDER BY upload_id').all(c.cutoff) as Row[]).map((r) => r.upload_id as string);
+    const files = ids.flatMap((id) => dropUpload(tx, id, c.at) ?? []);
+    tx.q('DELETE FROM completed_uploads WHERE completed_at < ?').run(c.cutoff);
+    return files;
+  },
+  'gc.done'(tx, c) {
+    for (const id of c.fileIds) tx.q('DELETE FROM gc_files WHERE file_id = ?').run(id);
+    return null;
+  },
+
+  'blob.chunk'(tx, c) {
+    tx.q('INSERT INTO blob_chunks (file_id, seq, data) VALUES (?, ?, ?)').run(c.fileId, c.seq, Buffer.from(c.data, 'base64'));
+    return null;
+  },
+  'blob.remove'(tx, c) {
+    tx.q('DELETE FROM blob_chunks WHERE file_id = ?').run(c.fileId);
+    return null;
+  },
+
+  /** Empties the tables an import replaces, queueing their files for removal. */
+  'import.clear'(tx, c, emit) {
+    const has = (t: TableName): boolean => c.tables.includes(t);
+    const warnings: string[] = [];
+    if (has('multipart_uploads') || has('multipart_parts')) {
+      tx.q('INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM multipart_parts').run(c.at);
+      tx.exec('DELETE FROM multipart_parts');
+    }
+    if (has('multipart_uploads')) tx.exec('DELETE FROM multipart_uploads');
+    if (has('objects')) {
+      tx.q("INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM objects WHERE file_id != ''").run(c.at);
+      tx.exec('DELETE FROM objects');
+    }
+    if (has('buckets')) tx.exec('DELETE FROM buckets');
+    if (has('credentials')) {
+      if (c.redacted) warnings.push('credentials: the file has redacted secrets, so existing keys were kept and only keys with real secrets were added');
+      else tx.exec('DELETE FROM credentials');
+    }
+    emit({ type: 'tables.replaced', tables: c.tables });
+    return { imported: {}, skipped: {}, warnings };
+  },
+  /** Every bucket, object and upload goes; their files are queued and returned for removal. */
+  'store.reset'(tx, c, emit) {
+    const files = (tx.q("SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM multipart_parts ORDER BY file_id").all() as Row[])
+      .map((r) => r.file_id as string);
+    for (const id of files) queueGc(tx, id, c.at);
+    tx.exec('DELETE FROM multipart_parts; DELETE FROM multipart_uploads; DELETE FROM objects; DELETE FROM completed_uploads; DELETE FROM buckets;');
+    emit({ type: 'tables.replaced', tables: ['multipart_parts', 'multipart_uploads', 'objects', 'buckets'] });
+    return files;
+  },
+  /** Inserts checked records; those whose bucket or upload is nowhere are skipped with a warning. */
+  'import.records'(tx, c, emit) {
+    // Sections may come in any order (parts before uploads): references are checked at commit.
+    tx.exec('PRAGMA defer_foreign_keys = ON');
+    const out: ImportOutcome = { imported: {}, skipped: {}, warnings: [] };
+    const bump = (where: Partial<Record<TableName, number>>, t: TableName): void => {
+      where[t] = (where[t] ?? 0) + 1;
+    };
+    const verb = c.mode === 'merge' ? 'INSERT OR IGNORE' : 'INSERT';
+    const columns = new Map<TableName, ReturnType<typeof columnsOf>>();
+    const bucketOwner = (name: string): { id: string; display_name: string } | undefined => {
+      if (c.fileBuckets[name]) return c.fileBuckets[name];
+      const r = tx.q('SELECT owner_id, owner_display FROM buckets WHERE name = ?').get(name) as Row | undefined;
+      return r ? { id: r.owner_id as string, display_name: r.owner_display as string } : undefined;
+    };
+    for (const { table, line, record } of c.records) {
+      if (!columns.has(table)) columns.set(table, columnsOf(tx.db, table));
+      const { row, aclNeedsBucketOwner } = recordToRow(table, record, columns.get(table)!);
+      const parentBucket = 'bucket' in row ? bucketOwner(row.bucket as string) : undefined;
+      if ('bucket' in row && !parentBucket) {
+        out.warnings.push(`line ${line}: skipped: ${table} record for bucket "${row.bucket as string}", which neither the file nor the store has`);
+        bump(out.skipped, table);
+        continue;
+      }
+      if (table === 'multipart_parts' && !c.fileUploads.includes(row.upload_id as string)
+        && !tx.q('SELECT 1 FROM multipart_uploads WHERE upload_id = ?').get(row.upload_id as string)) {
+        out.warnings.push(`line ${line}: skipped: part of upload "${row.upload_id as string}", which neither the file nor the store has`);
+        bump(out.skipped, table);
+        continue;
+      }
+      if (table === 'credentials' && row.secret_key === REDACTED) {
+        bump(out.skipped, table);
+        continue;
+      }
+      if (aclNeedsBucketOwner) row.acl = JSON.stringify(privateAcl(parentBucket!));
+      const cols = Object.keys(row);
+      let added: boolean;
+      try {
+        added = tx.q(`${verb} INTO ${table} (${cols.map((k) => `"${k}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+          .run(...(Object.values(row) as Array<string | number | null>)).changes > 0;
+      } catch (err) {
+        throw new ImportRecordError(line, `cannot import this ${table} record: ${(err as Error).message}`);
+      }
+      bump(added ? out.imported : out.skipped, table);
+      if (!added) continue;
+      if (table === 'buckets') emit({ type: 'bucket.created', bucket: row.name as string });
+      if (table === 'objects') emit({ type: 'object.written', bucket: row.bucket as string, key: row.key as string, size: row.size as number, etag: row.etag as string, replaced: null });
+      if (table === 'credentials') emit({ type: 'credential.changed', accessKeyId: row.access_key_id as string });
+    }
+    return out;
+  },
+};
+
+/** An import record the database refused (a constraint); names the record's line. */
+export class ImportRecordError extends Error {
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(message);
+    this.line = line;
+  }
+}

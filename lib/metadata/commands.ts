@@ -1,0 +1,98 @@
+// Every change to the metadata is one of these values. A command is plain JSON (bytes as
+// base64) and carries everything its effect depends on: timestamps, ids, secrets, owners are
+// chosen by whoever proposes it, never by apply(). So the same commands applied in the same
+// order to an empty database give the same state on every machine: what a replicated log
+// (Raft, §5.3 "log matching") needs from its state machine.
+import type { TableName } from './export-format.ts';
+import type {
+  Acl, BucketConfigs, BucketRow, CredentialRow, KeyInfo, ObjectRow, PartRow, UploadRow, WriteCondition,
+} from './types.ts';
+
+/** Binary data inside a command: base64 text. */
+export type Bytes = string;
+
+/** An object row as a command carries it: the inline bytes base64-encoded. */
+export type ObjectRecord = Omit<ObjectRow, 'inline'> & { inline: Bytes | null };
+
+export type ImportMode = 'merge' | 'replace';
+export interface ImportedRecord { table: TableName; line: number; record: unknown }
+export interface Owner { id: string; display_name: string }
+
+export type Command =
+  | { type: 'credential.seed'; accessKeyId: string; secretKey: string; ownerId: string; displayName: string; at: string }
+  | { type: 'credential.create'; accessKeyId: string; secretKey: string; owner: { id: string; displayName: string } | { of: string }; at: string }
+  | { type: 'credential.rotate'; accessKeyId: string; secretKey: string }
+  | { type: 'credential.delete'; accessKeyId: string }
+  | { type: 'bucket.create'; bucket: BucketRow }
+  | { type: 'bucket.delete'; name: string }
+  | { type: 'bucket.acl'; name: string; acl: Acl }
+  /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
+  | { [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null } }[keyof BucketConfigs]
+  | { type: 'object.put'; object: ObjectRecord; cond?: WriteCondition | undefined; at: string }
+  | { type: 'object.delete'; bucket: string; key: string; at: string }
+  | { type: 'objects.delete'; bucket: string; keys: string[]; at: string }
+  | { type: 'object.acl'; bucket: string; key: string; acl: Acl }
+  | { type: 'upload.create'; upload: UploadRow }
+  | { type: 'upload.part'; uploadId: string; part: PartRow; at: string }
+  | { type: 'upload.abort'; uploadId: string; at: string }
+  | { type: 'upload.complete'; uploadId: string; object: ObjectRecord; cond?: WriteCondition | undefined; at: string }
+  | { type: 'uploads.reap'; cutoff: string; at: string }
+  | { type: 'gc.done'; fileIds: string[] }
+  | { type: 'blob.chunk'; fileId: string; seq: number; data: Bytes }
+  | { type: 'blob.remove'; fileId: string }
+  | { type: 'import.clear'; tables: TableName[]; redacted: boolean; at: string }
+  /** Empties the store (embedding's `store.reset()`): buckets, objects, uploads; keys stay. */
+  | { type: 'store.reset'; at: string }
+  | {
+    type: 'import.records'; mode: ImportMode; records: ImportedRecord[];
+    /** Buckets and uploads the import file itself has (their rows may come later in it). */
+    fileBuckets: Record<string, Owner>; fileUploads: string[];
+  };
+
+export type CommandType = Command['type'];
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+export interface ImportOutcome {
+  imported: Partial<Record<TableName, number>>;
+  skipped: Partial<Record<TableName, number>>;
+  warnings: string[];
+}
+
+/** What apply() returns for each command. */
+export interface Results {
+  'credential.seed': null;
+  'credential.create': CredentialRow;
+  'credential.rotate': CredentialRow;
+  'credential.delete': KeyInfo;
+  'bucket.create': { created: true } | { created: false; existing: BucketRow };
+  'bucket.delete': 'deleted' | 'missing' | 'not-empty';
+  'bucket.acl': boolean;
+  'bucket.config': boolean;
+  'object.put': { replacedFileId: string | null };
+  'object.delete': string | null;
+  'objects.delete': string[];
+  'object.acl': boolean;
+  'upload.create': null;
+  /** The files to remove: the replaced part's, or the new one when the upload is gone. */
+  'upload.part': { stored: boolean; remove: string[] };
+  'upload.abort': string[] | null;
+  'upload.complete': string[] | null;
+  'uploads.reap': string[];
+  'gc.done': null;
+  'blob.chunk': null;
+  'blob.remove': null;
+  'import.clear': ImportOutcome;
+  /** The files no row references any more (already queued in gc_files). */
+  'store.reset': string[];
+  'import.records': ImportOutcome;
+}
+
+export type ResultOf<C extends Command> = Results[C['type']];
+
+export function objectRecord(o: ObjectRow): ObjectRecord {
+  return { ...o, inline: o.inline ? o.inline.toString('base64') : null };
+}
+
+export function objectRow(o: ObjectRecord): ObjectRow {
+  return { ...o, inline: o.inline === null ? null : Buffer.from(o.inline, 'base64') };
+}

@@ -1,0 +1,17 @@
+// Errors apply() throws: each rolls back only its own command, and reaches only its submitter.
+
+export class PreconditionError extends Error {
+  /** 'failed' → 412 PreconditionFailed; 'missing' → the If-Match target does not exist. */
+  readonly reason: 'failed' | 'missing';
+  constructor(reason: 'failed' | 'missing') {
+    super(`precondition ${reason}`);
+    this.reason = reason;
+  }
+}
+
+export class CredentialError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialError';
+  }
+}

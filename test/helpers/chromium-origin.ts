@@ -1,0 +1,52 @@
+// Debian's Chromium driven by playwright-core (which never downloads a browser of its own),
+// and a second origin: a tiny page server on another port, so requests to BleepStore from
+// its pages are cross-origin.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+// In CI the browser is installed by scripts/install-test-clients.sh, so it must not be skipped.
+export const NO_CHROMIUM = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)` : false;
+
+export interface Browser { context: BrowserContext; page: Page; close(): Promise<void> }
+
+export async function launchChromium(): Promise<Browser> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-browser-'));
+  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context, page,
+    async close() {
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PageServer { origin: string; close(): Promise<void> }
+
+/** Serves `html` at every path on 127.0.0.1:<free port>: the other origin. */
+export async function servePage(html: () => string): Promise<PageServer> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(html());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
