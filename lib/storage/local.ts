@@ -22,7 +22,7 @@ export class LocalStorage implements StorageBackend {
   readonly root: string;
   readonly tmpDir: string;
 
-  /** Orphans found at start are moved here (one folder per start), not deleted at once. */
+  /** Orphans found by the scrub are moved here (one folder per sweep), not deleted at once. */
   readonly quarantineDir: string;
   private readonly quarantineMaxAgeMs: number;
 
