@@ -1,23 +1,31 @@
 // Command line: `bleepstore [serve] [--config FILE] [--host H] [--port N] [--data-dir D]
 // [--log-level L] [--log-format F] [--durability M] [--shutdown-grace S]`. The process itself (exit, signals)
 // belongs to bin/bleepstore, which passes them in.
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ConfigInput } from './config.ts';
 import { createBleepStore } from './index.ts';
+import { dataPaths } from './data-paths.ts';
+import { flagProblem, startupProblem } from './startup-errors.ts';
+import { bannerText, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY } from './banner.ts';
 import { version } from './version.ts';
 import type { ProcessHooks } from './process-hooks.ts';
 
 export type { ProcessHooks } from './process-hooks.ts';
 
 const USAGE = `Usage: bleepstore [serve] [options]
-       bleepstore bench --help | keys --help | meta --help
+       bleepstore bucket --help | status --help | backup --help | restore --help
+       bleepstore keys --help | meta --help | bench --help
 
 Options:
   --config FILE       YAML config file (see bleepstore.example.yaml); also BLEEPSTORE_CONFIG
   --host HOST         address to listen on (default 127.0.0.1)
   --port N            port to listen on (default 9010; 0 picks a free port)
-  --data-dir DIR      where metadata.db and objects/ live (default ./data)
+  --data-dir DIR      where metadata.db and objects/ live (default ./data); every
+                      path derives from it unless the config file sets one
+  --access-key ID     the bootstrap access key (default bleepstore); also
+                      BLEEPSTORE_ACCESS_KEY or BLEEPSTORE_ACCESS_KEY_FILE
+  --secret-key KEY    its secret (default bleepstore-secret); prefer
+                      BLEEPSTORE_SECRET_KEY_FILE, since flags show in "ps"
   --log-level LEVEL   debug | info | warn | error | silent
   --log-format FMT    json | text
   --durability MODE   full | normal | off (SQLite synchronous; default full)
@@ -32,6 +40,8 @@ const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  'access-key': { type: 'string' },
+  'secret-key': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   durability: { type: 'string' },
@@ -48,6 +58,10 @@ function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigI
   if (v.port !== undefined) server.port = v.port;
   if (v['log-level'] !== undefined) logging.level = v['log-level'];
   if (v['log-format'] !== undefined) logging.format = v['log-format'];
+  const auth: Record<string, unknown> = {};
+  if (v['access-key'] !== undefined) auth.access_key = v['access-key'];
+  if (v['secret-key'] !== undefined) auth.secret_key = v['secret-key'];
+  if (Object.keys(auth).length) out.auth = auth;
   if (Object.keys(server).length) out.server = server;
   if (Object.keys(logging).length) out.logging = logging;
   if (v['data-dir'] !== undefined) out.data_dir = v['data-dir'];
@@ -55,10 +69,20 @@ function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigI
   return out as ConfigInput;
 }
 
+/** Config keys the flags set, so a bad value is reported as the flag the operator typed. */
+const FLAG_NAMES: Record<string, string> = {
+  'server.host': '--host', 'server.port': '--port', data_dir: '--data-dir', 'logging.level': '--log-level',
+  'logging.format': '--log-format', durability: '--durability', 'auth.access_key': '--access-key', 'auth.secret_key': '--secret-key',
+};
+
 /** Subcommands other than `serve`, each in its own module, loaded only when used. */
 const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[], hooks: ProcessHooks): Promise<void> }>> = {
   bench: () => import('./bench/cli.ts'),
   keys: () => import('./admin/keys-cli.ts'),
+  bucket: () => import('./admin/bucket-cli.ts'),
+  status: () => import('./admin/status-cli.ts'),
+  backup: () => import('./admin/backup-cli.ts'),
+  restore: () => import('./admin/restore-cli.ts'),
   meta: () => import('./admin/meta-cli.ts'),
 };
 
@@ -71,8 +95,7 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
   } catch (err) {
-    console.error(`bleepstore: ${(err as Error).message}`);
-    console.error('Run "bleepstore --help" for the options.');
+    console.error(`bleepstore: ${flagProblem(err as NodeJS.ErrnoException, Object.keys(OPTIONS))}. Run "bleepstore --help" for the options.`);
     return hooks.exit(2);
   }
   if (values.help) {
@@ -95,6 +118,7 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
       env: process.env,
       overrides: flagsToConfig(values),
       overridesLabel: 'the command-line flags',
+      flagNames: FLAG_NAMES,
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -116,22 +140,19 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
   let addr;
   try {
     store = await createBleepStore({ config, onFatal: () => hooks.exit(70) });
-    // Orphans and missing blobs are counted by the background scrub ('scrub done').
-    const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = store.recovery;
-    store.log.info('recovery done', atStart);
     addr = await store.listen();
   } catch (err) {
     // Start-up problems an operator can fix (a storage backend that cannot be reached, a
-    // missing optional SDK, a port in use) get one sentence, not a stack trace.
-    const e = err as NodeJS.ErrnoException;
-    if (err instanceof ConfigError || e.code === 'EADDRINUSE' || e.code === 'EACCES') {
-      console.error(`bleepstore: ${e.code === 'EADDRINUSE' ? `port ${config.server.port} on ${config.server.host} is already in use.` : e.message}`);
-      return hooks.exit(2);
-    }
-    throw err;
+    // missing optional SDK, an address, a port, a data directory) get one sentence.
+    const problem = err instanceof ConfigError ? err.message : startupProblem(err, config);
+    if (problem === undefined) throw err;
+    console.error(`bleepstore: ${problem}`);
+    return hooks.exit(2);
   }
   // Machine-readable line for scripts and tests that start the server on port 0.
-  store.log.info('ready', { url: addr.url, version, node: process.version, pid: process.pid, data_dir: path.resolve(config.data_dir), durability: config.durability });
+  store.log.info('ready', { url: addr.url, version, node: process.version, pid: process.pid, ...dataPaths(config), durability: config.durability });
+  const defaultKey = config.auth.access_key === DEFAULT_ACCESS_KEY && config.auth.secret_key === DEFAULT_SECRET_KEY;
+  hooks.banner?.(bannerText(addr.url, config, { defaultKey, docs: config.observability.docs && config.observability.openapi }));
 
   // SIGTERM/SIGINT: stop accepting, give requests in flight a bounded time, exit. Nothing is
   // cleaned up here that start-up does not also do (crash-only). A second signal exits at

@@ -2,8 +2,14 @@
 // The shape mirrors bleepstore.example.yaml so a YAML file maps onto it key for key.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { defaultClusterConfig, parsePeers, validateCluster, type ClusterConfig } from './cluster/config.ts';
+
+/** yaml is loaded only when a config file is read: an embedder who never reads one never pays for it. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
+}
 
 export type Durability = 'full' | 'normal' | 'off';
 export type StorageKind = 'local' | 'memory' | 'sqlite' | 'aws' | 'azure' | 'gcp';
@@ -20,6 +26,8 @@ export interface Config {
   };
   auth: {
     access_key: string; secret_key: string; owner_id: string; display_name: string;
+    /** False: the key is seeded only into a database that has no key at all. */
+    seed: boolean;
     /** Accept AWS Signature Version 2 (header, presigned query, POST policy) from older tools. */
     sigv2: boolean;
   };
@@ -27,7 +35,7 @@ export interface Config {
   metadata: { engine: 'sqlite'; sqlite: { path: string } };
   storage: {
     backend: StorageKind;
-    local: { root_dir: string };
+    local: { root_dir: string; quarantine_max_age_seconds: number };
     memory: { max_size_bytes: number };
     aws: { bucket: string; region: string; prefix: string; endpoint_url: string; use_path_style: boolean; access_key_id: string; secret_access_key: string };
     azure: { container: string; account: string; prefix: string; connection_string: string; account_key: string; endpoint_url: string; use_managed_identity: boolean };
@@ -59,12 +67,12 @@ export class ConfigError extends Error {
 export function defaultConfig(): Config {
   return {
     server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300, headers_timeout_seconds: 10, max_connections: 0 },
-    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '', sigv2: true },
+    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '', seed: true, sigv2: true },
     data_dir: './data',
     metadata: { engine: 'sqlite', sqlite: { path: '' } },
     storage: {
       backend: 'local',
-      local: { root_dir: '' },
+      local: { root_dir: '', quarantine_max_age_seconds: 7 * 86400 },
       memory: { max_size_bytes: 0 },
       aws: { bucket: '', region: 'us-east-1', prefix: '', endpoint_url: '', use_path_style: false, access_key_id: '', secret_access_key: '' },
       azure: { container: '', account: '', prefix: '', connection_string: '', account_key: '', endpoint_url: '', use_managed_identity: false },
@@ -96,12 +104,14 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'auth.secret_key': { kind: 'string', env: 'BLEEPSTORE_SECRET_KEY' },
   'auth.owner_id': { kind: 'string' },
   'auth.display_name': { kind: 'string' },
+  'auth.seed': { kind: 'bool' },
   'auth.sigv2': { kind: 'bool', env: 'BLEEPSTORE_SIGV2' },
   'data_dir': { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
   'metadata.engine': { kind: ['sqlite'] },
   'metadata.sqlite.path': { kind: 'string' },
   'storage.backend': { kind: ['local', 'memory', 'sqlite', 'aws', 'azure', 'gcp'], env: 'BLEEPSTORE_STORAGE_BACKEND' },
   'storage.local.root_dir': { kind: 'string' },
+  'storage.local.quarantine_max_age_seconds': { kind: 'int', min: 0 },
   'storage.memory.max_size_bytes': { kind: 'int', min: 0 },
   'storage.aws.bucket': { kind: 'string' },
   'storage.aws.region': { kind: 'string' },
@@ -239,7 +249,12 @@ export interface ConfigSources {
   overrides?: ConfigInput | undefined;
   /** How error messages name the overrides, e.g. "the command-line flags". */
   overridesLabel?: string;
+  /** Config key → the flag that sets it, so an error names `--port`, not "server.port". */
+  flagNames?: Readonly<Record<string, string>>;
 }
+
+/** Keys that hold file-system paths: resolved against the config file's directory. */
+const PATH_KEYS = new Set(['data_dir', 'metadata.sqlite.path', 'storage.local.root_dir', 'storage.staging_dir', 'storage.gcp.credentials_file']);
 
 export function loadConfig(sources: ConfigSources = {}): Config {
   const config = defaultConfig() as unknown as Record<string, unknown>;
@@ -258,7 +273,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     } catch (err) {
       throw new ConfigError(`Config file "${sources.file}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (doc !== null && doc !== undefined) layers.push(flatten(doc, `config file "${sources.file}"`));
+    if (doc !== null && doc !== undefined) {
+      // A relative path in the file means "next to this file", wherever the server is started.
+      const base = path.dirname(path.resolve(sources.file));
+      layers.push(flatten(doc, `config file "${sources.file}"`).map(([k, v]) => [k, PATH_KEYS.has(k) && typeof v === 'string' && v !== '' && v !== ':memory:' ? path.resolve(base, v) : v]));
+    }
   }
 
   const env = sources.env ?? {};
@@ -266,16 +285,42 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const [key, spec] of Object.entries(LEAVES)) {
     const v = spec.env ? env[spec.env] : undefined;
     if (v !== undefined && v !== '') envLayer.push([key, coerce(key, v, `environment variable ${spec.env}`)]);
+    // <NAME>_FILE reads the value from a file (Docker/Kubernetes secrets), final newline dropped.
+    const file = spec.env ? env[`${spec.env}_FILE`] : undefined;
+    if (file) {
+      if (v !== undefined && v !== '') throw new ConfigError(`Set ${spec.env} or ${spec.env}_FILE, not both.`);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        throw new ConfigError(`Cannot read ${spec.env}_FILE "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+      }
+      envLayer.push([key, coerce(key, text, `the file named by ${spec.env}_FILE`)]);
+    }
   }
   layers.push(envLayer);
 
-  if (sources.overrides) layers.push(flatten(sources.overrides, sources.overridesLabel ?? 'the given options'));
+  if (sources.overrides) {
+    try {
+      layers.push(flatten(sources.overrides, sources.overridesLabel ?? 'the given options'));
+    } catch (err) {
+      const m = err instanceof ConfigError ? /^Config key "([^"]+)" in .*? (must .*)$/s.exec(err.message) : null;
+      const flag = m ? sources.flagNames?.[m[1]!] : undefined;
+      throw flag ? new ConfigError(`${flag} ${m![2]}`) : err;
+    }
+  }
 
   for (const layer of layers) for (const [k, v] of layer) setLeaf(config, k, v);
   const c = config as unknown as Config;
   const named = (key: string) => layers.some((l) => l.some(([k]) => k === key));
-  // A memory store given no data directory keeps its metadata in memory too: nothing on disk.
-  if (!c.metadata.sqlite.path && c.storage.backend === 'memory' && !named('data_dir')) c.metadata.sqlite.path = ':memory:';
+  // The memory backend is memory all the way: metadata on disk would outlive the bytes it
+  // describes (rows that list after a restart and then answer 500).
+  if (c.storage.backend === 'memory') {
+    if (c.metadata.sqlite.path && c.metadata.sqlite.path !== ':memory:') {
+      throw new ConfigError(`Config key "metadata.sqlite.path" cannot be used with storage.backend "memory": a memory store keeps its metadata in memory too (use backend "sqlite" or "local" to keep data).`);
+    }
+    c.metadata.sqlite.path = ':memory:';
+  }
   if (!c.metadata.sqlite.path) c.metadata.sqlite.path = path.join(c.data_dir, 'metadata.db');
   if (!c.storage.staging_dir) c.storage.staging_dir = path.join(c.data_dir, 'staging');
   // Gateways keep every byte in the cloud unless told otherwise: inline objects would live

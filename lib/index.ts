@@ -15,13 +15,17 @@ import { createOps } from './ops/endpoints.ts';
 import { createConsole } from './ui/console.ts';
 import { createDrain } from './ops/drain.ts';
 import { ownerIdFor } from './auth/owner.ts';
-import { credentialsOf, type Credentials } from './metadata/credentials.ts';
+import { credentialsOf, listKeys, type Credentials } from './metadata/credentials.ts';
 import { commandRecorder, type CommandRecorder } from './metadata/recording.ts';
+import { createOwnedBucket } from './admin/bucket-ops.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
 import { maxConnections } from './ops/connections.ts';
 import { holdContinue } from './s3/body.ts';
+import { defaultKeyLive, isLoopback } from './banner.ts';
+import { dataPaths } from './data-paths.ts';
+export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
 export { version } from './version.ts';
@@ -47,13 +51,36 @@ export interface BleepStore {
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting connections; in-flight requests get `graceMs` to finish, then are cut. */
   close(graceMs?: number): Promise<void>;
+  /** What an S3 client needs to talk to this store (after `listen()`); fits `new S3Client(...)`. */
+  clientConfig(): ClientConfig;
+  /** Removes every bucket, object and upload (keys stay), then creates `buckets` again. */
+  reset(): Promise<void>;
+  /** `await using store = await createBleepStore(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface CreateOptions {
-  /** Pre-built config (e.g. from the CLI); otherwise `overrides` on top of the defaults. */
+export interface ClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  forcePathStyle: true;
+}
+
+/** Config keys, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
+export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInput['storage'] | StorageKind };
+
+/**
+ * Everything `createBleepStore` takes, in one object: config keys (as in the YAML file) next
+ * to the embedding options below. Embedded, the defaults suit a test double: port 0, logs at
+ * `warn`, and, when neither `storage` nor `data_dir` is given, the memory backend with its
+ * metadata in memory too, so nothing is written to disk.
+ */
+export interface BleepStoreOptions extends EmbedOptions {
+  /** A complete, already validated config (the CLI passes one); config keys beside it are refused. */
   config?: Config;
+  /** Config keys as one object instead of at the top level (kept for older callers; not both). */
   overrides?: ConfigInput;
-  /** Custom log sink, e.g. for tests. */
+  /** Where log lines go (each ends in a newline); default stdout. */
   logWrite?: (line: string) => void;
   /**
    * Called once when storage fails in a way that may lose data (a failed fsync). The store
@@ -61,24 +88,44 @@ export interface CreateOptions {
    * the next start takes it from there.
    */
   onFatal?: (err: Error) => void;
+  /** Buckets to create (owned by the configured key) at start and again after `reset()`. */
+  buckets?: readonly string[];
   /** Records every metadata command (also BLEEPSTORE_RECORD_COMMANDS=dir; see lib/metadata/recording.ts). */
   recordCommands?: CommandRecorder;
 }
+/** @deprecated The same as BleepStoreOptions. */
+export type CreateOptions = BleepStoreOptions;
 
-/** Config overrides, where `storage` may also be just a backend name: `{ storage: 'memory' }`. */
-export type EmbedOptions = Omit<ConfigInput, 'storage'> & { storage?: ConfigInput['storage'] | StorageKind };
+const OPTION_KEYS = ['config', 'overrides', 'logWrite', 'onFatal', 'buckets', 'recordCommands'] as const;
 
-/**
- * `createBleepStore({ config | overrides, logWrite, onFatal })`, or config keys at the top
- * level beside `logWrite` / `onFatal`: `createBleepStore({ data_dir: './d', onFatal })`.
- */
-export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pick<CreateOptions, 'logWrite' | 'onFatal'>) = {}): Promise<BleepStore> {
-  const { config: built, overrides, logWrite, onFatal, ...rest } = opts as CreateOptions & EmbedOptions;
-  const topLevel: ConfigInput = typeof rest.storage === 'string' ? { ...rest, storage: { backend: rest.storage } } : (rest as ConfigInput);
-  const given = [built && 'config', overrides && 'overrides', Object.keys(topLevel).length > 0 && 'top-level config keys'].filter(Boolean);
+/** The config an embedder gets: their keys over the embedding defaults (see BleepStoreOptions). */
+export function embeddedConfig(opts: BleepStoreOptions = {}): Config {
+  const keys: Record<string, unknown> = { ...opts };
+  for (const k of OPTION_KEYS) delete keys[k];
+  if (typeof keys.storage === 'string') keys.storage = { backend: keys.storage };
+  const given = [opts.config && 'config', opts.overrides && 'overrides', Object.keys(keys).length > 0 && 'top-level config keys'].filter(Boolean);
   if (given.length > 1) throw new ConfigError(`createBleepStore takes one of config, overrides or top-level config keys, not ${given.join(' and ')}.`);
-  const config = built ?? loadConfig({ overrides: overrides ?? topLevel });
-  const o: CreateOptions = { ...(logWrite ? { logWrite } : {}), ...(onFatal ? { onFatal } : {}) };
+  if (opts.config) return opts.config;
+  const input = (opts.overrides ?? keys) as ConfigInput & Record<string, unknown>;
+  const defaults: ConfigInput = { server: { port: 0 }, logging: { level: 'warn' } };
+  if (input.storage?.backend === undefined && input.data_dir === undefined) defaults.storage = { backend: 'memory' };
+  return loadConfig({ overrides: mergeInput(defaults, input) as ConfigInput, overridesLabel: 'the options given to createBleepStore' });
+}
+
+/** Deep merge of two plain option objects; `b` wins. */
+function mergeInput(a: object, b: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    const plain = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
+    out[k] = plain(prev) && plain(v) ? mergeInput(prev as object, v as object) : v;
+  }
+  return out;
+}
+
+export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<BleepStore> {
+  const o = opts;
+  const config = embeddedConfig(opts);
   const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
 
   for (const w of configWarnings(config)) log.warn(w);
@@ -100,25 +147,44 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
-  await metadata.submit({
-    type: 'credential.seed',
-    accessKeyId: config.auth.access_key,
-    secretKey: config.auth.secret_key,
-    ownerId: config.auth.owner_id || ownerIdFor(config.auth.access_key),
-    displayName: config.auth.display_name || config.auth.access_key,
-    at: new Date().toISOString(),
-  });
+  const owner = { id: config.auth.owner_id || ownerIdFor(config.auth.access_key), display_name: config.auth.display_name || config.auth.access_key };
+  // auth.seed: false seeds the key only into a database that has none, so a bootstrap key
+  // an operator deleted stays deleted across restarts.
+  if (config.auth.seed || listKeys(metadata).length === 0) {
+    await metadata.submit({
+      type: 'credential.seed',
+      accessKeyId: config.auth.access_key,
+      secretKey: config.auth.secret_key,
+      ownerId: owner.id,
+      displayName: owner.display_name,
+      at: new Date().toISOString(),
+    });
+  }
+  const createBuckets = async (): Promise<void> => {
+    for (const name of o.buckets ?? []) await createOwnedBucket(metadata, name, owner, config.server.region);
+  };
+  try {
+    await createBuckets();
+  } catch (err) {
+    metadata.close();
+    throw new ConfigError((err as Error).message);
+  }
   const disk = createDiskGuard(config, log);
   await disk.start();
   retryMetadataWhenFull(metadata, disk);
   const born = watchNewBlobIds();
   let recovery: RecoveryReport;
+  const t0 = performance.now();
+  log.info('recovery started', dataPaths(config));
   try {
     recovery = await recover({ config, metadata, storage, log });
   } catch (err) {
     born.release();
     throw err;
   }
+  // Orphans and missing blobs are counted by the background scrub ('scrub done').
+  const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = recovery;
+  log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
   const stopReaper = startReaper({ config, metadata, storage, log });
   const scrub = startScrub({ metadata, storage, log }, recovery, born);
 
@@ -189,6 +255,17 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
   });
 
   let closed = false;
+  let bound: { url: string } | undefined;
+  const close = async (graceMs = 0): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await drain.stop(graceMs);
+    stopReaper();
+    disk.stop();
+    scrub.stop();
+    if (recorder) await recorder.finish(metadata);
+    metadata.close();
+  };
   return {
     config,
     log,
@@ -204,20 +281,36 @@ export async function createBleepStore(opts: CreateOptions | (EmbedOptions & Pic
           server.off('error', reject);
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          log.info('listening', { version, address: addr.address, port: addr.port, data_dir: config.data_dir, durability: config.durability, max_connections: server.maxConnections });
-          resolve({ host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` });
+          bound = { url: `http://${shownHost}:${addr.port}` };
+          log.info('listening', { version, address: addr.address, port: addr.port, ...dataPaths(config), durability: config.durability, max_connections: server.maxConnections });
+          if (!isLoopback(addr.address) && defaultKeyLive((id) => metadata.getCredential(id))) {
+            log.warn('the well-known default credentials (bleepstore / bleepstore-secret) are live on a non-loopback address: anyone who can reach it can read and write everything; set auth.access_key/auth.secret_key (--access-key, BLEEPSTORE_SECRET_KEY_FILE) or delete the key', { address: addr.address, port: addr.port });
+          }
+          resolve({ host: addr.address, port: addr.port, url: bound.url });
         });
       });
     },
-    async close(graceMs = 0) {
-      if (closed) return;
-      closed = true;
-      await drain.stop(graceMs);
-      stopReaper();
-      disk.stop();
-      scrub.stop();
-      if (recorder) await recorder.finish(metadata);
-      metadata.close();
+    close,
+    [Symbol.asyncDispose]: () => close(),
+    clientConfig() {
+      if (!bound) throw new Error('clientConfig() needs a listening store: call `await store.listen()` first.');
+      return {
+        endpoint: bound.url,
+        region: config.server.region,
+        credentials: { accessKeyId: config.auth.access_key, secretAccessKey: config.auth.secret_key },
+        forcePathStyle: true,
+      };
+    },
+    async reset() {
+      const files = await metadata.submit({ type: 'store.reset', at: new Date().toISOString() });
+      for (const id of files) await storage.remove(id);
+      await metadata.submit({ type: 'gc.done', fileIds: files });
+      await createBuckets();
     },
   };
+}
+
+
+function snakeCase(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }

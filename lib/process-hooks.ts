@@ -4,4 +4,6 @@
 export interface ProcessHooks {
   exit(code: number): void;
   onSignal(signal: 'SIGTERM' | 'SIGINT', fn: () => void): void;
+  /** Shows the start-up banner; bin/ passes one only when stderr is a terminal. */
+  banner?(text: string): void;
 }

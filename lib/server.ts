@@ -16,6 +16,7 @@ import type { OpsHandler } from './ops/endpoints.ts';
 import type { ConsoleHandler } from './ui/console.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
+import { explainSignatureMismatch } from './auth/sigv4/explain.ts';
 
 export interface HandlerOptions {
   /** Serves /health, /metrics, ... ; returns false when the path is not an ops path. */
@@ -65,6 +66,8 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
     let endpoint: Endpoint | undefined;
     let ctx: Ctx | undefined;
     let opsRoute: string | false = false;
+    /** Who signed (or claimed to sign) the request, for the request log; never the secret. */
+    let accessKeyId: string | undefined;
 
     const bytesOut = countBodyBytes(res);
     res.once('close', () => {
@@ -80,6 +83,9 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         bytesOut: method === 'HEAD' ? 0 : bytesOut(),
         durationMs: performance.now() - started,
         aborted: !res.writableFinished,
+        clientAddress: req.socket.remoteAddress,
+        userAgent: req.headers['user-agent'],
+        accessKeyId,
       });
     });
 
@@ -103,12 +109,15 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       const principal = auth.principal
         ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
         : fromConsole ? opts.ui!.principal(header) : null;
+      accessKeyId = principal?.accessKeyId;
       ctx = { req, res, requestId, endpoint, principal, payload: auth.payload, svc, header, bytesIn: 0 };
       await dispatch(ctx);
     } catch (err) {
       let s3err: S3Error;
       if (err instanceof S3Error) {
         s3err = err;
+        accessKeyId ??= err.extra.AWSAccessKeyId;
+        if (err.code === 'SignatureDoesNotMatch' && log.enabled('debug')) log.debug('signature does not match', { request_id: requestId, ...explainSignatureMismatch(err) });
         if (s3err.status >= 500) log.warn('request failed', { request_id: requestId, code: s3err.code, message: s3err.message, cause: (err as Error).cause });
       } else if (err instanceof FsyncError) {
         log.error('fsync failed: data may be lost; refusing further requests', { request_id: requestId, error: err });

@@ -1,11 +1,10 @@
 // `bleepstore keys create|list|delete|rotate`: access keys in the data directory's database,
 // safe while a server runs on it (the server reads keys on every request).
-import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../process-hooks.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey, type KeyInfo } from '../metadata/credentials.ts';
 import type { CredentialRow } from '../metadata/types.ts';
 import type { Config } from '../config.ts';
-import { AdminError, adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 
 const USAGE = `Usage: bleepstore keys create --display-name NAME [--access-key ID] [options]
        bleepstore keys create --owner-of ACCESS_KEY [--access-key ID] [options]
@@ -45,9 +44,7 @@ function printList(keys: KeyInfo[], json: boolean): void {
     console.log(JSON.stringify(keys.map((k) => ({ access_key_id: k.accessKeyId, owner_id: k.ownerId, display_name: k.displayName, active: k.active, created_at: k.createdAt }))));
     return;
   }
-  const rows = [['ACCESS KEY', 'DISPLAY NAME', 'OWNER ID', 'CREATED'], ...keys.map((k) => [k.accessKeyId, k.displayName, k.ownerId, k.createdAt])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  printTable([['ACCESS KEY', 'DISPLAY NAME', 'OWNER ID', 'CREATED'], ...keys.map((k) => [k.accessKeyId, k.displayName, k.ownerId, k.createdAt])]);
 }
 
 /** The config's own key is re-seeded from the config on every server start. */
@@ -59,7 +56,7 @@ function noteConfigKey(config: Config, accessKeyId: string): void {
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('keys', hooks, [CredentialError], async () => {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
     if (command === undefined) throw new AdminError('a command is required: create, list, delete or rotate (see --help).', 2);

@@ -8,13 +8,12 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import type { ProcessHooks } from '../process-hooks.ts';
 import { exportMetadata, type ExportCounts } from '../metadata/export.ts';
 import { importMetadata, ImportError, JsonFormatError, type ImportReport } from '../metadata/import.ts';
 import { TABLES, type TableName } from '../metadata/export-format.ts';
-import { AdminError, adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { AdminError, adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
 import { progressLine } from './progress.ts';
 
 const USAGE = `Usage: bleepstore meta export [--output FILE] [--tables LIST] [--include-credentials] [options]
@@ -135,7 +134,7 @@ async function runImport(values: Record<string, unknown>): Promise<void> {
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('meta', hooks, [], async () => {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) return console.log(USAGE);
     const [command, ...rest] = positionals;
     if (command !== 'export' && command !== 'import') throw new AdminError(command === undefined ? 'a command is required: export or import (see --help).' : `unknown command "${command}"; use export or import.`, 2);

@@ -2,6 +2,8 @@
 // (--config / BLEEPSTORE_CONFIG, BLEEPSTORE_* environment, --data-dir) and opening its
 // metadata database next to a running server (WAL, busy_timeout).
 import { existsSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { flagProblem } from '../startup-errors.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { MetadataStore } from '../metadata/sqlite.ts';
 
@@ -59,4 +61,21 @@ export async function runAdmin(name: string, hooks: { exit(code: number): void }
     return hooks.exit(err instanceof AdminError ? err.code : err instanceof ConfigError || badFlag ? 2 : 1);
   }
   hooks.exit(0);
+}
+
+/** Prints rows as aligned columns; the first row is the header. */
+export function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+}
+
+/** parseArgs, but an unknown flag is one sentence naming it and the nearest known flag. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err;
+    throw new AdminError(`${flagProblem(e, Object.keys(config.options ?? {}))} (see --help)`, 2);
+  }
 }

@@ -242,6 +242,15 @@ const APPLY: Appliers = {
     emit({ type: 'tables.replaced', tables: c.tables });
     return { imported: {}, skipped: {}, warnings };
   },
+  /** Every bucket, object and upload goes; their files are queued and returned for removal. */
+  'store.reset'(tx, c, emit) {
+    const files = (tx.q("SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM multipart_parts ORDER BY file_id").all() as Row[])
+      .map((r) => r.file_id as string);
+    for (const id of files) queueGc(tx, id, c.at);
+    tx.exec('DELETE FROM multipart_parts; DELETE FROM multipart_uploads; DELETE FROM objects; DELETE FROM completed_uploads; DELETE FROM buckets;');
+    emit({ type: 'tables.replaced', tables: ['multipart_parts', 'multipart_uploads', 'objects', 'buckets'] });
+    return files;
+  },
   /** Inserts checked records; those whose bucket or upload is nowhere are skipped with a warning. */
   'import.records'(tx, c, emit) {
     // Sections may come in any order (parts before uploads): references are checked at commit.

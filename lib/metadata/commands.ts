@@ -41,6 +41,8 @@ export type Command =
   | { type: 'blob.chunk'; fileId: string; seq: number; data: Bytes }
   | { type: 'blob.remove'; fileId: string }
   | { type: 'import.clear'; tables: TableName[]; redacted: boolean; at: string }
+  /** Empties the store (embedding's `store.reset()`): buckets, objects, uploads; keys stay. */
+  | { type: 'store.reset'; at: string }
   | {
     type: 'import.records'; mode: ImportMode; records: ImportedRecord[];
     /** Buckets and uploads the import file itself has (their rows may come later in it). */
@@ -80,6 +82,8 @@ export interface Results {
   'blob.chunk': null;
   'blob.remove': null;
   'import.clear': ImportOutcome;
+  /** The files no row references any more (already queued in gc_files). */
+  'store.reset': string[];
   'import.records': ImportOutcome;
 }
 

@@ -188,6 +188,18 @@ export class MetadataReads {
     return (rows as Row[]).map(toUpload).filter((u) => u.key.startsWith(opts.prefix));
   }
 
+  /** Multipart uploads in progress in one bucket. */
+  uploadCount(bucket: string): number {
+    return Number((this.sql.q('SELECT COUNT(*) AS n FROM multipart_uploads WHERE bucket = ?').get(bucket) as Row).n);
+  }
+
+  /** A consistent copy of the whole database at `path` (a new file), taken while it serves. */
+  backupTo(path: string): void {
+    // VACUUM INTO reads one snapshot and writes a compact copy; it changes nothing here.
+    // https://www.sqlite.org/lang_vacuum.html#vacuuminto
+    this.sql.q('VACUUM INTO ?').run(path);
+  }
+
   // ---- file bookkeeping (crash-only recovery) ----
 
   pendingGc(limit = 1000): string[] {

@@ -78,7 +78,11 @@ export function createDocs(): { isDocsPath(p: string): boolean; serve(p: string,
     let a = cache.get(p);
     if (!a) {
       a = (async (): Promise<Asset> => {
-        if (p === '/docs' || p === '/docs/') return { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE), cache: 'no-cache' };
+        // The page is useless without the assets: check for the package before serving it.
+        if (p === '/docs' || p === '/docs/') {
+          distDir();
+          return { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE), cache: 'no-cache' };
+        }
         if (p === '/docs/init.js') return { type: 'text/javascript; charset=utf-8', body: Buffer.from(INIT), cache: 'no-cache' };
         const body = await readFile(path.join(distDir(), path.basename(p)));
         return { type: DIST_FILES[p]!, body, cache: 'public, max-age=86400' };
@@ -91,7 +95,16 @@ export function createDocs(): { isDocsPath(p: string): boolean; serve(p: string,
   return {
     isDocsPath: (p) => p === '/docs' || p === '/docs/' || p === '/docs/init.js' || p in DIST_FILES,
     async serve(p, acceptEncoding) {
-      const asset = await load(p);
+      let asset: Asset;
+      try {
+        asset = await load(p);
+      } catch (err) {
+        // swagger-ui-dist is an optional peer dependency: without it, /docs says what to install.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        const body = Buffer.from('The /docs page needs the optional package swagger-ui-dist: npm install swagger-ui-dist\n');
+        return { status: 501, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), 'Cache-Control': 'no-store' }, body };
+      }
       const gzip = asset.gzip && /\bgzip\b/.test(acceptEncoding ?? '');
       const body = gzip ? asset.gzip! : asset.body;
       const headers: Record<string, string> = {

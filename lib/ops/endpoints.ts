@@ -4,7 +4,9 @@
 // ListObjects of bucket "metrics"). Each endpoint that is switched off in `observability` is
 // not answered here, so the request goes on to S3 routing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
 import type { Config } from '../config.ts';
+import { version } from '../version.ts';
 import type { Logger } from './log.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
@@ -29,7 +31,7 @@ export interface Ops {
 }
 
 export interface OpsServices extends HealthTargets {
-  config: Pick<Config, 'observability' | 'server'>;
+  config: Pick<Config, 'observability' | 'server' | 'durability' | 'metadata' | 'storage'>;
   metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
 }
@@ -48,9 +50,17 @@ function pathOf(url = '/'): string {
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
+/** The directories whose volumes' free space /metrics reports. */
+function freeSpaceVolumes(c: OpsServices['config']): Array<{ volume: string; path: string }> {
+  const out: Array<{ volume: string; path: string }> = [];
+  if (c.metadata.sqlite.path !== ':memory:') out.push({ volume: 'metadata', path: path.dirname(path.resolve(c.metadata.sqlite.path)) });
+  if (c.storage.backend === 'local') out.push({ volume: 'objects', path: path.resolve(c.storage.local.root_dir) });
+  return out;
+}
+
 export function createOps(svc: OpsServices): Ops {
   const o = svc.config.observability;
-  const metrics = o.metrics ? createMetrics(svc.metadata) : undefined;
+  const metrics = o.metrics ? createMetrics(svc.metadata, { version, durability: svc.config.durability, freeSpace: freeSpaceVolumes(svc.config) }) : undefined;
   const health = createHealthChecks(svc);
   const docs = o.docs && o.openapi ? createDocs() : undefined;
   let openapi: string | undefined;
@@ -70,9 +80,11 @@ export function createOps(svc: OpsServices): Ops {
     try {
       switch (r) {
         case '/health': {
-          if (!o.health_check) return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, '{"status":"ok"}');
+          // version and durability let a benchmark or an operator say what they measured.
+          const about = { version, durability: svc.config.durability };
+          if (!o.health_check) return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
           const h = await health();
-          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', checks: h.checks }));
+          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', ...about, checks: h.checks }));
         }
         case '/healthz':
           return send(req, res, 200, NO_STORE);

@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client): the bleepstore_* families of
 // specs/observability-and-openapi.md, plus the process and Node.js defaults.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { statfs } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 import { OPERATIONS } from '../s3/router.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import type { RequestRecord } from './request-record.ts';
@@ -12,6 +14,13 @@ export const SIZE_BUCKETS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 419
 
 const METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH']);
 
+export interface MetricsInfo {
+  version: string;
+  durability: string;
+  /** Directories whose volume's free space is reported (metadata, objects). */
+  freeSpace: ReadonlyArray<{ volume: string; path: string }>;
+}
+
 export interface Metrics {
   readonly contentType: string;
   observe(r: RequestRecord): void;
@@ -19,18 +28,26 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
+// prom-client is loaded when a store with metrics is created, not when the package is
+// imported: it is most of the import time, and many embedders never scrape.
+let prom: typeof PromClient | undefined;
+function promClient(): typeof PromClient {
+  return (prom ??= createRequire(import.meta.url)('prom-client') as typeof PromClient);
+}
+
 // Process and Node.js metrics describe the process, not a store: one registry per process,
 // so several embedded stores do not each install GC observers.
-let processRegistry: Registry | undefined;
-function processMetrics(): Registry {
+let processRegistry: PromClient.Registry | undefined;
+function processMetrics(): PromClient.Registry {
   if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
+    processRegistry = new (promClient().Registry)();
+    promClient().collectDefaultMetrics({ register: processRegistry });
   }
   return processRegistry;
 }
 
-export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>): Metrics {
+export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>, info: MetricsInfo = { version: '', durability: '', freeSpace: [] }): Metrics {
+  const { Counter, Gauge, Registry, Histogram } = promClient();
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({ name: 'bleepstore_http_requests_total', help: 'Total HTTP requests', labelNames: ['method', 'path', 'status'] as const, registers });
@@ -62,6 +79,23 @@ export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineByt
     collect() {
       this.reset();
       this.inc(metadata.inlineBytesRead());
+    },
+  });
+
+  new Gauge({
+    name: 'bleepstore_build_info', help: 'Always 1; the labels say which build and durability mode serve', labelNames: ['version', 'node', 'durability'] as const, registers,
+  }).set({ version: info.version, node: process.version, durability: info.durability }, 1);
+  // Free space where the data lives: full disks are the most common way a store stops.
+  new Gauge({
+    name: 'bleepstore_disk_free_bytes', help: 'Bytes available to this process on the volume holding each data path', labelNames: ['volume', 'path'] as const, registers,
+    async collect() {
+      this.reset();
+      for (const v of info.freeSpace) {
+        try {
+          const fs = await statfs(v.path);
+          this.set({ volume: v.volume, path: v.path }, fs.bavail * fs.bsize);
+        } catch { /* best effort (spec, "Best-Effort Metrics") */ }
+      }
     },
   });
 

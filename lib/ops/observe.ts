@@ -7,6 +7,9 @@ import type { RequestRecord } from './request-record.ts';
 
 export type { RequestRecord } from './request-record.ts';
 
+/** Probes that orchestrators send every few seconds: logged at debug, so they do not drown the log. */
+const PROBES = new Set(['/health', '/healthz', '/readyz']);
+
 /**
  * Counts the body bytes written through `res` (write and end), so a streamed GET reports what
  * it actually sent rather than what Content-Length promised.
@@ -33,8 +36,9 @@ export function countBodyBytes(res: ServerResponse): () => number {
 
 export function createRequestObserver(log: Logger, metrics: Metrics | undefined): (r: RequestRecord) => void {
   return (r) => {
-    if (log.enabled('info')) {
-      log.info('request completed', {
+    const level = r.ops && PROBES.has(r.route) ? 'debug' : 'info';
+    if (log.enabled(level)) {
+      log[level]('request completed', {
         request_id: r.requestId,
         method: r.method,
         op: r.route,
@@ -45,6 +49,9 @@ export function createRequestObserver(log: Logger, metrics: Metrics | undefined)
         bytes_out: r.bytesOut,
         duration_ms: Math.round(r.durationMs * 1000) / 1000,
         aborted: r.aborted || undefined,
+        client_address: r.clientAddress,
+        user_agent: r.userAgent,
+        access_key_id: r.accessKeyId,
       });
     }
     // Metrics are best-effort: a failure to count never fails a request

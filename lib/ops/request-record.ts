@@ -18,4 +18,8 @@ export interface RequestRecord {
   durationMs: number;
   /** The connection closed before the whole response was written. */
   aborted: boolean;
+  clientAddress?: string | undefined;
+  userAgent?: string | undefined;
+  /** The access key the request was signed with (or claimed, when the signature failed). */
+  accessKeyId?: string | undefined;
 }

@@ -30,7 +30,7 @@ async function loadCloud(kind: keyof typeof SDK_PACKAGE, config: Config): Promis
 export async function createStorage(config: Config, metadata: MetadataStore): Promise<StorageBackend> {
   const s = config.storage;
   switch (s.backend) {
-    case 'local': return new LocalStorage(s.local.root_dir);
+    case 'local': return new LocalStorage(s.local.root_dir, { quarantineMaxAgeSeconds: s.local.quarantine_max_age_seconds });
     case 'memory': return new MemoryStorage({ maxSizeBytes: s.memory.max_size_bytes });
     case 'sqlite': return new SqliteBlobStorage(metadata);
     case 'aws': return new GatewayStorage('aws', await loadCloud('aws', config), { prefix: s.aws.prefix, stagingDir: s.staging_dir });

@@ -22,9 +22,15 @@ export class LocalStorage implements StorageBackend {
   readonly root: string;
   readonly tmpDir: string;
 
-  constructor(root: string) {
+  /** Orphans found by the scrub are moved here (one folder per sweep), not deleted at once. */
+  readonly quarantineDir: string;
+  private readonly quarantineMaxAgeMs: number;
+
+  constructor(root: string, opts: { quarantineMaxAgeSeconds?: number } = {}) {
     this.root = path.resolve(root);
     this.tmpDir = path.join(this.root, '.tmp');
+    this.quarantineDir = path.join(this.root, '.quarantine');
+    this.quarantineMaxAgeMs = (opts.quarantineMaxAgeSeconds ?? 7 * 86400) * 1000;
   }
 
   async init(): Promise<void> {
@@ -140,18 +146,41 @@ export class LocalStorage implements StorageBackend {
     return removed;
   }
 
+  /** Orphans (files no row references) are moved to a quarantine folder of this sweep. */
   async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
     let removed = 0;
+    const runDir = path.join(this.quarantineDir, String(Date.now()));
     for (const a of await readdir(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a) || !(await stat(path.join(this.root, a))).isDirectory()) continue;
       const dir = path.join(this.root, a);
       for (const name of await readdir(dir)) {
         if (BLOB_ID_RE.test(name) && keep(name)) continue;
-        await rm(path.join(dir, name), { force: true, recursive: true });
+        // A file no row references is moved aside rather than deleted: if the database was
+        // restored from an older copy, the operator can still bring the bytes back.
+        if (this.quarantineMaxAgeMs > 0) {
+          await mkdir(runDir, { recursive: true });
+          await rename(path.join(dir, name), path.join(runDir, name));
+        } else {
+          await rm(path.join(dir, name), { force: true, recursive: true });
+        }
         removed++;
       }
     }
+    await this.pruneQuarantine(Date.now());
     return removed;
+  }
+
+  /** Drops quarantine folders (named by the start's time in ms) older than the configured age. */
+  private async pruneQuarantine(now: number): Promise<void> {
+    let runs: string[];
+    try {
+      runs = await readdir(this.quarantineDir);
+    } catch {
+      return;
+    }
+    for (const run of runs) {
+      if (/^\d+$/.test(run) && now - Number(run) >= this.quarantineMaxAgeMs) await rm(path.join(this.quarantineDir, run), { recursive: true, force: true });
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import {
   GetBucketVersioningCommand, HeadBucketCommand, ListBucketsCommand, PutBucketAclCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { startServer, type TestServer, EMBEDDED_ONLY } from '../helpers/server.ts';
 
 
 describe('bucket operations', () => {
@@ -122,7 +122,7 @@ describe('bucket operations', () => {
   });
 });
 
-describe('bucket operations outside us-east-1', () => {
+describe('bucket operations outside us-east-1', { skip: EMBEDDED_ONLY }, () => {
   let srv: TestServer;
   before(async () => {
     srv = await startServer({ server: { region: 'eu-west-1' } });

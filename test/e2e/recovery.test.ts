@@ -2,7 +2,7 @@
 // rows whose file is missing logged and answered with InternalError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -43,6 +43,30 @@ test('a start removes temp files, its background scrub removes files no row refe
   const disk = await diskState(dataDir);
   assert.deepEqual(disk.temp, []);
   assert.deepEqual([...disk.files], [...disk.referenced]);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('an orphan file is quarantined, not deleted, and removed once older than the configured age', { skip: LOCAL_ONLY }, async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
+  await withStore(dataDir, async () => {});
+  const orphan = 'ffee0000000000000000000000000001';
+  await writeFile(path.join(dataDir, 'objects', 'ff', orphan), 'maybe still wanted');
+  await withStore(dataDir, async (srv) => {
+    await srv.store.scrubbed;
+    assert.equal(srv.store.recovery.orphanFilesRemoved, 1);
+    const lines = srv.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(typeof lines.find((l) => l.msg === 'recovery done')?.duration_ms, 'number');
+    assert.equal(lines.find((l) => l.msg === 'scrub done')?.orphan_files_removed, 1);
+  });
+  const quarantine = path.join(dataDir, 'objects', '.quarantine');
+  const [run] = await readdir(quarantine);
+  assert.equal(await readFile(path.join(quarantine, run!, orphan), 'utf8'), 'maybe still wanted');
+  // A later start with a one-second age limit empties the quarantine.
+  await new Promise((r) => setTimeout(r, 1100));
+  const srv = await startServer({ data_dir: dataDir, storage: { local: { quarantine_max_age_seconds: 1 } } });
+  await srv.store.scrubbed; // the background scrub prunes the quarantine after its sweep
+  await srv.stop();
+  assert.deepEqual(await readdir(quarantine), []);
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -16,7 +16,7 @@ export async function diskState(dataDir: string): Promise<DiskState> {
   const root = path.join(dataDir, 'objects');
   const files = new Set<string>();
   for (const a of await readdir(root)) {
-    if (a === '.tmp') continue;
+    if (a.startsWith('.')) continue; // .tmp, .quarantine
     for (const f of await readdir(path.join(root, a))) files.add(f);
   }
   const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });

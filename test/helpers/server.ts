@@ -7,8 +7,8 @@ import { createBleepStore, type BleepStore, type ConfigInput } from '../../lib/i
 import type { StorageKind } from '../../lib/config.ts';
 import { backendConfig } from './backends.ts';
 
-export const ACCESS_KEY = 'bleepstore';
-export const SECRET_KEY = 'bleepstore-secret';
+export const ACCESS_KEY = process.env.BLEEPSTORE_ENDPOINT ? process.env.AWS_ACCESS_KEY_ID ?? 'bleepstore' : 'bleepstore';
+export const SECRET_KEY = process.env.BLEEPSTORE_ENDPOINT ? process.env.AWS_SECRET_ACCESS_KEY ?? 'bleepstore-secret' : 'bleepstore-secret';
 export const REGION = 'us-east-1';
 
 export interface TestServer {
@@ -27,10 +27,42 @@ export interface TestServer {
  */
 export const BACKEND = (process.env.BLEEPSTORE_TEST_BACKEND ?? 'local') as StorageKind;
 
+/**
+ * BLEEPSTORE_ENDPOINT=http://host:port runs the suites against a server started elsewhere
+ * (run_e2e.sh does this): startServer() then starts nothing and hands out clients for it.
+ */
+export const ENDPOINT = process.env.BLEEPSTORE_ENDPOINT;
+/** For tests that need the embedded server (its config, logs or files): skipped against an external one. */
+export const EMBEDDED_ONLY = ENDPOINT ? `needs an embedded server; this run targets ${ENDPOINT}` : false;
+
 /** For tests that look at the local disk layout: skipped, with the reason, on other backends. */
-export const LOCAL_ONLY = BACKEND === 'local' ? false : `inspects the local disk layout; this run uses the ${BACKEND} backend`;
+export const LOCAL_ONLY = EMBEDDED_ONLY || (BACKEND === 'local' ? false : `inspects the local disk layout; this run uses the ${BACKEND} backend`);
+
+function external(url: string): TestServer {
+  const clients: S3Client[] = [];
+  const missing = (what: string) => () => {
+    throw new Error(`${what} is not available against an external server (BLEEPSTORE_ENDPOINT); mark the test { skip: EMBEDDED_ONLY }`);
+  };
+  return {
+    get store(): BleepStore { return missing('store')(); },
+    get dataDir(): string { return missing('dataDir')(); },
+    url, port: Number(new URL(url).port), logs: [],
+    client(extra = {}) {
+      const c = new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, ...extra });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+    },
+  };
+}
 
 export async function startServer(overrides: ConfigInput = {}): Promise<TestServer> {
+  if (ENDPOINT) {
+    if (Object.keys(overrides).length) throw new Error(`this test configures its own server (${Object.keys(overrides).join(', ')}); mark it { skip: EMBEDDED_ONLY }`);
+    return external(ENDPOINT.replace(/\/$/, ''));
+  }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-test-'));
   const logs: string[] = [];
   const backend = await backendConfig(BACKEND, dataDir);

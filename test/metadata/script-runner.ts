@@ -31,7 +31,7 @@ type Json = Record<string, unknown>;
 /** Fills the fields a script left out with fixed values. */
 export function expand(raw: Json): Command {
   const c: Json = { ...raw };
-  const needsAt = ['object.put', 'object.delete', 'objects.delete', 'upload.part', 'upload.abort', 'upload.complete', 'uploads.reap', 'credential.seed', 'credential.create', 'import.clear'];
+  const needsAt = ['object.put', 'object.delete', 'objects.delete', 'upload.part', 'upload.abort', 'upload.complete', 'uploads.reap', 'credential.seed', 'credential.create', 'import.clear', 'store.reset'];
   if (needsAt.includes(c.type as string)) c.at ??= T0;
   if (c.type === 'bucket.create') c.bucket = { region: 'us-east-1', ownerId: OWNER.id, ownerDisplay: OWNER.display_name, acl: ACL, createdAt: T0, ...(c.bucket as Json) };
   if (c.type === 'bucket.acl' || c.type === 'object.acl') c.acl ??= ACL;

@@ -6,6 +6,7 @@ import { CreateBucketCommand, ListObjectsCommand, PutObjectCommand } from '@aws-
 import { createHealthChecks } from '../../lib/ops/health.ts';
 import { createLogger } from '../../lib/ops/log.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { version } from '../../lib/version.ts';
 import { jsonLines, waitFor } from './wait.ts';
 
 /** Makes the temp dir unusable even for root: a file where the directory was. */
@@ -67,13 +68,13 @@ test('/readyz answers 503 while the data directory cannot take a write, and 200 
 });
 
 test('with health checks switched off, /healthz and /readyz are not ops endpoints and /health is the static answer', async (t) => {
-  const s = await startServer({ observability: { health_check: false } });
+  const s = await startServer({ observability: { health_check: false }, logging: { level: 'debug', format: 'json' } }); // debug: probes log there
   t.after(() => s.stop());
   await breakStorage(s);
 
   const health = await fetch(`${s.url}/health`);
   assert.equal(health.status, 200);
-  assert.deepEqual(await health.json(), { status: 'ok' });
+  assert.deepEqual(await health.json(), { status: 'ok', version, durability: 'full' });
   for (const p of ['/healthz', '/readyz']) {
     const res = await fetch(`${s.url}${p}`);
     assert.equal(res.status, 404, p);

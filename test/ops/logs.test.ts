@@ -98,3 +98,32 @@ test('fields named like credentials are redacted, and so are presigned signature
     '/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]&x=1',
   );
 });
+
+test('at debug a SignatureDoesNotMatch is explained (key id, signed headers, canonical-request hash, scope) without the secret', async (t) => {
+  const s = await startServer({ auth: { access_key: ACCESS, secret_key: SECRET }, logging: { level: 'debug', format: 'json' } });
+  t.after(() => s.stop());
+  const wrong = s.client({ credentials: { accessKeyId: ACCESS, secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
+  await assert.rejects(wrong.send(new GetObjectCommand({ Bucket: 'nope', Key: 'k' })), { name: 'SignatureDoesNotMatch' });
+  const line = await waitFor(() => jsonLines(s.logs).find((l) => l.msg === 'signature does not match'), 'the explanation');
+  assert.equal(line.access_key_id, ACCESS);
+  assert.match(String(line.signed_headers), /(^|;)host(;|$)/);
+  assert.match(String(line.signed_headers), /x-amz-date/);
+  assert.match(String(line.canonical_request_sha256), /^[0-9a-f]{64}$/);
+  assert.match(String(line.string_to_sign_scope), /^\d{8}\/us-east-1\/s3\/aws4_request$/);
+  assert.ok(!s.logs.join('').includes(SECRET) && !s.logs.join('').includes('not-the-secret'));
+});
+
+test('request completed names the client address, user agent and access key; health probes log only at debug; fields are snake_case', async (t) => {
+  const s = await startServer({ auth: { access_key: ACCESS, secret_key: SECRET }, logging: { level: 'info', format: 'json' } });
+  t.after(() => s.stop());
+  const c = s.client({ credentials: { accessKeyId: ACCESS, secretAccessKey: SECRET } });
+  await c.send(new CreateBucketCommand({ Bucket: 'log-who' }));
+  for (const p of ['/health', '/healthz', '/readyz']) assert.equal((await fetch(s.url + p)).status, 200);
+  const line = await waitFor(() => jsonLines(s.logs).find((l) => l.msg === 'request completed' && l.op === 'CreateBucket'), 'the CreateBucket line');
+  assert.equal(line.access_key_id, ACCESS);
+  assert.match(String(line.client_address), /^(::ffff:)?127\.0\.0\.1$/);
+  assert.match(String(line.user_agent), /aws-sdk-js/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(jsonLines(s.logs).filter((l) => String(l.op).startsWith('/')).map((l) => l.op), [], 'probes are not logged at info');
+  for (const l of jsonLines(s.logs)) for (const k of Object.keys(l)) assert.match(k, /^[a-z0-9_]+$/, `field "${k}" in "${String(l.msg)}"`);
+});

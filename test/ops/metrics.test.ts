@@ -166,3 +166,16 @@ test('with metrics switched off, /metrics is not an ops endpoint and requests ar
   const line = await waitFor(() => jsonLines(s.logs).find((l) => l.msg === 'request completed'), 'the request log line');
   assert.equal(line.op, 'ListObjects');
 });
+
+test('bleepstore_build_info names the version and durability, and free space is reported for the data volumes', async (t) => {
+  const s = await startServer();
+  t.after(() => s.stop());
+  const e = await scrape(s.url);
+  const info = e.samples.find((x) => x.name === 'bleepstore_build_info');
+  assert.equal(info?.value, 1);
+  assert.equal(info?.labels.version, (await import('../../lib/version.ts')).version);
+  assert.equal(info?.labels.durability, 'full');
+  const free = e.samples.filter((x) => x.name === 'bleepstore_disk_free_bytes');
+  assert.deepEqual(free.map((f) => f.labels.volume).sort(), s.store.config.storage.backend === 'local' ? ['metadata', 'objects'] : ['metadata']);
+  for (const f of free) assert.ok(f.value > 0, f.labels.volume);
+});

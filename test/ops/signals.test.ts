@@ -92,7 +92,7 @@ test('SIGTERM lets an upload in flight finish, refuses new connections, exits, a
   assert.equal(typeof listening?.version, 'string');
   assert.equal(listening?.durability, 'full');
   assert.equal(listening?.data_dir, dataDir);
-  assert.equal(first.lines.find((l) => l.msg === 'recovery done')?.tempFilesRemoved, 0, 'start-up states the recovery done');
+  assert.equal(first.lines.find((l) => l.msg === 'recovery done')?.temp_files_removed, 0, 'start-up states the recovery done');
 
   const piece = Buffer.alloc(64 * 1024, 'a');
   const put = slowPut(first.url, 'slow', piece.length * 4);

@@ -64,6 +64,45 @@ test('--data-dir moves both the database and the objects', () => {
   assert.equal(c.storage.local.root_dir, '/srv/bleep/objects');
 });
 
+test('relative paths in a config file resolve against the file, not the working directory', () => {
+  const sub = mkdtempSync(path.join(dir, 'etc-'));
+  const file = path.join(sub, 'bleepstore.yaml');
+  writeFileSync(file, 'data_dir: ./store\nstorage:\n  local:\n    root_dir: blobs\n');
+  const c = loadConfig({ file });
+  assert.equal(c.data_dir, path.join(sub, 'store'));
+  assert.equal(c.metadata.sqlite.path, path.join(sub, 'store', 'metadata.db'));
+  assert.equal(c.storage.local.root_dir, path.join(sub, 'blobs'));
+});
+
+test('the example config sets no explicit paths, so --data-dir moves everything (no silently unused directory)', () => {
+  const file = new URL('../../bleepstore.example.yaml', import.meta.url).pathname;
+  const c = loadConfig({ file, overrides: { data_dir: '/srv/elsewhere' } });
+  assert.equal(c.metadata.sqlite.path, '/srv/elsewhere/metadata.db');
+  assert.equal(c.storage.local.root_dir, '/srv/elsewhere/objects');
+  assert.equal(c.storage.staging_dir, '/srv/elsewhere/staging');
+});
+
+test('the memory backend keeps metadata in memory even with a data dir (no rows that outlive their bytes)', () => {
+  const c = loadConfig({ overrides: { data_dir: '/srv/bleep', storage: { backend: 'memory' } } });
+  assert.equal(c.metadata.sqlite.path, ':memory:');
+  assert.throws(() => loadConfig({ overrides: { storage: { backend: 'memory' }, metadata: { sqlite: { path: '/x/m.db' } } } }),
+    (err: unknown) => err instanceof ConfigError && /metadata\.sqlite\.path/.test(err.message));
+});
+
+test('BLEEPSTORE_SECRET_KEY_FILE reads the secret from a file, and refuses to be set beside BLEEPSTORE_SECRET_KEY', () => {
+  const secretFile = path.join(dir, 'secret');
+  writeFileSync(secretFile, 's3cr3t-from-file\n');
+  const c = loadConfig({ env: { BLEEPSTORE_ACCESS_KEY: 'ops', BLEEPSTORE_SECRET_KEY_FILE: secretFile } });
+  assert.equal(c.auth.access_key, 'ops');
+  assert.equal(c.auth.secret_key, 's3cr3t-from-file');
+  assert.throws(() => loadConfig({ env: { BLEEPSTORE_SECRET_KEY: 'a', BLEEPSTORE_SECRET_KEY_FILE: secretFile } }), /not both/);
+  assert.throws(() => loadConfig({ env: { BLEEPSTORE_SECRET_KEY_FILE: path.join(dir, 'missing') } }), /Cannot read BLEEPSTORE_SECRET_KEY_FILE/);
+});
+
+test('an error from a flag names the flag when the caller maps keys to flags', () => {
+  assert.throws(() => loadConfig({ overrides: { server: { port: 'x' as never } }, flagNames: { 'server.port': '--port' } }), /^ConfigError: --port must be an integer/);
+});
+
 test('events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
   for (const [yaml, key] of [['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
     assert.throws(() => loadConfig({ file: yamlFile(yaml) }), (err: unknown) =>

@@ -1,0 +1,108 @@
+// BleepStore embedded as a test double: one options object, nothing on disk, no fixed port.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConfigError, createBleepStore } from '../../lib/index.ts';
+
+/** Runs fn with an empty temp dir as the working directory; returns what was left in it. */
+async function inEmptyCwd(fn: () => Promise<void>): Promise<string[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-embed-cwd-'));
+  const before = process.cwd();
+  process.chdir(dir);
+  try {
+    await fn();
+    return await readdir(dir);
+  } finally {
+    process.chdir(before);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('storage, port and logWrite given together all take effect (not a disk store on 9010 writing ./data)', async () => {
+  const lines: string[] = [];
+  const left = await inEmptyCwd(async () => {
+    const store = await createBleepStore({ storage: 'memory', server: { port: 0 }, logging: { level: 'info' }, logWrite: (l) => void lines.push(l) });
+    const { port } = await store.listen();
+    assert.notEqual(port, 9010);
+    assert.equal(store.config.storage.backend, 'memory');
+    assert.equal(store.config.metadata.sqlite.path, ':memory:');
+    await store.close();
+  });
+  assert.deepEqual(left, [], 'nothing written to the working directory');
+  assert.ok(lines.some((l) => JSON.parse(l).msg === 'listening'), 'log lines went to logWrite');
+});
+
+test('with no options an embedded store is memory-backed, on a free port, quiet, and writes nothing', async () => {
+  const written: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  let left: string[];
+  try {
+    left = await inEmptyCwd(async () => {
+      const store = await createBleepStore();
+      const { port } = await store.listen();
+      assert.ok(port > 0 && port !== 9010);
+      assert.equal(store.config.storage.backend, 'memory');
+      assert.equal(store.config.logging.level, 'warn');
+      await store.close();
+    });
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.deepEqual(left, []);
+  assert.deepEqual(written.filter((w) => w.includes('"msg":')), [], 'no log lines at info level by default');
+});
+
+test('buckets are pre-created, clientConfig fits the AWS SDK, reset empties the store and recreates them', async () => {
+  await using store = await createBleepStore({ buckets: ['fixtures', 'uploads'] });
+  await store.listen();
+  const cfg = store.clientConfig();
+  assert.deepEqual(Object.keys(cfg).sort(), ['credentials', 'endpoint', 'forcePathStyle', 'region']);
+  const s3 = new S3Client(cfg);
+  try {
+    const names = async () => ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name);
+    assert.deepEqual(await names(), ['fixtures', 'uploads']);
+    await s3.send(new CreateBucketCommand({ Bucket: 'made-in-test' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'fixtures', Key: 'big', Body: Buffer.alloc(200 * 1024, 1) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'fixtures', Key: 'small', Body: 'x' }));
+    await store.reset();
+    assert.deepEqual(await names(), ['fixtures', 'uploads']);
+    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: 'fixtures', Key: 'big' })), { name: 'NoSuchKey' });
+  } finally {
+    s3.destroy();
+  }
+});
+
+test('await using closes the store at the end of the scope', async () => {
+  let url = '';
+  {
+    await using store = await createBleepStore();
+    url = (await store.listen()).url;
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  }
+  await assert.rejects(fetch(`${url}/healthz`));
+});
+
+test('clientConfig before listen says to call listen first', async () => {
+  await using store = await createBleepStore();
+  assert.throws(() => store.clientConfig(), /listen\(\)/);
+});
+
+test('an unknown option is refused instead of being ignored', async () => {
+  await assert.rejects(createBleepStore({ logwrite: () => {} } as never), (err: unknown) => err instanceof ConfigError && /"logwrite"/.test(err.message));
+});
+
+test('a data_dir without storage gives a local store there (explicit disk use)', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-embed-'));
+  await using store = await createBleepStore({ data_dir: dir });
+  assert.equal(store.config.storage.backend, 'local');
+  assert.ok((await readdir(dir)).includes('metadata.db'));
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
