@@ -33,6 +33,10 @@ export function bannerText(url: string, config: Config, opts: { defaultKey: bool
     '    rclone lsd bleepstore:',
     '',
   ];
-  if (opts.defaultKey) lines.push('  These are the well-known default credentials: set your own with --access-key/--secret-key before others can reach this server.', '');
+  if (opts.defaultKey)
+    lines.push(
+      '  These are the well-known default credentials: set your own with --access-key/--secret-key before others can reach this server.',
+      '',
+    );
   return lines.join('\n');
 }

@@ -71,8 +71,14 @@ function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigI
 
 /** Config keys the flags set, so a bad value is reported as the flag the operator typed. */
 const FLAG_NAMES: Record<string, string> = {
-  'server.host': '--host', 'server.port': '--port', data_dir: '--data-dir', 'logging.level': '--log-level',
-  'logging.format': '--log-format', durability: '--durability', 'auth.access_key': '--access-key', 'auth.secret_key': '--secret-key',
+  'server.host': '--host',
+  'server.port': '--port',
+  data_dir: '--data-dir',
+  'logging.level': '--log-level',
+  'logging.format': '--log-format',
+  durability: '--durability',
+  'auth.access_key': '--access-key',
+  'auth.secret_key': '--secret-key',
 };
 
 /** Subcommands other than `serve`, each in its own module, loaded only when used. */
@@ -95,7 +101,9 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
   } catch (err) {
-    console.error(`bleepstore: ${flagProblem(err as NodeJS.ErrnoException, Object.keys(OPTIONS))}. Run "bleepstore --help" for the options.`);
+    console.error(
+      `bleepstore: ${flagProblem(err as NodeJS.ErrnoException, Object.keys(OPTIONS))}. Run "bleepstore --help" for the options.`,
+    );
     return hooks.exit(2);
   }
   if (values.help) {
@@ -131,7 +139,9 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
   const graceRaw = (values['shutdown-grace'] as string | undefined) ?? '20';
   const graceMs = /^\d+(\.\d+)?$/.test(graceRaw) ? Math.round(Number(graceRaw) * 1000) : NaN;
   if (!(graceMs <= 3_600_000)) {
-    console.error(`bleepstore: --shutdown-grace must be a number of seconds from 0 to 3600 (got ${JSON.stringify(graceRaw)}).`);
+    console.error(
+      `bleepstore: --shutdown-grace must be a number of seconds from 0 to 3600 (got ${JSON.stringify(graceRaw)}).`,
+    );
     return hooks.exit(2);
   }
 
@@ -150,9 +160,18 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
     return hooks.exit(2);
   }
   // Machine-readable line for scripts and tests that start the server on port 0.
-  store.log.info('ready', { url: addr.url, version, node: process.version, pid: process.pid, ...dataPaths(config), durability: config.durability });
+  store.log.info('ready', {
+    url: addr.url,
+    version,
+    node: process.version,
+    pid: process.pid,
+    ...dataPaths(config),
+    durability: config.durability,
+  });
   const defaultKey = config.auth.access_key === DEFAULT_ACCESS_KEY && config.auth.secret_key === DEFAULT_SECRET_KEY;
-  hooks.banner?.(bannerText(addr.url, config, { defaultKey, docs: config.observability.docs && config.observability.openapi }));
+  hooks.banner?.(
+    bannerText(addr.url, config, { defaultKey, docs: config.observability.docs && config.observability.openapi }),
+  );
 
   // SIGTERM/SIGINT: stop accepting, give requests in flight a bounded time, exit. Nothing is
   // cleaned up here that start-up does not also do (crash-only). A second signal exits at
@@ -165,13 +184,16 @@ export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void>
     }
     stopping = true;
     store.log.info('stopping: no new connections, waiting for requests in flight', { signal, grace_ms: graceMs });
-    store.close(graceMs).then(() => {
-      store.log.info('stopped');
-      hooks.exit(0);
-    }, (err: unknown) => {
-      store.log.error('stopping failed', { error: err });
-      hooks.exit(1);
-    });
+    store.close(graceMs).then(
+      () => {
+        store.log.info('stopped');
+        hooks.exit(0);
+      },
+      (err: unknown) => {
+        store.log.error('stopping failed', { error: err });
+        hooks.exit(1);
+      },
+    );
   };
   hooks.onSignal('SIGTERM', () => stop('SIGTERM'));
   hooks.onSignal('SIGINT', () => stop('SIGINT'));

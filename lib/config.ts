@@ -18,14 +18,22 @@ export type LogFormat = 'json' | 'text';
 
 export interface Config {
   server: {
-    host: string; port: number; region: string; domain: string; max_header_bytes: number; request_timeout_seconds: number;
+    host: string;
+    port: number;
+    region: string;
+    domain: string;
+    max_header_bytes: number;
+    request_timeout_seconds: number;
     /** A connection must finish sending request headers within this time, or it is closed. */
     headers_timeout_seconds: number;
     /** Open client connections at most; 0 derives it from the open-file limit (RLIMIT_NOFILE). */
     max_connections: number;
   };
   auth: {
-    access_key: string; secret_key: string; owner_id: string; display_name: string;
+    access_key: string;
+    secret_key: string;
+    owner_id: string;
+    display_name: string;
     /** False: the key is seeded only into a database that has no key at all. */
     seed: boolean;
     /** Accept AWS Signature Version 2 (header, presigned query, POST policy) from older tools. */
@@ -37,8 +45,24 @@ export interface Config {
     backend: StorageKind;
     local: { root_dir: string; quarantine_max_age_seconds: number };
     memory: { max_size_bytes: number };
-    aws: { bucket: string; region: string; prefix: string; endpoint_url: string; use_path_style: boolean; access_key_id: string; secret_access_key: string };
-    azure: { container: string; account: string; prefix: string; connection_string: string; account_key: string; endpoint_url: string; use_managed_identity: boolean };
+    aws: {
+      bucket: string;
+      region: string;
+      prefix: string;
+      endpoint_url: string;
+      use_path_style: boolean;
+      access_key_id: string;
+      secret_access_key: string;
+    };
+    azure: {
+      container: string;
+      account: string;
+      prefix: string;
+      connection_string: string;
+      account_key: string;
+      endpoint_url: string;
+      use_managed_identity: boolean;
+    };
     gcp: { bucket: string; project: string; prefix: string; credentials_file: string; endpoint_url: string };
     /** Where gateway backends stage verified bodies before uploading them. */
     staging_dir: string;
@@ -55,7 +79,11 @@ export interface Config {
 }
 
 /** A partial config at any depth, as read from YAML, env or flags. */
-export type ConfigInput = { [K in keyof Config]?: Config[K] extends object ? { [J in keyof Config[K]]?: Config[K][J] extends object ? Partial<Config[K][J]> : Config[K][J] } : Config[K] };
+export type ConfigInput = {
+  [K in keyof Config]?: Config[K] extends object
+    ? { [J in keyof Config[K]]?: Config[K][J] extends object ? Partial<Config[K][J]> : Config[K][J] }
+    : Config[K];
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -66,16 +94,48 @@ export class ConfigError extends Error {
 
 export function defaultConfig(): Config {
   return {
-    server: { host: '127.0.0.1', port: 9010, region: 'us-east-1', domain: '', max_header_bytes: 16 * 1024, request_timeout_seconds: 300, headers_timeout_seconds: 10, max_connections: 0 },
-    auth: { access_key: 'bleepstore', secret_key: 'bleepstore-secret', owner_id: '', display_name: '', seed: true, sigv2: true },
+    server: {
+      host: '127.0.0.1',
+      port: 9010,
+      region: 'us-east-1',
+      domain: '',
+      max_header_bytes: 16 * 1024,
+      request_timeout_seconds: 300,
+      headers_timeout_seconds: 10,
+      max_connections: 0,
+    },
+    auth: {
+      access_key: 'bleepstore',
+      secret_key: 'bleepstore-secret',
+      owner_id: '',
+      display_name: '',
+      seed: true,
+      sigv2: true,
+    },
     data_dir: './data',
     metadata: { engine: 'sqlite', sqlite: { path: '' } },
     storage: {
       backend: 'local',
       local: { root_dir: '', quarantine_max_age_seconds: 7 * 86400 },
       memory: { max_size_bytes: 0 },
-      aws: { bucket: '', region: 'us-east-1', prefix: '', endpoint_url: '', use_path_style: false, access_key_id: '', secret_access_key: '' },
-      azure: { container: '', account: '', prefix: '', connection_string: '', account_key: '', endpoint_url: '', use_managed_identity: false },
+      aws: {
+        bucket: '',
+        region: 'us-east-1',
+        prefix: '',
+        endpoint_url: '',
+        use_path_style: false,
+        access_key_id: '',
+        secret_access_key: '',
+      },
+      azure: {
+        container: '',
+        account: '',
+        prefix: '',
+        connection_string: '',
+        account_key: '',
+        endpoint_url: '',
+        use_managed_identity: false,
+      },
       gcp: { bucket: '', project: '', prefix: '', credentials_file: '', endpoint_url: '' },
       staging_dir: '',
       inline_max_bytes: 64 * 1024,
@@ -106,7 +166,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'auth.display_name': { kind: 'string' },
   'auth.seed': { kind: 'bool' },
   'auth.sigv2': { kind: 'bool', env: 'BLEEPSTORE_SIGV2' },
-  'data_dir': { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
+  data_dir: { kind: 'string', env: 'BLEEPSTORE_DATA_DIR' },
   'metadata.engine': { kind: ['sqlite'] },
   'metadata.sqlite.path': { kind: 'string' },
   'storage.backend': { kind: ['local', 'memory', 'sqlite', 'aws', 'azure', 'gcp'], env: 'BLEEPSTORE_STORAGE_BACKEND' },
@@ -135,7 +195,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'storage.staging_dir': { kind: 'string' },
   'storage.inline_max_bytes': { kind: 'int', min: 0, max: 1024 * 1024 },
   'storage.min_free_bytes': { kind: 'int', min: 0 },
-  'durability': { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
+  durability: { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
   'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
   'multipart.reap_interval_seconds': { kind: 'int', min: 0 },
   'logging.level': { kind: ['debug', 'info', 'warn', 'error', 'silent'], env: 'BLEEPSTORE_LOG_LEVEL' },
@@ -162,7 +222,14 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */
-const TOLERATED_SECTIONS = new Set(['server.admin_port', 'server.admin_token', 'storage.memory.persistence', 'storage.memory.snapshot_path', 'storage.memory.snapshot_interval_seconds', 'storage.sqlite']);
+const TOLERATED_SECTIONS = new Set([
+  'server.admin_port',
+  'server.admin_token',
+  'storage.memory.persistence',
+  'storage.memory.snapshot_path',
+  'storage.memory.snapshot_interval_seconds',
+  'storage.sqlite',
+]);
 
 /**
  * Sections that change what the server promises (replication, notifications): silently
@@ -184,12 +251,14 @@ function coerce(key: string, raw: unknown, from: string): unknown {
     }
   }
   if (Array.isArray(kind)) {
-    if (typeof raw !== 'string' || !kind.includes(raw)) throw new ConfigError(`Config key "${key}" in ${from} must be one of ${kind.join(', ')} (got ${shown}).`);
+    if (typeof raw !== 'string' || !kind.includes(raw))
+      throw new ConfigError(`Config key "${key}" in ${from} must be one of ${kind.join(', ')} (got ${shown}).`);
     return raw;
   }
   if (kind === 'string') {
     if (typeof raw === 'number') return String(raw);
-    if (typeof raw !== 'string') throw new ConfigError(`Config key "${key}" in ${from} must be a string (got ${shown}).`);
+    if (typeof raw !== 'string')
+      throw new ConfigError(`Config key "${key}" in ${from} must be a string (got ${shown}).`);
     return raw;
   }
   if (kind === 'bool') {
@@ -219,7 +288,12 @@ function setLeaf(target: Record<string, unknown>, key: string, value: unknown): 
 }
 
 /** Flattens a nested object from YAML or code into dotted leaf keys, validating each. */
-function flatten(obj: unknown, from: string, prefix = '', out: Array<[string, unknown]> = []): Array<[string, unknown]> {
+function flatten(
+  obj: unknown,
+  from: string,
+  prefix = '',
+  out: Array<[string, unknown]> = [],
+): Array<[string, unknown]> {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     throw new ConfigError(`${prefix ? `Config key "${prefix}"` : 'The config'} in ${from} must be a mapping.`);
   }
@@ -227,7 +301,9 @@ function flatten(obj: unknown, from: string, prefix = '', out: Array<[string, un
     const key = prefix ? `${prefix}.${k}` : k;
     if (TOLERATED_SECTIONS.has(key)) continue;
     if (NOT_YET_SUPPORTED.includes(key)) {
-      throw new ConfigError(`Config section "${key}" in ${from} is not supported by this version of BleepStore yet; remove it.`);
+      throw new ConfigError(
+        `Config section "${key}" in ${from} is not supported by this version of BleepStore yet; remove it.`,
+      );
     }
     if (LEAVES[key]) {
       if (v !== undefined && v !== null) out.push([key, coerce(key, v, from)]);
@@ -254,7 +330,13 @@ export interface ConfigSources {
 }
 
 /** Keys that hold file-system paths: resolved against the config file's directory. */
-const PATH_KEYS = new Set(['data_dir', 'metadata.sqlite.path', 'storage.local.root_dir', 'storage.staging_dir', 'storage.gcp.credentials_file']);
+const PATH_KEYS = new Set([
+  'data_dir',
+  'metadata.sqlite.path',
+  'storage.local.root_dir',
+  'storage.staging_dir',
+  'storage.gcp.credentials_file',
+]);
 
 export function loadConfig(sources: ConfigSources = {}): Config {
   const config = defaultConfig() as unknown as Record<string, unknown>;
@@ -271,12 +353,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     try {
       doc = parseYaml(text);
     } catch (err) {
-      throw new ConfigError(`Config file "${sources.file}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+      throw new ConfigError(
+        `Config file "${sources.file}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      );
     }
     if (doc !== null && doc !== undefined) {
       // A relative path in the file means "next to this file", wherever the server is started.
       const base = path.dirname(path.resolve(sources.file));
-      layers.push(flatten(doc, `config file "${sources.file}"`).map(([k, v]) => [k, PATH_KEYS.has(k) && typeof v === 'string' && v !== '' && v !== ':memory:' ? path.resolve(base, v) : v]));
+      layers.push(
+        flatten(doc, `config file "${sources.file}"`).map(([k, v]) => [
+          k,
+          PATH_KEYS.has(k) && typeof v === 'string' && v !== '' && v !== ':memory:' ? path.resolve(base, v) : v,
+        ]),
+      );
     }
   }
 
@@ -293,7 +382,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       try {
         text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
       } catch (err) {
-        throw new ConfigError(`Cannot read ${spec.env}_FILE "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+        throw new ConfigError(
+          `Cannot read ${spec.env}_FILE "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+        );
       }
       envLayer.push([key, coerce(key, text, `the file named by ${spec.env}_FILE`)]);
     }
@@ -317,7 +408,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   // describes (rows that list after a restart and then answer 500).
   if (c.storage.backend === 'memory') {
     if (c.metadata.sqlite.path && c.metadata.sqlite.path !== ':memory:') {
-      throw new ConfigError(`Config key "metadata.sqlite.path" cannot be used with storage.backend "memory": a memory store keeps its metadata in memory too (use backend "sqlite" or "local" to keep data).`);
+      throw new ConfigError(
+        `Config key "metadata.sqlite.path" cannot be used with storage.backend "memory": a memory store keeps its metadata in memory too (use backend "sqlite" or "local" to keep data).`,
+      );
     }
     c.metadata.sqlite.path = ':memory:';
   }
@@ -325,19 +418,29 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (!c.storage.staging_dir) c.storage.staging_dir = path.join(c.data_dir, 'staging');
   // Gateways keep every byte in the cloud unless told otherwise: inline objects would live
   // only in the local metadata database.
-  if (['aws', 'azure', 'gcp'].includes(c.storage.backend) && !named('storage.inline_max_bytes')) c.storage.inline_max_bytes = 0;
-  const required: Partial<Record<StorageKind, string[]>> = { aws: ['storage.aws.bucket'], azure: ['storage.azure.container'], gcp: ['storage.gcp.bucket'] };
+  if (['aws', 'azure', 'gcp'].includes(c.storage.backend) && !named('storage.inline_max_bytes'))
+    c.storage.inline_max_bytes = 0;
+  const required: Partial<Record<StorageKind, string[]>> = {
+    aws: ['storage.aws.bucket'],
+    azure: ['storage.azure.container'],
+    gcp: ['storage.gcp.bucket'],
+  };
   for (const key of required[c.storage.backend] ?? []) {
     const v = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);
     if (!v) throw new ConfigError(`Config key "${key}" must be set for storage.backend "${c.storage.backend}".`);
   }
   if (c.storage.backend === 'azure' && !c.storage.azure.connection_string && !c.storage.azure.account) {
-    throw new ConfigError('Config key "storage.azure.connection_string" or "storage.azure.account" must be set for storage.backend "azure".');
+    throw new ConfigError(
+      'Config key "storage.azure.connection_string" or "storage.azure.account" must be set for storage.backend "azure".',
+    );
   }
   if (!c.storage.local.root_dir) c.storage.local.root_dir = path.join(c.data_dir, 'objects');
   if (!c.auth.access_key) throw new ConfigError('Config key "auth.access_key" must not be empty.');
   if (!c.auth.secret_key) throw new ConfigError('Config key "auth.secret_key" must not be empty.');
-  if (!/^[a-z0-9-]+$/.test(c.server.region)) throw new ConfigError(`Config key "server.region" must look like a region name such as us-east-1 (got "${c.server.region}").`);
+  if (!/^[a-z0-9-]+$/.test(c.server.region))
+    throw new ConfigError(
+      `Config key "server.region" must look like a region name such as us-east-1 (got "${c.server.region}").`,
+    );
   if (c.cluster.enabled) {
     try {
       warningsOf.set(c, validateCluster(c.cluster, c.data_dir));

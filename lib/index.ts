@@ -103,13 +103,23 @@ export function embeddedConfig(opts: BleepStoreOptions = {}): Config {
   const keys: Record<string, unknown> = { ...opts };
   for (const k of OPTION_KEYS) delete keys[k];
   if (typeof keys.storage === 'string') keys.storage = { backend: keys.storage };
-  const given = [opts.config && 'config', opts.overrides && 'overrides', Object.keys(keys).length > 0 && 'top-level config keys'].filter(Boolean);
-  if (given.length > 1) throw new ConfigError(`createBleepStore takes one of config, overrides or top-level config keys, not ${given.join(' and ')}.`);
+  const given = [
+    opts.config && 'config',
+    opts.overrides && 'overrides',
+    Object.keys(keys).length > 0 && 'top-level config keys',
+  ].filter(Boolean);
+  if (given.length > 1)
+    throw new ConfigError(
+      `createBleepStore takes one of config, overrides or top-level config keys, not ${given.join(' and ')}.`,
+    );
   if (opts.config) return opts.config;
   const input = (opts.overrides ?? keys) as ConfigInput & Record<string, unknown>;
   const defaults: ConfigInput = { server: { port: 0 }, logging: { level: 'warn' } };
   if (input.storage?.backend === undefined && input.data_dir === undefined) defaults.storage = { backend: 'memory' };
-  return loadConfig({ overrides: mergeInput(defaults, input) as ConfigInput, overridesLabel: 'the options given to createBleepStore' });
+  return loadConfig({
+    overrides: mergeInput(defaults, input) as ConfigInput,
+    overridesLabel: 'the options given to createBleepStore',
+  });
 }
 
 /** Deep merge of two plain option objects; `b` wins. */
@@ -126,16 +136,26 @@ function mergeInput(a: object, b: object): Record<string, unknown> {
 export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<BleepStore> {
   const o = opts;
   const config = embeddedConfig(opts);
-  const log = createLogger({ level: config.logging.level, format: config.logging.format, ...(o.logWrite ? { write: o.logWrite } : {}) });
+  const log = createLogger({
+    level: config.logging.level,
+    format: config.logging.format,
+    ...(o.logWrite ? { write: o.logWrite } : {}),
+  });
 
   for (const w of configWarnings(config)) log.warn(w);
   if (config.cluster.enabled) {
     // The cluster parts (transport, node driver) exist, but S3 metadata does not go through
     // Raft yet (issue #13): serving alone would let an operator believe writes replicate.
-    throw new ConfigError('Config key "cluster.enabled" is true, but this build does not serve S3 requests in cluster mode yet (metadata replication is not wired in); set it to false.');
+    throw new ConfigError(
+      'Config key "cluster.enabled" is true, but this build does not serve S3 requests in cluster mode yet (metadata replication is not wired in); set it to false.',
+    );
   }
   const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
-  const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability, record: recorder?.record });
+  const metadata = new MetadataStore({
+    path: config.metadata.sqlite.path,
+    durability: config.durability,
+    record: recorder?.record,
+  });
   const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
   try {
@@ -147,7 +167,10 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
-  const owner = { id: config.auth.owner_id || ownerIdFor(config.auth.access_key), display_name: config.auth.display_name || config.auth.access_key };
+  const owner = {
+    id: config.auth.owner_id || ownerIdFor(config.auth.access_key),
+    display_name: config.auth.display_name || config.auth.access_key,
+  };
   // auth.seed: false seeds the key only into a database that has none, so a bootstrap key
   // an operator deleted stays deleted across restarts.
   if (config.auth.seed || listKeys(metadata).length === 0) {
@@ -205,14 +228,26 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     o.onFatal?.(err);
   };
   const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal };
-  const domains = ['localhost', ...(config.server.domain ? config.server.domain.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean) : [])];
+  const domains = [
+    'localhost',
+    ...(config.server.domain
+      ? config.server.domain
+          .split(',')
+          .map((d) => d.trim().toLowerCase())
+          .filter(Boolean)
+      : []),
+  ];
   const ops = createOps(svc);
-  const ui = config.observability.ui ? createConsole({ config, metadata, log, recovery, startedAt: Date.now() }) : undefined;
+  const ui = config.observability.ui
+    ? createConsole({ config, metadata, log, recovery, startedAt: Date.now() })
+    : undefined;
   const handle = createRequestHandler(svc, { domains, ops: ops.handler, ui, finished: ops.finished });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (failed) {
       res.writeHead(503, { 'Content-Type': 'application/xml', Connection: 'close', Server: 'BleepStore' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code><Message>The server stopped after a storage failure.</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code><Message>The server stopped after a storage failure.</Message></Error>',
+      );
       return;
     }
     drain.track(res);
@@ -224,14 +259,17 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     });
   };
 
-  const server = http.createServer({
-    maxHeaderSize: config.server.max_header_bytes,
-    requestTimeout: 0, // large uploads may take long; idle sockets are cut by `timeout` below
-    // Slow or silent header senders are cut soon, checked every second (Node's default is 30 s).
-    headersTimeout: config.server.headers_timeout_seconds * 1000,
-    connectionsCheckingInterval: 1000,
-    keepAliveTimeout: 5_000,
-  }, handler);
+  const server = http.createServer(
+    {
+      maxHeaderSize: config.server.max_header_bytes,
+      requestTimeout: 0, // large uploads may take long; idle sockets are cut by `timeout` below
+      // Slow or silent header senders are cut soon, checked every second (Node's default is 30 s).
+      headersTimeout: config.server.headers_timeout_seconds * 1000,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: 5_000,
+    },
+    handler,
+  );
   server.timeout = config.server.request_timeout_seconds * 1000;
   server.maxConnections = maxConnections(config.server.max_connections);
   // Node's headersTimeout counts only from a request's first byte; a connection that sends
@@ -249,9 +287,13 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     if (!socket.writable) return socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const code = tooLarge ? 'RequestHeaderSectionTooLarge' : 'BadRequest';
-    const message = tooLarge ? 'Your request header section exceeds the maximum allowed size.' : 'The request could not be parsed.';
+    const message = tooLarge
+      ? 'Your request header section exceeds the maximum allowed size.'
+      : 'The request could not be parsed.';
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nServer: BleepStore\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nServer: BleepStore\r\n\r\n${body}`,
+    );
   });
 
   let closed = false;
@@ -282,9 +324,19 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
           bound = { url: `http://${shownHost}:${addr.port}` };
-          log.info('listening', { version, address: addr.address, port: addr.port, ...dataPaths(config), durability: config.durability, max_connections: server.maxConnections });
+          log.info('listening', {
+            version,
+            address: addr.address,
+            port: addr.port,
+            ...dataPaths(config),
+            durability: config.durability,
+            max_connections: server.maxConnections,
+          });
           if (!isLoopback(addr.address) && defaultKeyLive((id) => metadata.getCredential(id))) {
-            log.warn('the well-known default credentials (bleepstore / bleepstore-secret) are live on a non-loopback address: anyone who can reach it can read and write everything; set auth.access_key/auth.secret_key (--access-key, BLEEPSTORE_SECRET_KEY_FILE) or delete the key', { address: addr.address, port: addr.port });
+            log.warn(
+              'the well-known default credentials (bleepstore / bleepstore-secret) are live on a non-loopback address: anyone who can reach it can read and write everything; set auth.access_key/auth.secret_key (--access-key, BLEEPSTORE_SECRET_KEY_FILE) or delete the key',
+              { address: addr.address, port: addr.port },
+            );
           }
           resolve({ host: addr.address, port: addr.port, url: bound.url });
         });
@@ -309,7 +361,6 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     },
   };
 }
-
 
 function snakeCase(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));

@@ -19,7 +19,12 @@ export interface RecoveryReport {
   missingFiles: number;
 }
 
-interface Parts { config: Config; metadata: MetadataStore; storage: StorageBackend; log: Logger }
+interface Parts {
+  config: Config;
+  metadata: MetadataStore;
+  storage: StorageBackend;
+  log: Logger;
+}
 
 /** Removes every blob whose removal was recorded in gc_files (and is still unreferenced). */
 export async function drainGc({ metadata, storage }: Pick<Parts, 'metadata' | 'storage'>): Promise<number> {
@@ -34,7 +39,10 @@ export async function drainGc({ metadata, storage }: Pick<Parts, 'metadata' | 's
 }
 
 /** Drops uploads older than the TTL; their part files go through gc_files. */
-export async function reapUploads(p: Pick<Parts, 'config' | 'metadata' | 'storage'>, now = Date.now()): Promise<number> {
+export async function reapUploads(
+  p: Pick<Parts, 'config' | 'metadata' | 'storage'>,
+  now = Date.now(),
+): Promise<number> {
   const cutoff = new Date(now - p.config.multipart.upload_ttl_seconds * 1000).toISOString();
   const files = await p.metadata.submit({ type: 'uploads.reap', cutoff, at: new Date(now).toISOString() });
   if (files.length) await drainGc(p);
@@ -69,7 +77,9 @@ export function startReaper(p: Parts): () => void {
     if (reap) lastReap = Date.now();
     (reap ? reapUploads(p) : Promise.resolve(0))
       .then(() => drainGc(p))
-      .catch((err: unknown) => p.log.error('reaping expired uploads or removing blobs failed; retrying next round', { error: err }))
+      .catch((err: unknown) =>
+        p.log.error('reaping expired uploads or removing blobs failed; retrying next round', { error: err }),
+      )
       .finally(() => {
         running = false;
       });
@@ -87,7 +97,11 @@ const SCRUB_PAGE = 256;
  * missing one is logged (reads of it answer InternalError). Both counts go into `report`.
  * `done` resolves with the missing count; stop() ends the scrub early.
  */
-export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, report: RecoveryReport, born: { has(id: string): boolean; release(): void }): { stop(): void; done: Promise<number> } {
+export function startScrub(
+  p: Pick<Parts, 'metadata' | 'storage' | 'log'>,
+  report: RecoveryReport,
+  born: { has(id: string): boolean; release(): void },
+): { stop(): void; done: Promise<number> } {
   let stopped = false;
   const run = async (): Promise<number> => {
     try {
@@ -114,7 +128,8 @@ export function startScrub(p: Pick<Parts, 'metadata' | 'storage' | 'log'>, repor
         if (!p.metadata.isFileReferenced(id)) continue;
         missing++;
         report.missingFiles = missing;
-        if (missing <= 20) p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: id });
+        if (missing <= 20)
+          p.log.error('metadata row points at a missing file; reads of it answer InternalError', { file_id: id });
       }
       after = ids[ids.length - 1]!;
     }

@@ -73,7 +73,8 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
     res.once('close', () => {
       const e = endpoint as (Endpoint & { bucket?: string; key?: string }) | undefined;
       opts.finished?.({
-        requestId, method,
+        requestId,
+        method,
         route: e?.op ?? (opsRoute || 'Unknown'),
         ops: opsRoute !== false,
         bucket: e?.bucket,
@@ -91,24 +92,58 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
 
     try {
       const { rawPath, rawQuery } = splitUrl(url);
-      const signed = header('authorization') !== undefined || rawQuery.includes('X-Amz-Algorithm=') || rawQuery.includes('Signature=');
-      if (!signed && opts.ui && (opsRoute = opts.ui.route(method, rawPath, header))) return await opts.ui.serve(req, res);
+      const signed =
+        header('authorization') !== undefined ||
+        rawQuery.includes('X-Amz-Algorithm=') ||
+        rawQuery.includes('Signature=');
+      if (!signed && opts.ui && (opsRoute = opts.ui.route(method, rawPath, header)))
+        return await opts.ui.serve(req, res);
       const fromConsole = !signed && opts.ui !== undefined && opts.ui.fromPage(header);
-      if (!signed && !fromConsole && opts.ops && (method === 'GET' || method === 'HEAD') && (opsRoute = opts.ops.route(rawPath))) {
+      if (
+        !signed &&
+        !fromConsole &&
+        opts.ops &&
+        (method === 'GET' || method === 'HEAD') &&
+        (opsRoute = opts.ops.route(rawPath))
+      ) {
         return await opts.ops.serve(req, res, opsRoute);
       }
 
       endpoint = parseEndpoint({ method, url, host: header('host'), header }, { domains: opts.domains });
       // Before authentication, so a browser may read the error document of a refused request.
       const origin = header('origin');
-      if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint) applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
+      if (origin !== undefined && endpoint.op !== 'PreflightCors' && 'bucket' in endpoint)
+        applyCors(res, metadata.getBucket(endpoint.bucket), origin, method);
       // A preflight is never signed, even when its URL is a presigned one (made for the actual method).
-      const auth = endpoint.op === 'PreflightCors' ? ANONYMOUS : authenticate(
-        { method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, virtualBucket: endpoint.style === 'virtual' && 'bucket' in endpoint ? endpoint.bucket : undefined },
-        lookup, { region: config.server.region, now: Date.now(), sigv2: config.auth.sigv2, deferBodySignature: declarationOf(endpoint.op).bodyFirst === true });
+      const auth =
+        endpoint.op === 'PreflightCors'
+          ? ANONYMOUS
+          : authenticate(
+              {
+                method,
+                rawPath,
+                rawQuery,
+                headers: req.headers,
+                rawHeaders: req.rawHeaders,
+                virtualBucket: endpoint.style === 'virtual' && 'bucket' in endpoint ? endpoint.bucket : undefined,
+              },
+              lookup,
+              {
+                region: config.server.region,
+                now: Date.now(),
+                sigv2: config.auth.sigv2,
+                deferBodySignature: declarationOf(endpoint.op).bodyFirst === true,
+              },
+            );
       const principal = auth.principal
-        ? { accessKeyId: auth.principal.accessKeyId, ownerId: auth.principal.ownerId, displayName: auth.principal.displayName }
-        : fromConsole ? opts.ui!.principal(header) : null;
+        ? {
+            accessKeyId: auth.principal.accessKeyId,
+            ownerId: auth.principal.ownerId,
+            displayName: auth.principal.displayName,
+          }
+        : fromConsole
+          ? opts.ui!.principal(header)
+          : null;
       accessKeyId = principal?.accessKeyId;
       ctx = { req, res, requestId, endpoint, principal, payload: auth.payload, svc, header, bytesIn: 0 };
       await dispatch(ctx);
@@ -117,8 +152,15 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       if (err instanceof S3Error) {
         s3err = err;
         accessKeyId ??= err.extra.AWSAccessKeyId;
-        if (err.code === 'SignatureDoesNotMatch' && log.enabled('debug')) log.debug('signature does not match', { request_id: requestId, ...explainSignatureMismatch(err) });
-        if (s3err.status >= 500) log.warn('request failed', { request_id: requestId, code: s3err.code, message: s3err.message, cause: (err as Error).cause });
+        if (err.code === 'SignatureDoesNotMatch' && log.enabled('debug'))
+          log.debug('signature does not match', { request_id: requestId, ...explainSignatureMismatch(err) });
+        if (s3err.status >= 500)
+          log.warn('request failed', {
+            request_id: requestId,
+            code: s3err.code,
+            message: s3err.message,
+            cause: (err as Error).cause,
+          });
       } else if (err instanceof FsyncError) {
         log.error('fsync failed: data may be lost; refusing further requests', { request_id: requestId, error: err });
         svc.fatal(err);
@@ -138,7 +180,9 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       let resource = rawPath;
       try {
         resource = decodeURIComponent(rawPath);
-      } catch { /* keep the raw form */ }
+      } catch {
+        /* keep the raw form */
+      }
       sendError(res, s3err, { method, resource, requestId, hostId, close: hasBody(req) && !req.readableEnded });
     }
   };

@@ -15,10 +15,18 @@ ${STORE_USAGE}
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('backup', hooks, [], async () => {
-    const { values } = parseFlags({ args: argv, options: { ...STORE_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+    const { values } = parseFlags({
+      args: argv,
+      options: { ...STORE_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+    });
     if (values.help) return console.log(USAGE);
     if (!values.out) throw new AdminError('--out DIR is required.', 2);
     const r = await backup(adminConfig(values), values.out);
-    console.log(values.json ? JSON.stringify(r) : `Backed up the metadata and ${r.files} object files (${r.bytes} bytes) to ${values.out}.`);
+    console.log(
+      values.json
+        ? JSON.stringify(r)
+        : `Backed up the metadata and ${r.files} object files (${r.bytes} bytes) to ${values.out}.`,
+    );
   });
 }

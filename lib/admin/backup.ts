@@ -40,9 +40,11 @@ async function fsyncPath(p: string): Promise<void> {
 export async function backup(config: Config, outDir: string): Promise<BackupReport> {
   const backend = config.storage.backend;
   if (backend === 'memory') throw new AdminError('a memory store has nothing on disk to back up.');
-  if (!existsSync(config.metadata.sqlite.path)) throw new AdminError(`No metadata database at ${config.metadata.sqlite.path}; check --data-dir or --config.`);
+  if (!existsSync(config.metadata.sqlite.path))
+    throw new AdminError(`No metadata database at ${config.metadata.sqlite.path}; check --data-dir or --config.`);
   await mkdir(outDir, { recursive: true });
-  if ((await readdir(outDir)).length) throw new AdminError(`${outDir} is not empty; back up into a new or empty directory.`);
+  if ((await readdir(outDir)).length)
+    throw new AdminError(`${outDir} is not empty; back up into a new or empty directory.`);
   const objectsOut = path.join(outDir, 'objects');
   const metaOut = path.join(outDir, 'metadata.db');
   const store = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
@@ -87,23 +89,42 @@ export async function backup(config: Config, outDir: string): Promise<BackupRepo
         await rename(tmp, metaOut);
         break;
       }
-      if (snapshots >= 20) throw new AdminError('blobs kept disappearing between snapshots (a very busy server); try again.');
+      if (snapshots >= 20)
+        throw new AdminError('blobs kept disappearing between snapshots (a very busy server); try again.');
     }
   } finally {
     store.close();
   }
   await fsyncPath(metaOut);
-  await writeFile(path.join(outDir, MANIFEST), JSON.stringify({ format: 1, bleepstore_version: version, created_at: new Date().toISOString(), backend, files: copied.size, bytes }, null, 2) + '\n');
+  await writeFile(
+    path.join(outDir, MANIFEST),
+    JSON.stringify(
+      {
+        format: 1,
+        bleepstore_version: version,
+        created_at: new Date().toISOString(),
+        backend,
+        files: copied.size,
+        bytes,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   await fsyncPath(outDir);
   return { metadata: metaOut, files: copied.size, bytes, snapshots };
 }
 
 /** Copies a backup into a data directory that holds no database yet. */
 export async function restore(config: Config, fromDir: string): Promise<{ files: number }> {
-  if (!existsSync(path.join(fromDir, MANIFEST))) throw new AdminError(`${fromDir} is not a BleepStore backup (no ${MANIFEST}).`);
+  if (!existsSync(path.join(fromDir, MANIFEST)))
+    throw new AdminError(`${fromDir} is not a BleepStore backup (no ${MANIFEST}).`);
   const dbPath = config.metadata.sqlite.path;
   if (dbPath === ':memory:') throw new AdminError('cannot restore into a memory store.');
-  if (existsSync(dbPath)) throw new AdminError(`${dbPath} already exists; restore into an empty data directory (--data-dir), with no server running on it.`);
+  if (existsSync(dbPath))
+    throw new AdminError(
+      `${dbPath} already exists; restore into an empty data directory (--data-dir), with no server running on it.`,
+    );
   await mkdir(path.dirname(path.resolve(dbPath)), { recursive: true });
   let files = 0;
   const objectsIn = path.join(fromDir, 'objects');

@@ -3,7 +3,16 @@
 import type { ProcessHooks } from '../process-hooks.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import { BucketOpError, createOwnedBucket, grantOnBucket } from './bucket-ops.ts';
-import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
+import {
+  AdminError,
+  adminConfig,
+  openStore,
+  printTable,
+  runAdmin,
+  STORE_OPTIONS,
+  STORE_USAGE,
+  parseFlags,
+} from './open-store.ts';
 
 const USAGE = `Usage: bleepstore bucket list [options]
        bleepstore bucket create NAME [--owner-of ACCESS_KEY] [options]
@@ -41,9 +50,18 @@ function describe(store: MetadataStore, name: string) {
   if (!b) throw new AdminError(`No bucket named "${name}".`);
   const u = { ...store.bucketStat(name), uploads: store.uploadCount(name) };
   return {
-    name: b.name, owner_id: b.ownerId, owner_display_name: b.ownerDisplay, region: b.region, created_at: b.createdAt,
-    objects: u.objects, bytes: u.bytes, uploads_in_progress: u.uploads,
-    grants: b.acl.grants.map((g) => ({ grantee: g.grantee.type === 'Group' ? g.grantee.uri : g.grantee.display_name || g.grantee.id, permission: g.permission })),
+    name: b.name,
+    owner_id: b.ownerId,
+    owner_display_name: b.ownerDisplay,
+    region: b.region,
+    created_at: b.createdAt,
+    objects: u.objects,
+    bytes: u.bytes,
+    uploads_in_progress: u.uploads,
+    grants: b.acl.grants.map((g) => ({
+      grantee: g.grantee.type === 'Group' ? g.grantee.uri : g.grantee.display_name || g.grantee.id,
+      permission: g.permission,
+    })),
   };
 }
 
@@ -52,9 +70,12 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
-    if (command === undefined || !COMMANDS.includes(command)) throw new AdminError(`a command is required: ${COMMANDS.join(', ')} (see --help).`, 2);
-    if (command === 'list' ? rest.length !== 0 : rest.length !== 1) throw new AdminError(command === 'list' ? 'list takes no arguments.' : `${command} takes one bucket name.`, 2);
-    if (command === 'allow' && (!values.key || (!values.read && !values.write))) throw new AdminError('allow needs --key ACCESS_KEY and --read and/or --write.', 2);
+    if (command === undefined || !COMMANDS.includes(command))
+      throw new AdminError(`a command is required: ${COMMANDS.join(', ')} (see --help).`, 2);
+    if (command === 'list' ? rest.length !== 0 : rest.length !== 1)
+      throw new AdminError(command === 'list' ? 'list takes no arguments.' : `${command} takes one bucket name.`, 2);
+    if (command === 'allow' && (!values.key || (!values.read && !values.write)))
+      throw new AdminError('allow needs --key ACCESS_KEY and --read and/or --write.', 2);
     const config = adminConfig(values);
     const store = openStore(config, command !== 'create');
     const json = values.json === true;
@@ -64,27 +85,42 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         case 'list': {
           const rows = store.listBuckets().map((b) => describe(store, b.name));
           if (json) return console.log(JSON.stringify(rows));
-          return printTable([['BUCKET', 'OWNER', 'OBJECTS', 'BYTES', 'CREATED'], ...rows.map((r) => [r.name, r.owner_display_name, String(r.objects), String(r.bytes), r.created_at])]);
+          return printTable([
+            ['BUCKET', 'OWNER', 'OBJECTS', 'BYTES', 'CREATED'],
+            ...rows.map((r) => [r.name, r.owner_display_name, String(r.objects), String(r.bytes), r.created_at]),
+          ]);
         }
         case 'create': {
           const owner = ownerOfKey(store, values['owner-of'] ?? config.auth.access_key);
           const created = await createOwnedBucket(store, name, owner, config.server.region);
           if (json) return console.log(JSON.stringify({ created: name, owner_id: owner.id, new: created }));
-          return console.log(created ? `Created bucket ${name}, owned by ${owner.display_name}.` : `Bucket ${name} already exists and belongs to ${owner.display_name}.`);
+          return console.log(
+            created
+              ? `Created bucket ${name}, owned by ${owner.display_name}.`
+              : `Bucket ${name} already exists and belongs to ${owner.display_name}.`,
+          );
         }
         case 'info': {
           const d = describe(store, name);
           if (json) return console.log(JSON.stringify(d));
-          return console.log([
-            `Bucket:    ${d.name}`, `Owner:     ${d.owner_display_name} (${d.owner_id})`, `Region:    ${d.region}`, `Created:   ${d.created_at}`,
-            `Objects:   ${d.objects}`, `Bytes:     ${d.bytes}`, `Uploads:   ${d.uploads_in_progress} in progress`,
-            `Grants:    ${d.grants.map((g) => `${g.grantee}:${g.permission}`).join(', ')}`,
-          ].join('\n'));
+          return console.log(
+            [
+              `Bucket:    ${d.name}`,
+              `Owner:     ${d.owner_display_name} (${d.owner_id})`,
+              `Region:    ${d.region}`,
+              `Created:   ${d.created_at}`,
+              `Objects:   ${d.objects}`,
+              `Bytes:     ${d.bytes}`,
+              `Uploads:   ${d.uploads_in_progress} in progress`,
+              `Grants:    ${d.grants.map((g) => `${g.grantee}:${g.permission}`).join(', ')}`,
+            ].join('\n'),
+          );
         }
         case 'delete': {
           const outcome = await store.submit({ type: 'bucket.delete', name });
           if (outcome === 'missing') throw new AdminError(`No bucket named "${name}".`);
-          if (outcome === 'not-empty') throw new AdminError(`Bucket "${name}" is not empty (objects or uploads in progress); empty it first.`);
+          if (outcome === 'not-empty')
+            throw new AdminError(`Bucket "${name}" is not empty (objects or uploads in progress); empty it first.`);
           return console.log(json ? JSON.stringify({ deleted: name }) : `Deleted bucket ${name}.`);
         }
         case 'allow': {
@@ -92,7 +128,9 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
           const perms = [...(values.read ? ['READ' as const] : []), ...(values.write ? ['WRITE' as const] : [])];
           await grantOnBucket(store, name, grantee, perms);
           if (json) return console.log(JSON.stringify({ bucket: name, grantee_id: grantee.id, permissions: perms }));
-          return console.log(`Granted ${perms.join(' and ')} on ${name} to ${grantee.display_name} (owner of ${values.key}).`);
+          return console.log(
+            `Granted ${perms.join(' and ')} on ${name} to ${grantee.display_name} (owner of ${values.key}).`,
+          );
         }
       }
     } finally {

@@ -4,7 +4,16 @@ import type { ProcessHooks } from '../process-hooks.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey, type KeyInfo } from '../metadata/credentials.ts';
 import type { CredentialRow } from '../metadata/types.ts';
 import type { Config } from '../config.ts';
-import { AdminError, adminConfig, openStore, printTable, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
+import {
+  AdminError,
+  adminConfig,
+  openStore,
+  printTable,
+  runAdmin,
+  STORE_OPTIONS,
+  STORE_USAGE,
+  parseFlags,
+} from './open-store.ts';
 
 const USAGE = `Usage: bleepstore keys create --display-name NAME [--access-key ID] [options]
        bleepstore keys create --owner-of ACCESS_KEY [--access-key ID] [options]
@@ -29,7 +38,14 @@ const OPTIONS = {
 
 function printSecret(row: CredentialRow, json: boolean, verb: string): void {
   if (json) {
-    console.log(JSON.stringify({ access_key_id: row.accessKeyId, secret_key: row.secretKey, owner_id: row.ownerId, display_name: row.displayName }));
+    console.log(
+      JSON.stringify({
+        access_key_id: row.accessKeyId,
+        secret_key: row.secretKey,
+        owner_id: row.ownerId,
+        display_name: row.displayName,
+      }),
+    );
     return;
   }
   console.log(`${verb} access key for ${row.displayName}
@@ -41,16 +57,31 @@ The secret key is shown only this once; store it now.`);
 
 function printList(keys: KeyInfo[], json: boolean): void {
   if (json) {
-    console.log(JSON.stringify(keys.map((k) => ({ access_key_id: k.accessKeyId, owner_id: k.ownerId, display_name: k.displayName, active: k.active, created_at: k.createdAt }))));
+    console.log(
+      JSON.stringify(
+        keys.map((k) => ({
+          access_key_id: k.accessKeyId,
+          owner_id: k.ownerId,
+          display_name: k.displayName,
+          active: k.active,
+          created_at: k.createdAt,
+        })),
+      ),
+    );
     return;
   }
-  printTable([['ACCESS KEY', 'DISPLAY NAME', 'OWNER ID', 'CREATED'], ...keys.map((k) => [k.accessKeyId, k.displayName, k.ownerId, k.createdAt])]);
+  printTable([
+    ['ACCESS KEY', 'DISPLAY NAME', 'OWNER ID', 'CREATED'],
+    ...keys.map((k) => [k.accessKeyId, k.displayName, k.ownerId, k.createdAt]),
+  ]);
 }
 
 /** The config's own key is re-seeded from the config on every server start. */
 function noteConfigKey(config: Config, accessKeyId: string): void {
   if (accessKeyId === config.auth.access_key) {
-    console.error(`bleepstore keys: note: "${accessKeyId}" is the key in the server's config; the server restores it from the config when it next starts.`);
+    console.error(
+      `bleepstore keys: note: "${accessKeyId}" is the key in the server's config; the server restores it from the config when it next starts.`,
+    );
   }
 }
 
@@ -59,13 +90,21 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help) return console.log(USAGE);
-    if (command === undefined) throw new AdminError('a command is required: create, list, delete or rotate (see --help).', 2);
+    if (command === undefined)
+      throw new AdminError('a command is required: create, list, delete or rotate (see --help).', 2);
     const wantsKey = command === 'delete' || command === 'rotate';
-    if (!['create', 'list', 'delete', 'rotate'].includes(command)) throw new AdminError(`unknown command "${command}"; use create, list, delete or rotate.`, 2);
+    if (!['create', 'list', 'delete', 'rotate'].includes(command))
+      throw new AdminError(`unknown command "${command}"; use create, list, delete or rotate.`, 2);
     if (wantsKey ? rest.length !== 1 : rest.length !== 0) {
-      throw new AdminError(wantsKey ? `${command} takes one access key.` : `${command} takes no arguments (got "${rest.join(' ')}").`, 2);
+      throw new AdminError(
+        wantsKey ? `${command} takes one access key.` : `${command} takes no arguments (got "${rest.join(' ')}").`,
+        2,
+      );
     }
-    if (command !== 'create' && (values['display-name'] !== undefined || values['owner-of'] !== undefined || values['access-key'] !== undefined)) {
+    if (
+      command !== 'create' &&
+      (values['display-name'] !== undefined || values['owner-of'] !== undefined || values['access-key'] !== undefined)
+    ) {
       throw new AdminError('--display-name, --owner-of and --access-key belong to create.', 2);
     }
     const config = adminConfig(values);
@@ -86,7 +125,10 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         case 'delete': {
           const gone = await deleteKey(store, rest[0]!);
           if (json) console.log(JSON.stringify({ deleted: gone.accessKeyId }));
-          else console.log(`Deleted access key ${gone.accessKeyId} (${gone.displayName}); requests signed with it now fail.`);
+          else
+            console.log(
+              `Deleted access key ${gone.accessKeyId} (${gone.displayName}); requests signed with it now fail.`,
+            );
           return noteConfigKey(config, gone.accessKeyId);
         }
         case 'rotate': {

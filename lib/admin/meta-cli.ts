@@ -43,14 +43,22 @@ const OPTIONS = {
 
 function parseTables(list: string | undefined): TableName[] | undefined {
   if (list === undefined) return undefined;
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(TABLES as readonly string[]).includes(n));
-  if (bad.length || !names.length) throw new AdminError(`--tables takes a comma-separated list of ${TABLES.join(', ')} (got "${list}").`, 2);
+  if (bad.length || !names.length)
+    throw new AdminError(`--tables takes a comma-separated list of ${TABLES.join(', ')} (got "${list}").`, 2);
   return names as TableName[];
 }
 
 function summary(counts: Partial<Record<TableName, number>>): string {
-  return TABLES.filter((t) => counts[t] !== undefined).map((t) => `${counts[t]} ${t}`).join(', ') || 'nothing';
+  return (
+    TABLES.filter((t) => counts[t] !== undefined)
+      .map((t) => `${counts[t]} ${t}`)
+      .join(', ') || 'nothing'
+  );
 }
 
 async function runExport(values: Record<string, unknown>): Promise<void> {
@@ -116,7 +124,8 @@ async function runImport(values: Record<string, unknown>): Promise<void> {
       onProgress: (pass, n) => progress.update(`${pass === 'check' ? 'checked' : 'imported'} ${n} records`),
     });
   } catch (err) {
-    if (err instanceof JsonFormatError) throw new AdminError(`${input === '-' ? 'stdin' : input} ${err.message}; nothing was imported.`);
+    if (err instanceof JsonFormatError)
+      throw new AdminError(`${input === '-' ? 'stdin' : input} ${err.message}; nothing was imported.`);
     if (err instanceof ImportError) throw new AdminError(`${err.message}; nothing was imported.`);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AdminError(`cannot read ${input}: no such file.`);
     throw err;
@@ -126,7 +135,9 @@ async function runImport(values: Record<string, unknown>): Promise<void> {
   }
   for (const w of report.warnings) console.error(`bleepstore meta: warning: ${w}`);
   if (report.missingFiles) {
-    console.error(`bleepstore meta: warning: ${report.missingFiles} object or part files are not in ${config.storage.local.root_dir}; copy the source's objects directory there before the server starts.`);
+    console.error(
+      `bleepstore meta: warning: ${report.missingFiles} object or part files are not in ${config.storage.local.root_dir}; copy the source's objects directory there before the server starts.`,
+    );
   }
   const skipped = Object.keys(report.skipped).length ? `; skipped ${summary(report.skipped)}` : '';
   progress.done(`imported ${summary(report.imported)}${skipped}`);
@@ -137,12 +148,20 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     const { values, positionals } = parseFlags({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) return console.log(USAGE);
     const [command, ...rest] = positionals;
-    if (command !== 'export' && command !== 'import') throw new AdminError(command === undefined ? 'a command is required: export or import (see --help).' : `unknown command "${command}"; use export or import.`, 2);
+    if (command !== 'export' && command !== 'import')
+      throw new AdminError(
+        command === undefined
+          ? 'a command is required: export or import (see --help).'
+          : `unknown command "${command}"; use export or import.`,
+        2,
+      );
     if (rest.length) throw new AdminError(`${command} takes no arguments (got "${rest.join(' ')}").`, 2);
-    if (values.format !== undefined && values.format !== 'json') throw new AdminError(`--format must be json (got "${values.format}").`, 2);
-    const misplaced = command === 'export'
-      ? (['input', 'merge', 'replace'] as const).filter((f) => values[f] !== undefined)
-      : (['output', 'include-credentials'] as const).filter((f) => values[f] !== undefined);
+    if (values.format !== undefined && values.format !== 'json')
+      throw new AdminError(`--format must be json (got "${values.format}").`, 2);
+    const misplaced =
+      command === 'export'
+        ? (['input', 'merge', 'replace'] as const).filter((f) => values[f] !== undefined)
+        : (['output', 'include-credentials'] as const).filter((f) => values[f] !== undefined);
     if (misplaced.length) throw new AdminError(`--${misplaced[0]} does not apply to ${command}.`, 2);
     return command === 'export' ? runExport(values) : runImport(values);
   });

@@ -50,12 +50,18 @@ type ErrorClass = new (...args: never[]) => Error;
  * Runs a command body: exit 0 when it returns; a known failure (`known`, AdminError,
  * ConfigError, a bad flag) becomes one line on stderr and a non-zero exit.
  */
-export async function runAdmin(name: string, hooks: { exit(code: number): void }, known: readonly ErrorClass[], body: () => Promise<void> | void): Promise<void> {
+export async function runAdmin(
+  name: string,
+  hooks: { exit(code: number): void },
+  known: readonly ErrorClass[],
+  body: () => Promise<void> | void,
+): Promise<void> {
   try {
     await body();
   } catch (err) {
     const badFlag = String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
-    if (!(err instanceof AdminError || err instanceof ConfigError || badFlag || known.some((k) => err instanceof k))) throw err;
+    if (!(err instanceof AdminError || err instanceof ConfigError || badFlag || known.some((k) => err instanceof k)))
+      throw err;
     console.error(`bleepstore ${name}: ${(err as Error).message}`);
     if (badFlag) console.error(`Run "bleepstore ${name} --help" for the options.`);
     return hooks.exit(err instanceof AdminError ? err.code : err instanceof ConfigError || badFlag ? 2 : 1);

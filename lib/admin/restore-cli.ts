@@ -14,7 +14,11 @@ ${STORE_USAGE}`;
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('restore', hooks, [], async () => {
-    const { values } = parseFlags({ args: argv, options: { ...STORE_OPTIONS, from: { type: 'string' } }, strict: true });
+    const { values } = parseFlags({
+      args: argv,
+      options: { ...STORE_OPTIONS, from: { type: 'string' } },
+      strict: true,
+    });
     if (values.help) return console.log(USAGE);
     if (!values.from) throw new AdminError('--from DIR is required.', 2);
     const r = await restore(adminConfig(values), values.from);

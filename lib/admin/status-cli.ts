@@ -27,7 +27,11 @@ async function probe(url: string): Promise<Record<string, unknown> | null> {
 
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   await runAdmin('status', hooks, [], async () => {
-    const { values } = parseFlags({ args: argv, options: { ...STORE_OPTIONS, json: { type: 'boolean' } }, strict: true });
+    const { values } = parseFlags({
+      args: argv,
+      options: { ...STORE_OPTIONS, json: { type: 'boolean' } },
+      strict: true,
+    });
     if (values.help) return console.log(USAGE);
     const config = adminConfig(values);
     const store = openStore(config, true);
@@ -40,21 +44,31 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
       store.close();
     }
     const fs = await statfs(path.dirname(path.resolve(config.metadata.sqlite.path)));
-    const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host === '::' ? '[::1]' : config.server.host;
+    const host =
+      config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host === '::' ? '[::1]' : config.server.host;
     const url = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.server.port}`;
     const health = await probe(url);
     const out = {
-      ...dataPaths(config), backend: config.storage.backend, buckets: counts.buckets, objects: counts.objects, bytes: counts.bytes, keys,
-      disk_free_bytes: fs.bavail * fs.bsize, disk_total_bytes: fs.blocks * fs.bsize,
+      ...dataPaths(config),
+      backend: config.storage.backend,
+      buckets: counts.buckets,
+      objects: counts.objects,
+      bytes: counts.bytes,
+      keys,
+      disk_free_bytes: fs.bavail * fs.bsize,
+      disk_total_bytes: fs.blocks * fs.bsize,
       server: health ? { url, ...health } : { url, status: 'not answering' },
     };
     if (values.json) return console.log(JSON.stringify(out));
     const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
-    console.log([
-      `Metadata:  ${out.metadata_path}`, `Objects:   ${out.objects_path} (${out.backend})`,
-      `Contents:  ${out.buckets} buckets, ${out.objects} objects, ${out.bytes} bytes; ${out.keys} access keys`,
-      `Disk:      ${gib(out.disk_free_bytes)} free of ${gib(out.disk_total_bytes)}`,
-      `Server:    ${url} ${health ? `answers (${String(health.status)}${health.version ? `, version ${String(health.version)}` : ''})` : 'is not answering'}`,
-    ].join('\n'));
+    console.log(
+      [
+        `Metadata:  ${out.metadata_path}`,
+        `Objects:   ${out.objects_path} (${out.backend})`,
+        `Contents:  ${out.buckets} buckets, ${out.objects} objects, ${out.bytes} bytes; ${out.keys} access keys`,
+        `Disk:      ${gib(out.disk_free_bytes)} free of ${gib(out.disk_total_bytes)}`,
+        `Server:    ${url} ${health ? `answers (${String(health.status)}${health.version ? `, version ${String(health.version)}` : ''})` : 'is not answering'}`,
+      ].join('\n'),
+    );
   });
 }

@@ -23,7 +23,14 @@ export type PayloadMode =
   /** Hex SHA-256 of the whole body, verified while streaming (XAmzContentSHA256Mismatch). */
   | { kind: 'sha256'; hex: string }
   /** aws-chunked body with per-chunk signatures; trailer=true for ...-PAYLOAD-TRAILER. */
-  | { kind: 'streaming-signed'; trailer: boolean; seedSignature: string; signingKey: Buffer; timestamp: string; scope: string }
+  | {
+      kind: 'streaming-signed';
+      trailer: boolean;
+      seedSignature: string;
+      signingKey: Buffer;
+      timestamp: string;
+      scope: string;
+    }
   /** aws-chunked body without chunk signatures, checksum in an unsigned trailer. */
   | { kind: 'streaming-unsigned-trailer' }
   /**

@@ -79,7 +79,8 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 function count(flag: string, s: string, min: number, max: number): number {
   const n = Number(s);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${flag} "${s}" must be a number from ${min} to ${max}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${flag} "${s}" must be a number from ${min} to ${max}`);
   return n;
 }
 
@@ -104,7 +105,8 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
   const pids = v['server-pid'] ?? [];
   const labels = v['durability-label'] ?? [];
   if (pids.length > specs.length) throw new Error(`${pids.length} --server-pid flags for ${specs.length} endpoints`);
-  if (labels.length > specs.length) throw new Error(`${labels.length} --durability-label flags for ${specs.length} endpoints`);
+  if (labels.length > specs.length)
+    throw new Error(`${labels.length} --durability-label flags for ${specs.length} endpoints`);
   const used = new Set<string>();
   const endpoints: EndpointSpec[] = specs.map((s, i) => {
     const { name, url } = parseEndpoint(s);
@@ -118,16 +120,25 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
   });
   let baseline = endpoints[0]!.name;
   if (v.baseline !== undefined) {
-    const b = endpoints.find((e) => e.name === v.baseline || e.url === v.baseline || e.url === v.baseline!.replace(/\/+$/, ''));
-    if (!b) throw new Error(`--baseline "${v.baseline}" is none of the endpoints (${endpoints.map((e) => e.name).join(', ')})`);
+    const b = endpoints.find(
+      (e) => e.name === v.baseline || e.url === v.baseline || e.url === v.baseline!.replace(/\/+$/, ''),
+    );
+    if (!b)
+      throw new Error(
+        `--baseline "${v.baseline}" is none of the endpoints (${endpoints.map((e) => e.name).join(', ')})`,
+      );
     baseline = b.name;
   }
   if (v['path-style'] && v['virtual-style']) throw new Error('--path-style and --virtual-style exclude each other');
-  const list = (flag: string, s: string, f: (x: string) => number) => s.split(',').filter(Boolean).map((x) => {
-    const n = f(x.trim());
-    if (!(n > 0)) throw new Error(`--${flag} "${s}" must list positive values`);
-    return n;
-  });
+  const list = (flag: string, s: string, f: (x: string) => number) =>
+    s
+      .split(',')
+      .filter(Boolean)
+      .map((x) => {
+        const n = f(x.trim());
+        if (!(n > 0)) throw new Error(`--${flag} "${s}" must list positive values`);
+        return n;
+      });
   const o: BenchOptions = {
     ...DEFAULTS,
     ...(v.quick ? QUICK : {}),
@@ -141,19 +152,26 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
   };
   if (v.bucket !== undefined) o.bucket = v.bucket;
   if (v.order !== undefined) {
-    if (v.order !== 'interleaved' && v.order !== 'sequential') throw new Error(`--order "${v.order}" must be interleaved or sequential`);
+    if (v.order !== 'interleaved' && v.order !== 'sequential')
+      throw new Error(`--order "${v.order}" must be interleaved or sequential`);
     o.order = v.order;
   }
   if (v.duration !== undefined) o.durationSec = count('duration', v.duration, 0.1, 600);
-  if (v.workloads !== undefined) o.workloads = v.workloads.split(',').map((s) => s.trim()).filter(Boolean);
+  if (v.workloads !== undefined)
+    o.workloads = v.workloads
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (v.sizes !== undefined) o.smallSizes = list('sizes', v.sizes, parseSize);
-  if (v.concurrency !== undefined) o.concurrencies = list('concurrency', v.concurrency, (x) => count('concurrency', x, 1, 1024));
+  if (v.concurrency !== undefined)
+    o.concurrencies = list('concurrency', v.concurrency, (x) => count('concurrency', x, 1, 1024));
   if (v['large-size'] !== undefined) o.largeSize = parseSize(v['large-size']);
   if (v['part-size'] !== undefined) o.partSize = parseSize(v['part-size']);
   if (v['part-parallelism'] !== undefined) o.partParallelism = count('part-parallelism', v['part-parallelism'], 1, 64);
   if (v['list-keys'] !== undefined) o.listKeys = count('list-keys', v['list-keys'], 1, 10_000_000);
   if (!(o.largeSize > 0) || !(o.partSize > 0)) throw new Error('--large-size and --part-size must be positive');
-  if (Math.ceil(o.largeSize / o.partSize) > 10_000) throw new Error('--large-size / --part-size gives more than 10,000 parts');
+  if (Math.ceil(o.largeSize / o.partSize) > 10_000)
+    throw new Error('--large-size / --part-size gives more than 10,000 parts');
   return o;
 }
 

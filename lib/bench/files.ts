@@ -15,7 +15,13 @@ export interface WrittenFiles {
 
 /** ./bench-results/2026-01-02T03-04-05Z */
 export function defaultOutDir(now = new Date()): string {
-  return path.join('bench-results', now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
+  return path.join(
+    'bench-results',
+    now
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
+      .replace(/:/g, '-'),
+  );
 }
 
 export async function writeReport(report: BenchReport, dir: string): Promise<WrittenFiles> {

@@ -23,10 +23,28 @@ export const fmtRatio = (r: number): string => `${r.toFixed(2)}x`;
 
 function cells(r: ResultRow): string[] {
   const load = r.loadAvg ? r.loadAvg.end.toFixed(1) : '';
-  if (r.status !== 'ok') return [r.workload, '-', '-', '-', '-', String(r.errors), r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '', load, `${r.status}: ${r.message ?? ''}`.slice(0, 90)];
+  if (r.status !== 'ok')
+    return [
+      r.workload,
+      '-',
+      '-',
+      '-',
+      '-',
+      String(r.errors),
+      r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '',
+      load,
+      `${r.status}: ${r.message ?? ''}`.slice(0, 90),
+    ];
   return [
-    r.workload, fmtOps(r.opsPerSec), r.bytes > 0 ? fmtMiB(r.mibPerSec) : '-', fmtMs(r.latencyMs.p50), fmtMs(r.latencyMs.p99),
-    String(r.errors), r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '', load, r.seedSeconds !== undefined ? `seeded in ${r.seedSeconds.toFixed(1)} s` : '',
+    r.workload,
+    fmtOps(r.opsPerSec),
+    r.bytes > 0 ? fmtMiB(r.mibPerSec) : '-',
+    fmtMs(r.latencyMs.p50),
+    fmtMs(r.latencyMs.p99),
+    String(r.errors),
+    r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '',
+    load,
+    r.seedSeconds !== undefined ? `seeded in ${r.seedSeconds.toFixed(1)} s` : '',
   ];
 }
 
@@ -40,7 +58,11 @@ export function formatRow(r: ResultRow): string {
 
 function textTable(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
 
@@ -50,7 +72,12 @@ function mdTable(head: string[], rows: string[][]): string {
 }
 
 export function endpointHeader(e: EndpointReport, report: BenchReport): string[] {
-  const src = e.durabilitySource === 'flag' ? ' (from --durability-label)' : e.durabilitySource === 'server' ? ' (reported by the server)' : '';
+  const src =
+    e.durabilitySource === 'flag'
+      ? ' (from --durability-label)'
+      : e.durabilitySource === 'server'
+        ? ' (reported by the server)'
+        : '';
   return [
     `${e.name}  ${e.url}`,
     `  server: ${[e.server || 'unknown', e.serverVersion].filter(Boolean).join(' ')} | durability: ${e.durability}${src}${e.maxRssBytes ? ` | max server RSS ${fmtBytes(e.maxRssBytes)}` : ''}`,
@@ -68,10 +95,13 @@ function ratioRows(report: BenchReport): { head: string[]; rows: string[][] } {
   const others = report.endpoints.filter((e) => e.name !== report.baseline);
   const head = ['workload', ...others.flatMap((e) => [`${e.name} ops/s`, 'p50', 'p99'])];
   const names = [...new Set(report.endpoints.flatMap((e) => e.results.map((r) => r.workload)))];
-  const rows = names.map((w) => [w, ...others.flatMap((e) => {
-    const r = report.ratios.find((x) => x.workload === w && x.endpoint === e.name);
-    return r ? [fmtRatio(r.throughput), fmtRatio(r.p50), fmtRatio(r.p99)] : ['n/a', '', ''];
-  })]);
+  const rows = names.map((w) => [
+    w,
+    ...others.flatMap((e) => {
+      const r = report.ratios.find((x) => x.workload === w && x.endpoint === e.name);
+      return r ? [fmtRatio(r.throughput), fmtRatio(r.p50), fmtRatio(r.p99)] : ['n/a', '', ''];
+    }),
+  ]);
   return { head, rows };
 }
 
@@ -97,7 +127,11 @@ export function formatMarkdown(report: BenchReport): string {
   const eps = report.endpoints;
   const base = eps.find((e) => e.name === report.baseline);
   const others = eps.filter((e) => e !== base);
-  const head = ['workload', ...eps.flatMap((e) => [`${e.name} ops/s`, 'MiB/s', 'p50', 'p99', 'err']), ...(base ? others.map((e) => `${e.name} / ${base.name}`) : [])];
+  const head = [
+    'workload',
+    ...eps.flatMap((e) => [`${e.name} ops/s`, 'MiB/s', 'p50', 'p99', 'err']),
+    ...(base ? others.map((e) => `${e.name} / ${base.name}`) : []),
+  ];
   const names = [...new Set(eps.flatMap((e) => e.results.map((r) => r.workload)))];
   const rows = names.map((w) => [
     w,
@@ -108,15 +142,20 @@ export function formatMarkdown(report: BenchReport): string {
       const c = cells(r);
       return [c[1]!, c[2]!, c[3]!, c[4]!, c[5]!];
     }),
-    ...(base ? others.map((e) => {
-      const r = report.ratios.find((x) => x.workload === w && x.endpoint === e.name);
-      return r ? fmtRatio(r.throughput) : 'n/a';
-    }) : []),
+    ...(base
+      ? others.map((e) => {
+          const r = report.ratios.find((x) => x.workload === w && x.endpoint === e.name);
+          return r ? fmtRatio(r.throughput) : 'n/a';
+        })
+      : []),
   ]);
   const lines = [
     `Machine: ${describeMachine(report.machine)}. ${report.tool} ${report.version}, ${report.startedAt}.`,
     '',
-    ...eps.map((e) => `- **${e.name}** ${e.url}: server ${[e.server || 'unknown', e.serverVersion].filter(Boolean).join(' ')}, durability ${e.durability}${e.maxRssBytes ? `, max RSS ${fmtBytes(e.maxRssBytes)}` : ''}`),
+    ...eps.map(
+      (e) =>
+        `- **${e.name}** ${e.url}: server ${[e.server || 'unknown', e.serverVersion].filter(Boolean).join(' ')}, durability ${e.durability}${e.maxRssBytes ? `, max RSS ${fmtBytes(e.maxRssBytes)}` : ''}`,
+    ),
     '',
     mdTable(head, rows),
   ];

@@ -67,7 +67,8 @@ export class BenchClient {
       return await this.#once(r);
     } catch (err) {
       // A keep-alive socket the server closed while idle: retry once on a fresh one.
-      if ((err as { reused?: boolean }).reused && RETRYABLE.has((err as NodeJS.ErrnoException).code ?? '')) return this.#once(r);
+      if ((err as { reused?: boolean }).reused && RETRYABLE.has((err as NodeJS.ErrnoException).code ?? ''))
+        return this.#once(r);
       throw err;
     }
   }
@@ -94,15 +95,32 @@ export class BenchClient {
     }
     const query = r.query ?? '';
     const payloadHash = r.payloadHash ?? EMPTY_SHA256;
-    const headers: Record<string, string> = { ...r.headers, host, ...this.#signer.sign(r.method, path, query, host, payloadHash) };
+    const headers: Record<string, string> = {
+      ...r.headers,
+      host,
+      ...this.#signer.sign(r.method, path, query, host, payloadHash),
+    };
     if (r.payload) headers['content-length'] = String(r.payload.size);
     else if (r.method === 'PUT' || r.method === 'POST') headers['content-length'] = '0';
     return this.#dispatch(r.method, query ? `${path}?${query}` : path, headers, r.payload, r.collect === true);
   }
 
-  #dispatch(method: string, path: string, headers: Record<string, string>, payload: Payload | undefined, collect: boolean): Promise<S3Response> {
+  #dispatch(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    payload: Payload | undefined,
+    collect: boolean,
+  ): Promise<S3Response> {
     return new Promise((resolve, reject) => {
-      const req = this.#request({ agent: this.#agent, hostname: this.#hostname, port: this.#port, method, path, headers });
+      const req = this.#request({
+        agent: this.#agent,
+        hostname: this.#hostname,
+        port: this.#port,
+        method,
+        path,
+        headers,
+      });
       req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`no answer within ${this.#timeoutMs / 1000} s`)));
       req.on('error', (err) => {
         (err as { reused?: boolean }).reused = req.reusedSocket;
@@ -121,7 +139,9 @@ export class BenchClient {
             kept += c.length;
           }
         });
-        res.on('end', () => resolve({ status, headers: res.headers, bytes, body: keep ? Buffer.concat(chunks) : undefined }));
+        res.on('end', () =>
+          resolve({ status, headers: res.headers, bytes, body: keep ? Buffer.concat(chunks) : undefined }),
+        );
         res.on('error', reject);
         res.on('close', () => {
           if (!res.complete) reject(new Error(`response cut short after ${bytes} bytes`));

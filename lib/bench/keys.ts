@@ -26,7 +26,12 @@ export class KeyLedger {
 }
 
 /** Removes every key in the ledger (and the bucket when asked); returns problems as text. */
-export async function removeAll(client: BenchClient, bucket: string, ledger: KeyLedger, alsoBucket: boolean): Promise<string[]> {
+export async function removeAll(
+  client: BenchClient,
+  bucket: string,
+  ledger: KeyLedger,
+  alsoBucket: boolean,
+): Promise<string[]> {
   const keys = ledger.keys();
   const problems: string[] = [];
   let batched = keys.length > 0;
@@ -35,10 +40,14 @@ export async function removeAll(client: BenchClient, bucket: string, ledger: Key
   if (batched) {
     try {
       await deleteObjects(client, bucket, batches[0]!);
-      const r = await closedLoop({ concurrency: 4, count: batches.length - 1, op: async (n) => {
-        await deleteObjects(client, bucket, batches[n + 1]!);
-        return 0;
-      } });
+      const r = await closedLoop({
+        concurrency: 4,
+        count: batches.length - 1,
+        op: async (n) => {
+          await deleteObjects(client, bucket, batches[n + 1]!);
+          return 0;
+        },
+      });
       if (r.errors) problems.push(`${r.errors} DeleteObjects batches failed: ${Object.keys(r.errorCounts)[0]}`);
     } catch (err) {
       if (!notSupported(err)) problems.push(`DeleteObjects failed (${(err as Error).message}); deleting one by one`);
@@ -46,10 +55,14 @@ export async function removeAll(client: BenchClient, bucket: string, ledger: Key
     }
   }
   if (!batched && keys.length) {
-    const r = await closedLoop({ concurrency: 64, count: keys.length, op: async (n) => {
-      await deleteObject(client, bucket, keys[n]!);
-      return 0;
-    } });
+    const r = await closedLoop({
+      concurrency: 64,
+      count: keys.length,
+      op: async (n) => {
+        await deleteObject(client, bucket, keys[n]!);
+        return 0;
+      },
+    });
     if (r.errors) problems.push(`${r.errors} of ${keys.length} DELETEs failed: ${Object.keys(r.errorCounts)[0]}`);
   }
   if (alsoBucket) {

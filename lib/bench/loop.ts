@@ -77,7 +77,12 @@ export async function closedLoop(o: LoopOptions): Promise<LoopResult> {
     if (timer) clearInterval(timer);
   }
   const result: LoopResult = {
-    ops, errors, bytes, seconds: (performance.now() - start) / 1000, hist, errorCounts: Object.fromEntries(errorCounts),
+    ops,
+    errors,
+    bytes,
+    seconds: (performance.now() - start) / 1000,
+    hist,
+    errorCounts: Object.fromEntries(errorCounts),
   };
   if (unsupported !== undefined) result.unsupported = unsupported;
   if (gaveUp !== undefined) result.gaveUp = gaveUp;

@@ -44,10 +44,13 @@ export async function probeServer(client: BenchClient): Promise<ServerProbe> {
     const j = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
     const cfg = (j.config ?? {}) as Record<string, unknown>;
     const d = j.durability ?? cfg.durability;
-    const mode = typeof d === 'string' ? d : typeof d === 'object' && d ? (d as Record<string, unknown>).mode : undefined;
+    const mode =
+      typeof d === 'string' ? d : typeof d === 'object' && d ? (d as Record<string, unknown>).mode : undefined;
     if (typeof mode === 'string') probe.durability = mode;
     if (typeof j.version === 'string') probe.version = j.version;
-  } catch { /* not JSON after all: nothing to learn */ }
+  } catch {
+    /* not JSON after all: nothing to learn */
+  }
   return probe;
 }
 

@@ -77,7 +77,19 @@ export const QUICK: Partial<BenchOptions> = {
   quick: true,
 };
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: KiB, kb: KiB, kib: KiB, m: MiB, mb: MiB, mib: MiB, g: 1024 * MiB, gb: 1024 * MiB, gib: 1024 * MiB };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: KiB,
+  kb: KiB,
+  kib: KiB,
+  m: MiB,
+  mb: MiB,
+  mib: MiB,
+  g: 1024 * MiB,
+  gb: 1024 * MiB,
+  gib: 1024 * MiB,
+};
 
 /** "64KiB", "256MiB", "5m", "1000" → bytes (binary units). */
 export function parseSize(s: string): number {

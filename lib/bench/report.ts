@@ -70,10 +70,18 @@ export interface BenchReport {
 
 const MiB = 1024 * 1024;
 
-export type RowBase = Omit<ResultRow, 'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'>;
+export type RowBase = Omit<
+  ResultRow,
+  'status' | 'ops' | 'errors' | 'seconds' | 'opsPerSec' | 'bytes' | 'mibPerSec' | 'latencyMs' | 'errorCounts'
+>;
 
-export const rowBase = (w: Workload): RowBase =>
-  ({ workload: w.name, group: w.group, description: w.description, sizeBytes: w.sizeBytes, concurrency: w.concurrency });
+export const rowBase = (w: Workload): RowBase => ({
+  workload: w.name,
+  group: w.group,
+  description: w.description,
+  sizeBytes: w.sizeBytes,
+  concurrency: w.concurrency,
+});
 
 export function rowFromLoop(base: RowBase, r: LoopResult): ResultRow {
   const row: ResultRow = {
@@ -95,8 +103,17 @@ export function rowFromLoop(base: RowBase, r: LoopResult): ResultRow {
 
 export function failedRow(base: RowBase, status: RowStatus, message: string): ResultRow {
   return {
-    ...base, status, message, ops: 0, errors: status === 'error' ? 1 : 0, seconds: 0, opsPerSec: 0, bytes: 0, mibPerSec: 0,
-    latencyMs: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, errorCounts: status === 'error' ? { [message]: 1 } : {},
+    ...base,
+    status,
+    message,
+    ops: 0,
+    errors: status === 'error' ? 1 : 0,
+    seconds: 0,
+    opsPerSec: 0,
+    bytes: 0,
+    mibPerSec: 0,
+    latencyMs: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+    errorCounts: status === 'error' ? { [message]: 1 } : {},
   };
 }
 

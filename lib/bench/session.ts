@@ -33,12 +33,23 @@ export class EndpointSession {
     this.#ep = ep;
     this.#o = o;
     this.#say = (line, transient) => progress(`[${ep.name}] ${line.trimStart()}`, transient);
-    const maxSockets = Math.max(o.seedConcurrency, o.mixedConcurrency, o.partParallelism, ...selected.map((w) => w.concurrency));
+    const maxSockets = Math.max(
+      o.seedConcurrency,
+      o.mixedConcurrency,
+      o.partParallelism,
+      ...selected.map((w) => w.concurrency),
+    );
     const signer = new Signer({ accessKey: o.accessKey, secretKey: o.secretKey, region: o.region });
     this.#client = new BenchClient({ endpoint: new URL(ep.url), pathStyle: o.pathStyle, signer, maxSockets });
     this.report = {
-      name: ep.name, url: ep.url, durability: 'unknown', durabilitySource: 'unknown', server: '', serverVersion: '',
-      bucket: o.bucket ?? `bench-${randomBytes(4).toString('hex')}`, results: [],
+      name: ep.name,
+      url: ep.url,
+      durability: 'unknown',
+      durabilitySource: 'unknown',
+      server: '',
+      serverVersion: '',
+      bucket: o.bucket ?? `bench-${randomBytes(4).toString('hex')}`,
+      results: [],
     };
   }
 
@@ -54,7 +65,8 @@ export class EndpointSession {
     report.server = probe.server;
     report.serverVersion = probe.version;
     if (probe.durability) Object.assign(report, { durability: probe.durability, durabilitySource: 'server' });
-    else if (this.#ep.durabilityLabel) Object.assign(report, { durability: this.#ep.durabilityLabel, durabilitySource: 'flag' });
+    else if (this.#ep.durabilityLabel)
+      Object.assign(report, { durability: this.#ep.durabilityLabel, durabilitySource: 'flag' });
 
     try {
       await createBucket(client, bucket);
@@ -66,7 +78,9 @@ export class EndpointSession {
         await putObject(client, bucket, 'bench-probe', randomPayload(16), true);
         this.#keys.single('bench-probe');
       } catch (err2) {
-        return this.#fail(`cannot write to bucket ${bucket}: ${(err as Error).message}; then ${(err2 as Error).message}`);
+        return this.#fail(
+          `cannot write to bucket ${bucket}: ${(err as Error).message}; then ${(err2 as Error).message}`,
+        );
       }
     }
 
@@ -120,7 +134,8 @@ export class EndpointSession {
       const bucket = this.report.bucket;
       this.#say(`removing what the bench wrote${this.#ownBucket ? ` and the bucket ${bucket}` : ''}`);
       const problems = await removeAll(this.#client, bucket, this.#keys, this.#ownBucket);
-      if (ctx.listTarget.bucket !== bucket) problems.push(...await removeAll(this.#client, ctx.listTarget.bucket, ctx.listTarget.keys, true));
+      if (ctx.listTarget.bucket !== bucket)
+        problems.push(...(await removeAll(this.#client, ctx.listTarget.bucket, ctx.listTarget.keys, true)));
       for (const p of problems) this.#say(`cleanup: ${p}`);
     } finally {
       this.#client.close();

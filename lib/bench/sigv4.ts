@@ -64,12 +64,21 @@ export class Signer {
     const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
     this.#day = day;
     // A KeyObject, not a Buffer: HMAC with a Buffer key costs ~5x more per call on Node 24.
-    this.#key = createSecretKey(hmac(hmac(hmac(hmac('AWS4' + this.#creds.secretKey, day), this.#creds.region), 's3'), 'aws4_request'));
+    this.#key = createSecretKey(
+      hmac(hmac(hmac(hmac('AWS4' + this.#creds.secretKey, day), this.#creds.region), 's3'), 'aws4_request'),
+    );
     this.#scope = `${day}/${this.#creds.region}/s3/aws4_request`;
   }
 
   /** `path` and `query` must already be in canonical form (see uriEncode, canonicalQuery). */
-  sign(method: string, path: string, query: string, host: string, payloadHash: string, now = Date.now()): SignedHeaders {
+  sign(
+    method: string,
+    path: string,
+    query: string,
+    host: string,
+    payloadHash: string,
+    now = Date.now(),
+  ): SignedHeaders {
     this.#refresh(now);
     const amzDate = this.#amzDate;
     const canonical = `${method}\n${path}\n${query}\nhost:${host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n\n${SIGNED_HEADERS}\n${payloadHash}`;

@@ -15,7 +15,9 @@ const TEXT_W = 130;
 const PANEL_GAP = 30;
 
 const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
+  s.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
+  );
 const num = (n: number): string => String(Math.round(n * 10) / 10);
 
 function tickLabel(v: number): string {
@@ -50,24 +52,39 @@ export function renderSvg(report: BenchReport): string {
   const ok = eps.flatMap((e) => e.results.filter((r) => r.status === 'ok'));
   const ax = LABEL_W + 10;
   const bx = ax + SCALE_W + TEXT_W + PANEL_GAP;
-  const thr = logScale(ok.map((r) => r.opsPerSec), ax);
-  const lat = logScale(ok.map((r) => r.latencyMs.p99), bx);
+  const thr = logScale(
+    ok.map((r) => r.opsPerSec),
+    ax,
+  );
+  const lat = logScale(
+    ok.map((r) => r.latencyMs.p99),
+    bx,
+  );
   const width = bx + SCALE_W + TEXT_W + 10;
   const rowH = eps.length * (BAR + GAP) + 8;
   const top = 70 + eps.length * 16 + 44;
   const height = top + names.length * rowH + 40;
-  const ratioOf = (ei: number, w: string) => report.ratios.find((r) => r.workload === w && r.endpoint === eps[ei]!.name);
+  const ratioOf = (ei: number, w: string) =>
+    report.ratios.find((r) => r.workload === w && r.endpoint === eps[ei]!.name);
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="10" y="22" font-size="16" font-weight="bold">${esc(`${report.tool} ${report.version}: throughput and p99 latency per workload`)}</text>`);
+  out.push(
+    `<text x="10" y="22" font-size="16" font-weight="bold">${esc(`${report.tool} ${report.version}: throughput and p99 latency per workload`)}</text>`,
+  );
   out.push(`<text x="10" y="42" fill="#444">${esc(`${describeMachine(report.machine)}; ${report.startedAt}`)}</text>`);
-  out.push(`<text x="10" y="58" fill="#444">${esc(eps.length > 1 ? `ratios (in brackets) against ${report.baseline}; bars on log scales` : 'bars on log scales')}</text>`);
+  out.push(
+    `<text x="10" y="58" fill="#444">${esc(eps.length > 1 ? `ratios (in brackets) against ${report.baseline}; bars on log scales` : 'bars on log scales')}</text>`,
+  );
   eps.forEach((e, i) => {
     const y = 70 + i * 16;
     const desc = `${e.name}: ${e.url}, server ${[e.server || 'unknown', e.serverVersion].filter(Boolean).join(' ')}, durability ${e.durability}${e.maxRssBytes ? `, max RSS ${Math.round(e.maxRssBytes / 2 ** 20)} MiB` : ''}`;
-    out.push(`<rect x="10" y="${y}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="26" y="${y + 9}">${esc(desc)}</text>`);
+    out.push(
+      `<rect x="10" y="${y}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="26" y="${y + 9}">${esc(desc)}</text>`,
+    );
   });
 
   const axisTop = top - 10;
@@ -77,7 +94,9 @@ export function renderSvg(report: BenchReport): string {
     for (const t of s.ticks) {
       const x = num(s.x(t));
       out.push(`<line x1="${x}" y1="${axisTop}" x2="${x}" y2="${axisBottom}" stroke="#ddd"/>`);
-      out.push(`<text x="${x}" y="${axisTop - 3}" text-anchor="middle" fill="#666" font-size="9">${esc(tickLabel(t))}</text>`);
+      out.push(
+        `<text x="${x}" y="${axisTop - 3}" text-anchor="middle" fill="#666" font-size="9">${esc(tickLabel(t))}</text>`,
+      );
     }
   };
   panel(thr, ax, 'throughput, ops/s');
@@ -85,30 +104,39 @@ export function renderSvg(report: BenchReport): string {
 
   names.forEach((w, ri) => {
     const y0 = top + ri * rowH;
-    if (ri % 2 === 0) out.push(`<rect x="0" y="${y0}" width="${width}" height="${rowH}" fill="#f6f6f6" fill-opacity="0.6"/>`);
-    out.push(`<text x="10" y="${num(y0 + rowH / 2 + 4)}" font-family="DejaVu Sans Mono, Menlo, monospace">${esc(w)}</text>`);
+    if (ri % 2 === 0)
+      out.push(`<rect x="0" y="${y0}" width="${width}" height="${rowH}" fill="#f6f6f6" fill-opacity="0.6"/>`);
+    out.push(
+      `<text x="10" y="${num(y0 + rowH / 2 + 4)}" font-family="DejaVu Sans Mono, Menlo, monospace">${esc(w)}</text>`,
+    );
     eps.forEach((_, ei) => {
       const y = y0 + 4 + ei * (BAR + GAP);
       const r = rowOf(ei, w);
       const color = COLORS[ei % COLORS.length];
       if (r?.status !== 'ok') {
         const t = r ? r.status : 'not run';
-        for (const x of [ax, bx]) out.push(`<text x="${x + 4}" y="${y + 9}" fill="#999" font-style="italic" font-size="9">${esc(t)}</text>`);
+        for (const x of [ax, bx])
+          out.push(`<text x="${x + 4}" y="${y + 9}" fill="#999" font-style="italic" font-size="9">${esc(t)}</text>`);
         return;
       }
       const ratio = ratioOf(ei, w);
       const big = r.sizeBytes >= 1 << 20 ? `, ${fmtMiB(r.mibPerSec)} MiB/s` : '';
       const tx = thr.x(r.opsPerSec);
       out.push(`<rect x="${ax}" y="${y}" width="${num(tx - ax)}" height="${BAR}" fill="${color}"/>`);
-      out.push(`<text x="${num(tx + 4)}" y="${y + 9}" font-size="9">${esc(`${fmtOps(r.opsPerSec)}${big}${ratio ? ` (${fmtRatio(ratio.throughput)})` : ''}`)}</text>`);
+      out.push(
+        `<text x="${num(tx + 4)}" y="${y + 9}" font-size="9">${esc(`${fmtOps(r.opsPerSec)}${big}${ratio ? ` (${fmtRatio(ratio.throughput)})` : ''}`)}</text>`,
+      );
       const lx = lat.x(r.latencyMs.p99);
       out.push(`<rect x="${bx}" y="${y}" width="${num(lx - bx)}" height="${BAR}" fill="${color}"/>`);
-      out.push(`<text x="${num(lx + 4)}" y="${y + 9}" font-size="9">${esc(`${fmtMs(r.latencyMs.p99)}${ratio ? ` (${fmtRatio(ratio.p99)})` : ''}`)}</text>`);
+      out.push(
+        `<text x="${num(lx + 4)}" y="${y + 9}" font-size="9">${esc(`${fmtMs(r.latencyMs.p99)}${ratio ? ` (${fmtRatio(ratio.p99)})` : ''}`)}</text>`,
+      );
     });
   });
   const st = report.settings as Partial<BenchOptions>;
-  const settings = `${st.durationSec} s per workload, endpoints ${st.order ?? 'in turn'}; large objects ${sizeLabel(st.largeSize ?? 0)}, parts ${sizeLabel(st.partSize ?? 0)}; `
-    + `listing over ${st.listKeys} keys; signed payloads for small PUTs; the load generator runs on the same machine`;
+  const settings =
+    `${st.durationSec} s per workload, endpoints ${st.order ?? 'in turn'}; large objects ${sizeLabel(st.largeSize ?? 0)}, parts ${sizeLabel(st.partSize ?? 0)}; ` +
+    `listing over ${st.listKeys} keys; signed payloads for small PUTs; the load generator runs on the same machine`;
   out.push(`<text x="10" y="${height - 14}" fill="#666" font-size="10">${esc(settings)}</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';

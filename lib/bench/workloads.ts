@@ -8,7 +8,15 @@ import { type BenchOptions, sizeLabel } from './options.ts';
 import { largePayload, randomPayload, type Payload } from './payload.ts';
 import { failedRow, rowBase as baseOf, rowFromLoop, type ResultRow } from './report.ts';
 import {
-  abortMultipartUpload, completeMultipartUpload, createMultipartUpload, getObject, headObject, listPage, putObject, S3Failure, uploadPart,
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  getObject,
+  headObject,
+  listPage,
+  putObject,
+  S3Failure,
+  uploadPart,
 } from './s3.ts';
 
 export interface Target {
@@ -46,7 +54,11 @@ function timed(ctx: RunContext, w: Workload, op: (n: number) => Promise<number>)
     concurrency: w.concurrency,
     durationMs: total * 1000,
     op,
-    onProgress: (p) => ctx.progress(`  ${w.name}: ${(p.elapsedMs / 1000).toFixed(1)}/${total} s, ${p.ops} ops (${Math.round(p.ops / (p.elapsedMs / 1000))}/s), ${p.errors} errors`, true),
+    onProgress: (p) =>
+      ctx.progress(
+        `  ${w.name}: ${(p.elapsedMs / 1000).toFixed(1)}/${total} s, ${p.ops} ops (${Math.round(p.ops / (p.elapsedMs / 1000))}/s), ${p.errors} errors`,
+        true,
+      ),
   });
 }
 
@@ -56,9 +68,18 @@ interface Seed {
 }
 
 /** Writes prefix/0..count-1 once per endpoint; a failure becomes the workload's row. */
-async function seed(ctx: RunContext, w: Workload, prefix: string, count: number, payload: Payload, to: Target = ctx): Promise<Seed> {
+async function seed(
+  ctx: RunContext,
+  w: Workload,
+  prefix: string,
+  count: number,
+  payload: Payload,
+  to: Target = ctx,
+): Promise<Seed> {
   if (ctx.seeded.has(`${to.bucket}/${prefix}`)) return {};
-  ctx.progress(`  seeding ${count} x ${sizeLabel(payload.size)} under ${prefix}/ (${Math.min(count, ctx.opts.seedConcurrency)} in flight)`);
+  ctx.progress(
+    `  seeding ${count} x ${sizeLabel(payload.size)} under ${prefix}/ (${Math.min(count, ctx.opts.seedConcurrency)} in flight)`,
+  );
   const loop = await closedLoop({
     concurrency: Math.min(count, ctx.opts.seedConcurrency),
     count,
@@ -71,10 +92,24 @@ async function seed(ctx: RunContext, w: Workload, prefix: string, count: number,
     return { loop };
   }
   const first = loop.unsupported ?? Object.keys(loop.errorCounts)[0] ?? 'seeding failed';
-  return { loop, failure: failedRow(baseOf(w), loop.unsupported ? 'unsupported' : 'error', `seeding ${prefix}/ failed (${loop.errors} of ${count}): ${first}`) };
+  return {
+    loop,
+    failure: failedRow(
+      baseOf(w),
+      loop.unsupported ? 'unsupported' : 'error',
+      `seeding ${prefix}/ failed (${loop.errors} of ${count}): ${first}`,
+    ),
+  };
 }
 
-async function withSeed(ctx: RunContext, w: Workload, prefix: string, count: number, payload: Payload, run: () => Promise<LoopResult>): Promise<ResultRow[]> {
+async function withSeed(
+  ctx: RunContext,
+  w: Workload,
+  prefix: string,
+  count: number,
+  payload: Payload,
+  run: () => Promise<LoopResult>,
+): Promise<ResultRow[]> {
   const s = await seed(ctx, w, prefix, count, payload);
   if (s.failure) return [s.failure];
   const row = rowFromLoop(baseOf(w), await run());
@@ -82,7 +117,13 @@ async function withSeed(ctx: RunContext, w: Workload, prefix: string, count: num
   return [row];
 }
 
-async function multipartOnce(ctx: RunContext, key: string, size: number, full: Payload, last: Payload): Promise<number> {
+async function multipartOnce(
+  ctx: RunContext,
+  key: string,
+  size: number,
+  full: Payload,
+  last: Payload,
+): Promise<number> {
   const { client, bucket, opts } = ctx;
   const id = await createMultipartUpload(client, bucket, key);
   const parts = Math.ceil(size / opts.partSize);
@@ -113,10 +154,18 @@ async function listWorkload(ctx: RunContext, w: Workload): Promise<ResultRow[]> 
   const s = await seed(ctx, w, prefix, opts.listKeys, smallPayload(1024), ctx.listTarget);
   const rows: ResultRow[] = [];
   if (s.loop) {
-    rows.push(rowFromLoop({
-      workload: `${w.name}-seed`, group: 'seed', sizeBytes: 1024, concurrency: Math.min(opts.listKeys, opts.seedConcurrency),
-      description: `the ${opts.listKeys} PUTs of 1KiB that the listing reads (fixed count, not timed by --duration)`,
-    }, s.loop));
+    rows.push(
+      rowFromLoop(
+        {
+          workload: `${w.name}-seed`,
+          group: 'seed',
+          sizeBytes: 1024,
+          concurrency: Math.min(opts.listKeys, opts.seedConcurrency),
+          description: `the ${opts.listKeys} PUTs of 1KiB that the listing reads (fixed count, not timed by --duration)`,
+        },
+        s.loop,
+      ),
+    );
   }
   if (s.failure) return [...rows, s.failure];
   let token: string | undefined;
@@ -128,7 +177,13 @@ async function listWorkload(ctx: RunContext, w: Workload): Promise<ResultRow[]> 
     if (page.next === undefined) {
       const got = passKeys;
       passKeys = 0;
-      if (got !== opts.listKeys) throw new S3Failure('ListObjectsV2', 200, 'WrongKeyCount', `a full listing gave ${got} keys, not ${opts.listKeys}`);
+      if (got !== opts.listKeys)
+        throw new S3Failure(
+          'ListObjectsV2',
+          200,
+          'WrongKeyCount',
+          `a full listing gave ${got} keys, not ${opts.listKeys}`,
+        );
     } else if (page.keys === 0) {
       throw new S3Failure('ListObjectsV2', 200, 'EmptyPage', 'a truncated page with no keys');
     }
@@ -152,9 +207,10 @@ export async function runWorkload(w: Workload, ctx: RunContext): Promise<ResultR
     case 'get':
     case 'head': {
       const prefix = `pool-${sizeLabel(w.sizeBytes)}`;
-      const read = w.kind === 'get'
-        ? (n: number) => getObject(client, bucket, keyOf(prefix, n % opts.poolSize), w.sizeBytes)
-        : (n: number) => headObject(client, bucket, keyOf(prefix, n % opts.poolSize));
+      const read =
+        w.kind === 'get'
+          ? (n: number) => getObject(client, bucket, keyOf(prefix, n % opts.poolSize), w.sizeBytes)
+          : (n: number) => headObject(client, bucket, keyOf(prefix, n % opts.poolSize));
       return withSeed(ctx, w, prefix, opts.poolSize, smallPayload(w.sizeBytes), () => timed(ctx, w, read));
     }
     case 'put-large': {
@@ -170,7 +226,8 @@ export async function runWorkload(w: Workload, ctx: RunContext): Promise<ResultR
     case 'get-large': {
       const prefix = `large-${sizeLabel(w.sizeBytes)}`;
       return withSeed(ctx, w, prefix, 1, largePayload(w.sizeBytes), () =>
-        timed(ctx, w, () => getObject(client, bucket, keyOf(prefix, 0), w.sizeBytes)));
+        timed(ctx, w, () => getObject(client, bucket, keyOf(prefix, 0), w.sizeBytes)),
+      );
     }
     case 'multipart': {
       const key = keyOf(w.name, 0);
@@ -190,7 +247,8 @@ export async function runWorkload(w: Workload, ctx: RunContext): Promise<ResultR
           if (n % 10 < 7) return getObject(client, bucket, keyOf(prefix, (n * 7) % opts.poolSize), w.sizeBytes);
           started = n + 1;
           return putObject(client, bucket, keyOf(w.name, n), payload, w.signed);
-        }));
+        }),
+      );
       ctx.keys.range(w.name, started); // numbered by operation: a few of these never existed
       return rows;
     }

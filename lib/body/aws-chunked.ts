@@ -104,7 +104,12 @@ export class AwsChunkedDecoder {
 
   /** Call at the end of the input; throws unless the body was complete and consistent. */
   end(): void {
-    if (this.state === TRAILER && this.lineLength === 0 && this.trailers.length === 0 && this.trailerSig === undefined) {
+    if (
+      this.state === TRAILER &&
+      this.lineLength === 0 &&
+      this.trailers.length === 0 &&
+      this.trailerSig === undefined
+    ) {
       // The AWS SDK for JavaScript ends a body without trailer right after the final chunk,
       // without the closing empty line. (A promised trailer that never came is caught by
       // the caller, which knows what x-amz-trailer promised.)
@@ -197,7 +202,10 @@ export class AwsChunkedDecoder {
     if (!s) return;
     if (!s.trailer) {
       if (this.trailers.length > 0 || this.trailerSig !== undefined) {
-        throw new S3Error('InvalidRequest', 'Trailing headers need x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.');
+        throw new S3Error(
+          'InvalidRequest',
+          'Trailing headers need x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.',
+        );
       }
       return;
     }
@@ -207,7 +215,10 @@ export class AwsChunkedDecoder {
     }
     const expected = trailerSignature(s, this.previousSig, this.trailers);
     if (!signaturesEqual(expected, this.trailerSig)) {
-      throw new S3Error('SignatureDoesNotMatch', 'The signature of the trailer of the aws-chunked body does not match.');
+      throw new S3Error(
+        'SignatureDoesNotMatch',
+        'The signature of the trailer of the aws-chunked body does not match.',
+      );
     }
   }
 }

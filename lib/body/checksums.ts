@@ -85,7 +85,11 @@ export function isValidChecksumValue(algorithm: ChecksumAlgorithm, value: string
 }
 
 /** Throws InvalidRequest (AWS's code and wording) unless the header value is valid. */
-export function assertValidChecksumValue(algorithm: ChecksumAlgorithm, value: string, where: 'header' | 'trailing header' = 'header'): void {
+export function assertValidChecksumValue(
+  algorithm: ChecksumAlgorithm,
+  value: string,
+  where: 'header' | 'trailing header' = 'header',
+): void {
   if (!isValidChecksumValue(algorithm, value)) {
     throw new S3Error('InvalidRequest', `Value for ${checksumHeaderName(algorithm)} ${where} is invalid.`);
   }

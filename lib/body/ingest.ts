@@ -98,7 +98,11 @@ function missingDestination(): never {
 export async function ingest(source: BodySource, opts: IngestOptions): Promise<IngestResult> {
   const spec = bodySpec(opts.headers, opts.payload);
   const tooLarge = () =>
-    new S3Error('EntityTooLarge', undefined, opts.maxSize === undefined ? {} : { MaxSizeAllowed: String(opts.maxSize) });
+    new S3Error(
+      'EntityTooLarge',
+      undefined,
+      opts.maxSize === undefined ? {} : { MaxSizeAllowed: String(opts.maxSize) },
+    );
   const declared = declaredPayloadLength(spec);
   if (opts.maxSize !== undefined && declared !== undefined && declared > opts.maxSize) throw tooLarge();
 

@@ -42,13 +42,19 @@ function nonNegativeInteger(headers: Headers, name: string): number | undefined 
   const raw = first(headers, name);
   if (raw === undefined) return undefined;
   if (!/^\d{1,16}$/.test(raw.trim())) {
-    throw new S3Error('InvalidArgument', `${name} must be a non-negative integer; got "${raw}".`, { ArgumentName: name, ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', `${name} must be a non-negative integer; got "${raw}".`, {
+      ArgumentName: name,
+      ArgumentValue: raw,
+    });
   }
   return Number(raw.trim());
 }
 
 function multipleChecksums(): S3Error {
-  return new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  return new S3Error(
+    'InvalidRequest',
+    'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+  );
 }
 
 function parseContentMd5(value: string): Buffer {
@@ -74,14 +80,19 @@ function headerChecksum(headers: Headers): BodySpec['headerChecksum'] {
 function trailerChecksum(headers: Headers, payload: PayloadMode): ChecksumAlgorithm | undefined {
   const raw = first(headers, 'x-amz-trailer');
   if (raw === undefined || raw.trim() === '') return undefined;
-  const withTrailer = payload.kind === 'streaming-unsigned-trailer' || (payload.kind === 'streaming-signed' && payload.trailer);
+  const withTrailer =
+    payload.kind === 'streaming-unsigned-trailer' || (payload.kind === 'streaming-signed' && payload.trailer);
   if (!withTrailer) {
-    throw new S3Error('InvalidRequest', 'x-amz-trailer requires x-amz-content-sha256 STREAMING-UNSIGNED-PAYLOAD-TRAILER or STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.');
+    throw new S3Error(
+      'InvalidRequest',
+      'x-amz-trailer requires x-amz-content-sha256 STREAMING-UNSIGNED-PAYLOAD-TRAILER or STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.',
+    );
   }
   let found: ChecksumAlgorithm | undefined;
   for (const name of raw.split(',')) {
     const algorithm = algorithmFromHeaderName(name);
-    if (!algorithm) throw new S3Error('InvalidRequest', `The trailing header "${name.trim()}" in x-amz-trailer is not supported.`);
+    if (!algorithm)
+      throw new S3Error('InvalidRequest', `The trailing header "${name.trim()}" in x-amz-trailer is not supported.`);
     if (found) throw multipleChecksums();
     found = algorithm;
   }

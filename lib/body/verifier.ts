@@ -5,7 +5,14 @@ import { createHash, type Hash } from 'node:crypto';
 import type { PayloadMode } from '../auth/types.ts';
 import { S3Error } from '../s3/errors.ts';
 import { AwsChunkedDecoder } from './aws-chunked.ts';
-import { assertValidChecksumValue, checksumHeaderName, checksumMismatch, createChecksummer, type ChecksumAlgorithm, type Checksummer } from './checksums.ts';
+import {
+  assertValidChecksumValue,
+  checksumHeaderName,
+  checksumMismatch,
+  createChecksummer,
+  type ChecksumAlgorithm,
+  type Checksummer,
+} from './checksums.ts';
 import type { BodySpec } from './spec.ts';
 
 export interface VerifiedBody {
@@ -43,7 +50,10 @@ export class BodyVerifier {
     this.opts = opts;
     if (spec.chunked) {
       this.decoder = new AwsChunkedDecoder(
-        { decodedLength: spec.decodedContentLength, signing: payload.kind === 'streaming-signed' ? payload : undefined },
+        {
+          decodedLength: spec.decodedContentLength,
+          signing: payload.kind === 'streaming-signed' ? payload : undefined,
+        },
         (data) => this.payloadData(data),
       );
     }
@@ -126,7 +136,8 @@ export class BodyVerifier {
   private checkUndeclaredTrailers(): void {
     const declared = this.spec.trailerChecksum && checksumHeaderName(this.spec.trailerChecksum);
     for (const [name] of this.decoder?.trailers ?? []) {
-      if (name !== declared) throw new S3Error('InvalidRequest', `The trailing header ${name} was not declared in x-amz-trailer.`);
+      if (name !== declared)
+        throw new S3Error('InvalidRequest', `The trailing header ${name} was not declared in x-amz-trailer.`);
     }
   }
 }

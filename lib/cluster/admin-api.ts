@@ -73,7 +73,14 @@ function nodes(node: ClusterNode): Json[] {
     const state = id === s.leader ? 'leader' : self && s.role !== 'follower' ? 'candidate' : 'follower';
     // The leader knows who answered recently; a follower only knows itself and its leader.
     const healthy = self || (progress ? (progress[id]?.recentActive ?? false) : id === s.leader);
-    return { id: m?.name ?? String(id), addr: m?.addr ?? node.transport.peerAddr(id) ?? '', state, healthy, learner: s.confState.learners.includes(id), raft_id: id };
+    return {
+      id: m?.name ?? String(id),
+      addr: m?.addr ?? node.transport.peerAddr(id) ?? '',
+      state,
+      healthy,
+      learner: s.confState.learners.includes(id),
+      raft_id: id,
+    };
   });
 }
 
@@ -90,24 +97,47 @@ export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage
   const s = node.status();
   const leaderName = s.leader ? (node.directory.get(s.leader)?.name ?? String(s.leader)) : '';
   if (method === 'GET' && path === '/admin/cluster/status') {
-    return send(res, 200, { healthy: s.leader !== 0, leader_id: leaderName, term: s.term, commit_index: s.commit, applied_index: s.applied, node_id: node.directory.get(node.id)?.name ?? String(node.id), state: s.role, nodes: nodes(node) });
+    return send(res, 200, {
+      healthy: s.leader !== 0,
+      leader_id: leaderName,
+      term: s.term,
+      commit_index: s.commit,
+      applied_index: s.applied,
+      node_id: node.directory.get(node.id)?.name ?? String(node.id),
+      state: s.role,
+      nodes: nodes(node),
+    });
   }
   if (method === 'GET' && path === '/admin/cluster/nodes') return send(res, 200, { nodes: nodes(node) });
   if (method === 'GET' && path === '/admin/cluster/raft/stats') {
     return send(res, 200, {
-      state: s.role, term: s.term, last_log_index: s.lastIndex, commit_index: s.commit, applied_index: s.applied,
-      fsm_pending: Math.max(0, s.commit - s.applied), last_snapshot_index: s.snapshotIndex, num_peers: s.confState.voters.length + s.confState.learners.length - 1,
+      state: s.role,
+      term: s.term,
+      last_log_index: s.lastIndex,
+      commit_index: s.commit,
+      applied_index: s.applied,
+      fsm_pending: Math.max(0, s.commit - s.applied),
+      last_snapshot_index: s.snapshotIndex,
+      num_peers: s.confState.voters.length + s.confState.learners.length - 1,
       leader_changes: s.leaderChanges,
     });
   }
-  if (method === 'POST' && path === '/admin/cluster/raft/snapshot') return send(res, 200, { snapshot_index: node.takeSnapshot() });
+  if (method === 'POST' && path === '/admin/cluster/raft/snapshot')
+    return send(res, 200, { snapshot_index: node.takeSnapshot() });
   if (method === 'POST' && path === '/admin/cluster/nodes') {
     const body = await readJson(req);
     const name = body.id;
     const addr = body.addr;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new AdminError(400, 'bad_request', "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.");
-    if (typeof addr !== 'string' || !parseHostPort(addr)) throw new AdminError(400, 'bad_request', "Validation failed: 'addr' must be host:port.");
-    if (findByName(node, name) !== undefined) throw new AdminError(409, 'conflict', `Node with id '${name}' already exists in the cluster.`);
+    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
+      throw new AdminError(
+        400,
+        'bad_request',
+        "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.",
+      );
+    if (typeof addr !== 'string' || !parseHostPort(addr))
+      throw new AdminError(400, 'bad_request', "Validation failed: 'addr' must be host:port.");
+    if (findByName(node, name) !== undefined)
+      throw new AdminError(409, 'conflict', `Node with id '${name}' already exists in the cluster.`);
     const id = raftId(name);
     await node.addNode(id, { name, addr });
     return send(res, 201, { id: name, addr, state: 'follower', healthy: false, learner: true });
@@ -117,7 +147,8 @@ export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage
     const name = decodeURIComponent(del[1]!);
     const id = findByName(node, name);
     if (id === undefined) throw new AdminError(404, 'not_found', `No node with id '${name}' in the cluster.`);
-    if (id === s.leader) throw new AdminError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
+    if (id === s.leader)
+      throw new AdminError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
     await node.removeNode(id);
     return send(res, 204);
   }
@@ -126,18 +157,27 @@ export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage
 
 /** Starts the admin port. Membership changes must reach the leader: a follower answers 503
  *  naming it (the CLI retries there). */
-export async function startClusterAdmin(o: ClusterAdminOptions): Promise<{ server: http.Server; url: string; close: () => Promise<void> }> {
+export async function startClusterAdmin(
+  o: ClusterAdminOptions,
+): Promise<{ server: http.Server; url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
-    if (!tokenOk(req.headers.authorization, o.token)) return send(res, 401, { error: 'unauthorized', message: 'Missing or invalid admin bearer token.' });
+    if (!tokenOk(req.headers.authorization, o.token))
+      return send(res, 401, { error: 'unauthorized', message: 'Missing or invalid admin bearer token.' });
     handleClusterAdmin(o.node, req, res).catch((err: unknown) => {
       if (err instanceof AdminError) return send(res, err.status, { error: err.code, message: err.message });
       if (err instanceof ClusterUnavailableError) {
         const leader = err.leader ? o.node.directory.get(err.leader) : undefined;
         res.setHeader('Retry-After', '1');
         if (leader) res.setHeader('x-bleepstore-leader', leader.name);
-        return send(res, 503, { error: 'service_unavailable', message: `${err.message}${leader ? ` (leader: ${leader.name})` : ''}.` });
+        return send(res, 503, {
+          error: 'service_unavailable',
+          message: `${err.message}${leader ? ` (leader: ${leader.name})` : ''}.`,
+        });
       }
-      send(res, 500, { error: 'internal_error', message: 'An unexpected error occurred. Check server logs for details.' });
+      send(res, 500, {
+        error: 'internal_error',
+        message: 'An unexpected error occurred. Check server logs for details.',
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(o.port, o.host, resolve));
@@ -145,9 +185,10 @@ export async function startClusterAdmin(o: ClusterAdminOptions): Promise<{ serve
   return {
     server,
     url: `http://${a.address}:${a.port}`,
-    close: () => new Promise((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

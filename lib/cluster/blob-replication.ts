@@ -27,18 +27,26 @@ function macOk(expected: Buffer, given: unknown): boolean {
 }
 
 /** Streams `body` into a staged blob with id `fileId`, verifying the trailer MAC first. */
-async function receiveInto(storage: LocalStorage, fileId: string, body: IncomingMessage, mac: ReturnType<typeof macStart>): Promise<boolean> {
+async function receiveInto(
+  storage: LocalStorage,
+  fileId: string,
+  body: IncomingMessage,
+  mac: ReturnType<typeof macStart>,
+): Promise<boolean> {
   const staged = await storage.stageAs(fileId);
   try {
-    await pipeline(body, new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        mac.update(chunk);
-        staged.push(chunk);
-        const bp = staged.backpressure();
-        if (bp) bp.then(() => cb(), cb);
-        else cb();
-      },
-    }));
+    await pipeline(
+      body,
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          mac.update(chunk);
+          staged.push(chunk);
+          const bp = staged.backpressure();
+          if (bp) bp.then(() => cb(), cb);
+          else cb();
+        },
+      }),
+    );
     if (!macOk(mac.digest(), body.trailers[MAC_HEADER])) {
       await staged.discard();
       return false;
@@ -70,7 +78,11 @@ export class BlobReplication {
     }
     // The MAC of a PUT arrives as a trailer, so only the time is checked up front.
     const time = req.headers[TIME_HEADER];
-    if (typeof time !== 'string' || !/^\d{1,16}$/.test(time) || Math.abs(Date.now() - Number(time)) > DEFAULT_MAX_SKEW_MS) {
+    if (
+      typeof time !== 'string' ||
+      !/^\d{1,16}$/.test(time) ||
+      Math.abs(Date.now() - Number(time)) > DEFAULT_MAX_SKEW_MS
+    ) {
       res.writeHead(401, { connection: 'close' }).end();
       return;
     }
@@ -104,7 +116,10 @@ export class BlobReplication {
       const mac = macStart(this.o.secret, 'GET-RESPONSE', url, time);
       res.writeHead(200, { 'content-type': 'application/octet-stream', trailer: MAC_HEADER });
       stream.on('data', (c: Buffer) => mac.update(c));
-      await pipeline(stream, new Writable({ write: (c, _e, cb) => (res.write(c) ? cb() : res.once('drain', () => cb())) }));
+      await pipeline(
+        stream,
+        new Writable({ write: (c, _e, cb) => (res.write(c) ? cb() : res.once('drain', () => cb())) }),
+      );
       res.addTrailers({ [MAC_HEADER]: mac.digest('hex') });
       res.end();
       return;
@@ -121,18 +136,36 @@ export class BlobReplication {
     const mac = macStart(this.o.secret, 'PUT', url, time);
     const src = await this.o.storage.openRead(fileId);
     await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: hp.host, port: hp.port, method: 'PUT', path: url, agent: this.agent, headers: { [TIME_HEADER]: time, trailer: MAC_HEADER, 'content-type': 'application/octet-stream' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`peer ${addr} answered ${res.statusCode} to the blob push`))));
-      });
-      req.setTimeout(this.o.timeoutMs, () => req.destroy(new Error(`peer ${addr} did not take the blob within ${this.o.timeoutMs} ms`)));
+      const req = http.request(
+        {
+          host: hp.host,
+          port: hp.port,
+          method: 'PUT',
+          path: url,
+          agent: this.agent,
+          headers: { [TIME_HEADER]: time, trailer: MAC_HEADER, 'content-type': 'application/octet-stream' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 204
+              ? resolve()
+              : reject(new Error(`peer ${addr} answered ${res.statusCode} to the blob push`)),
+          );
+        },
+      );
+      req.setTimeout(this.o.timeoutMs, () =>
+        req.destroy(new Error(`peer ${addr} did not take the blob within ${this.o.timeoutMs} ms`)),
+      );
       req.on('error', reject);
       src.on('data', (c: Buffer) => mac.update(c));
-      pipeline(src, new Writable({ write: (c, _e, cb) => (req.write(c) ? cb() : req.once('drain', () => cb())) }))
-        .then(() => {
+      pipeline(src, new Writable({ write: (c, _e, cb) => (req.write(c) ? cb() : req.once('drain', () => cb())) })).then(
+        () => {
           req.addTrailers({ [MAC_HEADER]: mac.digest('hex') });
           req.end();
-        }, (err: Error) => req.destroy(err));
+        },
+        (err: Error) => req.destroy(err),
+      );
     });
   }
 
@@ -145,16 +178,23 @@ export class BlobReplication {
       let failed = 0;
       const errors: string[] = [];
       for (const addr of peers) {
-        this.push(addr, fileId).then(() => {
-          ok.push(addr);
-          if (ok.length === needed) resolve([...ok]);
-        }, (err: Error) => {
-          failed++;
-          errors.push(err.message);
-          if (peers.length - failed < needed) reject(new Error(`blob ${fileId} reached ${ok.length} of the ${needed} peers it needs: ${errors.join('; ')}`));
-        });
+        this.push(addr, fileId).then(
+          () => {
+            ok.push(addr);
+            if (ok.length === needed) resolve([...ok]);
+          },
+          (err: Error) => {
+            failed++;
+            errors.push(err.message);
+            if (peers.length - failed < needed)
+              reject(
+                new Error(`blob ${fileId} reached ${ok.length} of the ${needed} peers it needs: ${errors.join('; ')}`),
+              );
+          },
+        );
       }
-      if (peers.length < needed) reject(new Error(`blob ${fileId} needs ${needed} peers but only ${peers.length} are known`));
+      if (peers.length < needed)
+        reject(new Error(`blob ${fileId} needs ${needed} peers but only ${peers.length} are known`));
     });
   }
 
@@ -173,7 +213,12 @@ export class BlobReplication {
               res.on('end', () => resolve(false));
               return;
             }
-            receiveInto(this.o.storage, fileId, res, macStart(this.o.secret, 'GET-RESPONSE', url, headers[TIME_HEADER]!)).then(resolve, reject);
+            receiveInto(
+              this.o.storage,
+              fileId,
+              res,
+              macStart(this.o.secret, 'GET-RESPONSE', url, headers[TIME_HEADER]!),
+            ).then(resolve, reject);
           });
           req.setTimeout(this.o.timeoutMs, () => req.destroy(new Error('timeout')));
           req.on('error', reject);

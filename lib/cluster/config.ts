@@ -37,9 +37,20 @@ export interface ClusterConfig {
 
 export function defaultClusterConfig(): ClusterConfig {
   return {
-    enabled: false, node_id: '', bind_addr: '127.0.0.1:9001', advertise_addr: '', data_dir: '', peers: [],
-    election_timeout_ms: 1000, heartbeat_interval_ms: 150, snapshot_interval: 10000, snapshot_threshold: 8192,
-    max_append_entries: 64, secret: '', replicas: 3, read_consistency: 'local',
+    enabled: false,
+    node_id: '',
+    bind_addr: '127.0.0.1:9001',
+    advertise_addr: '',
+    data_dir: '',
+    peers: [],
+    election_timeout_ms: 1000,
+    heartbeat_interval_ms: 150,
+    snapshot_interval: 10000,
+    snapshot_threshold: 8192,
+    max_append_entries: 64,
+    secret: '',
+    replicas: 3,
+    read_consistency: 'local',
   };
 }
 
@@ -49,12 +60,15 @@ export function parsePeers(raw: unknown, from: string): ClusterPeer[] {
   if (!Array.isArray(raw)) throw bad('must be a list of {id, addr} entries');
   if (raw.length > 64) throw bad('lists more than 64 nodes');
   return raw.map((p, i) => {
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad(`entry ${i + 1} must be a mapping with id and addr`);
+    if (typeof p !== 'object' || p === null || Array.isArray(p))
+      throw bad(`entry ${i + 1} must be a mapping with id and addr`);
     const extra = Object.keys(p).filter((k) => k !== 'id' && k !== 'addr');
     if (extra.length) throw bad(`entry ${i + 1} has unknown key "${extra[0]}" (only id and addr)`);
     const { id, addr } = p as Record<string, unknown>;
-    if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '') throw bad(`entry ${i + 1} needs a non-empty id`);
-    if (typeof addr !== 'string' || !parseHostPort(addr)) throw bad(`entry ${i + 1} (id "${id}") needs addr as host:port (got ${JSON.stringify(addr)})`);
+    if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '')
+      throw bad(`entry ${i + 1} needs a non-empty id`);
+    if (typeof addr !== 'string' || !parseHostPort(addr))
+      throw bad(`entry ${i + 1} (id "${id}") needs addr as host:port (got ${JSON.stringify(addr)})`);
     return { id: String(id), addr };
   });
 }
@@ -89,16 +103,19 @@ export function validateCluster(c: ClusterConfig, dataDir: string): string[] {
     throw new Error(`Config key "cluster.${key}" ${why}.`);
   };
   if (!c.node_id) fail('node_id', 'must be set when cluster.enabled is true');
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.node_id)) fail('node_id', `must be 1 to 64 letters, digits, ".", "_" or "-" (got "${c.node_id}")`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.node_id))
+    fail('node_id', `must be 1 to 64 letters, digits, ".", "_" or "-" (got "${c.node_id}")`);
   const bind = parseHostPort(c.bind_addr);
   if (!bind) fail('bind_addr', `must be host:port (got "${c.bind_addr}")`);
   if (!c.advertise_addr) {
-    if (bind!.host === '0.0.0.0' || bind!.host === '::' || bind!.port === 0) fail('advertise_addr', `must be set when cluster.bind_addr ("${c.bind_addr}") is a wildcard address or port 0`);
+    if (bind!.host === '0.0.0.0' || bind!.host === '::' || bind!.port === 0)
+      fail('advertise_addr', `must be set when cluster.bind_addr ("${c.bind_addr}") is a wildcard address or port 0`);
     c.advertise_addr = c.bind_addr;
   }
   if (!parseHostPort(c.advertise_addr)) fail('advertise_addr', `must be host:port (got "${c.advertise_addr}")`);
   if (!c.data_dir) c.data_dir = `${dataDir.replace(/\/+$/, '')}/raft`;
-  if (!c.secret) fail('secret', 'must be set when cluster.enabled is true: every node-to-node request is authenticated with it');
+  if (!c.secret)
+    fail('secret', 'must be set when cluster.enabled is true: every node-to-node request is authenticated with it');
   if (c.secret.length < 16) fail('secret', 'must be at least 16 characters long');
   const seenIds = new Set<string>();
   const seenAddrs = new Map<string, string>();
@@ -110,25 +127,42 @@ export function validateCluster(c: ClusterConfig, dataDir: string): string[] {
     if (other !== undefined) fail('peers', `gives the same addr "${p.addr}" to "${other}" and "${p.id}"`);
     seenAddrs.set(p.addr, p.id);
     const n = raftId(p.id);
-    if (numeric.has(n)) fail('peers', `has node ids "${numeric.get(n)}" and "${p.id}" that map to the same Raft id; rename one`);
+    if (numeric.has(n))
+      fail('peers', `has node ids "${numeric.get(n)}" and "${p.id}" that map to the same Raft id; rename one`);
     numeric.set(n, p.id);
   }
   const self = c.peers.find((p) => p.id === c.node_id);
-  if (self && self.addr !== c.advertise_addr) fail('peers', `lists this node ("${c.node_id}") at "${self.addr}" but cluster.advertise_addr is "${c.advertise_addr}"`);
-  if (!self && seenAddrs.has(c.advertise_addr)) fail('peers', `gives this node's advertise_addr "${c.advertise_addr}" to another node ("${seenAddrs.get(c.advertise_addr)}")`);
-  if (c.heartbeat_interval_ms < 10) fail('heartbeat_interval_ms', `must be at least 10 (got ${c.heartbeat_interval_ms})`);
+  if (self && self.addr !== c.advertise_addr)
+    fail(
+      'peers',
+      `lists this node ("${c.node_id}") at "${self.addr}" but cluster.advertise_addr is "${c.advertise_addr}"`,
+    );
+  if (!self && seenAddrs.has(c.advertise_addr))
+    fail(
+      'peers',
+      `gives this node's advertise_addr "${c.advertise_addr}" to another node ("${seenAddrs.get(c.advertise_addr)}")`,
+    );
+  if (c.heartbeat_interval_ms < 10)
+    fail('heartbeat_interval_ms', `must be at least 10 (got ${c.heartbeat_interval_ms})`);
   // Raft needs broadcastTime << electionTimeout (paper §5.6); etcd recommends about 10x.
   if (c.election_timeout_ms < 3 * c.heartbeat_interval_ms) {
-    fail('election_timeout_ms', `must be at least 3 times cluster.heartbeat_interval_ms (${c.heartbeat_interval_ms}), got ${c.election_timeout_ms}`);
+    fail(
+      'election_timeout_ms',
+      `must be at least 3 times cluster.heartbeat_interval_ms (${c.heartbeat_interval_ms}), got ${c.election_timeout_ms}`,
+    );
   }
   if (c.max_append_entries < 1) fail('max_append_entries', 'must be at least 1');
   if (c.snapshot_interval < 1) fail('snapshot_interval', 'must be at least 1');
   const size = members(c).length;
-  if (c.replicas < 1 || c.replicas > size) fail('replicas', `must be from 1 to the number of nodes (${size}), got ${c.replicas}`);
+  if (c.replicas < 1 || c.replicas > size)
+    fail('replicas', `must be from 1 to the number of nodes (${size}), got ${c.replicas}`);
   const warnings: string[] = [];
   if (size % 2 === 0) {
-    warnings.push(`cluster has ${size} voters (cluster.peers): an even count tolerates no more failures than ${size - 1} nodes; use an odd number.`);
+    warnings.push(
+      `cluster has ${size} voters (cluster.peers): an even count tolerates no more failures than ${size - 1} nodes; use an odd number.`,
+    );
   }
-  if (size === 1) warnings.push('cluster has a single node (cluster.peers): it replicates nothing and tolerates no failure.');
+  if (size === 1)
+    warnings.push('cluster has a single node (cluster.peers): it replicates nothing and tolerates no failure.');
   return warnings;
 }

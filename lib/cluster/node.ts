@@ -1,7 +1,17 @@
 // Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
 // the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
 // then advance), proposals that resolve once applied locally, and ReadIndex reads.
-import { RaftNode, decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Role } from './raft/index.ts';
+import {
+  RaftNode,
+  decodeConfChange,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type Role,
+} from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
 import { HttpTransport } from './transport-http.ts';
 
@@ -113,9 +123,16 @@ export class ClusterNode {
     this.directory = new Map(o.directory ?? []);
     this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
     this.transport = new HttpTransport({
-      id: o.id, secret: o.secret, host: o.host, port: o.port, peers: o.peers,
+      id: o.id,
+      secret: o.secret,
+      host: o.host,
+      port: o.port,
+      peers: o.peers,
       timeoutMs: Math.max(1000, o.electionTimeoutMs),
-      onMessages: (msgs) => this.input(() => { for (const m of msgs) this.stepSafe(m); }),
+      onMessages: (msgs) =>
+        this.input(() => {
+          for (const m of msgs) this.stepSafe(m);
+        }),
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
     });
@@ -138,8 +155,16 @@ export class ClusterNode {
     }
     const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
     this.raft = new RaftNode({
-      id: o.id, voters: o.voters, electionTick, heartbeatTick: 1, storage: this.storage, applied: this.applied,
-      preVote: true, checkQuorum: true, random: Math.random, maxSizePerMsg: 1 << 20,
+      id: o.id,
+      voters: o.voters,
+      electionTick,
+      heartbeatTick: 1,
+      storage: this.storage,
+      applied: this.applied,
+      preVote: true,
+      checkQuorum: true,
+      random: Math.random,
+      maxSizePerMsg: 1 << 20,
       maxInflightMsgs: o.maxAppendEntries ?? 64,
     });
   }
@@ -148,10 +173,14 @@ export class ClusterNode {
     const n = new ClusterNode(o);
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
-    n.timer = setInterval(() => n.input(() => {
-      n.raft.tick();
-      n.promoteLearners();
-    }), o.heartbeatIntervalMs);
+    n.timer = setInterval(
+      () =>
+        n.input(() => {
+          n.raft.tick();
+          n.promoteLearners();
+        }),
+      o.heartbeatIntervalMs,
+    );
     return n;
   }
 
@@ -166,9 +195,16 @@ export class ClusterNode {
   status(): ClusterNodeStatus {
     const s = this.raft.status();
     return {
-      id: s.id, role: s.role, leader: s.lead, term: s.term, commit: s.commit, applied: this.applied,
-      lastIndex: this.raft.lastIndex(), snapshotIndex: this.storage.snapshot().metadata.index,
-      leaderChanges: this.leaderChanges, confState: s.confState,
+      id: s.id,
+      role: s.role,
+      leader: s.lead,
+      term: s.term,
+      commit: s.commit,
+      applied: this.applied,
+      lastIndex: this.raft.lastIndex(),
+      snapshotIndex: this.storage.snapshot().metadata.index,
+      leaderChanges: this.leaderChanges,
+      confState: s.confState,
     };
   }
 
@@ -183,7 +219,14 @@ export class ClusterNode {
     if (this.stopped || s.role !== 'leader') {
       return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
     }
-    if (!this.raft.propose(data)) return Promise.reject(new ClusterUnavailableError('the leader refused the proposal (leadership transfer or overload)', 'notLeader', s.lead));
+    if (!this.raft.propose(data))
+      return Promise.reject(
+        new ClusterUnavailableError(
+          'the leader refused the proposal (leadership transfer or overload)',
+          'notLeader',
+          s.lead,
+        ),
+      );
     const index = this.raft.lastIndex();
     const p = this.wait(this.proposals, index, s.term, 'the proposal was not applied in time; it may still be');
     this.driveSoon();
@@ -263,7 +306,14 @@ export class ClusterNode {
       this.restore(rd.snapshot.data, rd.snapshot.metadata.index);
       this.applied = rd.snapshot.metadata.index;
       // Proposals at or below the snapshot cannot be matched to their entry any more.
-      for (const [i, p] of this.proposals) if (i <= this.applied) this.settle(this.proposals, i, p, new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0));
+      for (const [i, p] of this.proposals)
+        if (i <= this.applied)
+          this.settle(
+            this.proposals,
+            i,
+            p,
+            new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0),
+          );
     }
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
@@ -278,7 +328,20 @@ export class ClusterNode {
       }
       this.applied = e.index;
       const p = this.proposals.get(e.index);
-      if (p) this.settle(this.proposals, e.index, p, p.term === e.term ? undefined : new ClusterUnavailableError('the proposal was overwritten by a new leader and not applied', 'dropped', this.raft.status().lead), result);
+      if (p)
+        this.settle(
+          this.proposals,
+          e.index,
+          p,
+          p.term === e.term
+            ? undefined
+            : new ClusterUnavailableError(
+                'the proposal was overwritten by a new leader and not applied',
+                'dropped',
+                this.raft.status().lead,
+              ),
+          result,
+        );
     }
     for (const rs of rd.readStates) {
       const p = this.reads.get(rs.requestCtx);
@@ -317,7 +380,11 @@ export class ClusterNode {
     const dir = Buffer.from(JSON.stringify([...this.directory]));
     const head = Buffer.alloc(4);
     head.writeUInt32BE(dir.length);
-    this.storage.createSnapshot(this.applied, this.raft.status().confState, Buffer.concat([head, dir, this.sm.snapshot()]));
+    this.storage.createSnapshot(
+      this.applied,
+      this.raft.status().confState,
+      Buffer.concat([head, dir, this.sm.snapshot()]),
+    );
     return this.applied;
   }
 
@@ -358,9 +425,18 @@ export class ClusterNode {
   /** Proposes a membership change (one at a time, thesis §4.1); resolves once applied here. */
   changeMembership(cc: ConfChange): Promise<unknown> {
     const s = this.raft.status();
-    if (this.stopped || s.role !== 'leader') return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
-    if (!this.raft.proposeConfChange(cc)) return Promise.reject(new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead));
-    const p = this.wait(this.proposals, this.raft.lastIndex(), s.term, 'the membership change was not applied in time; it may still be');
+    if (this.stopped || s.role !== 'leader')
+      return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
+    if (!this.raft.proposeConfChange(cc))
+      return Promise.reject(
+        new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead),
+      );
+    const p = this.wait(
+      this.proposals,
+      this.raft.lastIndex(),
+      s.term,
+      'the membership change was not applied in time; it may still be',
+    );
     this.drive();
     return p;
   }

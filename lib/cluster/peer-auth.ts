@@ -15,7 +15,13 @@ export function macStart(secret: string, method: string, path: string, time: str
   return createHmac('sha256', secret).update(`${method}\n${path}\n${time}\n`);
 }
 
-export function signHeaders(secret: string, method: string, path: string, body: Uint8Array, now = Date.now()): Record<string, string> {
+export function signHeaders(
+  secret: string,
+  method: string,
+  path: string,
+  body: Uint8Array,
+  now = Date.now(),
+): Record<string, string> {
   const time = String(now);
   return { [TIME_HEADER]: time, [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex') };
 }
@@ -23,17 +29,30 @@ export function signHeaders(secret: string, method: string, path: string, body: 
 export type AuthFailure = 'missing' | 'stale' | 'bad-mac';
 
 /** Checks the time header before the body is read; returns why it fails, or undefined. */
-export function checkTime(headers: IncomingHttpHeaders, maxSkewMs = DEFAULT_MAX_SKEW_MS, now = Date.now()): AuthFailure | undefined {
+export function checkTime(
+  headers: IncomingHttpHeaders,
+  maxSkewMs = DEFAULT_MAX_SKEW_MS,
+  now = Date.now(),
+): AuthFailure | undefined {
   const t = headers[TIME_HEADER];
   const m = headers[MAC_HEADER];
-  if (typeof t !== 'string' || typeof m !== 'string' || !/^\d{1,16}$/.test(t) || !/^[0-9a-f]{64}$/.test(m)) return 'missing';
+  if (typeof t !== 'string' || typeof m !== 'string' || !/^\d{1,16}$/.test(t) || !/^[0-9a-f]{64}$/.test(m))
+    return 'missing';
   if (Math.abs(now - Number(t)) > maxSkewMs) return 'stale';
   return undefined;
 }
 
 /** Verifies the MAC once the body is complete (constant-time). */
-export function checkMac(secret: string, method: string, path: string, headers: IncomingHttpHeaders, body: Uint8Array): boolean {
-  const expected = macStart(secret, method, path, headers[TIME_HEADER] as string).update(body).digest();
+export function checkMac(
+  secret: string,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  body: Uint8Array,
+): boolean {
+  const expected = macStart(secret, method, path, headers[TIME_HEADER] as string)
+    .update(body)
+    .digest();
   const given = Buffer.from(headers[MAC_HEADER] as string, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -5,7 +5,13 @@
 // may then be sent (lib/cluster/raft/API.md, "Persistence order").
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
-  RaftStorageError, type ConfState, type Entry, type EntryType, type HardState, type Ready, type Snapshot,
+  RaftStorageError,
+  type ConfState,
+  type Entry,
+  type EntryType,
+  type HardState,
+  type Ready,
+  type Snapshot,
   type WritableRaftStorage,
 } from './raft/types.ts';
 
@@ -67,7 +73,10 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     this.db.exec(SCHEMA);
     const initial: ConfState = { voters: opts.voters ?? [], learners: opts.learners ?? [] };
     const empty = JSON.stringify({ voters: [], learners: [] });
-    this.q(`INSERT OR IGNORE INTO raft_state VALUES (1, 0, 0, 0, 0, 0, 0, 0, ?, X'', ?)`).run(empty, JSON.stringify(initial));
+    this.q(`INSERT OR IGNORE INTO raft_state VALUES (1, 0, 0, 0, 0, 0, 0, 0, ?, X'', ?)`).run(
+      empty,
+      JSON.stringify(initial),
+    );
     const s = this.q('SELECT * FROM raft_state WHERE k = 1').get() as Row;
     this.hs = { term: Number(s.term), vote: Number(s.vote), commit: Number(s.commit_index) };
     this.offset = Number(s.log_offset);
@@ -86,7 +95,14 @@ export class SqliteRaftStorage implements WritableRaftStorage {
 
   private tx<T>(fn: () => T): T {
     if (this.db.isTransaction) return fn();
-    const saved = { hs: this.hs, offset: this.offset, offsetTerm: this.offsetTerm, snapMeta: this.snapMeta, confState: this.confState, last: this.last };
+    const saved = {
+      hs: this.hs,
+      offset: this.offset,
+      offsetTerm: this.offsetTerm,
+      snapMeta: this.snapMeta,
+      confState: this.confState,
+      last: this.last,
+    };
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const r = fn();
@@ -106,7 +122,10 @@ export class SqliteRaftStorage implements WritableRaftStorage {
   // ---- RaftStorage ------------------------------------------------------------------
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.hs }, confState: { voters: [...this.confState.voters], learners: [...this.confState.learners] } };
+    return {
+      hardState: { ...this.hs },
+      confState: { voters: [...this.confState.voters], learners: [...this.confState.learners] },
+    };
   }
 
   firstIndex(): number {
@@ -130,7 +149,9 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     if (lo >= hi) return [];
     const out: Entry[] = [];
     let size = 0;
-    for (const r of this.q('SELECT idx, term, type, data FROM raft_entries WHERE idx >= ? AND idx < ? ORDER BY idx').iterate(lo, hi)) {
+    for (const r of this.q(
+      'SELECT idx, term, type, data FROM raft_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
+    ).iterate(lo, hi)) {
       const e = rowEntry(r as Row);
       size += e.data.byteLength + 16;
       if (out.length > 0 && size > maxSize) break;
@@ -192,11 +213,23 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     this.tx(() => {
       this.q('DELETE FROM raft_entries').run();
       this.q(`UPDATE raft_state SET log_offset = ?, log_offset_term = ?, snap_index = ?, snap_term = ?, snap_conf = ?,
-        snap_data = ?, conf = ? WHERE k = 1`).run(m.index, m.term, m.index, m.term, JSON.stringify(m.confState), snap.data, JSON.stringify(m.confState));
+        snap_data = ?, conf = ? WHERE k = 1`).run(
+        m.index,
+        m.term,
+        m.index,
+        m.term,
+        JSON.stringify(m.confState),
+        snap.data,
+        JSON.stringify(m.confState),
+      );
       this.offset = m.index;
       this.offsetTerm = m.term;
       this.last = m.index;
-      this.snapMeta = { index: m.index, term: m.term, confState: { voters: [...m.confState.voters], learners: [...m.confState.learners] } };
+      this.snapMeta = {
+        index: m.index,
+        term: m.term,
+        confState: { voters: [...m.confState.voters], learners: [...m.confState.learners] },
+      };
       this.confState = this.snapMeta.confState;
     });
   }
@@ -207,8 +240,12 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     const term = this.term(index);
     const cs = { voters: [...confState.voters], learners: [...confState.learners] };
     this.tx(() => {
-      this.q('UPDATE raft_state SET snap_index = ?, snap_term = ?, snap_conf = ?, snap_data = ? WHERE k = 1')
-        .run(index, term, JSON.stringify(cs), data);
+      this.q('UPDATE raft_state SET snap_index = ?, snap_term = ?, snap_conf = ?, snap_data = ? WHERE k = 1').run(
+        index,
+        term,
+        JSON.stringify(cs),
+        data,
+      );
       this.snapMeta = { index, term, confState: cs };
     });
     return { metadata: this.snapMeta, data };

@@ -65,19 +65,38 @@ export class TransportHttpError extends Error {
 }
 
 /** Signed request to a peer with a buffered body; resolves with the response body. */
-export function peerRequest(agent: http.Agent, secret: string, addr: string, method: string, path: string, body: Uint8Array, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+export function peerRequest(
+  agent: http.Agent,
+  secret: string,
+  addr: string,
+  method: string,
+  path: string,
+  body: Uint8Array,
+  timeoutMs: number,
+): Promise<{ status: number; body: Buffer }> {
   const hp = parseHostPort(addr);
   if (!hp) return Promise.reject(new Error(`bad peer address "${addr}"`));
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: hp.host, port: hp.port, method, path, agent,
-      headers: { ...signHeaders(secret, method, path, body), 'content-length': String(body.byteLength), 'content-type': 'application/octet-stream' },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: hp.host,
+        port: hp.port,
+        method,
+        path,
+        agent,
+        headers: {
+          ...signHeaders(secret, method, path, body),
+          'content-length': String(body.byteLength),
+          'content-type': 'application/octet-stream',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`peer ${addr} did not answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
@@ -123,7 +142,10 @@ interface Assembly {
 }
 
 export class HttpTransport implements Transport {
-  private readonly o: Required<Omit<HttpTransportOptions, 'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes'>> & HttpTransportOptions;
+  private readonly o: Required<
+    Omit<HttpTransportOptions, 'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes'>
+  > &
+    HttpTransportOptions;
   private readonly lanes = new Map<NodeId, PeerLane>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4, keepAliveMsecs: 1000 });
   private readonly server: http.Server;
@@ -134,16 +156,25 @@ export class HttpTransport implements Transport {
 
   constructor(opts: HttpTransportOptions) {
     this.o = {
-      queueLimit: 4096, maxBatchBytes: 4 << 20, timeoutMs: 3000, maxBodyBytes: 16 << 20, snapshotChunkBytes: 1 << 20,
-      maxSnapshotBytes: 1 << 30, maxSkewMs: DEFAULT_MAX_SKEW_MS, ...opts,
+      queueLimit: 4096,
+      maxBatchBytes: 4 << 20,
+      timeoutMs: 3000,
+      maxBodyBytes: 16 << 20,
+      snapshotChunkBytes: 1 << 20,
+      maxSnapshotBytes: 1 << 30,
+      maxSkewMs: DEFAULT_MAX_SKEW_MS,
+      ...opts,
     };
     for (const [id, addr] of opts.peers ?? []) this.setPeer(id, addr);
-    this.server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 10_000 }, (req, res) => {
-      this.serve(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
-    });
+    this.server = http.createServer(
+      { keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 10_000 },
+      (req, res) => {
+        this.serve(req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      },
+    );
   }
 
   listen(): Promise<AddressInfo> {
@@ -198,7 +229,13 @@ export class HttpTransport implements Transport {
   }
 
   /** A signed request to a peer on the cluster port (blob transfer and the like). */
-  request(to: NodeId, method: string, path: string, body: Uint8Array = new Uint8Array(), timeoutMs = this.o.timeoutMs): Promise<{ status: number; body: Buffer }> {
+  request(
+    to: NodeId,
+    method: string,
+    path: string,
+    body: Uint8Array = new Uint8Array(),
+    timeoutMs = this.o.timeoutMs,
+  ): Promise<{ status: number; body: Buffer }> {
     const lane = this.lanes.get(to);
     if (!lane) return Promise.reject(new Error(`unknown peer ${to}`));
     return peerRequest(this.agent, this.o.secret, lane.addr, method, path, body, timeoutMs);
@@ -219,7 +256,15 @@ export class HttpTransport implements Transport {
         }
         const body = Buffer.from(lines.join('\n'));
         try {
-          const r = await peerRequest(this.agent, this.o.secret, lane.addr, 'POST', `${MESSAGES_PATH}?from=${this.o.id}`, body, this.o.timeoutMs);
+          const r = await peerRequest(
+            this.agent,
+            this.o.secret,
+            lane.addr,
+            'POST',
+            `${MESSAGES_PATH}?from=${this.o.id}`,
+            body,
+            this.o.timeoutMs,
+          );
           if (r.status !== 204) throw new Error(`peer answered ${r.status}`);
           lane.stats.sent += lines.length;
         } catch {
@@ -246,7 +291,15 @@ export class HttpTransport implements Transport {
       const n = Math.max(1, Math.ceil(whole.length / this.o.snapshotChunkBytes));
       for (let i = 0; i < n && !this.closed; i++) {
         const chunk = whole.subarray(i * this.o.snapshotChunkBytes, (i + 1) * this.o.snapshotChunkBytes);
-        const r = await peerRequest(this.agent, this.o.secret, lane.addr, 'POST', `${SNAPSHOT_PATH}?from=${this.o.id}&id=${id}&seq=${i}&total=${n}`, chunk, Math.max(this.o.timeoutMs, 30_000));
+        const r = await peerRequest(
+          this.agent,
+          this.o.secret,
+          lane.addr,
+          'POST',
+          `${SNAPSHOT_PATH}?from=${this.o.id}&id=${id}&seq=${i}&total=${n}`,
+          chunk,
+          Math.max(this.o.timeoutMs, 30_000),
+        );
         if (r.status !== 204) throw new Error(`peer answered ${r.status}`);
       }
       ok = !this.closed;
@@ -336,7 +389,9 @@ export class HttpTransport implements Transport {
 
   private refuse(res: ServerResponse, why: 'missing' | 'stale' | 'bad-mac'): void {
     this.refused[why]++;
-    res.writeHead(401, { 'content-type': 'text/plain', connection: 'close' }).end(`cluster authentication failed: ${why}\n`);
+    res
+      .writeHead(401, { 'content-type': 'text/plain', connection: 'close' })
+      .end(`cluster authentication failed: ${why}\n`);
   }
 
   async close(): Promise<void> {

@@ -44,10 +44,11 @@ export class InMemoryTransport implements Transport {
 
   /** Cuts both directions between the two groups (a symmetric partition). */
   partition(a: NodeId[], b: NodeId[]): void {
-    for (const x of a) for (const y of b) {
-      this.cut.add(`${x}→${y}`);
-      this.cut.add(`${y}→${x}`);
-    }
+    for (const x of a)
+      for (const y of b) {
+        this.cut.add(`${x}→${y}`);
+        this.cut.add(`${y}→${x}`);
+      }
   }
 
   heal(): void {

@@ -31,7 +31,14 @@ export interface EventsConfig {
 }
 
 export function defaultEventsConfig(): EventsConfig {
-  return { source: '', consistency: 'write-through', sync_timeout_ms: 10_000, max_pending: 1_000_000, batch_size: 100, targets: [] };
+  return {
+    source: '',
+    consistency: 'write-through',
+    sync_timeout_ms: 10_000,
+    max_pending: 1_000_000,
+    batch_size: 100,
+    targets: [],
+  };
 }
 
 type Raw = Record<string, unknown>;
@@ -53,7 +60,8 @@ class Reader {
     throw new ConfigError(`Config key "${this.key}.${k}" in ${this.from} ${what}.`);
   }
   only(allowed: string[]): void {
-    for (const k of Object.keys(this.raw)) if (!allowed.includes(k)) throw new ConfigError(`Unknown config key "${this.key}.${k}" in ${this.from}.`);
+    for (const k of Object.keys(this.raw))
+      if (!allowed.includes(k)) throw new ConfigError(`Unknown config key "${this.key}.${k}" in ${this.from}.`);
   }
   str(k: string, dflt: string): string {
     const v = this.raw[k];
@@ -65,7 +73,8 @@ class Reader {
     const v = this.raw[k];
     if (v === undefined || v === null) return dflt;
     const n = typeof v === 'string' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) this.fail(k, `must be an integer of at least ${min} (got ${JSON.stringify(v)})`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min)
+      this.fail(k, `must be an integer of at least ${min} (got ${JSON.stringify(v)})`);
     return n;
   }
   bool(k: string, dflt: boolean): boolean {
@@ -94,7 +103,14 @@ class Reader {
 
 const TYPES = ['redis', 'rabbitmq', 'kafka', 'webhook'] as const;
 
-function target(r: Reader, name: string, type: TargetType, format: EventFormat, allBuckets: boolean, url: string): TargetConfig {
+function target(
+  r: Reader,
+  name: string,
+  type: TargetType,
+  format: EventFormat,
+  allBuckets: boolean,
+  url: string,
+): TargetConfig {
   const sub = r.sub(type);
   const t: TargetConfig = {
     name,
@@ -110,7 +126,11 @@ function target(r: Reader, name: string, type: TargetType, format: EventFormat, 
   };
   if (type === 'redis') {
     sub.only(['stream', 'consumer_group', 'max_len']);
-    t.redis = { stream: sub.str('stream', t.redis.stream), consumer_group: sub.str('consumer_group', t.redis.consumer_group), max_len: sub.int('max_len', t.redis.max_len, 0) };
+    t.redis = {
+      stream: sub.str('stream', t.redis.stream),
+      consumer_group: sub.str('consumer_group', t.redis.consumer_group),
+      max_len: sub.int('max_len', t.redis.max_len, 0),
+    };
   } else if (type === 'rabbitmq') {
     sub.only(['exchange', 'exchange_type', 'queue']);
     t.rabbitmq = {
@@ -120,7 +140,11 @@ function target(r: Reader, name: string, type: TargetType, format: EventFormat, 
     };
   } else if (type === 'kafka') {
     sub.only(['brokers', 'topic', 'topic_per_type']);
-    t.kafka = { brokers: sub.list('brokers'), topic: sub.str('topic', t.kafka.topic), topic_per_type: sub.bool('topic_per_type', true) };
+    t.kafka = {
+      brokers: sub.list('brokers'),
+      topic: sub.str('topic', t.kafka.topic),
+      topic_per_type: sub.bool('topic_per_type', true),
+    };
     if (!t.kafka.brokers.length) sub.fail('brokers', 'must list at least one broker');
   } else {
     sub.only(['secret']);
@@ -152,7 +176,16 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) t.fail('name', 'must be 1 to 64 letters, digits, "_", "." or "-"');
       if (c.targets.some((x) => x.name === name)) t.fail('name', `repeats the target name "${name}"`);
       const type = t.oneOf('type', TYPES, 'redis');
-      c.targets.push(target(t, name, type, t.oneOf('format', ['aws', 'bleepstore'] as const, 'aws'), t.bool('all_buckets', false), t.str('url', '')));
+      c.targets.push(
+        target(
+          t,
+          name,
+          type,
+          t.oneOf('format', ['aws', 'bleepstore'] as const, 'aws'),
+          t.bool('all_buckets', false),
+          t.str('url', ''),
+        ),
+      );
     });
   }
   if (rawQueue !== undefined && rawQueue !== null) {
@@ -161,7 +194,11 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
     q.only(['enabled', 'backend', 'consistency', ...TYPES]);
     if (q.bool('enabled', false)) {
       const consistency = q.oneOf('consistency', ['write-through', 'sync', 'async'] as const, 'write-through');
-      if (consistency === 'async') q.fail('consistency', 'cannot be "async" yet: the write-first task queue is not built (use write-through or sync)');
+      if (consistency === 'async')
+        q.fail(
+          'consistency',
+          'cannot be "async" yet: the write-first task queue is not built (use write-through or sync)',
+        );
       c.consistency = consistency as Consistency;
       const backend = q.oneOf('backend', ['redis', 'rabbitmq', 'kafka'] as const, 'redis');
       const sub = q.sub(backend);
@@ -181,7 +218,8 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
         mapped.topic = raw.topic_prefix ?? 'bleepstore';
       }
       const r = new Reader({ [backend]: mapped }, 'queue', from);
-      if (c.targets.some((x) => x.name === backend)) q.fail('backend', `names a target "${backend}" that events.targets already defines`);
+      if (c.targets.some((x) => x.name === backend))
+        q.fail('backend', `names a target "${backend}" that events.targets already defines`);
       if (backend !== 'kafka' && !url) sub.fail('url', 'must be set');
       c.targets.push(target(r, backend, backend, 'bleepstore', true, url));
     }

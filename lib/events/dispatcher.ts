@@ -61,7 +61,8 @@ export class Dispatcher {
   constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
     this.#outbox = outbox;
     this.#o = o;
-    for (const t of targets) this.#loops.set(t.name, { target: t, wake: undefined, failures: 0, lastError: null, delivered: 0 });
+    for (const t of targets)
+      this.#loops.set(t.name, { target: t, wake: undefined, failures: 0, lastError: null, delivered: 0 });
   }
 
   start(): void {
@@ -89,10 +90,22 @@ export class Dispatcher {
     return new Promise((resolve) => this.#waiters.push({ target, seq, resolve }));
   }
 
-  status(): Array<{ target: string; connected: boolean; pending: number; oldest_time: string | null; last_error: string | null }> {
+  status(): Array<{
+    target: string;
+    connected: boolean;
+    pending: number;
+    oldest_time: string | null;
+    last_error: string | null;
+  }> {
     return [...this.#loops.entries()].map(([name, l]) => {
       const d = this.#outbox.depth(name);
-      return { target: name, connected: l.failures === 0, pending: d.rows, oldest_time: d.oldestTime, last_error: l.lastError };
+      return {
+        target: name,
+        connected: l.failures === 0,
+        pending: d.rows,
+        oldest_time: d.oldestTime,
+        last_error: l.lastError,
+      };
     });
   }
 
@@ -137,7 +150,10 @@ export class Dispatcher {
       }));
       try {
         await loop.target.publish(messages);
-        await this.#outbox.delivered(name, rows.map((r) => r.seq));
+        await this.#outbox.delivered(
+          name,
+          rows.map((r) => r.seq),
+        );
       } catch (err) {
         loop.failures++;
         loop.lastError = (err as Error).message;

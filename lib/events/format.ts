@@ -9,7 +9,9 @@ export type EventFormat = 'aws' | 'bleepstore';
 
 /** AWS URL-encodes keys in notifications the way HTML forms do (a space becomes '+'). */
 export function awsEncodeKey(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(key)
+    .replace(/%20/g, '+')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 export function awsRecord(e: BucketEvent, configurationId: string): Record<string, unknown> {

@@ -44,10 +44,12 @@ export function parseNotificationConfig(root: XmlElement, targets: ReadonlySet<s
     for (const el of children(root, `${kind}Configuration`)) {
       const arn = (childText(el, kind) ?? '').trim();
       const target = targetOfArn(arn);
-      if (!target || !targets.has(target)) throw invalid(`Unable to validate the following destination configurations: ${arn || '(none)'}`);
+      if (!target || !targets.has(target))
+        throw invalid(`Unable to validate the following destination configurations: ${arn || '(none)'}`);
       const events = children(el, 'Event').map((e) => e.text.trim());
       if (events.length === 0) throw new S3Error('MalformedXML');
-      for (const e of events) if (!isValidEventPattern(e)) throw invalid(`The event is not supported for notifications: ${e}`);
+      for (const e of events)
+        if (!isValidEventPattern(e)) throw invalid(`The event is not supported for notifications: ${e}`);
       let prefix = '';
       let suffix = '';
       const key = child(el, 'Filter') && child(child(el, 'Filter')!, 'S3Key');
@@ -56,7 +58,10 @@ export function parseNotificationConfig(root: XmlElement, targets: ReadonlySet<s
         const value = childText(rule, 'Value') ?? '';
         if (name === 'prefix' && !prefix) prefix = value;
         else if (name === 'suffix' && !suffix) suffix = value;
-        else throw invalid('Cannot specify more than one prefix or suffix rule in a filter, or a rule name other than prefix or suffix.');
+        else
+          throw invalid(
+            'Cannot specify more than one prefix or suffix rule in a filter, or a rule name other than prefix or suffix.',
+          );
       }
       let id = (childText(el, 'Id') ?? '').trim();
       if (!id) id = `rule-${rules.length + 1}`;

@@ -9,7 +9,14 @@ export type Change =
   | { type: 'bucket.deleted'; bucket: string }
   | { type: 'bucket.acl'; bucket: string }
   | { type: 'bucket.config'; bucket: string }
-  | { type: 'object.written'; bucket: string; key: string; size: number; etag: string; replaced: { size: number } | null }
+  | {
+      type: 'object.written';
+      bucket: string;
+      key: string;
+      size: number;
+      etag: string;
+      replaced: { size: number } | null;
+    }
   | { type: 'object.removed'; bucket: string; key: string; size: number }
   | { type: 'object.acl'; bucket: string; key: string }
   | { type: 'credential.changed'; accessKeyId: string }
@@ -45,6 +52,9 @@ export const countChange: ChangeHook = (tx, c) => {
 
 function bump(tx: Sql, bucket: string, objects: number, bytes: number): void {
   tx.q(`INSERT INTO bucket_stats (bucket, objects, bytes) VALUES (?, ?, ?)
-        ON CONFLICT(bucket) DO UPDATE SET objects = objects + excluded.objects, bytes = bytes + excluded.bytes`)
-    .run(bucket, objects, bytes);
+        ON CONFLICT(bucket) DO UPDATE SET objects = objects + excluded.objects, bytes = bytes + excluded.bytes`).run(
+    bucket,
+    objects,
+    bytes,
+  );
 }

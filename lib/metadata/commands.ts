@@ -5,7 +5,15 @@
 // (Raft, §5.3 "log matching") needs from its state machine.
 import type { TableName } from './export-format.ts';
 import type {
-  Acl, BucketConfigs, BucketRow, CredentialRow, KeyInfo, ObjectRow, PartRow, UploadRow, WriteCondition,
+  Acl,
+  BucketConfigs,
+  BucketRow,
+  CredentialRow,
+  KeyInfo,
+  ObjectRow,
+  PartRow,
+  UploadRow,
+  WriteCondition,
 } from './types.ts';
 
 /** Binary data inside a command: base64 text. */
@@ -15,19 +23,41 @@ export type Bytes = string;
 export type ObjectRecord = Omit<ObjectRow, 'inline'> & { inline: Bytes | null };
 
 export type ImportMode = 'merge' | 'replace';
-export interface ImportedRecord { table: TableName; line: number; record: unknown }
-export interface Owner { id: string; display_name: string }
+export interface ImportedRecord {
+  table: TableName;
+  line: number;
+  record: unknown;
+}
+export interface Owner {
+  id: string;
+  display_name: string;
+}
 
 export type Command =
-  | { type: 'credential.seed'; accessKeyId: string; secretKey: string; ownerId: string; displayName: string; at: string }
-  | { type: 'credential.create'; accessKeyId: string; secretKey: string; owner: { id: string; displayName: string } | { of: string }; at: string }
+  | {
+      type: 'credential.seed';
+      accessKeyId: string;
+      secretKey: string;
+      ownerId: string;
+      displayName: string;
+      at: string;
+    }
+  | {
+      type: 'credential.create';
+      accessKeyId: string;
+      secretKey: string;
+      owner: { id: string; displayName: string } | { of: string };
+      at: string;
+    }
   | { type: 'credential.rotate'; accessKeyId: string; secretKey: string }
   | { type: 'credential.delete'; accessKeyId: string }
   | { type: 'bucket.create'; bucket: BucketRow }
   | { type: 'bucket.delete'; name: string }
   | { type: 'bucket.acl'; name: string; acl: Acl }
   /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
-  | { [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null } }[keyof BucketConfigs]
+  | {
+      [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null };
+    }[keyof BucketConfigs]
   | { type: 'object.put'; object: ObjectRecord; cond?: WriteCondition | undefined; at: string }
   | { type: 'object.delete'; bucket: string; key: string; at: string }
   | { type: 'objects.delete'; bucket: string; keys: string[]; at: string }
@@ -44,10 +74,13 @@ export type Command =
   /** Empties the store (embedding's `store.reset()`): buckets, objects, uploads; keys stay. */
   | { type: 'store.reset'; at: string }
   | {
-    type: 'import.records'; mode: ImportMode; records: ImportedRecord[];
-    /** Buckets and uploads the import file itself has (their rows may come later in it). */
-    fileBuckets: Record<string, Owner>; fileUploads: string[];
-  };
+      type: 'import.records';
+      mode: ImportMode;
+      records: ImportedRecord[];
+      /** Buckets and uploads the import file itself has (their rows may come later in it). */
+      fileBuckets: Record<string, Owner>;
+      fileUploads: string[];
+    };
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;

@@ -39,7 +39,9 @@ export class Sql {
       if (version <= current) return;
       this.tx(() => {
         this.db.exec(sql);
-        this.db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+        this.db
+          .prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)')
+          .run(version, new Date().toISOString());
       });
     });
   }

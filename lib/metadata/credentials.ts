@@ -36,16 +36,27 @@ function newSecret(): string {
 /** Creates a key and returns it with its secret: the only time the secret is shown. */
 export async function createKey(store: MetadataStore, opts: CreateKeyOptions): Promise<CredentialRow> {
   if ((opts.displayName === undefined) === (opts.ownerOf === undefined)) {
-    throw new CredentialError('Give either a display name for a new owner or an existing access key to share an owner with.');
+    throw new CredentialError(
+      'Give either a display name for a new owner or an existing access key to share an owner with.',
+    );
   }
-  if (opts.displayName !== undefined && !opts.displayName.trim()) throw new CredentialError('The display name must not be empty.');
+  if (opts.displayName !== undefined && !opts.displayName.trim())
+    throw new CredentialError('The display name must not be empty.');
   const accessKeyId = opts.accessKeyId ?? newAccessKeyId();
   if (!ACCESS_KEY_RE.test(accessKeyId)) {
-    throw new CredentialError(`Access key "${accessKeyId}" must be 3 to 128 letters, digits, dots, dashes or underscores.`);
+    throw new CredentialError(
+      `Access key "${accessKeyId}" must be 3 to 128 letters, digits, dots, dashes or underscores.`,
+    );
   }
   return store.submit({
-    type: 'credential.create', accessKeyId, secretKey: newSecret(), at: new Date().toISOString(),
-    owner: opts.ownerOf !== undefined ? { of: opts.ownerOf } : { id: randomBytes(32).toString('hex'), displayName: opts.displayName!.trim() },
+    type: 'credential.create',
+    accessKeyId,
+    secretKey: newSecret(),
+    at: new Date().toISOString(),
+    owner:
+      opts.ownerOf !== undefined
+        ? { of: opts.ownerOf }
+        : { id: randomBytes(32).toString('hex'), displayName: opts.displayName!.trim() },
   });
 }
 

@@ -9,7 +9,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Acl, Grant, Permission } from './types.ts';
 
 export const TABLES = ['buckets', 'objects', 'multipart_uploads', 'multipart_parts', 'credentials'] as const;
-export type TableName = typeof TABLES[number];
+export type TableName = (typeof TABLES)[number];
 export const EXTENSION = 'x_bleepstore';
 export const REDACTED = 'REDACTED';
 const META_PREFIX = 'x-amz-meta-';
@@ -17,32 +17,74 @@ const META_PREFIX = 'x-amz-meta-';
 type Kind = 'text' | 'nullable' | 'int' | 'bool' | 'acl' | 'meta' | 'time';
 
 const CONTENT: Record<string, Kind> = {
-  content_type: 'text', content_encoding: 'nullable', content_language: 'nullable', content_disposition: 'nullable',
-  cache_control: 'nullable', expires: 'nullable', storage_class: 'text', acl: 'acl', user_metadata: 'meta',
+  content_type: 'text',
+  content_encoding: 'nullable',
+  content_language: 'nullable',
+  content_disposition: 'nullable',
+  cache_control: 'nullable',
+  expires: 'nullable',
+  storage_class: 'text',
+  acl: 'acl',
+  user_metadata: 'meta',
 };
 
 export const FIELDS: Record<TableName, Record<string, Kind>> = {
   buckets: { name: 'text', region: 'text', owner_id: 'text', owner_display: 'text', acl: 'acl', created_at: 'time' },
-  objects: { bucket: 'text', key: 'text', size: 'int', etag: 'text', ...CONTENT, last_modified: 'time', delete_marker: 'bool' },
-  multipart_uploads: { upload_id: 'text', bucket: 'text', key: 'text', ...CONTENT, owner_id: 'text', owner_display: 'text', initiated_at: 'time' },
+  objects: {
+    bucket: 'text',
+    key: 'text',
+    size: 'int',
+    etag: 'text',
+    ...CONTENT,
+    last_modified: 'time',
+    delete_marker: 'bool',
+  },
+  multipart_uploads: {
+    upload_id: 'text',
+    bucket: 'text',
+    key: 'text',
+    ...CONTENT,
+    owner_id: 'text',
+    owner_display: 'text',
+    initiated_at: 'time',
+  },
   multipart_parts: { upload_id: 'text', part_number: 'int', size: 'int', etag: 'text', last_modified: 'time' },
-  credentials: { access_key_id: 'text', secret_key: 'text', owner_id: 'text', display_name: 'text', active: 'bool', created_at: 'time' },
+  credentials: {
+    access_key_id: 'text',
+    secret_key: 'text',
+    owner_id: 'text',
+    display_name: 'text',
+    active: 'bool',
+    created_at: 'time',
+  },
 };
 
 /** Export order: the primary key. */
 export const ORDER: Record<TableName, string> = {
-  buckets: 'name', objects: 'bucket, key', multipart_uploads: 'upload_id', multipart_parts: 'upload_id, part_number', credentials: 'access_key_id',
+  buckets: 'name',
+  objects: 'bucket, key',
+  multipart_uploads: 'upload_id',
+  multipart_parts: 'upload_id, part_number',
+  credentials: 'access_key_id',
 };
 
 type Row = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
 
-export interface Column { name: string; type: string; notNull: boolean; hasDefault: boolean }
+export interface Column {
+  name: string;
+  type: string;
+  notNull: boolean;
+  hasDefault: boolean;
+}
 
 /** The table's columns as SQLite knows them. */
 export function columnsOf(db: DatabaseSync, table: TableName): Column[] {
   return (db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((c) => ({
-    name: c.name as string, type: String(c.type).toUpperCase(), notNull: c.notnull === 1, hasDefault: c.dflt_value !== null,
+    name: c.name as string,
+    type: String(c.type).toUpperCase(),
+    notNull: c.notnull === 1,
+    hasDefault: c.dflt_value !== null,
   }));
 }
 
@@ -90,20 +132,33 @@ function toAcl(v: unknown, field: string, owner: { id: string; display_name: str
   if (!isObject(v)) throw new RecordError(`"${field}" must be an object`);
   if (Object.keys(v).length === 0) return owner ? privateAcl(owner) : null;
   const o = v.owner;
-  if (!isObject(o) || typeof o.id !== 'string' || (o.display_name !== undefined && typeof o.display_name !== 'string')) {
+  if (
+    !isObject(o) ||
+    typeof o.id !== 'string' ||
+    (o.display_name !== undefined && typeof o.display_name !== 'string')
+  ) {
     throw new RecordError(`"${field}.owner" must be an object with a string "id"`);
   }
   if (!Array.isArray(v.grants)) throw new RecordError(`"${field}.grants" must be an array`);
   const grants = v.grants.map((g, i): Grant => {
     const at = `"${field}.grants[${i}]"`;
     if (!isObject(g) || !isObject(g.grantee)) throw new RecordError(`${at} must have a "grantee" object`);
-    if (!PERMISSIONS.includes(g.permission as Permission)) throw new RecordError(`${at}.permission must be one of ${PERMISSIONS.join(', ')}`);
+    if (!PERMISSIONS.includes(g.permission as Permission))
+      throw new RecordError(`${at}.permission must be one of ${PERMISSIONS.join(', ')}`);
     const who = g.grantee;
     const permission = g.permission as Permission;
     if (who.type === 'CanonicalUser' && typeof who.id === 'string') {
-      return { grantee: { type: 'CanonicalUser', id: who.id, ...(typeof who.display_name === 'string' ? { display_name: who.display_name } : {}) }, permission };
+      return {
+        grantee: {
+          type: 'CanonicalUser',
+          id: who.id,
+          ...(typeof who.display_name === 'string' ? { display_name: who.display_name } : {}),
+        },
+        permission,
+      };
     }
-    if (who.type === 'Group' && typeof who.uri === 'string') return { grantee: { type: 'Group', uri: who.uri }, permission };
+    if (who.type === 'Group' && typeof who.uri === 'string')
+      return { grantee: { type: 'Group', uri: who.uri }, permission };
     throw new RecordError(`${at}.grantee must be a CanonicalUser with an "id" or a Group with a "uri"`);
   });
   return { owner: { id: o.id, display_name: (o.display_name as string | undefined) ?? '' }, grants };
@@ -114,15 +169,26 @@ function checkField(table: TableName, name: string, kind: Kind, v: unknown): voi
     throw new RecordError(`${table} record: "${name}" must be ${what} (got ${JSON.stringify(v) ?? 'nothing'})`);
   };
   switch (kind) {
-    case 'text': if (typeof v !== 'string') bad('a string'); break;
-    case 'nullable': if (v !== null && v !== undefined && typeof v !== 'string') bad('a string or null'); break;
-    case 'int': if (!Number.isSafeInteger(v) || (v as number) < 0) bad('a non-negative integer'); break;
-    case 'bool': if (typeof v !== 'boolean') bad('true or false'); break;
-    case 'time': if (typeof v !== 'string' || !TIME_RE.test(v)) bad('an ISO 8601 UTC time such as 2026-02-25T12:00:00.000Z'); break;
+    case 'text':
+      if (typeof v !== 'string') bad('a string');
+      break;
+    case 'nullable':
+      if (v !== null && v !== undefined && typeof v !== 'string') bad('a string or null');
+      break;
+    case 'int':
+      if (!Number.isSafeInteger(v) || (v as number) < 0) bad('a non-negative integer');
+      break;
+    case 'bool':
+      if (typeof v !== 'boolean') bad('true or false');
+      break;
+    case 'time':
+      if (typeof v !== 'string' || !TIME_RE.test(v)) bad('an ISO 8601 UTC time such as 2026-02-25T12:00:00.000Z');
+      break;
     case 'meta':
       if (!isObject(v) || Object.values(v).some((x) => typeof x !== 'string')) bad('an object of strings');
       break;
-    case 'acl': break;
+    case 'acl':
+      break;
   }
 }
 
@@ -138,7 +204,8 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
   if (!isObject(rec)) throw new RecordError(`${table} record must be an object`);
   const fields = FIELDS[table];
   for (const k of Object.keys(rec)) {
-    if (k !== EXTENSION && fields[k] === undefined) throw new RecordError(`${table} record has an unknown field "${k}"`);
+    if (k !== EXTENSION && fields[k] === undefined)
+      throw new RecordError(`${table} record has an unknown field "${k}"`);
   }
   const row: Row = {};
   for (const [name, kind] of Object.entries(fields)) {
@@ -146,10 +213,14 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
     checkField(table, name, kind, v);
     if (kind === 'bool') row[name] = v ? 1 : 0;
     else if (kind === 'meta') {
-      row[name] = JSON.stringify(Object.fromEntries(Object.entries(v as Record<string, string>).map(([k, x]) => {
-        const lower = k.toLowerCase();
-        return [lower.startsWith(META_PREFIX) ? lower.slice(META_PREFIX.length) : lower, x];
-      })));
+      row[name] = JSON.stringify(
+        Object.fromEntries(
+          Object.entries(v as Record<string, string>).map(([k, x]) => {
+            const lower = k.toLowerCase();
+            return [lower.startsWith(META_PREFIX) ? lower.slice(META_PREFIX.length) : lower, x];
+          }),
+        ),
+      );
     } else if (kind !== 'acl') row[name] = v ?? null;
   }
   if (table === 'multipart_parts' && ((row.part_number as number) < 1 || (row.part_number as number) > 10000)) {
@@ -161,21 +232,27 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
   const byName = new Map(columns.map((c) => [c.name, c]));
   for (const [k, v] of Object.entries(ext)) {
     const col = byName.get(k);
-    if (!col || fields[k] !== undefined) throw new RecordError(`${table} record: "${EXTENSION}.${k}" is not a column this store has`);
+    if (!col || fields[k] !== undefined)
+      throw new RecordError(`${table} record: "${EXTENSION}.${k}" is not a column this store has`);
     const ok = v === null ? !col.notNull : col.type === 'INTEGER' ? Number.isSafeInteger(v) : typeof v === 'string';
-    if (!ok) throw new RecordError(`${table} record: "${EXTENSION}.${k}" must be ${col.type === 'INTEGER' ? 'an integer' : 'a string'}${col.notNull ? '' : ' or null'}`);
+    if (!ok)
+      throw new RecordError(
+        `${table} record: "${EXTENSION}.${k}" must be ${col.type === 'INTEGER' ? 'an integer' : 'a string'}${col.notNull ? '' : ' or null'}`,
+      );
     // BLOB columns (an inline object's bytes) travel as base64 text.
     row[k] = col.type === 'BLOB' && typeof v === 'string' ? Buffer.from(v, 'base64') : v;
   }
   for (const col of columns) {
     if (col.notNull && !col.hasDefault && !(col.name in row) && fields[col.name] === undefined) {
-      const why = col.name === 'file_id' ? ', which names the file holding its bytes (export from BleepStore to get it)' : '';
+      const why =
+        col.name === 'file_id' ? ', which names the file holding its bytes (export from BleepStore to get it)' : '';
       throw new RecordError(`${table} record has no "${EXTENSION}.${col.name}"${why}`);
     }
   }
   // An object kept inline (inline_data) has no file: its file_id is ''.
   const inlineObject = table === 'objects' && row.file_id === '' && row.inline_data != null;
-  if ('file_id' in row && !inlineObject && !FILE_ID_RE.test(String(row.file_id))) throw new RecordError(`${table} record: "${EXTENSION}.file_id" must be 32 lower-case hex digits`);
+  if ('file_id' in row && !inlineObject && !FILE_ID_RE.test(String(row.file_id)))
+    throw new RecordError(`${table} record: "${EXTENSION}.file_id" must be 32 lower-case hex digits`);
 
   let aclNeedsBucketOwner = false;
   if ('acl' in fields) {
@@ -191,5 +268,13 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
 
 /** The ACL an `{}` in a record stands for: the owner has FULL_CONTROL, nobody else anything. */
 export function privateAcl(owner: { id: string; display_name: string }): Acl {
-  return { owner: { ...owner }, grants: [{ grantee: { type: 'CanonicalUser', id: owner.id, display_name: owner.display_name }, permission: 'FULL_CONTROL' }] };
+  return {
+    owner: { ...owner },
+    grants: [
+      {
+        grantee: { type: 'CanonicalUser', id: owner.id, display_name: owner.display_name },
+        permission: 'FULL_CONTROL',
+      },
+    ],
+  };
 }

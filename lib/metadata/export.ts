@@ -24,7 +24,11 @@ export type ExportCounts = Partial<Record<TableName, number>>;
 
 const FLUSH_AT = 64 * 1024;
 
-export async function exportMetadata(store: MetadataStore, out: Writable, opts: ExportOptions = {}): Promise<ExportCounts> {
+export async function exportMetadata(
+  store: MetadataStore,
+  out: Writable,
+  opts: ExportOptions = {},
+): Promise<ExportCounts> {
   const tables = TABLES.filter((t) => !opts.tables || opts.tables.includes(t));
   let buf = '';
   const write = async (s: string): Promise<void> => {
@@ -34,7 +38,12 @@ export async function exportMetadata(store: MetadataStore, out: Writable, opts: 
     buf = '';
     if (!out.write(chunk)) await once(out, 'drain');
   };
-  const envelope = { version: 1, exported_at: (opts.now ?? new Date()).toISOString(), schema_version: 1, source: `typescript/${version}` };
+  const envelope = {
+    version: 1,
+    exported_at: (opts.now ?? new Date()).toISOString(),
+    schema_version: 1,
+    source: `typescript/${version}`,
+  };
   const counts: ExportCounts = {};
   let total = 0;
 
@@ -54,7 +63,9 @@ export async function exportMetadata(store: MetadataStore, out: Writable, opts: 
       let n = 0;
       for (const row of db.prepare(`SELECT * FROM ${member} ORDER BY ${ORDER[member]}`).iterate()) {
         const rec = rowToRecord(member, row as Record<string, unknown>, opts.includeCredentials === true);
-        await write(`${n === 0 ? `  ${JSON.stringify(member)}: [\n` : ',\n'}    ${indent(JSON.stringify(sortKeys(rec), null, 2), 2)}`);
+        await write(
+          `${n === 0 ? `  ${JSON.stringify(member)}: [\n` : ',\n'}    ${indent(JSON.stringify(sortKeys(rec), null, 2), 2)}`,
+        );
         n++;
         if (++total % 1000 === 0) opts.onProgress?.(total);
       }

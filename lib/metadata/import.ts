@@ -14,7 +14,16 @@ import { sqlOf, type MetadataStore } from './sqlite.ts';
 import { ImportRecordError } from './apply.ts';
 import type { ImportedRecord, ImportMode, ImportOutcome } from './commands.ts';
 import { JsonFormatError, readSections } from './json-sections.ts';
-import { columnsOf, EXTENSION, REDACTED, recordToRow, RecordError, TABLES, type Column, type TableName } from './export-format.ts';
+import {
+  columnsOf,
+  EXTENSION,
+  REDACTED,
+  recordToRow,
+  RecordError,
+  TABLES,
+  type Column,
+  type TableName,
+} from './export-format.ts';
 import { LocalStorage } from '../storage/local.ts';
 
 export { JsonFormatError } from './json-sections.ts';
@@ -71,7 +80,13 @@ function isTable(s: string): s is TableName {
 
 /** Pass 1: every record valid, every section known, envelope version 1. */
 async function check(open: Chunks, columns: Record<TableName, Column[]>, opts: ImportOptions): Promise<Plan> {
-  const plan: Plan = { present: new Set(), bucketOwners: new Map(), uploads: new Set(), redacted: false, envelope: false };
+  const plan: Plan = {
+    present: new Set(),
+    bucketOwners: new Map(),
+    uploads: new Set(),
+    redacted: false,
+    envelope: false,
+  };
   const wanted = (t: TableName): boolean => !opts.tables || opts.tables.includes(t);
   let n = 0;
   await readSections(open(), {
@@ -80,14 +95,21 @@ async function check(open: Chunks, columns: Record<TableName, Column[]>, opts: I
         if (isArray) throw new JsonFormatError(line, '"bleepstore_export" must be an object');
         return;
       }
-      if (!isTable(section)) throw new JsonFormatError(line, `unknown section ${JSON.stringify(section)}; expected bleepstore_export or ${TABLES.join(', ')}`);
+      if (!isTable(section))
+        throw new JsonFormatError(
+          line,
+          `unknown section ${JSON.stringify(section)}; expected bleepstore_export or ${TABLES.join(', ')}`,
+        );
       if (!isArray) throw new JsonFormatError(line, `section "${section}" must be an array`);
       if (wanted(section)) plan.present.add(section);
     },
     value(_section, value, line) {
       const env = value as Record<string, unknown> | null;
       if (typeof env !== 'object' || env === null || env.version !== 1) {
-        throw new JsonFormatError(line, '"bleepstore_export" must be an object with "version": 1 (this file is from an unknown format version)');
+        throw new JsonFormatError(
+          line,
+          '"bleepstore_export" must be an object with "version": 1 (this file is from an unknown format version)',
+        );
       }
       plan.envelope = true;
     },
@@ -101,17 +123,25 @@ async function check(open: Chunks, columns: Record<TableName, Column[]>, opts: I
         throw err;
       }
       if (!wanted(table)) return;
-      if (table === 'buckets') plan.bucketOwners.set(row.name as string, { id: row.owner_id as string, display_name: row.owner_display as string });
+      if (table === 'buckets')
+        plan.bucketOwners.set(row.name as string, {
+          id: row.owner_id as string,
+          display_name: row.owner_display as string,
+        });
       if (table === 'multipart_uploads') plan.uploads.add(row.upload_id as string);
       if (table === 'credentials' && row.secret_key === REDACTED) plan.redacted = true;
       if (++n % 1000 === 0) opts.onProgress?.('check', n);
     },
   });
-  if (!plan.envelope) throw new ImportError('the file has no "bleepstore_export" envelope; is it a BleepStore metadata export?');
+  if (!plan.envelope)
+    throw new ImportError('the file has no "bleepstore_export" envelope; is it a BleepStore metadata export?');
   if (opts.mode === 'replace') {
     for (const t of plan.present) {
       const missing = (REPLACE_NEEDS[t] ?? []).filter((d) => !plan.present.has(d));
-      if (missing.length) throw new ImportError(`--replace would empty ${missing.join(' and ')} along with ${t}, but the file has no ${missing.join(' or ')} section`);
+      if (missing.length)
+        throw new ImportError(
+          `--replace would empty ${missing.join(' and ')} along with ${t}, but the file has no ${missing.join(' or ')} section`,
+        );
     }
   }
   return plan;
@@ -127,8 +157,10 @@ export async function importMetadata(store: MetadataStore, open: Chunks, opts: I
   const report: ImportReport = { imported: {}, skipped: {}, warnings: [], missingFiles: 0 };
   let warned = 0;
   const add = (o: ImportOutcome): void => {
-    for (const [t, n] of Object.entries(o.imported)) report.imported[t as TableName] = (report.imported[t as TableName] ?? 0) + n;
-    for (const [t, n] of Object.entries(o.skipped)) report.skipped[t as TableName] = (report.skipped[t as TableName] ?? 0) + n;
+    for (const [t, n] of Object.entries(o.imported))
+      report.imported[t as TableName] = (report.imported[t as TableName] ?? 0) + n;
+    for (const [t, n] of Object.entries(o.skipped))
+      report.skipped[t as TableName] = (report.skipped[t as TableName] ?? 0) + n;
     for (const m of o.warnings) {
       if (warned++ < MAX_WARNINGS) report.warnings.push(m);
       else if (warned === MAX_WARNINGS + 1) report.warnings.push('(further warnings left out)');
@@ -141,18 +173,32 @@ export async function importMetadata(store: MetadataStore, open: Chunks, opts: I
   let n = 0;
   try {
     await store.atomically(async (session) => {
-      if (opts.mode === 'replace') add(session.apply({ type: 'import.clear', tables: [...plan.present], redacted: plan.redacted, at: new Date().toISOString() }));
+      if (opts.mode === 'replace')
+        add(
+          session.apply({
+            type: 'import.clear',
+            tables: [...plan.present],
+            redacted: plan.redacted,
+            at: new Date().toISOString(),
+          }),
+        );
       let chunk: ImportedRecord[] = [];
       const flush = (): void => {
         if (!chunk.length) return;
         // Each command carries only the file's buckets and uploads its own records name.
-        const names = new Set(chunk.map((r) => (r.record as Row).bucket).filter((b): b is string => typeof b === 'string'));
+        const names = new Set(
+          chunk.map((r) => (r.record as Row).bucket).filter((b): b is string => typeof b === 'string'),
+        );
         const uploads = new Set(chunk.map((r) => (r.record as Row).upload_id));
-        add(session.apply({
-          type: 'import.records', mode: opts.mode, records: chunk,
-          fileBuckets: Object.fromEntries(Object.entries(fileBuckets).filter(([b]) => names.has(b))),
-          fileUploads: fileUploads.filter((u) => uploads.has(u)),
-        }));
+        add(
+          session.apply({
+            type: 'import.records',
+            mode: opts.mode,
+            records: chunk,
+            fileBuckets: Object.fromEntries(Object.entries(fileBuckets).filter(([b]) => names.has(b))),
+            fileUploads: fileUploads.filter((u) => uploads.has(u)),
+          }),
+        );
         chunk = [];
       };
       await readSections(open(), {
@@ -163,7 +209,8 @@ export async function importMetadata(store: MetadataStore, open: Chunks, opts: I
           if (!plan.present.has(table)) return;
           const ext = (value as Row)[EXTENSION] as Row | undefined;
           const fileId = ext?.file_id;
-          if (files && typeof fileId === 'string' && fileId !== '' && !existsSync(files.pathOf(fileId))) report.missingFiles++;
+          if (files && typeof fileId === 'string' && fileId !== '' && !existsSync(files.pathOf(fileId)))
+            report.missingFiles++;
           chunk.push({ table, line, record: value });
           if (chunk.length >= CHUNK) flush();
           if (++n % 1000 === 0) opts.onProgress?.('apply', n);
@@ -173,11 +220,14 @@ export async function importMetadata(store: MetadataStore, open: Chunks, opts: I
     });
   } catch (err) {
     if (err instanceof ImportRecordError) throw new JsonFormatError(err.line, err.message);
-    if (err instanceof Error && /FOREIGN KEY/i.test(err.message)) throw new ImportError(`the records do not fit together: ${err.message}`);
+    if (err instanceof Error && /FOREIGN KEY/i.test(err.message))
+      throw new ImportError(`the records do not fit together: ${err.message}`);
     throw err;
   }
   if (report.skipped.credentials && plan.redacted) {
-    report.warnings.push(`credentials: ${report.skipped.credentials} skipped (secrets redacted or key already present); export with --include-credentials to move keys`);
+    report.warnings.push(
+      `credentials: ${report.skipped.credentials} skipped (secrets redacted or key already present); export with --include-credentials to move keys`,
+    );
   }
   return report;
 }

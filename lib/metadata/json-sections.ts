@@ -20,7 +20,17 @@ export interface SectionHandlers {
   value(section: string, value: unknown, line: number): void;
 }
 
-type State = 'start' | 'key-or-end' | 'key' | 'colon' | 'value' | 'array-first' | 'array-elem' | 'array-next' | 'comma-or-end' | 'done';
+type State =
+  | 'start'
+  | 'key-or-end'
+  | 'key'
+  | 'colon'
+  | 'value'
+  | 'array-first'
+  | 'array-elem'
+  | 'array-next'
+  | 'comma-or-end'
+  | 'done';
 type CaptureKind = 'key' | 'value' | 'item';
 
 interface Capture {
@@ -35,16 +45,16 @@ interface Capture {
 
 const WS = new Set([' ', '\t', '\r', '\n']);
 const EXPECTED: Record<State, string> = {
-  'start': "'{' at the start of the document",
+  start: "'{' at the start of the document",
   'key-or-end': "a section name or '}'",
-  'key': 'a section name',
-  'colon': "':'",
-  'value': 'a value',
+  key: 'a section name',
+  colon: "':'",
+  value: 'a value',
   'array-first': "a record or ']'",
   'array-elem': 'a record',
   'array-next': "',' or ']'",
   'comma-or-end': "',' or '}'",
-  'done': 'nothing after the closing brace',
+  done: 'nothing after the closing brace',
 };
 
 function shown(c: string): string {
@@ -82,7 +92,8 @@ export class SectionReader {
 
   end(): void {
     if (this.cap?.scalar) this.finish('', 0);
-    if (this.cap || this.state !== 'done') throw new JsonFormatError(this.line, `the document ends early (expected ${EXPECTED[this.state]})`);
+    if (this.cap || this.state !== 'done')
+      throw new JsonFormatError(this.line, `the document ends early (expected ${EXPECTED[this.state]})`);
   }
 
   /** Handles one structural character; returns how many characters it consumed (0 when a capture starts on it). */
@@ -91,7 +102,10 @@ export class SectionReader {
       throw new JsonFormatError(this.line, `expected ${EXPECTED[this.state]}, found ${shown(c)}`);
     };
     switch (this.state) {
-      case 'start': if (c !== '{') fail(); this.state = 'key-or-end'; return 1;
+      case 'start':
+        if (c !== '{') fail();
+        this.state = 'key-or-end';
+        return 1;
       case 'key-or-end':
         if (c === '}') {
           this.state = 'done';
@@ -100,8 +114,14 @@ export class SectionReader {
         if (c !== '"') fail();
         this.begin('key');
         return 0;
-      case 'key': if (c !== '"') fail(); this.begin('key'); return 0;
-      case 'colon': if (c !== ':') fail(); this.state = 'value'; return 1;
+      case 'key':
+        if (c !== '"') fail();
+        this.begin('key');
+        return 0;
+      case 'colon':
+        if (c !== ':') fail();
+        this.state = 'value';
+        return 1;
       case 'value':
         if (c === '[') {
           this.h.begin(this.section, this.line, true);
@@ -111,8 +131,17 @@ export class SectionReader {
         this.h.begin(this.section, this.line, false);
         this.begin('value');
         return 0;
-      case 'array-first': if (c === ']') { this.state = 'comma-or-end'; return 1; } this.begin('item'); return 0;
-      case 'array-elem': if (c === ']' || c === ',') fail(); this.begin('item'); return 0;
+      case 'array-first':
+        if (c === ']') {
+          this.state = 'comma-or-end';
+          return 1;
+        }
+        this.begin('item');
+        return 0;
+      case 'array-elem':
+        if (c === ']' || c === ',') fail();
+        this.begin('item');
+        return 0;
       case 'array-next':
         if (c === ',') this.state = 'array-elem';
         else if (c === ']') this.state = 'comma-or-end';
@@ -123,7 +152,8 @@ export class SectionReader {
         else if (c === '}') this.state = 'done';
         else fail();
         return 1;
-      case 'done': return fail();
+      case 'done':
+        return fail();
     }
   }
 
@@ -182,7 +212,8 @@ export class SectionReader {
     switch (cap.kind) {
       case 'key':
         this.section = value as string;
-        if (this.seen.has(this.section)) throw new JsonFormatError(cap.line, `section ${JSON.stringify(this.section)} appears twice`);
+        if (this.seen.has(this.section))
+          throw new JsonFormatError(cap.line, `section ${JSON.stringify(this.section)} appears twice`);
         this.seen.add(this.section);
         this.state = 'colon';
         break;
@@ -203,7 +234,8 @@ export class SectionReader {
 export async function readSections(chunks: AsyncIterable<string | Buffer>, handlers: SectionHandlers): Promise<void> {
   const reader = new SectionReader(handlers);
   const decoder = new TextDecoder('utf-8', { fatal: false });
-  for await (const chunk of chunks) reader.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+  for await (const chunk of chunks)
+    reader.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
   reader.push(decoder.decode());
   reader.end();
 }

@@ -4,7 +4,14 @@
 import type { Row, Sql } from './connection.ts';
 import { OBJECT_COLUMNS_WITHOUT_DATA, toBucket, toCredential, toObject, toPart, toUpload } from './rows.ts';
 import type {
-  BucketRow, CredentialRow, KeyInfo, ListedObject, ObjectRow, PartRow, StoreStats, UploadRow,
+  BucketRow,
+  CredentialRow,
+  KeyInfo,
+  ListedObject,
+  ObjectRow,
+  PartRow,
+  StoreStats,
+  UploadRow,
 } from './types.ts';
 
 export class MetadataReads {
@@ -35,7 +42,9 @@ export class MetadataReads {
 
   /** Every key, without secrets, ordered by owner then creation. */
   listKeys(): KeyInfo[] {
-    const rows = this.sql.q('SELECT * FROM credentials ORDER BY display_name, owner_id, created_at, access_key_id').all() as Row[];
+    const rows = this.sql
+      .q('SELECT * FROM credentials ORDER BY display_name, owner_id, created_at, access_key_id')
+      .all() as Row[];
     return rows.map((r) => {
       const { secretKey: _, ...info } = toCredential(r);
       return info;
@@ -81,9 +90,10 @@ export class MetadataReads {
   }
 
   listBuckets(ownerId?: string): BucketRow[] {
-    const rows = ownerId === undefined
-      ? this.sql.q('SELECT * FROM buckets ORDER BY name').all()
-      : this.sql.q('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name').all(ownerId);
+    const rows =
+      ownerId === undefined
+        ? this.sql.q('SELECT * FROM buckets ORDER BY name').all()
+        : this.sql.q('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name').all(ownerId);
     return (rows as Row[]).map(toBucket);
   }
 
@@ -94,9 +104,11 @@ export class MetadataReads {
    * conditions), which would otherwise be copied out of SQLite for nothing.
    */
   getObject(bucket: string, key: string, withData = true): ObjectRow | undefined {
-    const r = (withData
-      ? this.sql.q('SELECT * FROM objects WHERE bucket = ? AND key = ?')
-      : this.sql.q(`SELECT ${OBJECT_COLUMNS_WITHOUT_DATA} FROM objects WHERE bucket = ? AND key = ?`)).get(bucket, key) as Row | undefined;
+    const r = (
+      withData
+        ? this.sql.q('SELECT * FROM objects WHERE bucket = ? AND key = ?')
+        : this.sql.q(`SELECT ${OBJECT_COLUMNS_WITHOUT_DATA} FROM objects WHERE bucket = ? AND key = ?`)
+    ).get(bucket, key) as Row | undefined;
     if (!r) return undefined;
     const o = toObject(r);
     if (o.inline) this.inlineRead += o.inline.length;
@@ -115,19 +127,31 @@ export class MetadataReads {
    */
   listObjects(bucket: string, opts: { prefix: string; after: string | null; limit: number }): ListedObject[] {
     // Compare as UTF-8 bytes, the order SQLite's BINARY collation uses (JS compares UTF-16).
-    const start = opts.after !== null && Buffer.compare(Buffer.from(opts.after), Buffer.from(opts.prefix)) >= 0 ? opts.after : null;
-    const rows = (start !== null
-      ? this.sql.q(`SELECT key, size, etag, last_modified, storage_class, owner_id, owner_display FROM objects
-                WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`).all(bucket, start, opts.limit)
-      : this.sql.q(`SELECT key, size, etag, last_modified, storage_class, owner_id, owner_display FROM objects
-                WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`).all(bucket, opts.prefix, opts.limit)) as Row[];
+    const start =
+      opts.after !== null && Buffer.compare(Buffer.from(opts.after), Buffer.from(opts.prefix)) >= 0 ? opts.after : null;
+    const rows = (
+      start !== null
+        ? this.sql
+            .q(`SELECT key, size, etag, last_modified, storage_class, owner_id, owner_display FROM objects
+                WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`)
+            .all(bucket, start, opts.limit)
+        : this.sql
+            .q(`SELECT key, size, etag, last_modified, storage_class, owner_id, owner_display FROM objects
+                WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`)
+            .all(bucket, opts.prefix, opts.limit)
+    ) as Row[];
     const out: ListedObject[] = [];
     for (const r of rows) {
       const key = r.key as string;
       if (!key.startsWith(opts.prefix)) break;
       out.push({
-        key, size: r.size as number, etag: r.etag as string, lastModified: r.last_modified as string,
-        storageClass: r.storage_class as string, ownerId: r.owner_id as string, ownerDisplay: r.owner_display as string,
+        key,
+        size: r.size as number,
+        etag: r.etag as string,
+        lastModified: r.last_modified as string,
+        storageClass: r.storage_class as string,
+        ownerId: r.owner_id as string,
+        ownerDisplay: r.owner_display as string,
       });
     }
     return out;
@@ -135,7 +159,11 @@ export class MetadataReads {
 
   /** Bucket, object and byte totals from bucket_stats: one row per bucket, never a scan of objects. */
   stats(): StoreStats {
-    const s = this.sql.q('SELECT COUNT(*) AS buckets, COALESCE(SUM(objects), 0) AS objects, COALESCE(SUM(bytes), 0) AS bytes FROM bucket_stats').get() as Row;
+    const s = this.sql
+      .q(
+        'SELECT COUNT(*) AS buckets, COALESCE(SUM(objects), 0) AS objects, COALESCE(SUM(bytes), 0) AS bytes FROM bucket_stats',
+      )
+      .get() as Row;
     return { buckets: s.buckets as number, objects: s.objects as number, bytes: s.bytes as number };
   }
 
@@ -147,7 +175,11 @@ export class MetadataReads {
 
   /** Per-bucket totals, in bucket order. */
   bucketStats(): Array<{ bucket: string; objects: number; bytes: number }> {
-    return this.sql.q('SELECT bucket, objects, bytes FROM bucket_stats ORDER BY bucket').all() as Array<{ bucket: string; objects: number; bytes: number }>;
+    return this.sql.q('SELECT bucket, objects, bytes FROM bucket_stats ORDER BY bucket').all() as Array<{
+      bucket: string;
+      objects: number;
+      bytes: number;
+    }>;
   }
 
   // ---- multipart uploads ----
@@ -158,33 +190,51 @@ export class MetadataReads {
   }
 
   listParts(uploadId: string, after = 0, limit = 10001): PartRow[] {
-    return (this.sql.q('SELECT * FROM multipart_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?')
-      .all(uploadId, after, limit) as Row[]).map(toPart);
+    return (
+      this.sql
+        .q('SELECT * FROM multipart_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?')
+        .all(uploadId, after, limit) as Row[]
+    ).map(toPart);
   }
 
   completedUpload(uploadId: string): { bucket: string; key: string; etag: string } | undefined {
     return this.sql.q('SELECT bucket, key, etag FROM completed_uploads WHERE upload_id = ?').get(uploadId) as
-      { bucket: string; key: string; etag: string } | undefined;
+      | { bucket: string; key: string; etag: string }
+      | undefined;
   }
 
   /**
    * Up to `limit` uploads whose key starts with prefix, in key order (then initiation time),
    * after the markers. The prefix bounds the scan itself, so the limit counts only matches.
    */
-  listUploads(bucket: string, opts: { prefix: string; keyMarker: string | null; uploadIdMarker: string | null; limit: number }): UploadRow[] {
+  listUploads(
+    bucket: string,
+    opts: { prefix: string; keyMarker: string | null; uploadIdMarker: string | null; limit: number },
+  ): UploadRow[] {
     // A marker before the prefix (UTF-8 byte order, as SQLite compares) starts at the prefix.
-    const marker = opts.keyMarker !== null && Buffer.compare(Buffer.from(opts.keyMarker), Buffer.from(opts.prefix)) >= 0 ? opts.keyMarker : null;
+    const marker =
+      opts.keyMarker !== null && Buffer.compare(Buffer.from(opts.keyMarker), Buffer.from(opts.prefix)) >= 0
+        ? opts.keyMarker
+        : null;
     if (marker === null) opts = { ...opts, keyMarker: null };
-    const rows = opts.keyMarker === null
-      ? this.sql.q(`SELECT * FROM multipart_uploads WHERE bucket = ? AND key >= ? ORDER BY key, initiated_at, upload_id LIMIT ?`)
-        .all(bucket, opts.prefix, opts.limit)
-      : opts.uploadIdMarker === null
-        ? this.sql.q(`SELECT * FROM multipart_uploads WHERE bucket = ? AND key > ? ORDER BY key, initiated_at, upload_id LIMIT ?`)
-          .all(bucket, opts.keyMarker, opts.limit)
-        : this.sql.q(`SELECT * FROM multipart_uploads u WHERE bucket = ? AND (key > ? OR (key = ? AND (initiated_at, upload_id) >
+    const rows =
+      opts.keyMarker === null
+        ? this.sql
+            .q(
+              `SELECT * FROM multipart_uploads WHERE bucket = ? AND key >= ? ORDER BY key, initiated_at, upload_id LIMIT ?`,
+            )
+            .all(bucket, opts.prefix, opts.limit)
+        : opts.uploadIdMarker === null
+          ? this.sql
+              .q(
+                `SELECT * FROM multipart_uploads WHERE bucket = ? AND key > ? ORDER BY key, initiated_at, upload_id LIMIT ?`,
+              )
+              .all(bucket, opts.keyMarker, opts.limit)
+          : this.sql
+              .q(`SELECT * FROM multipart_uploads u WHERE bucket = ? AND (key > ? OR (key = ? AND (initiated_at, upload_id) >
                       (SELECT initiated_at, upload_id FROM multipart_uploads WHERE upload_id = ?)))
                     ORDER BY key, initiated_at, upload_id LIMIT ?`)
-          .all(bucket, opts.keyMarker, opts.keyMarker, opts.uploadIdMarker, opts.limit);
+              .all(bucket, opts.keyMarker, opts.keyMarker, opts.uploadIdMarker, opts.limit);
     return (rows as Row[]).map(toUpload).filter((u) => u.key.startsWith(opts.prefix));
   }
 
@@ -203,25 +253,35 @@ export class MetadataReads {
   // ---- file bookkeeping (crash-only recovery) ----
 
   pendingGc(limit = 1000): string[] {
-    return (this.sql.q('SELECT file_id FROM gc_files ORDER BY file_id LIMIT ?').all(limit) as Row[]).map((r) => r.file_id as string);
+    return (this.sql.q('SELECT file_id FROM gc_files ORDER BY file_id LIMIT ?').all(limit) as Row[]).map(
+      (r) => r.file_id as string,
+    );
   }
 
   /** True if some object or part row still points at the file. */
   isFileReferenced(fileId: string): boolean {
-    return Boolean(this.sql.q('SELECT 1 FROM objects WHERE file_id = ? LIMIT 1').get(fileId))
-      || Boolean(this.sql.q('SELECT 1 FROM multipart_parts WHERE file_id = ? LIMIT 1').get(fileId));
+    return (
+      Boolean(this.sql.q('SELECT 1 FROM objects WHERE file_id = ? LIMIT 1').get(fileId)) ||
+      Boolean(this.sql.q('SELECT 1 FROM multipart_parts WHERE file_id = ? LIMIT 1').get(fileId))
+    );
   }
 
   /** Up to `limit` referenced file ids greater than `after`, in order (for a paged scrub). */
   referencedFileIds(after: string, limit: number): string[] {
-    return (this.sql.q(`SELECT file_id FROM (SELECT file_id FROM objects WHERE file_id > ? UNION SELECT file_id FROM multipart_parts WHERE file_id > ?)
-                        ORDER BY file_id LIMIT ?`).all(after, after, limit) as Row[]).map((r) => r.file_id as string);
+    return (
+      this.sql
+        .q(`SELECT file_id FROM (SELECT file_id FROM objects WHERE file_id > ? UNION SELECT file_id FROM multipart_parts WHERE file_id > ?)
+                        ORDER BY file_id LIMIT ?`)
+        .all(after, after, limit) as Row[]
+    ).map((r) => r.file_id as string);
   }
 
   // ---- blobs of the sqlite storage backend ----
 
   blobChunk(fileId: string, seq: number): Buffer | undefined {
-    const r = this.sql.q('SELECT data FROM blob_chunks WHERE file_id = ? AND seq = ?').get(fileId, seq) as { data: Uint8Array } | undefined;
+    const r = this.sql.q('SELECT data FROM blob_chunks WHERE file_id = ? AND seq = ?').get(fileId, seq) as
+      | { data: Uint8Array }
+      | undefined;
     return r ? Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength) : undefined;
   }
 
@@ -231,7 +291,10 @@ export class MetadataReads {
 
   /** Up to `limit` blob ids after `after`, in order (a page of the orphan sweep). */
   blobIds(after: string, limit: number): string[] {
-    return (this.sql.q('SELECT DISTINCT file_id FROM blob_chunks WHERE file_id > ? ORDER BY file_id LIMIT ?').all(after, limit) as Row[])
-      .map((r) => r.file_id as string);
+    return (
+      this.sql
+        .q('SELECT DISTINCT file_id FROM blob_chunks WHERE file_id > ? ORDER BY file_id LIMIT ?')
+        .all(after, limit) as Row[]
+    ).map((r) => r.file_id as string);
   }
 }

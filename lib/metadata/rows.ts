@@ -1,7 +1,18 @@
 // SQLite rows → the camelCase shapes of types.ts.
 import type { Row } from './connection.ts';
 import type {
-  Acl, BucketRow, ChecksumAlgorithm, CorsRule, ObjectOwnership, PublicAccessBlock, ContentHeaders, CredentialRow, ObjectRow, PartRow, StoredChecksum, UploadRow,
+  Acl,
+  BucketRow,
+  ChecksumAlgorithm,
+  CorsRule,
+  ObjectOwnership,
+  PublicAccessBlock,
+  ContentHeaders,
+  CredentialRow,
+  ObjectRow,
+  PartRow,
+  StoredChecksum,
+  UploadRow,
 } from './types.ts';
 
 export const OBJECT_COLUMNS_WITHOUT_DATA = `bucket, key, file_id, size, etag, content_type, content_encoding, content_language,
@@ -21,14 +32,18 @@ export function toBucket(r: Row): BucketRow {
     ownerDisplay: r.owner_display as string,
     acl: JSON.parse(r.acl as string) as Acl,
     createdAt: r.created_at as string,
-    cors: r.cors ? JSON.parse(r.cors as string) as CorsRule[] : null,
-    publicAccessBlock: r.public_access_block ? JSON.parse(r.public_access_block as string) as PublicAccessBlock : null,
-    ownership: r.ownership ? JSON.parse(r.ownership as string) as ObjectOwnership : null,
+    cors: r.cors ? (JSON.parse(r.cors as string) as CorsRule[]) : null,
+    publicAccessBlock: r.public_access_block
+      ? (JSON.parse(r.public_access_block as string) as PublicAccessBlock)
+      : null,
+    ownership: r.ownership ? (JSON.parse(r.ownership as string) as ObjectOwnership) : null,
   };
 }
 
 /** The columns objects and multipart uploads share: content headers, class, ACL, metadata. */
-function describedColumns(r: Row): ContentHeaders & { storageClass: string; acl: Acl; userMetadata: Record<string, string> } {
+function describedColumns(
+  r: Row,
+): ContentHeaders & { storageClass: string; acl: Acl; userMetadata: Record<string, string> } {
   return {
     contentType: r.content_type as string,
     contentEncoding: r.content_encoding as string | null,
@@ -53,10 +68,14 @@ export function toObject(r: Row): ObjectRow {
     ...describedColumns(r),
     lastModified: r.last_modified as string,
     checksum: algorithm
-      ? { algorithm, value: r.checksum_value as string, type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT' }
+      ? {
+          algorithm,
+          value: r.checksum_value as string,
+          type: (r.checksum_type as StoredChecksum['type']) ?? 'FULL_OBJECT',
+        }
       : null,
     partsCount: (r.parts_count as number | null) ?? null,
-    partSizes: r.part_sizes ? JSON.parse(r.part_sizes as string) as number[] : null,
+    partSizes: r.part_sizes ? (JSON.parse(r.part_sizes as string) as number[]) : null,
     inline: r.inline_data ? asBuffer(r.inline_data as Uint8Array) : null,
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,

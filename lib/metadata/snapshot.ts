@@ -6,7 +6,11 @@ import { DatabaseSync } from 'node:sqlite';
 export function snapshotFileIds(dbFile: string): string[] {
   const db = new DatabaseSync(dbFile, { readOnly: true });
   try {
-    return (db.prepare("SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM multipart_parts").all() as Array<{ file_id: string }>).map((r) => r.file_id);
+    return (
+      db
+        .prepare("SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM multipart_parts")
+        .all() as Array<{ file_id: string }>
+    ).map((r) => r.file_id);
   } finally {
     db.close();
   }

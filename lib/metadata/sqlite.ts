@@ -30,7 +30,11 @@ export interface AtomicSession {
 }
 
 type ChangeListener = (changes: readonly Change[]) => void;
-interface Queued { cmd: Command; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+interface Queued {
+  cmd: Command;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
 
 export class MetadataStore extends MetadataReads {
   private queue: Queued[] = [];
@@ -113,11 +117,18 @@ export class MetadataStore extends MetadataReads {
   private applyOne<C extends Command>(cmd: C): ResultOf<C> {
     const mark = this.pending.length;
     try {
-      return this.sql.tx(() => apply(this.sql, cmd, (change) => {
-        countChange(this.sql, change);
-        if (change.type === 'credential.changed' || change.type.startsWith('bucket.') || change.type === 'tables.replaced') this.invalidate();
-        this.pending.push(change);
-      }));
+      return this.sql.tx(() =>
+        apply(this.sql, cmd, (change) => {
+          countChange(this.sql, change);
+          if (
+            change.type === 'credential.changed' ||
+            change.type.startsWith('bucket.') ||
+            change.type === 'tables.replaced'
+          )
+            this.invalidate();
+          this.pending.push(change);
+        }),
+      );
     } catch (err) {
       this.pending.length = mark;
       throw err;

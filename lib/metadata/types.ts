@@ -2,11 +2,15 @@
 // specs/metadata-schema.md plus what the id layout and checksums need.
 
 export type Permission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
-export type Grantee =
-  | { type: 'CanonicalUser'; id: string; display_name?: string }
-  | { type: 'Group'; uri: string };
-export interface Grant { grantee: Grantee; permission: Permission }
-export interface Acl { owner: { id: string; display_name: string }; grants: Grant[] }
+export type Grantee = { type: 'CanonicalUser'; id: string; display_name?: string } | { type: 'Group'; uri: string };
+export interface Grant {
+  grantee: Grantee;
+  permission: Permission;
+}
+export interface Acl {
+  owner: { id: string; display_name: string };
+  grants: Grant[];
+}
 
 export interface BucketRow {
   name: string;

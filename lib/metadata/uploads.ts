@@ -9,7 +9,10 @@ export interface UploadReads {
   get(uploadId: string): UploadRow | undefined;
   parts(uploadId: string, after?: number, limit?: number): PartRow[];
   completed(uploadId: string): { bucket: string; key: string; etag: string } | undefined;
-  list(bucket: string, opts: { prefix: string; keyMarker: string | null; uploadIdMarker: string | null; limit: number }): UploadRow[];
+  list(
+    bucket: string,
+    opts: { prefix: string; keyMarker: string | null; uploadIdMarker: string | null; limit: number },
+  ): UploadRow[];
 }
 
 export function uploadReads(m: MetadataReads): UploadReads {

@@ -72,7 +72,10 @@ export interface DocsResponse {
   body: Buffer;
 }
 
-export function createDocs(): { isDocsPath(p: string): boolean; serve(p: string, acceptEncoding: string | undefined): Promise<DocsResponse> } {
+export function createDocs(): {
+  isDocsPath(p: string): boolean;
+  serve(p: string, acceptEncoding: string | undefined): Promise<DocsResponse>;
+} {
   const cache = new Map<string, Promise<Asset>>();
   const load = (p: string): Promise<Asset> => {
     let a = cache.get(p);
@@ -83,7 +86,8 @@ export function createDocs(): { isDocsPath(p: string): boolean; serve(p: string,
           distDir();
           return { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE), cache: 'no-cache' };
         }
-        if (p === '/docs/init.js') return { type: 'text/javascript; charset=utf-8', body: Buffer.from(INIT), cache: 'no-cache' };
+        if (p === '/docs/init.js')
+          return { type: 'text/javascript; charset=utf-8', body: Buffer.from(INIT), cache: 'no-cache' };
         const body = await readFile(path.join(distDir(), path.basename(p)));
         return { type: DIST_FILES[p]!, body, cache: 'public, max-age=86400' };
       })().then((asset) => (asset.type.startsWith('image/') ? asset : { ...asset, gzip: gzipSync(asset.body) }));
@@ -102,8 +106,18 @@ export function createDocs(): { isDocsPath(p: string): boolean; serve(p: string,
         // swagger-ui-dist is an optional peer dependency: without it, /docs says what to install.
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw err;
-        const body = Buffer.from('The /docs page needs the optional package swagger-ui-dist: npm install swagger-ui-dist\n');
-        return { status: 501, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), 'Cache-Control': 'no-store' }, body };
+        const body = Buffer.from(
+          'The /docs page needs the optional package swagger-ui-dist: npm install swagger-ui-dist\n',
+        );
+        return {
+          status: 501,
+          headers: {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Content-Length': String(body.length),
+            'Cache-Control': 'no-store',
+          },
+          body,
+        };
       }
       const gzip = asset.gzip && /\bgzip\b/.test(acceptEncoding ?? '');
       const body = gzip ? asset.gzip! : asset.body;

@@ -36,7 +36,13 @@ export interface OpsServices extends HealthTargets {
   log: Logger;
 }
 
-function send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer = ''): void {
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer = '',
+): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { ...headers, 'Content-Length': String(buf.length) });
   res.end(req.method === 'HEAD' ? undefined : buf);
@@ -53,25 +59,36 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
 /** The directories whose volumes' free space /metrics reports. */
 function freeSpaceVolumes(c: OpsServices['config']): Array<{ volume: string; path: string }> {
   const out: Array<{ volume: string; path: string }> = [];
-  if (c.metadata.sqlite.path !== ':memory:') out.push({ volume: 'metadata', path: path.dirname(path.resolve(c.metadata.sqlite.path)) });
+  if (c.metadata.sqlite.path !== ':memory:')
+    out.push({ volume: 'metadata', path: path.dirname(path.resolve(c.metadata.sqlite.path)) });
   if (c.storage.backend === 'local') out.push({ volume: 'objects', path: path.resolve(c.storage.local.root_dir) });
   return out;
 }
 
 export function createOps(svc: OpsServices): Ops {
   const o = svc.config.observability;
-  const metrics = o.metrics ? createMetrics(svc.metadata, { version, durability: svc.config.durability, freeSpace: freeSpaceVolumes(svc.config) }) : undefined;
+  const metrics = o.metrics
+    ? createMetrics(svc.metadata, {
+        version,
+        durability: svc.config.durability,
+        freeSpace: freeSpaceVolumes(svc.config),
+      })
+    : undefined;
   const health = createHealthChecks(svc);
   const docs = o.docs && o.openapi ? createDocs() : undefined;
   let openapi: string | undefined;
 
   const route = (p: string): string | false => {
     switch (p) {
-      case '/health': return p; // always answered (spec, "Toggleability")
+      case '/health':
+        return p; // always answered (spec, "Toggleability")
       case '/healthz':
-      case '/readyz': return o.health_check && p;
-      case '/metrics': return o.metrics && p;
-      case '/openapi.json': return o.openapi && p;
+      case '/readyz':
+        return o.health_check && p;
+      case '/metrics':
+        return o.metrics && p;
+      case '/openapi.json':
+        return o.openapi && p;
     }
     return docs?.isDocsPath(p) ? '/docs' : false;
   };
@@ -82,9 +99,16 @@ export function createOps(svc: OpsServices): Ops {
         case '/health': {
           // version and durability let a benchmark or an operator say what they measured.
           const about = { version, durability: svc.config.durability };
-          if (!o.health_check) return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
+          if (!o.health_check)
+            return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
           const h = await health();
-          return send(req, res, h.ok ? 200 : 503, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', ...about, checks: h.checks }));
+          return send(
+            req,
+            res,
+            h.ok ? 200 : 503,
+            { ...JSON_TYPE, ...NO_STORE },
+            JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', ...about, checks: h.checks }),
+          );
         }
         case '/healthz':
           return send(req, res, 200, NO_STORE);

@@ -32,7 +32,12 @@ export interface HealthTargets {
   log: Logger;
 }
 
-async function timed(name: string, log: Logger, fn: () => unknown, describe: (err: NodeJS.ErrnoException) => string): Promise<CheckResult> {
+async function timed(
+  name: string,
+  log: Logger,
+  fn: () => unknown,
+  describe: (err: NodeJS.ErrnoException) => string,
+): Promise<CheckResult> {
   const t0 = performance.now();
   const latency = () => Math.round((performance.now() - t0) * 1000) / 1000;
   try {
@@ -50,13 +55,32 @@ export function createHealthChecks(t: HealthTargets): () => Promise<HealthReport
   // cannot turn /readyz into a stream of fsyncs.
   let running: Promise<HealthReport> | undefined;
   const run = async (): Promise<HealthReport> => {
-    const metadata = await timed('metadata', t.log, () => t.metadata.ping(), () => 'metadata store not answering');
-    const storage = await timed('storage', t.log, () => t.storage.probe(), (e) => `storage not writable${e.code ? ` (${e.code})` : ''}`);
+    const metadata = await timed(
+      'metadata',
+      t.log,
+      () => t.metadata.ping(),
+      () => 'metadata store not answering',
+    );
+    const storage = await timed(
+      'storage',
+      t.log,
+      () => t.storage.probe(),
+      (e) => `storage not writable${e.code ? ` (${e.code})` : ''}`,
+    );
     let free: DiskStatus | undefined;
-    const disk: DiskCheck = await timed('disk', t.log, async () => (free = await t.disk.status()), (e) => `free space unknown${e.code ? ` (${e.code})` : ''}`);
+    const disk: DiskCheck = await timed(
+      'disk',
+      t.log,
+      async () => (free = await t.disk.status()),
+      (e) => `free space unknown${e.code ? ` (${e.code})` : ''}`,
+    );
     const lowDisk = free?.low === true;
     if (free) Object.assign(disk, { free_bytes: free.free_bytes, min_free_bytes: free.min_free_bytes });
-    if (lowDisk) Object.assign(disk, { status: 'error', error: 'free space at storage.min_free_bytes: new object data is refused' });
+    if (lowDisk)
+      Object.assign(disk, {
+        status: 'error',
+        error: 'free space at storage.min_free_bytes: new object data is refused',
+      });
     return { ok: metadata.status === 'ok' && storage.status === 'ok', lowDisk, checks: { metadata, storage, disk } };
   };
   return () => {

@@ -51,7 +51,8 @@ function textValue(v: unknown): string {
 }
 
 function jsonSafe(key: string, value: unknown): unknown {
-  if (key !== '' && SECRET_FIELD.test(key) && value !== undefined && value !== null && typeof value !== 'object') return REDACTED;
+  if (key !== '' && SECRET_FIELD.test(key) && value !== undefined && value !== null && typeof value !== 'object')
+    return REDACTED;
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   if (typeof value === 'bigint') return value.toString();
   return value;
@@ -59,5 +60,8 @@ function jsonSafe(key: string, value: unknown): unknown {
 
 /** A request target safe to log: presigned-URL signatures and credentials are replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId)=)[^&]*/gi, `$1${REDACTED}`);
+  return url.replace(
+    /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId)=)[^&]*/gi,
+    `$1${REDACTED}`,
+  );
 }

@@ -46,36 +46,81 @@ function processMetrics(): PromClient.Registry {
   return processRegistry;
 }
 
-export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>, info: MetricsInfo = { version: '', durability: '', freeSpace: [] }): Metrics {
+export function createMetrics(
+  metadata: Pick<MetadataReads, 'stats' | 'inlineBytesRead'>,
+  info: MetricsInfo = { version: '', durability: '', freeSpace: [] },
+): Metrics {
   const { Counter, Gauge, Registry, Histogram } = promClient();
   const registry = new Registry();
   const registers = [registry];
-  const requests = new Counter({ name: 'bleepstore_http_requests_total', help: 'Total HTTP requests', labelNames: ['method', 'path', 'status'] as const, registers });
-  const duration = new Histogram({ name: 'bleepstore_http_request_duration_seconds', help: 'Request latency in seconds', labelNames: ['method', 'path'] as const, buckets: DURATION_BUCKETS, registers });
-  const requestSize = new Histogram({ name: 'bleepstore_http_request_size_bytes', help: 'Request body size', labelNames: ['method', 'path'] as const, buckets: SIZE_BUCKETS, registers });
-  const responseSize = new Histogram({ name: 'bleepstore_http_response_size_bytes', help: 'Response body size', labelNames: ['method', 'path'] as const, buckets: SIZE_BUCKETS, registers });
-  const operations = new Counter({ name: 'bleepstore_s3_operations_total', help: 'S3 operations by type', labelNames: ['operation', 'status'] as const, registers });
-  const received = new Counter({ name: 'bleepstore_bytes_received_total', help: 'Total bytes received (request bodies)', registers });
-  const sent = new Counter({ name: 'bleepstore_bytes_sent_total', help: 'Total bytes sent (response bodies)', registers });
+  const requests = new Counter({
+    name: 'bleepstore_http_requests_total',
+    help: 'Total HTTP requests',
+    labelNames: ['method', 'path', 'status'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'bleepstore_http_request_duration_seconds',
+    help: 'Request latency in seconds',
+    labelNames: ['method', 'path'] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const requestSize = new Histogram({
+    name: 'bleepstore_http_request_size_bytes',
+    help: 'Request body size',
+    labelNames: ['method', 'path'] as const,
+    buckets: SIZE_BUCKETS,
+    registers,
+  });
+  const responseSize = new Histogram({
+    name: 'bleepstore_http_response_size_bytes',
+    help: 'Response body size',
+    labelNames: ['method', 'path'] as const,
+    buckets: SIZE_BUCKETS,
+    registers,
+  });
+  const operations = new Counter({
+    name: 'bleepstore_s3_operations_total',
+    help: 'S3 operations by type',
+    labelNames: ['operation', 'status'] as const,
+    registers,
+  });
+  const received = new Counter({
+    name: 'bleepstore_bytes_received_total',
+    help: 'Total bytes received (request bodies)',
+    registers,
+  });
+  const sent = new Counter({
+    name: 'bleepstore_bytes_sent_total',
+    help: 'Total bytes sent (response bodies)',
+    registers,
+  });
 
   // Gauges are read at scrape time from bucket_stats (one row per bucket, kept by the change
   // hook), so they are right from the first scrape after a restart instead of counting up
   // from zero (spec, "Startup Behavior"), and a scrape never scans objects.
   new Gauge({
-    name: 'bleepstore_objects_total', help: 'Total objects across all buckets', registers,
+    name: 'bleepstore_objects_total',
+    help: 'Total objects across all buckets',
+    registers,
     collect() {
       this.set(metadata.stats().objects);
     },
   });
   new Gauge({
-    name: 'bleepstore_buckets_total', help: 'Total buckets', registers,
+    name: 'bleepstore_buckets_total',
+    help: 'Total buckets',
+    registers,
     collect() {
       this.set(metadata.stats().buckets);
     },
   });
 
   new Counter({
-    name: 'bleepstore_inline_bytes_read_total', help: 'Bytes of small objects read out of their metadata rows', registers,
+    name: 'bleepstore_inline_bytes_read_total',
+    help: 'Bytes of small objects read out of their metadata rows',
+    registers,
     collect() {
       this.reset();
       this.inc(metadata.inlineBytesRead());
@@ -83,18 +128,26 @@ export function createMetrics(metadata: Pick<MetadataReads, 'stats' | 'inlineByt
   });
 
   new Gauge({
-    name: 'bleepstore_build_info', help: 'Always 1; the labels say which build and durability mode serve', labelNames: ['version', 'node', 'durability'] as const, registers,
+    name: 'bleepstore_build_info',
+    help: 'Always 1; the labels say which build and durability mode serve',
+    labelNames: ['version', 'node', 'durability'] as const,
+    registers,
   }).set({ version: info.version, node: process.version, durability: info.durability }, 1);
   // Free space where the data lives: full disks are the most common way a store stops.
   new Gauge({
-    name: 'bleepstore_disk_free_bytes', help: 'Bytes available to this process on the volume holding each data path', labelNames: ['volume', 'path'] as const, registers,
+    name: 'bleepstore_disk_free_bytes',
+    help: 'Bytes available to this process on the volume holding each data path',
+    labelNames: ['volume', 'path'] as const,
+    registers,
     async collect() {
       this.reset();
       for (const v of info.freeSpace) {
         try {
           const fs = await statfs(v.path);
           this.set({ volume: v.volume, path: v.path }, fs.bavail * fs.bsize);
-        } catch { /* best effort (spec, "Best-Effort Metrics") */ }
+        } catch {
+          /* best effort (spec, "Best-Effort Metrics") */
+        }
       }
     },
   });

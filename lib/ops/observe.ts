@@ -17,7 +17,8 @@ const PROBES = new Set(['/health', '/healthz', '/readyz']);
 export function countBodyBytes(res: ServerResponse): () => number {
   let n = 0;
   const size = (chunk: unknown, enc: unknown): number => {
-    if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
+    if (typeof chunk === 'string')
+      return Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
     if (chunk instanceof Uint8Array) return chunk.byteLength;
     return 0;
   };

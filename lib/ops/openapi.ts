@@ -25,15 +25,37 @@ export const S3_OPERATIONS_KEY = 'x-s3-operations';
 
 const ref = (kind: string, name: string): Obj => ({ $ref: `#/components/${kind}/${name}` });
 const schemaRef = (name: string): Obj => ref('schemas', name);
-const q = (name: string, description: string, schema: Obj = { type: 'string' }): Obj => ({ name, in: 'query', description, schema });
-const flag = (name: string, description: string): Obj => ({ name, in: 'query', description, allowEmptyValue: true, schema: { type: 'string' } });
-const h = (name: string, description: string, schema: Obj = { type: 'string' }): Obj => ({ name, in: 'header', description, schema });
+const q = (name: string, description: string, schema: Obj = { type: 'string' }): Obj => ({
+  name,
+  in: 'query',
+  description,
+  schema,
+});
+const flag = (name: string, description: string): Obj => ({
+  name,
+  in: 'query',
+  description,
+  allowEmptyValue: true,
+  schema: { type: 'string' },
+});
+const h = (name: string, description: string, schema: Obj = { type: 'string' }): Obj => ({
+  name,
+  in: 'header',
+  description,
+  schema,
+});
 const xml = (description: string, ...names: string[]): Obj => ({
   description,
-  content: { 'application/xml': { schema: names.length === 1 ? schemaRef(names[0]!) : { oneOf: names.map(schemaRef) } } },
+  content: {
+    'application/xml': { schema: names.length === 1 ? schemaRef(names[0]!) : { oneOf: names.map(schemaRef) } },
+  },
 });
-const ok = (description: string, headers: Obj = {}): Obj => ({ description, headers: { 'x-amz-request-id': ref('headers', 'x-amz-request-id'), ...headers } });
-const err = (...codes: string[]): Obj => Object.fromEntries(codes.map((c) => [c, ref('responses', ERROR_RESPONSES[c]![0])]));
+const ok = (description: string, headers: Obj = {}): Obj => ({
+  description,
+  headers: { 'x-amz-request-id': ref('headers', 'x-amz-request-id'), ...headers },
+});
+const err = (...codes: string[]): Obj =>
+  Object.fromEntries(codes.map((c) => [c, ref('responses', ERROR_RESPONSES[c]![0])]));
 
 /** Status → (component name, description) for the S3 error document. */
 const ERROR_RESPONSES: Record<string, [string, string]> = {
@@ -47,7 +69,9 @@ const ERROR_RESPONSES: Record<string, [string, string]> = {
 };
 
 const acl = h('x-amz-acl', 'Canned ACL.', schemaRef('CannedAcl'));
-const grants = ['read', 'write', 'read-acp', 'write-acp', 'full-control'].map((g) => h(`x-amz-grant-${g}`, `Grantees given ${g.toUpperCase().replace('-', '_')}, e.g. id="…", uri="…".`));
+const grants = ['read', 'write', 'read-acp', 'write-acp', 'full-control'].map((g) =>
+  h(`x-amz-grant-${g}`, `Grantees given ${g.toUpperCase().replace('-', '_')}, e.g. id="…", uri="…".`),
+);
 const contentHeaders = [
   h('Content-Type', 'Stored and returned with the object.'),
   h('Cache-Control', 'Stored and returned with the object.'),
@@ -60,7 +84,9 @@ const contentHeaders = [
 const checksumHeaders = [
   h('Content-MD5', 'Base64 MD5 of the body; a mismatch answers BadDigest.'),
   h('x-amz-sdk-checksum-algorithm', 'CRC32, CRC32C, CRC64NVME, SHA1 or SHA256.'),
-  ...['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'].map((a) => h(`x-amz-checksum-${a}`, `Base64 ${a.toUpperCase()} of the body (or sent as an aws-chunked trailer).`)),
+  ...['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'].map((a) =>
+    h(`x-amz-checksum-${a}`, `Base64 ${a.toUpperCase()} of the body (or sent as an aws-chunked trailer).`),
+  ),
 ];
 const conditionals = [
   h('If-Match', 'Answer only if the ETag matches (else 412).'),
@@ -90,7 +116,11 @@ function describe(variants: S3Variant[]): string {
     return parts.length ? parts.join(' + ') : '(none of the others)';
   };
   if (variants.length === 1) return `S3 operation **${variants[0]!.operation}**: ${variants[0]!.summary}`;
-  return ['| S3 operation | Selected by | |', '|---|---|---|', ...variants.map((v) => `| **${v.operation}** | ${selector(v)} | ${v.summary} |`)].join('\n');
+  return [
+    '| S3 operation | Selected by | |',
+    '|---|---|---|',
+    ...variants.map((v) => `| **${v.operation}** | ${selector(v)} | ${v.summary} |`),
+  ].join('\n');
 }
 
 const levelOf = (r: Resource): 'service' | 'bucket' | 'object' => (r === 'service' || r === 'bucket' ? r : 'object');
@@ -112,7 +142,14 @@ function variants(method: Method, level: 'service' | 'bucket' | 'object'): S3Var
 }
 
 function operation(id: string, summary: string, tag: string, variants: S3Variant[], body: Obj): Obj {
-  return { operationId: id, summary, description: describe(variants), tags: [tag], [S3_OPERATIONS_KEY]: variants, ...body };
+  return {
+    operationId: id,
+    summary,
+    description: describe(variants),
+    tags: [tag],
+    [S3_OPERATIONS_KEY]: variants,
+    ...body,
+  };
 }
 
 function s3Paths(): Obj {
@@ -130,28 +167,70 @@ function s3Paths(): Obj {
           q('max-buckets', 'At most this many buckets (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
           q('continuation-token', 'ContinuationToken from the previous page.'),
         ],
-        responses: { '200': { ...ok('The bucket list.'), ...xml('The bucket list.', 'ListAllMyBucketsResult') }, ...err('403', '500') },
+        responses: {
+          '200': { ...ok('The bucket list.'), ...xml('The bucket list.', 'ListAllMyBucketsResult') },
+          ...err('403', '500'),
+        },
       }),
     },
     '/{Bucket}': {
       parameters: [ref('parameters', 'BucketParam')],
-      put: operation('CreateBucket', 'Create a bucket, set its ACL (?acl), or a sub-resource', 'Bucket', variants('PUT', 'bucket'), {
-        parameters: [ref('parameters', 'AclQueryParam'), ...SUBRESOURCE_FLAGS, acl, ...grants,
-          h('x-amz-object-ownership', 'CreateBucket: BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter (default).')],
-        requestBody: { required: false, ...xml('CreateBucketConfiguration, or the sub-resource document.', 'CreateBucketConfiguration', 'AccessControlPolicy', 'CORSConfiguration', 'PublicAccessBlockConfiguration', 'OwnershipControls') },
-        responses: { '200': ok('Created (or ACL set).', { Location: { schema: { type: 'string' } } }), ...err('400', '403', '404', '409', '500') },
-      }),
-      delete: operation('DeleteBucket', 'Delete an empty bucket, or a sub-resource', 'Bucket', variants('DELETE', 'bucket'), {
-        parameters: SUBRESOURCE_FLAGS,
-        responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
-      }),
-      head: operation('HeadBucket', 'Check that a bucket exists and the caller may use it', 'Bucket', variants('HEAD', 'bucket'), {
-        responses: {
-          '200': ok('The bucket exists.', { 'x-amz-bucket-region': { schema: { type: 'string' } } }),
-          '403': { description: 'Access denied (no body).' },
-          '404': { description: 'No such bucket (no body).' },
+      put: operation(
+        'CreateBucket',
+        'Create a bucket, set its ACL (?acl), or a sub-resource',
+        'Bucket',
+        variants('PUT', 'bucket'),
+        {
+          parameters: [
+            ref('parameters', 'AclQueryParam'),
+            ...SUBRESOURCE_FLAGS,
+            acl,
+            ...grants,
+            h(
+              'x-amz-object-ownership',
+              'CreateBucket: BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter (default).',
+            ),
+          ],
+          requestBody: {
+            required: false,
+            ...xml(
+              'CreateBucketConfiguration, or the sub-resource document.',
+              'CreateBucketConfiguration',
+              'AccessControlPolicy',
+              'CORSConfiguration',
+              'PublicAccessBlockConfiguration',
+              'OwnershipControls',
+            ),
+          },
+          responses: {
+            '200': ok('Created (or ACL set).', { Location: { schema: { type: 'string' } } }),
+            ...err('400', '403', '404', '409', '500'),
+          },
         },
-      }),
+      ),
+      delete: operation(
+        'DeleteBucket',
+        'Delete an empty bucket, or a sub-resource',
+        'Bucket',
+        variants('DELETE', 'bucket'),
+        {
+          parameters: SUBRESOURCE_FLAGS,
+          responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
+        },
+      ),
+      head: operation(
+        'HeadBucket',
+        'Check that a bucket exists and the caller may use it',
+        'Bucket',
+        variants('HEAD', 'bucket'),
+        {
+          responses: {
+            '200': ok('The bucket exists.', { 'x-amz-bucket-region': { schema: { type: 'string' } } }),
+            '403': { description: 'Access denied (no body).' },
+            '404': { description: 'No such bucket (no body).' },
+          },
+        },
+      ),
       get: operation('GetBucket', 'List objects, or read a bucket sub-resource', 'Bucket', variants('GET', 'bucket'), {
         parameters: [
           ...SUBRESOURCE_FLAGS,
@@ -165,95 +244,192 @@ function s3Paths(): Obj {
           q('marker', 'ListObjects: start after this key.'),
           q('continuation-token', 'ListObjectsV2: NextContinuationToken from the previous page.'),
           q('start-after', 'ListObjectsV2: start after this key.'),
-          q('fetch-owner', 'ListObjectsV2: include each key\'s owner.', { type: 'boolean' }),
+          q('fetch-owner', "ListObjectsV2: include each key's owner.", { type: 'boolean' }),
           q('key-marker', 'ListObjectVersions / ListMultipartUploads: start after this key.'),
           q('version-id-marker', 'ListObjectVersions: start after this version.'),
           q('upload-id-marker', 'ListMultipartUploads: with key-marker, start after this upload.'),
-          q('max-uploads', 'ListMultipartUploads: at most this many uploads.', { type: 'integer', minimum: 1, maximum: 1000 }),
+          q('max-uploads', 'ListMultipartUploads: at most this many uploads.', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1000,
+          }),
         ],
         responses: {
-          '200': { ...ok('Depends on the sub-resource.'), ...xml('Depends on the sub-resource.', 'ListBucketResult', 'ListBucketResultV2', 'LocationConstraint', 'AccessControlPolicy', 'VersioningConfiguration', 'ListVersionsResult', 'ListMultipartUploadsResult', 'CORSConfiguration', 'PublicAccessBlockConfiguration', 'OwnershipControls') },
+          '200': {
+            ...ok('Depends on the sub-resource.'),
+            ...xml(
+              'Depends on the sub-resource.',
+              'ListBucketResult',
+              'ListBucketResultV2',
+              'LocationConstraint',
+              'AccessControlPolicy',
+              'VersioningConfiguration',
+              'ListVersionsResult',
+              'ListMultipartUploadsResult',
+              'CORSConfiguration',
+              'PublicAccessBlockConfiguration',
+              'OwnershipControls',
+            ),
+          },
           ...err('400', '403', '404', '500'),
         },
       }),
-      options: operation('PreflightCors', 'CORS preflight (also on /{Bucket}/{Key+})', 'Bucket', variants('OPTIONS', 'bucket'), {
-        security: [],
-        parameters: [
-          h('Origin', 'The requesting origin (required).'),
-          h('Access-Control-Request-Method', 'The method of the actual request (required).'),
-          h('Access-Control-Request-Headers', 'Headers the actual request will send.'),
-        ],
-        responses: { '200': ok('A rule allows the request; Access-Control-Allow-* headers say what.'), ...err('400', '403', '404') },
-      }),
-      post: operation('PostBucket', 'Delete many objects (?delete), or upload from an HTML form', 'Object', variants('POST', 'bucket'), {
-        parameters: [
-          flag('delete', 'Multi-object delete.'),
-          h('Content-MD5', 'Base64 MD5 of the body (or an x-amz-checksum-* header); one is required.'),
-        ],
-        requestBody: {
-          required: true,
-          description: 'The keys to delete, or the upload form.',
-          content: {
-            'application/xml': { schema: schemaRef('DeleteObjectsRequest') },
-            'multipart/form-data': { schema: { type: 'object', properties: { key: { type: 'string' }, policy: { type: 'string' }, file: { type: 'string', format: 'binary' } } } },
+      options: operation(
+        'PreflightCors',
+        'CORS preflight (also on /{Bucket}/{Key+})',
+        'Bucket',
+        variants('OPTIONS', 'bucket'),
+        {
+          security: [],
+          parameters: [
+            h('Origin', 'The requesting origin (required).'),
+            h('Access-Control-Request-Method', 'The method of the actual request (required).'),
+            h('Access-Control-Request-Headers', 'Headers the actual request will send.'),
+          ],
+          responses: {
+            '200': ok('A rule allows the request; Access-Control-Allow-* headers say what.'),
+            ...err('400', '403', '404'),
           },
         },
-        responses: {
-          '200': { ...ok('What was deleted, and what failed (or an upload with success_action_status 200).'), ...xml('What was deleted, and what failed.', 'DeleteResult') },
-          '201': { ...ok('Uploaded (success_action_status 201).'), ...xml('The uploaded object.', 'PostResponse') },
-          '204': ok('Uploaded (the default success_action_status).'),
-          '303': ok('Uploaded; redirected to success_action_redirect.'),
-          ...err('400', '403', '404', '500'),
+      ),
+      post: operation(
+        'PostBucket',
+        'Delete many objects (?delete), or upload from an HTML form',
+        'Object',
+        variants('POST', 'bucket'),
+        {
+          parameters: [
+            flag('delete', 'Multi-object delete.'),
+            h('Content-MD5', 'Base64 MD5 of the body (or an x-amz-checksum-* header); one is required.'),
+          ],
+          requestBody: {
+            required: true,
+            description: 'The keys to delete, or the upload form.',
+            content: {
+              'application/xml': { schema: schemaRef('DeleteObjectsRequest') },
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    key: { type: 'string' },
+                    policy: { type: 'string' },
+                    file: { type: 'string', format: 'binary' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              ...ok('What was deleted, and what failed (or an upload with success_action_status 200).'),
+              ...xml('What was deleted, and what failed.', 'DeleteResult'),
+            },
+            '201': { ...ok('Uploaded (success_action_status 201).'), ...xml('The uploaded object.', 'PostResponse') },
+            '204': ok('Uploaded (the default success_action_status).'),
+            '303': ok('Uploaded; redirected to success_action_redirect.'),
+            ...err('400', '403', '404', '500'),
+          },
         },
-      }),
+      ),
     },
     '/{Bucket}/{Key+}': {
       parameters: [ref('parameters', 'BucketParam'), ref('parameters', 'KeyParam')],
-      put: operation('PutObject', 'Upload, copy (x-amz-copy-source), set the ACL (?acl), or upload a part', 'Object', variants('PUT', 'object'), {
-        parameters: [
-          ref('parameters', 'AclQueryParam'),
-          q('partNumber', 'UploadPart: the part number (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
-          q('uploadId', 'UploadPart: the upload id (required with partNumber).'),
-          h('x-amz-copy-source', 'CopyObject / UploadPartCopy: /bucket/key of the source (URL-encoded).'),
-          h('x-amz-copy-source-range', 'UploadPartCopy: bytes=first-last of the source.'),
-          h('x-amz-metadata-directive', 'CopyObject: COPY (default) or REPLACE.', { type: 'string', enum: ['COPY', 'REPLACE'] }),
-          ...['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].map((c) => h(`x-amz-copy-source-${c}`, 'Copy only if the source meets this condition.')),
-          h('x-amz-storage-class', 'Only STANDARD.', schemaRef('StorageClass')),
-          h('If-None-Match', 'PutObject: "*" writes only if the key does not exist.'),
-          h('If-Match', 'PutObject: writes only if the current ETag matches.'),
-          acl, ...grants, ...contentHeaders, ...checksumHeaders,
-        ],
-        requestBody: {
-          required: false,
-          description: 'The object bytes (none for CopyObject; AccessControlPolicy XML with ?acl).',
-          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/xml': { schema: schemaRef('AccessControlPolicy') } },
+      put: operation(
+        'PutObject',
+        'Upload, copy (x-amz-copy-source), set the ACL (?acl), or upload a part',
+        'Object',
+        variants('PUT', 'object'),
+        {
+          parameters: [
+            ref('parameters', 'AclQueryParam'),
+            q('partNumber', 'UploadPart: the part number (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
+            q('uploadId', 'UploadPart: the upload id (required with partNumber).'),
+            h('x-amz-copy-source', 'CopyObject / UploadPartCopy: /bucket/key of the source (URL-encoded).'),
+            h('x-amz-copy-source-range', 'UploadPartCopy: bytes=first-last of the source.'),
+            h('x-amz-metadata-directive', 'CopyObject: COPY (default) or REPLACE.', {
+              type: 'string',
+              enum: ['COPY', 'REPLACE'],
+            }),
+            ...['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].map((c) =>
+              h(`x-amz-copy-source-${c}`, 'Copy only if the source meets this condition.'),
+            ),
+            h('x-amz-storage-class', 'Only STANDARD.', schemaRef('StorageClass')),
+            h('If-None-Match', 'PutObject: "*" writes only if the key does not exist.'),
+            h('If-Match', 'PutObject: writes only if the current ETag matches.'),
+            acl,
+            ...grants,
+            ...contentHeaders,
+            ...checksumHeaders,
+          ],
+          requestBody: {
+            required: false,
+            description: 'The object bytes (none for CopyObject; AccessControlPolicy XML with ?acl).',
+            content: {
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'application/xml': { schema: schemaRef('AccessControlPolicy') },
+            },
+          },
+          responses: {
+            '200': {
+              ...ok('Stored.', { ETag: { schema: { type: 'string' } } }),
+              ...xml('Empty for uploads; the copy result for copies.', 'CopyObjectResult', 'CopyPartResult'),
+            },
+            ...err('400', '403', '404', '412', '500'),
+          },
         },
-        responses: {
-          '200': { ...ok('Stored.', { ETag: { schema: { type: 'string' } } }), ...xml('Empty for uploads; the copy result for copies.', 'CopyObjectResult', 'CopyPartResult') },
-          ...err('400', '403', '404', '412', '500'),
+      ),
+      get: operation(
+        'GetObject',
+        'Download an object, read its ACL (?acl), or list parts (?uploadId)',
+        'Object',
+        variants('GET', 'object'),
+        {
+          parameters: [
+            ref('parameters', 'AclQueryParam'),
+            q('uploadId', 'ListParts: the upload id.'),
+            q('max-parts', 'ListParts: at most this many parts.', { type: 'integer', minimum: 0, maximum: 1000 }),
+            q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),
+            q('versionId', 'Only "null" (versioning is never enabled).'),
+            h('Range', 'bytes=first-last, bytes=first- or bytes=-suffix (one range).'),
+            q(
+              'partNumber',
+              'Read one part of a multipart object (206; 416 InvalidPartNumber past x-amz-mp-parts-count).',
+              { type: 'integer', minimum: 1, maximum: 10000 },
+            ),
+            h('x-amz-checksum-mode', 'ENABLED returns the stored checksum (never on a ranged GET).', {
+              type: 'string',
+              enum: ['ENABLED'],
+            }),
+            ...conditionals,
+            ...[
+              'content-type',
+              'content-language',
+              'expires',
+              'cache-control',
+              'content-disposition',
+              'content-encoding',
+            ].map((n) => q(`response-${n}`, `Override the ${n} response header (signed requests only).`)),
+          ],
+          responses: {
+            '200': {
+              ...ok('The object (or the ACL / part list document).', objectHeaders),
+              content: {
+                'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+                'application/xml': {
+                  schema: { oneOf: [schemaRef('AccessControlPolicy'), schemaRef('ListPartsResult')] },
+                },
+              },
+            },
+            '206': {
+              ...ok('The requested range.', { ...objectHeaders, 'Content-Range': { schema: { type: 'string' } } }),
+              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            },
+            '304': { description: 'Not modified (If-None-Match / If-Modified-Since).' },
+            ...err('400', '403', '404', '412', '416', '500'),
+          },
         },
-      }),
-      get: operation('GetObject', 'Download an object, read its ACL (?acl), or list parts (?uploadId)', 'Object', variants('GET', 'object'), {
-        parameters: [
-          ref('parameters', 'AclQueryParam'),
-          q('uploadId', 'ListParts: the upload id.'),
-          q('max-parts', 'ListParts: at most this many parts.', { type: 'integer', minimum: 0, maximum: 1000 }),
-          q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),
-          q('versionId', 'Only "null" (versioning is never enabled).'),
-          h('Range', 'bytes=first-last, bytes=first- or bytes=-suffix (one range).'),
-          q('partNumber', 'Read one part of a multipart object (206; 416 InvalidPartNumber past x-amz-mp-parts-count).', { type: 'integer', minimum: 1, maximum: 10000 }),
-          h('x-amz-checksum-mode', 'ENABLED returns the stored checksum (never on a ranged GET).', { type: 'string', enum: ['ENABLED'] }),
-          ...conditionals,
-          ...['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'].map((n) => q(`response-${n}`, `Override the ${n} response header (signed requests only).`)),
-        ],
-        responses: {
-          '200': { ...ok('The object (or the ACL / part list document).', objectHeaders), content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/xml': { schema: { oneOf: [schemaRef('AccessControlPolicy'), schemaRef('ListPartsResult')] } } } },
-          '206': { ...ok('The requested range.', { ...objectHeaders, 'Content-Range': { schema: { type: 'string' } } }), content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-          '304': { description: 'Not modified (If-None-Match / If-Modified-Since).' },
-          ...err('400', '403', '404', '412', '416', '500'),
-        },
-      }),
-      head: operation('HeadObject', 'Read an object\'s metadata', 'Object', variants('HEAD', 'object'), {
+      ),
+      head: operation('HeadObject', "Read an object's metadata", 'Object', variants('HEAD', 'object'), {
         parameters: [
           q('versionId', 'Only "null" (versioning is never enabled).'),
           h('Range', 'As for GetObject.'),
@@ -269,24 +445,47 @@ function s3Paths(): Obj {
           '412': { description: 'Precondition failed (no body).' },
         },
       }),
-      delete: operation('DeleteObject', 'Delete an object, or abort an upload (?uploadId)', 'Object', variants('DELETE', 'object'), {
-        parameters: [q('uploadId', 'AbortMultipartUpload: the upload id.')],
-        responses: { '204': ok('Deleted (or aborted).'), ...err('403', '404', '500') },
-      }),
-      post: operation('PostObject', 'Start (?uploads) or complete (?uploadId) a multipart upload', 'MultipartUpload', variants('POST', 'object'), {
-        parameters: [
-          flag('uploads', 'CreateMultipartUpload.'),
-          q('uploadId', 'CompleteMultipartUpload: the upload id.'),
-          h('x-amz-checksum-algorithm', 'CreateMultipartUpload: checksum algorithm of the parts.'),
-          h('x-amz-checksum-type', 'CreateMultipartUpload: COMPOSITE or FULL_OBJECT.', { type: 'string', enum: ['COMPOSITE', 'FULL_OBJECT'] }),
-          acl, ...grants, ...contentHeaders,
-        ],
-        requestBody: { required: false, ...xml('CompleteMultipartUpload: the parts, in order.', 'CompleteMultipartUploadRequest') },
-        responses: {
-          '200': { ...ok('Started, or completed.'), ...xml('Started, or completed.', 'InitiateMultipartUploadResult', 'CompleteMultipartUploadResult') },
-          ...err('400', '403', '404', '500'),
+      delete: operation(
+        'DeleteObject',
+        'Delete an object, or abort an upload (?uploadId)',
+        'Object',
+        variants('DELETE', 'object'),
+        {
+          parameters: [q('uploadId', 'AbortMultipartUpload: the upload id.')],
+          responses: { '204': ok('Deleted (or aborted).'), ...err('403', '404', '500') },
         },
-      }),
+      ),
+      post: operation(
+        'PostObject',
+        'Start (?uploads) or complete (?uploadId) a multipart upload',
+        'MultipartUpload',
+        variants('POST', 'object'),
+        {
+          parameters: [
+            flag('uploads', 'CreateMultipartUpload.'),
+            q('uploadId', 'CompleteMultipartUpload: the upload id.'),
+            h('x-amz-checksum-algorithm', 'CreateMultipartUpload: checksum algorithm of the parts.'),
+            h('x-amz-checksum-type', 'CreateMultipartUpload: COMPOSITE or FULL_OBJECT.', {
+              type: 'string',
+              enum: ['COMPOSITE', 'FULL_OBJECT'],
+            }),
+            acl,
+            ...grants,
+            ...contentHeaders,
+          ],
+          requestBody: {
+            required: false,
+            ...xml('CompleteMultipartUpload: the parts, in order.', 'CompleteMultipartUploadRequest'),
+          },
+          responses: {
+            '200': {
+              ...ok('Started, or completed.'),
+              ...xml('Started, or completed.', 'InitiateMultipartUploadResult', 'CompleteMultipartUploadResult'),
+            },
+            ...err('400', '403', '404', '500'),
+          },
+        },
+      ),
     },
   };
 }
@@ -297,25 +496,74 @@ function opsPaths(o: Config['observability']): Obj {
   const paths: Obj = {
     '/health': {
       get: {
-        ...unsigned, operationId: 'Health', summary: 'Component status as JSON',
-        description: o.health_check ? 'Checks that the metadata store answers and that the data directory takes a durable write.' : 'Deep checks are switched off: always {"status":"ok"}.',
+        ...unsigned,
+        operationId: 'Health',
+        summary: 'Component status as JSON',
+        description: o.health_check
+          ? 'Checks that the metadata store answers and that the data directory takes a durable write.'
+          : 'Deep checks are switched off: always {"status":"ok"}.',
         responses: {
           '200': { description: 'Healthy.', content: { 'application/json': { schema: schemaRef('HealthReport') } } },
-          '503': { description: 'A check failed.', content: { 'application/json': { schema: schemaRef('HealthReport') } } },
+          '503': {
+            description: 'A check failed.',
+            content: { 'application/json': { schema: schemaRef('HealthReport') } },
+          },
         },
       },
     },
   };
   if (o.health_check) {
-    paths['/healthz'] = { get: { ...unsigned, operationId: 'Liveness', summary: 'Liveness probe', responses: { '200': empty('The process answers HTTP.') } } };
-    paths['/readyz'] = { get: { ...unsigned, operationId: 'Readiness', summary: 'Readiness probe', responses: { '200': empty('Ready.'), '503': empty('Metadata or storage is not usable.') } } };
+    paths['/healthz'] = {
+      get: {
+        ...unsigned,
+        operationId: 'Liveness',
+        summary: 'Liveness probe',
+        responses: { '200': empty('The process answers HTTP.') },
+      },
+    };
+    paths['/readyz'] = {
+      get: {
+        ...unsigned,
+        operationId: 'Readiness',
+        summary: 'Readiness probe',
+        responses: { '200': empty('Ready.'), '503': empty('Metadata or storage is not usable.') },
+      },
+    };
   }
   if (o.metrics) {
-    paths['/metrics'] = { get: { ...unsigned, operationId: 'Metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text exposition format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } } } } };
+    paths['/metrics'] = {
+      get: {
+        ...unsigned,
+        operationId: 'Metrics',
+        summary: 'Prometheus metrics',
+        responses: {
+          '200': {
+            description: 'Prometheus text exposition format 0.0.4.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    };
   }
-  paths['/openapi.json'] = { get: { ...unsigned, operationId: 'OpenApi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } } } };
+  paths['/openapi.json'] = {
+    get: {
+      ...unsigned,
+      operationId: 'OpenApi',
+      summary: 'This document',
+      responses: {
+        '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } },
+      },
+    },
+  };
   if (o.docs) {
-    paths['/docs'] = { get: { ...unsigned, operationId: 'Docs', summary: 'Swagger UI for this document', responses: { '200': { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } } } };
+    paths['/docs'] = {
+      get: {
+        ...unsigned,
+        operationId: 'Docs',
+        summary: 'Swagger UI for this document',
+        responses: { '200': { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    };
   }
   return paths;
 }
@@ -350,19 +598,39 @@ export function buildOpenApi(config: Pick<Config, 'observability' | 'server'>): 
     components: {
       securitySchemes: {
         sigv4: {
-          type: 'apiKey', in: 'header', name: 'Authorization',
-          description: 'AWS Signature Version 4: `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/s3/aws4_request, SignedHeaders=..., Signature=...`, or the same fields as X-Amz-* query parameters (presigned URL).',
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            'AWS Signature Version 4: `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/s3/aws4_request, SignedHeaders=..., Signature=...`, or the same fields as X-Amz-* query parameters (presigned URL).',
         },
       },
       parameters: {
-        BucketParam: { name: 'Bucket', in: 'path', required: true, description: 'Bucket name (3-63 characters: a-z, 0-9, dot, hyphen).', schema: { type: 'string', minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]$' } },
-        KeyParam: { name: 'Key+', in: 'path', required: true, description: 'Object key, up to 1024 bytes; may contain slashes (the `+` marks a greedy match).', schema: { type: 'string', minLength: 1, maxLength: 1024 } },
+        BucketParam: {
+          name: 'Bucket',
+          in: 'path',
+          required: true,
+          description: 'Bucket name (3-63 characters: a-z, 0-9, dot, hyphen).',
+          schema: { type: 'string', minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]$' },
+        },
+        KeyParam: {
+          name: 'Key+',
+          in: 'path',
+          required: true,
+          description: 'Object key, up to 1024 bytes; may contain slashes (the `+` marks a greedy match).',
+          schema: { type: 'string', minLength: 1, maxLength: 1024 },
+        },
         AclQueryParam: flag('acl', 'Address the ACL sub-resource.'),
       },
       headers: {
-        'x-amz-request-id': { description: 'Id of this request; the server log line for it carries the same id.', schema: { type: 'string' } },
+        'x-amz-request-id': {
+          description: 'Id of this request; the server log line for it carries the same id.',
+          schema: { type: 'string' },
+        },
       },
-      responses: Object.fromEntries(Object.values(ERROR_RESPONSES).map(([name, description]) => [name, xml(description, 'Error')])),
+      responses: Object.fromEntries(
+        Object.values(ERROR_RESPONSES).map(([name, description]) => [name, xml(description, 'Error')]),
+      ),
       schemas,
     },
   };

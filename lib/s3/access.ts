@@ -47,7 +47,9 @@ export interface Grants {
   bucket: { bucket: BucketRow };
   object: { bucket: BucketRow; object: ObjectRow };
   upload: { bucket: BucketRow; upload: UploadRow };
-  completion: { bucket: BucketRow; upload: UploadRow; completed?: undefined } | { bucket: BucketRow; upload: null; completed: CompletedUpload };
+  completion:
+    | { bucket: BucketRow; upload: UploadRow; completed?: undefined }
+    | { bucket: BucketRow; upload: null; completed: CompletedUpload };
 }
 export type GrantOf<A extends AccessDecl> = Grants[A['access']];
 
@@ -94,7 +96,8 @@ export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Pe
  */
 function loadUploadFor(ctx: Ctx, e: UploadEndpoint, bucket: BucketRow): UploadRow {
   const u = ctx.svc.uploads.get(e.uploadId);
-  if (!u || u.bucket !== e.bucket || u.key !== e.key) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
+  if (!u || u.bucket !== e.bucket || u.key !== e.key)
+    throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   requireUploadAccess(bucket, u.ownerId, ctx.principal);
   return u;
 }
@@ -102,7 +105,11 @@ function loadUploadFor(ctx: Ctx, e: UploadEndpoint, bucket: BucketRow): UploadRo
 /** A version id is only meaningful as "null" on an unversioned bucket. */
 export function checkVersionId(versionId: string | null, key: string): void {
   if (versionId !== null && versionId !== 'null') {
-    throw new S3Error(versionId === '' ? 'InvalidArgument' : 'NoSuchVersion', versionId === '' ? 'Version id cannot be the empty string' : 'The specified version does not exist.', { Key: key, VersionId: versionId });
+    throw new S3Error(
+      versionId === '' ? 'InvalidArgument' : 'NoSuchVersion',
+      versionId === '' ? 'Version id cannot be the empty string' : 'The specified version does not exist.',
+      { Key: key, VersionId: versionId },
+    );
   }
 }
 

@@ -23,7 +23,10 @@ async function aclFromRequestBody(ctx: Ctx, owner: Owner, bucketOwner: Owner): P
     throw new S3Error('UnexpectedContent', 'This request does not support content when an ACL is given in headers.');
   }
   if (fromHeaders) return fromHeaders;
-  if (!body.length) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header: x-amz-acl', { MissingHeaderName: 'x-amz-acl' });
+  if (!body.length)
+    throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header: x-amz-acl', {
+      MissingHeaderName: 'x-amz-acl',
+    });
   return aclFromXml(body, owner);
 }
 
@@ -49,6 +52,10 @@ export function getObjectAcl(ctx: Ctx, _e: O, { bucket: b, object: o }: Grants['
 export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Grants['object']): Promise<void> {
   const acl = await aclFromRequest(ctx, b, o.acl.owner);
   // With ACLs disabled an accepted request (bucket-owner-full-control) changes nothing.
-  if (b.ownership !== 'BucketOwnerEnforced' && !(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
+  if (
+    b.ownership !== 'BucketOwnerEnforced' &&
+    !(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))
+  )
+    throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);
 }

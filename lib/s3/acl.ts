@@ -10,10 +10,22 @@ const LOG_DELIVERY = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
 const GROUPS = new Set([ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY]);
 const PERMISSIONS: readonly Permission[] = ['FULL_CONTROL', 'READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'];
 
-export interface Owner { id: string; display_name: string }
+export interface Owner {
+  id: string;
+  display_name: string;
+}
 
-const CANNED = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read', 'log-delivery-write'] as const;
-export type CannedAcl = typeof CANNED[number];
+const CANNED = [
+  'private',
+  'public-read',
+  'public-read-write',
+  'authenticated-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+  'aws-exec-read',
+  'log-delivery-write',
+] as const;
+export type CannedAcl = (typeof CANNED)[number];
 
 export function isCannedAcl(s: string): s is CannedAcl {
   return (CANNED as readonly string[]).includes(s);
@@ -21,15 +33,28 @@ export function isCannedAcl(s: string): s is CannedAcl {
 
 /** A canned ACL for a resource owned by `owner`; bucketOwner matters for bucket-owner-*. */
 export function cannedAcl(name: CannedAcl, owner: Owner, bucketOwner?: Owner): Acl {
-  const full: Grant = { grantee: { type: 'CanonicalUser', id: owner.id, display_name: owner.display_name }, permission: 'FULL_CONTROL' };
+  const full: Grant = {
+    grantee: { type: 'CanonicalUser', id: owner.id, display_name: owner.display_name },
+    permission: 'FULL_CONTROL',
+  };
   const group = (uri: string, permission: Permission): Grant => ({ grantee: { type: 'Group', uri }, permission });
   const grants: Grant[] = [full];
   switch (name) {
-    case 'private': case 'aws-exec-read': break;
-    case 'public-read': grants.push(group(ALL_USERS, 'READ')); break;
-    case 'public-read-write': grants.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE')); break;
-    case 'authenticated-read': grants.push(group(AUTHENTICATED_USERS, 'READ')); break;
-    case 'log-delivery-write': grants.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP')); break;
+    case 'private':
+    case 'aws-exec-read':
+      break;
+    case 'public-read':
+      grants.push(group(ALL_USERS, 'READ'));
+      break;
+    case 'public-read-write':
+      grants.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE'));
+      break;
+    case 'authenticated-read':
+      grants.push(group(AUTHENTICATED_USERS, 'READ'));
+      break;
+    case 'log-delivery-write':
+      grants.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP'));
+      break;
     case 'bucket-owner-read':
     case 'bucket-owner-full-control':
       if (bucketOwner && bucketOwner.id !== owner.id) {
@@ -44,8 +69,11 @@ export function cannedAcl(name: CannedAcl, owner: Owner, bucketOwner?: Owner): A
 }
 
 const GRANT_HEADERS: ReadonlyArray<[string, Permission]> = [
-  ['x-amz-grant-full-control', 'FULL_CONTROL'], ['x-amz-grant-read', 'READ'], ['x-amz-grant-write', 'WRITE'],
-  ['x-amz-grant-read-acp', 'READ_ACP'], ['x-amz-grant-write-acp', 'WRITE_ACP'],
+  ['x-amz-grant-full-control', 'FULL_CONTROL'],
+  ['x-amz-grant-read', 'READ'],
+  ['x-amz-grant-write', 'WRITE'],
+  ['x-amz-grant-read-acp', 'READ_ACP'],
+  ['x-amz-grant-write-acp', 'WRITE_ACP'],
 ];
 
 /** Parses `id="...", uri="..."` grantee lists from one x-amz-grant-* header. */
@@ -56,18 +84,26 @@ function parseGranteeList(value: string, header: string): Grantee[] {
   while (pos < value.length) {
     re.lastIndex = pos;
     const m = re.exec(value);
-    if (!m) throw new S3Error('InvalidArgument', `Invalid ${header} header value`, { ArgumentName: header, ArgumentValue: value });
+    if (!m)
+      throw new S3Error('InvalidArgument', `Invalid ${header} header value`, {
+        ArgumentName: header,
+        ArgumentValue: value,
+      });
     pos = re.lastIndex;
     const kind = m[1]!.toLowerCase();
     const v = m[2]!;
     if (kind === 'id') out.push({ type: 'CanonicalUser', id: v });
     else if (kind === 'uri') {
-      if (!GROUPS.has(v)) throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: header, ArgumentValue: v });
+      if (!GROUPS.has(v))
+        throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: header, ArgumentValue: v });
       out.push({ type: 'Group', uri: v });
     } else if (kind === 'emailaddress') {
       throw new S3Error('NotImplemented', 'Grants by email address are not supported by this server.');
     } else {
-      throw new S3Error('InvalidArgument', `Invalid ${header} header value`, { ArgumentName: header, ArgumentValue: value });
+      throw new S3Error('InvalidArgument', `Invalid ${header} header value`, {
+        ArgumentName: header,
+        ArgumentValue: value,
+      });
     }
   }
   return out;
@@ -77,14 +113,22 @@ function parseGranteeList(value: string, header: string): Grantee[] {
  * The ACL a request asks for through x-amz-acl or x-amz-grant-* headers, or undefined when
  * it names none. Both at once is an error, as on AWS.
  */
-export function aclFromHeaders(header: (n: string) => string | undefined, owner: Owner, bucketOwner?: Owner): Acl | undefined {
+export function aclFromHeaders(
+  header: (n: string) => string | undefined,
+  owner: Owner,
+  bucketOwner?: Owner,
+): Acl | undefined {
   const canned = header('x-amz-acl');
   const grants = GRANT_HEADERS.filter(([h]) => header(h) !== undefined);
   if (canned !== undefined && grants.length) {
     throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
   }
   if (canned !== undefined) {
-    if (!isCannedAcl(canned)) throw new S3Error('InvalidArgument', `Invalid canned ACL ${JSON.stringify(canned)}`, { ArgumentName: 'x-amz-acl', ArgumentValue: canned });
+    if (!isCannedAcl(canned))
+      throw new S3Error('InvalidArgument', `Invalid canned ACL ${JSON.stringify(canned)}`, {
+        ArgumentName: 'x-amz-acl',
+        ArgumentValue: canned,
+      });
     return cannedAcl(canned, owner, bucketOwner);
   }
   if (!grants.length) return undefined;
@@ -116,9 +160,13 @@ export function aclFromXml(body: Buffer, owner: Owner): Acl {
     const uri = childText(grantee, 'URI')?.trim();
     if ((type === 'CanonicalUser' || (!type && id)) && id) {
       const display = childText(grantee, 'DisplayName');
-      grants.push({ grantee: { type: 'CanonicalUser', id, ...(display ? { display_name: display } : {}) }, permission });
+      grants.push({
+        grantee: { type: 'CanonicalUser', id, ...(display ? { display_name: display } : {}) },
+        permission,
+      });
     } else if ((type === 'Group' || (!type && uri)) && uri) {
-      if (!GROUPS.has(uri)) throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'uri', ArgumentValue: uri });
+      if (!GROUPS.has(uri))
+        throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'uri', ArgumentValue: uri });
       grants.push({ grantee: { type: 'Group', uri }, permission });
     } else if (type === 'AmazonCustomerByEmail') {
       throw new S3Error('NotImplemented', 'Grants by email address are not supported by this server.');
@@ -136,9 +184,14 @@ export function aclToXml(acl: Acl): XmlNode {
     Owner: { ID: acl.owner.id, DisplayName: acl.owner.display_name },
     AccessControlList: {
       Grant: acl.grants.map((g) => ({
-        Grantee: g.grantee.type === 'CanonicalUser'
-          ? { '@': { 'xmlns:xsi': XSI, 'xsi:type': 'CanonicalUser' }, ID: g.grantee.id, DisplayName: g.grantee.display_name ?? null }
-          : { '@': { 'xmlns:xsi': XSI, 'xsi:type': 'Group' }, URI: g.grantee.uri },
+        Grantee:
+          g.grantee.type === 'CanonicalUser'
+            ? {
+                '@': { 'xmlns:xsi': XSI, 'xsi:type': 'CanonicalUser' },
+                ID: g.grantee.id,
+                DisplayName: g.grantee.display_name ?? null,
+              }
+            : { '@': { 'xmlns:xsi': XSI, 'xsi:type': 'Group' }, URI: g.grantee.uri },
         Permission: g.permission,
       })),
     },

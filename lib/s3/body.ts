@@ -15,7 +15,11 @@ export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 function declaredLength(ctx: Ctx): number | undefined {
   const raw = ctx.header('content-length');
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 'Content-Length must be a non-negative integer', { ArgumentName: 'Content-Length', ArgumentValue: raw });
+  if (!/^\d+$/.test(raw))
+    throw new S3Error('InvalidArgument', 'Content-Length must be a non-negative integer', {
+      ArgumentName: 'Content-Length',
+      ArgumentValue: raw,
+    });
   return Number(raw);
 }
 
@@ -28,7 +32,11 @@ export function objectLength(ctx: Ctx): number | undefined {
   const contentLength = declaredLength(ctx);
   if (isChunked(ctx)) {
     const decoded = ctx.header('x-amz-decoded-content-length');
-    if (decoded === undefined || !/^\d+$/.test(decoded)) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header for aws-chunked uploads.');
+    if (decoded === undefined || !/^\d+$/.test(decoded))
+      throw new S3Error(
+        'MissingContentLength',
+        'You must provide the x-amz-decoded-content-length header for aws-chunked uploads.',
+      );
     return Number(decoded);
   }
   if (contentLength === undefined) {
@@ -58,10 +66,20 @@ function sendContinue(req: IncomingMessage): void {
  * Reads an XML request body, parsing it as it arrives; undefined when the body is empty.
  * A malformed or oversized document is refused at its first excess, before the rest is read.
  */
-export async function readXmlBody(ctx: Ctx, limit: number, errorCode: S3ErrorCode = 'MalformedXML', limits: XmlLimits = {}): Promise<XmlElement | undefined> {
+export async function readXmlBody(
+  ctx: Ctx,
+  limit: number,
+  errorCode: S3ErrorCode = 'MalformedXML',
+  limits: XmlLimits = {},
+): Promise<XmlElement | undefined> {
   sendContinue(ctx.req);
   const reader = new XmlReader(errorCode, limits);
-  await readSmallBody(ctx.req, { payload: ctx.payload, headers: ctx.req.headers, limit, onData: (data) => reader.write(data) });
+  await readSmallBody(ctx.req, {
+    payload: ctx.payload,
+    headers: ctx.req.headers,
+    limit,
+    onData: (data) => reader.write(data),
+  });
   ctx.bytesIn += reader.size;
   return reader.size === 0 ? undefined : reader.end();
 }
@@ -80,16 +98,22 @@ export async function readRequestBody(ctx: Ctx, limit: number): Promise<Buffer> 
  * `algorithm` makes sure that checksum is computed even when the request names none
  * (multipart parts of an upload created with x-amz-checksum-algorithm).
  */
-export async function receiveObject(ctx: Ctx, maxSize = MAX_PUT_SIZE, algorithm?: string, allowInline = false): Promise<IngestResult & { fileId: string; inline: Buffer | null }> {
+export async function receiveObject(
+  ctx: Ctx,
+  maxSize = MAX_PUT_SIZE,
+  algorithm?: string,
+  allowInline = false,
+): Promise<IngestResult & { fileId: string; inline: Buffer | null }> {
   const size = objectLength(ctx);
   if (size !== undefined && size > maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
   }
   await ctx.svc.disk.admit(size ?? 0);
   sendContinue(ctx.req);
-  const headers = algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
-    ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
-    : ctx.req.headers;
+  const headers =
+    algorithm && ctx.header('x-amz-sdk-checksum-algorithm') === undefined
+      ? { ...ctx.req.headers, 'x-amz-sdk-checksum-algorithm': algorithm }
+      : ctx.req.headers;
   if (allowInline && size !== undefined && size <= ctx.svc.config.storage.inline_max_bytes) {
     // Small enough to live in the metadata row: collect it in memory, verified as usual.
     const chunks: Buffer[] = [];

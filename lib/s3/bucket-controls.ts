@@ -12,8 +12,10 @@ import { child, childText, children, parseXml } from './xml.ts';
 import type { ObjectOwnership, PublicAccessBlock } from '../metadata/types.ts';
 
 const PAB_FIELDS = [
-  ['BlockPublicAcls', 'blockPublicAcls'], ['IgnorePublicAcls', 'ignorePublicAcls'],
-  ['BlockPublicPolicy', 'blockPublicPolicy'], ['RestrictPublicBuckets', 'restrictPublicBuckets'],
+  ['BlockPublicAcls', 'blockPublicAcls'],
+  ['IgnorePublicAcls', 'ignorePublicAcls'],
+  ['BlockPublicPolicy', 'blockPublicPolicy'],
+  ['RestrictPublicBuckets', 'restrictPublicBuckets'],
 ] as const;
 export const OWNERSHIPS: readonly ObjectOwnership[] = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];
 
@@ -43,7 +45,11 @@ export async function putPublicAccessBlock(ctx: Ctx, e: B): Promise<void> {
 export function getPublicAccessBlock(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): void {
   const pab = b.publicAccessBlock;
   if (!pab) throw new S3Error('NoSuchPublicAccessBlockConfiguration', undefined, { BucketName: e.bucket });
-  sendDocument(ctx.res, 'PublicAccessBlockConfiguration', Object.fromEntries(PAB_FIELDS.map(([xml, field]) => [xml, pab[field]])));
+  sendDocument(
+    ctx.res,
+    'PublicAccessBlockConfiguration',
+    Object.fromEntries(PAB_FIELDS.map(([xml, field]) => [xml, pab[field]])),
+  );
 }
 
 export async function deletePublicAccessBlock(ctx: Ctx, e: B): Promise<void> {
@@ -53,7 +59,10 @@ export async function deletePublicAccessBlock(ctx: Ctx, e: B): Promise<void> {
 
 export function parseOwnership(value: string): ObjectOwnership {
   if (!(OWNERSHIPS as readonly string[]).includes(value)) {
-    throw new S3Error('InvalidArgument', `Invalid value for ObjectOwnership: ${value}`, { ArgumentName: 'ObjectOwnership', ArgumentValue: value });
+    throw new S3Error('InvalidArgument', `Invalid value for ObjectOwnership: ${value}`, {
+      ArgumentName: 'ObjectOwnership',
+      ArgumentValue: value,
+    });
   }
   return value as ObjectOwnership;
 }
@@ -66,7 +75,12 @@ export async function putBucketOwnershipControls(ctx: Ctx, e: B): Promise<void> 
   // Exactly one rule with one ObjectOwnership (API_OwnershipControls.html).
   const value = rules.length === 1 ? child(rules[0]!, 'ObjectOwnership')?.text.trim() : undefined;
   if (value === undefined) throw new S3Error('MalformedXML');
-  await ctx.svc.metadata.submit({ type: 'bucket.config', name: e.bucket, column: 'ownership', value: parseOwnership(value) });
+  await ctx.svc.metadata.submit({
+    type: 'bucket.config',
+    name: e.bucket,
+    column: 'ownership',
+    value: parseOwnership(value),
+  });
   ctx.res.writeHead(200, { 'Content-Length': '0' });
   ctx.res.end();
 }

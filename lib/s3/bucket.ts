@@ -13,14 +13,23 @@ import { parseOwnership } from './bucket-controls.ts';
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export function bucketNameProblem(name: string): string | null {
   if (name.length < 3 || name.length > 63) return 'Bucket name must be between 3 and 63 characters long';
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'Bucket name can contain only lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+    return 'Bucket name can contain only lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
   if (name.includes('..')) return 'Bucket name must not contain two adjacent periods';
   // A period next to a hyphen cannot form a DNS label (bucketnamingrules.html, legacy rules
   // AWS still enforces for new buckets).
   if (name.includes('.-') || name.includes('-.')) return 'Bucket name must not contain a period next to a hyphen';
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket name must not be formatted as an IP address';
-  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.startsWith('amzn-s3-demo-')) return 'Bucket name uses a reserved prefix';
-  if (name.endsWith('-s3alias') || name.endsWith('--ol-s3') || name.endsWith('.mrap') || name.endsWith('--x-s3') || name.endsWith('--table-s3')) return 'Bucket name uses a reserved suffix';
+  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.startsWith('amzn-s3-demo-'))
+    return 'Bucket name uses a reserved prefix';
+  if (
+    name.endsWith('-s3alias') ||
+    name.endsWith('--ol-s3') ||
+    name.endsWith('.mrap') ||
+    name.endsWith('--x-s3') ||
+    name.endsWith('--table-s3')
+  )
+    return 'Bucket name uses a reserved suffix';
   return null;
 }
 
@@ -31,11 +40,17 @@ export function listBuckets(ctx: Ctx, { principal }: Grants['signed']): void {
   let max = 10000;
   if (maxRaw !== null) {
     max = /^\d+$/.test(maxRaw) ? Number(maxRaw) : NaN;
-    if (!(max >= 1 && max <= 10000)) throw new S3Error('InvalidArgument', 'max-buckets must be an integer from 1 to 10000', { ArgumentName: 'max-buckets', ArgumentValue: maxRaw });
+    if (!(max >= 1 && max <= 10000))
+      throw new S3Error('InvalidArgument', 'max-buckets must be an integer from 1 to 10000', {
+        ArgumentName: 'max-buckets',
+        ArgumentValue: maxRaw,
+      });
   }
   const token = q.get('continuation-token');
   const after = token ? Buffer.from(token, 'base64url').toString('utf8') : '';
-  const all = ctx.svc.metadata.listBuckets(principal.ownerId).filter((b) => b.name.startsWith(prefix) && b.name > after);
+  const all = ctx.svc.metadata
+    .listBuckets(principal.ownerId)
+    .filter((b) => b.name.startsWith(prefix) && b.name > after);
   const page = all.slice(0, max);
   sendDocument(ctx.res, 'ListAllMyBucketsResult', {
     Owner: { ID: principal.ownerId, DisplayName: principal.displayName },
@@ -59,8 +74,10 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
     // AWS rejects an explicit "us-east-1"; we accept the server's own region in any
     // spelling, since the bucket lands there either way, and refuse any other.
     if (constraint !== '' && constraint !== region) {
-      throw new S3Error('IllegalLocationConstraintException',
-        `The ${JSON.stringify(constraint)} location constraint is incompatible for the region specific endpoint this request was sent to (${region}).`);
+      throw new S3Error(
+        'IllegalLocationConstraintException',
+        `The ${JSON.stringify(constraint)} location constraint is incompatible for the region specific endpoint this request was sent to (${region}).`,
+      );
     }
   }
   const owner = ownerOf(principal);
@@ -69,15 +86,27 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
   const ownership = ownershipHeader === undefined ? null : parseOwnership(ownershipHeader);
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: ACLs other than
   // private cannot be set on a bucket created with ACLs disabled.
-  if (ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner.id)) {
+  if (
+    ownership === 'BucketOwnerEnforced' &&
+    acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner.id)
+  ) {
     throw new S3Error('InvalidBucketAclWithObjectOwnership');
   }
   const result = await ctx.svc.metadata.submit({
     type: 'bucket.create',
-    bucket: { name: e.bucket, region, ownerId: owner.id, ownerDisplay: owner.display_name, acl, createdAt: new Date().toISOString(), ownership },
+    bucket: {
+      name: e.bucket,
+      region,
+      ownerId: owner.id,
+      ownerDisplay: owner.display_name,
+      acl,
+      createdAt: new Date().toISOString(),
+      ownership,
+    },
   });
   if (!result.created) {
-    if (result.existing.ownerId !== owner.id) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: e.bucket });
+    if (result.existing.ownerId !== owner.id)
+      throw new S3Error('BucketAlreadyExists', undefined, { BucketName: e.bucket });
     // In us-east-1 AWS answers 200 and resets the ACL for legacy compatibility; elsewhere 409.
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html (BucketAlreadyOwnedByYou)
     if (region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: e.bucket });

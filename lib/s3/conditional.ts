@@ -68,7 +68,12 @@ export function requestConditions(header: (n: string) => string | undefined, pre
 }
 
 /** x-amz-copy-source-if-*: any failed condition is 412, including "not modified". */
-export function checkCopySource(header: (n: string) => string | undefined, etag: string, lastModifiedIso: string): void {
+export function checkCopySource(
+  header: (n: string) => string | undefined,
+  etag: string,
+  lastModifiedIso: string,
+): void {
   const outcome = evaluate(requestConditions(header, 'x-amz-copy-source-'), etag, lastModifiedIso);
-  if (outcome !== 'proceed') throw new S3Error('PreconditionFailed', undefined, { Condition: 'x-amz-copy-source-If-*' });
+  if (outcome !== 'proceed')
+    throw new S3Error('PreconditionFailed', undefined, { Condition: 'x-amz-copy-source-If-*' });
 }

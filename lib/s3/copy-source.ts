@@ -3,7 +3,11 @@
 import { S3Error } from './errors.ts';
 import { FileMissingError } from '../storage/backend.ts';
 
-export interface CopySource { bucket: string; key: string; versionId: string | null }
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+}
 
 export function parseCopySource(raw: string): CopySource {
   const q = raw.indexOf('?');
@@ -13,12 +17,18 @@ export function parseCopySource(raw: string): CopySource {
   try {
     decoded = decodeURIComponent(pathPart);
   } catch {
-    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', {
+      ArgumentName: 'x-amz-copy-source',
+      ArgumentValue: raw,
+    });
   }
   if (decoded.startsWith('/')) decoded = decoded.slice(1);
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      ArgumentName: 'x-amz-copy-source',
+      ArgumentValue: raw,
+    });
   }
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }

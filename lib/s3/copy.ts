@@ -24,20 +24,30 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
   if (src.versionId !== null && src.versionId !== 'null') {
-    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
+    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', {
+      Key: src.key,
+      VersionId: src.versionId,
+    });
   }
   const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
   checkCopySource(ctx.header, source.etag, source.lastModified);
   if (source.size > MAX_PUT_SIZE) {
-    throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+    throw new S3Error(
+      'InvalidRequest',
+      'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+    );
   }
 
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
-    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', {
+      ArgumentName: 'x-amz-metadata-directive',
+      ArgumentValue: directive,
+    });
   }
   const replace = directive === 'REPLACE';
-  const storageClass = ctx.header('x-amz-storage-class') !== undefined ? storageClassFrom(ctx.header) : source.storageClass;
+  const storageClass =
+    ctx.header('x-amz-storage-class') !== undefined ? storageClassFrom(ctx.header) : source.storageClass;
   const requestedRaw = ctx.header('x-amz-checksum-algorithm');
   const requested = requestedRaw === undefined ? undefined : parseChecksumAlgorithm(requestedRaw);
   if (requestedRaw !== undefined && requested === undefined) {
@@ -45,7 +55,10 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
   }
   const sameObject = src.bucket === e.bucket && src.key === e.key;
   if (sameObject && !replace && storageClass === source.storageClass && requested === undefined) {
-    throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
   }
   const cond = writeCondition(ctx);
   precheck(ctx, e.bucket, e.key, cond);
@@ -55,32 +68,57 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
   const algorithm: ChecksumAlgorithm | undefined = requested ?? source.checksum?.algorithm;
   // The source's own digests carry over when its ETag is a plain MD5 and the checksum does
   // not change: then the copy needs no byte read here (a gateway copies server-side).
-  const reuse = !source.etag.includes('-')
-    && (!algorithm || (source.checksum?.type === 'FULL_OBJECT' && source.checksum.algorithm === algorithm));
+  const reuse =
+    !source.etag.includes('-') &&
+    (!algorithm || (source.checksum?.type === 'FULL_OBJECT' && source.checksum.algorithm === algorithm));
   const md5 = reuse ? undefined : createHash('md5');
   const sum = !reuse && algorithm ? createChecksummer(algorithm) : undefined;
   const { storage } = ctx.svc;
-  const observe = reuse ? undefined : (chunk: Buffer) => {
-    md5!.update(chunk);
-    sum?.update(chunk);
-  };
+  const observe = reuse
+    ? undefined
+    : (chunk: Buffer) => {
+        md5!.update(chunk);
+        sum?.update(chunk);
+      };
   await ctx.svc.disk.admit(source.size);
   let fileId = '';
   if (source.inline) observe?.(source.inline);
   else fileId = await storage.concat([{ fileId: source.fileId }], observe);
   const etag = md5 ? `"${md5.digest('hex')}"` : source.etag;
-  const checksum: StoredChecksum | null = !algorithm ? null
-    : sum ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' } : source.checksum;
+  const checksum: StoredChecksum | null = !algorithm
+    ? null
+    : sum
+      ? { algorithm, value: sum.digest().toString('base64'), type: 'FULL_OBJECT' }
+      : source.checksum;
   const row = objectRowOf({
-    ...(replace ? contentHeadersFrom(ctx.header) : {
-      contentType: source.contentType, contentEncoding: source.contentEncoding, contentLanguage: source.contentLanguage,
-      contentDisposition: source.contentDisposition, cacheControl: source.cacheControl, expires: source.expires,
-    }),
-    bucket: e.bucket, key: e.key, fileId, size: source.size, etag, storageClass, acl,
+    ...(replace
+      ? contentHeadersFrom(ctx.header)
+      : {
+          contentType: source.contentType,
+          contentEncoding: source.contentEncoding,
+          contentLanguage: source.contentLanguage,
+          contentDisposition: source.contentDisposition,
+          cacheControl: source.cacheControl,
+          expires: source.expires,
+        }),
+    bucket: e.bucket,
+    key: e.key,
+    fileId,
+    size: source.size,
+    etag,
+    storageClass,
+    acl,
     userMetadata: replace ? userMetadataFrom(ctx.req.headers) : { ...source.userMetadata },
     checksum,
-    partsCount: null, inline: source.inline, ownerId: owner.id, ownerDisplay: owner.display_name,
+    partsCount: null,
+    inline: source.inline,
+    ownerId: owner.id,
+    ownerDisplay: owner.display_name,
   });
   await commitObject(ctx, row, cond);
-  sendDocument(ctx.res, 'CopyObjectResult', { ETag: row.etag, LastModified: row.lastModified, ...checksumElements(row.checksum) });
+  sendDocument(ctx.res, 'CopyObjectResult', {
+    ETag: row.etag,
+    LastModified: row.lastModified,
+    ...checksumElements(row.checksum),
+  });
 }

@@ -13,7 +13,8 @@ const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
 
 function oneWildcard(values: string[], what: string): void {
   for (const v of values) {
-    if ((v.match(/\*/g) ?? []).length > 1) throw new S3Error('InvalidRequest', `${what} "${v}" can not have more than one wildcard.`);
+    if ((v.match(/\*/g) ?? []).length > 1)
+      throw new S3Error('InvalidRequest', `${what} "${v}" can not have more than one wildcard.`);
   }
 }
 
@@ -31,13 +32,17 @@ export function corsFromXml(body: Buffer): CorsRule[] {
     };
     if (!rule.allowedOrigins.length || !rule.allowedMethods.length) throw new S3Error('MalformedXML');
     for (const m of rule.allowedMethods) {
-      if (!METHODS.has(m)) throw new S3Error('InvalidRequest', `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+      if (!METHODS.has(m))
+        throw new S3Error('InvalidRequest', `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
     }
     oneWildcard(rule.allowedOrigins, 'AllowedOrigin');
     oneWildcard(rule.allowedHeaders, 'AllowedHeader');
     const id = childText(r, 'ID');
     if (id !== undefined) {
-      if (id.length > 255) throw new S3Error('InvalidArgument', 'The ID of a CORS rule can be at most 255 characters long.', { ArgumentName: 'ID' });
+      if (id.length > 255)
+        throw new S3Error('InvalidArgument', 'The ID of a CORS rule can be at most 255 characters long.', {
+          ArgumentName: 'ID',
+        });
       rule.id = id;
     }
     const maxAge = childText(r, 'MaxAgeSeconds')?.trim();
@@ -48,7 +53,11 @@ export function corsFromXml(body: Buffer): CorsRule[] {
     return rule;
   });
   if (!rules.length) throw new S3Error('MalformedXML');
-  if (rules.length > MAX_CORS_RULES) throw new S3Error('InvalidRequest', `The number of CORS rules should not exceed allowed limit of ${MAX_CORS_RULES} rules.`);
+  if (rules.length > MAX_CORS_RULES)
+    throw new S3Error(
+      'InvalidRequest',
+      `The number of CORS rules should not exceed allowed limit of ${MAX_CORS_RULES} rules.`,
+    );
   return rules;
 }
 
@@ -85,10 +94,12 @@ export interface CorsRequest {
 
 /** The first rule that allows the request, or undefined. */
 export function matchCors(rules: readonly CorsRule[], r: CorsRequest): CorsRule | undefined {
-  return rules.find((rule) =>
-    rule.allowedOrigins.some((o) => wildcardMatch(o, r.origin, false))
-    && rule.allowedMethods.includes(r.method)
-    && r.headers.every((h) => rule.allowedHeaders.some((a) => wildcardMatch(a, h, true))));
+  return rules.find(
+    (rule) =>
+      rule.allowedOrigins.some((o) => wildcardMatch(o, r.origin, false)) &&
+      rule.allowedMethods.includes(r.method) &&
+      r.headers.every((h) => rule.allowedHeaders.some((a) => wildcardMatch(a, h, true))),
+  );
 }
 
 /** Response headers for a request a rule allowed (preflight adds the Allow-Methods/-Headers). */

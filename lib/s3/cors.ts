@@ -14,7 +14,8 @@ import type { BucketRow } from '../metadata/types.ts';
 
 export async function putBucketCors(ctx: Ctx, e: B): Promise<void> {
   const rules = corsFromXml(await readRequestBody(ctx, 64 * 1024));
-  if (!(await ctx.svc.metadata.submit({ type: 'bucket.config', name: e.bucket, column: 'cors', value: rules }))) throw noSuchBucket(e.bucket);
+  if (!(await ctx.svc.metadata.submit({ type: 'bucket.config', name: e.bucket, column: 'cors', value: rules })))
+    throw noSuchBucket(e.bucket);
   sendEmpty(ctx.res, 200);
 }
 
@@ -29,8 +30,9 @@ export async function deleteBucketCors(ctx: Ctx, e: B): Promise<void> {
   ctx.res.end();
 }
 
-const NOT_ALLOWED = 'This CORS request is not allowed. This is usually because the evalution of Origin, request method / '
-  + "Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
+const NOT_ALLOWED =
+  'This CORS request is not allowed. This is usually because the evalution of Origin, request method / ' +
+  "Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
 
 /** OPTIONS on a bucket or object: answered from the bucket's rules, never authenticated. */
 export function preflight(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): void {
@@ -38,8 +40,15 @@ export function preflight(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): voi
   if (origin === undefined) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   const method = ctx.header('access-control-request-method');
   if (method === undefined) throw new S3Error('BadRequest', 'Invalid Access-Control-Request-Method: null');
-  if (!b.cors) throw new S3Error('CORSResponse', 'CORS is not enabled for this bucket.', { Method: method, ResourceType: 'BUCKET' });
-  const requested = (ctx.header('access-control-request-headers') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  if (!b.cors)
+    throw new S3Error('CORSResponse', 'CORS is not enabled for this bucket.', {
+      Method: method,
+      ResourceType: 'BUCKET',
+    });
+  const requested = (ctx.header('access-control-request-headers') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   const req = { origin, method, headers: requested };
   const rule = matchCors(b.cors, req);
   if (!rule) throw new S3Error('CORSResponse', NOT_ALLOWED, { Method: method, ResourceType: 'OBJECT' });
@@ -51,7 +60,12 @@ export function preflight(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): voi
  * rules, the headers of the first matching rule are set on the response (they then go out
  * with whatever the handler or the error path writes).
  */
-export function applyCors(res: ServerResponse, bucket: BucketRow | undefined, origin: string | undefined, method: string): void {
+export function applyCors(
+  res: ServerResponse,
+  bucket: BucketRow | undefined,
+  origin: string | undefined,
+  method: string,
+): void {
   if (origin === undefined || !bucket?.cors) return;
   res.setHeader('Vary', CORS_VARY);
   const req = { origin, method, headers: [] };

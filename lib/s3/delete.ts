@@ -9,7 +9,12 @@ import { sendDocument } from './respond.ts';
 
 export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   const { metadata } = ctx.svc;
-  const fileId = await metadata.submit({ type: 'object.delete', bucket: e.bucket, key: e.key, at: new Date().toISOString() });
+  const fileId = await metadata.submit({
+    type: 'object.delete',
+    bucket: e.bucket,
+    key: e.key,
+    at: new Date().toISOString(),
+  });
   if (fileId) ctx.svc.collect([fileId]);
   ctx.res.writeHead(204);
   ctx.res.end();
@@ -24,15 +29,21 @@ const DELETE_SCHEMA: XmlLimits = {
   schema: {
     Delete: { names: ['Object', 'Quiet'], max: MAX_KEYS + 1 },
     Object: { names: ['Key', 'VersionId', 'ETag', 'LastModifiedTime', 'Size'], max: 5, required: ['Key'] },
-    Key: LEAF, VersionId: LEAF, ETag: LEAF, LastModifiedTime: LEAF, Size: LEAF, Quiet: LEAF,
+    Key: LEAF,
+    VersionId: LEAF,
+    ETag: LEAF,
+    LastModifiedTime: LEAF,
+    Size: LEAF,
+    Quiet: LEAF,
   },
 };
 
 export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
   // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
-  const hasIntegrity = ctx.header('content-md5') !== undefined
-    || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type')
-    || ctx.header('x-amz-sdk-checksum-algorithm') !== undefined;
+  const hasIntegrity =
+    ctx.header('content-md5') !== undefined ||
+    Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type') ||
+    ctx.header('x-amz-sdk-checksum-algorithm') !== undefined;
   if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 
   const root = await readXmlBody(ctx, 2 * 1024 * 1024, 'MalformedXML', DELETE_SCHEMA);
@@ -52,14 +63,24 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     if (Buffer.byteLength(key) > 1024) {
       errors.push({ Key: key, Code: 'KeyTooLongError', Message: 'Your key is too long' });
     } else if (versionId !== undefined && versionId !== 'null') {
-      errors.push({ Key: key, VersionId: versionId, Code: 'NoSuchVersion', Message: 'The specified version does not exist.' });
+      errors.push({
+        Key: key,
+        VersionId: versionId,
+        Code: 'NoSuchVersion',
+        Message: 'The specified version does not exist.',
+      });
     } else {
       toDelete.push(key);
       if (!quiet) deleted.push({ Key: key, VersionId: versionId ?? null });
     }
   }
   const { metadata } = ctx.svc;
-  const fileIds = await metadata.submit({ type: 'objects.delete', bucket: e.bucket, keys: toDelete, at: new Date().toISOString() });
+  const fileIds = await metadata.submit({
+    type: 'objects.delete',
+    bucket: e.bucket,
+    keys: toDelete,
+    at: new Date().toISOString(),
+  });
   ctx.svc.collect(fileIds);
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

@@ -78,12 +78,13 @@ const DEFAULT_MESSAGE: Partial<Record<S3ErrorCode, string>> = {
   EntityTooLarge: 'Your proposed upload exceeds the maximum allowed size',
   EntityTooSmall: 'Your proposed upload is smaller than the minimum allowed object size.',
   IncompleteBody: 'You did not provide the number of bytes specified by the Content-Length HTTP header.',
-  InvalidBucketAclWithObjectOwnership: 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting',
+  InvalidBucketAclWithObjectOwnership: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
   InternalError: 'We encountered an internal error. Please try again.',
   InvalidAccessKeyId: 'The AWS Access Key Id you provided does not exist in our records.',
   InvalidBucketName: 'The specified bucket is not valid.',
   InvalidDigest: 'The Content-MD5 or checksum you specified is not valid.',
-  InvalidPart: 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.',
+  InvalidPart:
+    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
   InvalidPartNumber: 'The requested partnumber is not satisfiable',
   InvalidPartOrder: 'The list of parts was not in ascending order. Parts must be ordered by part number.',
   InvalidRange: 'The requested range is not satisfiable',
@@ -98,13 +99,15 @@ const DEFAULT_MESSAGE: Partial<Record<S3ErrorCode, string>> = {
   NoSuchPublicAccessBlockConfiguration: 'The public access block configuration was not found',
   OwnershipControlsNotFoundError: 'The bucket ownership controls were not found',
   NoSuchKey: 'The specified key does not exist.',
-  NoSuchUpload: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+  NoSuchUpload:
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
   NotImplemented: 'A header or query you provided implies functionality that is not implemented.',
   PreconditionFailed: 'At least one of the pre-conditions you specified did not hold',
   RequestTimeTooSkewed: 'The difference between the request time and the current time is too large.',
   ServiceUnavailable: 'Please reduce your request rate.',
-  SignatureDoesNotMatch: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-  XAmzContentSHA256Mismatch: 'The provided \'x-amz-content-sha256\' header does not match what was computed.',
+  SignatureDoesNotMatch:
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  XAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed.",
 };
 
 export class S3Error extends Error {
@@ -115,7 +118,12 @@ export class S3Error extends Error {
   /** Extra response headers (e.g. x-amz-bucket-region). */
   readonly headers: Record<string, string>;
 
-  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  constructor(
+    code: S3ErrorCode,
+    message?: string,
+    extra: Record<string, string> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(message ?? DEFAULT_MESSAGE[code] ?? code);
     this.name = 'S3Error';
     this.code = code;

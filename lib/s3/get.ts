@@ -13,9 +13,12 @@ import { FileMissingError } from '../storage/local.ts';
 import type { ObjectRow } from '../metadata/types.ts';
 
 const OVERRIDES: ReadonlyArray<[string, string]> = [
-  ['response-content-type', 'Content-Type'], ['response-content-language', 'Content-Language'],
-  ['response-expires', 'Expires'], ['response-cache-control', 'Cache-Control'],
-  ['response-content-disposition', 'Content-Disposition'], ['response-content-encoding', 'Content-Encoding'],
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'],
+  ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'],
+  ['response-content-encoding', 'Content-Encoding'],
 ];
 
 /**
@@ -27,9 +30,13 @@ function requestedPart(q: URLSearchParams, rangeHeader: string | undefined): num
   if (raw === null) return undefined;
   const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 10000)) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: raw,
+    });
   }
-  if (rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  if (rangeHeader !== undefined)
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   return n;
 }
 
@@ -40,8 +47,16 @@ function requestedPart(q: URLSearchParams, rangeHeader: string | undefined): num
 function partRange(o: ObjectRow, n: number): ByteRange | undefined {
   const sizes = o.partSizes ?? (o.partsCount === null ? [o.size] : null);
   // A multipart object committed before part sizes were kept: only its count is known.
-  if (sizes === null) throw new S3Error('NotImplemented', 'This object was completed before part boundaries were recorded; read it with Range.');
-  if (n > sizes.length) throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: String(n), ActualPartCount: String(sizes.length) });
+  if (sizes === null)
+    throw new S3Error(
+      'NotImplemented',
+      'This object was completed before part boundaries were recorded; read it with Range.',
+    );
+  if (n > sizes.length)
+    throw new S3Error('InvalidPartNumber', undefined, {
+      PartNumberRequested: String(n),
+      ActualPartCount: String(sizes.length),
+    });
   let start = 0;
   for (let i = 0; i < n - 1; i++) start += sizes[i]!;
   const len = sizes[n - 1]!;
@@ -53,11 +68,16 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
   const q = e.query;
   const overrides = OVERRIDES.filter(([p]) => q.has(p));
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html — response-* needs a signed request.
-  if (overrides.length && !ctx.principal) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+  if (overrides.length && !ctx.principal)
+    throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   for (const [param] of overrides) {
     // A header carries Latin-1 only (RFC 9110 §5.5); AWS refuses other characters with 400.
     const value = q.get(param)!;
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new S3Error('InvalidArgument', `Header value for ${param} contains invalid characters.`, { ArgumentName: param, ArgumentValue: value });
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value))
+      throw new S3Error('InvalidArgument', `Header value for ${param} contains invalid characters.`, {
+        ArgumentName: param,
+        ArgumentValue: value,
+      });
   }
 
   const partNumber = requestedPart(q, ctx.header('range'));
@@ -70,7 +90,8 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
     o = attempt === 0 ? grant.object : loadObjectFor(ctx, grant.bucket, e.key, 'READ', withBody);
     const conditions = requestConditions(ctx.header);
     const outcome = evaluate(conditions, o.etag, o.lastModified);
-    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: failedCondition(conditions) });
+    if (outcome === 'precondition-failed')
+      throw new S3Error('PreconditionFailed', undefined, { Condition: failedCondition(conditions) });
     if (outcome === 'not-modified') {
       const h = objectHeaders(o);
       ctx.res.writeHead(304, { ETag: h.ETag!, 'Last-Modified': h['Last-Modified']! });
@@ -81,7 +102,10 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
     if (!withBody || o.inline) break;
     try {
       // The whole object is read as its full range, so the backend knows the length.
-      stream = await ctx.svc.storage.openRead(o.fileId, range ?? (o.size > 0 ? { start: 0, end: o.size - 1 } : undefined));
+      stream = await ctx.svc.storage.openRead(
+        o.fileId,
+        range ?? (o.size > 0 ? { start: 0, end: o.size - 1 } : undefined),
+      );
       break;
     } catch (err) {
       if (!(err instanceof FileMissingError) || attempt > 0) throw err;
@@ -91,7 +115,8 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
   const headers = objectHeaders(o);
   for (const [param, header] of overrides) headers[header] = q.get(param)!;
   // Checksums describe the whole object, so a ranged response never carries them.
-  if (!range && partNumber === undefined && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(o));
+  if (!range && partNumber === undefined && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED')
+    Object.assign(headers, checksumHeaders(o));
   if (o.partsCount !== null) headers['x-amz-mp-parts-count'] = String(o.partsCount);
   let status = 200;
   if (range) {

@@ -26,7 +26,14 @@ export interface ListPage {
  * most, after `start` (exclusive). When `start` is itself a common prefix, its whole
  * group is skipped, as continuing from a NextMarker that names a prefix must.
  */
-export function listPage(store: MetadataStore, bucket: string, prefix: string, delimiter: string, start: string | null, max: number): ListPage {
+export function listPage(
+  store: MetadataStore,
+  bucket: string,
+  prefix: string,
+  delimiter: string,
+  start: string | null,
+  max: number,
+): ListPage {
   const page: ListPage = { contents: [], commonPrefixes: [], truncated: false, last: null };
   // max-keys=0 answers an empty, untruncated page: with nothing returned there is no place to
   // continue from (ceph s3-tests test_bucket_list_maxkeys_zero, run against AWS).
@@ -69,28 +76,41 @@ export function listPage(store: MetadataStore, bucket: string, prefix: string, d
  * decoder (unquote, unquote_plus, decodeURIComponent); '+' breaks decodeURIComponent users.
  */
 function urlEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(s)
+    .replace(/%2F/g, '/')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** max-keys / max-uploads: a non-negative integer, capped at 1000 (the default). */
 export function maxOf(q: URLSearchParams, name: 'max-keys' | 'max-uploads'): number {
   const raw = q.get(name);
   if (raw === null) return 1000;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  if (!/^\d+$/.test(raw))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: raw,
+    });
   return Math.min(Number(raw), 1000);
 }
 
 /** encoding-type: absent (names as they are) or url; anything else is InvalidArgument. */
-export function encodingOf(q: URLSearchParams): ((s: string) => string) {
+export function encodingOf(q: URLSearchParams): (s: string) => string {
   const enc = q.get('encoding-type');
   if (enc === null) return (s) => s;
-  if (enc.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: enc });
+  if (enc.toLowerCase() !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', {
+      ArgumentName: 'encoding-type',
+      ArgumentValue: enc,
+    });
   return urlEncode;
 }
 
 function decodeToken(token: string): string {
   const raw = Buffer.from(token, 'base64url').toString('utf8');
-  if (!raw.startsWith('1:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  if (!raw.startsWith('1:'))
+    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', {
+      ArgumentName: 'continuation-token',
+    });
   return raw.slice(2);
 }
 
@@ -110,30 +130,46 @@ export function listObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket'], versio
   const start = token !== null ? decodeToken(token) : startAfter || null;
   const page = listPage(ctx.svc.metadata, e.bucket, prefix, delimiter, start, max);
   const withOwner = version === 1 || q.get('fetch-owner') === 'true';
-  const contents = page.contents.map((o): XmlNode => ({
-    Key: enc(o.key),
-    LastModified: o.lastModified,
-    ETag: o.etag,
-    Size: o.size,
-    StorageClass: o.storageClass,
-    Owner: withOwner ? { ID: o.ownerId || bucket.ownerId, DisplayName: o.ownerDisplay || bucket.ownerDisplay } : null,
-  }));
+  const contents = page.contents.map(
+    (o): XmlNode => ({
+      Key: enc(o.key),
+      LastModified: o.lastModified,
+      ETag: o.etag,
+      Size: o.size,
+      StorageClass: o.storageClass,
+      Owner: withOwner ? { ID: o.ownerId || bucket.ownerId, DisplayName: o.ownerDisplay || bucket.ownerDisplay } : null,
+    }),
+  );
   const common = page.commonPrefixes.map((p) => ({ Prefix: enc(p) }));
-  const body: XmlNode = version === 2
-    ? {
-        Name: e.bucket, Prefix: enc(prefix), Delimiter: delimiter ? enc(delimiter) : null, MaxKeys: max,
-        EncodingType: encoded ? 'url' : null, KeyCount: page.contents.length + page.commonPrefixes.length,
-        IsTruncated: page.truncated, ContinuationToken: token, StartAfter: q.has('start-after') ? enc(startAfter ?? '') : null,
-        NextContinuationToken: page.truncated && page.last !== null ? encodeToken(page.last) : null,
-        Contents: contents, CommonPrefixes: common,
-      }
-    : {
-        Name: e.bucket, Prefix: enc(prefix), Marker: enc(startAfter ?? ''), MaxKeys: max,
-        Delimiter: delimiter ? enc(delimiter) : null, EncodingType: encoded ? 'url' : null, IsTruncated: page.truncated,
-        // AWS returns NextMarker only when a delimiter was given; clients use the last key otherwise.
-        NextMarker: page.truncated && delimiter && page.last !== null ? enc(page.last) : null,
-        Contents: contents, CommonPrefixes: common,
-      };
+  const body: XmlNode =
+    version === 2
+      ? {
+          Name: e.bucket,
+          Prefix: enc(prefix),
+          Delimiter: delimiter ? enc(delimiter) : null,
+          MaxKeys: max,
+          EncodingType: encoded ? 'url' : null,
+          KeyCount: page.contents.length + page.commonPrefixes.length,
+          IsTruncated: page.truncated,
+          ContinuationToken: token,
+          StartAfter: q.has('start-after') ? enc(startAfter ?? '') : null,
+          NextContinuationToken: page.truncated && page.last !== null ? encodeToken(page.last) : null,
+          Contents: contents,
+          CommonPrefixes: common,
+        }
+      : {
+          Name: e.bucket,
+          Prefix: enc(prefix),
+          Marker: enc(startAfter ?? ''),
+          MaxKeys: max,
+          Delimiter: delimiter ? enc(delimiter) : null,
+          EncodingType: encoded ? 'url' : null,
+          IsTruncated: page.truncated,
+          // AWS returns NextMarker only when a delimiter was given; clients use the last key otherwise.
+          NextMarker: page.truncated && delimiter && page.last !== null ? enc(page.last) : null,
+          Contents: contents,
+          CommonPrefixes: common,
+        };
   sendDocument(ctx.res, 'ListBucketResult', body);
 }
 
@@ -146,14 +182,25 @@ export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket'])
   const keyMarker = q.get('key-marker') || null;
   const page = listPage(ctx.svc.metadata, e.bucket, prefix, delimiter, keyMarker, max);
   sendDocument(ctx.res, 'ListVersionsResult', {
-    Name: e.bucket, Prefix: enc(prefix), KeyMarker: enc(keyMarker ?? ''), VersionIdMarker: q.get('version-id-marker') ?? '',
+    Name: e.bucket,
+    Prefix: enc(prefix),
+    KeyMarker: enc(keyMarker ?? ''),
+    VersionIdMarker: q.get('version-id-marker') ?? '',
     NextKeyMarker: page.truncated && page.last !== null ? enc(page.last) : null,
     NextVersionIdMarker: page.truncated ? 'null' : null,
-    MaxKeys: max, Delimiter: delimiter ? enc(delimiter) : null, EncodingType: q.has('encoding-type') ? 'url' : null,
+    MaxKeys: max,
+    Delimiter: delimiter ? enc(delimiter) : null,
+    EncodingType: q.has('encoding-type') ? 'url' : null,
     IsTruncated: page.truncated,
     Version: page.contents.map((o) => ({
-      Key: enc(o.key), VersionId: 'null', IsLatest: true, LastModified: o.lastModified, ETag: o.etag, Size: o.size,
-      Owner: { ID: o.ownerId || bucket.ownerId, DisplayName: o.ownerDisplay || bucket.ownerDisplay }, StorageClass: o.storageClass,
+      Key: enc(o.key),
+      VersionId: 'null',
+      IsLatest: true,
+      LastModified: o.lastModified,
+      ETag: o.etag,
+      Size: o.size,
+      Owner: { ID: o.ownerId || bucket.ownerId, DisplayName: o.ownerDisplay || bucket.ownerDisplay },
+      StorageClass: o.storageClass,
     })),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   });

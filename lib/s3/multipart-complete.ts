@@ -24,9 +24,21 @@ const MAX_PARTS = 10000;
 const STREAMED_RESPONSE_BYTES = 16 * 1024 * 1024;
 const KEEPALIVE_MS = 5000;
 
-interface RequestedPart { partNumber: number; etag: string; checksums: Record<string, string> }
+interface RequestedPart {
+  partNumber: number;
+  etag: string;
+  checksums: Record<string, string>;
+}
 
-const PART_FIELDS = ['PartNumber', 'ETag', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256'];
+const PART_FIELDS = [
+  'PartNumber',
+  'ETag',
+  'ChecksumCRC32',
+  'ChecksumCRC32C',
+  'ChecksumCRC64NVME',
+  'ChecksumSHA1',
+  'ChecksumSHA256',
+];
 const COMPLETE_SCHEMA: XmlLimits = {
   root: 'CompleteMultipartUpload',
   maxElements: 1 + MAX_PARTS * (1 + PART_FIELDS.length),
@@ -44,10 +56,15 @@ function parsePartList(root: XmlElement | undefined): RequestedPart[] {
     const etag = childText(p, 'ETag')?.trim();
     if (!/^\d+$/.test(num) || etag === undefined) throw new S3Error('MalformedXML');
     const checksums: Record<string, string> = {};
-    for (const c of p.children) if (c.name.startsWith('Checksum')) checksums[c.name.slice('Checksum'.length).toUpperCase()] = c.text.trim();
+    for (const c of p.children)
+      if (c.name.startsWith('Checksum')) checksums[c.name.slice('Checksum'.length).toUpperCase()] = c.text.trim();
     return { partNumber: Number(num), etag, checksums };
   });
-  if (parts.length === 0 || parts.length > MAX_PARTS) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  if (parts.length === 0 || parts.length > MAX_PARTS)
+    throw new S3Error(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    );
   return parts;
 }
 
@@ -61,16 +78,30 @@ function selectParts(requested: RequestedPart[], stored: Map<number, PartRow>, u
     if (r.partNumber <= previous) throw new S3Error('InvalidPartOrder');
     previous = r.partNumber;
     const p = stored.get(r.partNumber);
-    if (!p || bareEtag(p.etag) !== bareEtag(r.etag)) throw new S3Error('InvalidPart', undefined, { UploadId: upload.uploadId, PartNumber: String(r.partNumber), ETag: r.etag });
+    if (!p || bareEtag(p.etag) !== bareEtag(r.etag))
+      throw new S3Error('InvalidPart', undefined, {
+        UploadId: upload.uploadId,
+        PartNumber: String(r.partNumber),
+        ETag: r.etag,
+      });
     const given = upload.checksumAlgorithm ? r.checksums[upload.checksumAlgorithm] : undefined;
     if (given !== undefined && p.checksumValue !== null && given !== p.checksumValue) {
-      throw new S3Error('InvalidPart', `The checksum of part ${r.partNumber} does not match the checksum of the uploaded part.`, { PartNumber: String(r.partNumber) });
+      throw new S3Error(
+        'InvalidPart',
+        `The checksum of part ${r.partNumber} does not match the checksum of the uploaded part.`,
+        { PartNumber: String(r.partNumber) },
+      );
     }
     chosen.push(p);
   }
   chosen.forEach((p, i) => {
     if (i < chosen.length - 1 && p.size < MIN_PART_SIZE) {
-      throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE), PartNumber: String(p.partNumber), ETag: p.etag });
+      throw new S3Error('EntityTooSmall', undefined, {
+        ProposedSize: String(p.size),
+        MinSizeAllowed: String(MIN_PART_SIZE),
+        PartNumber: String(p.partNumber),
+        ETag: p.etag,
+      });
     }
   });
   return chosen;
@@ -88,14 +119,20 @@ function compositeChecksum(upload: UploadRow, parts: PartRow[]): StoredChecksum 
   if (parts.some((p) => p.checksumValue === null)) return null;
   const sum = createChecksummer(upload.checksumAlgorithm);
   for (const p of parts) sum.update(Buffer.from(p.checksumValue!, 'base64'));
-  return { algorithm: upload.checksumAlgorithm, value: `${sum.digest().toString('base64')}-${parts.length}`, type: 'COMPOSITE' };
+  return {
+    algorithm: upload.checksumAlgorithm,
+    value: `${sum.digest().toString('base64')}-${parts.length}`,
+    type: 'COMPOSITE',
+  };
 }
 
 function resultDocument(ctx: Ctx, e: U, etag: string, checksum: StoredChecksum | null): XmlNode {
   const host = ctx.header('host') ?? 'localhost';
   const doc: XmlNode = {
     Location: `http://${host}/${e.bucket}/${encodeURIComponent(e.key).replace(/%2F/g, '/')}`,
-    Bucket: e.bucket, Key: e.key, ETag: etag,
+    Bucket: e.bucket,
+    Key: e.key,
+    ETag: etag,
   };
   if (checksum) {
     doc[`Checksum${checksum.algorithm}`] = checksum.value;
@@ -159,7 +196,15 @@ function assembling(ctx: Ctx): Map<string, Promise<void>> {
   return m;
 }
 
-async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: WriteCondition | undefined, totalSize: number, etag: string): Promise<void> {
+async function assemble(
+  ctx: Ctx,
+  e: U,
+  up: UploadRow,
+  parts: PartRow[],
+  cond: WriteCondition | undefined,
+  totalSize: number,
+  etag: string,
+): Promise<void> {
   const { storage } = ctx.svc;
   await ctx.svc.disk.admit(totalSize);
   const res = ctx.res;
@@ -171,23 +216,50 @@ async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: W
     keepAlive = setInterval(() => res.write(' '), KEEPALIVE_MS);
   }
   try {
-    const full = up.checksumAlgorithm && up.checksumType === 'FULL_OBJECT' ? createChecksummer(up.checksumAlgorithm) : undefined;
-    const fileId = await storage.concat(parts.map((p) => ({ fileId: p.fileId })), full ? (chunk) => full.update(chunk) : undefined);
+    const full =
+      up.checksumAlgorithm && up.checksumType === 'FULL_OBJECT' ? createChecksummer(up.checksumAlgorithm) : undefined;
+    const fileId = await storage.concat(
+      parts.map((p) => ({ fileId: p.fileId })),
+      full ? (chunk) => full.update(chunk) : undefined,
+    );
     let checksum: StoredChecksum | null = full
       ? { algorithm: up.checksumAlgorithm!, value: full.digest().toString('base64'), type: 'FULL_OBJECT' }
       : compositeChecksum(up, parts);
     const claimed = up.checksumAlgorithm ? ctx.header(checksumHeaderName(up.checksumAlgorithm)) : undefined;
-    if (claimed !== undefined && checksum && claimed !== checksum.value && `${claimed}` !== checksum.value.replace(/-\d+$/, '')) {
+    if (
+      claimed !== undefined &&
+      checksum &&
+      claimed !== checksum.value &&
+      `${claimed}` !== checksum.value.replace(/-\d+$/, '')
+    ) {
       await storage.remove(fileId);
-      throw new S3Error('BadDigest', `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`);
+      throw new S3Error(
+        'BadDigest',
+        `The ${up.checksumAlgorithm!.toLowerCase()} you specified did not match the calculated checksum.`,
+      );
     }
     if (!up.checksumAlgorithm) checksum = null;
     const row = objectRowOf({
-      bucket: e.bucket, key: e.key, fileId, size: totalSize, etag,
-      contentType: up.contentType, contentEncoding: up.contentEncoding, contentLanguage: up.contentLanguage,
-      contentDisposition: up.contentDisposition, cacheControl: up.cacheControl, expires: up.expires,
-      storageClass: up.storageClass, acl: up.acl, userMetadata: up.userMetadata,
-      checksum, partsCount: parts.length, partSizes: parts.map((p) => p.size), inline: null, ownerId: up.ownerId, ownerDisplay: up.ownerDisplay,
+      bucket: e.bucket,
+      key: e.key,
+      fileId,
+      size: totalSize,
+      etag,
+      contentType: up.contentType,
+      contentEncoding: up.contentEncoding,
+      contentLanguage: up.contentLanguage,
+      contentDisposition: up.contentDisposition,
+      cacheControl: up.cacheControl,
+      expires: up.expires,
+      storageClass: up.storageClass,
+      acl: up.acl,
+      userMetadata: up.userMetadata,
+      checksum,
+      partsCount: parts.length,
+      partSizes: parts.map((p) => p.size),
+      inline: null,
+      ownerId: up.ownerId,
+      ownerDisplay: up.ownerDisplay,
     });
     await commitObject(ctx, row, cond, e.uploadId);
     const doc = resultDocument(ctx, e, etag, checksum);
@@ -201,7 +273,8 @@ async function assemble(ctx: Ctx, e: U, up: UploadRow, parts: PartRow[], cond: W
     clearInterval(keepAlive);
     if (!streamed) throw err;
     const s3err = err instanceof S3Error ? err : new S3Error('InternalError');
-    if (!(err instanceof S3Error)) ctx.svc.log.error('multipart complete failed', { request_id: ctx.requestId, error: err });
+    if (!(err instanceof S3Error))
+      ctx.svc.log.error('multipart complete failed', { request_id: ctx.requestId, error: err });
     res.end(errorXml(s3err, `/${e.bucket}/${e.key}`, ctx.requestId, '').replace(/^<\?xml[^>]*>\n/, ''));
   }
 }

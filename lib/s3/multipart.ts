@@ -19,7 +19,6 @@ import type { ChecksumAlgorithm } from '../metadata/types.ts';
 import type { XmlNode } from './xml.ts';
 import { encodingOf, maxOf } from './list.ts';
 
-
 /**
  * x-amz-checksum-algorithm and x-amz-checksum-type at Create. CRC64NVME is full-object
  * only, SHA-1/SHA-256 composite only; CRC32/CRC32C default to composite.
@@ -29,7 +28,11 @@ function checksumChoice(ctx: Ctx): Pick<UploadRow, 'checksumAlgorithm' | 'checks
   const rawAlg = ctx.header('x-amz-checksum-algorithm');
   const rawType = ctx.header('x-amz-checksum-type')?.toUpperCase();
   if (rawAlg === undefined) {
-    if (rawType !== undefined) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    if (rawType !== undefined)
+      throw new S3Error(
+        'InvalidRequest',
+        'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.',
+      );
     return { checksumAlgorithm: null, checksumType: null };
   }
   const algorithm = parseChecksumAlgorithm(rawAlg);
@@ -38,8 +41,14 @@ function checksumChoice(ctx: Ctx): Pick<UploadRow, 'checksumAlgorithm' | 'checks
     throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
   }
   const type = (rawType ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')) as 'COMPOSITE' | 'FULL_OBJECT';
-  if ((type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) || (type === 'COMPOSITE' && algorithm === 'CRC64NVME')) {
-    throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  if (
+    (type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) ||
+    (type === 'COMPOSITE' && algorithm === 'CRC64NVME')
+  ) {
+    throw new S3Error(
+      'InvalidRequest',
+      `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`,
+    );
   }
   return { checksumAlgorithm: algorithm, checksumType: type };
 }
@@ -52,9 +61,17 @@ export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['
   const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const checksum = checksumChoice(ctx);
   const upload: UploadRow = {
-    uploadId: newUploadId(), bucket: e.bucket, key: e.key, ...contentHeadersFrom(ctx.header),
-    storageClass: storageClassFrom(ctx.header), acl, userMetadata: userMetadataFrom(ctx.req.headers),
-    ownerId: owner.id, ownerDisplay: owner.display_name, initiatedAt: new Date().toISOString(), ...checksum,
+    uploadId: newUploadId(),
+    bucket: e.bucket,
+    key: e.key,
+    ...contentHeadersFrom(ctx.header),
+    storageClass: storageClassFrom(ctx.header),
+    acl,
+    userMetadata: userMetadataFrom(ctx.req.headers),
+    ownerId: owner.id,
+    ownerDisplay: owner.display_name,
+    initiatedAt: new Date().toISOString(),
+    ...checksum,
   };
   await ctx.svc.metadata.submit({ type: 'upload.create', upload });
   const headers: Record<string, string> = {};
@@ -62,13 +79,37 @@ export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['
     headers['x-amz-checksum-algorithm'] = checksum.checksumAlgorithm;
     headers['x-amz-checksum-type'] = checksum.checksumType!;
   }
-  sendDocument(ctx.res, 'InitiateMultipartUploadResult', { Bucket: e.bucket, Key: e.key, UploadId: upload.uploadId }, headers);
+  sendDocument(
+    ctx.res,
+    'InitiateMultipartUploadResult',
+    { Bucket: e.bucket, Key: e.key, UploadId: upload.uploadId },
+    headers,
+  );
 }
 
-async function storePart(ctx: Ctx, e: P, fileId: string, size: number, md5Hex: string, checksum: string | null): Promise<string> {
+async function storePart(
+  ctx: Ctx,
+  e: P,
+  fileId: string,
+  size: number,
+  md5Hex: string,
+  checksum: string | null,
+): Promise<string> {
   const etag = `"${md5Hex}"`;
-  const part = { partNumber: e.partNumber, fileId, size, etag, lastModified: new Date().toISOString(), checksumValue: checksum };
-  const { stored, remove } = await ctx.svc.metadata.submit({ type: 'upload.part', uploadId: e.uploadId, part, at: part.lastModified });
+  const part = {
+    partNumber: e.partNumber,
+    fileId,
+    size,
+    etag,
+    lastModified: new Date().toISOString(),
+    checksumValue: checksum,
+  };
+  const { stored, remove } = await ctx.svc.metadata.submit({
+    type: 'upload.part',
+    uploadId: e.uploadId,
+    part,
+    at: part.lastModified,
+  });
   ctx.svc.collect(remove);
   if (!stored) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   return etag;
@@ -78,7 +119,10 @@ export async function uploadPart(ctx: Ctx, e: P, { upload }: Grants['upload']): 
   const body = await receiveObject(ctx, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
   if (upload.checksumAlgorithm && body.checksum && body.checksum.algorithm !== upload.checksumAlgorithm) {
     ctx.svc.collect([body.fileId]);
-    throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`);
+    throw new S3Error(
+      'InvalidRequest',
+      `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`,
+    );
   }
   const checksum = body.checksum?.base64 ?? null;
   const etag = await storePart(ctx, e, body.fileId, body.size, body.md5Hex, checksum);
@@ -92,7 +136,10 @@ function copyRange(raw: string | undefined, size: number): { start: number; end:
   if (raw === undefined) return undefined;
   const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
   if (!m || Number(m[1]) > Number(m[2])) {
-    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, {
+      ArgumentName: 'x-amz-copy-source-range',
+      ArgumentValue: raw,
+    });
   }
   // A well-formed range that reaches past the source is unsatisfiable (416), as for GetObject.
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
@@ -109,12 +156,20 @@ export function uploadPartCopy(ctx: Ctx, e: P, grant: Grants['upload']): Promise
 async function uploadPartCopyOnce(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
-  if (src.versionId !== null && src.versionId !== 'null') throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: src.key, VersionId: src.versionId });
+  if (src.versionId !== null && src.versionId !== 'null')
+    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', {
+      Key: src.key,
+      VersionId: src.versionId,
+    });
   const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
   checkCopySource(ctx.header, source.etag, source.lastModified);
   const range = copyRange(ctx.header('x-amz-copy-source-range'), source.size);
   const length = range ? range.end - range.start + 1 : source.size;
-  if (length > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  if (length > MAX_PUT_SIZE)
+    throw new S3Error(
+      'InvalidRequest',
+      'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+    );
   await ctx.svc.disk.admit(length);
   const md5 = createHash('md5');
   const sum = upload.checksumAlgorithm ? createChecksummer(upload.checksumAlgorithm) : undefined;
@@ -147,7 +202,11 @@ async function blobFromBuffer(ctx: Ctx, data: Buffer, observe: (chunk: Buffer) =
 }
 
 export async function abortMultipartUpload(ctx: Ctx, e: U): Promise<void> {
-  const files = await ctx.svc.metadata.submit({ type: 'upload.abort', uploadId: e.uploadId, at: new Date().toISOString() });
+  const files = await ctx.svc.metadata.submit({
+    type: 'upload.abort',
+    uploadId: e.uploadId,
+    at: new Date().toISOString(),
+  });
   if (files === null) throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
   ctx.svc.collect(files);
   ctx.res.writeHead(204);
@@ -157,7 +216,11 @@ export async function abortMultipartUpload(ctx: Ctx, e: U): Promise<void> {
 function intParam(q: URLSearchParams, name: string, dflt: number, max: number): number {
   const raw = q.get(name);
   if (raw === null || raw === '') return dflt;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  if (!/^\d+$/.test(raw))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: raw,
+    });
   return Math.min(Number(raw), max);
 }
 
@@ -173,9 +236,13 @@ export function listParts(ctx: Ctx, e: U, { upload }: Grants['upload']): void {
   const page = parts.slice(0, max);
   const field = checksumField(upload.checksumAlgorithm);
   sendDocument(ctx.res, 'ListPartsResult', {
-    Bucket: e.bucket, Key: e.key, UploadId: e.uploadId,
-    PartNumberMarker: marker, NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : marker,
-    MaxParts: max, IsTruncated: truncated,
+    Bucket: e.bucket,
+    Key: e.key,
+    UploadId: e.uploadId,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : marker,
+    MaxParts: max,
+    IsTruncated: truncated,
     Part: page.map((p) => {
       const node: XmlNode = { PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size };
       if (field && p.checksumValue) node[field] = p.checksumValue;
@@ -208,7 +275,12 @@ export function listMultipartUploads(ctx: Ctx, e: B): void {
   // Resuming from a NextKeyMarker that names a common prefix skips that whole group.
   const resumedGroup = delimiter && keyMarker?.startsWith(prefix) && keyMarker.endsWith(delimiter) ? keyMarker : null;
   outer: for (;;) {
-    const batch = ctx.svc.uploads.list(e.bucket, { prefix, keyMarker: cursorKey, uploadIdMarker: cursorUpload, limit: 1000 });
+    const batch = ctx.svc.uploads.list(e.bucket, {
+      prefix,
+      keyMarker: cursorKey,
+      uploadIdMarker: cursorUpload,
+      limit: 1000,
+    });
     if (!batch.length) break;
     for (const u of batch) {
       cursorKey = u.key;
@@ -233,16 +305,25 @@ export function listMultipartUploads(ctx: Ctx, e: B): void {
     if (batch.length < 1000) break;
   }
   sendDocument(ctx.res, 'ListMultipartUploadsResult', {
-    Bucket: e.bucket, KeyMarker: encode(keyMarker ?? ''), UploadIdMarker: uploadIdMarker ?? '',
+    Bucket: e.bucket,
+    KeyMarker: encode(keyMarker ?? ''),
+    UploadIdMarker: uploadIdMarker ?? '',
     NextKeyMarker: truncated && nextKey !== null ? encode(nextKey) : null,
     NextUploadIdMarker: truncated && nextUpload !== null ? nextUpload : null,
-    Prefix: prefix ? encode(prefix) : null, Delimiter: delimiter ? encode(delimiter) : null,
-    MaxUploads: max, EncodingType: q.has('encoding-type') ? 'url' : null, IsTruncated: truncated,
+    Prefix: prefix ? encode(prefix) : null,
+    Delimiter: delimiter ? encode(delimiter) : null,
+    MaxUploads: max,
+    EncodingType: q.has('encoding-type') ? 'url' : null,
+    IsTruncated: truncated,
     Upload: uploads.map((u) => ({
-      Key: encode(u.key), UploadId: u.uploadId,
-      Initiator: { ID: u.ownerId, DisplayName: u.ownerDisplay }, Owner: { ID: u.ownerId, DisplayName: u.ownerDisplay },
-      StorageClass: u.storageClass, Initiated: u.initiatedAt,
-      ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType,
+      Key: encode(u.key),
+      UploadId: u.uploadId,
+      Initiator: { ID: u.ownerId, DisplayName: u.ownerDisplay },
+      Owner: { ID: u.ownerId, DisplayName: u.ownerDisplay },
+      StorageClass: u.storageClass,
+      Initiated: u.initiatedAt,
+      ChecksumAlgorithm: u.checksumAlgorithm,
+      ChecksumType: u.checksumType,
     })),
     CommonPrefixes: prefixes.map((p) => ({ Prefix: encode(p) })),
   });

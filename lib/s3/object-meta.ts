@@ -8,7 +8,19 @@ import type { ContentHeaders, ObjectRow } from '../metadata/types.ts';
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html — user metadata
 // is limited to 2 KB, measured as the UTF-8 size of names (without prefix) and values.
 const MAX_USER_METADATA = 2048;
-const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE']);
+const STORAGE_CLASSES = new Set([
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'OUTPOSTS',
+  'GLACIER_IR',
+  'SNOW',
+  'EXPRESS_ONEZONE',
+]);
 
 export function contentHeadersFrom(header: (n: string) => string | undefined): ContentHeaders {
   return {
@@ -24,7 +36,10 @@ export function contentHeadersFrom(header: (n: string) => string | undefined): C
 /** aws-chunked is transport framing, never part of the stored Content-Encoding. */
 function stripAwsChunked(v: string | undefined): string | null {
   if (v === undefined) return null;
-  const rest = v.split(',').map((s) => s.trim()).filter((s) => s && s.toLowerCase() !== 'aws-chunked');
+  const rest = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s.toLowerCase() !== 'aws-chunked');
   return rest.length ? rest.join(', ') : null;
 }
 
@@ -39,7 +54,10 @@ export function userMetadataFrom(headers: IncomingHttpHeaders): Record<string, s
     size += Buffer.byteLength(short) + Buffer.byteLength(v);
   }
   if (size > MAX_USER_METADATA) {
-    throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.', { Size: String(size), MaxSizeAllowed: String(MAX_USER_METADATA) });
+    throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.', {
+      Size: String(size),
+      MaxSizeAllowed: String(MAX_USER_METADATA),
+    });
   }
   return meta;
 }
@@ -47,7 +65,10 @@ export function userMetadataFrom(headers: IncomingHttpHeaders): Record<string, s
 export function storageClassFrom(header: (n: string) => string | undefined): string {
   const v = header('x-amz-storage-class');
   if (v === undefined || v === '') return 'STANDARD';
-  if (!STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: v });
+  if (!STORAGE_CLASSES.has(v))
+    throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', {
+      StorageClassRequested: v,
+    });
   return v;
 }
 

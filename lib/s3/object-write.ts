@@ -28,10 +28,12 @@ export function writeCondition(ctx: Ctx): WriteCondition | undefined {
 export function precheck(ctx: Ctx, bucket: string, key: string, cond: WriteCondition | undefined): void {
   if (!cond) return;
   const current = ctx.svc.metadata.getObject(bucket, key, false);
-  if (cond.ifNoneMatchStar && current) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+  if (cond.ifNoneMatchStar && current)
+    throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
   if (cond.ifMatch !== undefined) {
     if (!current) throw new S3Error('NoSuchKey', undefined, { Key: key });
-    if (cond.ifMatch !== '*' && !etagMatches(cond.ifMatch, current.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    if (cond.ifMatch !== '*' && !etagMatches(cond.ifMatch, current.etag))
+      throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
   }
 }
 
@@ -46,21 +48,32 @@ export function objectRowOf(fields: Omit<ObjectRow, 'lastModified'>): ObjectRow 
  * transaction. A condition that held at the start but not at commit means another write won
  * the race: 409 ConditionalRequestConflict, as AWS answers.
  */
-export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteCondition | undefined, uploadId?: string): Promise<void> {
+export async function commitObject(
+  ctx: Ctx,
+  row: ObjectRow,
+  cond: WriteCondition | undefined,
+  uploadId?: string,
+): Promise<void> {
   const { metadata, storage } = ctx.svc;
   const at = row.lastModified;
   let files: string[] | null;
   try {
-    files = uploadId === undefined
-      ? [(await metadata.submit({ type: 'object.put', object: objectRecord(row), cond, at })).replacedFileId].filter((f): f is string => f !== null)
-      : await metadata.submit({ type: 'upload.complete', uploadId, object: objectRecord(row), cond, at });
+    files =
+      uploadId === undefined
+        ? [(await metadata.submit({ type: 'object.put', object: objectRecord(row), cond, at })).replacedFileId].filter(
+            (f): f is string => f !== null,
+          )
+        : await metadata.submit({ type: 'upload.complete', uploadId, object: objectRecord(row), cond, at });
   } catch (err) {
     if (row.fileId) await storage.remove(row.fileId);
     // The bucket was deleted while the body streamed in (its row then fails the foreign key).
     if (!metadata.getBucket(row.bucket)) throw noSuchBucket(row.bucket);
     if (err instanceof PreconditionError) {
       if (err.reason === 'missing') throw new S3Error('NoSuchKey', undefined, { Key: row.key });
-      throw new S3Error('ConditionalRequestConflict', 'A conflicting operation occurred. If using PutObject you can retry the request.');
+      throw new S3Error(
+        'ConditionalRequestConflict',
+        'A conflicting operation occurred. If using PutObject you can retry the request.',
+      );
     }
     throw err;
   }
@@ -75,7 +88,10 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, cond: WriteConditio
 /** x-amz-checksum-<algorithm> and x-amz-checksum-type for a stored checksum. */
 export function checksumHeaders(checksum: StoredChecksum | null): Record<string, string> {
   if (!checksum) return {};
-  return { [`x-amz-checksum-${checksum.algorithm.toLowerCase()}`]: checksum.value, 'x-amz-checksum-type': checksum.type };
+  return {
+    [`x-amz-checksum-${checksum.algorithm.toLowerCase()}`]: checksum.value,
+    'x-amz-checksum-type': checksum.type,
+  };
 }
 
 /** The same, as CopyObjectResult / CompleteMultipartUploadResult elements. */

@@ -24,23 +24,31 @@ export function bucketOwnerOf(b: BucketRow): Owner {
   return { id: b.ownerId, display_name: b.ownerDisplay };
 }
 
-const isPublicGrant = (g: Acl['grants'][number]) => g.grantee.type === 'Group' && (g.grantee.uri === ALL_USERS || g.grantee.uri === AUTHENTICATED_USERS);
+const isPublicGrant = (g: Acl['grants'][number]) =>
+  g.grantee.type === 'Group' && (g.grantee.uri === ALL_USERS || g.grantee.uri === AUTHENTICATED_USERS);
 
 /** The ACL access checks use: none but the bucket owner's with ACLs disabled, minus public grants when ignored. */
 export function effectiveAcl(b: BucketRow, acl: Acl): Acl {
   if (b.ownership === 'BucketOwnerEnforced') return cannedAcl('private', bucketOwnerOf(b));
-  if (b.publicAccessBlock?.ignorePublicAcls) return { owner: acl.owner, grants: acl.grants.filter((g) => !isPublicGrant(g)) };
+  if (b.publicAccessBlock?.ignorePublicAcls)
+    return { owner: acl.owner, grants: acl.grants.filter((g) => !isPublicGrant(g)) };
   return acl;
 }
 
 /** Whether an ACL only gives the bucket owner full control (all ACLs-disabled buckets accept). */
 function ownerOnly(acl: Acl, bucketOwnerId: string): boolean {
-  return acl.grants.every((g) => g.permission === 'FULL_CONTROL' && g.grantee.type === 'CanonicalUser' && g.grantee.id === bucketOwnerId);
+  return acl.grants.every(
+    (g) => g.permission === 'FULL_CONTROL' && g.grantee.type === 'CanonicalUser' && g.grantee.id === bucketOwnerId,
+  );
 }
 
 /** Refuses an ACL the bucket's settings do not allow to be set. */
 export function checkAclWrite(b: BucketRow, acl: Acl, cannedName: string | undefined): void {
-  if (b.ownership === 'BucketOwnerEnforced' && cannedName !== 'bucket-owner-full-control' && !ownerOnly(acl, b.ownerId)) {
+  if (
+    b.ownership === 'BucketOwnerEnforced' &&
+    cannedName !== 'bucket-owner-full-control' &&
+    !ownerOnly(acl, b.ownerId)
+  ) {
     throw new S3Error('AccessControlListNotSupported');
   }
   if (b.publicAccessBlock?.blockPublicAcls && acl.grants.some(isPublicGrant)) throw new S3Error('AccessDenied');
@@ -50,12 +58,18 @@ export function checkAclWrite(b: BucketRow, acl: Acl, cannedName: string | undef
  * Owner and ACL of an object a writer creates (PutObject, CopyObject, CreateMultipartUpload,
  * PostObject), from its ACL headers and the bucket's ownership setting.
  */
-export function newObjectAcl(b: BucketRow, writer: Owner, header: (n: string) => string | undefined): { owner: Owner; acl: Acl } {
+export function newObjectAcl(
+  b: BucketRow,
+  writer: Owner,
+  header: (n: string) => string | undefined,
+): { owner: Owner; acl: Acl } {
   const bucketOwner = bucketOwnerOf(b);
   const explicit = aclFromHeaders(header, writer, bucketOwner);
   const canned = header('x-amz-acl');
   if (explicit) checkAclWrite(b, explicit, canned);
-  const byBucketOwner = b.ownership === 'BucketOwnerEnforced' || (b.ownership === 'BucketOwnerPreferred' && canned === 'bucket-owner-full-control');
+  const byBucketOwner =
+    b.ownership === 'BucketOwnerEnforced' ||
+    (b.ownership === 'BucketOwnerPreferred' && canned === 'bucket-owner-full-control');
   if (byBucketOwner) return { owner: bucketOwner, acl: cannedAcl('private', bucketOwner) };
   return { owner: writer, acl: explicit ?? cannedAcl('private', writer) };
 }

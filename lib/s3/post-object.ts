@@ -21,10 +21,19 @@ import type { ObjectRow } from '../metadata/types.ts';
 
 // "The form data and boundaries (excluding the contents of the file) cannot exceed 20KB."
 const MAX_FORM_FIELDS = 20 * 1024;
-const CONTENT_FIELDS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'] as const;
+const CONTENT_FIELDS = [
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'expires',
+] as const;
 
 function fieldsTooLarge(): S3Error {
-  return new S3Error('MaxPostPreDataLengthExceeded', 'Your POST request fields preceeding the upload file was too large.');
+  return new S3Error(
+    'MaxPostPreDataLengthExceeded',
+    'Your POST request fields preceeding the upload file was too large.',
+  );
 }
 
 /** AWS's form variable, spelled out of parts so it never reads as a template placeholder. */
@@ -33,7 +42,8 @@ export const FILENAME_VARIABLE = '$' + '{filename}';
 /** FILENAME_VARIABLE in any field becomes the file's name without any path (HTTPPOSTForms.html). */
 function expandFilename(fields: FormFields, filename: string): void {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
-  for (const [k, v] of fields) if (k !== 'policy' && v.includes(FILENAME_VARIABLE)) fields.set(k, v.replaceAll(FILENAME_VARIABLE, base));
+  for (const [k, v] of fields)
+    if (k !== 'policy' && v.includes(FILENAME_VARIABLE)) fields.set(k, v.replaceAll(FILENAME_VARIABLE, base));
 }
 
 /** The field as a header lookup, so PUT's metadata helpers read form fields unchanged. */
@@ -56,7 +66,9 @@ function redirectTarget(fields: FormFields): URL | undefined {
 export async function postObject(ctx: Ctx, e: B): Promise<void> {
   const boundary = formBoundary(ctx.header('content-type'));
   if (!boundary) {
-    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' });
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+      Condition: 'Bucket POST must be of the enclosure-type multipart/form-data',
+    });
   }
   loadBucket(ctx, e.bucket, 'exists');
   const form = new FormDataReader(ctx.req, boundary, MAX_FORM_FIELDS, fieldsTooLarge);
@@ -73,15 +85,25 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
     // Repeated fields are matched as one comma-separated value (HTTPPOSTForms.html, "Conditions").
     fields.set(name, fields.has(name) ? `${fields.get(name)},${value}` : value);
   }
-  if (!file) throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
+  if (!file)
+    throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', {
+      ArgumentName: 'file',
+      ArgumentValue: '0',
+    });
   expandFilename(fields, file.filename ?? '');
 
   const key = fields.get('key');
   if (key === undefined || key === '') {
-    throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: 'key', ArgumentValue: '' });
+    throw new S3Error(
+      'InvalidArgument',
+      "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+      { ArgumentName: 'key', ArgumentValue: '' },
+    );
   }
-  if (Buffer.byteLength(key) > 1024) throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
-  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
+  if (Buffer.byteLength(key) > 1024)
+    throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
+  if (key.includes('\0'))
+    throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
 
   // Without a policy the upload is anonymous and succeeds only where AllUsers may write.
   const { config } = ctx.svc;
@@ -108,7 +130,8 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   for (const [k, v] of fields) {
     if (k === 'content-md5' || k.startsWith('x-amz-checksum-')) ingestHeaders[k] = v;
   }
-  if (fields.has('x-amz-checksum-algorithm')) ingestHeaders['x-amz-sdk-checksum-algorithm'] = fields.get('x-amz-checksum-algorithm')!;
+  if (fields.has('x-amz-checksum-algorithm'))
+    ingestHeaders['x-amz-sdk-checksum-algorithm'] = fields.get('x-amz-checksum-algorithm')!;
   delete ingestHeaders['x-amz-checksum-algorithm'];
 
   const maxSize = Math.min(MAX_PUT_SIZE, range?.max ?? MAX_PUT_SIZE);
@@ -118,7 +141,10 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   const fileId = await sink.commit();
   try {
     if (range && body.size < range.min) {
-      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: String(body.size), MinSizeAllowed: String(range.min) });
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
+        ProposedSize: String(body.size),
+        MinSizeAllowed: String(range.min),
+      });
     }
     // Fields after the file are ignored; the closing boundary is read so the connection stays usable.
     await form.drain(MAX_FORM_FIELDS);
@@ -129,13 +155,26 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   ctx.bytesIn = form.bytesRead;
 
   const row: ObjectRow = {
-    bucket: e.bucket, key, fileId, size: body.size, etag: `"${body.md5Hex}"`,
+    bucket: e.bucket,
+    key,
+    fileId,
+    size: body.size,
+    etag: `"${body.md5Hex}"`,
     contentType: fields.get('content-type') || 'application/octet-stream',
-    ...Object.fromEntries(CONTENT_FIELDS.map((f) => [f.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()), fields.get(f) ?? null])) as
-      Pick<ObjectRow, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'contentLanguage' | 'expires'>,
-    storageClass, acl, userMetadata, lastModified: new Date().toISOString(),
-    checksum: body.checksum ? { algorithm: body.checksum.algorithm, value: body.checksum.base64, type: 'FULL_OBJECT' } : null,
-    partsCount: null, inline: null, ownerId: owner.id, ownerDisplay: owner.display_name,
+    ...(Object.fromEntries(
+      CONTENT_FIELDS.map((f) => [f.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()), fields.get(f) ?? null]),
+    ) as Pick<ObjectRow, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'contentLanguage' | 'expires'>),
+    storageClass,
+    acl,
+    userMetadata,
+    lastModified: new Date().toISOString(),
+    checksum: body.checksum
+      ? { algorithm: body.checksum.algorithm, value: body.checksum.base64, type: 'FULL_OBJECT' }
+      : null,
+    partsCount: null,
+    inline: null,
+    ownerId: owner.id,
+    ownerDisplay: owner.display_name,
   };
   await commitObject(ctx, row, undefined);
 
@@ -151,7 +190,13 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   }
   const status = fields.get('success_action_status');
   if (status === '201') {
-    sendDocument(ctx.res, 'PostResponse', { Location: location, Bucket: e.bucket, Key: key, ETag: row.etag }, { ETag: row.etag, Location: location }, 201);
+    sendDocument(
+      ctx.res,
+      'PostResponse',
+      { Location: location, Bucket: e.bucket, Key: key, ETag: row.etag },
+      { ETag: row.etag, Location: location },
+      201,
+    );
     return;
   }
   sendEmpty(ctx.res, status === '200' ? 200 : 204, { ETag: row.etag, Location: location });

@@ -50,15 +50,32 @@ function parseConditions(raw: unknown): Condition[] {
         out.push({ kind: 'range', min, max });
         continue;
       }
-      if ((opName !== 'eq' && opName !== 'starts-with') || c.length !== 3 || typeof a !== 'string' || !a.startsWith('$') || typeof b !== 'string') {
+      if (
+        (opName !== 'eq' && opName !== 'starts-with') ||
+        c.length !== 3 ||
+        typeof a !== 'string' ||
+        !a.startsWith('$') ||
+        typeof b !== 'string'
+      ) {
         throw invalidPolicy(`Invalid Condition: ${JSON.stringify(c)}`);
       }
-      out.push({ kind: opName, field: a.slice(1).toLowerCase(), value: b, text: JSON.stringify(c).replace(/","/g, '", "') });
+      out.push({
+        kind: opName,
+        field: a.slice(1).toLowerCase(),
+        value: b,
+        text: JSON.stringify(c).replace(/","/g, '", "'),
+      });
     } else if (c && typeof c === 'object') {
       const entries = Object.entries(c as Record<string, unknown>);
-      if (entries.length !== 1 || typeof entries[0]![1] !== 'string') throw invalidPolicy(`Invalid Simple-Condition: ${JSON.stringify(c)}`);
+      if (entries.length !== 1 || typeof entries[0]![1] !== 'string')
+        throw invalidPolicy(`Invalid Simple-Condition: ${JSON.stringify(c)}`);
       const [field, value] = entries[0] as [string, string];
-      out.push({ kind: 'eq', field: field.toLowerCase(), value, text: `["eq", "$${field}", ${JSON.stringify(value)}]` });
+      out.push({
+        kind: 'eq',
+        field: field.toLowerCase(),
+        value,
+        text: `["eq", "$${field}", ${JSON.stringify(value)}]`,
+      });
     } else {
       throw invalidPolicy(`Invalid Condition: ${JSON.stringify(c)}`);
     }
@@ -67,7 +84,12 @@ function parseConditions(raw: unknown): Condition[] {
 }
 
 /** Parses the base64 policy and checks expiration and every condition against the fields. */
-export function checkPolicy(policyBase64: string, fields: FormFields, bucket: string, now: number): PolicyOutcome['lengthRange'] {
+export function checkPolicy(
+  policyBase64: string,
+  fields: FormFields,
+  bucket: string,
+  now: number,
+): PolicyOutcome['lengthRange'] {
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(policyBase64, 'base64').toString('utf8'));
@@ -78,10 +100,11 @@ export function checkPolicy(policyBase64: string, fields: FormFields, bucket: st
   const { expiration, conditions } = doc as { expiration?: unknown; conditions?: unknown };
   if (typeof expiration !== 'string') throw invalidPolicy('Policy missing expiration.');
   const expires = Date.parse(expiration);
-  if (Number.isNaN(expires) || !/^\d{4}-\d{2}-\d{2}T/.test(expiration)) throw invalidPolicy(`Invalid 'expiration' value: '${expiration}'`);
+  if (Number.isNaN(expires) || !/^\d{4}-\d{2}-\d{2}T/.test(expiration))
+    throw invalidPolicy(`Invalid 'expiration' value: '${expiration}'`);
   if (expires < now) throw denied('Policy expired.');
 
-  const value = (field: string): string => (field === 'bucket' ? bucket : fields.get(field) ?? '');
+  const value = (field: string): string => (field === 'bucket' ? bucket : (fields.get(field) ?? ''));
   let range: PolicyOutcome['lengthRange'];
   const covered = new Set<string>();
   for (const c of parseConditions(conditions)) {
@@ -100,7 +123,11 @@ export function checkPolicy(policyBase64: string, fields: FormFields, bucket: st
 }
 
 function missingField(name: string): S3Error {
-  return new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`, { ArgumentName: name, ArgumentValue: '' });
+  return new S3Error(
+    'InvalidArgument',
+    `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`,
+    { ArgumentName: name, ArgumentValue: '' },
+  );
 }
 
 /**
@@ -108,7 +135,12 @@ function missingField(name: string): S3Error {
  * the signature being HMAC-SHA256 of the base64 policy with the signing key), or
  * Signature Version 2 (AWSAccessKeyId, signature: base64 HMAC-SHA1) when `sigv2` is given.
  */
-export function policySigner(fields: FormFields, lookup: CredentialLookup, region: string, sigv2?: (secret: string, policy: string) => string): Principal {
+export function policySigner(
+  fields: FormFields,
+  lookup: CredentialLookup,
+  region: string,
+  sigv2?: (secret: string, policy: string) => string,
+): Principal {
   const policy = fields.get('policy')!;
   const v2Key = fields.get('awsaccesskeyid');
   if (fields.get('x-amz-algorithm') === undefined && v2Key !== undefined && sigv2) {
@@ -116,29 +148,45 @@ export function policySigner(fields: FormFields, lookup: CredentialLookup, regio
     if (sig === '') throw missingField('Signature');
     const cred = lookup(v2Key);
     if (!cred) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: v2Key });
-    if (!signaturesEqual(sigv2(cred.secretKey, policy), sig)) throw new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: v2Key });
+    if (!signaturesEqual(sigv2(cred.secretKey, policy), sig))
+      throw new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: v2Key });
     return { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName };
   }
-  for (const name of ['x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-signature']) if (fields.get(name) === undefined) throw missingField(name);
+  for (const name of ['x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-signature'])
+    if (fields.get(name) === undefined) throw missingField(name);
   if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') {
-    throw new S3Error('InvalidArgument', 'Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm.', { ArgumentName: 'x-amz-algorithm', ArgumentValue: fields.get('x-amz-algorithm')! });
+    throw new S3Error('InvalidArgument', 'Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm.', {
+      ArgumentName: 'x-amz-algorithm',
+      ArgumentValue: fields.get('x-amz-algorithm')!,
+    });
   }
   const credential = parseCredential(fields.get('x-amz-credential')!);
   const problem = credential ? checkScope(credential, region) : { kind: 'credential' as const };
   if (!credential || problem) {
-    throw new S3Error('InvalidArgument', problem?.kind === 'region'
-      ? `the region '${credential!.region}' is wrong; expecting '${region}'`
-      : 'The x-amz-credential field is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".', { ArgumentName: 'x-amz-credential', ArgumentValue: fields.get('x-amz-credential')! });
+    throw new S3Error(
+      'InvalidArgument',
+      problem?.kind === 'region'
+        ? `the region '${credential!.region}' is wrong; expecting '${region}'`
+        : 'The x-amz-credential field is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+      { ArgumentName: 'x-amz-credential', ArgumentValue: fields.get('x-amz-credential')! },
+    );
   }
   const date = fields.get('x-amz-date')!;
   if (parseAmzDate(date) === undefined || date.slice(0, 8) !== credential.date) {
-    throw new S3Error('InvalidArgument', 'The x-amz-date field must be yyyyMMddTHHmmssZ and fall on the credential date.', { ArgumentName: 'x-amz-date', ArgumentValue: date });
+    throw new S3Error(
+      'InvalidArgument',
+      'The x-amz-date field must be yyyyMMddTHHmmssZ and fall on the credential date.',
+      { ArgumentName: 'x-amz-date', ArgumentValue: date },
+    );
   }
   const cred = lookup(credential.accessKeyId);
   if (!cred) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: credential.accessKeyId });
   const expected = hmacHex(signingKey(cred.accessKeyId, cred.secretKey, credential.date, credential.region), policy);
   if (!signaturesEqual(expected, fields.get('x-amz-signature')!)) {
-    throw new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: credential.accessKeyId, StringToSign: policy });
+    throw new S3Error('SignatureDoesNotMatch', undefined, {
+      AWSAccessKeyId: credential.accessKeyId,
+      StringToSign: policy,
+    });
   }
   return { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName };
 }

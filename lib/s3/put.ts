@@ -25,9 +25,22 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
   const body = await receiveObject(ctx, undefined, undefined, true);
   const fileId = body.fileId;
   const row = objectRowOf({
-    bucket: e.bucket, key: e.key, fileId, size: body.size, etag: `"${body.md5Hex}"`, ...content, storageClass, acl, userMetadata,
-    checksum: body.checksum ? { algorithm: body.checksum.algorithm, value: body.checksum.base64, type: 'FULL_OBJECT' } : null,
-    partsCount: null, inline: body.inline, ownerId: owner.id, ownerDisplay: owner.display_name,
+    bucket: e.bucket,
+    key: e.key,
+    fileId,
+    size: body.size,
+    etag: `"${body.md5Hex}"`,
+    ...content,
+    storageClass,
+    acl,
+    userMetadata,
+    checksum: body.checksum
+      ? { algorithm: body.checksum.algorithm, value: body.checksum.base64, type: 'FULL_OBJECT' }
+      : null,
+    partsCount: null,
+    inline: body.inline,
+    ownerId: owner.id,
+    ownerDisplay: owner.display_name,
   });
   await commitObject(ctx, row, cond);
   ctx.res.writeHead(200, { ETag: row.etag, ...checksumHeaders(row.checksum), 'Content-Length': '0' });

@@ -2,14 +2,23 @@
 // it ignores and serves the whole object, as RFC 7233 section 3.1 allows.
 import { S3Error } from './errors.ts';
 
-export interface ByteRange { start: number; end: number }
+export interface ByteRange {
+  start: number;
+  end: number;
+}
 
 /** The inclusive range to serve, undefined for the whole object; throws InvalidRange (416). */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (header === undefined) return undefined;
   const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  const unsatisfiable = () => new S3Error('InvalidRange', undefined, { RangeRequested: header.trim(), ActualObjectSize: String(size) }, { 'Content-Range': `bytes */${size}` });
+  const unsatisfiable = () =>
+    new S3Error(
+      'InvalidRange',
+      undefined,
+      { RangeRequested: header.trim(), ActualObjectSize: String(size) },
+      { 'Content-Range': `bytes */${size}` },
+    );
   if (m[1] === '') {
     const suffix = Number(m[2]);
     if (suffix === 0 || size === 0) throw unsatisfiable();

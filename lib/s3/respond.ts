@@ -9,7 +9,13 @@ export function sendXml(res: ServerResponse, status: number, xml: string, header
   res.end(body);
 }
 
-export function sendDocument(res: ServerResponse, root: string, body: XmlNode, headers: Record<string, string> = {}, status = 200): void {
+export function sendDocument(
+  res: ServerResponse,
+  root: string,
+  body: XmlNode,
+  headers: Record<string, string> = {},
+  status = 200,
+): void {
   sendXml(res, status, xmlDocument(root, body), headers);
 }
 
@@ -20,17 +26,25 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
 
 /** The S3 error document; HEAD responses carry the status and headers only. */
 export function errorXml(err: S3Error, resource: string, requestId: string, hostId: string): string {
-  return xmlDocument('Error', {
-    Code: err.code,
-    Message: err.message,
-    ...err.extra,
-    Resource: resource,
-    RequestId: requestId,
-    HostId: hostId,
-  }, null);
+  return xmlDocument(
+    'Error',
+    {
+      Code: err.code,
+      Message: err.message,
+      ...err.extra,
+      Resource: resource,
+      RequestId: requestId,
+      HostId: hostId,
+    },
+    null,
+  );
 }
 
-export function sendError(res: ServerResponse, err: S3Error, opts: { method: string; resource: string; requestId: string; hostId: string; close?: boolean }): void {
+export function sendError(
+  res: ServerResponse,
+  err: S3Error,
+  opts: { method: string; resource: string; requestId: string; hostId: string; close?: boolean },
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

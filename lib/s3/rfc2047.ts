@@ -7,11 +7,20 @@ const ENCODED_WORD = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;
 
 function decodeWord(charset: string, kind: string, text: string): string | undefined {
   const cs = charset.toLowerCase().replace(/\*.*$/, ''); // RFC 2231 language suffix
-  const enc = cs === 'utf-8' || cs === 'utf8' ? 'utf8' : cs === 'iso-8859-1' || cs === 'us-ascii' || cs === 'latin1' ? 'latin1' : undefined;
+  const enc =
+    cs === 'utf-8' || cs === 'utf8'
+      ? 'utf8'
+      : cs === 'iso-8859-1' || cs === 'us-ascii' || cs === 'latin1'
+        ? 'latin1'
+        : undefined;
   if (!enc) return undefined;
-  const bytes = kind.toLowerCase() === 'b'
-    ? Buffer.from(text, 'base64')
-    : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  const bytes =
+    kind.toLowerCase() === 'b'
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(
+          text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        );
   return bytes.toString(enc);
 }
 
@@ -27,7 +36,12 @@ export function decodeMetaValue(raw: string): string {
     if (!utf8.includes('\ufffd')) v = utf8;
   }
   if (!v.includes('=?')) return v;
-  return v.replace(/(\?=)\s+(?==\?)/g, '$1').replace(ENCODED_WORD, (word, charset: string, kind: string, text: string) => decodeWord(charset, kind, text) ?? word);
+  return v
+    .replace(/(\?=)\s+(?==\?)/g, '$1')
+    .replace(
+      ENCODED_WORD,
+      (word, charset: string, kind: string, text: string) => decodeWord(charset, kind, text) ?? word,
+    );
 }
 
 /** Returned as is when US-ASCII, else as one RFC 2047 "B" encoded-word of its UTF-8 bytes. */

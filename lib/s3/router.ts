@@ -13,10 +13,25 @@ export const OPERATIONS: readonly OperationName[] = OPERATION_NAMES;
 /** Valid S3 sub-resources this server does not implement: answered with NotImplemented. */
 const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
   bucket: [
-  'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
-  'logging', 'metrics', 'notification', 'object-lock', 'policy', 'policyStatus',
-  'replication', 'requestPayment', 'tagging', 'website', 'metadataTable',
-  'metadataConfiguration', 'session',
+    'accelerate',
+    'analytics',
+    'encryption',
+    'intelligent-tiering',
+    'inventory',
+    'lifecycle',
+    'logging',
+    'metrics',
+    'notification',
+    'object-lock',
+    'policy',
+    'policyStatus',
+    'replication',
+    'requestPayment',
+    'tagging',
+    'website',
+    'metadataTable',
+    'metadataConfiguration',
+    'session',
   ],
   object: ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'],
 };
@@ -86,8 +101,10 @@ export function parseEndpoint(input: RouteInput, opts: RouterOptions): Endpoint 
 
   const level: Level = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
   if (key !== undefined) {
-    if (key.includes('\0')) throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
-    if (Buffer.byteLength(key) > 1024) throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
+    if (key.includes('\0'))
+      throw new S3Error('InvalidArgument', 'Object key must not contain the NUL character.', { ArgumentName: 'key' });
+    if (Buffer.byteLength(key) > 1024)
+      throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: '1024', Size: String(Buffer.byteLength(key)) });
   }
   const { op, route: r } = route(method, level, query, input.header);
   return { op, ...fields(r.resource, bucket, key, query), query, style } as Endpoint;
@@ -103,7 +120,12 @@ type Candidate = { op: OperationName; route: Route<Resource> };
 
 /** How specific a route's selectors are: the more specific is tried first. */
 function specificity(r: Route<Resource>): number {
-  return (r.resource === 'upload' || r.resource === 'part' ? 2 : 0) + (r.resource === 'part' ? 1 : 0) + (r.header ? 1 : 0) + (r.query ? 1 : 0);
+  return (
+    (r.resource === 'upload' || r.resource === 'part' ? 2 : 0) +
+    (r.resource === 'part' ? 1 : 0) +
+    (r.header ? 1 : 0) +
+    (r.query ? 1 : 0)
+  );
 }
 
 /** Method → level → the operations that may serve it: sub-resource ones, then the rest, most specific first. */
@@ -114,7 +136,7 @@ for (const op of OPERATION_NAMES) {
   for (const level of levels) {
     const id = `${route.method} ${level}`;
     let c = CANDIDATES.get(id);
-    if (!c) CANDIDATES.set(id, c = { sub: [], rest: [], subresources: new Set() });
+    if (!c) CANDIDATES.set(id, (c = { sub: [], rest: [], subresources: new Set() }));
     (route.subresource ? c.sub : c.rest).push({ op, route });
   }
 }
@@ -123,7 +145,8 @@ for (const [id, c] of CANDIDATES) {
   // A sub-resource this level serves for another method is refused here too (PUT ?versioning).
   const level = id.slice(id.indexOf(' ') + 1);
   for (const other of CANDIDATES.keys()) {
-    if (other.endsWith(' ' + level)) for (const s of CANDIDATES.get(other)!.sub) c.subresources.add(s.route.subresource!);
+    if (other.endsWith(' ' + level))
+      for (const s of CANDIDATES.get(other)!.sub) c.subresources.add(s.route.subresource!);
   }
 }
 
@@ -135,7 +158,12 @@ function selects(r: Route<Resource>, q: URLSearchParams, header?: (n: string) =>
   return true;
 }
 
-function route(method: string, level: Level, q: URLSearchParams, header?: (n: string) => string | undefined): Candidate {
+function route(
+  method: string,
+  level: Level,
+  q: URLSearchParams,
+  header?: (n: string) => string | undefined,
+): Candidate {
   const c = CANDIDATES.get(`${method} ${level}`);
   const resourceType = level.toUpperCase();
   if (!c) {
@@ -157,19 +185,28 @@ function partNumberOf(q: URLSearchParams): number {
   const raw = q.get('partNumber') ?? '';
   const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 10000)) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: raw,
+    });
   }
   return n;
 }
 
 /** The resource's fields from the path and query, once the operation is known. */
-function fields(resource: Resource, bucket: string | undefined, key: string | undefined, q: URLSearchParams): Record<string, unknown> {
+function fields(
+  resource: Resource,
+  bucket: string | undefined,
+  key: string | undefined,
+  q: URLSearchParams,
+): Record<string, unknown> {
   if (resource === 'service') return {};
   if (resource === 'bucket') return { bucket };
   const object = { bucket, key, versionId: q.get('versionId') };
   if (resource === 'object') return object;
   const uploadId = q.get('uploadId');
-  if (uploadId === null) throw new S3Error('InvalidArgument', 'uploadId is required with partNumber', { ArgumentName: 'uploadId' });
+  if (uploadId === null)
+    throw new S3Error('InvalidArgument', 'uploadId is required with partNumber', { ArgumentName: 'uploadId' });
   if (resource === 'upload') return { ...object, uploadId };
   return { ...object, uploadId, partNumber: partNumberOf(q) };
 }

@@ -10,7 +10,14 @@ const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints
 // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 cannot carry these characters (https://www.w3.org/TR/xml/#charsets)
 const ESCAPE_RE = /[&<>"'\r\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#13;',
+};
 
 export function escapeXml(s: string): string {
   return s.replace(ESCAPE_RE, (c) => ESCAPES[c] ?? '\ufffd');
@@ -18,7 +25,9 @@ export function escapeXml(s: string): string {
 
 export type XmlValue = string | number | boolean | null | undefined | XmlNode | XmlValue[];
 /** Element children by name; the key '@' holds the element's attributes. */
-export interface XmlNode { [name: string]: XmlValue }
+export interface XmlNode {
+  [name: string]: XmlValue;
+}
 
 /** Serialises a nested object: arrays repeat the element, null/undefined are omitted. */
 function write(name: string, value: XmlValue, out: string[]): void {
@@ -50,7 +59,6 @@ export function xmlDocument(root: string, body: XmlNode, namespace: string | nul
   out.push('</', root, '>');
   return out.join('');
 }
-
 
 export interface XmlElement {
   name: string;
@@ -100,11 +108,13 @@ export class XmlReader {
     p.onerror = (err) => void (this.failed = err);
     p.ondoctype = () => void (this.failed = new Error('DOCTYPE is not allowed'));
     p.onopentag = (tag) => {
-      if (++this.elements > maxElements || this.stack.length >= maxDepth) throw new Error('document too large or too deep');
+      if (++this.elements > maxElements || this.stack.length >= maxDepth)
+        throw new Error('document too large or too deep');
       const name = tag.name.includes(':') ? tag.name.slice(tag.name.indexOf(':') + 1) : tag.name;
       const parent = this.stack[this.stack.length - 1];
       const rule = parent && schema?.[parent.name];
-      if (rule && (!rule.names.includes(name) || parent.children.length >= (rule.max ?? Infinity))) throw new Error(`unexpected <${name}> in <${parent.name}>`);
+      if (rule && (!rule.names.includes(name) || parent.children.length >= (rule.max ?? Infinity)))
+        throw new Error(`unexpected <${name}> in <${parent.name}>`);
       if (!parent && root !== undefined && name !== root) throw new Error(`unexpected root <${name}>`);
       const el: XmlElement = { name, attributes: tag.attributes as Record<string, string>, children: [], text: '' };
       if (this.stack.length) this.stack[this.stack.length - 1]!.children.push(el);
@@ -133,7 +143,8 @@ export class XmlReader {
     this.bytes += chunk.length;
     try {
       const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-      for (let i = 0; i < text.length && !this.failed; i += SLICE_CHARS) this.parser.write(text.slice(i, i + SLICE_CHARS));
+      for (let i = 0; i < text.length && !this.failed; i += SLICE_CHARS)
+        this.parser.write(text.slice(i, i + SLICE_CHARS));
     } catch (err) {
       this.failed ??= err as Error;
     }
@@ -154,7 +165,11 @@ export class XmlReader {
 }
 
 /** Parses a whole, already size-bounded XML body into a tree (see XmlReader). */
-export function parseXml(body: Buffer | string, errorCode: S3ErrorCode = 'MalformedXML', limits: XmlLimits = {}): XmlElement {
+export function parseXml(
+  body: Buffer | string,
+  errorCode: S3ErrorCode = 'MalformedXML',
+  limits: XmlLimits = {},
+): XmlElement {
   const reader = new XmlReader(errorCode, limits);
   reader.write(body);
   return reader.end();

@@ -6,9 +6,20 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand, type CompletedPart,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { ConfigError, type Config } from '../config.ts';
 import type { ByteRange } from './backend.ts';
@@ -27,7 +38,11 @@ const MAX_COPY = 5 * 1024 * MiB;
 const CONCURRENCY = 4;
 const UPLOAD_ATTEMPTS = 3;
 
-export interface CopyPart { key: string; size: number; range?: ByteRange }
+export interface CopyPart {
+  key: string;
+  size: number;
+  range?: ByteRange;
+}
 
 /**
  * The UploadPartCopy parts that concatenate `sources`, or false when S3 cannot do it: a part
@@ -53,7 +68,12 @@ export function planCopyParts(sources: readonly { key: string; size: number }[])
   return parts.slice(0, -1).every((p) => p.size >= MIN_PART) ? parts : false;
 }
 
-interface SdkError { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } }
+interface SdkError {
+  name?: string;
+  code?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
 const statusOf = (err: unknown): number => (err as SdkError).$metadata?.httpStatusCode ?? 0;
 
 /** Runs fn(0..n-1) with at most `limit` in flight; stops taking new work after a failure. */
@@ -79,8 +99,13 @@ async function mapLimit<T>(n: number, limit: number, fn: (i: number) => Promise<
 function isTransient(err: unknown): boolean {
   const e = err as SdkError;
   const status = statusOf(err);
-  return Boolean(e.$retryable) || status >= 500 || status === 429 || e.name === 'TimeoutError'
-    || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e.code ?? '');
+  return (
+    Boolean(e.$retryable) ||
+    status >= 500 ||
+    status === 429 ||
+    e.name === 'TimeoutError' ||
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e.code ?? '')
+  );
 }
 
 /**
@@ -119,7 +144,8 @@ function probeFailure(err: unknown, bucket: string, where: string): Error {
   const code = e.code ?? (e.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
   let msg: string;
   if (code) msg = `cannot reach bucket "${bucket}" at ${where} (${code}).`;
-  else if (e.name === 'CredentialsProviderError') msg = `no credentials for bucket "${bucket}" at ${where}: set storage.aws.access_key_id and storage.aws.secret_access_key, or the AWS_* environment.`;
+  else if (e.name === 'CredentialsProviderError')
+    msg = `no credentials for bucket "${bucket}" at ${where}: set storage.aws.access_key_id and storage.aws.secret_access_key, or the AWS_* environment.`;
   else if (status === 404) msg = `bucket "${bucket}" does not exist at ${where}.`;
   else if (status === 403) msg = `access to bucket "${bucket}" at ${where} was denied; check the credentials.`;
   else msg = `bucket "${bucket}" at ${where} answered ${status ? `HTTP ${status}` : (e.message ?? String(err))}.`;
@@ -134,7 +160,9 @@ function copySource(bucket: string, key: string): string {
 
 export function createAwsBucket(c: AwsConfig): CloudBucket {
   if (Boolean(c.access_key_id) !== Boolean(c.secret_access_key)) {
-    throw new ConfigError('Config keys "storage.aws.access_key_id" and "storage.aws.secret_access_key" must be set together.');
+    throw new ConfigError(
+      'Config keys "storage.aws.access_key_id" and "storage.aws.secret_access_key" must be set together.',
+    );
   }
   const Bucket = c.bucket;
   const region = c.region || 'us-east-1';
@@ -155,7 +183,8 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
     logger: sdkLogger,
   });
 
-  const head = async (Key: string): Promise<number> => (await client.send(new HeadObjectCommand({ Bucket, Key }))).ContentLength ?? 0;
+  const head = async (Key: string): Promise<number> =>
+    (await client.send(new HeadObjectCommand({ Bucket, Key }))).ContentLength ?? 0;
 
   async function putMultipart(Key: string, filePath: string, size: number): Promise<void> {
     const partSize = Math.max(PART_SIZE, Math.ceil(size / MAX_PARTS / MiB) * MiB);
@@ -164,13 +193,23 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
       const parts = await mapLimit(Math.ceil(size / partSize), CONCURRENCY, async (i): Promise<CompletedPart> => {
         const start = i * partSize;
         const length = Math.min(partSize, size - start);
-        const out = await withFreshBody(() => client.send(new UploadPartCommand({
-          Bucket, Key, UploadId, PartNumber: i + 1, ContentLength: length,
-          Body: createReadStream(filePath, { start, end: start + length - 1 }),
-        })));
+        const out = await withFreshBody(() =>
+          client.send(
+            new UploadPartCommand({
+              Bucket,
+              Key,
+              UploadId,
+              PartNumber: i + 1,
+              ContentLength: length,
+              Body: createReadStream(filePath, { start, end: start + length - 1 }),
+            }),
+          ),
+        );
         return { PartNumber: i + 1, ETag: out.ETag };
       });
-      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+      await client.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+      );
     } catch (err) {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => {});
       throw err;
@@ -182,13 +221,21 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
     try {
       const done = await mapLimit(parts.length, CONCURRENCY, async (i): Promise<CompletedPart> => {
         const p = parts[i]!;
-        const out = await client.send(new UploadPartCopyCommand({
-          Bucket, Key, UploadId, PartNumber: i + 1, CopySource: copySource(Bucket, p.key),
-          ...(p.range ? { CopySourceRange: `bytes=${p.range.start}-${p.range.end}` } : {}),
-        }));
+        const out = await client.send(
+          new UploadPartCopyCommand({
+            Bucket,
+            Key,
+            UploadId,
+            PartNumber: i + 1,
+            CopySource: copySource(Bucket, p.key),
+            ...(p.range ? { CopySourceRange: `bytes=${p.range.start}-${p.range.end}` } : {}),
+          }),
+        );
         return { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
       });
-      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }));
+      await client.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }),
+      );
     } catch (err) {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => {});
       throw err;
@@ -212,7 +259,9 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
     },
 
     async get(Key, range?: ByteRange) {
-      const out = await client.send(new GetObjectCommand({ Bucket, Key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
+      const out = await client.send(
+        new GetObjectCommand({ Bucket, Key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+      );
       // In Node the body is the http.IncomingMessage itself: nothing is buffered.
       return out.Body as Readable;
     },
@@ -251,7 +300,9 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
       if (!parts) return false;
       try {
         if (parts.length === 1 && !parts[0]!.range) {
-          await client.send(new CopyObjectCommand({ Bucket, Key: target, CopySource: copySource(Bucket, parts[0]!.key) }));
+          await client.send(
+            new CopyObjectCommand({ Bucket, Key: target, CopySource: copySource(Bucket, parts[0]!.key) }),
+          );
         } else {
           await copyParts(target, parts);
         }

@@ -3,8 +3,13 @@
 // the SDK, an optional dependency, is imported statically here.
 import type { Readable } from 'node:stream';
 import {
-  BlobSASPermissions, BlobServiceClient, StorageSharedKeyCredential,
-  type BlobClient, type BlockBlobClient, type RestError, type StoragePipelineOptions,
+  BlobSASPermissions,
+  BlobServiceClient,
+  StorageSharedKeyCredential,
+  type BlobClient,
+  type BlockBlobClient,
+  type RestError,
+  type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { ConfigError, type Config } from '../config.ts';
 import type { ByteRange } from './backend.ts';
@@ -17,7 +22,9 @@ export const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
 
 // The SDK's default retries back off for up to minutes; an unreachable upstream must turn
 // into a 503 within seconds, and S3 clients retry those themselves.
-const PIPELINE: StoragePipelineOptions = { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
+const PIPELINE: StoragePipelineOptions = {
+  retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 },
+};
 
 function serviceClient(c: AzureConfig): BlobServiceClient {
   if (c.connection_string) {
@@ -28,10 +35,14 @@ function serviceClient(c: AzureConfig): BlobServiceClient {
     }
   }
   if (c.use_managed_identity) {
-    throw new ConfigError('Config key "storage.azure.use_managed_identity" is not supported yet; set "storage.azure.connection_string" or "storage.azure.account_key".');
+    throw new ConfigError(
+      'Config key "storage.azure.use_managed_identity" is not supported yet; set "storage.azure.connection_string" or "storage.azure.account_key".',
+    );
   }
   if (!c.account_key) {
-    throw new ConfigError('Config key "storage.azure.account_key" (or "storage.azure.connection_string") must be set for storage.backend "azure".');
+    throw new ConfigError(
+      'Config key "storage.azure.account_key" (or "storage.azure.connection_string") must be set for storage.backend "azure".',
+    );
   }
   const url = c.endpoint_url || `https://${c.account}.blob.core.windows.net`;
   return new BlobServiceClient(url, new StorageSharedKeyCredential(c.account, c.account_key), PIPELINE);
@@ -59,9 +70,18 @@ export function createAzureContainer(c: AzureConfig): CloudBucket {
   // needs one; Azurite answers it 501, and then blocks are streamed through this process.
   let fromUrl = container.credential instanceof StorageSharedKeyCredential;
 
-  async function stageOne(dest: BlockBlobClient, src: BlobClient, id: string, offset: number, count: number): Promise<void> {
+  async function stageOne(
+    dest: BlockBlobClient,
+    src: BlobClient,
+    id: string,
+    offset: number,
+    count: number,
+  ): Promise<void> {
     if (fromUrl) {
-      const sas = await src.generateSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 3600_000) });
+      const sas = await src.generateSasUrl({
+        permissions: BlobSASPermissions.parse('r'),
+        expiresOn: new Date(Date.now() + 3600_000),
+      });
       try {
         await dest.stageBlockFromURL(id, sas, offset, count);
         return;

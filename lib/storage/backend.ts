@@ -6,7 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
-export interface ByteRange { start: number; end: number }
+export interface ByteRange {
+  start: number;
+  end: number;
+}
 
 /** Where a request body goes while it is verified (see lib/body/ingest.ts). */
 export interface BlobSink {
@@ -25,7 +28,10 @@ export interface StagedBlob extends BlobSink {
   commit(): Promise<string>;
 }
 
-export interface ConcatSource { fileId: string; range?: ByteRange | undefined }
+export interface ConcatSource {
+  fileId: string;
+  range?: ByteRange | undefined;
+}
 
 export interface StorageBackend {
   readonly kind: string;
@@ -112,7 +118,11 @@ export function watchNewBlobIds(): { has(id: string): boolean; release(): void }
 export const BLOB_ID_RE = /^[0-9a-f]{32}$/;
 
 /** concat() for any backend: stage a new blob and stream the sources into it. */
-export async function concatByCopy(backend: StorageBackend, sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
+export async function concatByCopy(
+  backend: StorageBackend,
+  sources: readonly ConcatSource[],
+  observe?: (chunk: Buffer) => void,
+): Promise<string> {
   const staged = await backend.stage();
   try {
     for (const s of sources) {

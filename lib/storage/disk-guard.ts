@@ -28,14 +28,23 @@ export interface DiskStatus {
  * take a write right now. https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
  */
 export function lowOnSpace(): S3Error {
-  return new S3Error('ServiceUnavailable', 'The server is low on disk space and cannot store new data now; retry later or delete objects.', {}, { 'Retry-After': '5' });
+  return new S3Error(
+    'ServiceUnavailable',
+    'The server is low on disk space and cannot store new data now; retry later or delete objects.',
+    {},
+    { 'Retry-After': '5' },
+  );
 }
 
 /** A full disk as SQLite reports it (SQLITE_FULL, result code 13) or as the kernel does. */
 export function isDiskFull(err: unknown): boolean {
   const e = err as { errcode?: number; code?: string; message?: string } | null;
   if (!e || typeof e !== 'object') return false;
-  return e.code === 'ENOSPC' || (typeof e.errcode === 'number' && (e.errcode & 0xff) === 13) || /database or disk is full/.test(e.message ?? '');
+  return (
+    e.code === 'ENOSPC' ||
+    (typeof e.errcode === 'number' && (e.errcode & 0xff) === 13) ||
+    /database or disk is full/.test(e.message ?? '')
+  );
 }
 
 export class DiskGuard {
@@ -129,7 +138,8 @@ export class DiskGuard {
     const fh = await open(this.reservePath, 'w');
     try {
       const chunk = Buffer.alloc(Math.min(MiB, this.reserveBytes));
-      for (let done = 0; done < this.reserveBytes; done += chunk.length) await fh.write(chunk, 0, Math.min(chunk.length, this.reserveBytes - done));
+      for (let done = 0; done < this.reserveBytes; done += chunk.length)
+        await fh.write(chunk, 0, Math.min(chunk.length, this.reserveBytes - done));
       await fh.sync();
       return true;
     } catch {
@@ -142,7 +152,10 @@ export class DiskGuard {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.busy.then(fn);
-    this.busy = run.then(() => undefined, () => undefined);
+    this.busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }
@@ -160,7 +173,10 @@ export function createDiskGuard(config: Config, log: Logger): DiskGuard {
  * Metadata writes that fail on a full disk get the reserve and one more try, so a delete
  * that frees space is not refused for lack of the few pages its own commit needs.
  */
-export function retryMetadataWhenFull(metadata: { submit<C extends Command>(cmd: C): Promise<ResultOf<C>> }, guard: DiskGuard): void {
+export function retryMetadataWhenFull(
+  metadata: { submit<C extends Command>(cmd: C): Promise<ResultOf<C>> },
+  guard: DiskGuard,
+): void {
   const submit = metadata.submit.bind(metadata);
   metadata.submit = async <C extends Command>(cmd: C): Promise<ResultOf<C>> => {
     try {

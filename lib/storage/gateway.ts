@@ -9,8 +9,14 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.ts';
 import {
-  BLOB_ID_RE, FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
+  BLOB_ID_RE,
+  FileMissingError,
+  concatByCopy,
+  newBlobId,
+  type ByteRange,
+  type ConcatSource,
+  type StagedBlob,
+  type StorageBackend,
 } from './backend.ts';
 import { fileStagedBlob } from './staged-file.ts';
 
@@ -43,12 +49,31 @@ export interface CloudBucket {
 
 /** Network-level failures reaching the upstream: S3 clients should retry (503). */
 function isUnreachable(err: unknown): boolean {
-  const e = err as { code?: string | number; name?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number }; statusCode?: number; status?: number };
+  const e = err as {
+    code?: string | number;
+    name?: string;
+    cause?: { code?: string };
+    $metadata?: { httpStatusCode?: number };
+    statusCode?: number;
+    status?: number;
+  };
   // Google's SDK: ApiError carries the HTTP status as a numeric `code`, GaxiosError as `status`.
-  const code = typeof e.code === 'string' ? e.code : e.cause?.code ?? '';
+  const code = typeof e.code === 'string' ? e.code : (e.cause?.code ?? '');
   const status = e.$metadata?.httpStatusCode ?? e.statusCode ?? e.status ?? (typeof e.code === 'number' ? e.code : 0);
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)
-    || e.name === 'TimeoutError' || status >= 500;
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'EPIPE',
+      'UND_ERR_SOCKET',
+      'UND_ERR_CONNECT_TIMEOUT',
+    ].includes(code) ||
+    e.name === 'TimeoutError' ||
+    status >= 500
+  );
 }
 
 export class GatewayStorage implements StorageBackend {
@@ -75,7 +100,10 @@ export class GatewayStorage implements StorageBackend {
     } catch (err) {
       if (err instanceof S3Error || err instanceof FileMissingError) throw err;
       if (isUnreachable(err)) {
-        throw Object.assign(new S3Error('ServiceUnavailable', `The ${this.kind} storage backend is not reachable (${what}).`), { cause: err });
+        throw Object.assign(
+          new S3Error('ServiceUnavailable', `The ${this.kind} storage backend is not reachable (${what}).`),
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -130,8 +158,14 @@ export class GatewayStorage implements StorageBackend {
       const id = newBlobId();
       // A source removed meanwhile (an overwrite committed) is a missing file, as for reads,
       // so CopyObject and UploadPartCopy retry with the newer version.
-      const done = await this.call('compose', () => compose(this.keyOf(id), sources.map((s) => this.keyOf(s.fileId)))).catch((err: unknown) => {
-        if (!(err instanceof FileMissingError) && this.cloud.isNotFound(err)) throw new FileMissingError(sources[0]!.fileId);
+      const done = await this.call('compose', () =>
+        compose(
+          this.keyOf(id),
+          sources.map((s) => this.keyOf(s.fileId)),
+        ),
+      ).catch((err: unknown) => {
+        if (!(err instanceof FileMissingError) && this.cloud.isNotFound(err))
+          throw new FileMissingError(sources[0]!.fileId);
         throw err;
       });
       if (done !== false) return id;

@@ -14,7 +14,10 @@ export const MAX_COMPOSE_SOURCES = 32;
 /** Smaller files go up in one request; larger ones as a resumable upload. */
 const RESUMABLE_FROM = 8 * 1024 * 1024;
 
-export interface ComposeStep { target: string; sources: string[] }
+export interface ComposeStep {
+  target: string;
+  sources: string[];
+}
 
 /**
  * The compose calls that build `target` from `sources`, in the order to run them: rounds that
@@ -22,7 +25,12 @@ export interface ComposeStep { target: string; sources: string[] }
  * what is left fits one call, then one call into `target`. Every step's target except the
  * last is a temporary.
  */
-export function planCompose(target: string, sources: readonly string[], temp: () => string, max = MAX_COMPOSE_SOURCES): ComposeStep[] {
+export function planCompose(
+  target: string,
+  sources: readonly string[],
+  temp: () => string,
+  max = MAX_COMPOSE_SOURCES,
+): ComposeStep[] {
   if (sources.length === 0) return [];
   const steps: ComposeStep[] = [];
   let level = [...sources];
@@ -91,7 +99,11 @@ export function createGcsBucket(c: GcpConfig): CloudBucket {
       }
     },
     async putFile(key, filePath, size) {
-      await bucket.upload(filePath, { destination: key, resumable: size > RESUMABLE_FROM, contentType: 'application/octet-stream' });
+      await bucket.upload(filePath, {
+        destination: key,
+        resumable: size > RESUMABLE_FROM,
+        contentType: 'application/octet-stream',
+      });
     },
     get(key: string, range?: ByteRange) {
       return opened(reader.file(key).createReadStream(range ? { start: range.start, end: range.end } : {}));
@@ -106,8 +118,12 @@ export function createGcsBucket(c: GcpConfig): CloudBucket {
     async *list(prefix) {
       let query: { pageToken?: string } | null = {};
       while (query) {
-        const [files, next]: [Array<{ name: string }>, { pageToken?: string } | null, unknown] =
-          await bucket.getFiles({ ...query, prefix, maxResults: 1000, autoPaginate: false });
+        const [files, next]: [Array<{ name: string }>, { pageToken?: string } | null, unknown] = await bucket.getFiles({
+          ...query,
+          prefix,
+          maxResults: 1000,
+          autoPaginate: false,
+        });
         for (const f of files) yield f.name;
         query = next?.pageToken ? next : null;
       }

@@ -10,8 +10,15 @@ import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  BLOB_ID_RE, FileMissingError, concatByCopy, fsyncOrDie, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
+  BLOB_ID_RE,
+  FileMissingError,
+  concatByCopy,
+  fsyncOrDie,
+  newBlobId,
+  type ByteRange,
+  type ConcatSource,
+  type StagedBlob,
+  type StorageBackend,
 } from './backend.ts';
 import { fileStagedBlob } from './staged-file.ts';
 
@@ -35,7 +42,8 @@ export class LocalStorage implements StorageBackend {
 
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
-    for (let i = 0; i < 256; i++) await mkdir(path.join(this.root, i.toString(16).padStart(2, '0')), { recursive: true });
+    for (let i = 0; i < 256; i++)
+      await mkdir(path.join(this.root, i.toString(16).padStart(2, '0')), { recursive: true });
     await fsyncDir(this.root);
   }
 
@@ -179,7 +187,8 @@ export class LocalStorage implements StorageBackend {
       return;
     }
     for (const run of runs) {
-      if (/^\d+$/.test(run) && now - Number(run) >= this.quarantineMaxAgeMs) await rm(path.join(this.quarantineDir, run), { recursive: true, force: true });
+      if (/^\d+$/.test(run) && now - Number(run) >= this.quarantineMaxAgeMs)
+        await rm(path.join(this.quarantineDir, run), { recursive: true, force: true });
     }
   }
 }

@@ -4,8 +4,13 @@
 import { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.ts';
 import {
-  FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
+  FileMissingError,
+  concatByCopy,
+  newBlobId,
+  type ByteRange,
+  type ConcatSource,
+  type StagedBlob,
+  type StorageBackend,
 } from './backend.ts';
 
 export class MemoryStorage implements StorageBackend {
@@ -40,7 +45,11 @@ export class MemoryStorage implements StorageBackend {
       push: (buf) => {
         if (failure || buf.length === 0) return;
         if (this.maxBytes > 0 && this.used + buf.length > this.maxBytes) {
-          failure = new S3Error('EntityTooLarge', `The in-memory store is full: it holds at most ${this.maxBytes} bytes (storage.memory.max_size_bytes).`, { MaxSizeAllowed: String(this.maxBytes) });
+          failure = new S3Error(
+            'EntityTooLarge',
+            `The in-memory store is full: it holds at most ${this.maxBytes} bytes (storage.memory.max_size_bytes).`,
+            { MaxSizeAllowed: String(this.maxBytes) },
+          );
           return;
         }
         chunks.push(buf);
@@ -71,16 +80,19 @@ export class MemoryStorage implements StorageBackend {
     if (!chunks) throw new FileMissingError(fileId);
     const start = range?.start ?? 0;
     const end = range?.end ?? Infinity;
-    return Readable.from((function* () {
-      let offset = 0;
-      for (const c of chunks) {
-        const from = Math.max(start - offset, 0);
-        const to = Math.min(end - offset + 1, c.length);
-        if (from < to) yield c.subarray(from, to);
-        offset += c.length;
-        if (offset > end) return;
-      }
-    })(), { objectMode: false });
+    return Readable.from(
+      (function* () {
+        let offset = 0;
+        for (const c of chunks) {
+          const from = Math.max(start - offset, 0);
+          const to = Math.min(end - offset + 1, c.length);
+          if (from < to) yield c.subarray(from, to);
+          offset += c.length;
+          if (offset > end) return;
+        }
+      })(),
+      { objectMode: false },
+    );
   }
 
   async exists(fileId: string): Promise<boolean> {

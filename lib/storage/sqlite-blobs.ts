@@ -5,8 +5,13 @@
 import { Readable } from 'node:stream';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import {
-  FileMissingError, concatByCopy, newBlobId,
-  type ByteRange, type ConcatSource, type StagedBlob, type StorageBackend,
+  FileMissingError,
+  concatByCopy,
+  newBlobId,
+  type ByteRange,
+  type ConcatSource,
+  type StagedBlob,
+  type StorageBackend,
 } from './backend.ts';
 
 const CHUNK = 1024 * 1024;

@@ -37,7 +37,11 @@ class ApiError extends Error {
   }
 }
 
-const HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+const HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const buf = Buffer.from(JSON.stringify(body));
@@ -57,7 +61,8 @@ export function cookieValue(cookieHeader: string | undefined, name: string): str
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  if (!/^application\/json\b/i.test(first(req.headers['content-type']) ?? '')) throw new ApiError(415, 'Send a JSON body (Content-Type: application/json).');
+  if (!/^application\/json\b/i.test(first(req.headers['content-type']) ?? ''))
+    throw new ApiError(415, 'Send a JSON body (Content-Type: application/json).');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -71,13 +76,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     throw new ApiError(400, 'The request body is not valid JSON.');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiError(400, 'The request body must be a JSON object.');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ApiError(400, 'The request body must be a JSON object.');
   return v as Record<string, unknown>;
 }
 
 function str(body: Record<string, unknown>, name: string, max = 1024): string {
   const v = body[name];
-  if (typeof v !== 'string' || v === '' || v.length > max) throw new ApiError(400, `"${name}" must be a non-empty string.`);
+  if (typeof v !== 'string' || v === '' || v.length > max)
+    throw new ApiError(400, `"${name}" must be a non-empty string.`);
   return v;
 }
 
@@ -95,7 +102,12 @@ export function createApi(svc: ApiServices) {
   const sessions = new SessionStore(lookup);
   const adminOwner = config.auth.owner_id || ownerIdFor(config.auth.access_key);
   const isAdmin = (p: Principal): boolean => p.ownerId === adminOwner;
-  const whoami = (p: Principal) => ({ accessKeyId: p.accessKeyId, displayName: p.displayName, ownerId: p.ownerId, admin: isAdmin(p) });
+  const whoami = (p: Principal) => ({
+    accessKeyId: p.accessKeyId,
+    displayName: p.displayName,
+    ownerId: p.ownerId,
+    admin: isAdmin(p),
+  });
 
   /** The principal of a live session whose CSRF header matches; what S3 requests from the page act as. */
   function principal(cookieHeader: string | undefined, csrf: string | undefined): Principal | null {
@@ -112,7 +124,11 @@ export function createApi(svc: ApiServices) {
 
   function requireAdmin(req: IncomingMessage): Principal {
     const p = requireSession(req);
-    if (!isAdmin(p)) throw new ApiError(403, 'Only the owner of the server\'s configured key may manage keys and see the server status.');
+    if (!isAdmin(p))
+      throw new ApiError(
+        403,
+        "Only the owner of the server's configured key may manage keys and see the server status.",
+      );
     return p;
   }
 
@@ -121,13 +137,23 @@ export function createApi(svc: ApiServices) {
     try {
       const s = await statfs(config.data_dir);
       disk = { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
-    } catch { /* a memory store may have no data directory */ }
+    } catch {
+      /* a memory store may have no data directory */
+    }
     const paths: Record<string, string> = { data: config.data_dir, metadata: config.metadata.sqlite.path };
     if (config.storage.backend === 'local') paths.objects = config.storage.local.root_dir;
     return {
-      version, node: process.version, durability: config.durability, storage: config.storage.backend,
-      region: config.server.region, paths, uptimeSeconds: Math.round((Date.now() - svc.startedAt) / 1000),
-      disk, recovery: svc.recovery, totals: metadata.stats(), sessions: sessions.size,
+      version,
+      node: process.version,
+      durability: config.durability,
+      storage: config.storage.backend,
+      region: config.server.region,
+      paths,
+      uptimeSeconds: Math.round((Date.now() - svc.startedAt) / 1000),
+      disk,
+      recovery: svc.recovery,
+      totals: metadata.stats(),
+      sessions: sessions.size,
       metrics: config.observability.metrics,
     };
   }
@@ -167,7 +193,12 @@ export function createApi(svc: ApiServices) {
         requireSession(req);
         sessions.logout(cookieValue(first(req.headers.cookie), COOKIE));
         const body = await readJson(req).catch(() => ({}) as Record<string, unknown>);
-        return sendJson(res, 200, {}, { 'Set-Cookie': `${COOKIE}=; Path=${cookiePath(body.path)}; HttpOnly; SameSite=Strict; Max-Age=0` });
+        return sendJson(
+          res,
+          200,
+          {},
+          { 'Set-Cookie': `${COOKIE}=; Path=${cookiePath(body.path)}; HttpOnly; SameSite=Strict; Max-Age=0` },
+        );
       }
       case '/ui/api/presign': {
         want('POST');
@@ -183,8 +214,13 @@ export function createApi(svc: ApiServices) {
         const host = first(req.headers.host);
         if (!host) throw new ApiError(400, 'The request has no Host header.');
         const url = presignGet({
-          accessKeyId: cred.accessKeyId, secretKey: cred.secretKey, region: config.server.region, host,
-          bucket: str(body, 'bucket', 63), key, expiresSeconds: expires,
+          accessKeyId: cred.accessKeyId,
+          secretKey: cred.secretKey,
+          region: config.server.region,
+          host,
+          bucket: str(body, 'bucket', 63),
+          key,
+          expiresSeconds: expires,
           ...(body.download === true ? { attachmentName: key.slice(key.lastIndexOf('/') + 1) || 'download' } : {}),
         });
         return sendJson(res, 200, { ...url, expiresAt: new Date(Date.now() + expires * 1000).toISOString() });
@@ -210,7 +246,9 @@ export function createApi(svc: ApiServices) {
           return sendJson(res, 200, { keys: listKeys(metadata), configKey: config.auth.access_key });
         }
         const body = await readJson(req);
-        const row = await (typeof body.ownerOf === 'string' ? createKey(metadata, { ownerOf: body.ownerOf }) : createKey(metadata, { displayName: str(body, 'displayName', 200) }));
+        const row = await (typeof body.ownerOf === 'string'
+          ? createKey(metadata, { ownerOf: body.ownerOf })
+          : createKey(metadata, { displayName: str(body, 'displayName', 200) }));
         svc.log.info('console created an access key', { access_key: row.accessKeyId });
         return sendJson(res, 200, row);
       }
@@ -225,7 +263,11 @@ export function createApi(svc: ApiServices) {
         want('POST');
         requireAdmin(req);
         const id = str(await readJson(req), 'accessKeyId', 128);
-        if (id === config.auth.access_key) throw new ApiError(400, 'The key in the server\'s config cannot be deleted: the server restores it from the config at every start.');
+        if (id === config.auth.access_key)
+          throw new ApiError(
+            400,
+            "The key in the server's config cannot be deleted: the server restores it from the config at every start.",
+          );
         const info = await deleteKey(metadata, id);
         svc.log.info('console deleted an access key', { access_key: id });
         return sendJson(res, 200, info);

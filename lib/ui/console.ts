@@ -99,10 +99,19 @@ export function createConsole(svc: ApiServices): ConsoleHandler {
     const asset = assets.get(rawPath);
     if (!asset) {
       const body = 'Not found\n';
-      res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length) });
+      res.writeHead(404, {
+        ...SECURITY_HEADERS,
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(body.length),
+      });
       return void res.end(req.method === 'HEAD' ? undefined : body);
     }
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': asset.type, 'Content-Length': String(asset.body.length), 'Cache-Control': 'no-cache' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': asset.type,
+      'Content-Length': String(asset.body.length),
+      'Cache-Control': 'no-cache',
+    });
     res.end(req.method === 'HEAD' ? undefined : asset.body);
   };
 

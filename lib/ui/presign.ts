@@ -46,11 +46,21 @@ export function presignGet(p: PresignInput): { path: string; query: string } {
   if (p.attachmentName !== undefined) {
     // RFC 6266 with an RFC 8187 UTF-8 name, and a plain ASCII fallback.
     const ascii = p.attachmentName.replace(/[^\x20-\x7e]|["\\]/g, '_');
-    params.push(['response-content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${uriEncode(p.attachmentName)}`]);
+    params.push([
+      'response-content-disposition',
+      `attachment; filename="${ascii}"; filename*=UTF-8''${uriEncode(p.attachmentName)}`,
+    ]);
   }
   const query = canonicalQuery(params.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&'));
   const path = objectPath(p.bucket, p.key);
-  const canonical = canonicalRequest({ method: 'GET', uri: path, query, headers: `host:${p.host}\n`, signedHeaders: 'host', payloadHash: UNSIGNED_PAYLOAD });
+  const canonical = canonicalRequest({
+    method: 'GET',
+    uri: path,
+    query,
+    headers: `host:${p.host}\n`,
+    signedHeaders: 'host',
+    payloadHash: UNSIGNED_PAYLOAD,
+  });
   const key = signingKey(p.accessKeyId, p.secretKey, amzDate.slice(0, 8), p.region);
   const signature = hmacHex(key, stringToSign(amzDate, scope, canonical));
   return { path, query: `${query}&X-Amz-Signature=${signature}` };

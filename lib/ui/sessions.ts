@@ -38,7 +38,10 @@ export class SessionStore {
   readonly #now: () => number;
   readonly #max: number;
 
-  constructor(lookup: (accessKeyId: string) => Credential | undefined, opts: { now?: () => number; max?: number } = {}) {
+  constructor(
+    lookup: (accessKeyId: string) => Credential | undefined,
+    opts: { now?: () => number; max?: number } = {},
+  ) {
     this.#lookup = lookup;
     this.#now = opts.now ?? Date.now;
     this.#max = opts.max ?? MAX_SESSIONS;
@@ -60,7 +63,13 @@ export class SessionStore {
     const csrf = randomBytes(32).toString('base64url');
     const now = this.#now();
     const principal = { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName };
-    this.#sessions.set(sha256(id).toString('base64'), { principal, secretHash: sha256(cred.secretKey), csrf, created: now, lastSeen: now });
+    this.#sessions.set(sha256(id).toString('base64'), {
+      principal,
+      secretHash: sha256(cred.secretKey),
+      csrf,
+      created: now,
+      lastSeen: now,
+    });
     return { id, csrf, principal };
   }
 
@@ -75,7 +84,12 @@ export class SessionStore {
     if (!s) return undefined;
     const now = this.#now();
     const cred = this.#lookup(s.principal.accessKeyId);
-    if (now - s.lastSeen > IDLE_MS || now - s.created > MAX_AGE_MS || !cred || !timingSafeEqual(sha256(cred.secretKey), s.secretHash)) {
+    if (
+      now - s.lastSeen > IDLE_MS ||
+      now - s.created > MAX_AGE_MS ||
+      !cred ||
+      !timingSafeEqual(sha256(cred.secretKey), s.secretHash)
+    ) {
       this.#sessions.delete(hid);
       return undefined;
     }
@@ -90,6 +104,7 @@ export class SessionStore {
 
   #prune(): void {
     const now = this.#now();
-    for (const [k, s] of this.#sessions) if (now - s.lastSeen > IDLE_MS || now - s.created > MAX_AGE_MS) this.#sessions.delete(k);
+    for (const [k, s] of this.#sessions)
+      if (now - s.lastSeen > IDLE_MS || now - s.created > MAX_AGE_MS) this.#sessions.delete(k);
   }
 }

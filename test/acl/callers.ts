@@ -1,7 +1,14 @@
 // The three callers of the permission tests: the owner (the config's key), another owner
 // (a second credential), and anonymous (raw unsigned HTTP). Signed callers use the AWS SDK.
 import assert from 'node:assert/strict';
-import { GetBucketAclCommand, GetObjectAclCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetBucketAclCommand,
+  GetObjectAclCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { send } from '../helpers/raw.ts';
 import type { TestServer } from '../helpers/server.ts';
 

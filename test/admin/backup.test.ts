@@ -6,14 +6,29 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { spawnServer } from '../helpers/process.ts';
 import { LOCAL_ONLY } from '../helpers/server.ts';
 import { cli } from './run-cli.ts';
 
-const clientFor = (url: string) => new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' } });
+const clientFor = (url: string) =>
+  new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' },
+  });
 
-test('backup under concurrent overwrites is a consistent snapshot that restore brings back', { skip: LOCAL_ONLY, timeout: 120_000 }, async () => {
+test('backup under concurrent overwrites is a consistent snapshot that restore brings back', {
+  skip: LOCAL_ONLY,
+  timeout: 120_000,
+}, async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'bleepstore-backup-'));
   const dataDir = path.join(root, 'data');
   const srv = await spawnServer(dataDir);
@@ -23,7 +38,8 @@ test('backup under concurrent overwrites is a consistent snapshot that restore b
     await s3.send(new CreateBucketCommand({ Bucket: 'live' }));
     // 100 KiB bodies are files, not inline rows; each overwrite frees the previous file.
     const body = (key: string, n: number) => Buffer.alloc(100 * 1024, `${key}:${n};`);
-    for (let k = 0; k < 8; k++) await s3.send(new PutObjectCommand({ Bucket: 'live', Key: `k${k}`, Body: body(`k${k}`, 0) }));
+    for (let k = 0; k < 8; k++)
+      await s3.send(new PutObjectCommand({ Bucket: 'live', Key: `k${k}`, Body: body(`k${k}`, 0) }));
     let writing = true;
     let writes = 0;
     const writer = (async () => {
@@ -48,7 +64,11 @@ test('backup under concurrent overwrites is a consistent snapshot that restore b
     const target = path.join(root, 'restored');
     const r = await cli(['restore', '--from', out, '--data-dir', target]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((await cli(['restore', '--from', out, '--data-dir', target])).code, 1, 'restore refuses a data dir that has a database');
+    assert.equal(
+      (await cli(['restore', '--from', out, '--data-dir', target])).code,
+      1,
+      'restore refuses a data dir that has a database',
+    );
     restored = await spawnServer(target);
     const c2 = clientFor(restored.url);
     const listed = await c2.send(new ListObjectsV2Command({ Bucket: 'live' }));
@@ -60,8 +80,13 @@ test('backup under concurrent overwrites is a consistent snapshot that restore b
       assert.ok(bytes.toString('latin1', 0, o.Key!.length + 1) === `${o.Key}:`);
     }
     // The background scrub after start-up counts unreferenced files.
-    for (let i = 0; i < 100 && !restored.logs.some((l) => l.msg === 'scrub done'); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(restored.logs.find((l) => l.msg === 'scrub done')?.orphan_files_removed, 0, 'the backup holds no unreferenced files');
+    for (let i = 0; i < 100 && !restored.logs.some((l) => l.msg === 'scrub done'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(
+      restored.logs.find((l) => l.msg === 'scrub done')?.orphan_files_removed,
+      0,
+      'the backup holds no unreferenced files',
+    );
     c2.destroy();
     assert.deepEqual((await readdir(out)).sort(), ['bleepstore-backup.json', 'metadata.db', 'objects']);
   } finally {

@@ -47,7 +47,10 @@ describe('bleepstore bucket', { skip: LOCAL_ONLY }, () => {
     const r = await bucket('allow', '--read', '--key', k.access_key_id, 'ops-made');
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await reader.send(new ListObjectsV2Command({ Bucket: 'ops-made' }))).KeyCount, 2);
-    assert.equal((await sdkError(reader.send(new PutObjectCommand({ Bucket: 'ops-made', Key: 'c', Body: 'x' })))).name, 'AccessDenied');
+    assert.equal(
+      (await sdkError(reader.send(new PutObjectCommand({ Bucket: 'ops-made', Key: 'c', Body: 'x' })))).name,
+      'AccessDenied',
+    );
     const missing = await bucket('allow', '--key', k.access_key_id, 'ops-made');
     assert.equal(missing.code, 2);
   });

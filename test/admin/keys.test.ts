@@ -8,12 +8,18 @@ import { send } from '../helpers/raw.ts';
 import { presignUrl } from '../helpers/signer.ts';
 import { cli } from './run-cli.ts';
 
-interface Key { access_key_id: string; secret_key: string; owner_id: string; display_name: string }
+interface Key {
+  access_key_id: string;
+  secret_key: string;
+  owner_id: string;
+  display_name: string;
+}
 
 describe('bleepstore keys', () => {
   let srv: TestServer;
   const keys = (...args: string[]) => cli(['keys', ...args, '--data-dir', srv.dataDir]);
-  const clientFor = (k: Key) => srv.client({ credentials: { accessKeyId: k.access_key_id, secretAccessKey: k.secret_key } });
+  const clientFor = (k: Key) =>
+    srv.client({ credentials: { accessKeyId: k.access_key_id, secretAccessKey: k.secret_key } });
   const created = async (...args: string[]): Promise<Key> => {
     const r = await keys(...args, '--json');
     assert.equal(r.code, 0, r.stderr);
@@ -32,7 +38,10 @@ describe('bleepstore keys', () => {
     const s3 = clientFor(carol);
     await s3.send(new CreateBucketCommand({ Bucket: 'carols-bucket' }));
     const list = await s3.send(new ListBucketsCommand({}));
-    assert.deepEqual(list.Buckets?.map((b) => b.Name), ['carols-bucket']);
+    assert.deepEqual(
+      list.Buckets?.map((b) => b.Name),
+      ['carols-bucket'],
+    );
     assert.equal(list.Owner?.DisplayName, 'carol');
     assert.equal(list.Owner?.ID, carol.owner_id);
   });
@@ -60,7 +69,7 @@ describe('bleepstore keys', () => {
     assert.ok(rows.some((k) => k.access_key_id === erin.access_key_id && k.display_name === 'erin'));
     for (const out of [text.stdout, json.stdout]) {
       assert.ok(!out.includes(erin.secret_key), 'no secret in the listing');
-      assert.ok(!out.includes('bleepstore-secret'), 'not even the config key\'s');
+      assert.ok(!out.includes('bleepstore-secret'), "not even the config key's");
       assert.ok(!/secret/i.test(out), 'no secret column at all');
     }
   });
@@ -73,7 +82,10 @@ describe('bleepstore keys', () => {
     assert.equal(second.owner_id, frank.owner_id);
     assert.equal(second.display_name, 'frank');
     const list = await clientFor(second).send(new ListBucketsCommand({}));
-    assert.deepEqual(list.Buckets?.map((b) => b.Name), ['franks-bucket']);
+    assert.deepEqual(
+      list.Buckets?.map((b) => b.Name),
+      ['franks-bucket'],
+    );
   });
 
   test('rotate gives a new secret: the old one fails at once and the new one works', async () => {
@@ -86,7 +98,10 @@ describe('bleepstore keys', () => {
     const err = await sdkError(oldClient.send(new ListBucketsCommand({})));
     assert.equal(err.name, 'SignatureDoesNotMatch');
     const list = await clientFor(rotated).send(new ListBucketsCommand({}));
-    assert.deepEqual(list.Buckets?.map((b) => b.Name), ['ginas-bucket']);
+    assert.deepEqual(
+      list.Buckets?.map((b) => b.Name),
+      ['ginas-bucket'],
+    );
   });
 
   test('delete makes requests and presigned URLs signed with the key fail with InvalidAccessKeyId', async () => {
@@ -94,7 +109,13 @@ describe('bleepstore keys', () => {
     const s3 = clientFor(hank);
     await s3.send(new CreateBucketCommand({ Bucket: 'hanks-bucket' }));
     await s3.send(new PutObjectCommand({ Bucket: 'hanks-bucket', Key: 'note', Body: 'hello' }));
-    const url = presignUrl({ method: 'GET', url: `${srv.url}/hanks-bucket/note`, accessKey: hank.access_key_id, secretKey: hank.secret_key, region: REGION });
+    const url = presignUrl({
+      method: 'GET',
+      url: `${srv.url}/hanks-bucket/note`,
+      accessKey: hank.access_key_id,
+      secretKey: hank.secret_key,
+      region: REGION,
+    });
     const before = await send('GET', url, {});
     assert.equal(before.status, 200);
     assert.equal(before.text, 'hello');
@@ -135,7 +156,10 @@ describe('bleepstore keys', () => {
 
   test('the embedding API manages the same keys as the CLI', async () => {
     const k = await srv.store.credentials.create({ displayName: 'ivy', accessKeyId: 'ivy-key' });
-    const listed = JSON.parse((await keys('list', '--json')).stdout) as Array<{ access_key_id: string; owner_id: string }>;
+    const listed = JSON.parse((await keys('list', '--json')).stdout) as Array<{
+      access_key_id: string;
+      owner_id: string;
+    }>;
     assert.equal(listed.find((x) => x.access_key_id === 'ivy-key')?.owner_id, k.ownerId);
     await srv.store.credentials.delete('ivy-key');
     assert.ok(!srv.store.credentials.list().some((x) => x.accessKeyId === 'ivy-key'));

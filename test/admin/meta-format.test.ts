@@ -33,37 +33,98 @@ async function withStores(fn: (open: () => MetadataStore) => Promise<void>): Pro
 }
 
 function acl(ownerId: string): Acl {
-  return { owner: { id: ownerId, display_name: 'alice' }, grants: [{ grantee: { type: 'CanonicalUser', id: ownerId, display_name: 'alice' }, permission: 'FULL_CONTROL' }, { grantee: { type: 'Group', uri: 'http://acs.amazonaws.com/groups/global/AllUsers' }, permission: 'READ' }] };
+  return {
+    owner: { id: ownerId, display_name: 'alice' },
+    grants: [
+      { grantee: { type: 'CanonicalUser', id: ownerId, display_name: 'alice' }, permission: 'FULL_CONTROL' },
+      { grantee: { type: 'Group', uri: 'http://acs.amazonaws.com/groups/global/AllUsers' }, permission: 'READ' },
+    ],
+  };
 }
 
 function object(bucket: string, key: string, i: number): ObjectRow {
   return {
-    bucket, key, fileId: i.toString(16).padStart(32, '0'), size: i, etag: `"${'ab'.repeat(16)}"`, contentType: 'text/plain',
-    contentEncoding: null, contentLanguage: i % 2 ? 'en' : null, contentDisposition: null, cacheControl: null, expires: null,
-    storageClass: 'STANDARD', acl: acl('a'.repeat(64)), userMetadata: { author: 'John' }, lastModified: NOW.toISOString(),
-    checksum: i % 3 ? null : { algorithm: 'CRC32', value: 'AAAAAA==', type: 'FULL_OBJECT' }, partsCount: i % 5 ? null : 3, inline: null,
-    ownerId: 'a'.repeat(64), ownerDisplay: 'alice',
+    bucket,
+    key,
+    fileId: i.toString(16).padStart(32, '0'),
+    size: i,
+    etag: `"${'ab'.repeat(16)}"`,
+    contentType: 'text/plain',
+    contentEncoding: null,
+    contentLanguage: i % 2 ? 'en' : null,
+    contentDisposition: null,
+    cacheControl: null,
+    expires: null,
+    storageClass: 'STANDARD',
+    acl: acl('a'.repeat(64)),
+    userMetadata: { author: 'John' },
+    lastModified: NOW.toISOString(),
+    checksum: i % 3 ? null : { algorithm: 'CRC32', value: 'AAAAAA==', type: 'FULL_OBJECT' },
+    partsCount: i % 5 ? null : 3,
+    inline: null,
+    ownerId: 'a'.repeat(64),
+    ownerDisplay: 'alice',
   };
 }
 
 async function fill(store: MetadataStore, objects: number): Promise<void> {
   for (const name of ['alpha', 'beta']) {
-    await store.submit({ type: 'bucket.create', bucket: { name, region: 'us-east-1', ownerId: 'a'.repeat(64), ownerDisplay: 'alice', acl: acl('a'.repeat(64)), createdAt: NOW.toISOString() } });
+    await store.submit({
+      type: 'bucket.create',
+      bucket: {
+        name,
+        region: 'us-east-1',
+        ownerId: 'a'.repeat(64),
+        ownerDisplay: 'alice',
+        acl: acl('a'.repeat(64)),
+        createdAt: NOW.toISOString(),
+      },
+    });
   }
   const puts = [];
-  for (let i = 1; i <= objects; i++) puts.push(store.submit({ type: 'object.put', object: objectRecord(object(i % 2 ? 'alpha' : 'beta', `dir/key-${i} ünï`, i)), at: NOW.toISOString() }));
+  for (let i = 1; i <= objects; i++)
+    puts.push(
+      store.submit({
+        type: 'object.put',
+        object: objectRecord(object(i % 2 ? 'alpha' : 'beta', `dir/key-${i} ünï`, i)),
+        at: NOW.toISOString(),
+      }),
+    );
   await Promise.all(puts);
   await store.submit({
     type: 'upload.create',
     upload: {
-      uploadId: 'up-1', bucket: 'alpha', key: 'big', contentType: 'application/octet-stream', contentEncoding: null, contentLanguage: null,
-      contentDisposition: null, cacheControl: null, expires: null, storageClass: 'STANDARD', acl: acl('a'.repeat(64)), userMetadata: { k: 'v' },
-      ownerId: 'a'.repeat(64), ownerDisplay: 'alice', initiatedAt: NOW.toISOString(), checksumAlgorithm: null, checksumType: null,
+      uploadId: 'up-1',
+      bucket: 'alpha',
+      key: 'big',
+      contentType: 'application/octet-stream',
+      contentEncoding: null,
+      contentLanguage: null,
+      contentDisposition: null,
+      cacheControl: null,
+      expires: null,
+      storageClass: 'STANDARD',
+      acl: acl('a'.repeat(64)),
+      userMetadata: { k: 'v' },
+      ownerId: 'a'.repeat(64),
+      ownerDisplay: 'alice',
+      initiatedAt: NOW.toISOString(),
+      checksumAlgorithm: null,
+      checksumType: null,
     },
   });
   await store.submit({
-    type: 'upload.part', uploadId: 'up-1', at: NOW.toISOString(),
-    part: { partNumber: 1, fileId: 'f'.repeat(32), size: 5, etag: '"x"', lastModified: NOW.toISOString(), checksumValue: null },
+    type: 'upload.part',
+    uploadId: 'up-1',
+    at: NOW.toISOString(),
+    part: {
+      partNumber: 1,
+      fileId: 'f'.repeat(32),
+      size: 5,
+      etag: '"x"',
+      lastModified: NOW.toISOString(),
+      checksumValue: null,
+    },
   });
   await createKey(store, { displayName: 'alice', accessKeyId: 'alice-key' });
 }
@@ -88,8 +149,20 @@ describe('metadata export format', () => {
       const text = await exportText(store);
       const doc = JSON.parse(text) as Record<string, unknown>;
       assert.equal(text, JSON.stringify(sortKeys(doc), null, 2) + '\n');
-      assert.deepEqual(Object.keys(doc), ['bleepstore_export', 'buckets', 'credentials', 'multipart_parts', 'multipart_uploads', 'objects']);
-      assert.deepEqual(doc.bleepstore_export, { exported_at: NOW.toISOString(), schema_version: 1, source: 'typescript/0.1.0', version: 1 });
+      assert.deepEqual(Object.keys(doc), [
+        'bleepstore_export',
+        'buckets',
+        'credentials',
+        'multipart_parts',
+        'multipart_uploads',
+        'objects',
+      ]);
+      assert.deepEqual(doc.bleepstore_export, {
+        exported_at: NOW.toISOString(),
+        schema_version: 1,
+        source: 'typescript/0.1.0',
+        version: 1,
+      });
       const obj = (doc.objects as Array<Record<string, unknown>>)[0]!;
       assert.equal(obj.delete_marker, false);
       assert.deepEqual(obj.user_metadata, { 'x-amz-meta-author': 'John' });
@@ -120,14 +193,25 @@ describe('metadata export format', () => {
       assert.deepEqual(progress, [1000, 2000, 2505]);
       const target = open();
       const report = await importMetadata(target, () => chunksOf(text, 4096), { mode: 'merge' });
-      assert.deepEqual(report.imported, { buckets: 2, objects: 2500, multipart_uploads: 1, multipart_parts: 1, credentials: 1 });
+      assert.deepEqual(report.imported, {
+        buckets: 2,
+        objects: 2500,
+        multipart_uploads: 1,
+        multipart_parts: 1,
+        credentials: 1,
+      });
       assert.equal(await exportText(target, { includeCredentials: true }), text);
-      assert.deepEqual(target.getObject('alpha', 'dir/key-9 ünï')?.checksum, { algorithm: 'CRC32', value: 'AAAAAA==', type: 'FULL_OBJECT' });
+      assert.deepEqual(target.getObject('alpha', 'dir/key-9 ünï')?.checksum, {
+        algorithm: 'CRC32',
+        value: 'AAAAAA==',
+        type: 'FULL_OBJECT',
+      });
     });
   });
 
   test('the reader gives the same records and lines whatever the chunk size', async () => {
-    const text = '{\n  "a": [\n    {"x": "}\\"]"},\n    {\n      "y": [1, 2]\n    }\n  ],\n  "b": {"v": 1},\n  "c": []\n}\n';
+    const text =
+      '{\n  "a": [\n    {"x": "}\\"]"},\n    {\n      "y": [1, 2]\n    }\n  ],\n  "b": {"v": 1},\n  "c": []\n}\n';
     const expected: string[] = [];
     for (const size of [1, 2, 3, 7, 1000]) {
       const seen: string[] = [];
@@ -141,7 +225,14 @@ describe('metadata export format', () => {
       if (!expected.length) expected.push(...seen);
       assert.deepEqual(seen, expected, `chunk size ${size}`);
     }
-    assert.deepEqual(expected, ['begin a 2 true', 'item a 3 {"x":"}\\"]"}', 'item a 4 {"y":[1,2]}', 'begin b 8 false', 'value b 8 {"v":1}', 'begin c 9 true']);
+    assert.deepEqual(expected, [
+      'begin a 2 true',
+      'item a 3 {"x":"}\\"]"}',
+      'item a 4 {"y":[1,2]}',
+      'begin b 8 false',
+      'value b 8 {"v":1}',
+      'begin c 9 true',
+    ]);
   });
 
   test('the reader names the line of every syntax error', () => {
@@ -157,10 +248,14 @@ describe('metadata export format', () => {
     ];
     for (const [text, line, message] of cases) {
       const reader = new SectionReader({ begin() {}, item() {}, value() {} });
-      assert.throws(() => {
-        reader.push(text);
-        reader.end();
-      }, (err: unknown) => err instanceof JsonFormatError && err.line === line && message.test(err.message), JSON.stringify(text));
+      assert.throws(
+        () => {
+          reader.push(text);
+          reader.end();
+        },
+        (err: unknown) => err instanceof JsonFormatError && err.line === line && message.test(err.message),
+        JSON.stringify(text),
+      );
     }
   });
 
@@ -171,29 +266,41 @@ describe('metadata export format', () => {
       const text = await exportText(source);
       const lines = text.split('\n');
       const sizeLine = lines.findIndex((l) => l.includes('"size": 3'));
-      const bad = [...lines.slice(0, sizeLine), lines[sizeLine]!.replace('3', '-3'), ...lines.slice(sizeLine + 1)].join('\n');
+      const bad = [...lines.slice(0, sizeLine), lines[sizeLine]!.replace('3', '-3'), ...lines.slice(sizeLine + 1)].join(
+        '\n',
+      );
       const target = open();
       await fill(target, 1);
       const before = await exportText(target);
-      await assert.rejects(importMetadata(target, () => chunksOf(bad, 100), { mode: 'replace' }), (err: unknown) => {
-        assert.ok(err instanceof JsonFormatError);
-        const recordStart = lines.slice(0, sizeLine).lastIndexOf('    {') + 1;
-        assert.equal(err.line, recordStart, err.message);
-        assert.match(err.message, /"size" must be a non-negative integer/);
-        return true;
-      });
+      await assert.rejects(
+        importMetadata(target, () => chunksOf(bad, 100), { mode: 'replace' }),
+        (err: unknown) => {
+          assert.ok(err instanceof JsonFormatError);
+          const recordStart = lines.slice(0, sizeLine).lastIndexOf('    {') + 1;
+          assert.equal(err.line, recordStart, err.message);
+          assert.match(err.message, /"size" must be a non-negative integer/);
+          return true;
+        },
+      );
       assert.equal(await exportText(target), before);
       const noEnvelope = '{\n  "buckets": []\n}\n';
-      await assert.rejects(importMetadata(target, () => chunksOf(noEnvelope, 100), { mode: 'merge' }), ImportError);
+      await assert.rejects(
+        importMetadata(target, () => chunksOf(noEnvelope, 100), { mode: 'merge' }),
+        ImportError,
+      );
       const partialReplace = '{\n  "bleepstore_export": {"version": 1},\n  "buckets": []\n}\n';
-      await assert.rejects(importMetadata(target, () => chunksOf(partialReplace, 100), { mode: 'replace' }), /would empty objects and multipart_uploads/);
+      await assert.rejects(
+        importMetadata(target, () => chunksOf(partialReplace, 100), { mode: 'replace' }),
+        /would empty objects and multipart_uploads/,
+      );
       assert.equal(await exportText(target), before);
     });
   });
 
   test('the progress line is rewritten in place on a terminal and printed line by line elsewhere', () => {
     const written: string[] = [];
-    const fake = (isTTY: boolean) => ({ isTTY, write: (s: string) => written.push(s) }) as unknown as NodeJS.WriteStream;
+    const fake = (isTTY: boolean) =>
+      ({ isTTY, write: (s: string) => written.push(s) }) as unknown as NodeJS.WriteStream;
     const pipe = progressLine('meta export', fake(false), 0);
     pipe.update('1000 records written');
     pipe.done('exported 2 buckets');
@@ -201,6 +308,9 @@ describe('metadata export format', () => {
     const tty = progressLine('meta export', fake(true), 0);
     tty.update('1000 records written');
     tty.done('exported 2 buckets');
-    assert.deepEqual(written, ['\r\x1b[2Kmeta export: 1000 records written', '\r\x1b[2Kmeta export: exported 2 buckets\n']);
+    assert.deepEqual(written, [
+      '\r\x1b[2Kmeta export: 1000 records written',
+      '\r\x1b[2Kmeta export: exported 2 buckets\n',
+    ]);
   });
 });

@@ -7,8 +7,14 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  CreateBucketCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectCommand, ListBucketsCommand,
-  ListObjectsV2Command, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  GetBucketAclCommand,
+  GetObjectAclCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
 import { send } from '../helpers/raw.ts';
@@ -26,12 +32,23 @@ async function view(s3: S3Client): Promise<unknown> {
       const got = await s3.send(new GetObjectCommand({ Bucket: b.Name, Key: o.Key }));
       const objectAcl = await s3.send(new GetObjectAclCommand({ Bucket: b.Name, Key: o.Key }));
       contents.push({
-        key: o.Key, etag: o.ETag, size: o.Size, lastModified: o.LastModified?.toISOString(), owner: o.Owner,
-        contentType: got.ContentType, metadata: got.Metadata, bytes: (await bodyBytes(got.Body)).toString('base64'),
+        key: o.Key,
+        etag: o.ETag,
+        size: o.Size,
+        lastModified: o.LastModified?.toISOString(),
+        owner: o.Owner,
+        contentType: got.ContentType,
+        metadata: got.Metadata,
+        bytes: (await bodyBytes(got.Body)).toString('base64'),
         acl: { owner: objectAcl.Owner, grants: objectAcl.Grants },
       });
     }
-    buckets.push({ name: b.Name, created: b.CreationDate?.toISOString(), acl: { owner: acl.Owner, grants: acl.Grants }, contents });
+    buckets.push({
+      name: b.Name,
+      created: b.CreationDate?.toISOString(),
+      acl: { owner: acl.Owner, grants: acl.Grants },
+      contents,
+    });
   }
   return { owner: list.Owner, buckets };
 }
@@ -49,7 +66,8 @@ describe('bleepstore meta', () => {
   let src: TestServer;
   let work: string;
   let bob: { accessKeyId: string; secretKey: string; ownerId: string };
-  const bobClient = (srv: TestServer) => srv.client({ credentials: { accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretKey } });
+  const bobClient = (srv: TestServer) =>
+    srv.client({ credentials: { accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretKey } });
 
   before(async () => {
     src = await startServer();
@@ -60,11 +78,36 @@ describe('bleepstore meta', () => {
     await alice.send(new CreateBucketCommand({ Bucket: 'photos', ACL: 'public-read' }));
     await alice.send(new CreateBucketCommand({ Bucket: 'docs' }));
     await b.send(new CreateBucketCommand({ Bucket: 'bobs-bucket' }));
-    await alice.send(new PutObjectCommand({ Bucket: 'photos', Key: 'cat.jpg', Body: randomBytes(200_000), ContentType: 'image/jpeg', Metadata: { author: 'John' }, ACL: 'public-read' }));
-    await alice.send(new PutObjectCommand({ Bucket: 'photos', Key: 'dir/ünïcode ✓.txt', Body: 'unicode key', CacheControl: 'no-cache' }));
-    await alice.send(new PutObjectCommand({ Bucket: 'docs', Key: 'shared-with-bob', Body: 'for bob', GrantRead: `id="${bob.ownerId}"` }));
+    await alice.send(
+      new PutObjectCommand({
+        Bucket: 'photos',
+        Key: 'cat.jpg',
+        Body: randomBytes(200_000),
+        ContentType: 'image/jpeg',
+        Metadata: { author: 'John' },
+        ACL: 'public-read',
+      }),
+    );
+    await alice.send(
+      new PutObjectCommand({
+        Bucket: 'photos',
+        Key: 'dir/ünïcode ✓.txt',
+        Body: 'unicode key',
+        CacheControl: 'no-cache',
+      }),
+    );
+    await alice.send(
+      new PutObjectCommand({
+        Bucket: 'docs',
+        Key: 'shared-with-bob',
+        Body: 'for bob',
+        GrantRead: `id="${bob.ownerId}"`,
+      }),
+    );
     await alice.send(new PutObjectCommand({ Bucket: 'docs', Key: 'empty', Body: new Uint8Array(0) }));
-    await b.send(new PutObjectCommand({ Bucket: 'bobs-bucket', Key: 'x', Body: 'bob was here', ACL: 'authenticated-read' }));
+    await b.send(
+      new PutObjectCommand({ Bucket: 'bobs-bucket', Key: 'x', Body: 'bob was here', ACL: 'authenticated-read' }),
+    );
   });
   after(async () => {
     await src.stop();
@@ -73,9 +116,20 @@ describe('bleepstore meta', () => {
 
   test('export, then import into an empty data directory with the objects copied, gives a second server the same buckets, listings, ACLs and bytes', async () => {
     const file = path.join(work, 'roundtrip.json');
-    const exported = await cli(['meta', 'export', '--include-credentials', '--output', file, '--data-dir', src.dataDir]);
+    const exported = await cli([
+      'meta',
+      'export',
+      '--include-credentials',
+      '--output',
+      file,
+      '--data-dir',
+      src.dataDir,
+    ]);
     assert.equal(exported.code, 0, exported.stderr);
-    assert.match(exported.stderr, /meta export: exported 3 buckets, 5 objects, 0 multipart_uploads, 0 multipart_parts, 2 credentials to /);
+    assert.match(
+      exported.stderr,
+      /meta export: exported 3 buckets, 5 objects, 0 multipart_uploads, 0 multipart_parts, 2 credentials to /,
+    );
 
     const dst = path.join(work, 'copy');
     await cp(path.join(src.dataDir, 'objects'), path.join(dst, 'objects'), { recursive: true });
@@ -104,7 +158,9 @@ describe('bleepstore meta', () => {
     assert.ok(doc.credentials.length >= 2);
     assert.ok(doc.credentials.every((c) => c.secret_key === 'REDACTED'));
     assert.ok(!r.stdout.includes('bleepstore-secret') && !r.stdout.includes(bob.secretKey));
-    const only = JSON.parse((await cli(['meta', 'export', '--tables', 'buckets,credentials', '--data-dir', src.dataDir])).stdout) as object;
+    const only = JSON.parse(
+      (await cli(['meta', 'export', '--tables', 'buckets,credentials', '--data-dir', src.dataDir])).stdout,
+    ) as object;
     assert.deepEqual(Object.keys(only), ['bleepstore_export', 'buckets', 'credentials']);
   });
 
@@ -118,7 +174,12 @@ describe('bleepstore meta', () => {
     const cases: Array<[string, string, number, RegExp]> = [
       ['syntax', edit(sizeAt, '      "size": 12 3,'), sizeAt + 1, /invalid JSON/],
       ['field', edit(sizeAt, '      "size": -5,'), recordAt + 1, /"size" must be a non-negative integer/],
-      ['section', edit(sectionAt, lines[sectionAt]!.replace('multipart_parts', 'multipart_partz')), sectionAt + 1, /unknown section "multipart_partz"/],
+      [
+        'section',
+        edit(sectionAt, lines[sectionAt]!.replace('multipart_parts', 'multipart_partz')),
+        sectionAt + 1,
+        /unknown section "multipart_partz"/,
+      ],
       ['truncated', lines.slice(0, sizeAt).join('\n'), sizeAt, /ends early/],
     ];
     const before = await snapshot(src.dataDir);
@@ -154,7 +215,8 @@ describe('bleepstore meta', () => {
       await t.send(new CreateBucketCommand({ Bucket: 'local-only' }));
       await t.send(new PutObjectCommand({ Bucket: 'local-only', Key: 'y', Body: 'local' }));
       await cp(path.join(origin.dataDir, 'objects'), path.join(target.dataDir, 'objects'), { recursive: true });
-      const text = async (bucket: string, key: string) => (await bodyBytes((await t.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString();
+      const text = async (bucket: string, key: string) =>
+        (await bodyBytes((await t.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString();
       const bucketNames = async () => (await t.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
 
       const merged = await cli(['meta', 'import', '--merge', '-i', file, '--data-dir', target.dataDir]);
@@ -174,7 +236,10 @@ describe('bleepstore meta', () => {
       assert.equal(await text('shared', 'k'), 'from the file');
       assert.equal(await text('shared', 'x'), 'only in the file');
       const listed = await t.send(new ListObjectsV2Command({ Bucket: 'shared' }));
-      assert.deepEqual(listed.Contents?.map((c) => c.Key), ['k', 'x']);
+      assert.deepEqual(
+        listed.Contents?.map((c) => c.Key),
+        ['k', 'x'],
+      );
     } finally {
       await origin.stop();
       await target.stop();

@@ -16,9 +16,22 @@ const MiB = 1 << 20;
 
 function tiny(endpoints: BenchOptions['endpoints']): BenchOptions {
   return {
-    ...DEFAULTS, endpoints, baseline: endpoints[0]!.name, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION,
-    durationSec: 0.4, smallSizes: [1024], concurrencies: [4], largeSize: 6 * MiB, partSize: 5 * MiB, listKeys: 250, listPageSize: 100,
-    poolSize: 16, seedConcurrency: 16, mixedConcurrency: 4,
+    ...DEFAULTS,
+    endpoints,
+    baseline: endpoints[0]!.name,
+    accessKey: ACCESS_KEY,
+    secretKey: SECRET_KEY,
+    region: REGION,
+    durationSec: 0.4,
+    smallSizes: [1024],
+    concurrencies: [4],
+    largeSize: 6 * MiB,
+    partSize: 5 * MiB,
+    listKeys: 250,
+    listPageSize: 100,
+    poolSize: 16,
+    seedConcurrency: 16,
+    mixedConcurrency: 4,
     workloads: ['put-1KiB', 'get-1KiB', 'head-1KiB', 'put-6MiB', 'get-6MiB', 'multipart', 'list', 'mixed'],
   };
 }
@@ -38,7 +51,9 @@ describe('bleepstore bench', () => {
   before(async () => {
     srv = await startServer();
     out = await mkdtemp(path.join(tmpdir(), 'bench-out-'));
-    report = await runBench(tiny([{ name: 'bleepstore', url: srv.url, durabilityLabel: 'full', serverPid: process.pid }]));
+    report = await runBench(
+      tiny([{ name: 'bleepstore', url: srv.url, durabilityLabel: 'full', serverPid: process.pid }]),
+    );
   });
   after(async () => {
     await srv.stop();
@@ -53,10 +68,21 @@ describe('bleepstore bench', () => {
     const [ep] = report.endpoints;
     assert.equal(ep?.server, 'BleepStore');
     assert.ok(['full', 'normal', 'off'].includes(ep!.durability));
-    assert.deepEqual(ep!.results.map((r) => r.workload), [
-      'put-1KiB-c4', 'get-1KiB-c4', 'head-1KiB-c4', 'put-6MiB', 'put-6MiB-signed', 'get-6MiB', 'multipart-6MiB-p4',
-      'list-v2-250-seed', 'list-v2-250', 'mixed-70-30-1KiB-c4',
-    ]);
+    assert.deepEqual(
+      ep!.results.map((r) => r.workload),
+      [
+        'put-1KiB-c4',
+        'get-1KiB-c4',
+        'head-1KiB-c4',
+        'put-6MiB',
+        'put-6MiB-signed',
+        'get-6MiB',
+        'multipart-6MiB-p4',
+        'list-v2-250-seed',
+        'list-v2-250',
+        'mixed-70-30-1KiB-c4',
+      ],
+    );
     for (const r of ep!.results) {
       assert.ok(['ok', 'unsupported', 'error'].includes(r.status), r.workload);
       for (const k of ['p50', 'p90', 'p99', 'max'] as const) assert.equal(typeof r.latencyMs[k], 'number');
@@ -65,12 +91,24 @@ describe('bleepstore bench', () => {
 
   test('PUT and GET workloads complete operations with no errors and plausible numbers', () => {
     const rows = report.endpoints[0]!.results;
-    for (const name of ['put-1KiB-c4', 'get-1KiB-c4', 'head-1KiB-c4', 'put-6MiB', 'put-6MiB-signed', 'get-6MiB', 'list-v2-250', 'mixed-70-30-1KiB-c4']) {
+    for (const name of [
+      'put-1KiB-c4',
+      'get-1KiB-c4',
+      'head-1KiB-c4',
+      'put-6MiB',
+      'put-6MiB-signed',
+      'get-6MiB',
+      'list-v2-250',
+      'mixed-70-30-1KiB-c4',
+    ]) {
       const r = rows.find((x) => x.workload === name)!;
       assert.equal(r.status, 'ok', `${name}: ${r.message}`);
       assert.equal(r.errors, 0, `${name}: ${JSON.stringify(r.errorCounts)}`);
       assert.ok(r.ops > 0 && r.opsPerSec > 0, name);
-      assert.ok(r.latencyMs.p50 > 0 && r.latencyMs.p50 <= r.latencyMs.p99 && r.latencyMs.p99 <= r.latencyMs.max * 1.01, name);
+      assert.ok(
+        r.latencyMs.p50 > 0 && r.latencyMs.p50 <= r.latencyMs.p99 && r.latencyMs.p99 <= r.latencyMs.max * 1.01,
+        name,
+      );
     }
     const get = rows.find((x) => x.workload === 'get-6MiB')!;
     assert.equal(get.bytes, get.ops * 6 * MiB);
@@ -90,13 +128,19 @@ describe('bleepstore bench', () => {
   test('the bench leaves no bucket behind', async () => {
     const { ListBucketsCommand } = await import('@aws-sdk/client-s3');
     const { Buckets = [] } = await srv.client().send(new ListBucketsCommand({}));
-    assert.deepEqual(Buckets.filter((b) => b.Name?.startsWith('bench-')), []);
+    assert.deepEqual(
+      Buckets.filter((b) => b.Name?.startsWith('bench-')),
+      [],
+    );
   });
 
   test('the JSON, text, Markdown and SVG reports are written and the SVG is well-formed XML', async () => {
     const files = await writeReport(report, out);
     const json = JSON.parse(await readFile(files.json, 'utf8')) as BenchReport;
-    assert.deepEqual(json.endpoints[0]!.results.map((r) => r.workload), report.endpoints[0]!.results.map((r) => r.workload));
+    assert.deepEqual(
+      json.endpoints[0]!.results.map((r) => r.workload),
+      report.endpoints[0]!.results.map((r) => r.workload),
+    );
     assert.match(await readFile(files.text, 'utf8'), /put-1KiB-c4 +[\d,.]+/);
     assert.match(await readFile(files.markdown, 'utf8'), /\| put-1KiB-c4 \|/);
     const svg = await readFile(files.svg, 'utf8');
@@ -105,13 +149,22 @@ describe('bleepstore bench', () => {
   });
 
   test('comparing two endpoints gives ratios against the baseline for the workloads both ran', async () => {
-    const o = tiny([{ name: 'a', url: srv.url }, { name: 'b', url: srv.url }]);
+    const o = tiny([
+      { name: 'a', url: srv.url },
+      { name: 'b', url: srv.url },
+    ]);
     o.workloads = ['put-1KiB', 'head-1KiB'];
     o.durationSec = 0.3;
     o.baseline = 'b';
     const r = await runBench(o);
     assert.equal(r.baseline, 'b');
-    assert.deepEqual(r.ratios.map((x) => [x.endpoint, x.workload]), [['a', 'put-1KiB-c4'], ['a', 'head-1KiB-c4']]);
+    assert.deepEqual(
+      r.ratios.map((x) => [x.endpoint, x.workload]),
+      [
+        ['a', 'put-1KiB-c4'],
+        ['a', 'head-1KiB-c4'],
+      ],
+    );
     for (const x of r.ratios) assert.ok(x.throughput > 0 && Number.isFinite(x.throughput) && x.p99 > 0);
     assert.equal(wellFormedXml((await import('../../lib/bench/svg.ts')).renderSvg(r)), 'svg');
   });

@@ -11,7 +11,7 @@ test('quantiles are within 1% of the exact values from 50 µs to 60 s', () => {
   const h = new Histogram();
   const values: number[] = [];
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < 100_000; i++) {
     const ms = 0.05 * Math.exp(rnd() * Math.log(60_000 / 0.05)); // log-uniform 50 µs .. 60 s
     values.push(Math.round(ms * 1000) / 1000);

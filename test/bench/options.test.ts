@@ -8,9 +8,17 @@ import { DEFAULTS, parseSize, sizeLabel } from '../../lib/bench/options.ts';
 
 function flags(...argv: string[]) {
   const options = {
-    endpoint: { type: 'string' }, compare: { type: 'string', multiple: true }, baseline: { type: 'string' }, quick: { type: 'boolean' },
-    duration: { type: 'string' }, 'server-pid': { type: 'string', multiple: true }, 'durability-label': { type: 'string', multiple: true },
-    'large-size': { type: 'string' }, workloads: { type: 'string' }, 'virtual-style': { type: 'boolean' }, 'path-style': { type: 'boolean' },
+    endpoint: { type: 'string' },
+    compare: { type: 'string', multiple: true },
+    baseline: { type: 'string' },
+    quick: { type: 'boolean' },
+    duration: { type: 'string' },
+    'server-pid': { type: 'string', multiple: true },
+    'durability-label': { type: 'string', multiple: true },
+    'large-size': { type: 'string' },
+    workloads: { type: 'string' },
+    'virtual-style': { type: 'boolean' },
+    'path-style': { type: 'boolean' },
   } as const;
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
   return optionsFromFlags(values, positionals, {});
@@ -26,8 +34,21 @@ test('without flags the bench measures the local default port with the default k
 });
 
 test('--compare takes several named URLs, pids and labels pair with endpoints in order, --baseline picks by name', () => {
-  const o = flags('--endpoint', 'bleep=http://127.0.0.1:9310/', '--compare', 'ceiling=http://127.0.0.1:9100', 'http://localhost:9000',
-    '--server-pid', '123', '--durability-label', 'full', '--durability-label', 'fsync', '--baseline', 'ceiling');
+  const o = flags(
+    '--endpoint',
+    'bleep=http://127.0.0.1:9310/',
+    '--compare',
+    'ceiling=http://127.0.0.1:9100',
+    'http://localhost:9000',
+    '--server-pid',
+    '123',
+    '--durability-label',
+    'full',
+    '--durability-label',
+    'fsync',
+    '--baseline',
+    'ceiling',
+  );
   assert.deepEqual(o.endpoints, [
     { name: 'bleep', url: 'http://127.0.0.1:9310', serverPid: 123, durabilityLabel: 'full' },
     { name: 'ceiling', url: 'http://127.0.0.1:9100', durabilityLabel: 'fsync' },
@@ -65,11 +86,27 @@ test('sizes parse in binary units and label back the same way', () => {
 test('the default catalog has every issue #7 workload, and selectors pick by name, prefix or group', () => {
   const all = catalog({ ...DEFAULTS, endpoints: [], baseline: '' });
   const names = all.map((w) => w.name);
-  for (const n of ['put-1KiB-c1', 'get-1KiB-c16', 'head-64KiB-c64', 'put-256MiB', 'put-256MiB-signed', 'get-256MiB', 'multipart-256MiB-p4', 'list-v2-20000', 'mixed-70-30-1KiB-c16']) {
+  for (const n of [
+    'put-1KiB-c1',
+    'get-1KiB-c16',
+    'head-64KiB-c64',
+    'put-256MiB',
+    'put-256MiB-signed',
+    'get-256MiB',
+    'multipart-256MiB-p4',
+    'list-v2-20000',
+    'mixed-70-30-1KiB-c16',
+  ]) {
     assert.ok(names.includes(n), n);
   }
   assert.equal(names.length, 2 * 3 * 3 + 6);
-  assert.deepEqual(selectWorkloads(all, ['get-64KiB']).map((w) => w.name), ['get-64KiB-c1', 'get-64KiB-c16', 'get-64KiB-c64']);
-  assert.deepEqual(selectWorkloads(all, ['large', 'list-v2-20000']).map((w) => w.name), ['put-256MiB', 'put-256MiB-signed', 'get-256MiB', 'list-v2-20000']);
+  assert.deepEqual(
+    selectWorkloads(all, ['get-64KiB']).map((w) => w.name),
+    ['get-64KiB-c1', 'get-64KiB-c16', 'get-64KiB-c64'],
+  );
+  assert.deepEqual(
+    selectWorkloads(all, ['large', 'list-v2-20000']).map((w) => w.name),
+    ['put-256MiB', 'put-256MiB-signed', 'get-256MiB', 'list-v2-20000'],
+  );
   assert.throws(() => selectWorkloads(all, ['nope']), /no workload matches "nope"/);
 });

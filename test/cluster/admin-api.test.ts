@@ -27,8 +27,18 @@ async function start(name: string, directory: Map<NodeId, Member>, voters: NodeI
   const self = directory.get(id)!;
   const peers = new Map([...directory].filter(([p]) => p !== id).map(([p, m]) => [p, m.addr] as const));
   const n = await ClusterNode.start({
-    id, voters, peers, directory, storagePath: path.join(dir, `${name}.db`), host: '127.0.0.1', port: Number(self.addr.split(':')[1]),
-    secret: SECRET, stateMachine: sm, heartbeatIntervalMs: 50, electionTimeoutMs: 500, timeoutMs: 5000,
+    id,
+    voters,
+    peers,
+    directory,
+    storagePath: path.join(dir, `${name}.db`),
+    host: '127.0.0.1',
+    port: Number(self.addr.split(':')[1]),
+    secret: SECRET,
+    stateMachine: sm,
+    heartbeatIntervalMs: 50,
+    electionTimeoutMs: 500,
+    timeoutMs: 5000,
   });
   closers.push(() => n.stop());
   return n;
@@ -44,8 +54,18 @@ interface AdminJson {
   snapshot_index: number;
 }
 
-async function call(url: string, method: string, p: string, body?: unknown, token = TOKEN): Promise<{ status: number; json: AdminJson; headers: Headers }> {
-  const r = await fetch(url + p, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+async function call(
+  url: string,
+  method: string,
+  p: string,
+  body?: unknown,
+  token = TOKEN,
+): Promise<{ status: number; json: AdminJson; headers: Headers }> {
+  const r = await fetch(url + p, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await r.text();
   return { status: r.status, json: (text ? JSON.parse(text) : {}) as AdminJson, headers: r.headers };
 }
@@ -55,7 +75,9 @@ test('the cluster admin API reports status and adds a node as a learner that is 
   for (const name of names) directory.set(raftId(name), { name, addr: `127.0.0.1:${await deadPort()}` });
   const voters = [...directory.keys()];
   const nodes = await Promise.all(names.map((n) => start(n, directory, voters)));
-  const leader = await until('a leader', () => nodes.find((n) => n.status().role === 'leader' && nodes.every((m) => m.status().leader === n.id)));
+  const leader = await until('a leader', () =>
+    nodes.find((n) => n.status().role === 'leader' && nodes.every((m) => m.status().leader === n.id)),
+  );
   const follower = nodes.find((n) => n !== leader)!;
   const admin = await startClusterAdmin({ node: leader, token: TOKEN, host: '127.0.0.1', port: 0 });
   const fAdmin = await startClusterAdmin({ node: follower, token: TOKEN, host: '127.0.0.1', port: 0 });

@@ -18,9 +18,19 @@ async function peer(name: string, secret = SECRET) {
   const storage = new LocalStorage(path.join(dir, name));
   await storage.init();
   const blobs = new BlobReplication({ storage, secret, timeoutMs: 5000 });
-  const t = new HttpTransport({ id: 1, secret, host: '127.0.0.1', port: 0, onMessages: () => {}, streamRoutes: { [BLOB_PATH]: (req, res) => blobs.handle(req, res) } });
+  const t = new HttpTransport({
+    id: 1,
+    secret,
+    host: '127.0.0.1',
+    port: 0,
+    onMessages: () => {},
+    streamRoutes: { [BLOB_PATH]: (req, res) => blobs.handle(req, res) },
+  });
   await t.listen();
-  closers.push(() => t.close(), () => blobs.close());
+  closers.push(
+    () => t.close(),
+    () => blobs.close(),
+  );
   return { storage, blobs, addr: t.address() };
 }
 
@@ -42,7 +52,11 @@ test('a blob is pushed to peers, fsynced there under the same id, and the push r
 
   const dead = `127.0.0.1:${await deadPort()}`;
   const id2 = await put(a.storage, randomBytes(1000));
-  assert.deepEqual(await a.blobs.replicate(id2, [dead, b.addr], 1), [b.addr], 'a dead peer does not stop a reachable majority');
+  assert.deepEqual(
+    await a.blobs.replicate(id2, [dead, b.addr], 1),
+    [b.addr],
+    'a dead peer does not stop a reachable majority',
+  );
   await assert.rejects(a.blobs.replicate(id2, [dead, c.addr], 2), /of the 2 peers it needs/);
 });
 

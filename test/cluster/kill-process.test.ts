@@ -18,11 +18,20 @@ const WRITERS = 4;
 const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-raft-kill-'));
 const script = path.join(import.meta.dirname, 'helpers', 'raft-process.ts');
 const procs = new Map<NodeId, ChildProcess>();
-after(() => { for (const p of procs.values()) p.kill('SIGKILL'); });
+after(() => {
+  for (const p of procs.values()) p.kill('SIGKILL');
+});
 
-interface Status { role: string; leader: number; applied: number; commit: number }
+interface Status {
+  role: string;
+  leader: number;
+  applied: number;
+  commit: number;
+}
 
-test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledged write`, { timeout: 120_000 }, async () => {
+test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledged write`, {
+  timeout: 120_000,
+}, async () => {
   const names = ['k1', 'k2', 'k3'];
   const directory = new Map<NodeId, Member>();
   const control = new Map<NodeId, number>();
@@ -33,11 +42,23 @@ test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledg
   const ids = [...directory.keys()];
 
   async function startProc(id: NodeId): Promise<void> {
-    const env = { ...process.env, RAFT_PROCESS: JSON.stringify({ id, dir: path.join(dir, String(id)), port: Number(directory.get(id)!.addr.split(':')[1]), controlPort: control.get(id), secret: 'kill-test-secret-0123456789abcdef', directory: [...directory] }) };
+    const env = {
+      ...process.env,
+      RAFT_PROCESS: JSON.stringify({
+        id,
+        dir: path.join(dir, String(id)),
+        port: Number(directory.get(id)!.addr.split(':')[1]),
+        controlPort: control.get(id),
+        secret: 'kill-test-secret-0123456789abcdef',
+        directory: [...directory],
+      }),
+    };
     const p = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     procs.set(id, p);
     await new Promise<void>((resolve, reject) => {
-      p.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+      p.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) resolve();
+      });
       p.once('exit', (code) => reject(new Error(`node ${id} exited with ${code} before ready`)));
     });
   }
@@ -60,7 +81,13 @@ test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledg
   }
 
   await Promise.all(ids.map(startProc));
-  leader = await (async () => { for (;;) { const l = await findLeader(); if (l) return l; await new Promise((r) => setTimeout(r, 20)); } })();
+  leader = await (async () => {
+    for (;;) {
+      const l = await findLeader();
+      if (l) return l;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
 
   const acked = new Map<string, string>();
   let stop = false;
@@ -71,7 +98,11 @@ test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledg
       const k = `w${w}-${seq++}`;
       const v = `${k}:${Math.random().toString(36).slice(2)}`;
       try {
-        const r = await fetch(`http://127.0.0.1:${control.get(leader)}/propose`, { method: 'POST', body: JSON.stringify({ k, v }), signal: AbortSignal.timeout(4000) });
+        const r = await fetch(`http://127.0.0.1:${control.get(leader)}/propose`, {
+          method: 'POST',
+          body: JSON.stringify({ k, v }),
+          signal: AbortSignal.timeout(4000),
+        });
         if (r.status === 200) {
           acked.set(k, v);
           lastAck = Date.now();
@@ -99,7 +130,11 @@ test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledg
     await new Promise((r) => procs.get(victim)!.once('exit', r));
     procs.delete(victim);
     // Failover: the next acknowledged write after the kill, through a new leader.
-    await until('a write acknowledged by a new leader', () => lastAck > t0 && leader !== victim && acked.size > before, 15_000);
+    await until(
+      'a write acknowledged by a new leader',
+      () => lastAck > t0 && leader !== victim && acked.size > before,
+      15_000,
+    );
     failovers.push(lastAck - t0);
     await startProc(victim);
   }
@@ -107,7 +142,9 @@ test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledg
   await Promise.all(writers);
 
   // Everyone converges to the same applied state; then every acknowledged write is checked.
-  const finalCommit = Math.max(...(await Promise.all(ids.map((id) => get<Status>(id, '/status')))).map((s) => s?.commit ?? 0));
+  const finalCommit = Math.max(
+    ...(await Promise.all(ids.map((id) => get<Status>(id, '/status')))).map((s) => s?.commit ?? 0),
+  );
   const end = Date.now() + 20_000;
   for (;;) {
     const st = await Promise.all(ids.map((id) => get<Status>(id, '/status')));
@@ -127,7 +164,9 @@ test(`${KILLS} SIGKILLs of the leader under concurrent writes lose no acknowledg
   }
   failovers.sort((a, b) => a - b);
   const median = failovers[Math.floor(failovers.length / 2)]!;
-  console.log(`# kills: ${KILLS}, acknowledged writes: ${acked.size}, checked (× 3 nodes): ${checked}, lost: ${lost}, failover median ${median} ms, max ${failovers.at(-1)} ms`);
+  console.log(
+    `# kills: ${KILLS}, acknowledged writes: ${acked.size}, checked (× 3 nodes): ${checked}, lost: ${lost}, failover median ${median} ms, max ${failovers.at(-1)} ms`,
+  );
   assert.ok(acked.size > KILLS * 10, `enough writes were acknowledged (${acked.size})`);
   assert.equal(lost, 0);
 });

@@ -17,13 +17,26 @@ const ids: NodeId[] = [1, 2, 3];
 const ports = new Map<NodeId, number>();
 const machines = new Map<NodeId, ListMachine>();
 
-async function startNode(id: NodeId, opts: { snapshotInterval?: number; snapshotThreshold?: number } = {}): Promise<ClusterNode> {
+async function startNode(
+  id: NodeId,
+  opts: { snapshotInterval?: number; snapshotThreshold?: number } = {},
+): Promise<ClusterNode> {
   const peers = new Map(ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${ports.get(p)}`] as const));
   const sm = new ListMachine();
   machines.set(id, sm);
   const n = await ClusterNode.start({
-    id, voters: ids, peers, storagePath: path.join(dir, `raft-${id}.db`), host: '127.0.0.1', port: ports.get(id)!,
-    secret: SECRET, stateMachine: sm, heartbeatIntervalMs: 50, electionTimeoutMs: 500, timeoutMs: 5000, ...opts,
+    id,
+    voters: ids,
+    peers,
+    storagePath: path.join(dir, `raft-${id}.db`),
+    host: '127.0.0.1',
+    port: ports.get(id)!,
+    secret: SECRET,
+    stateMachine: sm,
+    heartbeatIntervalMs: 50,
+    electionTimeoutMs: 500,
+    timeoutMs: 5000,
+    ...opts,
   });
   live.add(n);
   return n;
@@ -43,13 +56,19 @@ test('three node drivers over real HTTP elect a leader, replicate, and survive t
 
   // Proposals resolve once applied on the proposer, with the state machine's result.
   const results = await Promise.all(Array.from({ length: 30 }, (_, i) => leader.propose(Buffer.from(`w${i}`))));
-  assert.deepEqual(results, Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
   await until('all nodes applied 30 writes', () => ids.every((id) => machines.get(id)!.items.length === 30));
   for (const id of ids) assert.deepEqual(machines.get(id)!.items, machines.get(leader.id)!.items);
 
   // A follower does not propose: it says who leads, so the caller can forward.
   const follower = nodes.find((n) => n !== leader)!;
-  await assert.rejects(follower.propose(Buffer.from('x')), (e: unknown) => e instanceof ClusterUnavailableError && e.outcome === 'notLeader' && e.leader === leader.id);
+  await assert.rejects(
+    follower.propose(Buffer.from('x')),
+    (e: unknown) => e instanceof ClusterUnavailableError && e.outcome === 'notLeader' && e.leader === leader.id,
+  );
 
   // A linearizable read on a follower waits until it applied what the leader committed.
   const last = leader.propose(Buffer.from('before-read'));
@@ -84,14 +103,32 @@ test('three node drivers over real HTTP elect a leader, replicate, and survive t
 });
 
 test('without a quorum a proposal and a read fail with a retryable error instead of hanging', async () => {
-  const p = new Map<NodeId, number>([[1, await deadPort()], [2, await deadPort()], [3, await deadPort()]]);
+  const p = new Map<NodeId, number>([
+    [1, await deadPort()],
+    [2, await deadPort()],
+    [3, await deadPort()],
+  ]);
   const n = await ClusterNode.start({
-    id: 1, voters: [1, 2, 3], peers: new Map([[2, `127.0.0.1:${p.get(2)}`], [3, `127.0.0.1:${p.get(3)}`]]),
-    storagePath: path.join(dir, 'alone.db'), host: '127.0.0.1', port: p.get(1)!, secret: SECRET, stateMachine: new ListMachine(),
-    heartbeatIntervalMs: 50, electionTimeoutMs: 200, timeoutMs: 500,
+    id: 1,
+    voters: [1, 2, 3],
+    peers: new Map([
+      [2, `127.0.0.1:${p.get(2)}`],
+      [3, `127.0.0.1:${p.get(3)}`],
+    ]),
+    storagePath: path.join(dir, 'alone.db'),
+    host: '127.0.0.1',
+    port: p.get(1)!,
+    secret: SECRET,
+    stateMachine: new ListMachine(),
+    heartbeatIntervalMs: 50,
+    electionTimeoutMs: 200,
+    timeoutMs: 500,
   });
   live.add(n);
-  await assert.rejects(n.propose(Buffer.from('x')), (e: unknown) => e instanceof ClusterUnavailableError && e.outcome === 'notLeader' && e.leader === 0);
+  await assert.rejects(
+    n.propose(Buffer.from('x')),
+    (e: unknown) => e instanceof ClusterUnavailableError && e.outcome === 'notLeader' && e.leader === 0,
+  );
   const started = Date.now();
   await assert.rejects(n.readBarrier(), (e: unknown) => e instanceof ClusterUnavailableError && e.retryable);
   assert.ok(Date.now() - started < 2000);

@@ -16,28 +16,45 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-partition-'));
 const closers: Array<() => Promise<void>> = [];
 after(() => Promise.all(closers.map((c) => c())));
 
-test('an isolated leader, a one-way cut and slow links lose no acknowledged write and never apply a dropped one', { timeout: 60_000 }, async () => {
+test('an isolated leader, a one-way cut and slow links lose no acknowledged write and never apply a dropped one', {
+  timeout: 60_000,
+}, async () => {
   const ids: NodeId[] = [1, 2, 3];
   const ports = new Map<NodeId, number>();
   for (const id of ids) ports.set(id, await deadPort());
   const links = new Map<string, FaultProxy>();
-  for (const i of ids) for (const j of ids) if (i !== j) {
-    const p = await new FaultProxy(ports.get(j)!).listen();
-    links.set(`${i}>${j}`, p);
-    closers.push(() => p.close());
-  }
+  for (const i of ids)
+    for (const j of ids)
+      if (i !== j) {
+        const p = await new FaultProxy(ports.get(j)!).listen();
+        links.set(`${i}>${j}`, p);
+        closers.push(() => p.close());
+      }
   const machines = new Map<NodeId, ListMachine>();
-  const nodes = await Promise.all(ids.map(async (id) => {
-    const sm = new ListMachine();
-    machines.set(id, sm);
-    const peers = new Map(ids.filter((j) => j !== id).map((j) => [j, `127.0.0.1:${links.get(`${id}>${j}`)!.port}`] as const));
-    const n = await ClusterNode.start({
-      id, voters: ids, peers, storagePath: path.join(dir, `${id}.db`), host: '127.0.0.1', port: ports.get(id)!,
-      secret: 'partition-test-secret-0123456789', stateMachine: sm, heartbeatIntervalMs: 50, electionTimeoutMs: 500, timeoutMs: 3000,
-    });
-    closers.push(() => n.stop());
-    return n;
-  }));
+  const nodes = await Promise.all(
+    ids.map(async (id) => {
+      const sm = new ListMachine();
+      machines.set(id, sm);
+      const peers = new Map(
+        ids.filter((j) => j !== id).map((j) => [j, `127.0.0.1:${links.get(`${id}>${j}`)!.port}`] as const),
+      );
+      const n = await ClusterNode.start({
+        id,
+        voters: ids,
+        peers,
+        storagePath: path.join(dir, `${id}.db`),
+        host: '127.0.0.1',
+        port: ports.get(id)!,
+        secret: 'partition-test-secret-0123456789',
+        stateMachine: sm,
+        heartbeatIntervalMs: 50,
+        electionTimeoutMs: 500,
+        timeoutMs: 3000,
+      });
+      closers.push(() => n.stop());
+      return n;
+    }),
+  );
   const setLinks = (pred: (i: NodeId, j: NodeId) => boolean, mode: LinkMode) => {
     for (const [k, p] of links) {
       const [i, j] = k.split('>').map(Number) as [number, number];
@@ -45,7 +62,12 @@ test('an isolated leader, a one-way cut and slow links lose no acknowledged writ
     }
   };
   const heal = () => setLinks(() => true, { kind: 'pass' });
-  const leaderNow = () => until('one leader everyone follows', () => nodes.find((n) => n.status().role === 'leader' && nodes.every((m) => m.status().leader === n.id)), 15_000);
+  const leaderNow = () =>
+    until(
+      'one leader everyone follows',
+      () => nodes.find((n) => n.status().role === 'leader' && nodes.every((m) => m.status().leader === n.id)),
+      15_000,
+    );
   const acked: string[] = [];
   const dropped: string[] = [];
   const write = async (n: ClusterNode, v: string) => {
@@ -68,7 +90,11 @@ test('an isolated leader, a one-way cut and slow links lose no acknowledged writ
   const stranded = write(old, 'stranded');
   const others = nodes.filter((n) => n !== old);
   const t0 = Date.now();
-  const next = await until('a leader among the majority', () => others.find((n) => n.status().role === 'leader'), 15_000);
+  const next = await until(
+    'a leader among the majority',
+    () => others.find((n) => n.status().role === 'leader'),
+    15_000,
+  );
   console.log(`# isolated leader replaced in ${Date.now() - t0} ms`);
   for (let i = 0; i < 10; i++) await write(next, `b${i}`);
   heal();
@@ -81,7 +107,11 @@ test('an isolated leader, a one-way cut and slow links lose no acknowledged writ
   // 2. One-way cut: the leader can hear but not speak; the others take over.
   const mute = leader;
   setLinks((i) => i === mute.id, { kind: 'drop' });
-  const replaced = await until('a new leader after a one-way cut', () => nodes.find((n) => n !== mute && n.status().role === 'leader'), 15_000);
+  const replaced = await until(
+    'a new leader after a one-way cut',
+    () => nodes.find((n) => n !== mute && n.status().role === 'leader'),
+    15_000,
+  );
   for (let i = 0; i < 10; i++) await write(replaced, `c${i}`);
   heal();
   leader = await leaderNow();
@@ -104,7 +134,9 @@ test('an isolated leader, a one-way cut and slow links lose no acknowledged writ
     for (const v of acked) if (!items.includes(v)) lost++;
     for (const v of dropped) assert.ok(!items.includes(v), `dropped ${v} was never applied`);
   }
-  console.log(`# partitions: 3 (isolated leader, one-way, delay), acknowledged ${acked.length}, checked ${acked.length * 3}, lost ${lost}, dropped-and-absent ${dropped.length}`);
+  console.log(
+    `# partitions: 3 (isolated leader, one-way, delay), acknowledged ${acked.length}, checked ${acked.length * 3}, lost ${lost}, dropped-and-absent ${dropped.length}`,
+  );
   assert.equal(lost, 0);
   assert.ok(acked.length >= 35);
 });

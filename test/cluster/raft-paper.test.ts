@@ -14,9 +14,14 @@ import { RaftNetwork, bytes, presetStorage, seeded, text, type PresetLog } from 
 
 const VOTERS = [1, 2, 3];
 
-function rawNode(id: NodeId, opts: Partial<RaftConfig> & { log?: PresetLog; voters?: NodeId[] } = {}): { node: RaftNode; storage: MemoryStorage } {
+function rawNode(
+  id: NodeId,
+  opts: Partial<RaftConfig> & { log?: PresetLog; voters?: NodeId[] } = {},
+): { node: RaftNode; storage: MemoryStorage } {
   const voters = opts.voters ?? VOTERS;
-  const storage = opts.log ? presetStorage(voters, opts.learners ?? [], opts.log) : new MemoryStorage({ voters, learners: opts.learners ?? [] });
+  const storage = opts.log
+    ? presetStorage(voters, opts.learners ?? [], opts.log)
+    : new MemoryStorage({ voters, learners: opts.learners ?? [] });
   const node = new RaftNode({ electionTick: 10, heartbeatTick: 1, random: seeded(id), ...opts, id, storage, voters });
   return { node, storage };
 }
@@ -60,14 +65,30 @@ describe('§5.2 leader election', () => {
     assert.deepEqual(rd.hardState, { term: 1, vote: 1, commit: 0 });
     assert.equal(rd.mustSync, true);
     const votes = rd.messages.filter((m) => m.type === 'MsgVote');
-    assert.deepEqual(votes.map((m) => [m.to, m.term, m.index, m.logTerm]), [[2, 1, 0, 0], [3, 1, 0, 0]]);
+    assert.deepEqual(
+      votes.map((m) => [m.to, m.term, m.index, m.logTerm]),
+      [
+        [2, 1, 0, 0],
+        [3, 1, 0, 0],
+      ],
+    );
   });
 
   test('election timeouts are drawn from the injected random source: same seed, same timeout; seeds spread over [electionTick, 2·electionTick)', () => {
     const timeout = (seed: number): number => {
-      const node = new RaftNode({ id: 1, voters: VOTERS, electionTick: 10, heartbeatTick: 1, storage: new MemoryStorage(), random: seeded(seed) });
+      const node = new RaftNode({
+        id: 1,
+        voters: VOTERS,
+        electionTick: 10,
+        heartbeatTick: 1,
+        storage: new MemoryStorage(),
+        random: seeded(seed),
+      });
       let t = 0;
-      while (node.status().role === 'follower') { node.tick(); t++; }
+      while (node.status().role === 'follower') {
+        node.tick();
+        t++;
+      }
       return t;
     };
     const seen = new Set<number>();
@@ -87,8 +108,15 @@ describe('§5.2 leader election', () => {
     node.step(message('MsgVoteResp', { from: 2, to: 1, term: 1 }));
     assert.equal(node.status().role, 'leader');
     const apps = sent(node, storage).filter((m) => m.type === 'MsgApp');
-    assert.deepEqual(apps.map((m) => m.to), [2, 3]);
-    for (const m of apps) assert.deepEqual(m.entries.map((e) => [e.term, e.index, e.data.length]), [[1, 1, 0]]);
+    assert.deepEqual(
+      apps.map((m) => m.to),
+      [2, 3],
+    );
+    for (const m of apps)
+      assert.deepEqual(
+        m.entries.map((e) => [e.term, e.index, e.data.length]),
+        [[1, 1, 0]],
+      );
   });
 
   test('a node grants at most one vote per term, to the first candidate that asks', () => {
@@ -97,7 +125,14 @@ describe('§5.2 leader election', () => {
     node.step(message('MsgVote', { from: 3, to: 1, term: 1 }));
     node.step(message('MsgVote', { from: 2, to: 1, term: 1 })); // a retransmission
     const resps = sent(node, storage).filter((m) => m.type === 'MsgVoteResp');
-    assert.deepEqual(resps.map((m) => [m.to, m.reject]), [[2, false], [3, true], [2, false]]);
+    assert.deepEqual(
+      resps.map((m) => [m.to, m.reject]),
+      [
+        [2, false],
+        [3, true],
+        [2, false],
+      ],
+    );
     assert.equal(storage.hardState.vote, 2);
   });
 
@@ -131,14 +166,32 @@ describe('§5.2 leader election', () => {
 
   test('a message from an earlier term is ignored', () => {
     const { node, storage } = rawNode(1, { log: { terms: [1], term: 2 } });
-    node.step(message('MsgApp', { from: 3, to: 1, term: 1, index: 1, logTerm: 1, entries: [{ term: 1, index: 2, type: 'normal', data: bytes('old') }] }));
+    node.step(
+      message('MsgApp', {
+        from: 3,
+        to: 1,
+        term: 1,
+        index: 1,
+        logTerm: 1,
+        entries: [{ term: 1, index: 2, type: 'normal', data: bytes('old') }],
+      }),
+    );
     assert.equal(node.lastIndex(), 1);
     assert.deepEqual(sent(node, storage), []);
   });
 
   test('a network message without a term (other than a forwarded request) is dropped', () => {
     const { node, storage } = rawNode(1, { log: { terms: [1], term: 1 } });
-    node.step(message('MsgApp', { from: 2, to: 1, term: 0, index: 1, logTerm: 1, entries: [{ term: 1, index: 2, type: 'normal', data: bytes('x') }] }));
+    node.step(
+      message('MsgApp', {
+        from: 2,
+        to: 1,
+        term: 0,
+        index: 1,
+        logTerm: 1,
+        entries: [{ term: 1, index: 2, type: 'normal', data: bytes('x') }],
+      }),
+    );
     node.step(message('MsgHup', { from: 2, to: 1, term: 0 }));
     assert.equal(node.lastIndex(), 1);
     assert.equal(node.status().role, 'follower');
@@ -199,9 +252,18 @@ describe('§5.3 log replication', () => {
     assert.equal(resp!.logTerm, 1);
   });
 
-  test('a follower replaces a conflicting suffix with the leader\'s entries and keeps the matching prefix', () => {
+  test("a follower replaces a conflicting suffix with the leader's entries and keeps the matching prefix", () => {
     const { node, storage } = rawNode(1, { log: { terms: [1, 1, 2, 2], term: 2 } });
-    node.step(message('MsgApp', { from: 2, to: 1, term: 3, index: 2, logTerm: 1, entries: [{ term: 3, index: 3, type: 'normal', data: bytes('new') }] }));
+    node.step(
+      message('MsgApp', {
+        from: 2,
+        to: 1,
+        term: 3,
+        index: 2,
+        logTerm: 1,
+        entries: [{ term: 3, index: 3, type: 'normal', data: bytes('new') }],
+      }),
+    );
     sent(node, storage);
     assert.deepEqual(logTerms(node), [1, 1, 3]);
     assert.equal(storage.lastIndex(), 3);
@@ -210,7 +272,16 @@ describe('§5.3 log replication', () => {
 
   test('a duplicated or reordered AppendEntries never truncates entries a follower already holds', () => {
     const { node, storage } = rawNode(1, { log: { terms: [1, 1, 1, 1], term: 1 } });
-    node.step(message('MsgApp', { from: 2, to: 1, term: 1, index: 1, logTerm: 1, entries: [{ term: 1, index: 2, type: 'normal', data: bytes('t1i2') }] }));
+    node.step(
+      message('MsgApp', {
+        from: 2,
+        to: 1,
+        term: 1,
+        index: 1,
+        logTerm: 1,
+        entries: [{ term: 1, index: 2, type: 'normal', data: bytes('t1i2') }],
+      }),
+    );
     const [resp] = sent(node, storage);
     assert.equal(resp!.reject, false);
     assert.equal(node.lastIndex(), 4);
@@ -256,11 +327,26 @@ describe('§5.3 log replication', () => {
     net.propose(1, 'a');
     const before = logTerms(net.get(1));
     const leader = net.get(1);
-    leader.step(message('MsgApp', { from: 2, to: 1, term: 1, index: 0, logTerm: 0, entries: [{ term: 1, index: 1, type: 'normal', data: bytes('evil') }] }));
+    leader.step(
+      message('MsgApp', {
+        from: 2,
+        to: 1,
+        term: 1,
+        index: 0,
+        logTerm: 0,
+        entries: [{ term: 1, index: 1, type: 'normal', data: bytes('evil') }],
+      }),
+    );
     leader.step(message('MsgAppResp', { from: 2, to: 1, term: 1, index: 1, reject: true, rejectHint: 0 }));
     net.stabilize();
     assert.deepEqual(logTerms(leader).slice(0, before.length), before);
-    assert.deepEqual(leader.entries(1, leader.lastIndex() + 1).map((e) => text(e.data)).filter(Boolean), ['a']);
+    assert.deepEqual(
+      leader
+        .entries(1, leader.lastIndex() + 1)
+        .map((e) => text(e.data))
+        .filter(Boolean),
+      ['a'],
+    );
   });
 
   test('flow control: a leader keeps at most maxInflightMsgs appends unacknowledged per follower', () => {
@@ -309,7 +395,10 @@ describe('§5.3 log replication', () => {
       assert.ok(s.length >= 1);
       if (s.length > 1) assert.ok(s.reduce((a, b) => a + b, 0) <= 250, `${s}`);
     }
-    assert.ok(sizes.some((s) => s.length === 1 && s[0]! > 250), 'the oversized entry travelled alone');
+    assert.ok(
+      sizes.some((s) => s.length === 1 && s[0]! > 250),
+      'the oversized entry travelled alone',
+    );
   });
 });
 
@@ -320,7 +409,14 @@ describe('§5.4 safety', () => {
     node.step(message('MsgVote', { from: 2, to: 1, term: 3, index: 1, logTerm: 2 }));
     node.step(message('MsgVote', { from: 3, to: 1, term: 3, index: 2, logTerm: 2 }));
     const resps = sent(node, storage).filter((m) => m.type === 'MsgVoteResp');
-    assert.deepEqual(resps.map((m) => [m.from === 1 && m.to, m.reject]), [[2, true], [2, true], [3, false]]);
+    assert.deepEqual(
+      resps.map((m) => [m.from === 1 && m.to, m.reject]),
+      [
+        [2, true],
+        [2, true],
+        [3, false],
+      ],
+    );
   });
 
   test('leader completeness: a node missing a committed entry cannot become leader, and the next leader holds the entry', () => {
@@ -379,7 +475,10 @@ describe('§5.4 safety', () => {
     net.isolate(1);
     net.campaign(5);
     net.campaign(5);
-    assert.deepEqual(net.leaders().filter((id) => id !== 1), [5]);
+    assert.deepEqual(
+      net.leaders().filter((id) => id !== 1),
+      [5],
+    );
     net.stabilize();
     for (const id of [2, 3, 4]) assert.equal(net.get(id).termAt(2), 3);
     for (const id of [2, 3, 4, 5]) assert.deepEqual(net.appliedText(id), ['t1i1', 't3i2']);
@@ -417,7 +516,14 @@ describe('§5.5 crashes', () => {
     const { node, storage } = rawNode(1, { log: { terms: [1, 1], term: 1 } });
     node.step(message('MsgVote', { from: 2, to: 1, term: 2, index: 2, logTerm: 1 }));
     sent(node, storage);
-    const again = new RaftNode({ id: 1, voters: VOTERS, electionTick: 10, heartbeatTick: 1, storage, random: seeded(9) });
+    const again = new RaftNode({
+      id: 1,
+      voters: VOTERS,
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage,
+      random: seeded(9),
+    });
     assert.deepEqual([again.status().term, again.status().vote, again.lastIndex()], [2, 2, 2]);
     again.step(message('MsgVote', { from: 3, to: 1, term: 2, index: 2, logTerm: 1 }));
     const [resp] = sent(again, storage);
@@ -459,7 +565,8 @@ describe('§6 membership changes (one server at a time, learners first)', () => 
     assert.equal(net.get(1).proposeConfChange({ type: 'addNode', nodeId: 4 }), true);
     net.stabilize();
     net.tickAll(2);
-    for (const id of [1, 2, 3, 4]) assert.deepEqual(net.get(id).status().confState, { voters: [1, 2, 3, 4], learners: [] });
+    for (const id of [1, 2, 3, 4])
+      assert.deepEqual(net.get(id).status().confState, { voters: [1, 2, 3, 4], learners: [] });
   });
 
   test('a learner that has not caught up is not promoted', () => {
@@ -482,17 +589,20 @@ describe('§6 membership changes (one server at a time, learners first)', () => 
     assert.equal(net.get(4).status().term, 1);
   });
 
-  test('a candidate does not count a learner\'s vote toward its quorum', () => {
+  test("a candidate does not count a learner's vote toward its quorum", () => {
     const { node, storage } = rawNode(1, { learners: [4] });
     node.campaign();
-    assert.deepEqual(sent(node, storage).map((m) => m.to), [2, 3]); // no vote request to the learner
+    assert.deepEqual(
+      sent(node, storage).map((m) => m.to),
+      [2, 3],
+    ); // no vote request to the learner
     node.step(message('MsgVoteResp', { from: 4, to: 1, term: 1 }));
     assert.equal(node.status().role, 'candidate');
     node.step(message('MsgVoteResp', { from: 2, to: 1, term: 1 }));
     assert.equal(node.status().role, 'leader');
   });
 
-  test('a learner\'s acknowledgement does not count toward commitment', () => {
+  test("a learner's acknowledgement does not count toward commitment", () => {
     const net = new RaftNetwork([1, 2, 3], { voters: [1, 2], learners: [3] });
     elect(net, 1);
     net.isolate(2);
@@ -583,7 +693,7 @@ describe('§7 log compaction and InstallSnapshot', () => {
     return net;
   }
 
-  test('a follower behind the leader\'s compacted log is brought up by a snapshot, then by the entries after it', () => {
+  test("a follower behind the leader's compacted log is brought up by a snapshot, then by the entries after it", () => {
     const net = compactedLeader();
     const snapIndex = net.members.get(1)!.storage.snapshot().metadata.index;
     net.heal();
@@ -630,7 +740,14 @@ describe('§7 log compaction and InstallSnapshot', () => {
 
   test('a follower ignores a snapshot older than its commit index', () => {
     const { node, storage } = rawNode(1, { log: { terms: [1, 1, 1, 1, 1], term: 1, commit: 5 } });
-    node.step(message('MsgSnap', { from: 2, to: 1, term: 1, snapshot: { metadata: { index: 3, term: 1, confState: { voters: VOTERS, learners: [] } }, data: bytes('s') } }));
+    node.step(
+      message('MsgSnap', {
+        from: 2,
+        to: 1,
+        term: 1,
+        snapshot: { metadata: { index: 3, term: 1, confState: { voters: VOTERS, learners: [] } }, data: bytes('s') },
+      }),
+    );
     const rd = drain(node, storage);
     assert.equal(rd.snapshot, undefined);
     assert.equal(rd.messages[0]!.index, 5);
@@ -666,7 +783,7 @@ describe('thesis §9.6 PreVote and CheckQuorum', () => {
     assert.ok(net.get(1).status().term > 1);
   });
 
-  test('a pre-vote changes neither the voter\'s term nor its vote', () => {
+  test("a pre-vote changes neither the voter's term nor its vote", () => {
     const { node, storage } = rawNode(1, { preVote: true });
     node.step(message('MsgPreVote', { from: 2, to: 1, term: 5 }));
     const [resp] = sent(node, storage);
@@ -796,7 +913,7 @@ describe('thesis §6.4 ReadIndex', () => {
     assert.deepEqual(net.members.get(1)!.readStates, [{ index: net.get(1).status().commit, requestCtx: 'r1' }]);
   });
 
-  test('ReadIndex on a follower is forwarded and answered with the leader\'s commit index', () => {
+  test("ReadIndex on a follower is forwarded and answered with the leader's commit index", () => {
     const net = new RaftNetwork(VOTERS);
     elect(net, 1);
     net.propose(1, 'x');
@@ -850,7 +967,10 @@ describe('planted bugs (testBugs) do what they say', () => {
     const { node, storage } = rawNode(1, { testBugs: { doubleVote: true } });
     node.step(message('MsgVote', { from: 2, to: 1, term: 1 }));
     node.step(message('MsgVote', { from: 3, to: 1, term: 1 }));
-    assert.deepEqual(sent(node, storage).map((m) => m.reject), [false, false]);
+    assert.deepEqual(
+      sent(node, storage).map((m) => m.reject),
+      [false, false],
+    );
   });
 
   test('testBugs.sendBeforePersist hands out a vote grant before the hard state recording it, so a restart forgets the vote', () => {
@@ -866,7 +986,14 @@ describe('planted bugs (testBugs) do what they say', () => {
     assert.equal(rd.hardState, undefined);
     assert.equal(node.hasReady(), false);
     // Crash now: the vote was never persisted.
-    const again = new RaftNode({ id: 1, voters: VOTERS, electionTick: 10, heartbeatTick: 1, storage, random: seeded(1) });
+    const again = new RaftNode({
+      id: 1,
+      voters: VOTERS,
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage,
+      random: seeded(1),
+    });
     again.step(message('MsgVote', { from: 3, to: 1, term: 1 }));
     assert.equal(again.ready().messages[0]!.reject, false); // a second vote in term 1
   });

@@ -21,7 +21,12 @@ let dbs = 0;
 const dbPath = (): string => join(dir, `raft-${++dbs}.db`);
 
 function ents(from: number, terms: number[]): Entry[] {
-  return terms.map((term, i) => ({ term, index: from + i, type: 'normal' as const, data: bytes(`t${term}i${from + i}`) }));
+  return terms.map((term, i) => ({
+    term,
+    index: from + i,
+    type: 'normal' as const,
+    data: bytes(`t${term}i${from + i}`),
+  }));
 }
 
 function dataOf(s: WritableRaftStorage, lo: number, hi: number): string[] {
@@ -48,8 +53,14 @@ for (const [name, make] of KINDS) {
     test(`${name}: an empty log has firstIndex 1, lastIndex 0 and term 0 at index 0`, () => {
       const s = make();
       assert.deepEqual([s.firstIndex(), s.lastIndex(), s.term(0)], [1, 0, 0]);
-      assert.equal(code(() => s.term(1)), 'unavailable');
-      assert.deepEqual(s.initialState(), { hardState: { term: 0, vote: 0, commit: 0 }, confState: { voters: [1, 2, 3], learners: [] } });
+      assert.equal(
+        code(() => s.term(1)),
+        'unavailable',
+      );
+      assert.deepEqual(s.initialState(), {
+        hardState: { term: 0, vote: 0, commit: 0 },
+        confState: { voters: [1, 2, 3], learners: [] },
+      });
     });
 
     test(`${name}: appended entries come back by range, limited by size but never to zero entries`, () => {
@@ -59,7 +70,10 @@ for (const [name, make] of KINDS) {
       assert.equal(s.entries(1, 6, 40).length, 2); // 20 bytes per entry in size accounting
       assert.equal(s.entries(1, 6, 1).length, 1);
       assert.equal(s.term(4), 2);
-      assert.equal(code(() => s.entries(1, 7, 100)), 'unavailable');
+      assert.equal(
+        code(() => s.entries(1, 7, 100)),
+        'unavailable',
+      );
     });
 
     test(`${name}: appending at an index already stored truncates the conflicting suffix`, () => {
@@ -68,7 +82,10 @@ for (const [name, make] of KINDS) {
       s.append(ents(3, [2]));
       assert.equal(s.lastIndex(), 3);
       assert.deepEqual(dataOf(s, 1, 4), ['t1i1', 't1i2', 't2i3']);
-      assert.equal(code(() => s.append(ents(5, [2]))), 'unavailable'); // a gap
+      assert.equal(
+        code(() => s.append(ents(5, [2]))),
+        'unavailable',
+      ); // a gap
     });
 
     test(`${name}: compaction keeps the term of the compaction point and refuses older ranges`, () => {
@@ -77,23 +94,46 @@ for (const [name, make] of KINDS) {
       s.createSnapshot(3, { voters: [1, 2, 3], learners: [] }, bytes('S'));
       s.compact(3);
       assert.deepEqual([s.firstIndex(), s.lastIndex(), s.term(3)], [4, 5, 2]);
-      assert.equal(code(() => s.term(2)), 'compacted');
-      assert.equal(code(() => s.entries(3, 5, 100)), 'compacted');
+      assert.equal(
+        code(() => s.term(2)),
+        'compacted',
+      );
+      assert.equal(
+        code(() => s.entries(3, 5, 100)),
+        'compacted',
+      );
       assert.deepEqual(dataOf(s, 4, 6), ['t2i4', 't3i5']);
       assert.deepEqual(s.snapshot().metadata, { index: 3, term: 2, confState: { voters: [1, 2, 3], learners: [] } });
-      assert.equal(code(() => s.createSnapshot(2, { voters: [1], learners: [] }, bytes(''))), 'snapshotOutOfDate');
+      assert.equal(
+        code(() => s.createSnapshot(2, { voters: [1], learners: [] }, bytes(''))),
+        'snapshotOutOfDate',
+      );
     });
 
     test(`${name}: installing a snapshot replaces the log and the membership; an older one is refused`, () => {
       const s = make();
       s.append(ents(1, [1, 1, 1]));
-      s.save({ entries: [], snapshot: { metadata: { index: 10, term: 4, confState: { voters: [1, 2], learners: [5] } }, data: bytes('snap') } });
+      s.save({
+        entries: [],
+        snapshot: {
+          metadata: { index: 10, term: 4, confState: { voters: [1, 2], learners: [5] } },
+          data: bytes('snap'),
+        },
+      });
       assert.deepEqual([s.firstIndex(), s.lastIndex(), s.term(10)], [11, 10, 4]);
       assert.equal(text(s.snapshot().data), 'snap');
       assert.deepEqual(s.initialState().confState, { voters: [1, 2], learners: [5] });
       s.append(ents(11, [4, 5]));
       assert.deepEqual(dataOf(s, 11, 13), ['t4i11', 't5i12']);
-      assert.equal(code(() => s.applySnapshot({ metadata: { index: 9, term: 4, confState: { voters: [1], learners: [] } }, data: bytes('') })), 'snapshotOutOfDate');
+      assert.equal(
+        code(() =>
+          s.applySnapshot({
+            metadata: { index: 9, term: 4, confState: { voters: [1], learners: [] } },
+            data: bytes(''),
+          }),
+        ),
+        'snapshotOutOfDate',
+      );
     });
 
     test(`${name}: save persists snapshot, entries and hard state of one Ready`, () => {
@@ -114,7 +154,9 @@ describe('SqliteRaftStorage durability', () => {
     db.close();
     const s = new SqliteRaftStorage({ path });
     // synchronous is per connection: read it through the storage's own connection.
-    const sync = (s as unknown as { db: DatabaseSync }).db.prepare('PRAGMA synchronous').get() as { synchronous: number };
+    const sync = (s as unknown as { db: DatabaseSync }).db.prepare('PRAGMA synchronous').get() as {
+      synchronous: number;
+    };
     assert.equal(sync.synchronous, 2);
     s.close();
   });
@@ -127,12 +169,32 @@ describe('SqliteRaftStorage durability', () => {
     s.createSnapshot(3, { voters: [1, 2, 3], learners: [4] }, bytes('state@3'));
     s.compact(2);
     s.setConfState({ voters: [1, 2, 3], learners: [4] });
-    const before = { first: s.firstIndex(), last: s.lastIndex(), t2: s.term(2), ents: s.entries(3, 6, 1e9), init: s.initialState(), snap: s.snapshot() };
+    const before = {
+      first: s.firstIndex(),
+      last: s.lastIndex(),
+      t2: s.term(2),
+      ents: s.entries(3, 6, 1e9),
+      init: s.initialState(),
+      snap: s.snapshot(),
+    };
     s.close();
 
     s = new SqliteRaftStorage({ path, voters: [9] }); // bootstrap voters are ignored on reopen
-    assert.deepEqual({ first: s.firstIndex(), last: s.lastIndex(), t2: s.term(2), ents: s.entries(3, 6, 1e9), init: s.initialState(), snap: s.snapshot() }, before);
-    assert.deepEqual(before.ents.map((e) => text(e.data)), ['t1i3', 't2i4', 't2i5']);
+    assert.deepEqual(
+      {
+        first: s.firstIndex(),
+        last: s.lastIndex(),
+        t2: s.term(2),
+        ents: s.entries(3, 6, 1e9),
+        init: s.initialState(),
+        snap: s.snapshot(),
+      },
+      before,
+    );
+    assert.deepEqual(
+      before.ents.map((e) => text(e.data)),
+      ['t1i3', 't2i4', 't2i5'],
+    );
     assert.equal(before.last, 5);
     assert.deepEqual(before.init.hardState, { term: 2, vote: 3, commit: 4 });
     assert.equal(text(before.snap.data), 'state@3');
@@ -145,18 +207,36 @@ describe('SqliteRaftStorage durability', () => {
     s.save({ entries: ents(1, [1]), hardState: { term: 1, vote: 0, commit: 0 } });
     const snapshot = { metadata: { index: 1, term: 1, confState: { voters: [1], learners: [] } }, data: bytes('') };
     // The snapshot step succeeds, then entries with a gap fail: the whole save rolls back.
-    assert.throws(() => s.save({ entries: ents(7, [2]), hardState: { term: 2, vote: 1, commit: 1 }, snapshot: { ...snapshot, metadata: { ...snapshot.metadata, index: 5 } } }));
+    assert.throws(() =>
+      s.save({
+        entries: ents(7, [2]),
+        hardState: { term: 2, vote: 1, commit: 1 },
+        snapshot: { ...snapshot, metadata: { ...snapshot.metadata, index: 5 } },
+      }),
+    );
     s.close();
     const r = new SqliteRaftStorage({ path });
-    assert.deepEqual([r.lastIndex(), r.firstIndex(), r.initialState().hardState.term, r.snapshot().metadata.index], [1, 1, 1, 0]);
+    assert.deepEqual(
+      [r.lastIndex(), r.firstIndex(), r.initialState().hardState.term, r.snapshot().metadata.index],
+      [1, 1, 1, 0],
+    );
     r.close();
   });
 
   test('a RaftNode restarted over its reopened SQLite storage keeps its term, vote and log, and refuses a second vote', () => {
     const path = dbPath();
     let s = new SqliteRaftStorage({ path, voters: [1, 2, 3] });
-    let node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTick: 10, heartbeatTick: 1, storage: s, random: seeded(1) });
-    node.step(message('MsgApp', { from: 2, to: 1, term: 3, index: 0, logTerm: 0, commit: 1, entries: ents(1, [3, 3]) }));
+    let node = new RaftNode({
+      id: 1,
+      voters: [1, 2, 3],
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage: s,
+      random: seeded(1),
+    });
+    node.step(
+      message('MsgApp', { from: 2, to: 1, term: 3, index: 0, logTerm: 0, commit: 1, entries: ents(1, [3, 3]) }),
+    );
     node.step(message('MsgVote', { from: 3, to: 1, term: 4, index: 2, logTerm: 3 }));
     while (node.hasReady()) {
       const rd = node.ready();
@@ -165,7 +245,14 @@ describe('SqliteRaftStorage durability', () => {
     }
     s.close();
     s = new SqliteRaftStorage({ path });
-    node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTick: 10, heartbeatTick: 1, storage: s, random: seeded(1) });
+    node = new RaftNode({
+      id: 1,
+      voters: [1, 2, 3],
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage: s,
+      random: seeded(1),
+    });
     assert.deepEqual([node.status().term, node.status().vote, node.status().commit, node.lastIndex()], [4, 3, 1, 2]);
     node.step(message('MsgVote', { from: 2, to: 1, term: 4, index: 9, logTerm: 9 }));
     assert.equal(node.ready().messages[0]!.reject, true);
@@ -185,14 +272,30 @@ test('a three-node cluster on SQLite storage keeps its log and re-applies it aft
   net.campaign(1);
   for (const v of ['a', 'b', 'c']) net.propose(1, v);
   net.tickAll(2);
-  const logs = [1, 2, 3].map((id) => net.get(id).entries(1, net.get(id).lastIndex() + 1).map((e) => [e.term, text(e.data)]));
+  const logs = [1, 2, 3].map((id) =>
+    net
+      .get(id)
+      .entries(1, net.get(id).lastIndex() + 1)
+      .map((e) => [e.term, text(e.data)]),
+  );
   const terms = [1, 2, 3].map((id) => net.get(id).status().term);
   for (const id of [1, 2, 3]) {
     (net.members.get(id)!.storage as SqliteRaftStorage).close();
     net.restart(id, open(id));
   }
-  assert.deepEqual([1, 2, 3].map((id) => net.get(id).entries(1, net.get(id).lastIndex() + 1).map((e) => [e.term, text(e.data)])), logs);
-  assert.deepEqual([1, 2, 3].map((id) => net.get(id).status().term), terms);
+  assert.deepEqual(
+    [1, 2, 3].map((id) =>
+      net
+        .get(id)
+        .entries(1, net.get(id).lastIndex() + 1)
+        .map((e) => [e.term, text(e.data)]),
+    ),
+    logs,
+  );
+  assert.deepEqual(
+    [1, 2, 3].map((id) => net.get(id).status().term),
+    terms,
+  );
   for (let i = 0; i < 100 && net.leaders().length === 0; i++) net.tickAll();
   net.propose(net.leaders()[0]!, 'd');
   net.tickAll(2);
@@ -207,15 +310,24 @@ describe('transport and codec', () => {
     t.send(2, message('MsgApp', { from: 1, to: 2, term: 1 }));
     t.partition([1], [3]);
     t.send(3, message('MsgApp', { from: 1, to: 3, term: 1 }));
-    assert.deepEqual(t.take(2).map((m) => m.type), ['MsgHeartbeat', 'MsgApp']);
+    assert.deepEqual(
+      t.take(2).map((m) => m.type),
+      ['MsgHeartbeat', 'MsgApp'],
+    );
     assert.deepEqual(t.take(3), []);
     assert.deepEqual([t.sent, t.dropped, t.pending()], [3, 1, 0]);
   });
 
   test('a message survives JSON encoding with its entry and snapshot bytes intact', () => {
     const m = message('MsgSnap', {
-      from: 1, to: 2, term: 3, entries: ents(1, [3]),
-      snapshot: { metadata: { index: 4, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array([0, 255, 7]) },
+      from: 1,
+      to: 2,
+      term: 3,
+      entries: ents(1, [3]),
+      snapshot: {
+        metadata: { index: 4, term: 3, confState: { voters: [1, 2], learners: [] } },
+        data: new Uint8Array([0, 255, 7]),
+      },
     });
     const back = decodeMessage(encodeMessage(m));
     assert.deepEqual(back, m);

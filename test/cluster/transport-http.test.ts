@@ -16,7 +16,10 @@ async function node(id: NodeId, extra: Partial<HttpTransportOptions> = {}) {
   const unreachable: NodeId[] = [];
   const snaps: Array<[NodeId, string]> = [];
   const t = new HttpTransport({
-    id, secret: SECRET, host: '127.0.0.1', port: 0,
+    id,
+    secret: SECRET,
+    host: '127.0.0.1',
+    port: 0,
     onMessages: (m) => got.push(...m),
     onUnreachable: (p) => unreachable.push(p),
     onSnapshotStatus: (p, s) => snaps.push([p, s]),
@@ -44,17 +47,39 @@ async function blackHole(): Promise<{ addr: string; close: () => Promise<void> }
   const srv = createServer((s) => sockets.push(s));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const { port } = srv.address() as { port: number };
-  open.push({ close: () => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }) });
-  return { addr: `127.0.0.1:${port}`, close: () => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }) };
+  open.push({
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  });
+  return {
+    addr: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
 }
 
 function post(addr: string, path: string, body: Buffer, headers: Record<string, string>): Promise<number> {
   const [host, port] = addr.split(':');
   return new Promise((resolve, reject) => {
-    const req = http.request({ host, port: Number(port), method: 'POST', path, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        path,
+        headers: { ...headers, 'content-length': String(body.length) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -68,7 +93,10 @@ test('Raft messages reach the peer in order, in both directions, over keep-alive
   for (let i = 0; i < 500; i++) a.t.send(2, app(1, 2, i));
   b.t.send(1, message('MsgAppResp', { from: 2, to: 1, term: 1, index: 7 }));
   await until(() => b.got.length === 500 && a.got.length === 1);
-  assert.deepEqual(b.got.map((m) => m.index), [...Array(500).keys()]);
+  assert.deepEqual(
+    b.got.map((m) => m.index),
+    [...Array(500).keys()],
+  );
   assert.deepEqual(b.got[3]!.entries[0]!.data, new Uint8Array([3]));
   assert.equal(a.got[0]!.type, 'MsgAppResp');
   await until(() => a.t.stats().get(2)!.sent === 500);
@@ -140,12 +168,21 @@ test('a snapshot travels in chunks, arrives whole, and its outcome is reported t
   a.t.setPeer(3, `127.0.0.1:${await deadPort()}`);
   const data = new Uint8Array(3 * 1024 * 1024 + 17);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 255;
-  const snap = (to: NodeId) => message('MsgSnap', { from: 1, to, term: 2, snapshot: { metadata: { index: 100, term: 2, confState: { voters: [1, 2, 3], learners: [] } }, data } });
+  const snap = (to: NodeId) =>
+    message('MsgSnap', {
+      from: 1,
+      to,
+      term: 2,
+      snapshot: { metadata: { index: 100, term: 2, confState: { voters: [1, 2, 3], learners: [] } }, data },
+    });
   a.t.send(2, snap(2));
   a.t.send(2, app(1, 2, 1)); // heartbeats and appends are not held up by the snapshot lane
   a.t.send(3, snap(3));
   await until(() => a.snaps.length === 2);
-  assert.deepEqual(a.snaps.sort(), [[2, 'finish'], [3, 'failure']]);
+  assert.deepEqual(a.snaps.sort(), [
+    [2, 'finish'],
+    [3, 'failure'],
+  ]);
   const got = b.got.find((m) => m.type === 'MsgSnap')!;
   assert.equal(got.snapshot!.metadata.index, 100);
   assert.deepEqual(got.snapshot!.data, data);
@@ -160,6 +197,10 @@ test('a request body over the bound is refused with 413 before it is buffered wh
   assert.equal(b.got.length, 0);
   const snapPath = '/raft/snapshot?from=1&id=x&seq=1&total=2';
   const chunk = Buffer.from('x');
-  assert.equal(await post(b.addr, snapPath, chunk, signHeaders(SECRET, 'POST', snapPath, chunk)), 409, 'a chunk out of order is refused');
+  assert.equal(
+    await post(b.addr, snapPath, chunk, signHeaders(SECRET, 'POST', snapPath, chunk)),
+    409,
+    'a chunk out of order is refused',
+  );
   await b.t.close();
 });

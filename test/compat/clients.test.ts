@@ -65,8 +65,13 @@ describe('S3 client compatibility', () => {
 
   test('AWS CLI v2: mb, cp up, ls, cp down, server-side copy, rm, rb', { skip: missingTool(TOOLS.aws) }, async () => {
     const env = {
-      ...process.env, AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_DEFAULT_REGION: REGION,
-      AWS_CONFIG_FILE: path.join(work, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'none'), AWS_PAGER: '',
+      ...process.env,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY,
+      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_CONFIG_FILE: path.join(work, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'none'),
+      AWS_PAGER: '',
     };
     const aws = (...args: string[]) => run(TOOLS.aws, ['--endpoint-url', srv.url, ...args], { env });
     await aws('s3', 'mb', 's3://cli-bucket');
@@ -113,7 +118,11 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
 `;
     const out = path.join(work, 'boto-small.out');
     const hugeOut = path.join(work, 'boto-huge.out');
-    const { stdout } = await run(TOOLS.python, ['-c', script, srv.url, ACCESS_KEY, SECRET_KEY, REGION, smallFile, bigFile, out, hugeFile, hugeOut], { maxBuffer: 1 << 20 });
+    const { stdout } = await run(
+      TOOLS.python,
+      ['-c', script, srv.url, ACCESS_KEY, SECRET_KEY, REGION, smallFile, bigFile, out, hugeFile, hugeOut],
+      { maxBuffer: 1 << 20 },
+    );
     const r = JSON.parse(stdout);
     assert.deepEqual(r.keys, ['big.bin', 'small.txt']);
     assert.equal(r.big, sha256(big));
@@ -127,7 +136,10 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
   test('s3cmd: mb, put, ls, get, cp, del, rb', { skip: missingTool(TOOLS.s3cmd) }, async () => {
     const host = new URL(srv.url).host;
     const cfg = path.join(work, 's3cfg');
-    await writeFile(cfg, `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\nsignature_v2 = False\n`);
+    await writeFile(
+      cfg,
+      `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\nsignature_v2 = False\n`,
+    );
     const s3cmd = (...args: string[]) => run(TOOLS.s3cmd, ['-c', cfg, ...args]);
     await s3cmd('mb', 's3://s3cmd-bucket');
     await s3cmd('put', smallFile, 's3://s3cmd-bucket/small.txt');
@@ -144,20 +156,32 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     await assertMultipart('s3cmd-bucket', 'huge.bin');
     await s3cmd('get', 's3://s3cmd-bucket/huge.bin', path.join(work, 's3cmd-huge.out'));
     await checkDownloaded(path.join(work, 's3cmd-huge.out'), huge);
-    await s3cmd('del', 's3://s3cmd-bucket/small.txt', 's3://s3cmd-bucket/big.bin', 's3://s3cmd-bucket/copy.txt', 's3://s3cmd-bucket/huge.bin');
+    await s3cmd(
+      'del',
+      's3://s3cmd-bucket/small.txt',
+      's3://s3cmd-bucket/big.bin',
+      's3://s3cmd-bucket/copy.txt',
+      's3://s3cmd-bucket/huge.bin',
+    );
     await s3cmd('rb', 's3://s3cmd-bucket');
   });
 
-  test('s3cmd with signature_v2 = True (AWS Signature Version 2): mb, put, multipart put, ls, get, setacl, del, rb', { skip: missingTool(TOOLS.s3cmd) }, async () => {
+  test('s3cmd with signature_v2 = True (AWS Signature Version 2): mb, put, multipart put, ls, get, setacl, del, rb', {
+    skip: missingTool(TOOLS.s3cmd),
+  }, async () => {
     // https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html
     const host = new URL(srv.url).host;
     const cfg = path.join(work, 's3cfg-v2');
-    await writeFile(cfg, `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\nsignature_v2 = True\n`);
-    const s3cmd = (...args: string[]) => run(TOOLS.s3cmd, ['-c', cfg, '--debug', ...args]).then((r) => {
-      assert.doesNotMatch(r.stderr, /AWS4-HMAC-SHA256 Credential=/, 's3cmd signed with Signature Version 2');
-      assert.match(r.stderr, /Using signature v2/);
-      return r;
-    });
+    await writeFile(
+      cfg,
+      `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\nsignature_v2 = True\n`,
+    );
+    const s3cmd = (...args: string[]) =>
+      run(TOOLS.s3cmd, ['-c', cfg, '--debug', ...args]).then((r) => {
+        assert.doesNotMatch(r.stderr, /AWS4-HMAC-SHA256 Credential=/, 's3cmd signed with Signature Version 2');
+        assert.match(r.stderr, /Using signature v2/);
+        return r;
+      });
     await s3cmd('mb', 's3://s3cmd-v2-bucket');
     await s3cmd('put', smallFile, 's3://s3cmd-v2-bucket/small file.txt');
     await s3cmd('put', '--multipart-chunk-size-mb=16', hugeFile, 's3://s3cmd-v2-bucket/huge.bin');
@@ -173,11 +197,16 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     await s3cmd('rb', 's3://s3cmd-v2-bucket');
   });
 
-  test('s3cmd signurl: a Signature Version 2 presigned URL downloads the object until it expires', { skip: missingTool(TOOLS.s3cmd) }, async () => {
+  test('s3cmd signurl: a Signature Version 2 presigned URL downloads the object until it expires', {
+    skip: missingTool(TOOLS.s3cmd),
+  }, async () => {
     // https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html#RESTAuthenticationQueryStringAuth
     const host = new URL(srv.url).host;
     const cfg = path.join(work, 's3cfg-signurl');
-    await writeFile(cfg, `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\n`);
+    await writeFile(
+      cfg,
+      `[default]\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\nhost_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nbucket_location = ${REGION}\n`,
+    );
     const s3cmd = (...args: string[]) => run(TOOLS.s3cmd, ['-c', cfg, ...args]);
     await s3cmd('mb', 's3://signurl-bucket');
     await s3cmd('put', smallFile, 's3://signurl-bucket/shared.txt');
@@ -186,7 +215,9 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     const ok = await fetch(url);
     assert.equal(ok.status, 200);
     assert.equal(await ok.text(), small.toString());
-    const expired = (await s3cmd('signurl', 's3://signurl-bucket/shared.txt', String(Math.floor(Date.now() / 1000) - 60))).stdout.trim();
+    const expired = (
+      await s3cmd('signurl', 's3://signurl-bucket/shared.txt', String(Math.floor(Date.now() / 1000) - 60))
+    ).stdout.trim();
     const refused = await fetch(expired);
     assert.equal(refused.status, 403);
     assert.match(await refused.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
@@ -194,15 +225,23 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     assert.match(await tampered.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
   });
 
-  test('rclone: mkdir, copyto up, ls, copyto down, server-side copy, deletefile, rmdir', { skip: missingTool(TOOLS.rclone) }, async () => {
+  test('rclone: mkdir, copyto up, ls, copyto down, server-side copy, deletefile, rmdir', {
+    skip: missingTool(TOOLS.rclone),
+  }, async () => {
     // rclone's AWS SDK cannot load a custom CA bundle into its transport; we speak plain HTTP anyway.
     const { AWS_CA_BUNDLE: _unused, ...baseEnv } = process.env;
     const env = {
-      ...baseEnv, RCLONE_CONFIG_BS_TYPE: 's3', RCLONE_CONFIG_BS_PROVIDER: 'Other', RCLONE_CONFIG_BS_ENDPOINT: srv.url,
-      RCLONE_CONFIG_BS_ACCESS_KEY_ID: ACCESS_KEY, RCLONE_CONFIG_BS_SECRET_ACCESS_KEY: SECRET_KEY, RCLONE_CONFIG_BS_REGION: REGION,
+      ...baseEnv,
+      RCLONE_CONFIG_BS_TYPE: 's3',
+      RCLONE_CONFIG_BS_PROVIDER: 'Other',
+      RCLONE_CONFIG_BS_ENDPOINT: srv.url,
+      RCLONE_CONFIG_BS_ACCESS_KEY_ID: ACCESS_KEY,
+      RCLONE_CONFIG_BS_SECRET_ACCESS_KEY: SECRET_KEY,
+      RCLONE_CONFIG_BS_REGION: REGION,
       RCLONE_CONFIG_BS_FORCE_PATH_STYLE: 'true',
     };
-    const rclone = (...args: string[]) => run(TOOLS.rclone, ['--config', path.join(work, 'rclone.conf'), '--quiet', ...args], { env });
+    const rclone = (...args: string[]) =>
+      run(TOOLS.rclone, ['--config', path.join(work, 'rclone.conf'), '--quiet', ...args], { env });
     await rclone('mkdir', 'bs:rclone-bucket');
     await rclone('copyto', smallFile, 'bs:rclone-bucket/dir/small.txt');
     await rclone('copyto', bigFile, 'bs:rclone-bucket/big.bin');
@@ -214,11 +253,20 @@ print(json.dumps({'keys': keys, 'big': hashlib.sha256(big).hexdigest(), 'copy': 
     await rclone('copyto', 'bs:rclone-bucket/dir/small.txt', 'bs:rclone-bucket/copy.txt');
     await rclone('copyto', 'bs:rclone-bucket/copy.txt', path.join(work, 'rclone-copy.out'));
     await checkDownloaded(path.join(work, 'rclone-copy.out'), small);
-    await rclone('copyto', '--s3-upload-cutoff', '16M', '--s3-chunk-size', '16M', hugeFile, 'bs:rclone-bucket/huge.bin');
+    await rclone(
+      'copyto',
+      '--s3-upload-cutoff',
+      '16M',
+      '--s3-chunk-size',
+      '16M',
+      hugeFile,
+      'bs:rclone-bucket/huge.bin',
+    );
     await assertMultipart('rclone-bucket', 'huge.bin');
     await rclone('copyto', 'bs:rclone-bucket/huge.bin', path.join(work, 'rclone-huge.out'));
     await checkDownloaded(path.join(work, 'rclone-huge.out'), huge);
-    for (const k of ['dir/small.txt', 'big.bin', 'copy.txt', 'huge.bin']) await rclone('deletefile', `bs:rclone-bucket/${k}`);
+    for (const k of ['dir/small.txt', 'big.bin', 'copy.txt', 'huge.bin'])
+      await rclone('deletefile', `bs:rclone-bucket/${k}`);
     await rclone('rmdir', 'bs:rclone-bucket');
   });
 });

@@ -24,15 +24,33 @@ const BUCKET = 'crash-bucket';
 
 // `md5` is the content's MD5: a copy of a multipart object gets it as a plain ETag.
 type State = { present: false } | { present: true; sha256: string; etag: string; md5: string };
-interface Slot { acked: State; pending: State | null }
+interface Slot {
+  acked: State;
+  pending: State | null;
+}
 
 const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const same = (a: State, b: State) => a.present === b.present && (!a.present || (b.present && a.sha256 === b.sha256 && a.etag === b.etag));
+const same = (a: State, b: State) =>
+  a.present === b.present && (!a.present || (b.present && a.sha256 === b.sha256 && a.etag === b.etag));
 
-async function call(base: string, method: string, pathAndQuery: string, body?: Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
+async function call(
+  base: string,
+  method: string,
+  pathAndQuery: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   const url = `${base}${pathAndQuery}`;
-  const signed = signRequest({ method, url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, payloadHash: 'UNSIGNED-PAYLOAD', headers: { ...headers, 'content-length': String(body?.length ?? 0) } });
+  const signed = signRequest({
+    method,
+    url,
+    accessKey: ACCESS_KEY,
+    secretKey: SECRET_KEY,
+    region: REGION,
+    payloadHash: 'UNSIGNED-PAYLOAD',
+    headers: { ...headers, 'content-length': String(body?.length ?? 0) },
+  });
   return send(method, url, signed, body);
 }
 
@@ -46,8 +64,18 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-crash-'));
   const slots = new Map<string, Slot>();
   const keysOf = (w: number) => Array.from({ length: KEYS_PER_WORKER }, (_, i) => `w${w}/key-${i}`);
-  for (let w = 0; w < WORKERS; w++) for (const k of keysOf(w)) slots.set(k, { acked: { present: false }, pending: null });
-  const counts = { kills: 0, killsDuringStartup: 0, ackedWrites: 0, ackedDeletes: 0, checked: 0, lost: 0, unexpectedErrors: 0, ops: 0 };
+  for (let w = 0; w < WORKERS; w++)
+    for (const k of keysOf(w)) slots.set(k, { acked: { present: false }, pending: null });
+  const counts = {
+    kills: 0,
+    killsDuringStartup: 0,
+    ackedWrites: 0,
+    ackedDeletes: 0,
+    checked: 0,
+    lost: 0,
+    unexpectedErrors: 0,
+    ops: 0,
+  };
 
   let srv: ServerProcess = await spawnServer(dataDir);
   expectOk(await call(srv.url, 'PUT', `/${BUCKET}`), 'create bucket');
@@ -94,17 +122,29 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
     const p2 = randomBytes(randomInt(1, 100_000));
     const etags: string[] = [];
     for (const [i, part] of [p1, p2].entries()) {
-      const r = await call(base, 'PUT', `/${BUCKET}/${key}?partNumber=${i + 1}&uploadId=${encodeURIComponent(uploadId)}`, part);
+      const r = await call(
+        base,
+        'PUT',
+        `/${BUCKET}/${key}?partNumber=${i + 1}&uploadId=${encodeURIComponent(uploadId)}`,
+        part,
+      );
       expectOk(r, 'upload part');
       etags.push(String(r.headers.etag));
     }
-    const etag = `"${createHash('md5').update(Buffer.concat([p1, p2].map((p) => createHash('md5').update(p).digest()))).digest('hex')}-2"`;
+    const etag = `"${createHash('md5')
+      .update(Buffer.concat([p1, p2].map((p) => createHash('md5').update(p).digest())))
+      .digest('hex')}-2"`;
     const slot = slots.get(key)!;
     const whole = Buffer.concat([p1, p2]);
     const next: State = { present: true, sha256: sha(whole), etag, md5: md5hex(whole) };
     slot.pending = next;
     const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-    const done = await call(base, 'POST', `/${BUCKET}/${key}?uploadId=${encodeURIComponent(uploadId)}`, Buffer.from(xml));
+    const done = await call(
+      base,
+      'POST',
+      `/${BUCKET}/${key}?uploadId=${encodeURIComponent(uploadId)}`,
+      Buffer.from(xml),
+    );
     expectOk(done, 'complete');
     assert.match(done.text, new RegExp(etag.replace(/"/g, '&quot;|"')));
     slot.acked = next;
@@ -152,7 +192,10 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
       }
       const ok = same(seen, slot.acked) || (slot.pending !== null && same(seen, slot.pending));
       if (!ok) counts.lost++;
-      assert.ok(ok, `${key}: found ${JSON.stringify(seen)}, acknowledged ${JSON.stringify(slot.acked)}, in flight ${JSON.stringify(slot.pending)}`);
+      assert.ok(
+        ok,
+        `${key}: found ${JSON.stringify(seen)}, acknowledged ${JSON.stringify(slot.acked)}, in flight ${JSON.stringify(slot.pending)}`,
+      );
       slot.acked = seen;
       slot.pending = null;
       counts.checked++;
@@ -176,9 +219,14 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
         const starting = spawnServer(dataDir, [], (p) => (child = p));
         starting.catch(() => {});
         await sleep(randomInt(20, 250));
-        assert.ok(child!.exitCode === null && child!.signalCode === null, `round ${round}: the starting server exited by itself (code ${child!.exitCode})`);
+        assert.ok(
+          child!.exitCode === null && child!.signalCode === null,
+          `round ${round}: the starting server exited by itself (code ${child!.exitCode})`,
+        );
         child!.kill('SIGKILL');
-        await new Promise((r) => (child!.exitCode !== null || child!.signalCode !== null ? r(null) : child!.once('exit', r)));
+        await new Promise((r) =>
+          child!.exitCode !== null || child!.signalCode !== null ? r(null) : child!.once('exit', r),
+        );
         counts.killsDuringStartup++;
       }
       srv = await spawnServer(dataDir);
@@ -188,7 +236,9 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
     }
   } finally {
     await srv.kill9().catch(() => {});
-    console.log(`crash test: kills=${counts.kills} (during start-up: ${counts.killsDuringStartup}) ops=${counts.ops} acked_writes=${counts.ackedWrites} acked_deletes=${counts.ackedDeletes} keys_checked=${counts.checked} lost=${counts.lost}`);
+    console.log(
+      `crash test: kills=${counts.kills} (during start-up: ${counts.killsDuringStartup}) ops=${counts.ops} acked_writes=${counts.ackedWrites} acked_deletes=${counts.ackedDeletes} keys_checked=${counts.checked} lost=${counts.lost}`,
+    );
     await rm(dataDir, { recursive: true, force: true });
   }
   assert.ok(counts.kills >= Math.min(KILLS, 30));

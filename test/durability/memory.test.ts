@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { send } from '../helpers/raw.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { GiB, MiB, RssWatch, downloadCounted, postGenerated, signedFor, uploadGenerated } from '../helpers/memory-probe.ts';
+import {
+  GiB,
+  MiB,
+  RssWatch,
+  downloadCounted,
+  postGenerated,
+  signedFor,
+  uploadGenerated,
+} from '../helpers/memory-probe.ts';
 
 let srv: ServerProcess;
 let dataDir: string;
@@ -30,7 +38,9 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('a 1 GiB single PUT does not grow the server RSS by more than a few tens of MiB', { timeout: 120_000 }, async () => {
+test('a 1 GiB single PUT does not grow the server RSS by more than a few tens of MiB', {
+  timeout: 120_000,
+}, async () => {
   const r = await uploadGenerated(srv.url, 'PUT', '/mem-bucket/one-gib', GiB);
   assert.equal(r.status, 200);
   assert.equal(r.etag, `"${r.md5}"`);
@@ -45,7 +55,11 @@ test('a 1 GiB GET streams with flat memory', { timeout: 120_000 }, async () => {
 });
 
 test('a 1 GiB multipart upload and its Complete keep memory flat', { timeout: 180_000 }, async () => {
-  const created = await send('POST', `${srv.url}/mem-bucket/mpu?uploads`, signedFor(srv.url, 'POST', '/mem-bucket/mpu?uploads').headers);
+  const created = await send(
+    'POST',
+    `${srv.url}/mem-bucket/mpu?uploads`,
+    signedFor(srv.url, 'POST', '/mem-bucket/mpu?uploads').headers,
+  );
   const uploadId = encodeURIComponent(/<UploadId>([^<]+)<\/UploadId>/.exec(created.text)![1]!);
   const parts: string[] = [];
   for (let n = 1; n <= 4; n++) {
@@ -54,15 +68,23 @@ test('a 1 GiB multipart upload and its Complete keep memory flat', { timeout: 18
     parts.push(r.etag);
   }
   const xml = `<CompleteMultipartUpload>${parts.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-  const { headers } = signedFor(srv.url, 'POST', `/mem-bucket/mpu?uploadId=${uploadId}`, { 'content-length': String(Buffer.byteLength(xml)) });
+  const { headers } = signedFor(srv.url, 'POST', `/mem-bucket/mpu?uploadId=${uploadId}`, {
+    'content-length': String(Buffer.byteLength(xml)),
+  });
   const done = await send('POST', `${srv.url}/mem-bucket/mpu?uploadId=${uploadId}`, headers, xml);
   assert.equal(done.status, 200);
   assert.match(done.text, /<ETag>&quot;[0-9a-f]{32}-4&quot;<\/ETag>|<ETag>"[0-9a-f]{32}-4"<\/ETag>/);
   rss.assertFlat('multipart 1 GiB');
 });
 
-test('a 512 MiB browser upload (POST Object) streams its file part with flat memory', { timeout: 120_000 }, async () => {
-  const r = await send('PUT', `${srv.url}/mem-public`, signedFor(srv.url, 'PUT', '/mem-public', { 'x-amz-acl': 'public-read-write' }).headers);
+test('a 512 MiB browser upload (POST Object) streams its file part with flat memory', {
+  timeout: 120_000,
+}, async () => {
+  const r = await send(
+    'PUT',
+    `${srv.url}/mem-public`,
+    signedFor(srv.url, 'PUT', '/mem-public', { 'x-amz-acl': 'public-read-write' }).headers,
+  );
   assert.equal(r.status, 200);
   const posted = await postGenerated(srv.url, 'mem-public', 'posted', GiB / 2);
   assert.equal(posted.status, 204);

@@ -31,9 +31,21 @@ describe('bad input', () => {
   test('malformed XML in DeleteObjects, CreateBucket and PutBucketAcl bodies gets MalformedXML / MalformedACLError', async () => {
     const md5 = (s: string) => ({ 'content-md5': require_md5(s) });
     const bodies: Array<[string, string, string, Record<string, string>, string]> = [
-      ['POST', `${base}/bad-bucket?delete`, '<Delete><Object><Key>a</Key></Object', md5('<Delete><Object><Key>a</Key></Object'), 'MalformedXML'],
+      [
+        'POST',
+        `${base}/bad-bucket?delete`,
+        '<Delete><Object><Key>a</Key></Object',
+        md5('<Delete><Object><Key>a</Key></Object'),
+        'MalformedXML',
+      ],
       ['POST', `${base}/bad-bucket?delete`, '<NotDelete/>', md5('<NotDelete/>'), 'MalformedXML'],
-      ['POST', `${base}/bad-bucket?delete`, '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&e;</Key></Object></Delete>', md5('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&e;</Key></Object></Delete>'), 'MalformedXML'],
+      [
+        'POST',
+        `${base}/bad-bucket?delete`,
+        '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&e;</Key></Object></Delete>',
+        md5('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&e;</Key></Object></Delete>'),
+        'MalformedXML',
+      ],
       ['PUT', `${base}/new-bad-bucket`, '<CreateBucketConfiguration><LocationConstraint>', {}, 'MalformedXML'],
       ['PUT', `${base}/bad-bucket?acl`, '<AccessControlPolicy><Owner>', {}, 'MalformedACLError'],
     ];
@@ -53,9 +65,22 @@ describe('bad input', () => {
 
   test('a truncated body stores nothing, leaves no temp file, and the server lives on', async () => {
     const url = `${base}/bad-bucket/truncated`;
-    const headers = signRequest({ method: 'PUT', url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': '100000' } });
-    const head = `PUT /bad-bucket/truncated HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
-    await rawSocket(srv.port, Buffer.concat([Buffer.from(head), Buffer.alloc(5000, 1)]), { endAfterWrite: true, waitMs: 1000 });
+    const headers = signRequest({
+      method: 'PUT',
+      url,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': '100000' },
+    });
+    const head = `PUT /bad-bucket/truncated HTTP/1.1\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n`;
+    await rawSocket(srv.port, Buffer.concat([Buffer.from(head), Buffer.alloc(5000, 1)]), {
+      endAfterWrite: true,
+      waitMs: 1000,
+    });
     await stillServing();
     assert.equal((await signed('HEAD', url)).status, 404);
     if (BACKEND !== 'local') return; // the temp-file check below reads the local disk layout
@@ -77,7 +102,12 @@ describe('bad input', () => {
     assert.match(list.text, /<Key>\.\.\/enc<\/Key>/);
     if (BACKEND !== 'local') return;
     const top = await readdir(srv.dataDir);
-    assert.deepEqual(top.sort(), ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'objects', 'space-reserve'].filter((n) => top.includes(n)).sort());
+    assert.deepEqual(
+      top.sort(),
+      ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'objects', 'space-reserve']
+        .filter((n) => top.includes(n))
+        .sort(),
+    );
     await stillServing();
   });
 
@@ -129,8 +159,18 @@ describe('bad input', () => {
 
   test('a PUT body larger than 5 GiB is refused up front with EntityTooLarge', async () => {
     const url = `${base}/bad-bucket/huge`;
-    const headers = signRequest({ method: 'PUT', url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': String(5 * 1024 ** 3 + 1) } });
-    const head = `PUT /bad-bucket/huge HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    const headers = signRequest({
+      method: 'PUT',
+      url,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': String(5 * 1024 ** 3 + 1) },
+    });
+    const head = `PUT /bad-bucket/huge HTTP/1.1\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n`;
     const reply = await rawSocket(srv.port, head, { waitMs: 2000 });
     assert.match(reply, /^HTTP\/1\.1 400/);
     assert.match(reply, /<Code>EntityTooLarge<\/Code>/);

@@ -1,12 +1,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketAclCommand, GetBucketLocationCommand,
-  GetBucketVersioningCommand, HeadBucketCommand, ListBucketsCommand, PutBucketAclCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  GetBucketAclCommand,
+  GetBucketLocationCommand,
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  PutBucketAclCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { startServer, type TestServer, EMBEDDED_ONLY } from '../helpers/server.ts';
-
 
 describe('bucket operations', () => {
   let srv: TestServer;
@@ -29,7 +37,17 @@ describe('bucket operations', () => {
   });
 
   test('CreateBucket rejects invalid names with InvalidBucketName', async () => {
-    for (const name of ['ab', 'UPPER-case', '-leading', 'trailing-', '192.168.5.4', 'a..b', 'xn--punycode', 'x'.repeat(64), 'under_score']) {
+    for (const name of [
+      'ab',
+      'UPPER-case',
+      '-leading',
+      'trailing-',
+      '192.168.5.4',
+      'a..b',
+      'xn--punycode',
+      'x'.repeat(64),
+      'under_score',
+    ]) {
       const err = await sdkError(s3.send(new CreateBucketCommand({ Bucket: name })));
       assert.equal(err.name, 'InvalidBucketName', name);
       assert.equal(err.$metadata.httpStatusCode, 400);
@@ -42,8 +60,20 @@ describe('bucket operations', () => {
   });
 
   test('CreateBucket accepts a LocationConstraint equal to the server region and refuses another', async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: 'located-bucket', CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never } }));
-    const err = await sdkError(s3.send(new CreateBucketCommand({ Bucket: 'elsewhere-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'located-bucket',
+        CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never },
+      }),
+    );
+    const err = await sdkError(
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: 'elsewhere-bucket',
+          CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+        }),
+      ),
+    );
     assert.equal(err.name, 'IllegalLocationConstraintException');
   });
 
@@ -95,29 +125,55 @@ describe('bucket operations', () => {
   test('PutBucketAcl accepts grant headers and an AccessControlPolicy body', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'grant-bucket' }));
     const owner = (await s3.send(new GetBucketAclCommand({ Bucket: 'grant-bucket' }))).Owner!;
-    await s3.send(new PutBucketAclCommand({ Bucket: 'grant-bucket', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"', GrantFullControl: `id="${owner.ID}"` }));
+    await s3.send(
+      new PutBucketAclCommand({
+        Bucket: 'grant-bucket',
+        GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"',
+        GrantFullControl: `id="${owner.ID}"`,
+      }),
+    );
     let acl = await s3.send(new GetBucketAclCommand({ Bucket: 'grant-bucket' }));
     assert.deepEqual(acl.Grants?.map((g) => g.Permission).sort(), ['FULL_CONTROL', 'READ']);
-    await s3.send(new PutBucketAclCommand({
-      Bucket: 'grant-bucket',
-      AccessControlPolicy: { Owner: owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: owner.ID }, Permission: 'WRITE_ACP' }] },
-    }));
+    await s3.send(
+      new PutBucketAclCommand({
+        Bucket: 'grant-bucket',
+        AccessControlPolicy: {
+          Owner: owner,
+          Grants: [{ Grantee: { Type: 'CanonicalUser', ID: owner.ID }, Permission: 'WRITE_ACP' }],
+        },
+      }),
+    );
     acl = await s3.send(new GetBucketAclCommand({ Bucket: 'grant-bucket' }));
-    assert.deepEqual(acl.Grants?.map((g) => g.Permission), ['WRITE_ACP']);
+    assert.deepEqual(
+      acl.Grants?.map((g) => g.Permission),
+      ['WRITE_ACP'],
+    );
   });
 
   test('PutBucketAcl refuses a canned ACL mixed with grant headers', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'mixed-acl-bucket' }));
-    const err = await sdkError(s3.send(new PutBucketAclCommand({ Bucket: 'mixed-acl-bucket', ACL: 'private', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })));
+    const err = await sdkError(
+      s3.send(
+        new PutBucketAclCommand({
+          Bucket: 'mixed-acl-bucket',
+          ACL: 'private',
+          GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"',
+        }),
+      ),
+    );
     assert.equal(err.name, 'InvalidRequest');
   });
 
   test('PutBucketAcl with a malformed body answers MalformedACLError', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'bad-acl-bucket' }));
-    const err = await sdkError(s3.send(new PutBucketAclCommand({
-      Bucket: 'bad-acl-bucket',
-      AccessControlPolicy: { Grants: [{ Grantee: { Type: 'CanonicalUser' }, Permission: 'READ' }] },
-    })));
+    const err = await sdkError(
+      s3.send(
+        new PutBucketAclCommand({
+          Bucket: 'bad-acl-bucket',
+          AccessControlPolicy: { Grants: [{ Grantee: { Type: 'CanonicalUser' }, Permission: 'READ' }] },
+        }),
+      ),
+    );
     assert.equal(err.name, 'MalformedACLError');
   });
 });
@@ -131,8 +187,20 @@ describe('bucket operations outside us-east-1', { skip: EMBEDDED_ONLY }, () => {
 
   test('CreateBucket on a bucket you own answers BucketAlreadyOwnedByYou (409)', async () => {
     const s3 = srv.client({ region: 'eu-west-1' });
-    await s3.send(new CreateBucketCommand({ Bucket: 'euro-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
-    const err = await sdkError(s3.send(new CreateBucketCommand({ Bucket: 'euro-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'euro-bucket',
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    const err = await sdkError(
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: 'euro-bucket',
+          CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+        }),
+      ),
+    );
     assert.equal(err.name, 'BucketAlreadyOwnedByYou');
     assert.equal(err.$metadata.httpStatusCode, 409);
     const loc = await s3.send(new GetBucketLocationCommand({ Bucket: 'euro-bucket' }));

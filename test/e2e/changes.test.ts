@@ -16,7 +16,9 @@ test('the changes feed reports committed bucket and object changes and nothing f
     await s3.send(new CreateBucketCommand({ Bucket: 'feed' }));
     await s3.send(new PutObjectCommand({ Bucket: 'feed', Key: 'k', Body: 'abc' }));
     await s3.send(new PutObjectCommand({ Bucket: 'feed', Key: 'k', Body: 'abcdef' }));
-    const refused = await sdkError(s3.send(new PutObjectCommand({ Bucket: 'feed', Key: 'k', Body: 'x', IfNoneMatch: '*' })));
+    const refused = await sdkError(
+      s3.send(new PutObjectCommand({ Bucket: 'feed', Key: 'k', Body: 'x', IfNoneMatch: '*' })),
+    );
     assert.equal(refused.$metadata.httpStatusCode, 412);
     await s3.send(new DeleteObjectCommand({ Bucket: 'feed', Key: 'k' }));
     const etag = (c: Change) => ('etag' in c ? { ...c, etag: 'E' } : c);

@@ -15,7 +15,9 @@ import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.ts';
 
 const IDLE_SOCKETS = 400;
 
-test('idle sockets past the descriptor limit neither break requests on open connections nor stay open', { timeout: 60_000 }, async (t) => {
+test('idle sockets past the descriptor limit neither break requests on open connections nor stay open', {
+  timeout: 60_000,
+}, async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-fds-'));
   const config = path.join(dir, 'config.yaml');
   await writeFile(config, 'server:\n  headers_timeout_seconds: 2\n');
@@ -33,31 +35,45 @@ test('idle sockets past the descriptor limit neither break requests on open conn
 
   // One keep-alive connection, opened before the flood.
   let existingSocket: net.Socket | undefined;
-  const request = (method: string, p: string, body?: Buffer) => new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const url = `${srv.url}${p}`;
-    const headers = signRequest({ method, url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, body: body ?? '' });
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
+  const request = (method: string, p: string, body?: Buffer) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const url = `${srv.url}${p}`;
+      const headers = signRequest({
+        method,
+        url,
+        accessKey: ACCESS_KEY,
+        secretKey: SECRET_KEY,
+        region: REGION,
+        body: body ?? '',
+      });
+      const req = http.request(url, { method, headers, agent }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on('socket', (s) => {
+        if (existingSocket && s !== existingSocket) reject(new Error('the agent opened a second connection'));
+        existingSocket = s;
+      });
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('socket', (s) => {
-      if (existingSocket && s !== existingSocket) reject(new Error('the agent opened a second connection'));
-      existingSocket = s;
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
   assert.equal((await request('PUT', '/fds')).status, 200);
   assert.equal((await request('PUT', '/fds/before', Buffer.alloc(200 * 1024, 1))).status, 200);
 
   let closedByServer = 0;
-  await Promise.all(Array.from({ length: IDLE_SOCKETS }, () => new Promise<void>((resolve) => {
-    const s = net.connect(srv.port, '127.0.0.1', () => resolve());
-    s.on('error', () => resolve());
-    s.on('close', () => closedByServer++);
-    idle.push(s);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: IDLE_SOCKETS },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(srv.port, '127.0.0.1', () => resolve());
+          s.on('error', () => resolve());
+          s.on('close', () => closedByServer++);
+          idle.push(s);
+        }),
+    ),
+  );
   await new Promise((r) => setTimeout(r, 200));
 
   // Object files need descriptors: PUT and GET on the open connection must still work.

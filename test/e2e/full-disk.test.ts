@@ -53,7 +53,10 @@ describe('full disk (32 MiB tmpfs)', { skip }, () => {
 
     const health = await fetch(`${srv.url}/health`);
     assert.equal(health.status, 200, 'a node low on space stays ready: reads and deletes still work');
-    const body = await health.json() as { status: string; checks: { disk: { status: string; free_bytes: number; min_free_bytes: number; error: string } } };
+    const body = (await health.json()) as {
+      status: string;
+      checks: { disk: { status: string; free_bytes: number; min_free_bytes: number; error: string } };
+    };
     assert.equal(body.status, 'degraded');
     assert.equal(body.checks.disk.status, 'error');
     assert.equal(body.checks.disk.min_free_bytes, 4 * MiB);
@@ -76,7 +79,10 @@ describe('full disk (32 MiB tmpfs)', { skip }, () => {
     const put = await signed('PUT', `${srv.url}/full/more`, { body: Buffer.alloc(100 * 1024, 1) });
     assert.equal(put.status, 503, put.text);
     const batch = '<Delete><Object><Key>obj2</Key></Object><Object><Key>obj3</Key></Object></Delete>';
-    const many = await signed('POST', `${srv.url}/full?delete`, { body: batch, headers: { 'content-md5': createHash('md5').update(batch).digest('base64') } });
+    const many = await signed('POST', `${srv.url}/full?delete`, {
+      body: batch,
+      headers: { 'content-md5': createHash('md5').update(batch).digest('base64') },
+    });
     assert.equal(many.status, 200, many.text);
     assert.match(many.text, /<Deleted><Key>obj2<\/Key>/);
     assert.equal((await signed('HEAD', `${srv.url}/full/obj0`)).status, 404);
@@ -91,6 +97,11 @@ describe('full disk (32 MiB tmpfs)', { skip }, () => {
     }
     assert.equal(again, 200);
     if (process.env.SHOW_LOGS) console.log(srv.logs.filter((l) => /reserve|disk/.test(l)).join('\n'));
-    assert.ok(!srv.logs.some((l) => /"status":500/.test(l) || /database or disk is full/.test(l) && /"level":"error"/.test(l)), 'no 500 and no unhandled full-disk error');
+    assert.ok(
+      !srv.logs.some(
+        (l) => /"status":500/.test(l) || (/database or disk is full/.test(l) && /"level":"error"/.test(l)),
+      ),
+      'no 500 and no unhandled full-disk error',
+    );
   });
 });

@@ -4,8 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand,
-  GetObjectCommand, PutObjectCommand, UploadPartCopyCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { LOCAL_ONLY, bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
 import { diskState } from '../helpers/files.ts';
@@ -35,12 +40,32 @@ describe('small objects kept inline', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'inline-bucket', Key: 'small', Body: data }));
     const ranged = await s3.send(new GetObjectCommand({ Bucket: 'inline-bucket', Key: 'small', Range: 'bytes=10-19' }));
     assert.deepEqual(await bodyBytes(ranged.Body), data.subarray(10, 20));
-    await s3.send(new CopyObjectCommand({ Bucket: 'inline-bucket', Key: 'small-copy', CopySource: 'inline-bucket/small' }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: 'inline-bucket', Key: 'small-copy', CopySource: 'inline-bucket/small' }),
+    );
     const copy = await s3.send(new GetObjectCommand({ Bucket: 'inline-bucket', Key: 'small-copy' }));
     assert.deepEqual(await bodyBytes(copy.Body), data);
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'inline-bucket', Key: 'from-inline' }));
-    const part = await s3.send(new UploadPartCopyCommand({ Bucket: 'inline-bucket', Key: 'from-inline', UploadId, PartNumber: 1, CopySource: 'inline-bucket/small', CopySourceRange: 'bytes=0-499' }));
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'inline-bucket', Key: 'from-inline', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult!.ETag }] } }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'inline-bucket', Key: 'from-inline' }),
+    );
+    const part = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: 'inline-bucket',
+        Key: 'from-inline',
+        UploadId,
+        PartNumber: 1,
+        CopySource: 'inline-bucket/small',
+        CopySourceRange: 'bytes=0-499',
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'inline-bucket',
+        Key: 'from-inline',
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult!.ETag }] },
+      }),
+    );
     const assembled = await s3.send(new GetObjectCommand({ Bucket: 'inline-bucket', Key: 'from-inline' }));
     assert.deepEqual(await bodyBytes(assembled.Body), data.subarray(0, 500));
   });

@@ -2,12 +2,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand,
-  PutObjectAclCommand, PutObjectCommand, type S3Client
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectAclCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
-
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest();
 const BUCKET = 'objects-bucket';
@@ -24,11 +29,20 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
 
   test('PutObject then GetObject returns the same bytes, ETag and metadata', async () => {
     const body = randomBytes(100_000);
-    const put = await s3.send(new PutObjectCommand({
-      Bucket: BUCKET, Key: 'dir/file.bin', Body: body, ContentType: 'application/x-test',
-      Metadata: { author: 'Ada', 'Mixed-Case': 'v' }, CacheControl: 'max-age=60', ContentDisposition: 'attachment; filename="f.bin"',
-      ContentLanguage: 'en', ContentEncoding: 'identity', Expires: new Date('2030-01-01T00:00:00Z'),
-    }));
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'dir/file.bin',
+        Body: body,
+        ContentType: 'application/x-test',
+        Metadata: { author: 'Ada', 'Mixed-Case': 'v' },
+        CacheControl: 'max-age=60',
+        ContentDisposition: 'attachment; filename="f.bin"',
+        ContentLanguage: 'en',
+        ContentEncoding: 'identity',
+        Expires: new Date('2030-01-01T00:00:00Z'),
+      }),
+    );
     assert.equal(put.ETag, `"${md5(body).toString('hex')}"`);
     // The SDK sends a CRC32 by default; the server echoes what it stored.
     assert.ok(put.ChecksumCRC32, 'PutObject echoes the default CRC32 checksum');
@@ -49,7 +63,9 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
 
   test('GetObject returns the stored checksum only with x-amz-checksum-mode ENABLED', async () => {
     const body = Buffer.from('checksum me');
-    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sum', Body: body, ChecksumAlgorithm: 'SHA256' }));
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'sum', Body: body, ChecksumAlgorithm: 'SHA256' }),
+    );
     assert.equal(put.ChecksumSHA256, createHash('sha256').update(body).digest('base64'));
     const plain = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'sum' }));
     assert.equal(plain.ChecksumSHA256, undefined);
@@ -58,7 +74,9 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sum', ChecksumMode: 'ENABLED' }));
     assert.equal(got.ChecksumSHA256, put.ChecksumSHA256);
     assert.deepEqual(await bodyBytes(got.Body), body);
-    const ranged = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sum', ChecksumMode: 'ENABLED', Range: 'bytes=0-3' }));
+    const ranged = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'sum', ChecksumMode: 'ENABLED', Range: 'bytes=0-3' }),
+    );
     assert.equal(ranged.ChecksumSHA256, undefined, 'a ranged GET never carries the whole-object checksum');
     assert.equal((await bodyBytes(ranged.Body)).toString(), 'chec');
   });
@@ -66,30 +84,52 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   for (const algorithm of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const) {
     test(`PutObject stores and returns a ${algorithm} checksum`, async () => {
       const body = randomBytes(70_000);
-      const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `algo/${algorithm}`, Body: body, ChecksumAlgorithm: algorithm }));
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `algo/${algorithm}`, Body: body, ChecksumAlgorithm: algorithm }),
+      );
       const field = `Checksum${algorithm}` as const;
       assert.ok(put[field], `${field} echoed`);
-      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `algo/${algorithm}`, ChecksumMode: 'ENABLED' }));
+      const head = await s3.send(
+        new HeadObjectCommand({ Bucket: BUCKET, Key: `algo/${algorithm}`, ChecksumMode: 'ENABLED' }),
+      );
       assert.equal(head[field], put[field]);
     });
   }
 
   test('PutObject rejects a wrong Content-MD5 with BadDigest and stores nothing', async () => {
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: md5('other').toString('base64') })));
+    const err = await sdkError(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: 'bad-md5',
+          Body: 'hello',
+          ContentMD5: md5('other').toString('base64'),
+        }),
+      ),
+    );
     assert.equal(err.name, 'BadDigest');
     const head = await sdkError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'bad-md5' })));
     assert.equal(head.$metadata.httpStatusCode, 404);
   });
 
   test('PutObject rejects a malformed Content-MD5 with InvalidDigest', async () => {
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: 'not-base64-md5' })));
+    const err = await sdkError(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: 'hello', ContentMD5: 'not-base64-md5' })),
+    );
     assert.equal(err.name, 'InvalidDigest');
   });
 
   test('PutObject rejects a wrong x-amz-checksum-sha256 with BadDigest', async () => {
-    const err = await sdkError(s3.send(new PutObjectCommand({
-      Bucket: BUCKET, Key: 'bad-sum', Body: 'hello', ChecksumSHA256: createHash('sha256').update('nope').digest('base64'),
-    })));
+    const err = await sdkError(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: 'bad-sum',
+          Body: 'hello',
+          ChecksumSHA256: createHash('sha256').update('nope').digest('base64'),
+        }),
+      ),
+    );
     assert.equal(err.name, 'BadDigest');
   });
 
@@ -102,7 +142,8 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   });
 
   test('keys a, a/ and a/b coexist', async () => {
-    for (const key of ['a', 'a/', 'a/b']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `value of ${key}` }));
+    for (const key of ['a', 'a/', 'a/b'])
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `value of ${key}` }));
     for (const key of ['a', 'a/', 'a/b']) {
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
       assert.equal((await bodyBytes(got.Body)).toString(), `value of ${key}`);
@@ -110,7 +151,15 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   });
 
   test('any UTF-8 key round-trips, including dot segments and reserved characters', async () => {
-    const keys = ['ünïcödé/日本語/ファイル.txt', 'emoji 🎉 key', 'a/../b', './x', 'sp ace+plus=eq&amp?q#h%25', "!*'()[]{}$,;@:", 'tab\there'];
+    const keys = [
+      'ünïcödé/日本語/ファイル.txt',
+      'emoji 🎉 key',
+      'a/../b',
+      './x',
+      'sp ace+plus=eq&amp?q#h%25',
+      "!*'()[]{}$,;@:",
+      'tab\there',
+    ];
     for (const key of keys) {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -125,7 +174,9 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   });
 
   test('user metadata over 2 KB is refused with MetadataTooLarge', async () => {
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })));
+    const err = await sdkError(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })),
+    );
     assert.equal(err.name, 'MetadataTooLarge');
   });
 
@@ -165,10 +216,18 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
 
   test('response-* query parameters override the returned headers', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'override', Body: 'x', ContentType: 'text/plain' }));
-    const got = await s3.send(new GetObjectCommand({
-      Bucket: BUCKET, Key: 'override', ResponseContentType: 'application/json', ResponseContentDisposition: 'inline',
-      ResponseCacheControl: 'no-cache', ResponseContentLanguage: 'fr', ResponseContentEncoding: 'gzip', ResponseExpires: new Date('2031-01-01T00:00:00Z'),
-    }));
+    const got = await s3.send(
+      new GetObjectCommand({
+        Bucket: BUCKET,
+        Key: 'override',
+        ResponseContentType: 'application/json',
+        ResponseContentDisposition: 'inline',
+        ResponseCacheControl: 'no-cache',
+        ResponseContentLanguage: 'fr',
+        ResponseContentEncoding: 'gzip',
+        ResponseExpires: new Date('2031-01-01T00:00:00Z'),
+      }),
+    );
     assert.equal(got.ContentType, 'application/json');
     assert.equal(got.ContentDisposition, 'inline');
     assert.equal(got.CacheControl, 'no-cache');
@@ -184,24 +243,50 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
     const future = new Date(Date.now() + 3600_000);
     const ok = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: etag }));
     await bodyBytes(ok.Body);
-    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: '"nope"' })))).$metadata.httpStatusCode, 412);
-    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata.httpStatusCode, 304);
-    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfModifiedSince: future })))).$metadata.httpStatusCode, 304);
-    assert.equal((await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfUnmodifiedSince: past })))).$metadata.httpStatusCode, 412);
+    assert.equal(
+      (await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: '"nope"' })))).$metadata
+        .httpStatusCode,
+      412,
+    );
+    assert.equal(
+      (await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata
+        .httpStatusCode,
+      304,
+    );
+    assert.equal(
+      (await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfModifiedSince: future }))))
+        .$metadata.httpStatusCode,
+      304,
+    );
+    assert.equal(
+      (await sdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfUnmodifiedSince: past }))))
+        .$metadata.httpStatusCode,
+      412,
+    );
     // If-Match true wins over If-Unmodified-Since false.
-    const both = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: etag, IfUnmodifiedSince: past }));
+    const both = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfMatch: etag, IfUnmodifiedSince: past }),
+    );
     assert.equal(both.$metadata.httpStatusCode, 200);
     await bodyBytes(both.Body);
     // If-None-Match decides over If-Modified-Since.
-    const inm = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: '"other"', IfModifiedSince: future }));
+    const inm = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: '"other"', IfModifiedSince: future }),
+    );
     assert.equal(inm.$metadata.httpStatusCode, 200);
     await bodyBytes(inm.Body);
-    assert.equal((await sdkError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata.httpStatusCode, 304);
+    assert.equal(
+      (await sdkError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'cond', IfNoneMatch: etag })))).$metadata
+        .httpStatusCode,
+      304,
+    );
   });
 
   test('PutObject with If-None-Match * refuses to overwrite (412)', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'once', Body: 'first', IfNoneMatch: '*' }));
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'once', Body: 'second', IfNoneMatch: '*' })));
+    const err = await sdkError(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'once', Body: 'second', IfNoneMatch: '*' })),
+    );
     assert.equal(err.$metadata.httpStatusCode, 412);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'once' }));
     assert.equal((await bodyBytes(got.Body)).toString(), 'first');
@@ -210,22 +295,34 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   test('PutObject with If-Match replaces only the matching version', async () => {
     const first = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v1' }));
     const second = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v2', IfMatch: first.ETag }));
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v3', IfMatch: first.ETag })));
+    const err = await sdkError(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas', Body: 'v3', IfMatch: first.ETag })),
+    );
     assert.equal(err.$metadata.httpStatusCode, 412);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cas' }));
     assert.equal(got.ETag, second.ETag);
     assert.equal((await bodyBytes(got.Body)).toString(), 'v2');
-    const missing = await sdkError(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas-missing', Body: 'v', IfMatch: first.ETag })));
+    const missing = await sdkError(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cas-missing', Body: 'v', IfMatch: first.ETag })),
+    );
     assert.equal(missing.$metadata.httpStatusCode, 404);
   });
 
   test('concurrent If-None-Match * writes: exactly one wins', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) =>
-      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'race', Body: randomBytes(200_000 + i), IfNoneMatch: '*' }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        s3.send(
+          new PutObjectCommand({ Bucket: BUCKET, Key: 'race', Body: randomBytes(200_000 + i), IfNoneMatch: '*' }),
+        ),
+      ),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
     for (const r of results) {
-      if (r.status === 'rejected') assert.ok([409, 412].includes((r.reason as { $metadata: { httpStatusCode?: number } }).$metadata.httpStatusCode!));
+      if (r.status === 'rejected')
+        assert.ok(
+          [409, 412].includes((r.reason as { $metadata: { httpStatusCode?: number } }).$metadata.httpStatusCode!),
+        );
     }
   });
 
@@ -257,10 +354,17 @@ describe('object operations with the AWS SDK (default checksums on)', () => {
   test('PutObjectAcl and GetObjectAcl round-trip a canned ACL', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'acl-obj', Body: 'x', ACL: 'public-read' }));
     let acl = await s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'acl-obj' }));
-    assert.ok(acl.Grants?.some((g) => g.Grantee?.URI === 'http://acs.amazonaws.com/groups/global/AllUsers' && g.Permission === 'READ'));
+    assert.ok(
+      acl.Grants?.some(
+        (g) => g.Grantee?.URI === 'http://acs.amazonaws.com/groups/global/AllUsers' && g.Permission === 'READ',
+      ),
+    );
     await s3.send(new PutObjectAclCommand({ Bucket: BUCKET, Key: 'acl-obj', ACL: 'private' }));
     acl = await s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'acl-obj' }));
-    assert.deepEqual(acl.Grants?.map((g) => g.Permission), ['FULL_CONTROL']);
+    assert.deepEqual(
+      acl.Grants?.map((g) => g.Permission),
+      ['FULL_CONTROL'],
+    );
     const err = await sdkError(s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'no-acl-obj' })));
     assert.equal(err.name, 'NoSuchKey');
   });

@@ -66,7 +66,12 @@ test('ListMultipartUploads parses encoding-type and max-uploads as ListObjects d
   // A space is %20 (issue #16; ceph s3-tests test_bucket_list_encoding_basic).
   assert.equal(keyOf(listed.text), 'a%20b%281%29%21');
   assert.equal(keyOf(uploads.text), keyOf(listed.text));
-  for (const query of ['list-type=2&encoding-type=base64', 'uploads&encoding-type=base64', 'list-type=2&max-keys=-1', 'uploads&max-uploads=-1']) {
+  for (const query of [
+    'list-type=2&encoding-type=base64',
+    'uploads&encoding-type=base64',
+    'list-type=2&max-keys=-1',
+    'uploads&max-uploads=-1',
+  ]) {
     const r = await signed('GET', `${s.url}/${BUCKET}?${query}`);
     assert.equal(r.status, 400, query);
     assert.equal(r.code, 'InvalidArgument', query);
@@ -85,7 +90,8 @@ test('no S3 module but access.ts reads an object row, so none can skip the permi
   // object-write.ts reads the current row only for a write condition, after the bucket WRITE check.
   const allowed = new Set(['access.ts', 'object-write.ts']);
   const dir = new URL('../../lib/s3/', import.meta.url);
-  const offenders = readdirSync(dir).filter((f) => f.endsWith('.ts') && !allowed.has(f)
-    && /\.getObject\(/.test(readFileSync(new URL(f, dir), 'utf8')));
+  const offenders = readdirSync(dir).filter(
+    (f) => f.endsWith('.ts') && !allowed.has(f) && /\.getObject\(/.test(readFileSync(new URL(f, dir), 'utf8')),
+  );
   assert.deepEqual(offenders, []);
 });

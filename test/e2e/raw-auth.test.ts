@@ -61,13 +61,23 @@ describe('SigV4 on the wire', () => {
   });
 
   test('a tampered header after signing is refused', async () => {
-    const headers = signRequest({ method: 'GET', url: `${base}/raw-bucket`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION });
+    const headers = signRequest({
+      method: 'GET',
+      url: `${base}/raw-bucket`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+    });
     const r = await send('GET', `${base}/raw-bucket?prefix=x`, headers);
     assert.equal(r.code, 'SignatureDoesNotMatch');
   });
 
   test('a malformed Authorization header is refused with a 400 or 403 S3 error', async () => {
-    const r = await send('GET', `${base}/`, { authorization: 'AWS4-HMAC-SHA256 garbage', 'x-amz-date': '20260101T000000Z', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+    const r = await send('GET', `${base}/`, {
+      authorization: 'AWS4-HMAC-SHA256 garbage',
+      'x-amz-date': '20260101T000000Z',
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    });
     assert.ok([400, 403].includes(r.status));
     assert.ok(r.code);
   });
@@ -93,16 +103,25 @@ describe('SigV4 on the wire', () => {
   for (const mode of ['signed', 'signed-trailer', 'unsigned-trailer'] as const) {
     test(`aws-chunked upload (${mode}) stores the decoded bytes, never the framing`, async () => {
       const data = randomBytes(200_000);
-      const trailer = mode === 'signed' ? undefined : ['x-amz-checksum-crc32', crc32b64(data)] as [string, string];
+      const trailer = mode === 'signed' ? undefined : (['x-amz-checksum-crc32', crc32b64(data)] as [string, string]);
       const { headers, body } = signChunkedUpload({
-        method: 'PUT', url: `${base}/raw-bucket/chunked-${mode}`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION,
-        mode, data, chunkSize: 65536, ...(trailer ? { trailer } : {}),
+        method: 'PUT',
+        url: `${base}/raw-bucket/chunked-${mode}`,
+        accessKey: ACCESS_KEY,
+        secretKey: SECRET_KEY,
+        region: REGION,
+        mode,
+        data,
+        chunkSize: 65536,
+        ...(trailer ? { trailer } : {}),
       });
       const put = await send('PUT', `${base}/raw-bucket/chunked-${mode}`, headers, body);
       assert.equal(put.status, 200, put.text);
       assert.equal(put.headers.etag, `"${createHash('md5').update(data).digest('hex')}"`);
       if (trailer) assert.equal(put.headers['x-amz-checksum-crc32'], trailer[1]);
-      const get = await signed('GET', `${base}/raw-bucket/chunked-${mode}`, { headers: { 'x-amz-checksum-mode': 'ENABLED' } });
+      const get = await signed('GET', `${base}/raw-bucket/chunked-${mode}`, {
+        headers: { 'x-amz-checksum-mode': 'ENABLED' },
+      });
       assert.ok(get.body.equals(data));
       assert.equal(get.headers['content-length'], String(data.length));
       assert.equal(get.headers['content-encoding'], undefined, 'aws-chunked is not stored as Content-Encoding');
@@ -113,8 +132,15 @@ describe('SigV4 on the wire', () => {
   test('a chunk with a wrong signature is refused with SignatureDoesNotMatch and nothing is stored', async () => {
     const data = randomBytes(150_000);
     const { headers, body } = signChunkedUpload({
-      method: 'PUT', url: `${base}/raw-bucket/bad-chunk`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION,
-      mode: 'signed', data, chunkSize: 65536, corrupt: { chunkSignature: 1 },
+      method: 'PUT',
+      url: `${base}/raw-bucket/bad-chunk`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      mode: 'signed',
+      data,
+      chunkSize: 65536,
+      corrupt: { chunkSignature: 1 },
     });
     const put = await send('PUT', `${base}/raw-bucket/bad-chunk`, headers, body);
     assert.equal(put.status, 403);
@@ -125,21 +151,47 @@ describe('SigV4 on the wire', () => {
   test('a wrong trailer signature is refused; a wrong trailer checksum is BadDigest', async () => {
     const data = randomBytes(70_000);
     const trailer: [string, string] = ['x-amz-checksum-crc32', crc32b64(data)];
-    const opts = { method: 'PUT', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, data, chunkSize: 65536, trailer };
-    const a = signChunkedUpload({ ...opts, url: `${base}/raw-bucket/bad-trailer`, mode: 'signed-trailer', corrupt: { trailerSignature: true } });
+    const opts = {
+      method: 'PUT',
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      data,
+      chunkSize: 65536,
+      trailer,
+    };
+    const a = signChunkedUpload({
+      ...opts,
+      url: `${base}/raw-bucket/bad-trailer`,
+      mode: 'signed-trailer',
+      corrupt: { trailerSignature: true },
+    });
     const r1 = await send('PUT', `${base}/raw-bucket/bad-trailer`, a.headers, a.body);
     assert.equal(r1.status, 403);
     assert.equal(r1.code, 'SignatureDoesNotMatch');
-    const b = signChunkedUpload({ ...opts, url: `${base}/raw-bucket/bad-sum`, mode: 'unsigned-trailer', trailer: ['x-amz-checksum-crc32', 'AAAAAA=='] });
+    const b = signChunkedUpload({
+      ...opts,
+      url: `${base}/raw-bucket/bad-sum`,
+      mode: 'unsigned-trailer',
+      trailer: ['x-amz-checksum-crc32', 'AAAAAA=='],
+    });
     const r2 = await send('PUT', `${base}/raw-bucket/bad-sum`, b.headers, b.body);
     assert.equal(r2.status, 400);
     assert.equal(r2.code, 'BadDigest');
-    for (const k of ['bad-trailer', 'bad-sum']) assert.equal((await signed('HEAD', `${base}/raw-bucket/${k}`)).status, 404);
+    for (const k of ['bad-trailer', 'bad-sum'])
+      assert.equal((await signed('HEAD', `${base}/raw-bucket/${k}`)).status, 404);
   });
 
   test('presigned URLs work for PUT, GET, HEAD and DELETE', async () => {
     const presign = (method: string, key: string, expires = 300) =>
-      presignUrl({ method, url: `${base}/raw-bucket/${key}`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, expires });
+      presignUrl({
+        method,
+        url: `${base}/raw-bucket/${key}`,
+        accessKey: ACCESS_KEY,
+        secretKey: SECRET_KEY,
+        region: REGION,
+        expires,
+      });
     const put = await send('PUT', presign('PUT', 'pre'), {}, 'presigned body');
     assert.equal(put.status, 200, put.text);
     const get = await send('GET', presign('GET', 'pre'), {});
@@ -153,21 +205,42 @@ describe('SigV4 on the wire', () => {
   });
 
   test('an expired presigned URL is refused with AccessDenied', async () => {
-    const url = presignUrl({ method: 'GET', url: `${base}/raw-bucket/sha`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, expires: 60, date: new Date(Date.now() - 120_000) });
+    const url = presignUrl({
+      method: 'GET',
+      url: `${base}/raw-bucket/sha`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      expires: 60,
+      date: new Date(Date.now() - 120_000),
+    });
     const r = await send('GET', url, {});
     assert.equal(r.status, 403);
     assert.equal(r.code, 'AccessDenied');
   });
 
   test('X-Amz-Expires above seven days is refused with AuthorizationQueryParametersError', async () => {
-    const url = presignUrl({ method: 'GET', url: `${base}/raw-bucket/sha`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, expires: 604801 });
+    const url = presignUrl({
+      method: 'GET',
+      url: `${base}/raw-bucket/sha`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      expires: 604801,
+    });
     const r = await send('GET', url, {});
     assert.equal(r.status, 400);
     assert.equal(r.code, 'AuthorizationQueryParametersError');
   });
 
   test('a presigned URL used for another key is refused with SignatureDoesNotMatch', async () => {
-    const url = presignUrl({ method: 'GET', url: `${base}/raw-bucket/sha`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION });
+    const url = presignUrl({
+      method: 'GET',
+      url: `${base}/raw-bucket/sha`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+    });
     const r = await send('GET', url.replace('/sha?', '/unsigned?'), {});
     assert.equal(r.code, 'SignatureDoesNotMatch');
   });
@@ -176,7 +249,10 @@ describe('SigV4 on the wire', () => {
     assert.equal((await send('GET', `${base}/raw-bucket/sha`, {})).code, 'AccessDenied');
     assert.equal((await send('GET', `${base}/raw-bucket`, {})).code, 'AccessDenied');
     assert.equal((await send('PUT', `${base}/raw-bucket/anon`, {}, 'x')).code, 'AccessDenied');
-    const put = await signed('PUT', `${base}/raw-bucket/public`, { body: 'public data', headers: { 'x-amz-acl': 'public-read' } });
+    const put = await signed('PUT', `${base}/raw-bucket/public`, {
+      body: 'public data',
+      headers: { 'x-amz-acl': 'public-read' },
+    });
     assert.equal(put.status, 200);
     const get = await send('GET', `${base}/raw-bucket/public`, {});
     assert.equal(get.status, 200);

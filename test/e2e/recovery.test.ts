@@ -6,16 +6,28 @@ import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { LOCAL_ONLY, startServer } from '../helpers/server.ts';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { diskState } from '../helpers/files.ts';
 
-async function withStore<T>(dataDir: string, fn: (srv: Awaited<ReturnType<typeof startServer>>) => Promise<T>, ttl?: number): Promise<T> {
+async function withStore<T>(
+  dataDir: string,
+  fn: (srv: Awaited<ReturnType<typeof startServer>>) => Promise<T>,
+  ttl?: number,
+): Promise<T> {
   // inline_max_bytes 0: these tests are about files, so even tiny objects get one.
-  const srv = await startServer({ data_dir: dataDir, storage: { inline_max_bytes: 0 }, ...(ttl ? { multipart: { upload_ttl_seconds: ttl } } : {}) });
+  const srv = await startServer({
+    data_dir: dataDir,
+    storage: { inline_max_bytes: 0 },
+    ...(ttl ? { multipart: { upload_ttl_seconds: ttl } } : {}),
+  });
   try {
     return await fn(srv);
   } finally {
@@ -23,7 +35,9 @@ async function withStore<T>(dataDir: string, fn: (srv: Awaited<ReturnType<typeof
   }
 }
 
-test('a start removes temp files, its background scrub removes files no row references, and referenced ones stay', { skip: LOCAL_ONLY }, async () => {
+test('a start removes temp files, its background scrub removes files no row references, and referenced ones stay', {
+  skip: LOCAL_ONLY,
+}, async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
   await withStore(dataDir, async (srv) => {
     const s3 = srv.client();
@@ -46,7 +60,9 @@ test('a start removes temp files, its background scrub removes files no row refe
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('an orphan file is quarantined, not deleted, and removed once older than the configured age', { skip: LOCAL_ONLY }, async () => {
+test('an orphan file is quarantined, not deleted, and removed once older than the configured age', {
+  skip: LOCAL_ONLY,
+}, async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
   await withStore(dataDir, async () => {});
   const orphan = 'ffee0000000000000000000000000001';
@@ -79,16 +95,22 @@ test('a start reaps multipart uploads older than the TTL, parts and all', { skip
     await s3.send(new UploadPartCommand({ Bucket: 'reap-bucket', Key: 'old', UploadId, PartNumber: 1, Body: 'part' }));
   });
   await new Promise((r) => setTimeout(r, 1100));
-  await withStore(dataDir, async (srv) => {
-    assert.equal(srv.store.recovery.expiredUploadsFiles, 1);
-    const list = await srv.client().send(new ListMultipartUploadsCommand({ Bucket: 'reap-bucket' }));
-    assert.equal(list.Uploads, undefined);
-  }, 1);
+  await withStore(
+    dataDir,
+    async (srv) => {
+      assert.equal(srv.store.recovery.expiredUploadsFiles, 1);
+      const list = await srv.client().send(new ListMultipartUploadsCommand({ Bucket: 'reap-bucket' }));
+      assert.equal(list.Uploads, undefined);
+    },
+    1,
+  );
   assert.equal((await diskState(dataDir)).files.size, 0);
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('a row whose file is missing is found by the background scrub after start, logged, and answered with InternalError', { skip: LOCAL_ONLY }, async () => {
+test('a row whose file is missing is found by the background scrub after start, logged, and answered with InternalError', {
+  skip: LOCAL_ONLY,
+}, async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recovery-'));
   await withStore(dataDir, async (srv) => {
     const s3 = srv.client();

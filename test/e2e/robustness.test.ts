@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from '../helpers/server.ts';
@@ -38,12 +41,16 @@ describe('robustness (issue 10)', () => {
   });
   after(() => srv.stop());
 
-  const deleteObjects = (body: Buffer | string) => signed('POST', `${base}/robust?delete`, { body, headers: { 'content-md5': md5b64(body) } });
+  const deleteObjects = (body: Buffer | string) =>
+    signed('POST', `${base}/robust?delete`, { body, headers: { 'content-md5': md5b64(body) } });
 
   test('DeleteObjects with a deeply nested extra element answers MalformedXML at once and deletes nothing', async () => {
     assert.equal((await signed('PUT', `${base}/robust/keep`, { body: 'x' })).status, 200);
     const depth = 200_000; // 2 MiB of <a>, the body cap
-    const body = `<Delete><Object><Key>keep</Key></Object>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</Delete>`.slice(0, 2 * MiB);
+    const body = `<Delete><Object><Key>keep</Key></Object>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</Delete>`.slice(
+      0,
+      2 * MiB,
+    );
     const nested = `<Delete><Object><Key>keep</Key></Object>${'<a>'.repeat(300_000)}`.slice(0, 1_000_000);
     const wellFormed = `<Delete><Object><Key>keep</Key></Object>${'<a>'.repeat(50_000)}${'</a>'.repeat(50_000)}</Delete>`;
     for (const b of [body, nested, wellFormed]) {
@@ -65,13 +72,19 @@ describe('robustness (issue 10)', () => {
 
   test('CompleteMultipartUpload with a flood of elements answers MalformedXML and leaves the upload', async () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'robust', Key: 'mp-flood' }));
-    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: 'robust', Key: 'mp-flood', UploadId, PartNumber: 1, Body: 'part' }));
+    const { ETag } = await s3.send(
+      new UploadPartCommand({ Bucket: 'robust', Key: 'mp-flood', UploadId, PartNumber: 1, Body: 'part' }),
+    );
     const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${ETag}</ETag></Part>${'<x/>'.repeat(1_000_000)}</CompleteMultipartUpload>`;
     const t0 = performance.now();
     const r = await signed('POST', `${base}/robust/mp-flood?uploadId=${UploadId}`, { body });
     assert.equal(r.code, 'MalformedXML', r.text);
     assert.ok(performance.now() - t0 < 1500, `answered in ${Math.round(performance.now() - t0)} ms`);
-    assert.equal((await signed('GET', `${base}/robust/mp-flood?uploadId=${UploadId}`)).status, 200, 'the upload is still there');
+    assert.equal(
+      (await signed('GET', `${base}/robust/mp-flood?uploadId=${UploadId}`)).status,
+      200,
+      'the upload is still there',
+    );
   });
 
   test('PutBucketAcl and CreateBucket bodies are bounded the same way', async () => {
@@ -84,7 +97,11 @@ describe('robustness (issue 10)', () => {
 
   test('DeleteObjects with invalid UTF-8 in a Key answers MalformedXML and deletes nothing', async () => {
     assert.equal((await signed('PUT', `${base}/robust/%EF%BF%BD`, { body: 'replacement char key' })).status, 200);
-    const body = Buffer.concat([Buffer.from('<Delete><Object><Key>'), Buffer.from([0xff]), Buffer.from('</Key></Object></Delete>')]);
+    const body = Buffer.concat([
+      Buffer.from('<Delete><Object><Key>'),
+      Buffer.from([0xff]),
+      Buffer.from('</Key></Object></Delete>'),
+    ]);
     const r = await deleteObjects(body);
     assert.equal(r.code, 'MalformedXML', r.text);
     assert.equal((await signed('HEAD', `${base}/robust/%EF%BF%BD`)).status, 200, 'the U+FFFD key is still there');
@@ -92,10 +109,24 @@ describe('robustness (issue 10)', () => {
 
   test('response-content-disposition with characters outside Latin-1 answers 400 InvalidArgument', async () => {
     assert.equal((await signed('PUT', `${base}/robust/doc`, { body: 'doc' })).status, 200);
-    const err = await sdkError(s3.send(new GetObjectCommand({ Bucket: 'robust', Key: 'doc', ResponseContentDisposition: 'attachment; filename="€uro.txt"' })));
+    const err = await sdkError(
+      s3.send(
+        new GetObjectCommand({
+          Bucket: 'robust',
+          Key: 'doc',
+          ResponseContentDisposition: 'attachment; filename="€uro.txt"',
+        }),
+      ),
+    );
     assert.equal(err.$metadata.httpStatusCode, 400);
     assert.equal(err.name, 'InvalidArgument');
-    const ok = await s3.send(new GetObjectCommand({ Bucket: 'robust', Key: 'doc', ResponseContentDisposition: 'attachment; filename="caf\u00e9.txt"' }));
+    const ok = await s3.send(
+      new GetObjectCommand({
+        Bucket: 'robust',
+        Key: 'doc',
+        ResponseContentDisposition: 'attachment; filename="caf\u00e9.txt"',
+      }),
+    );
     assert.equal(ok.ContentDisposition, 'attachment; filename="caf\u00e9.txt"', 'Latin-1 is still allowed');
   });
 
@@ -105,13 +136,16 @@ describe('robustness (issue 10)', () => {
     assert.equal((await signed('PUT', `${base}/robust/src`, { body: Buffer.alloc(size, 1) })).status, 200);
     let writing = true;
     const writer = (async () => {
-      for (let i = 0; writing && i < 2000; i++) await signed('PUT', `${base}/robust/src`, { body: Buffer.alloc(size, i % 256) });
+      for (let i = 0; writing && i < 2000; i++)
+        await signed('PUT', `${base}/robust/src`, { body: Buffer.alloc(size, i % 256) });
     })();
     const statuses: number[] = [];
     const copier = async (n: number) => {
       for (let i = 0; i < 60; i++) {
         const copy = await signed('PUT', `${base}/robust/dst${n}`, { headers: { 'x-amz-copy-source': '/robust/src' } });
-        const part = await signed('PUT', `${base}/robust/mp-copy?partNumber=${n + 1}&uploadId=${UploadId}`, { headers: { 'x-amz-copy-source': '/robust/src' } });
+        const part = await signed('PUT', `${base}/robust/mp-copy?partNumber=${n + 1}&uploadId=${UploadId}`, {
+          headers: { 'x-amz-copy-source': '/robust/src' },
+        });
         statuses.push(copy.status, part.status);
       }
     };
@@ -127,8 +161,13 @@ describe('robustness (issue 10)', () => {
     assert.equal((await signed('PUT', `${base}/robust-race`)).status, 200);
     const body = Buffer.alloc(256 * 1024, 7);
     const headers = signRequest({
-      method: 'PUT', url: `${base}/robust-race/obj`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION,
-      payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': String(body.length) },
+      method: 'PUT',
+      url: `${base}/robust-race/obj`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': String(body.length) },
     });
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(`${base}/robust-race/obj`, { method: 'PUT', headers, agent: false }, (res) => {
@@ -150,39 +189,56 @@ describe('robustness (issue 10)', () => {
   });
 
   test('Expect: 100-continue is answered only after authentication: a refused client gets 403 first', async () => {
-    const firstBytes = (head: string) => new Promise<string>((resolve, reject) => {
-      const sock = net.connect(srv.port, '127.0.0.1');
-      let got = '';
-      sock.on('data', (c: Buffer) => {
-        got += c.toString();
-        if (got.includes('\r\n\r\n')) {
+    const firstBytes = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = net.connect(srv.port, '127.0.0.1');
+        let got = '';
+        sock.on('data', (c: Buffer) => {
+          got += c.toString();
+          if (got.includes('\r\n\r\n')) {
+            sock.destroy();
+            resolve(got);
+          }
+        });
+        sock.on('error', reject);
+        setTimeout(() => {
           sock.destroy();
           resolve(got);
-        }
+        }, 3000);
+        sock.write(head);
       });
-      sock.on('error', reject);
-      setTimeout(() => {
-        sock.destroy();
-        resolve(got);
-      }, 3000);
-      sock.write(head);
-    });
-    const anonymous = await firstBytes('PUT /robust/anon HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n');
+    const anonymous = await firstBytes(
+      'PUT /robust/anon HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n',
+    );
     assert.match(anonymous, /^HTTP\/1\.1 403 /, anonymous.slice(0, 60));
     assert.match(anonymous, /connection: close/i);
 
     const bad = signRequest({
-      method: 'PUT', url: `${base}/robust/badsig`, accessKey: ACCESS_KEY, secretKey: 'wrong-secret', region: REGION,
-      payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': '100000', expect: '100-continue' },
+      method: 'PUT',
+      url: `${base}/robust/badsig`,
+      accessKey: ACCESS_KEY,
+      secretKey: 'wrong-secret',
+      region: REGION,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': '100000', expect: '100-continue' },
     });
-    const badHead = `PUT /robust/badsig HTTP/1.1\r\n${Object.entries(bad).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    const badHead = `PUT /robust/badsig HTTP/1.1\r\n${Object.entries(bad)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n`;
     assert.match(await firstBytes(badHead), /^HTTP\/1\.1 403 /);
 
     const good = signRequest({
-      method: 'PUT', url: `${base}/robust/goodsig`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION,
-      payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': '5', expect: '100-continue' },
+      method: 'PUT',
+      url: `${base}/robust/goodsig`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': '5', expect: '100-continue' },
     });
-    const goodHead = `PUT /robust/goodsig HTTP/1.1\r\n${Object.entries(good).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    const goodHead = `PUT /robust/goodsig HTTP/1.1\r\n${Object.entries(good)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n`;
     assert.match(await firstBytes(goodHead), /^HTTP\/1\.1 100 Continue\r\n/);
   });
 
@@ -190,12 +246,30 @@ describe('robustness (issue 10)', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'robust', Key: 'mp-twice' }));
     const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
     for (let n = 1; n <= 3; n++) {
-      const { ETag } = await s3.send(new UploadPartCommand({ Bucket: 'robust', Key: 'mp-twice', UploadId, PartNumber: n, Body: Buffer.alloc(n < 3 ? 5 * MiB : 1024, n) }));
+      const { ETag } = await s3.send(
+        new UploadPartCommand({
+          Bucket: 'robust',
+          Key: 'mp-twice',
+          UploadId,
+          PartNumber: n,
+          Body: Buffer.alloc(n < 3 ? 5 * MiB : 1024, n),
+        }),
+      );
       parts.push({ PartNumber: n, ETag });
     }
-    const complete = () => s3.send(new CompleteMultipartUploadCommand({ Bucket: 'robust', Key: 'mp-twice', UploadId, MultipartUpload: { Parts: parts } }));
+    const complete = () =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'robust',
+          Key: 'mp-twice',
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
     const results = await Promise.allSettled([complete(), complete(), complete()]);
-    const etags = results.map((r) => (r.status === 'fulfilled' ? r.value.ETag : `rejected: ${(r.reason as Error).name}`));
+    const etags = results.map((r) =>
+      r.status === 'fulfilled' ? r.value.ETag : `rejected: ${(r.reason as Error).name}`,
+    );
     assert.match(etags[0]!, /^"[0-9a-f]{32}-3"$/);
     assert.deepEqual(etags, [etags[0], etags[0], etags[0]]);
     const head = await signed('HEAD', `${base}/robust/mp-twice`);

@@ -10,7 +10,9 @@ const SCRIPT = path.resolve(import.meta.dirname, '../../run_e2e.sh');
 
 function run(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('bash', [SCRIPT, ...args], { timeout: 60_000 }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }));
+    execFile('bash', [SCRIPT, ...args], { timeout: 60_000 }, (err, _out, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
+    );
   });
 }
 
@@ -27,7 +29,9 @@ test('the server run_e2e.sh started answers', async () => {
 });
 `;
 
-test('run_e2e.sh runs a suite against a fresh server on a free port and exits with its status', { timeout: 120_000 }, async () => {
+test('run_e2e.sh runs a suite against a fresh server on a free port and exits with its status', {
+  timeout: 120_000,
+}, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-rune2e-'));
   process.env.URL_FILE = path.join(dir, 'url');
   try {

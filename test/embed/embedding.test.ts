@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { ConfigError, createBleepStore } from '../../lib/index.ts';
 
 /** Runs fn with an empty temp dir as the working directory; returns what was left in it. */
@@ -24,7 +30,12 @@ async function inEmptyCwd(fn: () => Promise<void>): Promise<string[]> {
 test('storage, port and logWrite given together all take effect (not a disk store on 9010 writing ./data)', async () => {
   const lines: string[] = [];
   const left = await inEmptyCwd(async () => {
-    const store = await createBleepStore({ storage: 'memory', server: { port: 0 }, logging: { level: 'info' }, logWrite: (l) => void lines.push(l) });
+    const store = await createBleepStore({
+      storage: 'memory',
+      server: { port: 0 },
+      logging: { level: 'info' },
+      logWrite: (l) => void lines.push(l),
+    });
     const { port } = await store.listen();
     assert.notEqual(port, 9010);
     assert.equal(store.config.storage.backend, 'memory');
@@ -32,7 +43,10 @@ test('storage, port and logWrite given together all take effect (not a disk stor
     await store.close();
   });
   assert.deepEqual(left, [], 'nothing written to the working directory');
-  assert.ok(lines.some((l) => JSON.parse(l).msg === 'listening'), 'log lines went to logWrite');
+  assert.ok(
+    lines.some((l) => JSON.parse(l).msg === 'listening'),
+    'log lines went to logWrite',
+  );
 });
 
 test('with no options an embedded store is memory-backed, on a free port, quiet, and writes nothing', async () => {
@@ -56,7 +70,11 @@ test('with no options an embedded store is memory-backed, on a free port, quiet,
     process.stdout.write = write;
   }
   assert.deepEqual(left, []);
-  assert.deepEqual(written.filter((w) => w.includes('"msg":')), [], 'no log lines at info level by default');
+  assert.deepEqual(
+    written.filter((w) => w.includes('"msg":')),
+    [],
+    'no log lines at info level by default',
+  );
 });
 
 test('buckets are pre-created, clientConfig fits the AWS SDK, reset empties the store and recreates them', async () => {
@@ -95,7 +113,10 @@ test('clientConfig before listen says to call listen first', async () => {
 });
 
 test('an unknown option is refused instead of being ignored', async () => {
-  await assert.rejects(createBleepStore({ logwrite: () => {} } as never), (err: unknown) => err instanceof ConfigError && /"logwrite"/.test(err.message));
+  await assert.rejects(
+    createBleepStore({ logwrite: () => {} } as never),
+    (err: unknown) => err instanceof ConfigError && /"logwrite"/.test(err.message),
+  );
 });
 
 test('a data_dir without storage gives a local store there (explicit disk use)', async () => {

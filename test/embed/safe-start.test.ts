@@ -14,9 +14,18 @@ import { spawnServer } from '../helpers/process.ts';
 test('the default key counts as exposed on a non-loopback address only while it is live and unchanged', () => {
   for (const a of ['0.0.0.0', '::', '10.1.2.3', '192.168.1.5']) assert.equal(isLoopback(a), false, a);
   for (const a of ['127.0.0.1', '127.8.0.1', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
-  assert.equal(defaultKeyLive(() => ({ secretKey: 'bleepstore-secret', active: true })), true);
-  assert.equal(defaultKeyLive(() => ({ secretKey: 'rotated', active: true })), false);
-  assert.equal(defaultKeyLive(() => undefined), false);
+  assert.equal(
+    defaultKeyLive(() => ({ secretKey: 'bleepstore-secret', active: true })),
+    true,
+  );
+  assert.equal(
+    defaultKeyLive(() => ({ secretKey: 'rotated', active: true })),
+    false,
+  );
+  assert.equal(
+    defaultKeyLive(() => undefined),
+    false,
+  );
 });
 
 test('--access-key and BLEEPSTORE_SECRET_KEY_FILE set the bootstrap key; the default key is not seeded', async () => {
@@ -24,9 +33,21 @@ test('--access-key and BLEEPSTORE_SECRET_KEY_FILE set the bootstrap key; the def
   const secretFile = path.join(dir, 'secret');
   await writeFile(secretFile, 'file-secret-0123456789\n');
   process.env.BLEEPSTORE_SECRET_KEY_FILE = secretFile;
-  const srv = await spawnServer(path.join(dir, 'data'), ['--access-key', 'opskey']).finally(() => delete process.env.BLEEPSTORE_SECRET_KEY_FILE);
-  const ok = new S3Client({ endpoint: srv.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'opskey', secretAccessKey: 'file-secret-0123456789' } });
-  const old = new S3Client({ endpoint: srv.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' } });
+  const srv = await spawnServer(path.join(dir, 'data'), ['--access-key', 'opskey']).finally(
+    () => delete process.env.BLEEPSTORE_SECRET_KEY_FILE,
+  );
+  const ok = new S3Client({
+    endpoint: srv.url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'opskey', secretAccessKey: 'file-secret-0123456789' },
+  });
+  const old = new S3Client({
+    endpoint: srv.url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' },
+  });
   try {
     await ok.send(new ListBucketsCommand({}));
     await assert.rejects(old.send(new ListBucketsCommand({})), { name: 'InvalidAccessKeyId' });
@@ -45,7 +66,10 @@ test('auth.seed false: a deleted bootstrap key stays deleted across restarts (se
   const open = (seed: boolean) => createBleepStore({ data_dir: dir, auth: { seed } });
   {
     await using store = await open(false);
-    assert.ok(store.credentials.list().some((k) => k.accessKeyId === 'bleepstore'), 'an empty database still gets the key');
+    assert.ok(
+      store.credentials.list().some((k) => k.accessKeyId === 'bleepstore'),
+      'an empty database still gets the key',
+    );
     store.credentials.create({ displayName: 'admin' });
     store.credentials.delete('bleepstore');
   }

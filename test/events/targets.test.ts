@@ -12,7 +12,12 @@ import { WebhookTarget, webhookSignature } from '../../lib/events/targets/webhoo
 import { type Broker, haveCommand, startRabbit, startRedis } from '../helpers/brokers.ts';
 
 const msgs = (from: number, n: number): TargetMessage[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `evt_${from + i}`, type: 'object.created', partitionKey: `b/k${from + i}`, body: JSON.stringify({ n: from + i }) }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `evt_${from + i}`,
+    type: 'object.created',
+    partitionKey: `b/k${from + i}`,
+    body: JSON.stringify({ n: from + i }),
+  }));
 
 describe('Redis Streams target', { skip: !haveCommand('redis-server') && 'redis-server is not installed' }, () => {
   let redis: Broker;
@@ -24,12 +29,23 @@ describe('Redis Streams target', { skip: !haveCommand('redis-server') && 'redis-
   });
 
   test('XADDs every message in order and creates the consumer group', async () => {
-    const t = new RedisTarget({ name: 'r', format: 'aws', url: redis.url, stream: 'ev', consumerGroup: 'workers', maxLen: 0, timeoutMs: 2000 });
+    const t = new RedisTarget({
+      name: 'r',
+      format: 'aws',
+      url: redis.url,
+      stream: 'ev',
+      consumerGroup: 'workers',
+      maxLen: 0,
+      timeoutMs: 2000,
+    });
     await t.publish(msgs(1, 5));
     const c = createClient({ url: redis.url });
     await c.connect();
     const entries = (await c.sendCommand(['XRANGE', 'ev', '-', '+'])) as Array<[string, string[]]>;
-    assert.deepEqual(entries.map(([, f]) => f[1]), ['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5']);
+    assert.deepEqual(
+      entries.map(([, f]) => f[1]),
+      ['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5'],
+    );
     assert.deepEqual(entries[0]![1], ['id', 'evt_1', 'type', 'object.created', 'key', 'b/k1', 'body', '{"n":1}']);
     const groups = (await c.sendCommand(['XINFO', 'GROUPS', 'ev'])) as unknown[][];
     assert.equal(groups.length, 1);
@@ -38,7 +54,15 @@ describe('Redis Streams target', { skip: !haveCommand('redis-server') && 'redis-
   });
 
   test('a publish while Redis is down fails fast, and the next one after it returns succeeds', async () => {
-    const t = new RedisTarget({ name: 'r', format: 'aws', url: redis.url, stream: 'ev2', consumerGroup: 'workers', maxLen: 0, timeoutMs: 1000 });
+    const t = new RedisTarget({
+      name: 'r',
+      format: 'aws',
+      url: redis.url,
+      stream: 'ev2',
+      consumerGroup: 'workers',
+      maxLen: 0,
+      timeoutMs: 1000,
+    });
     await t.publish(msgs(1, 1));
     await redis.stop();
     const started = Date.now();
@@ -50,13 +74,24 @@ describe('Redis Streams target', { skip: !haveCommand('redis-server') && 'redis-
     await c.connect();
     const entries = (await c.sendCommand(['XRANGE', 'ev2', '-', '+'])) as Array<[string, string[]]>;
     // evt_1 was confirmed before the restart: the append-only file kept it.
-    assert.deepEqual(entries.map(([, f]) => f[1]), ['evt_1', 'evt_3']);
+    assert.deepEqual(
+      entries.map(([, f]) => f[1]),
+      ['evt_1', 'evt_3'],
+    );
     c.destroy();
     await t.close();
   });
 
   test('MAXLEN trims the stream approximately', async () => {
-    const t = new RedisTarget({ name: 'r', format: 'aws', url: redis.url, stream: 'ev3', consumerGroup: 'g', maxLen: 10, timeoutMs: 2000 });
+    const t = new RedisTarget({
+      name: 'r',
+      format: 'aws',
+      url: redis.url,
+      stream: 'ev3',
+      consumerGroup: 'g',
+      maxLen: 10,
+      timeoutMs: 2000,
+    });
     for (let i = 0; i < 10; i++) await t.publish(msgs(i * 100, 100));
     const c = createClient({ url: redis.url });
     await c.connect();
@@ -90,10 +125,21 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
   }
 
   test('publishes persistent messages to a durable queue, confirmed, routed by type', async () => {
-    const t = new RabbitTarget({ name: 'q', format: 'bleepstore', url: rabbit.url, exchange: 'bleep', exchangeType: 'topic', queue: 'bleep-events', timeoutMs: 5000 });
+    const t = new RabbitTarget({
+      name: 'q',
+      format: 'bleepstore',
+      url: rabbit.url,
+      exchange: 'bleep',
+      exchangeType: 'topic',
+      queue: 'bleep-events',
+      timeoutMs: 5000,
+    });
     await t.publish(msgs(1, 4));
     const got = await drain('bleep-events');
-    assert.deepEqual(got.map((m) => m.properties.messageId), ['evt_1', 'evt_2', 'evt_3', 'evt_4']);
+    assert.deepEqual(
+      got.map((m) => m.properties.messageId),
+      ['evt_1', 'evt_2', 'evt_3', 'evt_4'],
+    );
     assert.equal(got[0]!.fields.routingKey, 'object.created');
     assert.equal(got[0]!.properties.deliveryMode, 2);
     assert.equal(got[0]!.content.toString(), '{"n":1}');
@@ -101,14 +147,25 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
   });
 
   test('confirmed messages survive a broker restart; a publish while it is down fails, then recovers', async () => {
-    const t = new RabbitTarget({ name: 'q', format: 'bleepstore', url: rabbit.url, exchange: 'bleep', exchangeType: 'topic', queue: 'bleep-events', timeoutMs: 3000 });
+    const t = new RabbitTarget({
+      name: 'q',
+      format: 'bleepstore',
+      url: rabbit.url,
+      exchange: 'bleep',
+      exchangeType: 'topic',
+      queue: 'bleep-events',
+      timeoutMs: 3000,
+    });
     await t.publish(msgs(10, 2));
     await rabbit.stop();
     await assert.rejects(t.publish(msgs(12, 1)));
     await rabbit.start();
     await t.publish(msgs(13, 1));
     const got = await drain('bleep-events');
-    assert.deepEqual(got.map((m) => m.properties.messageId), ['evt_10', 'evt_11', 'evt_13']);
+    assert.deepEqual(
+      got.map((m) => m.properties.messageId),
+      ['evt_10', 'evt_11', 'evt_13'],
+    );
     await t.close();
   });
 });
@@ -130,9 +187,22 @@ describe('webhook target', () => {
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const { port } = srv.address() as { port: number };
-    const t = new WebhookTarget({ name: 'w', format: 'aws', url: `http://127.0.0.1:${port}/hook`, secret: 's3cret', timeoutMs: 2000 });
+    const t = new WebhookTarget({
+      name: 'w',
+      format: 'aws',
+      url: `http://127.0.0.1:${port}/hook`,
+      secret: 's3cret',
+      timeoutMs: 2000,
+    });
     await t.publish(msgs(1, 3));
-    assert.deepEqual(seen.map((s) => [s.id, s.ok]), [['evt_1', true], ['evt_2', true], ['evt_3', true]]);
+    assert.deepEqual(
+      seen.map((s) => [s.id, s.ok]),
+      [
+        ['evt_1', true],
+        ['evt_2', true],
+        ['evt_3', true],
+      ],
+    );
     failNext = true;
     await assert.rejects(t.publish(msgs(4, 1)), /answered 500/);
     await t.close();

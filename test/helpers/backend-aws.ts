@@ -27,27 +27,45 @@ export interface AwsUpstream {
 }
 
 export type AwsBackendSetup = BackendSetup & {
-  storage: { backend: 'aws'; aws: { bucket: string; endpoint_url: string; use_path_style: boolean; region: string; access_key_id: string; secret_access_key: string; prefix: string } };
+  storage: {
+    backend: 'aws';
+    aws: {
+      bucket: string;
+      endpoint_url: string;
+      use_path_style: boolean;
+      region: string;
+      access_key_id: string;
+      secret_access_key: string;
+      prefix: string;
+    };
+  };
   upstream: AwsUpstream;
 };
 
 export async function awsBackend(_gatewayDataDir: string): Promise<AwsBackendSetup> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-upstream-'));
   const logs: string[] = [];
-  const open = () => createBleepStore({
-    overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' } },
-    logWrite: (line) => void logs.push(line),
-  });
+  const open = () =>
+    createBleepStore({
+      overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' } },
+      logWrite: (line) => void logs.push(line),
+    });
   let store: BleepStore | undefined = await open();
   const { url, port } = await store.listen(0, '127.0.0.1');
   const client = new S3Client({
-    endpoint: url, region: 'us-east-1', forcePathStyle: true,
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
   });
   await client.send(new CreateBucketCommand({ Bucket: BACKING_BUCKET }));
 
   const upstream: AwsUpstream = {
-    url, port, dataDir, logs, client,
+    url,
+    port,
+    dataDir,
+    logs,
+    client,
     async stop() {
       await store?.close();
       store = undefined;
@@ -61,8 +79,13 @@ export async function awsBackend(_gatewayDataDir: string): Promise<AwsBackendSet
     storage: {
       backend: 'aws',
       aws: {
-        bucket: BACKING_BUCKET, endpoint_url: url, use_path_style: true, region: 'us-east-1',
-        access_key_id: ACCESS_KEY, secret_access_key: SECRET_KEY, prefix: PREFIX,
+        bucket: BACKING_BUCKET,
+        endpoint_url: url,
+        use_path_style: true,
+        region: 'us-east-1',
+        access_key_id: ACCESS_KEY,
+        secret_access_key: SECRET_KEY,
+        prefix: PREFIX,
       },
     },
     upstream,

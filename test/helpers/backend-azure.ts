@@ -26,9 +26,21 @@ export interface Azurite {
 /** Starts Azurite's blob service on a free port and creates the test container. */
 export async function startAzurite(opts: { location?: string } = {}): Promise<Azurite> {
   const storage = opts.location ? ['--location', opts.location] : ['--inMemoryPersistence'];
-  const proc = spawn(process.execPath, [
-    MAIN, '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--blobHost', '127.0.0.1', '--blobPort', '0', ...storage,
-  ], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      MAIN,
+      '--silent',
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      ...storage,
+    ],
+    { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const killOnExit = () => proc.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -42,10 +54,15 @@ export async function startAzurite(opts: { location?: string } = {}): Promise<Az
     void exited.then(() => reject(new Error(`azurite exited before listening: ${stderr}`)));
   });
   const endpoint = `${base}/${AZURITE_ACCOUNT}`;
-  const container = new BlobServiceClient(endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(CONTAINER);
+  const container = new BlobServiceClient(
+    endpoint,
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+  ).getContainerClient(CONTAINER);
   await container.create();
   return {
-    proc, endpoint, container,
+    proc,
+    endpoint,
+    container,
     async kill() {
       process.removeListener('exit', killOnExit);
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
@@ -58,7 +75,13 @@ export async function startAzurite(opts: { location?: string } = {}): Promise<Az
 export function azureStorage(az: Azurite) {
   return {
     backend: 'azure' as const,
-    azure: { container: CONTAINER, prefix: PREFIX, account: AZURITE_ACCOUNT, account_key: AZURITE_KEY, endpoint_url: az.endpoint },
+    azure: {
+      container: CONTAINER,
+      prefix: PREFIX,
+      account: AZURITE_ACCOUNT,
+      account_key: AZURITE_KEY,
+      endpoint_url: az.endpoint,
+    },
   };
 }
 

@@ -11,8 +11,10 @@ export async function backendConfig(kind: StorageKind, _dataDir: string): Promis
     case 'memory':
     case 'sqlite':
       return { storage: { backend: kind }, cleanup: async () => {} };
-    case 'aws': return (await import('./backend-aws.ts')).awsBackend(_dataDir);
-    case 'azure': return (await import('./backend-azure.ts')).azureBackend();
+    case 'aws':
+      return (await import('./backend-aws.ts')).awsBackend(_dataDir);
+    case 'azure':
+      return (await import('./backend-azure.ts')).azureBackend();
     default:
       throw new Error(`no test setup for the ${kind} backend yet`);
   }

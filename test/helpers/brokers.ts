@@ -61,10 +61,27 @@ export async function startRedis(): Promise<Broker> {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
+      proc = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'always',
+          '--save',
+          '',
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        },
+      );
       proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
       proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
       await waitForPort(port, 10_000, proc, () => out);
@@ -115,9 +132,17 @@ export async function startRabbit(): Promise<Broker> {
     port,
     async start() {
       if (!epmd || epmd.exitCode !== null || epmd.signalCode !== null) {
-        epmd = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, stdio: 'ignore', detached: true });
+        epmd = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], {
+          env,
+          stdio: 'ignore',
+          detached: true,
+        });
       }
-      proc = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      proc = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
       proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
       await waitForPort(port, 60_000, proc, () => out);

@@ -9,7 +9,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 // In CI the browser is installed by scripts/install-test-clients.sh, so it must not be skipped.
-export const SKIP_BROWSER = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)` : false;
+export const SKIP_BROWSER =
+  !existsSync(CHROMIUM) && !process.env.CI
+    ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)`
+    : false;
 
 export interface Browser {
   context: BrowserContext;
@@ -41,7 +44,16 @@ export async function launchBrowser(t: TestContext, opts: LaunchOptions = {}): P
     headless: true,
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     acceptDownloads: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   t.after(() => context.close());
   const urls: string[] = [];
@@ -51,11 +63,23 @@ export async function launchBrowser(t: TestContext, opts: LaunchOptions = {}): P
     const why = r.failure()?.errorText ?? '';
     if (!(opts.expectHttpErrors && /ERR_ABORTED/.test(why))) problems.push(`request failed: ${r.url()} ${why}`);
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => void (m.type() === 'error' && !(opts.expectHttpErrors && m.text().startsWith('Failed to load resource')) && problems.push(`console error: ${m.text()}`)));
+  page.on(
+    'console',
+    (m) =>
+      void (
+        m.type() === 'error' &&
+        !(opts.expectHttpErrors && m.text().startsWith('Failed to load resource')) &&
+        problems.push(`console error: ${m.text()}`)
+      ),
+  );
   return {
-    context, page, urls, problems, dir,
+    context,
+    page,
+    urls,
+    problems,
+    dir,
     offHost: (host) => urls.filter((u) => !/^(data|blob):/.test(u) && new URL(u).host !== host),
   };
 }

@@ -11,20 +11,37 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 // In CI the browser is installed by scripts/install-test-clients.sh, so it must not be skipped.
-export const NO_CHROMIUM = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)` : false;
+export const NO_CHROMIUM =
+  !existsSync(CHROMIUM) && !process.env.CI
+    ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)`
+    : false;
 
-export interface Browser { context: BrowserContext; page: Page; close(): Promise<void> }
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
 
 export async function launchChromium(): Promise<Browser> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-browser-'));
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   return {
-    context, page,
+    context,
+    page,
     async close() {
       await context.close();
       await rm(dir, { recursive: true, force: true });
@@ -32,7 +49,10 @@ export async function launchChromium(): Promise<Browser> {
   };
 }
 
-export interface PageServer { origin: string; close(): Promise<void> }
+export interface PageServer {
+  origin: string;
+  close(): Promise<void>;
+}
 
 /** Serves `html` at every path on 127.0.0.1:<free port>: the other origin. */
 export async function servePage(html: () => string): Promise<PageServer> {
@@ -44,9 +64,10 @@ export async function servePage(html: () => string): Promise<PageServer> {
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -42,11 +42,12 @@ export class FaultProxy {
         upstream.destroy();
       });
     }
-    const forward = (from: Socket, to: Socket) => from.on('data', (d: Buffer) => {
-      if (this.mode.kind === 'drop') return from.destroy();
-      if (this.mode.kind === 'delay') setTimeout(() => to.write(d), this.mode.ms);
-      else to.write(d);
-    });
+    const forward = (from: Socket, to: Socket) =>
+      from.on('data', (d: Buffer) => {
+        if (this.mode.kind === 'drop') return from.destroy();
+        if (this.mode.kind === 'delay') setTimeout(() => to.write(d), this.mode.ms);
+        else to.write(d);
+      });
     forward(client, upstream);
     forward(upstream, client);
     client.on('end', () => upstream.end());

@@ -21,7 +21,9 @@ export async function diskState(dataDir: string): Promise<DiskState> {
   }
   const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });
   try {
-    const rows = db.prepare("SELECT file_id FROM objects WHERE file_id != '' UNION ALL SELECT file_id FROM multipart_parts").all() as Array<{ file_id: string }>;
+    const rows = db
+      .prepare("SELECT file_id FROM objects WHERE file_id != '' UNION ALL SELECT file_id FROM multipart_parts")
+      .all() as Array<{ file_id: string }>;
     return { files, referenced: new Set(rows.map((r) => r.file_id)), temp: await readdir(path.join(root, '.tmp')) };
   } finally {
     db.close();
@@ -32,7 +34,9 @@ export async function diskState(dataDir: string): Promise<DiskState> {
 export function pendingRemovals(dataDir: string): string[] {
   const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });
   try {
-    return (db.prepare('SELECT file_id FROM gc_files ORDER BY file_id').all() as Array<{ file_id: string }>).map((r) => r.file_id);
+    return (db.prepare('SELECT file_id FROM gc_files ORDER BY file_id').all() as Array<{ file_id: string }>).map(
+      (r) => r.file_id,
+    );
   } finally {
     db.close();
   }

@@ -18,25 +18,39 @@ export interface PostFormOptions {
 /** The policy and SigV4 fields; the caller adds them (and its own fields) to a form. */
 export function signedPolicyFields(o: PostFormOptions): Record<string, string> {
   const date = o.date ?? new Date();
-  const amzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const credential = `${ACCESS_KEY}/${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request`;
   const fields = { 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate };
-  const policy = Buffer.from(JSON.stringify({
-    expiration: new Date(date.getTime() + (o.expiresIn ?? 600) * 1000).toISOString(),
-    conditions: [...o.conditions, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))],
-  })).toString('base64');
+  const policy = Buffer.from(
+    JSON.stringify({
+      expiration: new Date(date.getTime() + (o.expiresIn ?? 600) * 1000).toISOString(),
+      conditions: [...o.conditions, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))],
+    }),
+  ).toString('base64');
   const key = signingKeyFor(o.secretKey ?? SECRET_KEY, amzDate.slice(0, 8), REGION);
   return { ...fields, policy, 'x-amz-signature': createHmac('sha256', key).update(policy).digest('hex') };
 }
 
 /** Signature Version 2 form fields: AWSAccessKeyId, policy, signature (base64 HMAC-SHA1). */
 export function sigv2PolicyFields(conditions: Condition[], expiresIn = 600): Record<string, string> {
-  const policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + expiresIn * 1000).toISOString(), conditions })).toString('base64');
-  return { AWSAccessKeyId: ACCESS_KEY, policy, signature: createHmac('sha1', SECRET_KEY).update(policy).digest('base64') };
+  const policy = Buffer.from(
+    JSON.stringify({ expiration: new Date(Date.now() + expiresIn * 1000).toISOString(), conditions }),
+  ).toString('base64');
+  return {
+    AWSAccessKeyId: ACCESS_KEY,
+    policy,
+    signature: createHmac('sha1', SECRET_KEY).update(policy).digest('base64'),
+  };
 }
 
 /** A FormData with the fields in order and the file last. */
-export function form(fields: Record<string, string>, file: { name: string; body: Buffer | string; type?: string } | null): FormData {
+export function form(
+  fields: Record<string, string>,
+  file: { name: string; body: Buffer | string; type?: string } | null,
+): FormData {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   if (file) fd.append('file', new Blob([file.body], { type: file.type ?? 'application/octet-stream' }), file.name);

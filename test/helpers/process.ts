@@ -27,7 +27,10 @@ export interface ServerProcess {
  * would otherwise pass for one the test killed) and must have reported no failure.
  */
 export function assertRanCleanly(srv: ServerProcess, when: string): void {
-  if (!srv.alive()) throw new Error(`${when}: the server had already exited by itself (code ${srv.proc.exitCode}, signal ${srv.proc.signalCode}): ${srv.troubles().join(' | ')}`);
+  if (!srv.alive())
+    throw new Error(
+      `${when}: the server had already exited by itself (code ${srv.proc.exitCode}, signal ${srv.proc.signalCode}): ${srv.troubles().join(' | ')}`,
+    );
   const troubles = srv.troubles();
   if (troubles.length) throw new Error(`${when}: the server reported failures: ${troubles.join(' | ')}`);
 }
@@ -36,11 +39,19 @@ export function assertRanCleanly(srv: ServerProcess, when: string): void {
  * Starts `bin/bleepstore --port 0 --data-dir dir` and resolves once it logs `ready`.
  * `openFiles` runs it under `ulimit -n` of that many descriptors.
  */
-export function spawnServer(dataDir: string, extraArgs: string[] = [], onSpawn?: (proc: ChildProcess) => void, openFiles?: number): Promise<ServerProcess> {
+export function spawnServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  onSpawn?: (proc: ChildProcess) => void,
+  openFiles?: number,
+): Promise<ServerProcess> {
   const args = [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs];
-  const proc = openFiles === undefined
-    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('bash', ['-c', `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc =
+    openFiles === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('bash', ['-c', `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   onSpawn?.(proc);
   const logs: Array<Record<string, unknown>> = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -59,7 +70,12 @@ export function spawnServer(dataDir: string, extraArgs: string[] = [], onSpawn?:
       if (entry.msg === 'ready' && typeof entry.url === 'string') {
         const url = entry.url;
         resolve({
-          proc, pid: proc.pid!, url, port: Number(new URL(url).port), logs, exited,
+          proc,
+          pid: proc.pid!,
+          url,
+          port: Number(new URL(url).port),
+          logs,
+          exited,
           alive: () => proc.exitCode === null && proc.signalCode === null,
           troubles: () => [
             ...(stderr.trim() ? [stderr.trim()] : []),

@@ -13,21 +13,35 @@ export interface RawResponse {
   code: string | undefined;
 }
 
-export function send(method: string, url: string, headers: Record<string, string>, body?: Buffer | string): Promise<RawResponse> {
+export function send(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: Buffer | string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     // Split by hand: new URL() would resolve "../" segments that tests send on purpose.
     const m = /^http:\/\/([^/:]+):(\d+)(\/.*)?$/.exec(url);
     if (!m) throw new Error(`not an http URL: ${url}`);
-    const req = http.request({ host: m[1], port: Number(m[2]), path: m[3] ?? '/', method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const b = Buffer.concat(chunks);
-        const text = b.toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, body: b, text, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1] });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: m[1], port: Number(m[2]), path: m[3] ?? '/', method, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const b = Buffer.concat(chunks);
+          const text = b.toString('utf8');
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: b,
+            text,
+            code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1],
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -42,7 +56,11 @@ export function signed(method: string, url: string, opts: SignedOptions = {}): P
 }
 
 /** Writes raw bytes on a fresh socket and returns everything the server answers until it closes or `waitMs` passes. */
-export function rawSocket(port: number, bytes: Buffer | string, opts: { endAfterWrite?: boolean; waitMs?: number } = {}): Promise<string> {
+export function rawSocket(
+  port: number,
+  bytes: Buffer | string,
+  opts: { endAfterWrite?: boolean; waitMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];

@@ -5,7 +5,10 @@ import { Readable } from 'node:stream';
 import type { AuthRequest } from '../../lib/auth/types.ts';
 import { rfc3986 } from './signer.ts';
 
-export const SDK_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+export const SDK_CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
 
 interface CapturedHttpRequest {
   method: string;

@@ -7,8 +7,12 @@ import { createBleepStore, type BleepStore, type ConfigInput } from '../../lib/i
 import type { StorageKind } from '../../lib/config.ts';
 import { backendConfig } from './backends.ts';
 
-export const ACCESS_KEY = process.env.BLEEPSTORE_ENDPOINT ? process.env.AWS_ACCESS_KEY_ID ?? 'bleepstore' : 'bleepstore';
-export const SECRET_KEY = process.env.BLEEPSTORE_ENDPOINT ? process.env.AWS_SECRET_ACCESS_KEY ?? 'bleepstore-secret' : 'bleepstore-secret';
+export const ACCESS_KEY = process.env.BLEEPSTORE_ENDPOINT
+  ? (process.env.AWS_ACCESS_KEY_ID ?? 'bleepstore')
+  : 'bleepstore';
+export const SECRET_KEY = process.env.BLEEPSTORE_ENDPOINT
+  ? (process.env.AWS_SECRET_ACCESS_KEY ?? 'bleepstore-secret')
+  : 'bleepstore-secret';
 export const REGION = 'us-east-1';
 
 export interface TestServer {
@@ -36,19 +40,35 @@ export const ENDPOINT = process.env.BLEEPSTORE_ENDPOINT;
 export const EMBEDDED_ONLY = ENDPOINT ? `needs an embedded server; this run targets ${ENDPOINT}` : false;
 
 /** For tests that look at the local disk layout: skipped, with the reason, on other backends. */
-export const LOCAL_ONLY = EMBEDDED_ONLY || (BACKEND === 'local' ? false : `inspects the local disk layout; this run uses the ${BACKEND} backend`);
+export const LOCAL_ONLY =
+  EMBEDDED_ONLY ||
+  (BACKEND === 'local' ? false : `inspects the local disk layout; this run uses the ${BACKEND} backend`);
 
 function external(url: string): TestServer {
   const clients: S3Client[] = [];
   const missing = (what: string) => () => {
-    throw new Error(`${what} is not available against an external server (BLEEPSTORE_ENDPOINT); mark the test { skip: EMBEDDED_ONLY }`);
+    throw new Error(
+      `${what} is not available against an external server (BLEEPSTORE_ENDPOINT); mark the test { skip: EMBEDDED_ONLY }`,
+    );
   };
   return {
-    get store(): BleepStore { return missing('store')(); },
-    get dataDir(): string { return missing('dataDir')(); },
-    url, port: Number(new URL(url).port), logs: [],
+    get store(): BleepStore {
+      return missing('store')();
+    },
+    get dataDir(): string {
+      return missing('dataDir')();
+    },
+    url,
+    port: Number(new URL(url).port),
+    logs: [],
     client(extra = {}) {
-      const c = new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, ...extra });
+      const c = new S3Client({
+        endpoint: url,
+        region: REGION,
+        forcePathStyle: true,
+        credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+        ...extra,
+      });
       clients.push(c);
       return c;
     },
@@ -60,7 +80,10 @@ function external(url: string): TestServer {
 
 export async function startServer(overrides: ConfigInput = {}): Promise<TestServer> {
   if (ENDPOINT) {
-    if (Object.keys(overrides).length) throw new Error(`this test configures its own server (${Object.keys(overrides).join(', ')}); mark it { skip: EMBEDDED_ONLY }`);
+    if (Object.keys(overrides).length)
+      throw new Error(
+        `this test configures its own server (${Object.keys(overrides).join(', ')}); mark it { skip: EMBEDDED_ONLY }`,
+      );
     return external(ENDPOINT.replace(/\/$/, ''));
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-test-'));
@@ -68,7 +91,10 @@ export async function startServer(overrides: ConfigInput = {}): Promise<TestServ
   const backend = await backendConfig(BACKEND, dataDir);
   const store = await createBleepStore({
     overrides: {
-      data_dir: dataDir, logging: { level: 'info', format: 'json' }, ...overrides, server: { port: 0, ...overrides.server },
+      data_dir: dataDir,
+      logging: { level: 'info', format: 'json' },
+      ...overrides,
+      server: { port: 0, ...overrides.server },
       storage: { ...backend.storage, ...overrides.storage } as ConfigInput['storage'],
     },
     logWrite: (line) => void logs.push(line),
@@ -76,10 +102,16 @@ export async function startServer(overrides: ConfigInput = {}): Promise<TestServ
   const { url, port } = await store.listen(0, '127.0.0.1');
   const clients: S3Client[] = [];
   return {
-    store, url, port, dataDir, logs,
+    store,
+    url,
+    port,
+    dataDir,
+    logs,
     client(extra = {}) {
       const c = new S3Client({
-        endpoint: url, region: REGION, forcePathStyle: true,
+        endpoint: url,
+        region: REGION,
+        forcePathStyle: true,
         credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
         ...extra,
       });

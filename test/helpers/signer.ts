@@ -37,7 +37,10 @@ export function rfc3986(value: string): string {
 }
 
 function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function signingKeyFor(secretKey: string, day: string, region: string): Buffer {
@@ -81,7 +84,14 @@ function sign(
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const names = signed.map((h) => h.toLowerCase()).sort();
   const canonicalHeaders = names.map((n) => `${n}:${(lower[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const canonical = [method, url.path, canonicalQueryOf(url.search, skipQuery), canonicalHeaders, names.join(';'), payloadHash].join('\n');
+  const canonical = [
+    method,
+    url.path,
+    canonicalQueryOf(url.search, skipQuery),
+    canonicalHeaders,
+    names.join(';'),
+    payloadHash,
+  ].join('\n');
   const toSign = ['AWS4-HMAC-SHA256', timestamp, scope, sha256(canonical)].join('\n');
   const signingKey = signingKeyFor(o.secretKey, timestamp.slice(0, 8), o.region);
   return { signature: createHmac('sha256', signingKey).update(toSign).digest('hex'), signingKey, scope, names };
@@ -96,8 +106,21 @@ export function signRequestDetailed(o: SignOptions): { headers: Record<string, s
   const url = splitUrl(o.url);
   const timestamp = amzDate(o.date ?? new Date());
   const payloadHash = o.payloadHash ?? sha256(o.body ?? '');
-  const headers: Record<string, string> = { host: url.host, ...o.headers, 'x-amz-date': timestamp, 'x-amz-content-sha256': payloadHash };
-  const { signature, signingKey, scope, names } = sign(o.method, url, headers, o.signedHeaders ?? Object.keys(headers), payloadHash, o, timestamp);
+  const headers: Record<string, string> = {
+    host: url.host,
+    ...o.headers,
+    'x-amz-date': timestamp,
+    'x-amz-content-sha256': payloadHash,
+  };
+  const { signature, signingKey, scope, names } = sign(
+    o.method,
+    url,
+    headers,
+    o.signedHeaders ?? Object.keys(headers),
+    payloadHash,
+    o,
+    timestamp,
+  );
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${o.accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
   return { headers, details: { signature, signingKey, timestamp, scope } };
 }
@@ -119,7 +142,9 @@ export function presignUrl(o: PresignOptions): string {
   const url = splitUrl(o.url);
   const timestamp = amzDate(o.date ?? new Date());
   const headers: Record<string, string> = { host: url.host, ...o.headers };
-  const names = Object.keys(headers).map((h) => h.toLowerCase()).sort();
+  const names = Object.keys(headers)
+    .map((h) => h.toLowerCase())
+    .sort();
   const extra = [
     ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
     ['X-Amz-Credential', `${o.accessKey}/${timestamp.slice(0, 8)}/${o.region}/s3/aws4_request`],
@@ -164,7 +189,9 @@ export function buildChunkedBody(o: ChunkedBodyOptions): Buffer {
   chunks.forEach((chunk, i) => {
     let header = chunk.length.toString(16);
     if (signed) {
-      const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', s!.timestamp, s!.scope, previous, sha256(''), sha256(chunk)].join('\n');
+      const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', s!.timestamp, s!.scope, previous, sha256(''), sha256(chunk)].join(
+        '\n',
+      );
       previous = createHmac('sha256', s!.signingKey).update(toSign).digest('hex');
       header += ';chunk-signature=' + (o.corrupt?.chunkSignature === i ? flip(previous) : previous);
     }
@@ -175,7 +202,9 @@ export function buildChunkedBody(o: ChunkedBodyOptions): Buffer {
     const [name, value] = o.trailer;
     parts.push(Buffer.from(`${name}:${o.corrupt?.trailerValue ?? value}\r\n`));
     if (o.mode === 'signed-trailer') {
-      const toSign = ['AWS4-HMAC-SHA256-TRAILER', s!.timestamp, s!.scope, previous, sha256(`${name}:${value}\n`)].join('\n');
+      const toSign = ['AWS4-HMAC-SHA256-TRAILER', s!.timestamp, s!.scope, previous, sha256(`${name}:${value}\n`)].join(
+        '\n',
+      );
       const sig = createHmac('sha256', s!.signingKey).update(toSign).digest('hex');
       parts.push(Buffer.from(`x-amz-trailer-signature:${o.corrupt?.trailerSignature ? flip(sig) : sig}\r\n`));
     }
@@ -191,9 +220,10 @@ const STREAMING_HASH: Record<ChunkedMode, string> = {
 };
 
 /** A complete aws-chunked upload: signed headers and the encoded body. */
-export function signChunkedUpload(
-  o: Omit<SignOptions, 'body' | 'payloadHash'> & Omit<ChunkedBodyOptions, 'signing'>,
-): { headers: Record<string, string>; body: Buffer } {
+export function signChunkedUpload(o: Omit<SignOptions, 'body' | 'payloadHash'> & Omit<ChunkedBodyOptions, 'signing'>): {
+  headers: Record<string, string>;
+  body: Buffer;
+} {
   const headers: Record<string, string> = {
     ...o.headers,
     'content-encoding': 'aws-chunked',
@@ -201,7 +231,10 @@ export function signChunkedUpload(
   };
   if (o.trailer) headers['x-amz-trailer'] = o.trailer[0];
   // The body length depends only on the chunk sizes, so it can be signed before the body exists.
-  const probe = buildChunkedBody({ ...o, signing: { signature: '0'.repeat(64), signingKey: Buffer.alloc(32), timestamp: '', scope: '' } });
+  const probe = buildChunkedBody({
+    ...o,
+    signing: { signature: '0'.repeat(64), signingKey: Buffer.alloc(32), timestamp: '', scope: '' },
+  });
   headers['content-length'] = String(probe.length);
   const signedReq = signRequestDetailed({ ...o, headers, payloadHash: STREAMING_HASH[o.mode] });
   return { headers: signedReq.headers, body: buildChunkedBody({ ...o, signing: signedReq.details }) };

@@ -42,11 +42,12 @@ export async function fillDisk(file: string): Promise<number> {
     for (const small of [4096, 512, 1]) {
       try {
         for (;;) written += (await fh.write(Buffer.alloc(small))).bytesWritten;
-      } catch { /* next size */ }
+      } catch {
+        /* next size */
+      }
     }
   } finally {
     await fh.close();
   }
   return written;
 }
-

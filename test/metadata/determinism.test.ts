@@ -11,19 +11,29 @@ import { MetadataStore } from '../../lib/metadata/sqlite.ts';
 import { exportTo } from '../../lib/metadata/recording.ts';
 import { replay } from './replay.ts';
 
-const SUITES = ['test/e2e/buckets.test.ts', 'test/e2e/objects.test.ts', 'test/e2e/multipart.test.ts', 'test/e2e/list-copy-delete.test.ts'];
+const SUITES = [
+  'test/e2e/buckets.test.ts',
+  'test/e2e/objects.test.ts',
+  'test/e2e/multipart.test.ts',
+  'test/e2e/list-copy-delete.test.ts',
+];
 
 function runSuites(dir: string): Promise<{ code: number | null; output: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, BLEEPSTORE_RECORD_COMMANDS: dir, BLEEPSTORE_TEST_BACKEND: 'local' };
   delete env.NODE_TEST_CONTEXT; // run as a test runner of its own, not as our child
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...SUITES], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...SUITES], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
 
-test('replaying the commands recorded from the S3 suites onto an empty database gives an identical meta export', { timeout: 240_000 }, async () => {
+test('replaying the commands recorded from the S3 suites onto an empty database gives an identical meta export', {
+  timeout: 240_000,
+}, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-recording-'));
   try {
     const run = await runSuites(dir);

@@ -4,7 +4,10 @@ import type { MetadataStore, Recorded } from '../../lib/metadata/sqlite.ts';
 import type { Command } from '../../lib/metadata/commands.ts';
 
 export async function replay(store: MetadataStore, file: string): Promise<number> {
-  const entries = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Recorded);
+  const entries = (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Recorded);
   let pending: Array<Promise<unknown>> = [];
   // Plain commands go in as fast as they come (group commit keeps their order); a failed
   // one failed in the original run too, so its rejection is expected.

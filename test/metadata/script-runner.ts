@@ -20,10 +20,22 @@ import type { TableName } from '../../lib/metadata/export-format.ts';
 
 export const T0 = '2026-01-01T00:00:00.000Z';
 const OWNER = { id: 'o'.repeat(64), display_name: 'owner' };
-const ACL = { owner: OWNER, grants: [{ grantee: { type: 'CanonicalUser', id: OWNER.id, display_name: OWNER.display_name }, permission: 'FULL_CONTROL' }] };
+const ACL = {
+  owner: OWNER,
+  grants: [
+    { grantee: { type: 'CanonicalUser', id: OWNER.id, display_name: OWNER.display_name }, permission: 'FULL_CONTROL' },
+  ],
+};
 const CONTENT = {
-  contentType: 'application/octet-stream', contentEncoding: null, contentLanguage: null, contentDisposition: null,
-  cacheControl: null, expires: null, storageClass: 'STANDARD', acl: ACL, userMetadata: {},
+  contentType: 'application/octet-stream',
+  contentEncoding: null,
+  contentLanguage: null,
+  contentDisposition: null,
+  cacheControl: null,
+  expires: null,
+  storageClass: 'STANDARD',
+  acl: ACL,
+  userMetadata: {},
 };
 
 type Json = Record<string, unknown>;
@@ -31,22 +43,60 @@ type Json = Record<string, unknown>;
 /** Fills the fields a script left out with fixed values. */
 export function expand(raw: Json): Command {
   const c: Json = { ...raw };
-  const needsAt = ['object.put', 'object.delete', 'objects.delete', 'upload.part', 'upload.abort', 'upload.complete', 'uploads.reap', 'credential.seed', 'credential.create', 'import.clear', 'store.reset'];
+  const needsAt = [
+    'object.put',
+    'object.delete',
+    'objects.delete',
+    'upload.part',
+    'upload.abort',
+    'upload.complete',
+    'uploads.reap',
+    'credential.seed',
+    'credential.create',
+    'import.clear',
+    'store.reset',
+  ];
   if (needsAt.includes(c.type as string)) c.at ??= T0;
-  if (c.type === 'bucket.create') c.bucket = { region: 'us-east-1', ownerId: OWNER.id, ownerDisplay: OWNER.display_name, acl: ACL, createdAt: T0, ...(c.bucket as Json) };
+  if (c.type === 'bucket.create')
+    c.bucket = {
+      region: 'us-east-1',
+      ownerId: OWNER.id,
+      ownerDisplay: OWNER.display_name,
+      acl: ACL,
+      createdAt: T0,
+      ...(c.bucket as Json),
+    };
   if (c.type === 'bucket.acl' || c.type === 'object.acl') c.acl ??= ACL;
   if (c.type === 'object.put' || c.type === 'upload.complete') {
     const o = c.object as Json;
     c.object = {
-      ...CONTENT, fileId: '', size: 0, etag: '"d41d8cd98f00b204e9800998ecf8427e"', lastModified: T0, checksum: null,
-      partsCount: null, inline: null, ownerId: OWNER.id, ownerDisplay: OWNER.display_name, ...o,
+      ...CONTENT,
+      fileId: '',
+      size: 0,
+      etag: '"d41d8cd98f00b204e9800998ecf8427e"',
+      lastModified: T0,
+      checksum: null,
+      partsCount: null,
+      inline: null,
+      ownerId: OWNER.id,
+      ownerDisplay: OWNER.display_name,
+      ...o,
     };
     if (o.inline === undefined && (c.object as Json).fileId === '') (c.object as Json).inline = '';
   }
   if (c.type === 'upload.create') {
-    c.upload = { ...CONTENT, ownerId: OWNER.id, ownerDisplay: OWNER.display_name, initiatedAt: T0, checksumAlgorithm: null, checksumType: null, ...(c.upload as Json) };
+    c.upload = {
+      ...CONTENT,
+      ownerId: OWNER.id,
+      ownerDisplay: OWNER.display_name,
+      initiatedAt: T0,
+      checksumAlgorithm: null,
+      checksumType: null,
+      ...(c.upload as Json),
+    };
   }
-  if (c.type === 'upload.part') c.part = { size: 5, etag: '"p"', lastModified: T0, checksumValue: null, ...(c.part as Json) };
+  if (c.type === 'upload.part')
+    c.part = { size: 5, etag: '"p"', lastModified: T0, checksumValue: null, ...(c.part as Json) };
   return c as unknown as Command;
 }
 
@@ -70,7 +120,9 @@ async function run(store: MetadataStore, directive: string, input: string[], see
     case 'submit': {
       seen.length = 0;
       const settled = await Promise.allSettled(input.map((line) => store.submit(expand(JSON.parse(line) as Json))));
-      const lines = settled.map((s) => (s.status === 'fulfilled' ? `ok ${JSON.stringify(s.value)}` : describe(s.reason)));
+      const lines = settled.map((s) =>
+        s.status === 'fulfilled' ? `ok ${JSON.stringify(s.value)}` : describe(s.reason),
+      );
       for (const batch of seen) for (const c of batch) lines.push(`change ${JSON.stringify(c)}`);
       return lines;
     }
@@ -78,7 +130,10 @@ async function run(store: MetadataStore, directive: string, input: string[], see
       return records(store, args as TableName[]);
     case 'stats': {
       const s = store.stats();
-      return [...store.bucketStats().map((r) => `${r.bucket} objects=${r.objects} bytes=${r.bytes}`), `total buckets=${s.buckets} objects=${s.objects} bytes=${s.bytes}`];
+      return [
+        ...store.bucketStats().map((r) => `${r.bucket} objects=${r.objects} bytes=${r.bytes}`),
+        `total buckets=${s.buckets} objects=${s.objects} bytes=${s.bytes}`,
+      ];
     }
     case 'gc':
       return store.pendingGc().map((id) => `pending ${id}`);
@@ -86,7 +141,12 @@ async function run(store: MetadataStore, directive: string, input: string[], see
   throw new Error(`unknown directive "${directive}"`);
 }
 
-interface Block { directive: string; input: string[]; expected: string[]; comments: string[] }
+interface Block {
+  directive: string;
+  input: string[];
+  expected: string[];
+  comments: string[];
+}
 
 function parse(text: string): Block[] {
   const blocks: Block[] = [];
@@ -108,7 +168,10 @@ function parse(text: string): Block[] {
 }
 
 function render(blocks: Block[], outputs: string[][]): string {
-  return blocks.map((b, i) => [...b.comments, b.directive, ...b.input, '----', ...outputs[i]!].join('\n')).join('\n\n') + '\n';
+  return (
+    blocks.map((b, i) => [...b.comments, b.directive, ...b.input, '----', ...outputs[i]!].join('\n')).join('\n\n') +
+    '\n'
+  );
 }
 
 /** Runs a script on an empty in-memory store; returns [expected text, actual text]. */
@@ -129,5 +192,11 @@ export async function runScript(file: string): Promise<{ expected: string; actua
     await writeFile(file, actual);
     return { expected: actual, actual };
   }
-  return { expected: render(blocks, blocks.map((b) => b.expected)), actual };
+  return {
+    expected: render(
+      blocks,
+      blocks.map((b) => b.expected),
+    ),
+    actual,
+  };
 }

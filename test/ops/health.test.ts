@@ -27,7 +27,10 @@ test('/health reports each check as JSON, /healthz and /readyz answer 200 with a
   const health = await fetch(`${s.url}/health`);
   assert.equal(health.status, 200);
   assert.equal(health.headers.get('content-type'), 'application/json');
-  const body = await health.json() as { status: string; checks: Record<string, { status: string; latency_ms: number }> };
+  const body = (await health.json()) as {
+    status: string;
+    checks: Record<string, { status: string; latency_ms: number }>;
+  };
   assert.equal(body.status, 'ok');
   assert.deepEqual(Object.keys(body.checks).sort(), ['disk', 'metadata', 'storage']);
   for (const c of Object.values(body.checks)) {
@@ -54,13 +57,16 @@ test('/readyz answers 503 while the data directory cannot take a write, and 200 
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200, 'liveness does not probe dependencies');
   const health = await fetch(`${s.url}/health`);
   assert.equal(health.status, 503);
-  const body = await health.json() as { status: string; checks: Record<string, { status: string; error?: string }> };
+  const body = (await health.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
   assert.equal(body.status, 'degraded');
   assert.equal(body.checks.metadata?.status, 'ok');
   assert.equal(body.checks.storage?.status, 'error');
   assert.match(body.checks.storage?.error ?? '', /not writable \(ENOTDIR\)/);
   assert.ok(!JSON.stringify(body).includes(s.dataDir), 'the unauthenticated answer does not show server paths');
-  const warned = await waitFor(() => jsonLines(s.logs).find((l) => l.msg === 'health check failed'), 'the health warning');
+  const warned = await waitFor(
+    () => jsonLines(s.logs).find((l) => l.msg === 'health check failed'),
+    'the health warning',
+  );
   assert.equal(warned.check, 'storage');
 
   await repair();
@@ -94,14 +100,26 @@ test('a signed GET /health is ListObjects of the bucket "health", not the ops en
   await c.send(new CreateBucketCommand({ Bucket: 'health' }));
   await c.send(new PutObjectCommand({ Bucket: 'health', Key: 'inside', Body: 'x' }));
   const listed = await c.send(new ListObjectsCommand({ Bucket: 'health' }));
-  assert.deepEqual(listed.Contents?.map((o) => o.Key), ['inside']);
-  assert.equal((await fetch(`${s.url}/health`)).headers.get('content-type'), 'application/json', 'unsigned, it is still the ops endpoint');
+  assert.deepEqual(
+    listed.Contents?.map((o) => o.Key),
+    ['inside'],
+  );
+  assert.equal(
+    (await fetch(`${s.url}/health`)).headers.get('content-type'),
+    'application/json',
+    'unsigned, it is still the ops endpoint',
+  );
 });
 
 test('a metadata store that cannot answer fails the check, and concurrent probes share one run', async () => {
   let queries = 0;
   const check = createHealthChecks({
-    metadata: { ping: () => { queries++; throw new Error('database is locked'); } },
+    metadata: {
+      ping: () => {
+        queries++;
+        throw new Error('database is locked');
+      },
+    },
     storage: { probe: () => Promise.reject(Object.assign(new Error('no such directory'), { code: 'ENOENT' })) },
     disk: { status: async () => ({ free_bytes: 1, min_free_bytes: 0, reserve_bytes: 0, low: false }) },
     log: createLogger({ level: 'silent', format: 'json' }),

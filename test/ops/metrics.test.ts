@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { createBleepStore } from '../../lib/index.ts';
 import { OPERATIONS } from '../../lib/s3/router.ts';
@@ -10,8 +15,19 @@ import { bodyBytes, startServer } from '../helpers/server.ts';
 import { parseExposition, scrape, type Exposition } from './prom.ts';
 import { jsonLines, waitFor } from './wait.ts';
 
-const HTTP = ['bleepstore_http_requests_total', 'bleepstore_http_request_duration_seconds', 'bleepstore_http_request_size_bytes', 'bleepstore_http_response_size_bytes'];
-const S3 = ['bleepstore_s3_operations_total', 'bleepstore_objects_total', 'bleepstore_buckets_total', 'bleepstore_bytes_received_total', 'bleepstore_bytes_sent_total'];
+const HTTP = [
+  'bleepstore_http_requests_total',
+  'bleepstore_http_request_duration_seconds',
+  'bleepstore_http_request_size_bytes',
+  'bleepstore_http_response_size_bytes',
+];
+const S3 = [
+  'bleepstore_s3_operations_total',
+  'bleepstore_objects_total',
+  'bleepstore_buckets_total',
+  'bleepstore_bytes_received_total',
+  'bleepstore_bytes_sent_total',
+];
 const OPS_ROUTES = ['/health', '/healthz', '/readyz', '/openapi.json', '/docs'];
 
 function leOf(e: Exposition, name: string): string[] {
@@ -24,24 +40,46 @@ test('the nine bleepstore metrics, labelled by operation, move by the right amou
   const c = s.client();
 
   const before = await scrape(s.url);
-  for (const name of ['bleepstore_http_requests_total', 'bleepstore_s3_operations_total', 'bleepstore_bytes_received_total', 'bleepstore_bytes_sent_total']) {
+  for (const name of [
+    'bleepstore_http_requests_total',
+    'bleepstore_s3_operations_total',
+    'bleepstore_bytes_received_total',
+    'bleepstore_bytes_sent_total',
+  ]) {
     assert.equal(before.types.get(name), 'counter', name);
   }
-  for (const name of ['bleepstore_http_request_duration_seconds', 'bleepstore_http_request_size_bytes', 'bleepstore_http_response_size_bytes']) {
+  for (const name of [
+    'bleepstore_http_request_duration_seconds',
+    'bleepstore_http_request_size_bytes',
+    'bleepstore_http_response_size_bytes',
+  ]) {
     assert.equal(before.types.get(name), 'histogram', name);
   }
   assert.equal(before.types.get('bleepstore_objects_total'), 'gauge');
   assert.equal(before.types.get('bleepstore_buckets_total'), 'gauge');
-  for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+  for (const name of [
+    'process_cpu_user_seconds_total',
+    'process_resident_memory_bytes',
+    'process_start_time_seconds',
+    'nodejs_heap_size_used_bytes',
+    'nodejs_eventloop_lag_seconds',
+  ]) {
     assert.ok(before.types.has(name), `default metric ${name} is exported`);
   }
   // Every operation has a zero series from the start.
-  for (const op of OPERATIONS) assert.ok(before.samples.some((x) => x.name === 'bleepstore_s3_operations_total' && x.labels.operation === op), op);
+  for (const op of OPERATIONS)
+    assert.ok(
+      before.samples.some((x) => x.name === 'bleepstore_s3_operations_total' && x.labels.operation === op),
+      op,
+    );
 
   await c.send(new CreateBucketCommand({ Bucket: 'metrics-mix' }));
   await c.send(new PutObjectCommand({ Bucket: 'metrics-mix', Key: 'a/one', Body: Buffer.alloc(1000, 1) }));
   await c.send(new PutObjectCommand({ Bucket: 'metrics-mix', Key: 'a/two', Body: Buffer.alloc(3000, 2) }));
-  assert.equal((await bodyBytes((await c.send(new GetObjectCommand({ Bucket: 'metrics-mix', Key: 'a/one' }))).Body)).length, 1000);
+  assert.equal(
+    (await bodyBytes((await c.send(new GetObjectCommand({ Bucket: 'metrics-mix', Key: 'a/one' }))).Body)).length,
+    1000,
+  );
   await c.send(new HeadObjectCommand({ Bucket: 'metrics-mix', Key: 'a/two' }));
   await assert.rejects(c.send(new GetObjectCommand({ Bucket: 'metrics-mix', Key: 'missing' })), { name: 'NoSuchKey' });
   await c.send(new ListObjectsV2Command({ Bucket: 'metrics-mix' }));
@@ -76,22 +114,37 @@ test('the nine bleepstore metrics, labelled by operation, move by the right amou
   assert.equal(d('bleepstore_http_request_size_bytes_bucket', { path: 'PutObject', le: '1024' }), 1);
   assert.equal(d('bleepstore_http_request_size_bytes_bucket', { path: 'PutObject', le: '4096' }), 2);
   // What was sent adds up across operations, and the successful GET sent its 1000 bytes.
-  const sentByRoute = after.samples
-    .filter((x) => x.name === 'bleepstore_http_response_size_bytes_sum')
-    .reduce((sum, x) => sum + x.value, 0) - before.samples.filter((x) => x.name === 'bleepstore_http_response_size_bytes_sum').reduce((sum, x) => sum + x.value, 0);
+  const sentByRoute =
+    after.samples
+      .filter((x) => x.name === 'bleepstore_http_response_size_bytes_sum')
+      .reduce((sum, x) => sum + x.value, 0) -
+    before.samples
+      .filter((x) => x.name === 'bleepstore_http_response_size_bytes_sum')
+      .reduce((sum, x) => sum + x.value, 0);
   assert.equal(d('bleepstore_bytes_sent_total'), sentByRoute);
   assert.ok(d('bleepstore_http_response_size_bytes_sum', { path: 'GetObject' }) > 1000);
 
   // Labels: the spec's names, path normalised to the operation, never a raw path.
   for (const x of after.samples.filter((x) => x.name === 'bleepstore_http_requests_total')) {
     assert.deepEqual(Object.keys(x.labels).sort(), ['method', 'path', 'status']);
-    assert.ok([...OPERATIONS, ...OPS_ROUTES, 'Unknown'].includes(x.labels.path as never), `path label ${x.labels.path}`);
+    assert.ok(
+      [...OPERATIONS, ...OPS_ROUTES, 'Unknown'].includes(x.labels.path as never),
+      `path label ${x.labels.path}`,
+    );
     assert.match(x.labels.status!, /^\d{3}$/);
   }
-  for (const name of ['bleepstore_http_request_duration_seconds', 'bleepstore_http_request_size_bytes', 'bleepstore_http_response_size_bytes']) {
-    for (const x of after.samples.filter((x) => x.name === `${name}_count`)) assert.deepEqual(Object.keys(x.labels).sort(), ['method', 'path']);
+  for (const name of [
+    'bleepstore_http_request_duration_seconds',
+    'bleepstore_http_request_size_bytes',
+    'bleepstore_http_response_size_bytes',
+  ]) {
+    for (const x of after.samples.filter((x) => x.name === `${name}_count`))
+      assert.deepEqual(Object.keys(x.labels).sort(), ['method', 'path']);
   }
-  assert.ok(!after.samples.some((x) => Object.values(x.labels).some((v) => v.includes('metrics-mix'))), 'no label carries a bucket name');
+  assert.ok(
+    !after.samples.some((x) => Object.values(x.labels).some((v) => v.includes('metrics-mix'))),
+    'no label carries a bucket name',
+  );
 
   // The spec's histogram buckets.
   assert.deepEqual(leOf(after, 'bleepstore_http_request_duration_seconds'), [...DURATION_BUCKETS.map(String), '+Inf']);
@@ -121,8 +174,14 @@ test('a streamed GET counts the bytes it actually wrote', async (t) => {
   await c.send(new HeadObjectCommand({ Bucket: 'stream', Key: 'big' }));
   const after = await scrape(s.url);
 
-  assert.equal(after.value('bleepstore_bytes_sent_total') - before.value('bleepstore_bytes_sent_total'), size + 100, 'HEAD sends no body');
-  const bucket = (le: string) => after.value('bleepstore_http_response_size_bytes_bucket', { path: 'GetObject', le }) - before.value('bleepstore_http_response_size_bytes_bucket', { path: 'GetObject', le });
+  assert.equal(
+    after.value('bleepstore_bytes_sent_total') - before.value('bleepstore_bytes_sent_total'),
+    size + 100,
+    'HEAD sends no body',
+  );
+  const bucket = (le: string) =>
+    after.value('bleepstore_http_response_size_bytes_bucket', { path: 'GetObject', le }) -
+    before.value('bleepstore_http_response_size_bytes_bucket', { path: 'GetObject', le });
   assert.equal(bucket('256'), 1, 'the ranged GET');
   assert.equal(bucket('262144'), 1);
   assert.equal(bucket('1048576'), 2, 'the full GET');
@@ -131,7 +190,10 @@ test('a streamed GET counts the bytes it actually wrote', async (t) => {
     const found = jsonLines(s.logs).filter((l) => l.msg === 'request completed' && l.op === 'GetObject');
     return found.length === 2 && found;
   }, 'two GetObject log lines');
-  assert.deepEqual(lines.map((l) => l.bytes_out), [size, 100]);
+  assert.deepEqual(
+    lines.map((l) => l.bytes_out),
+    [size, 100],
+  );
 });
 
 test('object and bucket gauges are read from the metadata store, so they are right after a restart', async (t) => {
@@ -139,13 +201,17 @@ test('object and bucket gauges are read from the metadata store, so they are rig
   t.after(() => s.stop());
   const c = s.client();
   for (const b of ['gauge-one', 'gauge-two']) await c.send(new CreateBucketCommand({ Bucket: b }));
-  for (let i = 0; i < 5; i++) await c.send(new PutObjectCommand({ Bucket: i < 3 ? 'gauge-one' : 'gauge-two', Key: `k${i}`, Body: 'x' }));
+  for (let i = 0; i < 5; i++)
+    await c.send(new PutObjectCommand({ Bucket: i < 3 ? 'gauge-one' : 'gauge-two', Key: `k${i}`, Body: 'x' }));
   const first = await scrape(s.url);
   assert.equal(first.value('bleepstore_objects_total'), 5);
   assert.equal(first.value('bleepstore_buckets_total'), 2);
   await s.store.close();
 
-  const again = await createBleepStore({ overrides: { data_dir: s.dataDir, logging: { level: 'silent', format: 'json' } }, logWrite: () => {} });
+  const again = await createBleepStore({
+    overrides: { data_dir: s.dataDir, logging: { level: 'silent', format: 'json' } },
+    logWrite: () => {},
+  });
   t.after(() => again.close());
   const { url } = await again.listen(0, '127.0.0.1');
   const res = await fetch(`${url}/metrics`);
@@ -163,7 +229,10 @@ test('with metrics switched off, /metrics is not an ops endpoint and requests ar
   // An unsigned GET /metrics is then ListObjects of a bucket named "metrics".
   assert.equal(res.status, 404);
   assert.match(await res.text(), /<Error><Code>NoSuchBucket<\/Code>/);
-  const line = await waitFor(() => jsonLines(s.logs).find((l) => l.msg === 'request completed'), 'the request log line');
+  const line = await waitFor(
+    () => jsonLines(s.logs).find((l) => l.msg === 'request completed'),
+    'the request log line',
+  );
   assert.equal(line.op, 'ListObjects');
 });
 
@@ -176,6 +245,9 @@ test('bleepstore_build_info names the version and durability, and free space is 
   assert.equal(info?.labels.version, (await import('../../lib/version.ts')).version);
   assert.equal(info?.labels.durability, 'full');
   const free = e.samples.filter((x) => x.name === 'bleepstore_disk_free_bytes');
-  assert.deepEqual(free.map((f) => f.labels.volume).sort(), s.store.config.storage.backend === 'local' ? ['metadata', 'objects'] : ['metadata']);
+  assert.deepEqual(
+    free.map((f) => f.labels.volume).sort(),
+    s.store.config.storage.backend === 'local' ? ['metadata', 'objects'] : ['metadata'],
+  );
   for (const f of free) assert.ok(f.value > 0, f.labels.volume);
 });

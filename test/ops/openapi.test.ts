@@ -17,16 +17,22 @@ async function fetchDoc(url: string): Promise<Obj> {
   const res = await fetch(`${url}/openapi.json`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/json');
-  return await res.json() as Obj;
+  return (await res.json()) as Obj;
 }
 
 function operationsOf(doc: Obj): Array<{ path: string; method: string; op: Obj }> {
   return Object.entries(doc.paths as Obj).flatMap(([path, item]) =>
-    METHODS.filter((m) => (item as Obj)[m]).map((method) => ({ path, method, op: (item as Obj)[method] as Obj })));
+    METHODS.filter((m) => (item as Obj)[m]).map((method) => ({ path, method, op: (item as Obj)[method] as Obj })),
+  );
 }
 
 function resolve(doc: Obj, p: Obj): Obj {
-  return typeof p.$ref === 'string' ? (p.$ref as string).slice(2).split('/').reduce((o: Obj, k) => o[k], doc) : p;
+  return typeof p.$ref === 'string'
+    ? (p.$ref as string)
+        .slice(2)
+        .split('/')
+        .reduce((o: Obj, k) => o[k], doc)
+    : p;
 }
 
 test('/openapi.json is a valid OpenAPI 3 document', async (t) => {
@@ -42,8 +48,13 @@ test('/openapi.json is a valid OpenAPI 3 document', async (t) => {
   const ids = operationsOf(doc).map((o) => o.op.operationId as string);
   assert.equal(new Set(ids).size, ids.length, 'operation ids are unique');
   for (const { path, method, op } of operationsOf(doc)) {
-    const params = [...((doc.paths[path] as Obj).parameters ?? []), ...(op.parameters ?? [])].map((p: Obj) => resolve(doc, p));
-    const inPath = params.filter((p) => p.in === 'path').map((p) => p.name as string).sort();
+    const params = [...((doc.paths[path] as Obj).parameters ?? []), ...(op.parameters ?? [])].map((p: Obj) =>
+      resolve(doc, p),
+    );
+    const inPath = params
+      .filter((p) => p.in === 'path')
+      .map((p) => p.name as string)
+      .sort();
     const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
     assert.deepEqual(inPath, templated, `${method} ${path}: every path template variable is a path parameter`);
     assert.ok(Object.keys(op.responses ?? {}).length > 0, `${method} ${path} has responses`);
@@ -65,15 +76,38 @@ test('the document covers every operation the router serves, and each documented
     assert.ok(variants?.length, `${method.toUpperCase()} ${path} lists its S3 operations`);
     for (const v of variants!) {
       documented.set(v.operation, (documented.get(v.operation) ?? 0) + 1);
-      const url = path.replace('{Bucket}', 'example-bucket').replace('{Key+}', 'photos/2024/cat.jpg')
-        + (v.query ? '?' + Object.entries(v.query).map(([k, val]) => (val === '' ? k : `${k}=${encodeURIComponent(val)}`)).join('&') : '');
+      const url =
+        path.replace('{Bucket}', 'example-bucket').replace('{Key+}', 'photos/2024/cat.jpg') +
+        (v.query
+          ? '?' +
+            Object.entries(v.query)
+              .map(([k, val]) => (val === '' ? k : `${k}=${encodeURIComponent(val)}`))
+              .join('&')
+          : '');
       const headers = Object.fromEntries(Object.entries(v.header ?? {}).map(([k, val]) => [k.toLowerCase(), val]));
-      const endpoint = parseEndpoint({ method: method.toUpperCase(), url, host: 'localhost:9010', header: (n) => headers[n] }, { domains: ['localhost'] });
-      assert.equal(endpoint.op, v.operation, `${method.toUpperCase()} ${url} ${JSON.stringify(v.header ?? {})} routes to ${v.operation}`);
+      const endpoint = parseEndpoint(
+        { method: method.toUpperCase(), url, host: 'localhost:9010', header: (n) => headers[n] },
+        { domains: ['localhost'] },
+      );
+      assert.equal(
+        endpoint.op,
+        v.operation,
+        `${method.toUpperCase()} ${url} ${JSON.stringify(v.header ?? {})} routes to ${v.operation}`,
+      );
       // The selecting query parameters and headers are themselves documented parameters.
-      const params = [...((doc.paths[path] as Obj).parameters ?? []), ...(op.parameters ?? [])].map((p: Obj) => resolve(doc, p));
-      for (const q of Object.keys(v.query ?? {})) assert.ok(params.some((p) => p.in === 'query' && p.name === q), `${v.operation}: query parameter ${q} documented`);
-      for (const h of Object.keys(v.header ?? {})) assert.ok(params.some((p) => p.in === 'header' && p.name.toLowerCase() === h), `${v.operation}: header ${h} documented`);
+      const params = [...((doc.paths[path] as Obj).parameters ?? []), ...(op.parameters ?? [])].map((p: Obj) =>
+        resolve(doc, p),
+      );
+      for (const q of Object.keys(v.query ?? {}))
+        assert.ok(
+          params.some((p) => p.in === 'query' && p.name === q),
+          `${v.operation}: query parameter ${q} documented`,
+        );
+      for (const h of Object.keys(v.header ?? {}))
+        assert.ok(
+          params.some((p) => p.in === 'header' && p.name.toLowerCase() === h),
+          `${v.operation}: header ${h} documented`,
+        );
     }
   }
   const missing = OPERATIONS.filter((op) => !documented.has(op));
@@ -83,19 +117,32 @@ test('the document covers every operation the router serves, and each documented
   for (const [op, n] of documented) assert.equal(n, 1, `${op} is documented once`);
 });
 
-test('S3 paths, methods and operation ids follow the shared contract, with its query parameters', { skip: !existsSync(CONTRACT) && 'shared/specs is not beside this checkout' }, async (t) => {
+test('S3 paths, methods and operation ids follow the shared contract, with its query parameters', {
+  skip: !existsSync(CONTRACT) && 'shared/specs is not beside this checkout',
+}, async (t) => {
   const s = await startServer();
   t.after(() => s.stop());
   const doc = await fetchDoc(s.url);
   const contract = parseYaml(readFileSync(CONTRACT, 'utf8')) as Obj;
-  const shape = (d: Obj) => operationsOf(d).filter((o) => S3_PATHS.includes(o.path)).map((o) => `${o.method} ${o.path} ${o.op.operationId}`).sort();
+  const shape = (d: Obj) =>
+    operationsOf(d)
+      .filter((o) => S3_PATHS.includes(o.path))
+      .map((o) => `${o.method} ${o.path} ${o.op.operationId}`)
+      .sort();
   // Every operation of the contract is served as it says; the document may add to it (the
   // CORS preflight OPTIONS, for one, is not in the contract).
   const ours = shape(doc);
-  assert.deepEqual(shape(contract).filter((op) => !ours.includes(op)), []);
+  assert.deepEqual(
+    shape(contract).filter((op) => !ours.includes(op)),
+    [],
+  );
   for (const { path, method, op } of operationsOf(contract).filter((o) => S3_PATHS.includes(o.path))) {
     const ours = doc.paths[path][method] as Obj;
-    const names = (o: Obj, d: Obj) => (o.parameters ?? []).map((p: Obj) => resolve(d, p)).filter((p: Obj) => p.in === 'query').map((p: Obj) => p.name as string);
+    const names = (o: Obj, d: Obj) =>
+      (o.parameters ?? [])
+        .map((p: Obj) => resolve(d, p))
+        .filter((p: Obj) => p.in === 'query')
+        .map((p: Obj) => p.name as string);
     const missing = names(op, contract).filter((n: string) => !names(ours, doc).includes(n));
     assert.deepEqual(missing, [], `${method} ${path}: query parameters of the contract`);
   }

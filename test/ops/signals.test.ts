@@ -24,7 +24,9 @@ interface Child {
 }
 
 async function spawnServer(dataDir: string, grace: string): Promise<Child> {
-  const proc = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--shutdown-grace', grace], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--shutdown-grace', grace], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: Array<Record<string, unknown>> = [];
   createInterface({ input: proc.stdout! }).on('line', (l) => {
     try {
@@ -41,13 +43,26 @@ async function spawnServer(dataDir: string, grace: string): Promise<Child> {
 }
 
 function client(url: string): S3Client {
-  return new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+  return new S3Client({
+    endpoint: url,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+  });
 }
 
 /** A signed PUT whose body the test writes piece by piece. */
 function slowPut(url: string, key: string, length: number) {
   const target = `${url}/sig/${key}`;
-  const headers = signRequest({ method: 'PUT', url: target, headers: { 'content-length': String(length) }, payloadHash: 'UNSIGNED-PAYLOAD', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION });
+  const headers = signRequest({
+    method: 'PUT',
+    url: target,
+    headers: { 'content-length': String(length) },
+    payloadHash: 'UNSIGNED-PAYLOAD',
+    accessKey: ACCESS_KEY,
+    secretKey: SECRET_KEY,
+    region: REGION,
+  });
   const req = http.request(target, { method: 'PUT', headers, agent: false });
   const result = new Promise<{ status?: number; error?: string }>((resolve) => {
     req.on('response', (res) => {
@@ -92,7 +107,11 @@ test('SIGTERM lets an upload in flight finish, refuses new connections, exits, a
   assert.equal(typeof listening?.version, 'string');
   assert.equal(listening?.durability, 'full');
   assert.equal(listening?.data_dir, dataDir);
-  assert.equal(first.lines.find((l) => l.msg === 'recovery done')?.temp_files_removed, 0, 'start-up states the recovery done');
+  assert.equal(
+    first.lines.find((l) => l.msg === 'recovery done')?.temp_files_removed,
+    0,
+    'start-up states the recovery done',
+  );
 
   const piece = Buffer.alloc(64 * 1024, 'a');
   const put = slowPut(first.url, 'slow', piece.length * 4);
@@ -100,7 +119,10 @@ test('SIGTERM lets an upload in flight finish, refuses new connections, exits, a
   await sleep(150);
   const signalled = performance.now();
   first.proc.kill('SIGTERM');
-  await waitFor(() => first.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stopping')), 'the stopping line');
+  await waitFor(
+    () => first.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stopping')),
+    'the stopping line',
+  );
   await assert.rejects(fetch(`${first.url}/healthz`), 'no new connections once stopping');
   for (let i = 0; i < 3; i++) {
     await sleep(150);
@@ -110,7 +132,10 @@ test('SIGTERM lets an upload in flight finish, refuses new connections, exits, a
   assert.deepEqual(await put.result, { status: 200 });
   const exit = await first.exited;
   assert.equal(exit.code, 0);
-  assert.ok(exit.at - signalled < 3000, `exited ${Math.round(exit.at - signalled)} ms after SIGTERM, as soon as the upload was done`);
+  assert.ok(
+    exit.at - signalled < 3000,
+    `exited ${Math.round(exit.at - signalled)} ms after SIGTERM, as soon as the upload was done`,
+  );
   c.destroy();
 
   const second = await spawnServer(dataDir, '5');
@@ -137,7 +162,10 @@ test('an upload that outlasts the grace period is cut, the process exits in boun
   const signalled = performance.now();
   first.proc.kill('SIGTERM');
   const outcome = await put.result;
-  assert.ok(outcome.error !== undefined || (outcome.status ?? 0) >= 400, `the cut upload fails (${JSON.stringify(outcome)})`);
+  assert.ok(
+    outcome.error !== undefined || (outcome.status ?? 0) >= 400,
+    `the cut upload fails (${JSON.stringify(outcome)})`,
+  );
   const exit = await first.exited;
   assert.equal(exit.code, 0);
   const took = exit.at - signalled;
@@ -156,7 +184,10 @@ test('an upload that outlasts the grace period is cut, the process exits in boun
   await second.exited;
 });
 
-for (const [first, second, code] of [['SIGTERM', 'SIGINT', 130], ['SIGINT', 'SIGTERM', 143]] as const) {
+for (const [first, second, code] of [
+  ['SIGTERM', 'SIGINT', 130],
+  ['SIGINT', 'SIGTERM', 143],
+] as const) {
   test(`a second signal (${first} then ${second}) exits at once`, async (t) => {
     const dataDir = await withData(t);
     const child = await spawnServer(dataDir, '30');
@@ -167,7 +198,10 @@ for (const [first, second, code] of [['SIGTERM', 'SIGINT', 130], ['SIGINT', 'SIG
     put.req.write(Buffer.alloc(1024, 'c'));
     await sleep(150);
     child.proc.kill(first);
-    await waitFor(() => child.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stopping')), 'the stopping line');
+    await waitFor(
+      () => child.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stopping')),
+      'the stopping line',
+    );
     await sleep(200);
     assert.equal(child.proc.exitCode, null, 'the first signal waits for the upload');
     const signalled = performance.now();

@@ -13,5 +13,8 @@ export async function waitFor<T>(probe: () => T | undefined | false, what: strin
 }
 
 export function jsonLines(lines: readonly string[]): Array<Record<string, unknown>> {
-  return lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -14,12 +14,24 @@ let work = '';
 let tarball = '';
 let project = '';
 
-function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('NODE_TEST') && !k.startsWith('npm_')));
+function sh(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(
+    Object.entries(env).filter(([k]) => !k.startsWith('NODE_TEST') && !k.startsWith('npm_')),
+  );
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env: { ...clean, PATH: `${BIN}:${process.env.PATH}` }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd, env: { ...clean, PATH: `${BIN}:${process.env.PATH}` }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,7 +52,10 @@ before(async () => {
   tarball = path.join(work, info!.filename);
   project = path.join(work, 'consumer');
   await mkdir(project);
-  await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  await writeFile(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
   const installed = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
   assert.equal(installed.code, 0, installed.stderr);
 });
@@ -53,13 +68,25 @@ test('publint finds no problem in the package', async () => {
 });
 
 test('installing the tarball brings at most 9 packages besides bleepstore, runs no install script, and no cloud SDK or swagger-ui', async () => {
-  const lock = JSON.parse(await readFile(path.join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
-  const names = Object.keys(lock.packages).filter((p) => p.startsWith('node_modules/')).map((p) => p.slice('node_modules/'.length));
+  const lock = JSON.parse(await readFile(path.join(project, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { hasInstallScript?: boolean }>;
+  };
+  const names = Object.keys(lock.packages)
+    .filter((p) => p.startsWith('node_modules/'))
+    .map((p) => p.slice('node_modules/'.length));
   const deps = names.filter((n) => n !== 'bleepstore');
   assert.ok(deps.length <= 9, `${deps.length} packages: ${deps.join(', ')}`);
-  for (const heavy of ['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage', 'swagger-ui-dist']) assert.ok(!names.includes(heavy), heavy);
-  assert.deepEqual(Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript).map(([n]) => n), []);
-  const pkg = JSON.parse(await readFile(path.join(project, 'node_modules/bleepstore/package.json'), 'utf8')) as { scripts: Record<string, string> };
+  for (const heavy of ['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage', 'swagger-ui-dist'])
+    assert.ok(!names.includes(heavy), heavy);
+  assert.deepEqual(
+    Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([n]) => n),
+    [],
+  );
+  const pkg = JSON.parse(await readFile(path.join(project, 'node_modules/bleepstore/package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkg.scripts[s], undefined, s);
   console.log(`# ${deps.length} dependencies: ${deps.join(', ')}`);
   // The bin runs from the built dist/ (the tarball carries no lib/ sources).
@@ -93,24 +120,49 @@ console.log(JSON.stringify({ cpu, wall, prom: loaded('prom-client'), yaml: loade
   // it cannot do without. On a quiet machine node:http is ~15 ms and the package ~45 ms; under
   // heavy load both inflate, so the bound is on the absolute figure or, failing that, on the
   // package's own share (prom-client + yaml alone would add ~70 ms to it).
-  await writeFile(path.join(project, 'http-probe.mjs'), "const c = process.cpuUsage(); await import('node:http'); const u = process.cpuUsage(c); console.log((u.user + u.system) / 1000);");
+  await writeFile(
+    path.join(project, 'http-probe.mjs'),
+    "const c = process.cpuUsage(); await import('node:http'); const u = process.cpuUsage(c); console.log((u.user + u.system) / 1000);",
+  );
   const http: number[] = [];
   for (let i = 0; i < 5; i++) http.push(Number((await sh(process.execPath, ['http-probe.mjs'], project)).stdout));
   const best = Math.min(...cpu);
   const base = Math.min(...http);
-  console.log(`# import (best of 5): ${best.toFixed(1)} ms CPU, ${Math.min(...wall).toFixed(1)} ms wall; node:http alone ${base.toFixed(1)} ms CPU`);
-  assert.ok(best < 80 || best - base < 45, `import took ${best.toFixed(1)} ms of CPU at best (node:http alone ${base.toFixed(1)} ms)`);
+  console.log(
+    `# import (best of 5): ${best.toFixed(1)} ms CPU, ${Math.min(...wall).toFixed(1)} ms wall; node:http alone ${base.toFixed(1)} ms CPU`,
+  );
+  assert.ok(
+    best < 80 || best - base < 45,
+    `import took ${best.toFixed(1)} ms of CPU at best (node:http alone ${base.toFixed(1)} ms)`,
+  );
 });
 
 test('the types compile for a consumer under node16, nodenext and bundler resolution', async () => {
-  await writeFile(path.join(project, 'use.ts'), `import { createBleepStore, type BleepStore, type ClientConfig } from 'bleepstore';
+  await writeFile(
+    path.join(project, 'use.ts'),
+    `import { createBleepStore, type BleepStore, type ClientConfig } from 'bleepstore';
 const store: BleepStore = await createBleepStore({ storage: 'memory', buckets: ['a'], logWrite: (l: string) => void l });
 const c: ClientConfig = store.clientConfig();
 export const endpoint: string = c.endpoint;
-`);
-  for (const [mod, res] of [['node16', 'node16'], ['nodenext', 'nodenext'], ['esnext', 'bundler']] as const) {
+`,
+  );
+  for (const [mod, res] of [
+    ['node16', 'node16'],
+    ['nodenext', 'nodenext'],
+    ['esnext', 'bundler'],
+  ] as const) {
     const tsconfig = {
-      compilerOptions: { module: mod, moduleResolution: res, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], lib: ['es2022', 'esnext.disposable'] },
+      compilerOptions: {
+        module: mod,
+        moduleResolution: res,
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [path.join(ROOT, 'node_modules/@types')],
+        lib: ['es2022', 'esnext.disposable'],
+      },
       files: ['use.ts'],
     };
     await writeFile(path.join(project, `tsconfig.${res}.json`), JSON.stringify(tsconfig));
@@ -123,7 +175,11 @@ test("the README's embedding example runs from the tarball with node:test, on no
   const example = await readmeExample();
   assert.doesNotMatch(example, /port\s*:\s*[1-9]/, 'no fixed port in the example');
   // The example's own test dependency, as a user would add it.
-  const sdk = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '@aws-sdk/client-s3'], project);
+  const sdk = await sh(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '@aws-sdk/client-s3'],
+    project,
+  );
   assert.equal(sdk.code, 0, sdk.stderr);
   await writeFile(path.join(project, 's3.test.mjs'), example);
   const home = path.join(work, 'home');
@@ -134,7 +190,11 @@ test("the README's embedding example runs from the tarball with node:test, on no
   const r = await sh(process.execPath, ['--test', 's3.test.mjs'], project, { ...process.env, HOME: home, TMPDIR: tmp });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /pass 1/);
-  assert.deepEqual((await readdir(project)).filter((f) => !before.has(f)), [], 'nothing new in the project directory (no ./data)');
+  assert.deepEqual(
+    (await readdir(project)).filter((f) => !before.has(f)),
+    [],
+    'nothing new in the project directory (no ./data)',
+  );
   assert.deepEqual(await readdir(home), [], 'nothing written to HOME');
   assert.deepEqual(await readdir(tmp), [], 'nothing left in TMPDIR');
 });

@@ -7,8 +7,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ConfigError, createBleepStore, type BleepStore } from '../../lib/index.ts';
 import { createAwsBucket } from '../../lib/storage/aws.ts';
@@ -21,7 +28,13 @@ import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes } from '../helpers/server.ts'
 const MiB = 1024 * 1024;
 const BUCKET = 'gw-test';
 
-interface Gateway { store: BleepStore; url: string; logs: string[]; s3: S3Client; dataDir: string }
+interface Gateway {
+  store: BleepStore;
+  url: string;
+  logs: string[];
+  s3: S3Client;
+  dataDir: string;
+}
 
 async function startGateway(storage: AwsBackendSetup['storage']): Promise<Gateway> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-gateway-'));
@@ -33,21 +46,26 @@ async function startGateway(storage: AwsBackendSetup['storage']): Promise<Gatewa
   const { url } = await store.listen(0, '127.0.0.1');
   // One attempt: the SDK would otherwise retry the 503s these tests expect.
   const s3 = new S3Client({
-    endpoint: url, region: REGION, forcePathStyle: true, maxAttempts: 1,
+    endpoint: url,
+    region: REGION,
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
   });
   return { store, url, logs, s3, dataDir };
 }
 
 const parsed = (logs: readonly string[]) => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
-const upstreamOps = (logs: readonly string[]) => parsed(logs).filter((l) => l.msg === 'request completed').map((l) => l.op);
+const upstreamOps = (logs: readonly string[]) =>
+  parsed(logs)
+    .filter((l) => l.msg === 'request completed')
+    .map((l) => l.op);
 
 /** The backing object names under the gateway's prefix. */
 async function backingKeys(up: AwsBackendSetup): Promise<string[]> {
   const out = await up.upstream.client.send(new ListObjectsV2Command({ Bucket: BACKING_BUCKET, Prefix: PREFIX }));
   return (out.Contents ?? []).map((o) => o.Key!);
 }
-
 
 describe('aws gateway', () => {
   let up: AwsBackendSetup;
@@ -89,7 +107,10 @@ describe('aws gateway', () => {
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
       // Metadata-only requests do not need the upstream.
       const listed = await gw.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'outage' }));
-      assert.deepEqual(listed.Contents?.map((o) => o.Key), ['outage']);
+      assert.deepEqual(
+        listed.Contents?.map((o) => o.Key),
+        ['outage'],
+      );
     } finally {
       await up.upstream.restart();
     }
@@ -108,7 +129,9 @@ describe('aws gateway', () => {
     assert.equal(err.name, 'InternalError');
     assert.equal(err.$metadata.httpStatusCode, 500);
     const lines = parsed(gw.logs);
-    const missing = lines.find((l) => l.msg === 'object file missing for a metadata row' && l.file_id === backing!.slice(PREFIX.length));
+    const missing = lines.find(
+      (l) => l.msg === 'object file missing for a metadata row' && l.file_id === backing!.slice(PREFIX.length),
+    );
     assert.ok(missing, 'the gateway logs which file is missing');
     assert.equal(missing.level, 'error');
     const request = lines.find((l) => l.msg === 'request completed' && l.request_id === missing.request_id);
@@ -121,21 +144,31 @@ describe('aws gateway', () => {
     const { UploadId } = await gw.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu' }));
     const done = [];
     for (const [i, Body] of parts.entries()) {
-      const r = await gw.s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, PartNumber: i + 1, Body }));
+      const r = await gw.s3.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, PartNumber: i + 1, Body }),
+      );
       done.push({ PartNumber: i + 1, ETag: r.ETag! });
     }
     const mark = up.upstream.logs.length;
-    await gw.s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, MultipartUpload: { Parts: done } }));
+    await gw.s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, MultipartUpload: { Parts: done } }),
+    );
     const ops = upstreamOps(up.upstream.logs.slice(mark));
     assert.equal(ops.filter((op) => op === 'UploadPartCopy').length, 2);
     assert.equal(ops.filter((op) => op === 'CompleteMultipartUpload').length, 1);
-    assert.ok(!ops.includes('PutObject') && !ops.includes('UploadPart') && !ops.includes('GetObject'), `upstream saw ${ops.join(', ')}`);
+    assert.ok(
+      !ops.includes('PutObject') && !ops.includes('UploadPart') && !ops.includes('GetObject'),
+      `upstream saw ${ops.join(', ')}`,
+    );
     const got = await gw.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mpu' }));
     assert.deepEqual(await bodyBytes(got.Body), Buffer.concat(parts));
   });
 
   test('concatenating blobs S3 cannot copy as parts (under 5 MiB) falls back to copying through the gateway', async () => {
-    const storage = new GatewayStorage('aws', createAwsBucket(up.storage.aws), { prefix: PREFIX, stagingDir: path.join(gw.dataDir, 'staging-direct') });
+    const storage = new GatewayStorage('aws', createAwsBucket(up.storage.aws), {
+      prefix: PREFIX,
+      stagingDir: path.join(gw.dataDir, 'staging-direct'),
+    });
     await storage.init();
     const ids: string[] = [];
     for (const text of ['first,', 'second']) {
@@ -147,7 +180,10 @@ describe('aws gateway', () => {
     const mark = up.upstream.logs.length;
     const joined = await storage.concat(ids.map((fileId) => ({ fileId })));
     const ops = upstreamOps(up.upstream.logs.slice(mark));
-    assert.ok(!ops.includes('UploadPartCopy') && !ops.includes('CreateMultipartUpload'), `upstream saw ${ops.join(', ')}`);
+    assert.ok(
+      !ops.includes('UploadPartCopy') && !ops.includes('CreateMultipartUpload'),
+      `upstream saw ${ops.join(', ')}`,
+    );
     assert.equal((await bodyBytes(await storage.openRead(joined))).toString(), 'first,second');
     for (const id of [...ids, joined]) await storage.remove(id);
   });
@@ -166,7 +202,10 @@ describe('aws gateway start-up', () => {
         message: `access to bucket "${BACKING_BUCKET}" at ${up.upstream.url} was denied; check the credentials.`,
       });
     } finally {
-      for (const [name, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      for (const [name, v] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
         if (v === undefined) delete process.env[name];
         else process.env[name] = v;
       }
@@ -175,10 +214,22 @@ describe('aws gateway start-up', () => {
   });
 
   test('only one of access_key_id and secret_access_key is a configuration error', () => {
-    assert.throws(() => createAwsBucket({ bucket: 'b', region: '', prefix: '', endpoint_url: '', use_path_style: false, access_key_id: 'k', secret_access_key: '' }), {
-      name: 'ConfigError',
-      message: 'Config keys "storage.aws.access_key_id" and "storage.aws.secret_access_key" must be set together.',
-    });
+    assert.throws(
+      () =>
+        createAwsBucket({
+          bucket: 'b',
+          region: '',
+          prefix: '',
+          endpoint_url: '',
+          use_path_style: false,
+          access_key_id: 'k',
+          secret_access_key: '',
+        }),
+      {
+        name: 'ConfigError',
+        message: 'Config keys "storage.aws.access_key_id" and "storage.aws.secret_access_key" must be set together.',
+      },
+    );
   });
 
   test('an unreachable upstream stops start-up with one sentence naming the bucket and the endpoint', async () => {
@@ -186,10 +237,29 @@ describe('aws gateway start-up', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-gateway-'));
     try {
       const err = await createBleepStore({
-        overrides: { data_dir: dataDir, logging: { level: 'silent' }, storage: { backend: 'aws', aws: { bucket: 'backing', endpoint_url: endpoint, use_path_style: true, access_key_id: 'k', secret_access_key: 's' } } },
-      }).then(() => assert.fail('start-up succeeded'), (e: unknown) => e);
+        overrides: {
+          data_dir: dataDir,
+          logging: { level: 'silent' },
+          storage: {
+            backend: 'aws',
+            aws: {
+              bucket: 'backing',
+              endpoint_url: endpoint,
+              use_path_style: true,
+              access_key_id: 'k',
+              secret_access_key: 's',
+            },
+          },
+        },
+      }).then(
+        () => assert.fail('start-up succeeded'),
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ConfigError);
-      assert.equal(err.message, `The aws storage backend is not usable: cannot reach bucket "backing" at ${endpoint} (ECONNREFUSED).`);
+      assert.equal(
+        err.message,
+        `The aws storage backend is not usable: cannot reach bucket "backing" at ${endpoint} (ECONNREFUSED).`,
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
@@ -200,10 +270,13 @@ describe('aws gateway start-up', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-gateway-'));
     try {
       const storage = { ...up.storage, aws: { ...up.storage.aws, bucket: 'no-such-backing' } };
-      await assert.rejects(createBleepStore({ overrides: { data_dir: dataDir, logging: { level: 'silent' }, storage } }), {
-        name: 'ConfigError',
-        message: `The aws storage backend is not usable: bucket "no-such-backing" does not exist at ${up.upstream.url}.`,
-      });
+      await assert.rejects(
+        createBleepStore({ overrides: { data_dir: dataDir, logging: { level: 'silent' }, storage } }),
+        {
+          name: 'ConfigError',
+          message: `The aws storage backend is not usable: bucket "no-such-backing" does not exist at ${up.upstream.url}.`,
+        },
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
       await up.cleanup();

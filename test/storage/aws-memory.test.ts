@@ -27,17 +27,33 @@ before(async () => {
   const upConfig = path.join(dir, 'upstream.yaml');
   await writeFile(upConfig, 'storage:\n  backend: memory\n');
   upstream = await spawnServer(path.join(dir, 'upstream'), ['--config', upConfig, '--durability', 'normal']);
-  const s3 = new S3Client({ endpoint: upstream.url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+  const s3 = new S3Client({
+    endpoint: upstream.url,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: 'backing' }));
   s3.destroy();
   const config = path.join(dir, 'gateway.yaml');
   // JSON is YAML.
-  await writeFile(config, JSON.stringify({
-    storage: {
-      backend: 'aws',
-      aws: { bucket: 'backing', prefix: 'gw/', endpoint_url: upstream.url, use_path_style: true, region: REGION, access_key_id: ACCESS_KEY, secret_access_key: SECRET_KEY },
-    },
-  }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      storage: {
+        backend: 'aws',
+        aws: {
+          bucket: 'backing',
+          prefix: 'gw/',
+          endpoint_url: upstream.url,
+          use_path_style: true,
+          region: REGION,
+          access_key_id: ACCESS_KEY,
+          secret_access_key: SECRET_KEY,
+        },
+      },
+    }),
+  );
   gateway = await spawnServer(path.join(dir, 'gateway'), ['--config', config, '--durability', 'normal']);
   assert.equal((await send('PUT', `${gateway.url}/mem`, signed('PUT', '/mem').headers)).status, 200);
   // Warm the code paths (multipart upload to the upstream included) before the baseline.
@@ -61,7 +77,9 @@ test('a 1 GiB PUT through the aws gateway keeps its RSS within a few tens of MiB
   rss.assertFlat('aws gateway PUT 1 GiB');
 });
 
-test('a 1 GiB GET through the aws gateway streams with flat memory and the same bytes', { timeout: 60_000 }, async () => {
+test('a 1 GiB GET through the aws gateway streams with flat memory and the same bytes', {
+  timeout: 60_000,
+}, async () => {
   const { size: length, md5 } = await downloadCounted(gateway.url, '/mem/one-gib');
   assert.equal(length, GiB);
   assert.equal(md5, putMd5);

@@ -7,19 +7,40 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createBleepStore, type BleepStore } from '../../lib/index.ts';
 import { blockId, blockRanges } from '../../lib/storage/azure.ts';
-import { AZURITE_ACCOUNT, AZURITE_KEY, PREFIX, azureStorage, startAzurite, type Azurite } from '../helpers/backend-azure.ts';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  PREFIX,
+  azureStorage,
+  startAzurite,
+  type Azurite,
+} from '../helpers/backend-azure.ts';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'az-test';
 
-interface Gateway { store: BleepStore; url: string; logs: string[]; s3: S3Client; dataDir: string; stop(): Promise<void> }
+interface Gateway {
+  store: BleepStore;
+  url: string;
+  logs: string[];
+  s3: S3Client;
+  dataDir: string;
+  stop(): Promise<void>;
+}
 
 async function startGateway(storage: object): Promise<Gateway> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-azure-'));
@@ -34,12 +55,19 @@ async function startGateway(storage: object): Promise<Gateway> {
   const { url } = await store.listen(0, '127.0.0.1');
   // One attempt: the SDK would otherwise retry the 503s these tests expect.
   const s3 = new S3Client({
-    endpoint: url, region: REGION, forcePathStyle: true, maxAttempts: 1,
+    endpoint: url,
+    region: REGION,
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
   });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   return {
-    store, url, logs, s3, dataDir,
+    store,
+    url,
+    logs,
+    s3,
+    dataDir,
     async stop() {
       s3.destroy();
       await store.close();
@@ -84,10 +112,14 @@ describe('azure gateway', () => {
     const { UploadId } = await gw.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu' }));
     const done = [];
     for (const [i, Body] of parts.entries()) {
-      const r = await gw.s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, PartNumber: i + 1, Body }));
+      const r = await gw.s3.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, PartNumber: i + 1, Body }),
+      );
       done.push({ PartNumber: i + 1, ETag: r.ETag! });
     }
-    await gw.s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, MultipartUpload: { Parts: done } }));
+    await gw.s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, MultipartUpload: { Parts: done } }),
+    );
     const got = await gw.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mpu' }));
     assert.deepEqual(await bodyBytes(got.Body), Buffer.concat(parts));
 
@@ -98,7 +130,10 @@ describe('azure gateway', () => {
       const list = await az.container.getBlockBlobClient(name).getBlockList('committed');
       sizes.push((list.committedBlocks ?? []).map((b) => b.size));
     }
-    assert.ok(sizes.some((s) => s.join() === parts.map((p) => p.length).join()), `block lists seen: ${JSON.stringify(sizes)}`);
+    assert.ok(
+      sizes.some((s) => s.join() === parts.map((p) => p.length).join()),
+      `block lists seen: ${JSON.stringify(sizes)}`,
+    );
   });
 
   test('a blob deleted behind the gateway answers InternalError and the log names its file id', async () => {
@@ -139,7 +174,10 @@ describe('azure gateway with the upstream gone', () => {
       assert.equal((await fetch(`${gw.url}/readyz`)).status, 503);
       // Metadata still answers: listing and HEAD need no upstream.
       const listed = await gw.s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-      assert.deepEqual(listed.Contents?.map((o) => o.Key), ['k']);
+      assert.deepEqual(
+        listed.Contents?.map((o) => o.Key),
+        ['k'],
+      );
       assert.equal((await gw.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'k' }))).ContentLength, 5);
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
     } finally {
@@ -163,7 +201,10 @@ describe('azure gateway with the upstream gone', () => {
   test('a connection string works as well as an account and key', async () => {
     const az = await startAzurite();
     const connection_string = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${az.endpoint};`;
-    const gw = await startGateway({ backend: 'azure', azure: { container: 'bleepstore', prefix: 'cs/', connection_string } });
+    const gw = await startGateway({
+      backend: 'azure',
+      azure: { container: 'bleepstore', prefix: 'cs/', connection_string },
+    });
     try {
       await gw.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k', Body: 'via connection string' }));
       const got = await gw.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'k' }));
@@ -182,14 +223,20 @@ describe('azure configuration and block planning', () => {
   test('an account without a key or a connection string stops start-up with one sentence', async () => {
     await assert.rejects(
       startGateway({ backend: 'azure', azure: { container: 'c', account: 'someaccount' } }),
-      (err: Error) => err.name === 'ConfigError' && /"storage\.azure\.account_key" \(or "storage\.azure\.connection_string"\) must be set/.test(err.message),
+      (err: Error) =>
+        err.name === 'ConfigError' &&
+        /"storage\.azure\.account_key" \(or "storage\.azure\.connection_string"\) must be set/.test(err.message),
     );
   });
 
   test('a blob splits into blocks of at most the maximum, none for an empty one', () => {
     assert.deepEqual(blockRanges(0, 10), []);
     assert.deepEqual(blockRanges(10, 10), [{ offset: 0, count: 10 }]);
-    assert.deepEqual(blockRanges(25, 10), [{ offset: 0, count: 10 }, { offset: 10, count: 10 }, { offset: 20, count: 5 }]);
+    assert.deepEqual(blockRanges(25, 10), [
+      { offset: 0, count: 10 },
+      { offset: 10, count: 10 },
+      { offset: 20, count: 5 },
+    ]);
     assert.equal(blockRanges(5 * 1024 * MiB).length, 2); // a 5 GiB S3 part: two 4000 MiB blocks at most
   });
 

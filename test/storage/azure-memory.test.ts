@@ -20,8 +20,10 @@ let gateway: ServerProcess;
 let dir: string;
 let rss: RssWatch;
 
-const signed = (method: string, pathAndQuery: string, headers: Record<string, string> = {}) => signedFor(gateway.url, method, pathAndQuery, headers);
-const upload = (method: string, pathAndQuery: string, size: number, md5?: Hash) => uploadGenerated(gateway.url, method, pathAndQuery, size, md5);
+const signed = (method: string, pathAndQuery: string, headers: Record<string, string> = {}) =>
+  signedFor(gateway.url, method, pathAndQuery, headers);
+const upload = (method: string, pathAndQuery: string, size: number, md5?: Hash) =>
+  uploadGenerated(gateway.url, method, pathAndQuery, size, md5);
 const download = (pathAndQuery: string) => downloadCounted(gateway.url, pathAndQuery);
 const checkGrowth = (what: string) => rss.assertFlat(what);
 
@@ -57,7 +59,9 @@ test('a 1 GiB PUT through the azure gateway keeps its memory flat', { timeout: 1
   checkGrowth('azure PUT 1 GiB');
 });
 
-test('a 1 GiB GET through the azure gateway streams with flat memory and the same bytes', { timeout: 120_000 }, async () => {
+test('a 1 GiB GET through the azure gateway streams with flat memory and the same bytes', {
+  timeout: 120_000,
+}, async () => {
   const got = await download('/mem/one-gib');
   assert.equal(got.status, 200);
   assert.equal(got.size, GiB);
@@ -76,7 +80,9 @@ test('a 512 MiB multipart Complete stages its parts as blocks with flat memory',
     etags.push(r.etag);
   }
   const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-  const { headers } = signed('POST', `/mem/mpu?uploadId=${uploadId}`, { 'content-length': String(Buffer.byteLength(xml)) });
+  const { headers } = signed('POST', `/mem/mpu?uploadId=${uploadId}`, {
+    'content-length': String(Buffer.byteLength(xml)),
+  });
   const done = await send('POST', `${gateway.url}/mem/mpu?uploadId=${uploadId}`, headers, xml);
   assert.equal(done.status, 200, done.text);
   assert.doesNotMatch(done.text, /<Error>/);

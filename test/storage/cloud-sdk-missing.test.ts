@@ -33,10 +33,20 @@ try {
 }
 `;
 
-async function startWithout(pkgs: string[], storage: object): Promise<{ name?: string; message?: string; started?: boolean }> {
+async function startWithout(
+  pkgs: string[],
+  storage: object,
+): Promise<{ name?: string; message?: string; started?: boolean }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-nosdk-'));
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', CHILD, pkgs.join(','), JSON.stringify(storage), dataDir]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      CHILD,
+      pkgs.join(','),
+      JSON.stringify(storage),
+      dataDir,
+    ]);
     return JSON.parse(stdout.trim().split('\n').pop()!);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
@@ -44,18 +54,29 @@ async function startWithout(pkgs: string[], storage: object): Promise<{ name?: s
 }
 
 test('the azure backend without @azure/storage-blob stops start-up with one sentence naming the package', async () => {
-  const r = await startWithout(['@azure/storage-blob'], { backend: 'azure', azure: { container: 'c', account: 'a', account_key: 'a2V5' } });
+  const r = await startWithout(['@azure/storage-blob'], {
+    backend: 'azure',
+    azure: { container: 'c', account: 'a', account_key: 'a2V5' },
+  });
   assert.equal(r.name, 'ConfigError');
-  assert.equal(r.message, 'storage.backend "azure" needs the optional package @azure/storage-blob; install it with: npm install @azure/storage-blob');
+  assert.equal(
+    r.message,
+    'storage.backend "azure" needs the optional package @azure/storage-blob; install it with: npm install @azure/storage-blob',
+  );
 });
 
 test('the gcp backend without @google-cloud/storage stops start-up with one sentence naming the package', async () => {
   const r = await startWithout(['@google-cloud/storage'], { backend: 'gcp', gcp: { bucket: 'b' } });
   assert.equal(r.name, 'ConfigError');
-  assert.equal(r.message, 'storage.backend "gcp" needs the optional package @google-cloud/storage; install it with: npm install @google-cloud/storage');
+  assert.equal(
+    r.message,
+    'storage.backend "gcp" needs the optional package @google-cloud/storage; install it with: npm install @google-cloud/storage',
+  );
 });
 
 test('the local backend starts with every cloud SDK hidden, so it never loads one', async () => {
-  const r = await startWithout(['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage'], { backend: 'local' });
+  const r = await startWithout(['@aws-sdk/client-s3', '@azure/storage-blob', '@google-cloud/storage'], {
+    backend: 'local',
+  });
   assert.deepEqual(r, { started: true });
 });

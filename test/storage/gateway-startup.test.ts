@@ -12,23 +12,31 @@ import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.ts';
 
 const OBJECTS = 25;
 
-const count = (logs: readonly string[], op: string) => logs.map((l) => JSON.parse(l) as Record<string, unknown>)
-  .filter((l) => l.msg === 'request completed' && l.op === op).length;
+const count = (logs: readonly string[], op: string) =>
+  logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request completed' && l.op === op)
+    .length;
 const heads = (logs: readonly string[]) => count(logs, 'HeadObject');
 
 test('a gateway starts without listing or HEADing its blobs; the background scrub does both after', async () => {
   const up = await awsBackend('');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-gw-start-'));
-  const open = () => createBleepStore({
-    overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' }, storage: up.storage },
-    logWrite: () => {},
-  });
+  const open = () =>
+    createBleepStore({
+      overrides: { data_dir: dataDir, logging: { level: 'info', format: 'json' }, storage: up.storage },
+      logWrite: () => {},
+    });
   try {
     const first = await open();
     const { url } = await first.listen(0, '127.0.0.1');
-    const s3 = new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    const s3 = new S3Client({
+      endpoint: url,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    });
     await s3.send(new CreateBucketCommand({ Bucket: 'start-up' }));
-    for (let i = 0; i < OBJECTS; i++) await s3.send(new PutObjectCommand({ Bucket: 'start-up', Key: `k${i}`, Body: `body ${i}` }));
+    for (let i = 0; i < OBJECTS; i++)
+      await s3.send(new PutObjectCommand({ Bucket: 'start-up', Key: `k${i}`, Body: `body ${i}` }));
     s3.destroy();
     await first.scrubbed;
     await first.close();

@@ -18,12 +18,18 @@ function tempNamer(): () => string {
 function run(steps: ComposeStep[], sources: readonly string[]): Map<string, string[]> {
   const objects = new Map(sources.map((s) => [s, [s]]));
   for (const step of steps) {
-    assert.ok(step.sources.length >= 1 && step.sources.length <= MAX_COMPOSE_SOURCES, `${step.sources.length} sources in one call`);
-    objects.set(step.target, step.sources.flatMap((s) => {
-      const o = objects.get(s);
-      assert.ok(o, `${s} is used before it exists`);
-      return o;
-    }));
+    assert.ok(
+      step.sources.length >= 1 && step.sources.length <= MAX_COMPOSE_SOURCES,
+      `${step.sources.length} sources in one call`,
+    );
+    objects.set(
+      step.target,
+      step.sources.flatMap((s) => {
+        const o = objects.get(s);
+        assert.ok(o, `${s} is used before it exists`);
+        return o;
+      }),
+    );
   }
   return objects;
 }

@@ -5,7 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateBucketCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  DeleteBucketCorsCommand,
+  GetBucketCorsCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { send, signed } from '../helpers/raw.ts';
@@ -14,8 +19,22 @@ import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from '..
 import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/chromium-origin.ts';
 
 const BUCKET = 'cors-bucket';
-const RULES: Array<{ ID?: string; AllowedOrigins: string[]; AllowedMethods: string[]; AllowedHeaders?: string[]; ExposeHeaders?: string[]; MaxAgeSeconds?: number }> = [
-  { ID: 'app', AllowedOrigins: ['http://app.example'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type', 'x-amz-*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 600 },
+const RULES: Array<{
+  ID?: string;
+  AllowedOrigins: string[];
+  AllowedMethods: string[];
+  AllowedHeaders?: string[];
+  ExposeHeaders?: string[];
+  MaxAgeSeconds?: number;
+}> = [
+  {
+    ID: 'app',
+    AllowedOrigins: ['http://app.example'],
+    AllowedMethods: ['GET', 'PUT'],
+    AllowedHeaders: ['content-type', 'x-amz-*'],
+    ExposeHeaders: ['ETag'],
+    MaxAgeSeconds: 600,
+  },
   { AllowedOrigins: ['https://*.example.org'], AllowedMethods: ['GET'] },
 ];
 
@@ -26,7 +45,9 @@ describe('CORS', () => {
     srv = await startServer();
     s3 = srv.client();
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'public.txt', Body: 'hello from s3', ACL: 'public-read' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'public.txt', Body: 'hello from s3', ACL: 'public-read' }),
+    );
   });
   after(() => srv.stop());
 
@@ -36,20 +57,45 @@ describe('CORS', () => {
     assert.equal(none.$metadata.httpStatusCode, 404);
     await s3.send(new PutBucketCorsCommand({ Bucket: BUCKET, CORSConfiguration: { CORSRules: RULES } }));
     const got = await s3.send(new GetBucketCorsCommand({ Bucket: BUCKET }));
-    assert.deepEqual(got.CORSRules, [RULES[0], { ...RULES[1], AllowedHeaders: undefined, ExposeHeaders: undefined }].map((r) => JSON.parse(JSON.stringify(r))));
+    assert.deepEqual(
+      got.CORSRules,
+      [RULES[0], { ...RULES[1], AllowedHeaders: undefined, ExposeHeaders: undefined }].map((r) =>
+        JSON.parse(JSON.stringify(r)),
+      ),
+    );
     await s3.send(new DeleteBucketCorsCommand({ Bucket: BUCKET }));
-    assert.equal((await sdkError(s3.send(new GetBucketCorsCommand({ Bucket: BUCKET })))).name, 'NoSuchCORSConfiguration');
+    assert.equal(
+      (await sdkError(s3.send(new GetBucketCorsCommand({ Bucket: BUCKET })))).name,
+      'NoSuchCORSConfiguration',
+    );
   });
 
   test('PutBucketCors refuses an unknown method, more than 100 rules, two wildcards, and a rule without origin', async () => {
-    const bad = async (rules: object[]) => (await sdkError(s3.send(new PutBucketCorsCommand({ Bucket: BUCKET, CORSConfiguration: { CORSRules: rules as never } })))).name;
+    const bad = async (rules: object[]) =>
+      (
+        await sdkError(
+          s3.send(new PutBucketCorsCommand({ Bucket: BUCKET, CORSConfiguration: { CORSRules: rules as never } })),
+        )
+      ).name;
     assert.equal(await bad([{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }]), 'InvalidRequest');
-    assert.equal(await bad(Array.from({ length: 101 }, () => ({ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }))), 'InvalidRequest');
+    assert.equal(
+      await bad(Array.from({ length: 101 }, () => ({ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }))),
+      'InvalidRequest',
+    );
     assert.equal(await bad([{ AllowedOrigins: ['http://*.*.example'], AllowedMethods: ['GET'] }]), 'InvalidRequest');
-    const raw = await signed('PUT', `${srv.url}/${BUCKET}?cors`, { body: '<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>' });
+    const raw = await signed('PUT', `${srv.url}/${BUCKET}?cors`, {
+      body: '<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>',
+    });
     assert.equal(raw.code, 'MalformedXML');
     // 100 rules are fine.
-    await s3.send(new PutBucketCorsCommand({ Bucket: BUCKET, CORSConfiguration: { CORSRules: Array.from({ length: 100 }, () => ({ AllowedOrigins: ['*'], AllowedMethods: ['GET'] })) } }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: BUCKET,
+        CORSConfiguration: {
+          CORSRules: Array.from({ length: 100 }, () => ({ AllowedOrigins: ['*'], AllowedMethods: ['GET'] })),
+        },
+      }),
+    );
     await s3.send(new DeleteBucketCorsCommand({ Bucket: BUCKET }));
   });
 
@@ -59,9 +105,12 @@ describe('CORS', () => {
   });
 
   test('preflight OPTIONS is answered per rule: first match wins, 403 CORSResponse when none matches or no rules exist', async () => {
-    const pre = (origin: string, method: string, headers?: string) => send('OPTIONS', `${srv.url}/${BUCKET}/some/key`, {
-      origin, 'access-control-request-method': method, ...(headers ? { 'access-control-request-headers': headers } : {}),
-    });
+    const pre = (origin: string, method: string, headers?: string) =>
+      send('OPTIONS', `${srv.url}/${BUCKET}/some/key`, {
+        origin,
+        'access-control-request-method': method,
+        ...(headers ? { 'access-control-request-headers': headers } : {}),
+      });
     const off = await pre('http://app.example', 'GET');
     assert.equal(off.status, 403);
     assert.equal(off.code, 'CORSResponse');
@@ -81,7 +130,11 @@ describe('CORS', () => {
     assert.equal(wildcard.status, 200);
     assert.equal(wildcard.headers['access-control-allow-methods'], 'GET');
 
-    for (const [origin, method, headers] of [['http://evil.example', 'GET'], ['https://cdn.example.org', 'PUT'], ['http://app.example', 'GET', 'authorization-x']] as const) {
+    for (const [origin, method, headers] of [
+      ['http://evil.example', 'GET'],
+      ['https://cdn.example.org', 'PUT'],
+      ['http://app.example', 'GET', 'authorization-x'],
+    ] as const) {
       const no = await pre(origin, method, headers);
       assert.equal(no.status, 403, `${origin} ${method} ${headers ?? ''}`);
       assert.equal(no.code, 'CORSResponse');
@@ -105,7 +158,10 @@ describe('CORS', () => {
     assert.match(String(other.headers.vary), /Origin/);
   });
 
-  test('a page on another port reads and writes the bucket with cross-origin fetch in Chromium only when a rule allows it', { skip: NO_CHROMIUM, timeout: 60_000 }, async (t) => {
+  test('a page on another port reads and writes the bucket with cross-origin fetch in Chromium only when a rule allows it', {
+    skip: NO_CHROMIUM,
+    timeout: 60_000,
+  }, async (t) => {
     const pageServer = await servePage(() => '<!doctype html><title>app</title><p>cross-origin app</p>');
     t.after(() => pageServer.close());
     const browser = await launchChromium();
@@ -113,26 +169,46 @@ describe('CORS', () => {
     const { page } = browser;
     await page.goto(pageServer.origin + '/');
     const objectUrl = `${srv.url}/${BUCKET}/public.txt`;
-    const putUrl = presignUrl({ method: 'PUT', url: `${srv.url}/${BUCKET}/from-browser.json`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, headers: { 'content-type': 'application/json' } });
-    const tryFetch = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => page.evaluate(async ([u, i]) => {
-      try {
-        const r = await fetch(u, i);
-        return { ok: true, status: r.status, body: await r.text(), etag: r.headers.get('etag') };
-      } catch (e) {
-        return { ok: false, error: String(e) };
-      }
-    }, [url, init] as const);
+    const putUrl = presignUrl({
+      method: 'PUT',
+      url: `${srv.url}/${BUCKET}/from-browser.json`,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      headers: { 'content-type': 'application/json' },
+    });
+    const tryFetch = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) =>
+      page.evaluate(
+        async ([u, i]) => {
+          try {
+            const r = await fetch(u, i);
+            return { ok: true, status: r.status, body: await r.text(), etag: r.headers.get('etag') };
+          } catch (e) {
+            return { ok: false, error: String(e) };
+          }
+        },
+        [url, init] as const,
+      );
 
     await s3.send(new DeleteBucketCorsCommand({ Bucket: BUCKET }));
     const blocked = await tryFetch(objectUrl, {});
     assert.equal(blocked.ok, false, 'without rules the browser refuses the response');
 
-    await s3.send(new PutBucketCorsCommand({ Bucket: BUCKET, CORSConfiguration: { CORSRules: [{ ...RULES[0]!, AllowedOrigins: [pageServer.origin] }] } }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: BUCKET,
+        CORSConfiguration: { CORSRules: [{ ...RULES[0]!, AllowedOrigins: [pageServer.origin] }] },
+      }),
+    );
     const read = await tryFetch(objectUrl, {});
     assert.deepEqual([read.ok, read.status, read.body], [true, 200, 'hello from s3']);
     assert.match(String(read.etag), /^"[0-9a-f]{32}"$/, 'ETag is exposed');
     // application/json makes the PUT non-simple: Chromium sends a preflight first.
-    const put = await tryFetch(putUrl, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"from":"browser"}' });
+    const put = await tryFetch(putUrl, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"from":"browser"}',
+    });
     assert.deepEqual([put.ok, put.status], [true, 200], JSON.stringify(put));
     const stored = await signed('GET', `${srv.url}/${BUCKET}/from-browser.json`);
     assert.equal(stored.text, '{"from":"browser"}');

@@ -6,8 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
-  PutObjectCommand, S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { signed } from '../helpers/raw.ts';
@@ -30,7 +36,9 @@ describe('GetObject and HeadObject with partNumber', () => {
       const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, PartNumber: i + 1, Body }));
       done.push({ PartNumber: i + 1, ETag: r.ETag! });
     }
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, MultipartUpload: { Parts: done } }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mpu', UploadId, MultipartUpload: { Parts: done } }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'single', Body: 'just one part' }));
   });
   after(() => srv.stop());
@@ -84,10 +92,17 @@ describe('GetObject and HeadObject with partNumber', () => {
   test('part boundaries survive a restart (they are stored with the object)', async () => {
     await srv.store.close();
     const { createBleepStore } = await import('../../lib/index.ts');
-    const again = await createBleepStore({ overrides: { data_dir: srv.dataDir, server: { port: 0 }, logging: { level: 'error', format: 'json' } } });
+    const again = await createBleepStore({
+      overrides: { data_dir: srv.dataDir, server: { port: 0 }, logging: { level: 'error', format: 'json' } },
+    });
     const { url } = await again.listen(0, '127.0.0.1');
     try {
-      const c = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' } });
+      const c = new S3Client({
+        endpoint: url,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' },
+      });
       const got = await c.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mpu', PartNumber: 3 }));
       assert.ok((await bodyBytes(got.Body)).equals(parts[2]!));
       c.destroy();

@@ -13,7 +13,10 @@ import { NO_CHROMIUM, launchChromium, servePage } from '../helpers/chromium-orig
 const BUCKET = 'form-bucket';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-test('Chromium submits an HTML upload form to the bucket and follows success_action_redirect back to the app', { skip: NO_CHROMIUM, timeout: 60_000 }, async (t) => {
+test('Chromium submits an HTML upload form to the bucket and follows success_action_redirect back to the app', {
+  skip: NO_CHROMIUM,
+  timeout: 60_000,
+}, async (t) => {
   const srv = await startServer();
   t.after(() => srv.stop());
   const s3 = srv.client();
@@ -30,15 +33,21 @@ test('Chromium submits an HTML upload form to the bucket and follows success_act
     'x-amz-meta-uuid': '14365123651274',
     ...signedPolicyFields({
       conditions: [
-        { bucket: BUCKET }, ['starts-with', '$key', 'user/betty/'], { acl: 'private' },
-        ['starts-with', '$success_action_redirect', app.origin], ['starts-with', '$Content-Type', 'text/'],
-        { 'x-amz-meta-uuid': '14365123651274' }, ['content-length-range', 1, 10 * 1024 * 1024],
+        { bucket: BUCKET },
+        ['starts-with', '$key', 'user/betty/'],
+        { acl: 'private' },
+        ['starts-with', '$success_action_redirect', app.origin],
+        ['starts-with', '$Content-Type', 'text/'],
+        { 'x-amz-meta-uuid': '14365123651274' },
+        ['content-length-range', 1, 10 * 1024 * 1024],
       ],
     }),
   };
   formHtml = `<!doctype html><html><head><meta charset="utf-8"><title>upload</title></head><body>
     <form action="${srv.url}/${BUCKET}" method="post" enctype="multipart/form-data">
-      ${Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('\n      ')}
+      ${Object.entries(fields)
+        .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+        .join('\n      ')}
       <input type="file" name="file">
       <input type="submit" value="Upload to Amazon S3">
     </form></body></html>`;

@@ -17,14 +17,43 @@ const BUCKET = 'signing-bucket';
 
 function v2(method: string, url: string, headers: Record<string, string>, secret = SECRET_KEY): Record<string, string> {
   const u = new URL(url);
-  const toSign = [method, headers['content-md5'] ?? '', headers['content-type'] ?? '', headers['x-amz-date'] ? '' : headers.date ?? '',
-    Object.keys(headers).filter((h) => h.startsWith('x-amz-')).sort().map((h) => `${h}:${headers[h]}\n`).join('') + u.pathname + (u.search.match(/^\?(acl|uploads)$/) ? u.search : '')].join('\n');
-  return { ...headers, authorization: `AWS ${ACCESS_KEY}:${createHmac('sha1', secret).update(toSign).digest('base64')}` };
+  const toSign = [
+    method,
+    headers['content-md5'] ?? '',
+    headers['content-type'] ?? '',
+    headers['x-amz-date'] ? '' : (headers.date ?? ''),
+    Object.keys(headers)
+      .filter((h) => h.startsWith('x-amz-'))
+      .sort()
+      .map((h) => `${h}:${headers[h]}\n`)
+      .join('') +
+      u.pathname +
+      (u.search.match(/^\?(acl|uploads)$/) ? u.search : ''),
+  ].join('\n');
+  return {
+    ...headers,
+    authorization: `AWS ${ACCESS_KEY}:${createHmac('sha1', secret).update(toSign).digest('base64')}`,
+  };
 }
 
 /** A SigV4 request as an older SDK signs it: the body's SHA-256 signed, no x-amz-content-sha256 sent. */
-function withoutContentSha(method: string, url: string, body: string, headers: Record<string, string> = {}, signedBody = body): Record<string, string> {
-  const h = signRequest({ method, url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, headers, payloadHash: createHash('sha256').update(signedBody).digest('hex'), signedHeaders: ['host', 'x-amz-date', ...Object.keys(headers)] });
+function withoutContentSha(
+  method: string,
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+  signedBody = body,
+): Record<string, string> {
+  const h = signRequest({
+    method,
+    url,
+    accessKey: ACCESS_KEY,
+    secretKey: SECRET_KEY,
+    region: REGION,
+    headers,
+    payloadHash: createHash('sha256').update(signedBody).digest('hex'),
+    signedHeaders: ['host', 'x-amz-date', ...Object.keys(headers)],
+  });
   delete h['x-amz-content-sha256'];
   return h;
 }
@@ -39,15 +68,35 @@ describe('legacy and lenient signing', () => {
 
   test('the Signature Version 2 string to sign and signature match the AWS documentation example', () => {
     // RESTAuthentication.html, "Example Object GET".
-    const toSign = stringToSign({ method: 'GET', contentMd5: '', contentType: '', date: 'Tue, 27 Mar 2007 19:36:42 +0000', amzHeaders: canonicalAmzHeaders({ host: 'x' }), resource: canonicalResource('/photos/puppy.jpg', '', 'awsexamplebucket1') });
+    const toSign = stringToSign({
+      method: 'GET',
+      contentMd5: '',
+      contentType: '',
+      date: 'Tue, 27 Mar 2007 19:36:42 +0000',
+      amzHeaders: canonicalAmzHeaders({ host: 'x' }),
+      resource: canonicalResource('/photos/puppy.jpg', '', 'awsexamplebucket1'),
+    });
     assert.equal(toSign, 'GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg');
     assert.equal(sigv2Sign('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', toSign), 'qgk2+6Sv9/oM7G3qLEjTH1a1l1g=');
-    assert.equal(canonicalResource('/b/k', 'uploadId=a%2Bb&partNumber=2&x-id=PutObject'), '/b/k?partNumber=2&uploadId=a+b');
+    assert.equal(
+      canonicalResource('/b/k', 'uploadId=a%2Bb&partNumber=2&x-id=PutObject'),
+      '/b/k?partNumber=2&uploadId=a+b',
+    );
   });
 
   test('a Signature Version 2 header signs PUT and GET; a wrong secret answers SignatureDoesNotMatch; a stale Date RequestTimeTooSkewed', async () => {
     const url = `${srv.url}/${BUCKET}/v2.txt`;
-    const put = await send('PUT', url, v2('PUT', url, { 'content-type': 'text/plain', 'x-amz-date': new Date().toUTCString(), 'x-amz-meta-a': 'b', 'content-length': '5' }), 'hello');
+    const put = await send(
+      'PUT',
+      url,
+      v2('PUT', url, {
+        'content-type': 'text/plain',
+        'x-amz-date': new Date().toUTCString(),
+        'x-amz-meta-a': 'b',
+        'content-length': '5',
+      }),
+      'hello',
+    );
     assert.equal(put.status, 200, put.text);
     const get = await send('GET', url, v2('GET', url, { date: new Date().toUTCString() }));
     assert.equal(get.text, 'hello');
@@ -70,20 +119,36 @@ describe('legacy and lenient signing', () => {
 
   test('SigV4 without x-amz-content-sha256: PUT verified against the received body, a body that differs from the signed one refused with nothing stored', async () => {
     const url = `${srv.url}/${BUCKET}/lenient.txt`;
-    const ok = await send('PUT', url, withoutContentSha('PUT', url, 'lenient body', { 'content-type': 'text/plain' }), 'lenient body');
+    const ok = await send(
+      'PUT',
+      url,
+      withoutContentSha('PUT', url, 'lenient body', { 'content-type': 'text/plain' }),
+      'lenient body',
+    );
     assert.equal(ok.status, 200, ok.text);
     assert.equal((await signed('GET', url)).text, 'lenient body');
-    const tampered = await send('PUT', `${url}.2`, withoutContentSha('PUT', `${url}.2`, 'x', {}, 'the signed body'), 'another body!!!');
+    const tampered = await send(
+      'PUT',
+      `${url}.2`,
+      withoutContentSha('PUT', `${url}.2`, 'x', {}, 'the signed body'),
+      'another body!!!',
+    );
     assert.equal(tampered.code, 'SignatureDoesNotMatch');
     assert.equal((await signed('HEAD', `${url}.2`)).status, 404);
     const get = await send('GET', url, withoutContentSha('GET', url, ''));
     assert.equal(get.text, 'lenient body', 'a bodyless request signs the empty hash');
-    const del = await send('DELETE', `${url}`, { ...withoutContentSha('DELETE', url, 'x'), 'content-length': '1' }, 'x');
+    const del = await send(
+      'DELETE',
+      `${url}`,
+      { ...withoutContentSha('DELETE', url, 'x'), 'content-length': '1' },
+      'x',
+    );
     assert.equal(del.code, 'InvalidRequest', 'operations that do not read their body first still need the header');
   });
 
   test('"aws-global" as a LocationConstraint creates a us-east-1 bucket', async () => {
-    const body = '<CreateBucketConfiguration><LocationConstraint>aws-global</LocationConstraint></CreateBucketConfiguration>';
+    const body =
+      '<CreateBucketConfiguration><LocationConstraint>aws-global</LocationConstraint></CreateBucketConfiguration>';
     const r = await signed('PUT', `${srv.url}/global-bucket`, { body });
     assert.equal(r.status, 200, r.text);
     const loc = await signed('GET', `${srv.url}/global-bucket?location`);

@@ -2,7 +2,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { rawSocket, signed } from '../helpers/raw.ts';
 import { signRequest } from '../helpers/signer.ts';
@@ -17,7 +24,8 @@ describe('smaller S3 gaps', () => {
     srv = await startServer();
     s3 = srv.client();
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    for (const Key of ['run books/a.txt', 'a b.txt', 'a+b.txt']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }));
+    for (const Key of ['run books/a.txt', 'a b.txt', 'a+b.txt'])
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }));
   });
   after(() => srv.stop());
 
@@ -55,12 +63,23 @@ describe('smaller S3 gaps', () => {
 
   test('PUT with Transfer-Encoding: chunked and no Content-Length stores the decoded body', async () => {
     const url = `${srv.url}/${BUCKET}/streamed.txt`;
-    const headers = signRequest({ method: 'PUT', url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, payloadHash: 'UNSIGNED-PAYLOAD' });
+    const headers = signRequest({
+      method: 'PUT',
+      url,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+    });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(url, { method: 'PUT', headers: { ...headers, 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      });
+      const req = http.request(
+        url,
+        { method: 'PUT', headers: { ...headers, 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
       req.on('error', reject);
       for (const piece of ['first piece, ', 'second piece, ', 'last piece']) req.write(piece);
       req.end();
@@ -73,7 +92,10 @@ describe('smaller S3 gaps', () => {
 
   test('Content-Encoding "aws-chunked, gzip" on a plain body stores gzip and drops aws-chunked', async () => {
     const url = `${srv.url}/${BUCKET}/coded.gz`;
-    const put = await signed('PUT', url, { headers: { 'content-encoding': 'aws-chunked, gzip' }, body: 'not really gzip' });
+    const put = await signed('PUT', url, {
+      headers: { 'content-encoding': 'aws-chunked, gzip' },
+      body: 'not really gzip',
+    });
     assert.equal(put.status, 200, put.text);
     const got = await signed('GET', url);
     assert.equal(got.headers['content-encoding'], 'gzip');
@@ -86,9 +108,31 @@ describe('smaller S3 gaps', () => {
     const rawUtf8 = Buffer.from(text, 'utf8').toString('latin1'); // the UTF-8 bytes on the wire
     const encodedWord = `=?UTF-8?B?${Buffer.from(text).toString('base64')}?=`;
     // Written byte for byte (each header character one byte), so the value arrives as raw UTF-8.
-    const headers = signRequest({ method: 'PUT', url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, body: 'x', headers: { 'x-amz-meta-raw': rawUtf8, 'x-amz-meta-word': encodedWord, 'x-amz-meta-q': '=?ISO-8859-1?Q?caf=E9?=', 'x-amz-meta-plain': 'ascii only', 'content-length': '1' } });
+    const headers = signRequest({
+      method: 'PUT',
+      url,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: REGION,
+      body: 'x',
+      headers: {
+        'x-amz-meta-raw': rawUtf8,
+        'x-amz-meta-word': encodedWord,
+        'x-amz-meta-q': '=?ISO-8859-1?Q?caf=E9?=',
+        'x-amz-meta-plain': 'ascii only',
+        'content-length': '1',
+      },
+    });
     const path = new URL(url).pathname;
-    const reply = await rawSocket(srv.port, Buffer.from(`PUT ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}connection: close\r\n\r\nx`, 'latin1'));
+    const reply = await rawSocket(
+      srv.port,
+      Buffer.from(
+        `PUT ${path} HTTP/1.1\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}connection: close\r\n\r\nx`,
+        'latin1',
+      ),
+    );
     assert.match(reply, /^HTTP\/1\.1 200 /, reply);
     const head = await signed('HEAD', url);
     assert.equal(head.headers['x-amz-meta-raw'], encodedWord);

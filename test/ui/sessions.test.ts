@@ -9,18 +9,33 @@ import { SessionStore, IDLE_MS, MAX_AGE_MS } from '../../lib/ui/sessions.ts';
 
 const CSRF = 'x-bleepstore-csrf';
 
-interface Login { cookie: string; csrf: string; setCookie: string }
+interface Login {
+  cookie: string;
+  csrf: string;
+  setCookie: string;
+}
 
 async function login(s: TestServer, accessKeyId: string, secretKey: string): Promise<Login> {
-  const res = await fetch(`${s.url}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId, secretKey }) });
+  const res = await fetch(`${s.url}/ui/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accessKeyId, secretKey }),
+  });
   assert.equal(res.status, 200, await res.clone().text());
   const setCookie = res.headers.get('set-cookie') ?? '';
-  const { csrf } = await res.json() as { csrf: string };
+  const { csrf } = (await res.json()) as { csrf: string };
   return { cookie: setCookie.split(';')[0]!, csrf, setCookie };
 }
 
 /** An S3 request as the console page makes it: unsigned, with the cookie and the CSRF header. */
-function asPage(s: TestServer, l: Partial<Login>, method: string, path: string, body?: string, extra: Record<string, string> = {}): Promise<Response> {
+function asPage(
+  s: TestServer,
+  l: Partial<Login>,
+  method: string,
+  path: string,
+  body?: string,
+  extra: Record<string, string> = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...extra };
   if (l.cookie !== undefined) headers.cookie = l.cookie;
   if (l.csrf !== undefined) headers[CSRF] = l.csrf;
@@ -34,14 +49,30 @@ async function code(res: Response): Promise<string> {
 test('console login sets an HttpOnly SameSite=Strict cookie and refuses a wrong secret', async (t) => {
   const s = await startServer();
   t.after(() => s.stop());
-  const wrong = await fetch(`${s.url}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretKey: 'nope' }) });
+  const wrong = await fetch(`${s.url}/ui/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretKey: 'nope' }),
+  });
   assert.equal(wrong.status, 401);
   assert.equal(wrong.headers.get('set-cookie'), null);
-  const unknown = await fetch(`${s.url}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId: 'nobody', secretKey: SECRET_KEY }) });
+  const unknown = await fetch(`${s.url}/ui/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accessKeyId: 'nobody', secretKey: SECRET_KEY }),
+  });
   assert.equal(unknown.status, 401);
-  const form = await fetch(`${s.url}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `accessKeyId=${ACCESS_KEY}&secretKey=${SECRET_KEY}` });
+  const form = await fetch(`${s.url}/ui/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `accessKeyId=${ACCESS_KEY}&secretKey=${SECRET_KEY}`,
+  });
   assert.equal(form.status, 415, 'a form post (what a cross-site page could send) is refused');
-  const crossSite = await fetch(`${s.url}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretKey: SECRET_KEY }) });
+  const crossSite = await fetch(`${s.url}/ui/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+    body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretKey: SECRET_KEY }),
+  });
   assert.equal(crossSite.status, 403);
 
   const l = await login(s, ACCESS_KEY, SECRET_KEY);
@@ -49,7 +80,7 @@ test('console login sets an HttpOnly SameSite=Strict cookie and refuses a wrong 
   assert.ok(!l.setCookie.includes(SECRET_KEY) && !l.csrf.includes(SECRET_KEY));
   const session = await fetch(`${s.url}/ui/api/session`, { headers: { cookie: l.cookie } });
   assert.equal(session.status, 200);
-  const body = await session.json() as { user: { accessKeyId: string; admin: boolean }; csrf: string };
+  const body = (await session.json()) as { user: { accessKeyId: string; admin: boolean }; csrf: string };
   assert.equal(body.user.accessKeyId, ACCESS_KEY);
   assert.equal(body.user.admin, true);
   assert.equal(body.csrf, l.csrf);
@@ -76,18 +107,59 @@ test('a request without the session cookie, with a forged one, or without the CS
     ['the CSRF token used as the cookie', { cookie: `bleepstore_session=${l.csrf}`, csrf: l.csrf }],
   ];
   for (const [what, creds] of cases) {
-    assert.equal(await code(await asPage(s, creds, 'GET', '/', undefined, { accept: 'application/xml' })), 'AccessDenied', `ListBuckets with ${what}`);
-    assert.equal(await code(await asPage(s, creds, 'GET', '/private-one?list-type=2')), 'AccessDenied', `ListObjectsV2 with ${what}`);
-    assert.equal(await code(await asPage(s, creds, 'GET', '/private-one/secret.txt')), 'AccessDenied', `GetObject with ${what}`);
-    assert.equal(await code(await asPage(s, creds, 'PUT', '/private-one/new.txt', 'x')), 'AccessDenied', `PutObject with ${what}`);
-    assert.equal(await code(await asPage(s, creds, 'DELETE', '/private-one/secret.txt')), 'AccessDenied', `DeleteObject with ${what}`);
-    assert.equal(await code(await asPage(s, creds, 'PUT', '/new-bucket-x')), 'AccessDenied', `CreateBucket with ${what}`);
-    for (const [method, path, body] of [['POST', 'presign', { bucket: 'private-one', key: 'secret.txt', expiresSeconds: 60 }], ['GET', 'bucket-stats?bucket=private-one'], ['GET', 'admin/keys'], ['GET', 'admin/status'], ['POST', 'admin/keys', { displayName: 'mallory' }]] as const) {
-      const res = await asPage(s, creds, method, `/ui/api/${path}`, body && JSON.stringify(body), body ? { 'content-type': 'application/json' } : {});
+    assert.equal(
+      await code(await asPage(s, creds, 'GET', '/', undefined, { accept: 'application/xml' })),
+      'AccessDenied',
+      `ListBuckets with ${what}`,
+    );
+    assert.equal(
+      await code(await asPage(s, creds, 'GET', '/private-one?list-type=2')),
+      'AccessDenied',
+      `ListObjectsV2 with ${what}`,
+    );
+    assert.equal(
+      await code(await asPage(s, creds, 'GET', '/private-one/secret.txt')),
+      'AccessDenied',
+      `GetObject with ${what}`,
+    );
+    assert.equal(
+      await code(await asPage(s, creds, 'PUT', '/private-one/new.txt', 'x')),
+      'AccessDenied',
+      `PutObject with ${what}`,
+    );
+    assert.equal(
+      await code(await asPage(s, creds, 'DELETE', '/private-one/secret.txt')),
+      'AccessDenied',
+      `DeleteObject with ${what}`,
+    );
+    assert.equal(
+      await code(await asPage(s, creds, 'PUT', '/new-bucket-x')),
+      'AccessDenied',
+      `CreateBucket with ${what}`,
+    );
+    for (const [method, path, body] of [
+      ['POST', 'presign', { bucket: 'private-one', key: 'secret.txt', expiresSeconds: 60 }],
+      ['GET', 'bucket-stats?bucket=private-one'],
+      ['GET', 'admin/keys'],
+      ['GET', 'admin/status'],
+      ['POST', 'admin/keys', { displayName: 'mallory' }],
+    ] as const) {
+      const res = await asPage(
+        s,
+        creds,
+        method,
+        `/ui/api/${path}`,
+        body && JSON.stringify(body),
+        body ? { 'content-type': 'application/json' } : {},
+      );
       assert.equal(res.status, 401, `${method} /ui/api/${path} with ${what}`);
     }
   }
-  assert.equal(await (await asPage(s, l, 'GET', '/private-one/secret.txt')).text(), 'top secret', 'the object is still there');
+  assert.equal(
+    await (await asPage(s, l, 'GET', '/private-one/secret.txt')).text(),
+    'top secret',
+    'the object is still there',
+  );
   assert.equal(s.store.credentials.list().length, 1, 'no key was created');
 
   // Logout ends the session for good.
@@ -95,10 +167,13 @@ test('a request without the session cookie, with a forged one, or without the CS
   assert.equal(out.status, 200);
   assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
   assert.equal(await code(await asPage(s, l, 'GET', '/private-one/secret.txt')), 'AccessDenied');
-  assert.deepEqual(await (await fetch(`${s.url}/ui/api/session`, { headers: { cookie: l.cookie } })).json(), { user: null, csrf: null });
+  assert.deepEqual(await (await fetch(`${s.url}/ui/api/session`, { headers: { cookie: l.cookie } })).json(), {
+    user: null,
+    csrf: null,
+  });
 });
 
-test('a second owner\'s console session can neither see nor touch the first owner\'s private bucket', async (t) => {
+test("a second owner's console session can neither see nor touch the first owner's private bucket", async (t) => {
   const s = await startServer();
   t.after(() => s.stop());
   const alice = s.client();
@@ -112,33 +187,70 @@ test('a second owner\'s console session can neither see nor touch the first owne
   assert.equal((await asPage(s, bob, 'PUT', '/bob-bucket/note.txt', 'hi bob')).status, 200);
   const list = await (await asPage(s, bob, 'GET', '/')).text();
   assert.match(list, /<Name>bob-bucket<\/Name>/);
-  assert.doesNotMatch(list, /alice-private/, 'ListBuckets shows only Bob\'s buckets');
+  assert.doesNotMatch(list, /alice-private/, "ListBuckets shows only Bob's buckets");
 
   const denied: Array<[string, string, string?, Record<string, string>?]> = [
-    ['GET', '/alice-private?list-type=2'], ['HEAD', '/alice-private'], ['GET', '/alice-private?acl'],
-    ['GET', '/alice-private/diary.txt'], ['HEAD', '/alice-private/diary.txt'], ['GET', '/alice-private/diary.txt?acl'],
-    ['PUT', '/alice-private/diary.txt', 'overwritten'], ['DELETE', '/alice-private/diary.txt'],
-    ['PUT', '/alice-private?acl', undefined, { 'x-amz-acl': 'public-read' }], ['PUT', '/alice-private/diary.txt?acl', undefined, { 'x-amz-acl': 'public-read' }],
-    ['DELETE', '/alice-private'], ['POST', '/alice-private/big.bin?uploads'],
+    ['GET', '/alice-private?list-type=2'],
+    ['HEAD', '/alice-private'],
+    ['GET', '/alice-private?acl'],
+    ['GET', '/alice-private/diary.txt'],
+    ['HEAD', '/alice-private/diary.txt'],
+    ['GET', '/alice-private/diary.txt?acl'],
+    ['PUT', '/alice-private/diary.txt', 'overwritten'],
+    ['DELETE', '/alice-private/diary.txt'],
+    ['PUT', '/alice-private?acl', undefined, { 'x-amz-acl': 'public-read' }],
+    ['PUT', '/alice-private/diary.txt?acl', undefined, { 'x-amz-acl': 'public-read' }],
+    ['DELETE', '/alice-private'],
+    ['POST', '/alice-private/big.bin?uploads'],
   ];
   for (const [method, path, body, headers] of denied) {
     const res = await asPage(s, bob, method, path, body, headers);
     assert.equal(res.status, 403, `${method} ${path}`);
   }
-  const del = await asPage(s, bob, 'POST', '/alice-private?delete', '<Delete><Object><Key>diary.txt</Key></Object></Delete>', { 'content-md5': 'dvBOzwHPFqaKtSj3rlJVTQ==' });
+  const del = await asPage(
+    s,
+    bob,
+    'POST',
+    '/alice-private?delete',
+    '<Delete><Object><Key>diary.txt</Key></Object></Delete>',
+    { 'content-md5': 'dvBOzwHPFqaKtSj3rlJVTQ==' },
+  );
   assert.equal(del.status, 403, 'DeleteObjects');
   const stats = await asPage(s, bob, 'GET', '/ui/api/bucket-stats?bucket=alice-private');
   assert.equal(stats.status, 403);
   assert.equal((await asPage(s, bob, 'GET', '/ui/api/admin/keys')).status, 403, 'Bob is not the admin');
-  assert.equal((await asPage(s, bob, 'POST', '/ui/api/admin/keys/rotate', JSON.stringify({ accessKeyId: ACCESS_KEY }), { 'content-type': 'application/json' })).status, 403);
+  assert.equal(
+    (
+      await asPage(s, bob, 'POST', '/ui/api/admin/keys/rotate', JSON.stringify({ accessKeyId: ACCESS_KEY }), {
+        'content-type': 'application/json',
+      })
+    ).status,
+    403,
+  );
 
   // A link Bob presigns for Alice's object is signed with Bob's key: it gets Bob's answer.
-  const signed = await asPage(s, bob, 'POST', '/ui/api/presign', JSON.stringify({ bucket: 'alice-private', key: 'diary.txt', expiresSeconds: 600 }), { 'content-type': 'application/json' });
+  const signed = await asPage(
+    s,
+    bob,
+    'POST',
+    '/ui/api/presign',
+    JSON.stringify({ bucket: 'alice-private', key: 'diary.txt', expiresSeconds: 600 }),
+    { 'content-type': 'application/json' },
+  );
   assert.equal(signed.status, 200);
-  const { path, query } = await signed.json() as { path: string; query: string };
+  const { path, query } = (await signed.json()) as { path: string; query: string };
   assert.equal(await code(await fetch(`${s.url}${path}?${query}`)), 'AccessDenied');
   // ... while a link for his own object works from outside the session.
-  const own = await (await asPage(s, bob, 'POST', '/ui/api/presign', JSON.stringify({ bucket: 'bob-bucket', key: 'note.txt', expiresSeconds: 600 }), { 'content-type': 'application/json' })).json() as { path: string; query: string };
+  const own = (await (
+    await asPage(
+      s,
+      bob,
+      'POST',
+      '/ui/api/presign',
+      JSON.stringify({ bucket: 'bob-bucket', key: 'note.txt', expiresSeconds: 600 }),
+      { 'content-type': 'application/json' },
+    )
+  ).json()) as { path: string; query: string };
   assert.equal(await (await fetch(`${s.url}${own.path}?${own.query}`)).text(), 'hi bob');
 
   // Alice's object is untouched and still private.
@@ -155,8 +267,15 @@ test('presigned links survive keys with dot segments, spaces and non-ASCII, as b
   const l = await login(s, ACCESS_KEY, SECRET_KEY);
   for (const key of ['a/../b.txt', './x/./y', 'sp ace/plus+sign/ünï©ode.txt', 'trailing/']) {
     await sdk.send(new PutObjectCommand({ Bucket: 'odd-keys', Key: key, Body: `body of ${key}` }));
-    const res = await asPage(s, l, 'POST', '/ui/api/presign', JSON.stringify({ bucket: 'odd-keys', key, expiresSeconds: 60, download: true }), { 'content-type': 'application/json' });
-    const { path, query } = await res.json() as { path: string; query: string };
+    const res = await asPage(
+      s,
+      l,
+      'POST',
+      '/ui/api/presign',
+      JSON.stringify({ bucket: 'odd-keys', key, expiresSeconds: 60, download: true }),
+      { 'content-type': 'application/json' },
+    );
+    const { path, query } = (await res.json()) as { path: string; query: string };
     const url = new URL(`.${path}?${query}`, `${s.url}/`); // as the page builds it
     const got = await fetch(url);
     assert.equal(got.status, 200, `${key}: ${await got.clone().text()}`);
@@ -191,7 +310,11 @@ test('a browser opening / is sent to /ui/; S3 clients and signed requests are no
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
   assert.match(await page.text(), /<script type="module" src="js\/main.js">/);
-  assert.equal(await code(await fetch(`${s.url}/`)), 'AccessDenied', 'an unsigned S3 request for / is still ListBuckets');
+  assert.equal(
+    await code(await fetch(`${s.url}/`)),
+    'AccessDenied',
+    'an unsigned S3 request for / is still ListBuckets',
+  );
   assert.equal((await fetch(`${s.url}/ui/../lib/ui/console.ts`)).status !== 200, true);
   assert.equal((await fetch(`${s.url}/ui/js/nope.js`)).status, 404);
   // With the console session header, /metrics is a bucket named "metrics", as for a signed request.
@@ -205,7 +328,11 @@ test('observability.ui: false turns the console off', async (t) => {
   const html = await fetch(`${s.url}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
   assert.equal(await code(html), 'AccessDenied');
   assert.equal(await code(await fetch(`${s.url}/ui/`)), 'NoSuchBucket', '/ui/ is S3 again: bucket "ui"');
-  const login = await fetch(`${s.url}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretKey: SECRET_KEY }) });
+  const login = await fetch(`${s.url}/ui/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretKey: SECRET_KEY }),
+  });
   assert.notEqual(login.status, 200);
   assert.equal(login.headers.get('set-cookie'), null);
 });
@@ -225,7 +352,10 @@ test('sessions expire when idle or old, and their number is bounded', () => {
   assert.equal(store.get(a.id), undefined, 'idle too long');
 
   const b = store.login('k1', 's1')!;
-  for (let i = 0; i <= MAX_AGE_MS / (IDLE_MS / 2); i++) { now += IDLE_MS / 2; store.get(b.id); }
+  for (let i = 0; i <= MAX_AGE_MS / (IDLE_MS / 2); i++) {
+    now += IDLE_MS / 2;
+    store.get(b.id);
+  }
   assert.equal(store.get(b.id), undefined, 'past the absolute lifetime even when used');
 
   const ids = Array.from({ length: 5 }, () => store.login('k1', 's1')!.id);
@@ -233,4 +363,3 @@ test('sessions expire when idle or old, and their number is bounded', () => {
   assert.equal(store.get(ids[0]), undefined, 'the oldest made room');
   assert.ok(store.get(ids[4]));
 });
-

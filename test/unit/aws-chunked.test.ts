@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AwsChunkedDecoder, isAwsChunked, storedContentEncoding, type ChunkSigning } from '../../lib/body/aws-chunked.ts';
+import {
+  AwsChunkedDecoder,
+  isAwsChunked,
+  storedContentEncoding,
+  type ChunkSigning,
+} from '../../lib/body/aws-chunked.ts';
 import { checksumOf } from '../../lib/body/checksums.ts';
 import { buildChunkedBody, signingKeyFor, type ChunkedMode, type SigningDetails } from '../helpers/signer.ts';
 import { throwsS3 } from '../helpers/s3-assert.ts';
@@ -12,7 +17,9 @@ const DETAILS: SigningDetails = {
   scope: '20130524/us-east-1/s3/aws4_request',
 };
 const signingFor = (mode: ChunkedMode): ChunkSigning | undefined =>
-  mode === 'unsigned-trailer' ? undefined : { ...DETAILS, seedSignature: DETAILS.signature, trailer: mode === 'signed-trailer' };
+  mode === 'unsigned-trailer'
+    ? undefined
+    : { ...DETAILS, seedSignature: DETAILS.signature, trailer: mode === 'signed-trailer' };
 
 interface Decoded {
   data: Buffer;
@@ -36,7 +43,10 @@ test('the chunked upload example of the AWS documentation decodes and verifies',
   const data = Buffer.alloc(66560, 'a');
   const body = buildChunkedBody({ mode: 'signed', data, chunkSize: 65536, signing: DETAILS });
   assert.equal(body.length, 66824); // the Content-Length in the documented request
-  assert.match(body.toString('latin1', 0, 90), /^10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n/);
+  assert.match(
+    body.toString('latin1', 0, 90),
+    /^10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n/,
+  );
   assert.deepEqual(decode([body], 'signed', 66560).data, data);
 });
 
@@ -56,7 +66,13 @@ for (const mode of ['signed', 'signed-trailer', 'unsigned-trailer'] as const) {
 
 test('a chunk with a wrong signature is rejected with SignatureDoesNotMatch', () => {
   for (const chunk of [0, 2, 4]) {
-    const body = buildChunkedBody({ mode: 'signed', data: small, chunkSize: 16, signing: DETAILS, corrupt: { chunkSignature: chunk } });
+    const body = buildChunkedBody({
+      mode: 'signed',
+      data: small,
+      chunkSize: 16,
+      signing: DETAILS,
+      corrupt: { chunkSignature: chunk },
+    });
     throwsS3(() => decode([body], 'signed'), 'SignatureDoesNotMatch');
   }
 });
@@ -67,15 +83,34 @@ test('a signed chunk without a chunk-signature is rejected with SignatureDoesNot
 });
 
 test('chunks signed for another request are rejected with SignatureDoesNotMatch', () => {
-  const body = buildChunkedBody({ mode: 'signed', data: small, chunkSize: 16, signing: { ...DETAILS, signature: 'f'.repeat(64) } });
+  const body = buildChunkedBody({
+    mode: 'signed',
+    data: small,
+    chunkSize: 16,
+    signing: { ...DETAILS, signature: 'f'.repeat(64) },
+  });
   throwsS3(() => decode([body], 'signed'), 'SignatureDoesNotMatch');
 });
 
 test('a trailer with a wrong signature, a changed value or no signature is rejected with SignatureDoesNotMatch', () => {
   const trailer = crc(small);
-  const wrongSig = buildChunkedBody({ mode: 'signed-trailer', data: small, chunkSize: 16, signing: DETAILS, trailer, corrupt: { trailerSignature: true } });
+  const wrongSig = buildChunkedBody({
+    mode: 'signed-trailer',
+    data: small,
+    chunkSize: 16,
+    signing: DETAILS,
+    trailer,
+    corrupt: { trailerSignature: true },
+  });
   throwsS3(() => decode([wrongSig], 'signed-trailer'), 'SignatureDoesNotMatch');
-  const changed = buildChunkedBody({ mode: 'signed-trailer', data: small, chunkSize: 16, signing: DETAILS, trailer, corrupt: { trailerValue: 'AAAAAA==' } });
+  const changed = buildChunkedBody({
+    mode: 'signed-trailer',
+    data: small,
+    chunkSize: 16,
+    signing: DETAILS,
+    trailer,
+    corrupt: { trailerValue: 'AAAAAA==' },
+  });
   throwsS3(() => decode([changed], 'signed-trailer'), 'SignatureDoesNotMatch');
   const unsigned = buildChunkedBody({ mode: 'signed', data: small, chunkSize: 16, signing: DETAILS, trailer });
   throwsS3(() => decode([unsigned], 'signed-trailer'), 'SignatureDoesNotMatch');
@@ -88,7 +123,13 @@ test('trailing headers in a signed body without trailer support are refused', ()
 
 test('a body cut short anywhere is rejected with IncompleteBody', () => {
   for (const mode of ['signed', 'signed-trailer', 'unsigned-trailer'] as const) {
-    const body = buildChunkedBody({ mode, data: small, chunkSize: 16, signing: DETAILS, trailer: mode === 'signed' ? undefined : crc(small) });
+    const body = buildChunkedBody({
+      mode,
+      data: small,
+      chunkSize: 16,
+      signing: DETAILS,
+      trailer: mode === 'signed' ? undefined : crc(small),
+    });
     // Every strict prefix but one: a body may stop right after its final chunk line (the
     // caller then notices a missing promised trailer).
     const finalChunkLine = body.lastIndexOf('\r\n0') + 2;
@@ -103,7 +144,10 @@ test('a body cut short anywhere is rejected with IncompleteBody', () => {
         }
         return undefined;
       })();
-      assert.ok(err?.code === 'IncompleteBody' || (mode !== 'unsigned-trailer' && err?.code === 'SignatureDoesNotMatch'), `${mode} cut at ${end}: ${err?.code}`);
+      assert.ok(
+        err?.code === 'IncompleteBody' || (mode !== 'unsigned-trailer' && err?.code === 'SignatureDoesNotMatch'),
+        `${mode} cut at ${end}: ${err?.code}`,
+      );
     }
   }
 });
@@ -121,7 +165,12 @@ test('a decoded length other than x-amz-decoded-content-length is rejected with 
 });
 
 test('malformed framing is rejected with IncompleteBody', () => {
-  for (const text of ['zz\r\nhello\r\n0\r\n\r\n', '5\r\nhello!\r\n0\r\n\r\n', '-5\r\nhello\r\n0\r\n\r\n', '5\r\nhello\r\n0\r\nno-colon\r\n\r\n']) {
+  for (const text of [
+    'zz\r\nhello\r\n0\r\n\r\n',
+    '5\r\nhello!\r\n0\r\n\r\n',
+    '-5\r\nhello\r\n0\r\n\r\n',
+    '5\r\nhello\r\n0\r\nno-colon\r\n\r\n',
+  ]) {
     throwsS3(() => decode([Buffer.from(text)], 'unsigned-trailer'), 'IncompleteBody');
   }
   const longLine = Buffer.from('5;' + 'x'.repeat(5000) + '\r\nhello\r\n0\r\n\r\n');

@@ -15,11 +15,15 @@ import {
 
 // The AWS SDK's own implementations, to cross-check ours (they come with @aws-sdk/client-s3).
 const require = createRequire(import.meta.url);
-const { Crc32, Crc32c, Crc64Nvme } = require('@aws-sdk/checksums/crc') as Record<string, new () => { update(d: Uint8Array): void; digest(): Promise<Uint8Array> }>;
+const { Crc32, Crc32c, Crc64Nvme } = require('@aws-sdk/checksums/crc') as Record<
+  string,
+  new () => { update(d: Uint8Array): void; digest(): Promise<Uint8Array> }
+>;
 
 async function reference(algorithm: ChecksumAlgorithm, data: Uint8Array): Promise<string> {
-  if (algorithm === 'SHA1' || algorithm === 'SHA256') return createHash(algorithm.toLowerCase()).update(data).digest('base64');
-  const impl = new ({ CRC32: Crc32, CRC32C: Crc32c, CRC64NVME: Crc64Nvme }[algorithm]!)();
+  if (algorithm === 'SHA1' || algorithm === 'SHA256')
+    return createHash(algorithm.toLowerCase()).update(data).digest('base64');
+  const impl = new { CRC32: Crc32, CRC32C: Crc32c, CRC64NVME: Crc64Nvme }[algorithm]!();
   impl.update(data);
   return Buffer.from(await impl.digest()).toString('base64');
 }

@@ -11,7 +11,9 @@ const BIN = fileURLToPath(new URL('../../bin/bleepstore', import.meta.url));
 
 function run(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], (err, _stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }));
+    execFile(process.execPath, [BIN, ...args], (err, _stdout, stderr) =>
+      resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+    );
   });
 }
 
@@ -51,7 +53,9 @@ test('an address this machine does not have stops start-up with one sentence (EA
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a data dir without permission stops start-up with one sentence (EACCES)', { skip: process.getuid?.() === 0 ? 'root ignores directory permissions' : false }, async () => {
+test('a data dir without permission stops start-up with one sentence (EACCES)', {
+  skip: process.getuid?.() === 0 ? 'root ignores directory permissions' : false,
+}, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-cli-'));
   await chmod(dir, 0o500);
   const r = await run(['--port', '0', '--data-dir', path.join(dir, 'data'), '--log-level', 'silent']);
@@ -64,8 +68,20 @@ test('a data dir without permission stops start-up with one sentence (EACCES)', 
 test('an unreachable storage backend stops start-up with one sentence, not a stack trace', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-cli-'));
   const config = path.join(dir, 'c.yaml');
-  await writeFile(config, 'storage:\n  backend: aws\n  aws:\n    bucket: nope\n    endpoint_url: http://127.0.0.1:1\n    use_path_style: true\n    access_key_id: a\n    secret_access_key: b\n');
-  const r = await run(['--config', config, '--port', '0', '--data-dir', path.join(dir, 'data'), '--log-level', 'silent']);
+  await writeFile(
+    config,
+    'storage:\n  backend: aws\n  aws:\n    bucket: nope\n    endpoint_url: http://127.0.0.1:1\n    use_path_style: true\n    access_key_id: a\n    secret_access_key: b\n',
+  );
+  const r = await run([
+    '--config',
+    config,
+    '--port',
+    '0',
+    '--data-dir',
+    path.join(dir, 'data'),
+    '--log-level',
+    'silent',
+  ]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /aws storage backend is not usable/);
@@ -81,7 +97,10 @@ test('an unknown flag of a subcommand also names itself and suggests the nearest
 
 test('a metadata.db that is not a database stops start-up with one sentence naming it', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-cli-'));
-  await writeFile(path.join(dir, 'metadata.db'), 'this is not an SQLite file, just text that is long enough to have a header'.repeat(20));
+  await writeFile(
+    path.join(dir, 'metadata.db'),
+    'this is not an SQLite file, just text that is long enough to have a header'.repeat(20),
+  );
   const r = await run(['--port', '0', '--data-dir', dir, '--log-level', 'silent']);
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -27,13 +27,16 @@ ${extra}`;
 
 /** Asserts that loading fails with one sentence naming `key`. */
 function refuses(yaml: string, key: string, pattern?: RegExp): void {
-  assert.throws(() => load(yaml), (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
-    assert.ok(err.message.includes(`"${key}"`), `message names ${key}: ${err.message}`);
-    assert.ok(!err.message.includes('\n'), 'one line');
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => load(yaml),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.ok(err.message.includes(`"${key}"`), `message names ${key}: ${err.message}`);
+      assert.ok(!err.message.includes('\n'), 'one line');
+      if (pattern) assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('a three-node cluster section loads with defaults filled in', () => {
@@ -45,12 +48,17 @@ test('a three-node cluster section loads with defaults filled in', () => {
   assert.equal(c.cluster.heartbeat_interval_ms, 150);
   assert.equal(c.cluster.replicas, 3);
   assert.equal(c.cluster.read_consistency, 'local');
-  assert.deepEqual(c.cluster.peers.map((p) => p.id), ['n1', 'n2', 'n3']);
+  assert.deepEqual(
+    c.cluster.peers.map((p) => p.id),
+    ['n1', 'n2', 'n3'],
+  );
   assert.deepEqual(configWarnings(c), []);
 });
 
 test('peers may leave this node out, as in the spec example', () => {
-  const c = load(`cluster:\n  enabled: true\n  node_id: n1\n  bind_addr: 127.0.0.1:9001\n  secret: ${SECRET}\n  peers:\n    - {id: n2, addr: "127.0.0.1:9002"}\n    - {id: n3, addr: "127.0.0.1:9003"}\n`);
+  const c = load(
+    `cluster:\n  enabled: true\n  node_id: n1\n  bind_addr: 127.0.0.1:9001\n  secret: ${SECRET}\n  peers:\n    - {id: n2, addr: "127.0.0.1:9002"}\n    - {id: n3, addr: "127.0.0.1:9003"}\n`,
+  );
   assert.equal(c.cluster.peers.length, 2);
   assert.deepEqual(configWarnings(c), []);
 });
@@ -68,8 +76,16 @@ test('wrong or inconsistent cluster values stop start-up with one sentence namin
   refuses(three().replace('"127.0.0.1:9003"', '"127.0.0.1:9002"'), 'cluster.peers', /same addr/);
   refuses(three().replace('"127.0.0.1:9001"}', '"127.0.0.1:9009"}'), 'cluster.peers', /advertise_addr/);
   refuses(three().replace('"127.0.0.1:9002"', '"nowhere"'), 'cluster.peers', /host:port/);
-  refuses(three().replace('{id: n2, addr: "127.0.0.1:9002"}', '{id: n2, address: "x:1"}'), 'cluster.peers', /unknown key "address"/);
-  refuses(three().replace('bind_addr: 127.0.0.1:9001', 'bind_addr: 0.0.0.0:9001'), 'cluster.advertise_addr', /wildcard/);
+  refuses(
+    three().replace('{id: n2, addr: "127.0.0.1:9002"}', '{id: n2, address: "x:1"}'),
+    'cluster.peers',
+    /unknown key "address"/,
+  );
+  refuses(
+    three().replace('bind_addr: 127.0.0.1:9001', 'bind_addr: 0.0.0.0:9001'),
+    'cluster.advertise_addr',
+    /wildcard/,
+  );
   refuses(three('  election_timeout_ms: 200\n'), 'cluster.election_timeout_ms', /3 times/);
   refuses(three('  replicas: 4\n'), 'cluster.replicas', /from 1 to the number of nodes \(3\)/);
   refuses(three('  read_consistency: strong\n'), 'cluster.read_consistency', /local, linearizable/);
@@ -79,7 +95,12 @@ test('wrong or inconsistent cluster values stop start-up with one sentence namin
 });
 
 test('an even number of voters loads with a warning naming cluster.peers', () => {
-  const c = load(three('').replace('    - {id: n3, addr: "127.0.0.1:9003"}\n', '    - {id: n3, addr: "127.0.0.1:9003"}\n    - {id: n4, addr: "127.0.0.1:9004"}\n'));
+  const c = load(
+    three('').replace(
+      '    - {id: n3, addr: "127.0.0.1:9003"}\n',
+      '    - {id: n3, addr: "127.0.0.1:9003"}\n    - {id: n4, addr: "127.0.0.1:9004"}\n',
+    ),
+  );
   const w = configWarnings(c);
   assert.equal(w.length, 1);
   assert.match(w[0]!, /4 voters \(cluster\.peers\)/);
@@ -102,5 +123,8 @@ test('string node ids map to stable, distinct, non-zero safe-integer Raft ids', 
 test('a server asked to run in cluster mode refuses to start while S3 metadata does not go through Raft', async () => {
   const { createBleepStore } = await import('../../lib/index.ts');
   const config = load(three().replace('data_dir: /srv/b', `data_dir: ${path.join(dir, 'srv')}`));
-  await assert.rejects(createBleepStore({ config, logWrite: () => {} }), (err: unknown) => err instanceof ConfigError && err.message.includes('"cluster.enabled"'));
+  await assert.rejects(
+    createBleepStore({ config, logWrite: () => {} }),
+    (err: unknown) => err instanceof ConfigError && err.message.includes('"cluster.enabled"'),
+  );
 });

@@ -42,20 +42,32 @@ test('the example config from the repository loads', () => {
 });
 
 test('a bad value is refused with one sentence naming the key', () => {
-  assert.throws(() => loadConfig({ overrides: { server: { port: 'abc' as never } } }), (err: unknown) =>
-    err instanceof ConfigError && /"server\.port"/.test(err.message) && /integer from 0 to 65535/.test(err.message));
-  assert.throws(() => loadConfig({ env: { BLEEPSTORE_DURABILITY: 'sometimes' } }), (err: unknown) =>
-    err instanceof ConfigError && /"durability"/.test(err.message) && /BLEEPSTORE_DURABILITY/.test(err.message));
+  assert.throws(
+    () => loadConfig({ overrides: { server: { port: 'abc' as never } } }),
+    (err: unknown) =>
+      err instanceof ConfigError && /"server\.port"/.test(err.message) && /integer from 0 to 65535/.test(err.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: { BLEEPSTORE_DURABILITY: 'sometimes' } }),
+    (err: unknown) =>
+      err instanceof ConfigError && /"durability"/.test(err.message) && /BLEEPSTORE_DURABILITY/.test(err.message),
+  );
 });
 
 test('an unknown key in the YAML file is refused, naming it', () => {
   const file = yamlFile('server:\n  prot: 1\n');
-  assert.throws(() => loadConfig({ file }), (err: unknown) => err instanceof ConfigError && /"server\.prot"/.test(err.message));
+  assert.throws(
+    () => loadConfig({ file }),
+    (err: unknown) => err instanceof ConfigError && /"server\.prot"/.test(err.message),
+  );
 });
 
 test('invalid YAML is refused with the file name', () => {
   const file = yamlFile('server: [unclosed\n');
-  assert.throws(() => loadConfig({ file }), (err: unknown) => err instanceof ConfigError && err.message.includes(file));
+  assert.throws(
+    () => loadConfig({ file }),
+    (err: unknown) => err instanceof ConfigError && err.message.includes(file),
+  );
 });
 
 test('--data-dir moves both the database and the objects', () => {
@@ -85,8 +97,10 @@ test('the example config sets no explicit paths, so --data-dir moves everything 
 test('the memory backend keeps metadata in memory even with a data dir (no rows that outlive their bytes)', () => {
   const c = loadConfig({ overrides: { data_dir: '/srv/bleep', storage: { backend: 'memory' } } });
   assert.equal(c.metadata.sqlite.path, ':memory:');
-  assert.throws(() => loadConfig({ overrides: { storage: { backend: 'memory' }, metadata: { sqlite: { path: '/x/m.db' } } } }),
-    (err: unknown) => err instanceof ConfigError && /metadata\.sqlite\.path/.test(err.message));
+  assert.throws(
+    () => loadConfig({ overrides: { storage: { backend: 'memory' }, metadata: { sqlite: { path: '/x/m.db' } } } }),
+    (err: unknown) => err instanceof ConfigError && /metadata\.sqlite\.path/.test(err.message),
+  );
 });
 
 test('BLEEPSTORE_SECRET_KEY_FILE reads the secret from a file, and refuses to be set beside BLEEPSTORE_SECRET_KEY', () => {
@@ -95,18 +109,38 @@ test('BLEEPSTORE_SECRET_KEY_FILE reads the secret from a file, and refuses to be
   const c = loadConfig({ env: { BLEEPSTORE_ACCESS_KEY: 'ops', BLEEPSTORE_SECRET_KEY_FILE: secretFile } });
   assert.equal(c.auth.access_key, 'ops');
   assert.equal(c.auth.secret_key, 's3cr3t-from-file');
-  assert.throws(() => loadConfig({ env: { BLEEPSTORE_SECRET_KEY: 'a', BLEEPSTORE_SECRET_KEY_FILE: secretFile } }), /not both/);
-  assert.throws(() => loadConfig({ env: { BLEEPSTORE_SECRET_KEY_FILE: path.join(dir, 'missing') } }), /Cannot read BLEEPSTORE_SECRET_KEY_FILE/);
+  assert.throws(
+    () => loadConfig({ env: { BLEEPSTORE_SECRET_KEY: 'a', BLEEPSTORE_SECRET_KEY_FILE: secretFile } }),
+    /not both/,
+  );
+  assert.throws(
+    () => loadConfig({ env: { BLEEPSTORE_SECRET_KEY_FILE: path.join(dir, 'missing') } }),
+    /Cannot read BLEEPSTORE_SECRET_KEY_FILE/,
+  );
 });
 
 test('an error from a flag names the flag when the caller maps keys to flags', () => {
-  assert.throws(() => loadConfig({ overrides: { server: { port: 'x' as never } }, flagNames: { 'server.port': '--port' } }), /^ConfigError: --port must be an integer/);
+  assert.throws(
+    () => loadConfig({ overrides: { server: { port: 'x' as never } }, flagNames: { 'server.port': '--port' } }),
+    /^ConfigError: --port must be an integer/,
+  );
 });
 
 test('events, queue and metadata.raft sections are refused until they exist, naming the key', () => {
-  for (const [yaml, key] of [['events:\n  enabled: true\n', 'events'], ['queue:\n  enabled: true\n', 'queue'], ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft']] as const) {
-    assert.throws(() => loadConfig({ file: yamlFile(yaml) }), (err: unknown) =>
-      err instanceof ConfigError && err.message.includes(`"${key}"`) && /not supported/.test(err.message) && !err.message.includes('\n'), key);
+  for (const [yaml, key] of [
+    ['events:\n  enabled: true\n', 'events'],
+    ['queue:\n  enabled: true\n', 'queue'],
+    ['metadata:\n  raft:\n    enabled: true\n', 'metadata.raft'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ file: yamlFile(yaml) }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.includes(`"${key}"`) &&
+        /not supported/.test(err.message) &&
+        !err.message.includes('\n'),
+      key,
+    );
   }
 });
 
@@ -114,10 +148,18 @@ test('createBleepStore takes onFatal and logWrite beside top-level config keys',
   const { createBleepStore } = await import('../../lib/index.ts');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bleepstore-embed-'));
   const lines: string[] = [];
-  const store = await createBleepStore({ data_dir: dataDir, storage: 'memory', onFatal: () => {}, logWrite: (l) => void lines.push(l) });
+  const store = await createBleepStore({
+    data_dir: dataDir,
+    storage: 'memory',
+    onFatal: () => {},
+    logWrite: (l) => void lines.push(l),
+  });
   assert.equal(store.config.data_dir, dataDir);
   await store.close();
-  const bare = await createBleepStore({ onFatal: () => {}, overrides: { data_dir: dataDir, logging: { level: 'silent' } } });
+  const bare = await createBleepStore({
+    onFatal: () => {},
+    overrides: { data_dir: dataDir, logging: { level: 'silent' } },
+  });
   await bare.close();
   await assert.rejects(createBleepStore({ data_dir: dataDir, overrides: { data_dir: dataDir } } as never), ConfigError);
 });

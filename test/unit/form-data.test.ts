@@ -11,8 +11,15 @@ const B = '----WebKitFormBoundaryAbC123';
 
 function body(fields: Record<string, string>, file: Buffer): Buffer {
   const parts: Buffer[] = [Buffer.from('preamble is ignored\r\n')];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename="a b.bin"\r\nContent-Type: application/x-test\r\n\r\n`), file, Buffer.from(`\r\n--${B}--\r\n`));
+  for (const [k, v] of Object.entries(fields))
+    parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  parts.push(
+    Buffer.from(
+      `--${B}\r\nContent-Disposition: form-data; name="file"; filename="a b.bin"\r\nContent-Type: application/x-test\r\n\r\n`,
+    ),
+    file,
+    Buffer.from(`\r\n--${B}--\r\n`),
+  );
   return Buffer.concat(parts);
 }
 
@@ -50,11 +57,19 @@ test('the boundary parameter is read from the Content-Type, quoted or not', () =
 
 test('fields and a file holding near-boundary bytes come out the same for every chunk size', async () => {
   // Bytes that start like the delimiter but are not it, at the start, middle and end.
-  const tricky = Buffer.concat([Buffer.from(`\r\n--${B.slice(0, 10)}`), randomBytes(3000), Buffer.from(`\r\n--${B.slice(0, -1)}X\r\n-`)]);
+  const tricky = Buffer.concat([
+    Buffer.from(`\r\n--${B.slice(0, 10)}`),
+    randomBytes(3000),
+    Buffer.from(`\r\n--${B.slice(0, -1)}X\r\n-`),
+  ]);
   const whole = body({ key: `uploads/${FILENAME_VARIABLE}`, policy: 'eyJ9', 'x-amz-meta-a': 'ü' }, tricky);
   for (let size = 1; size <= 80; size++) {
     const got = await read(chunks(whole, () => size));
-    assert.deepEqual(got.fields, { key: `uploads/${FILENAME_VARIABLE}`, policy: 'eyJ9', 'x-amz-meta-a': 'ü' }, `chunk size ${size}`);
+    assert.deepEqual(
+      got.fields,
+      { key: `uploads/${FILENAME_VARIABLE}`, policy: 'eyJ9', 'x-amz-meta-a': 'ü' },
+      `chunk size ${size}`,
+    );
     assert.ok(got.file.equals(tricky), `file bytes, chunk size ${size}`);
   }
   for (let seed = 0; seed < 50; seed++) {
@@ -65,7 +80,13 @@ test('fields and a file holding near-boundary bytes come out the same for every 
 
 test('a body cut before the closing boundary is MalformedPOSTRequest; fields past the budget are refused', async () => {
   const whole = body({ key: 'k' }, Buffer.from('data'));
-  await assert.rejects(read(chunks(whole.subarray(0, whole.length - 12), () => 5)), (e: unknown) => e instanceof S3Error && e.code === 'MalformedPOSTRequest');
+  await assert.rejects(
+    read(chunks(whole.subarray(0, whole.length - 12), () => 5)),
+    (e: unknown) => e instanceof S3Error && e.code === 'MalformedPOSTRequest',
+  );
   const big = body({ pad: 'x'.repeat(30 * 1024) }, Buffer.from('data'));
-  await assert.rejects(read(chunks(big, () => 1000)), (e: unknown) => e instanceof S3Error && e.code === 'MaxPostPreDataLengthExceeded');
+  await assert.rejects(
+    read(chunks(big, () => 1000)),
+    (e: unknown) => e instanceof S3Error && e.code === 'MaxPostPreDataLengthExceeded',
+  );
 });

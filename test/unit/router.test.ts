@@ -28,7 +28,13 @@ const TABLE: Array<[string, string, string | undefined, Record<string, string>, 
   ['GET', '/photos/2024/cat.jpg', undefined, {}, { op: 'GetObject', bucket: 'photos', key: '2024/cat.jpg' }],
   ['HEAD', '/photos/cat.jpg', undefined, {}, { op: 'HeadObject', bucket: 'photos', key: 'cat.jpg' }],
   ['PUT', '/photos/cat.jpg', undefined, {}, { op: 'PutObject', bucket: 'photos', key: 'cat.jpg' }],
-  ['PUT', '/photos/cat.jpg', undefined, { 'x-amz-copy-source': '/src/k' }, { op: 'CopyObject', bucket: 'photos', key: 'cat.jpg' }],
+  [
+    'PUT',
+    '/photos/cat.jpg',
+    undefined,
+    { 'x-amz-copy-source': '/src/k' },
+    { op: 'CopyObject', bucket: 'photos', key: 'cat.jpg' },
+  ],
   ['DELETE', '/photos/cat.jpg', undefined, {}, { op: 'DeleteObject', bucket: 'photos', key: 'cat.jpg' }],
   ['GET', '/photos/cat.jpg?acl', undefined, {}, { op: 'GetObjectAcl', bucket: 'photos', key: 'cat.jpg' }],
   ['PUT', '/photos/cat.jpg?acl', undefined, {}, { op: 'PutObjectAcl', bucket: 'photos', key: 'cat.jpg' }],
@@ -38,10 +44,34 @@ const TABLE: Array<[string, string, string | undefined, Record<string, string>, 
   ['PUT', '/photos?cors', undefined, {}, { op: 'PutBucketCors', bucket: 'photos' }],
   ['DELETE', '/photos?publicAccessBlock', undefined, {}, { op: 'DeletePublicAccessBlock', bucket: 'photos' }],
   ['GET', '/photos?ownershipControls', undefined, {}, { op: 'GetBucketOwnershipControls', bucket: 'photos' }],
-  ['PUT', '/photos/big?partNumber=3&uploadId=u1', undefined, {}, { op: 'UploadPart', bucket: 'photos', key: 'big', uploadId: 'u1', partNumber: 3 }],
-  ['PUT', '/photos/big?partNumber=3&uploadId=u1', undefined, { 'x-amz-copy-source': 'a/b' }, { op: 'UploadPartCopy', bucket: 'photos', key: 'big', uploadId: 'u1', partNumber: 3 }],
-  ['POST', '/photos/big?uploadId=u1', undefined, {}, { op: 'CompleteMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' }],
-  ['DELETE', '/photos/big?uploadId=u1', undefined, {}, { op: 'AbortMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' }],
+  [
+    'PUT',
+    '/photos/big?partNumber=3&uploadId=u1',
+    undefined,
+    {},
+    { op: 'UploadPart', bucket: 'photos', key: 'big', uploadId: 'u1', partNumber: 3 },
+  ],
+  [
+    'PUT',
+    '/photos/big?partNumber=3&uploadId=u1',
+    undefined,
+    { 'x-amz-copy-source': 'a/b' },
+    { op: 'UploadPartCopy', bucket: 'photos', key: 'big', uploadId: 'u1', partNumber: 3 },
+  ],
+  [
+    'POST',
+    '/photos/big?uploadId=u1',
+    undefined,
+    {},
+    { op: 'CompleteMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' },
+  ],
+  [
+    'DELETE',
+    '/photos/big?uploadId=u1',
+    undefined,
+    {},
+    { op: 'AbortMultipartUpload', bucket: 'photos', key: 'big', uploadId: 'u1' },
+  ],
   ['GET', '/photos/big?uploadId=u1', undefined, {}, { op: 'ListParts', bucket: 'photos', key: 'big', uploadId: 'u1' }],
   // versionId is parsed into the endpoint of every object operation (absent: null).
   ['GET', '/photos/cat.jpg?versionId=null', undefined, {}, { op: 'GetObject', key: 'cat.jpg', versionId: 'null' }],
@@ -58,7 +88,13 @@ const TABLE: Array<[string, string, string | undefined, Record<string, string>, 
   ['GET', '/photos//double', undefined, {}, { op: 'GetObject', bucket: 'photos', key: '/double' }],
   // Virtual-hosted style.
   ['GET', '/', 'photos.localhost:9010', {}, { op: 'ListObjects', bucket: 'photos', style: 'virtual' }],
-  ['GET', '/cat.jpg', 'photos.s3.example.com', {}, { op: 'GetObject', bucket: 'photos', key: 'cat.jpg', style: 'virtual' }],
+  [
+    'GET',
+    '/cat.jpg',
+    'photos.s3.example.com',
+    {},
+    { op: 'GetObject', bucket: 'photos', key: 'cat.jpg', style: 'virtual' },
+  ],
   ['PUT', '/', 'my.dotted.bucket.s3.example.com', {}, { op: 'CreateBucket', bucket: 'my.dotted.bucket' }],
   ['GET', '/', 's3.example.com', {}, { op: 'ListBuckets' }],
 ];
@@ -91,14 +127,23 @@ const ERRORS: Array<[string, string, string]> = [
 
 for (const [method, url, code] of ERRORS) {
   test(`${method} ${url.slice(0, 40)} is refused with ${code}`, () => {
-    assert.throws(() => route(method, url), (err: unknown) => err instanceof S3Error && err.code === code);
+    assert.throws(
+      () => route(method, url),
+      (err: unknown) => err instanceof S3Error && err.code === code,
+    );
   });
 }
 
 test('every operation in the declaration table is reached by a request built from its own route', async () => {
   const { OPERATION_NAMES, OPERATION_TABLE } = await import('../../lib/s3/operations.ts');
   for (const op of OPERATION_NAMES) {
-    const r = OPERATION_TABLE[op].route as { method: string; resource: string; subresource?: string; query?: Record<string, string>; header?: { name: string; example: string } };
+    const r = OPERATION_TABLE[op].route as {
+      method: string;
+      resource: string;
+      subresource?: string;
+      query?: Record<string, string>;
+      header?: { name: string; example: string };
+    };
     const path = r.resource === 'service' ? '/' : r.resource === 'bucket' ? '/photos' : '/photos/cat.jpg';
     const q = new URLSearchParams(r.query);
     if (r.subresource) q.set(r.subresource, '');
@@ -106,6 +151,10 @@ test('every operation in the declaration table is reached by a request built fro
     if (r.resource === 'part') q.set('partNumber', '1');
     const headers: Record<string, string> = r.header ? { [r.header.name]: r.header.example } : {};
     const query = q.toString().replace(/=(&|$)/g, '$1');
-    assert.equal(route(r.method, query ? `${path}?${query}` : path, undefined, headers).op, op, `${r.method} ${path}?${query}`);
+    assert.equal(
+      route(r.method, query ? `${path}?${query}` : path, undefined, headers).op,
+      op,
+      `${r.method} ${path}?${query}`,
+    );
   }
 });

@@ -37,7 +37,11 @@ test('the canonical query is sorted by name then value and gives valueless param
 });
 
 test('query parameters are decoded with + as a space and repeats kept in order', () => {
-  assert.deepEqual(parseQuery('a=x+y&a=%2B&b'), [{ name: 'a', value: 'x y' }, { name: 'a', value: '+' }, { name: 'b', value: '' }]);
+  assert.deepEqual(parseQuery('a=x+y&a=%2B&b'), [
+    { name: 'a', value: 'x y' },
+    { name: 'a', value: '+' },
+    { name: 'b', value: '' },
+  ]);
 });
 
 test('header values are trimmed and their inner runs of whitespace collapsed', () => {
@@ -45,18 +49,30 @@ test('header values are trimmed and their inner runs of whitespace collapsed', (
 });
 
 test('trailers are canonicalized as sorted lower-case name:value lines', () => {
-  assert.equal(canonicalTrailers([['X-Amz-Checksum-CRC32', ' abc= '], ['a-first', 'v']]), 'a-first:v\nx-amz-checksum-crc32:abc=\n');
+  assert.equal(
+    canonicalTrailers([
+      ['X-Amz-Checksum-CRC32', ' abc= '],
+      ['a-first', 'v'],
+    ]),
+    'a-first:v\nx-amz-checksum-crc32:abc=\n',
+  );
 });
 
 test('amz dates parse only when they name a real instant', () => {
   assert.equal(parseAmzDate('20130524T000000Z'), Date.UTC(2013, 4, 24));
   assert.equal(formatAmzDate(Date.UTC(2013, 4, 24, 1, 2, 3)), '20130524T010203Z');
-  for (const bad of ['20130532T000000Z', '20130524T250000Z', '20130524T000000', '2013-05-24T00:00:00Z']) assert.equal(parseAmzDate(bad), undefined);
+  for (const bad of ['20130532T000000Z', '20130524T250000Z', '20130524T000000', '2013-05-24T00:00:00Z'])
+    assert.equal(parseAmzDate(bad), undefined);
 });
 
 test('a credential splits into key id and scope and rejects the wrong number of parts', () => {
   assert.deepEqual(parseCredential('AK/20130524/us-east-1/s3/aws4_request'), {
-    accessKeyId: 'AK', date: '20130524', region: 'us-east-1', service: 's3', terminal: 'aws4_request', scope: '20130524/us-east-1/s3/aws4_request',
+    accessKeyId: 'AK',
+    date: '20130524',
+    region: 'us-east-1',
+    service: 's3',
+    terminal: 'aws4_request',
+    scope: '20130524/us-east-1/s3/aws4_request',
   });
   assert.equal(parseCredential('AK/20130524/us-east-1/s3'), undefined);
   assert.equal(parseCredential('AK//us-east-1/s3/aws4_request'), undefined);

@@ -11,11 +11,43 @@ export function sigv2Sign(secret: string, data: string): string {
 
 // Sub-resources that are part of CanonicalizedResource (the list botocore and s3cmd sign).
 const SUBRESOURCES = new Set([
-  'accelerate', 'acl', 'cors', 'defaultObjectAcl', 'location', 'logging', 'partNumber', 'policy', 'requestPayment',
-  'torrent', 'versioning', 'versionId', 'versions', 'website', 'uploads', 'uploadId', 'response-content-type',
-  'response-content-language', 'response-expires', 'response-cache-control', 'response-content-disposition',
-  'response-content-encoding', 'delete', 'lifecycle', 'tagging', 'restore', 'storageClass', 'notification',
-  'replication', 'analytics', 'metrics', 'inventory', 'select', 'select-type', 'object-lock', 'legal-hold', 'retention',
+  'accelerate',
+  'acl',
+  'cors',
+  'defaultObjectAcl',
+  'location',
+  'logging',
+  'partNumber',
+  'policy',
+  'requestPayment',
+  'torrent',
+  'versioning',
+  'versionId',
+  'versions',
+  'website',
+  'uploads',
+  'uploadId',
+  'response-content-type',
+  'response-content-language',
+  'response-expires',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'delete',
+  'lifecycle',
+  'tagging',
+  'restore',
+  'storageClass',
+  'notification',
+  'replication',
+  'analytics',
+  'metrics',
+  'inventory',
+  'select',
+  'select-type',
+  'object-lock',
+  'legal-hold',
+  'retention',
 ]);
 
 /** The path as sent (with /bucket in front for virtual-hosted requests), then the sub-resources. */
@@ -32,12 +64,16 @@ export function canonicalResource(rawPath: string, rawQuery: string, virtualBuck
 
 /** x-amz-* headers: lower-case names, sorted, values trimmed, repeats joined by ','. */
 export function canonicalAmzHeaders(headers: Record<string, string | string[] | undefined>): string {
-  const names = Object.keys(headers).filter((n) => n.toLowerCase().startsWith('x-amz-')).sort();
-  return names.map((n) => {
-    const v = headers[n];
-    const value = (Array.isArray(v) ? v : [v ?? '']).map((x) => x.replace(/\s*\r?\n\s*/g, ' ').trim()).join(',');
-    return `${n.toLowerCase()}:${value}\n`;
-  }).join('');
+  const names = Object.keys(headers)
+    .filter((n) => n.toLowerCase().startsWith('x-amz-'))
+    .sort();
+  return names
+    .map((n) => {
+      const v = headers[n];
+      const value = (Array.isArray(v) ? v : [v ?? '']).map((x) => x.replace(/\s*\r?\n\s*/g, ' ').trim()).join(',');
+      return `${n.toLowerCase()}:${value}\n`;
+    })
+    .join('');
 }
 
 export interface StringToSignInput {

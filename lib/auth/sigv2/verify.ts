@@ -16,7 +16,13 @@ function payloadOf(req: AuthRequest): PayloadMode {
   return v === undefined ? { kind: 'unsigned' } : simplePayloadMode(classifyContentSha256(v), v);
 }
 
-function check(req: AuthRequest, lookup: CredentialLookup, accessKeyId: string, signature: string, date: string): AuthResult {
+function check(
+  req: AuthRequest,
+  lookup: CredentialLookup,
+  accessKeyId: string,
+  signature: string,
+  date: string,
+): AuthResult {
   const cred = lookup(accessKeyId);
   if (!cred) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
   const toSign = stringToSign({
@@ -28,37 +34,69 @@ function check(req: AuthRequest, lookup: CredentialLookup, accessKeyId: string, 
     resource: canonicalResource(req.rawPath, req.rawQuery, req.virtualBucket),
   });
   if (!signaturesEqual(sigv2Sign(cred.secretKey, toSign), signature)) {
-    throw new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: accessKeyId, StringToSign: toSign, SignatureProvided: signature });
+    throw new S3Error('SignatureDoesNotMatch', undefined, {
+      AWSAccessKeyId: accessKeyId,
+      StringToSign: toSign,
+      SignatureProvided: signature,
+    });
   }
-  return { principal: { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName }, payload: payloadOf(req) };
+  return {
+    principal: { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName },
+    payload: payloadOf(req),
+  };
 }
 
-export function verifySigV2Header(req: AuthRequest, authorization: string, lookup: CredentialLookup, opts: AuthOptions): AuthResult {
+export function verifySigV2Header(
+  req: AuthRequest,
+  authorization: string,
+  lookup: CredentialLookup,
+  opts: AuthOptions,
+): AuthResult {
   const m = /^AWS\s+([^:\s]+):(\S+)\s*$/.exec(authorization);
-  if (!m) throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', { ArgumentName: 'Authorization', ArgumentValue: authorization });
+  if (!m)
+    throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: authorization,
+    });
   // With x-amz-date, the Date line of the string to sign is empty and x-amz-date (an
   // x-amz-* header) is signed instead.
   const amzDate = firstHeader(req, 'x-amz-date');
   const dateHeader = firstHeader(req, 'date');
   const when = Date.parse(amzDate ?? dateHeader ?? '');
-  if (Number.isNaN(when)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+  if (Number.isNaN(when))
+    throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   const maxSkew = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (Math.abs(opts.now - when) > maxSkew) {
-    throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: amzDate ?? dateHeader ?? '', ServerTime: isoSeconds(opts.now), MaxAllowedSkewMilliseconds: String(maxSkew) });
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      RequestTime: amzDate ?? dateHeader ?? '',
+      ServerTime: isoSeconds(opts.now),
+      MaxAllowedSkewMilliseconds: String(maxSkew),
+    });
   }
-  return check(req, lookup, m[1]!, m[2]!, amzDate !== undefined ? '' : dateHeader ?? '');
+  return check(req, lookup, m[1]!, m[2]!, amzDate !== undefined ? '' : (dateHeader ?? ''));
 }
 
-export function verifySigV2Query(req: AuthRequest, query: readonly QueryParam[], lookup: CredentialLookup, opts: AuthOptions): AuthResult {
+export function verifySigV2Query(
+  req: AuthRequest,
+  query: readonly QueryParam[],
+  lookup: CredentialLookup,
+  opts: AuthOptions,
+): AuthResult {
   const get = (n: string) => query.find((p) => p.name === n)?.value;
   const accessKeyId = get('AWSAccessKeyId') ?? '';
   const signature = get('Signature') ?? '';
   const expires = get('Expires') ?? '';
   if (!/^\d{1,12}$/.test(expires)) {
-    throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+    throw new S3Error(
+      'AccessDenied',
+      'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters',
+    );
   }
   if (Number(expires) * 1000 < opts.now) {
-    throw new S3Error('AccessDenied', 'Request has expired', { Expires: isoSeconds(Number(expires) * 1000), ServerTime: isoSeconds(opts.now) });
+    throw new S3Error('AccessDenied', 'Request has expired', {
+      Expires: isoSeconds(Number(expires) * 1000),
+      ServerTime: isoSeconds(opts.now),
+    });
   }
   return check(req, lookup, accessKeyId, signature, expires);
 }

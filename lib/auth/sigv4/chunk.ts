@@ -38,6 +38,10 @@ export function trailerStringToSign(ctx: ChunkSigningContext, previousSignature:
 }
 
 /** previousSignature is the signature of the final, zero-length chunk. */
-export function trailerSignature(ctx: ChunkSigningContext, previousSignature: string, trailers: ReadonlyArray<readonly [string, string]>): string {
+export function trailerSignature(
+  ctx: ChunkSigningContext,
+  previousSignature: string,
+  trailers: ReadonlyArray<readonly [string, string]>,
+): string {
   return hmacHex(ctx.signingKey, trailerStringToSign(ctx, previousSignature, canonicalTrailers(trailers)));
 }

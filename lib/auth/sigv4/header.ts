@@ -27,7 +27,8 @@ function malformed(detail: string, extra: Record<string, string> = {}): S3Error 
 /** Parses `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`. */
 export function parseAuthorization(value: string): ParsedAuthorization {
   const m = /^AWS4-HMAC-SHA256[ \t]+(.*)$/s.exec(value.trim());
-  if (!m) throw malformed('the authorization header requires three components: Credential, SignedHeaders, and Signature.');
+  if (!m)
+    throw malformed('the authorization header requires three components: Credential, SignedHeaders, and Signature.');
   const fields = new Map<string, string>();
   for (const part of m[1]!.split(',')) {
     const item = part.trim();
@@ -44,9 +45,11 @@ export function parseAuthorization(value: string): ParsedAuthorization {
   if (signedHeadersRaw === undefined || signedHeadersRaw === '') throw malformed('missing SignedHeaders.');
   if (signature === undefined || signature === '') throw malformed('missing Signature.');
   const credential = parseCredential(credentialValue);
-  if (!credential) throw malformed('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+  if (!credential)
+    throw malformed('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
   const signedHeaders = signedHeadersRaw.split(';').map((h) => h.toLowerCase());
-  if (signedHeaders.some((h) => h === '')) throw malformed(`the SignedHeaders value "${signedHeadersRaw}" is malformed.`);
+  if (signedHeaders.some((h) => h === ''))
+    throw malformed(`the SignedHeaders value "${signedHeadersRaw}" is malformed.`);
   return { credential, signedHeaders, signedHeadersRaw, signature };
 }
 
@@ -55,7 +58,9 @@ function checkCredentialScope(c: CredentialScope, region: string): void {
   if (!problem) return;
   switch (problem.kind) {
     case 'date':
-      throw malformed(`incorrect date format "${problem.value}". This date in the credential must be in the format "yyyyMMdd".`);
+      throw malformed(
+        `incorrect date format "${problem.value}". This date in the credential must be in the format "yyyyMMdd".`,
+      );
     case 'region':
       // AWS names the right region in the message and a Region element; SDKs use it to retry.
       throw malformed(`the region '${problem.value}' is wrong; expecting '${region}'`, { Region: region });
@@ -80,7 +85,12 @@ function requestTimestamp(req: AuthRequest): { timestamp: string; ms: number } {
   throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
 }
 
-export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup: CredentialLookup, opts: AuthOptions): AuthResult {
+export function verifyHeaderAuth(
+  req: AuthRequest,
+  authorization: string,
+  lookup: CredentialLookup,
+  opts: AuthOptions,
+): AuthResult {
   const auth = parseAuthorization(authorization);
   const { credential } = auth;
   checkCredentialScope(credential, opts.region);
@@ -93,7 +103,8 @@ export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup
   // SHA-256 all the same: without a body that is the empty hash; with one, the signature is
   // checked when the body has been read, where the operation allows it.
   const sentSha256 = firstHeader(req, 'x-amz-content-sha256');
-  const hasBody = !/^0?$/.test(firstHeader(req, 'content-length') ?? '') || firstHeader(req, 'transfer-encoding') !== undefined;
+  const hasBody =
+    !/^0?$/.test(firstHeader(req, 'content-length') ?? '') || firstHeader(req, 'transfer-encoding') !== undefined;
   if (sentSha256 === undefined && hasBody && !opts.deferBodySignature) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   }
@@ -129,7 +140,14 @@ export function verifyHeaderAuth(req: AuthRequest, authorization: string, lookup
     payloadHash: contentSha256,
   };
   const verify = (payloadHash: string) => {
-    const check = checkSignature({ ...parts, payloadHash }, req.rawPath, timestamp, credential.scope, key, auth.signature);
+    const check = checkSignature(
+      { ...parts, payloadHash },
+      req.rawPath,
+      timestamp,
+      credential.scope,
+      key,
+      auth.signature,
+    );
     if (!check.ok) {
       throw new S3Error('SignatureDoesNotMatch', undefined, {
         AWSAccessKeyId: credential.accessKeyId,

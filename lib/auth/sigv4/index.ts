@@ -9,7 +9,8 @@ import { classifyContentSha256, simplePayloadMode } from './payload.ts';
 import { verifyPresigned } from './presigned.ts';
 import { verifySigV2Header, verifySigV2Query } from '../sigv2/verify.ts';
 
-const UNSUPPORTED_MECHANISM = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+const UNSUPPORTED_MECHANISM =
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
 
 /**
  * Authenticates a request without touching its body. Throws S3Error on any failure;
@@ -34,7 +35,8 @@ export function authenticate(req: AuthRequest, lookup: CredentialLookup, opts: A
     if (/^AWS4-HMAC-SHA256(\s|$)/.test(authorization)) return verifyHeaderAuth(req, authorization, lookup, opts);
     if (opts.sigv2 && /^AWS\s/.test(authorization)) return verifySigV2Header(req, authorization, lookup, opts);
     // SigV4A is a real S3 scheme that we do not offer (nor SigV2 when switched off).
-    if (/^(AWS|AWS4-ECDSA-P256-SHA256)\s/.test(authorization)) throw new S3Error('InvalidRequest', UNSUPPORTED_MECHANISM);
+    if (/^(AWS|AWS4-ECDSA-P256-SHA256)\s/.test(authorization))
+      throw new S3Error('InvalidRequest', UNSUPPORTED_MECHANISM);
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
       ArgumentName: 'Authorization',
       ArgumentValue: authorization.split(/\s/, 1)[0] ?? '',

@@ -8,7 +8,12 @@ export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 export const STREAMING_SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
 export const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 
-export type ContentSha256Kind = 'sha256' | 'unsigned' | 'streaming-signed' | 'streaming-signed-trailer' | 'streaming-unsigned-trailer';
+export type ContentSha256Kind =
+  | 'sha256'
+  | 'unsigned'
+  | 'streaming-signed'
+  | 'streaming-signed-trailer'
+  | 'streaming-unsigned-trailer';
 
 const HEX64_RE = /^[0-9a-fA-F]{64}$/;
 
@@ -44,6 +49,9 @@ export function simplePayloadMode(kind: ContentSha256Kind, value: string): Paylo
       return { kind: 'streaming-unsigned-trailer' };
     case 'streaming-signed':
     case 'streaming-signed-trailer':
-      throw new S3Error('InvalidRequest', `x-amz-content-sha256 ${value} requires a request signed with the Authorization header.`);
+      throw new S3Error(
+        'InvalidRequest',
+        `x-amz-content-sha256 ${value} requires a request signed with the Authorization header.`,
+      );
   }
 }

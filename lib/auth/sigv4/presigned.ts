@@ -19,7 +19,14 @@ function credentialError(detail: string, extra: Record<string, string> = {}): S3
   return queryError(`Error parsing the X-Amz-Credential parameter; ${detail}`, extra);
 }
 
-const REQUIRED = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'];
+const REQUIRED = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Signature',
+  'X-Amz-Date',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Expires',
+];
 
 function parseExpires(value: string): number {
   if (/^-\d+$/.test(value)) throw queryError('X-Amz-Expires must be non-negative');
@@ -37,7 +44,8 @@ function parseExpires(value: string): number {
 /** The body's PayloadMode: X-Amz-Content-Sha256 in the query wins, else a (signed) header. */
 function presignedPayload(params: Map<string, string>, req: AuthRequest): { hash: string; payload: PayloadMode } {
   const fromQuery = params.get('X-Amz-Content-Sha256');
-  if (fromQuery !== undefined) return { hash: fromQuery, payload: simplePayloadMode(classifyContentSha256(fromQuery), fromQuery) };
+  if (fromQuery !== undefined)
+    return { hash: fromQuery, payload: simplePayloadMode(classifyContentSha256(fromQuery), fromQuery) };
   const fromHeader = firstHeader(req, 'x-amz-content-sha256');
   if (fromHeader !== undefined) {
     return { hash: UNSIGNED_PAYLOAD, payload: simplePayloadMode(classifyContentSha256(fromHeader), fromHeader) };
@@ -45,7 +53,12 @@ function presignedPayload(params: Map<string, string>, req: AuthRequest): { hash
   return { hash: UNSIGNED_PAYLOAD, payload: { kind: 'unsigned' } };
 }
 
-export function verifyPresigned(req: AuthRequest, query: readonly QueryParam[], lookup: CredentialLookup, opts: AuthOptions): AuthResult {
+export function verifyPresigned(
+  req: AuthRequest,
+  query: readonly QueryParam[],
+  lookup: CredentialLookup,
+  opts: AuthOptions,
+): AuthResult {
   const params = new Map<string, string>();
   for (const { name, value } of query) if (!params.has(name)) params.set(name, value);
 
@@ -58,23 +71,33 @@ export function verifyPresigned(req: AuthRequest, query: readonly QueryParam[], 
   }
   const credential = parseCredential(params.get('X-Amz-Credential')!);
   if (!credential) {
-    throw credentialError('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+    throw credentialError(
+      'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+    );
   }
   const problem = checkScope(credential, opts.region);
   if (problem?.kind === 'date') {
-    throw credentialError(`incorrect date format "${problem.value}". This date in the credential must be in the format "yyyyMMdd".`);
+    throw credentialError(
+      `incorrect date format "${problem.value}". This date in the credential must be in the format "yyyyMMdd".`,
+    );
   }
   if (problem?.kind === 'region') {
-    throw credentialError(`the region '${problem.value}' is wrong; expecting '${opts.region}'`, { Region: opts.region });
+    throw credentialError(`the region '${problem.value}' is wrong; expecting '${opts.region}'`, {
+      Region: opts.region,
+    });
   }
-  if (problem?.kind === 'service') throw credentialError(`incorrect service "${problem.value}". This endpoint belongs to "s3".`);
-  if (problem?.kind === 'terminal') throw credentialError(`incorrect terminal "${problem.value}". This endpoint uses "aws4_request".`);
+  if (problem?.kind === 'service')
+    throw credentialError(`incorrect service "${problem.value}". This endpoint belongs to "s3".`);
+  if (problem?.kind === 'terminal')
+    throw credentialError(`incorrect terminal "${problem.value}". This endpoint uses "aws4_request".`);
 
   const timestamp = params.get('X-Amz-Date')!;
   const signedAt = parseAmzDate(timestamp);
   if (signedAt === undefined) throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
   if (credential.date !== timestamp.slice(0, 8)) {
-    throw queryError(`Invalid credential date "${credential.date}". This date is not the same as X-Amz-Date: "${timestamp.slice(0, 8)}".`);
+    throw queryError(
+      `Invalid credential date "${credential.date}". This date is not the same as X-Amz-Date: "${timestamp.slice(0, 8)}".`,
+    );
   }
   const expires = parseExpires(params.get('X-Amz-Expires')!);
 
@@ -122,5 +145,8 @@ export function verifyPresigned(req: AuthRequest, query: readonly QueryParam[], 
       CanonicalRequest: check.canonical,
     });
   }
-  return { principal: { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName }, payload };
+  return {
+    principal: { accessKeyId: cred.accessKeyId, ownerId: cred.ownerId, displayName: cred.displayName },
+    payload,
+  };
 }

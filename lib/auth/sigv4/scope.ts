@@ -27,7 +27,8 @@ export type ScopeProblem =
   | { kind: 'terminal'; value: string };
 
 export function checkScope(c: CredentialScope, region: string): ScopeProblem | undefined {
-  if (!/^\d{8}$/.test(c.date) || parseAmzDate(c.date + 'T000000Z') === undefined) return { kind: 'date', value: c.date };
+  if (!/^\d{8}$/.test(c.date) || parseAmzDate(c.date + 'T000000Z') === undefined)
+    return { kind: 'date', value: c.date };
   if (c.region !== region) return { kind: 'region', value: c.region };
   if (c.service !== 's3') return { kind: 'service', value: c.service };
   if (c.terminal !== 'aws4_request') return { kind: 'terminal', value: c.terminal };
@@ -51,7 +52,10 @@ export function parseAmzDate(s: string): number | undefined {
 
 /** Epoch milliseconds to `yyyyMMddTHHmmssZ`. */
 export function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Epoch milliseconds to the ISO 8601 extended form S3 prints in error details. */

@@ -20,7 +20,13 @@ const MAX_ENTRIES = 256;
 // secret no longer matches (the key was rotated) is recomputed.
 const cache = new Map<string, Entry>();
 
-export function signingKey(accessKeyId: string, secretKey: string, date: string, region: string, service = 's3'): Buffer {
+export function signingKey(
+  accessKeyId: string,
+  secretKey: string,
+  date: string,
+  region: string,
+  service = 's3',
+): Buffer {
   const id = `${accessKeyId}\n${date}\n${region}\n${service}`;
   const hit = cache.get(id);
   if (hit && hit.secretKey === secretKey) return hit.key;

@@ -14,7 +14,12 @@ export function applyToConfState(cs: ConfState, cc: ConfChange): ConfState {
 }
 
 /** Why a leader refuses to propose cc (undefined = acceptable). */
-export function refuseConfChange(cs: ConfState, cc: ConfChange, learnerMatch: (id: NodeId) => number, committed: number): string | undefined {
+export function refuseConfChange(
+  cs: ConfState,
+  cc: ConfChange,
+  learnerMatch: (id: NodeId) => number,
+  committed: number,
+): string | undefined {
   if (!Number.isInteger(cc.nodeId) || cc.nodeId <= 0) return 'node id must be a positive integer';
   const isVoter = cs.voters.includes(cc.nodeId);
   const isLearner = cs.learners.includes(cc.nodeId);

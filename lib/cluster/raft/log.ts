@@ -60,7 +60,8 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      if (ci <= this.committed) throw new Error(`raft: entry ${ci} conflicts with committed entry (committed ${this.committed})`);
+      if (ci <= this.committed)
+        throw new Error(`raft: entry ${ci} conflicts with committed entry (committed ${this.committed})`);
       this.append(ents.slice(ci - (index + 1)));
     }
     this.commitTo(Math.min(committed, lastNew));
@@ -69,7 +70,8 @@ export class RaftLog {
 
   append(ents: Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
-    if (ents[0]!.index - 1 < this.committed) throw new Error(`raft: append at ${ents[0]!.index} below committed ${this.committed}`);
+    if (ents[0]!.index - 1 < this.committed)
+      throw new Error(`raft: append at ${ents[0]!.index} below committed ${this.committed}`);
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -94,7 +96,8 @@ export class RaftLog {
 
   commitTo(i: number): void {
     if (i <= this.committed) return;
-    if (i > this.lastIndex()) throw new Error(`raft: commit ${i} beyond last index ${this.lastIndex()} (log lost or corrupted)`);
+    if (i > this.lastIndex())
+      throw new Error(`raft: commit ${i} beyond last index ${this.lastIndex()} (log lost or corrupted)`);
     this.committed = i;
   }
 

@@ -1,7 +1,12 @@
 // In-memory RaftStorage, for tests and the simulation (etcd's MemoryStorage). ents[0] is a
 // dummy entry standing for the snapshot's (index, term), so term() answers for it.
 import {
-  RaftStorageError, type ConfState, type Entry, type HardState, type Ready, type Snapshot,
+  RaftStorageError,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Ready,
+  type Snapshot,
   type WritableRaftStorage,
 } from './types.ts';
 import { limitSize } from './util.ts';
@@ -74,19 +79,27 @@ export class MemoryStorage implements WritableRaftStorage {
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
     if (index <= this.snap.metadata.index) throw new RaftStorageError('snapshotOutOfDate');
-    if (index > this.lastIndex()) throw new RaftStorageError('unavailable', `snapshot index ${index} > last ${this.lastIndex()}`);
+    if (index > this.lastIndex())
+      throw new RaftStorageError('unavailable', `snapshot index ${index} > last ${this.lastIndex()}`);
     const term = this.term(index);
-    this.snap = { metadata: { index, term, confState: { voters: [...confState.voters], learners: [...confState.learners] } }, data };
+    this.snap = {
+      metadata: { index, term, confState: { voters: [...confState.voters], learners: [...confState.learners] } },
+      data,
+    };
     return this.snap;
   }
 
   compact(index: number): void {
     const off = this.offset();
     if (index <= off) return;
-    if (index > this.lastIndex()) throw new RaftStorageError('unavailable', `compact ${index} > last ${this.lastIndex()}`);
+    if (index > this.lastIndex())
+      throw new RaftStorageError('unavailable', `compact ${index} > last ${this.lastIndex()}`);
     const i = index - off;
     const head = this.ents[i]!;
-    this.ents = [{ term: head.term, index: head.index, type: 'normal', data: new Uint8Array(0) }, ...this.ents.slice(i + 1)];
+    this.ents = [
+      { term: head.term, index: head.index, type: 'normal', data: new Uint8Array(0) },
+      ...this.ents.slice(i + 1),
+    ];
   }
 
   append(entries: Entry[]): void {
@@ -97,7 +110,8 @@ export class MemoryStorage implements WritableRaftStorage {
     // Skip entries already covered by the snapshot.
     if (first > entries[0]!.index) entries = entries.slice(first - entries[0]!.index);
     const off = entries[0]!.index - this.offset();
-    if (off > this.ents.length) throw new RaftStorageError('unavailable', `missing log entry before ${entries[0]!.index}`);
+    if (off > this.ents.length)
+      throw new RaftStorageError('unavailable', `missing log entry before ${entries[0]!.index}`);
     // Truncate a conflicting (or merely overlapping) suffix, then append (paper §5.3).
     this.ents.length = off;
     for (const e of entries) this.ents.push(e);

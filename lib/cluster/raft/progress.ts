@@ -93,16 +93,23 @@ export class Progress {
 
   isPaused(): boolean {
     switch (this.state) {
-      case 'probe': return this.paused;
-      case 'replicate': return this.inflights.full();
-      case 'snapshot': return true;
+      case 'probe':
+        return this.paused;
+      case 'replicate':
+        return this.inflights.full();
+      case 'snapshot':
+        return true;
     }
   }
 
   status(): ProgressStatus {
     return {
-      match: this.match, next: this.next, state: this.state, learner: this.isLearner,
-      recentActive: this.recentActive, inflight: this.inflights.count,
+      match: this.match,
+      next: this.next,
+      state: this.state,
+      learner: this.isLearner,
+      recentActive: this.recentActive,
+      inflight: this.inflights.count,
     };
   }
 }

@@ -4,8 +4,19 @@
 import { encodeConfChange } from './codec.ts';
 import { Raft, message } from './raft.ts';
 import {
-  NONE, type ConfChange, type ConfState, type Entry, type HardState, type Message, type NodeId,
-  type ProgressStatus, type RaftConfig, type RaftNodeApi, type Ready, type SoftState, type Status,
+  NONE,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type ProgressStatus,
+  type RaftConfig,
+  type RaftNodeApi,
+  type Ready,
+  type SoftState,
+  type Status,
 } from './types.ts';
 
 /** Types only the core itself may create; step() drops them from the network. */
@@ -125,7 +136,13 @@ export class RaftNode implements RaftNodeApi {
 
   ready(): Ready {
     const r = this.raft;
-    const rd: Ready = { readStates: r.readStates, entries: [], committedEntries: [], messages: r.msgs, mustSync: false };
+    const rd: Ready = {
+      readStates: r.readStates,
+      entries: [],
+      committedEntries: [],
+      messages: r.msgs,
+      mustSync: false,
+    };
     r.msgs = [];
     r.readStates = [];
     const handed: Handed = {};
@@ -188,8 +205,15 @@ export class RaftNode implements RaftNodeApi {
   status(): Status {
     const r = this.raft;
     const s: Status = {
-      id: r.id, term: r.term, vote: r.vote, commit: r.log.committed, applied: r.log.applied,
-      lead: r.lead, role: r.role, leadTransferee: r.leadTransferee, confState: r.confState(),
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lead: r.lead,
+      role: r.role,
+      leadTransferee: r.leadTransferee,
+      confState: r.confState(),
     };
     if (r.role === 'leader') {
       const progress: Record<number, ProgressStatus> = {};

@@ -8,8 +8,20 @@ import { Progress } from './progress.ts';
 import { committedIndex, voteResult } from './quorum.ts';
 import { MAX_PENDING_READS, ReadOnly } from './read-only.ts';
 import {
-  NONE, RaftStorageError, type ConfChange, type ConfState, type Entry, type HardState, type Message,
-  type MessageType, type NodeId, type RaftConfig, type ReadState, type Role, type Snapshot, type TestBugs,
+  NONE,
+  RaftStorageError,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type MessageType,
+  type NodeId,
+  type RaftConfig,
+  type ReadState,
+  type Role,
+  type Snapshot,
+  type TestBugs,
 } from './types.ts';
 import { payloadSize } from './util.ts';
 
@@ -19,7 +31,19 @@ type CampaignType = 'preElection' | 'election' | 'transfer';
 
 /** A message with every field defaulted; `fields` overrides. */
 export function message(type: MessageType, fields: Partial<Message>): Message {
-  return { type, to: NONE, from: NONE, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...fields };
+  return {
+    type,
+    to: NONE,
+    from: NONE,
+    term: 0,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    ...fields,
+  };
 }
 
 function voteRespType(t: MessageType): MessageType {
@@ -62,7 +86,8 @@ export class Raft {
 
   constructor(c: RaftConfig) {
     if (!Number.isInteger(c.id) || c.id <= 0) throw new Error('raft: id must be a positive integer');
-    if (!(c.heartbeatTick > 0) || !(c.electionTick > c.heartbeatTick)) throw new Error('raft: need 0 < heartbeatTick < electionTick');
+    if (!(c.heartbeatTick > 0) || !(c.electionTick > c.heartbeatTick))
+      throw new Error('raft: need 0 < heartbeatTick < electionTick');
     if (typeof c.random !== 'function') throw new Error('raft: config.random (a seeded source) is required');
     this.id = c.id;
     this.electionTimeout = c.electionTick;
@@ -78,9 +103,10 @@ export class Raft {
     this.bugs = c.testBugs ?? {};
     this.log = new RaftLog(c.storage);
     const { hardState, confState } = c.storage.initialState();
-    const cs = confState.voters.length + confState.learners.length > 0
-      ? confState
-      : { voters: [...(c.voters ?? [])], learners: [...(c.learners ?? [])] };
+    const cs =
+      confState.voters.length + confState.learners.length > 0
+        ? confState
+        : { voters: [...(c.voters ?? [])], learners: [...(c.learners ?? [])] };
     this.setConf(cs);
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) this.loadState(hardState);
     if (c.applied && c.applied > 0) this.log.appliedTo(Math.min(c.applied, this.log.committed));
@@ -159,8 +185,15 @@ export class Raft {
     if (m.from === NONE) m.from = this.id;
     // Vote messages carry their own term (a PreVote is for term+1); responses to a PreVote
     // carry the term asked about. Everything else carries ours; local proposals carry 0.
-    if (m.type !== 'MsgVote' && m.type !== 'MsgPreVote' && m.type !== 'MsgVoteResp' && m.type !== 'MsgPreVoteResp'
-      && m.type !== 'MsgProp' && m.type !== 'MsgReadIndex' && m.type !== 'MsgTransferLeader') {
+    if (
+      m.type !== 'MsgVote' &&
+      m.type !== 'MsgPreVote' &&
+      m.type !== 'MsgVoteResp' &&
+      m.type !== 'MsgPreVoteResp' &&
+      m.type !== 'MsgProp' &&
+      m.type !== 'MsgReadIndex' &&
+      m.type !== 'MsgTransferLeader'
+    ) {
       m.term = this.term;
     }
     this.msgs.push(m);
@@ -188,7 +221,9 @@ export class Raft {
     }
     if (prevTerm === undefined) return this.sendSnapshot(to, pr);
     if (ents.length === 0 && !sendIfEmpty) return false;
-    this.send(message('MsgApp', { to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed }));
+    this.send(
+      message('MsgApp', { to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed }),
+    );
     pr.sentEntries(ents.length, payloadSize(ents));
     return true;
   }
@@ -412,9 +447,10 @@ export class Raft {
       case 'MsgPreVote': {
         // Paper §5.2: one vote per term, first come first served; §5.4.1: only for a log at
         // least as up-to-date as ours. A PreVote for a later term promises nothing.
-        let canVote = this.vote === m.from
-          || (this.vote === NONE && this.lead === NONE)
-          || (m.type === 'MsgPreVote' && m.term > this.term);
+        let canVote =
+          this.vote === m.from ||
+          (this.vote === NONE && this.lead === NONE) ||
+          (m.type === 'MsgPreVote' && m.term > this.term);
         if (this.bugs.doubleVote && m.type === 'MsgVote') canVote = true;
         if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
           this.send(message(voteRespType(m.type), { to: m.from, term: m.term }));
@@ -429,10 +465,16 @@ export class Raft {
       }
     }
     switch (this.role) {
-      case 'leader': this.stepLeader(m); return;
+      case 'leader':
+        this.stepLeader(m);
+        return;
       case 'candidate':
-      case 'preCandidate': this.stepCandidate(m); return;
-      case 'follower': this.stepFollower(m); return;
+      case 'preCandidate':
+        this.stepCandidate(m);
+        return;
+      case 'follower':
+        this.stepFollower(m);
+        return;
     }
   }
 
@@ -441,7 +483,12 @@ export class Raft {
   appendEntry(es: Entry[]): boolean {
     let li = this.log.lastIndex();
     const size = payloadSize(es);
-    if (this.maxUncommittedSize > 0 && this.uncommittedSize > 0 && this.uncommittedSize + size > this.maxUncommittedSize) return false;
+    if (
+      this.maxUncommittedSize > 0 &&
+      this.uncommittedSize > 0 &&
+      this.uncommittedSize + size > this.maxUncommittedSize
+    )
+      return false;
     this.uncommittedSize += size;
     const stamped = es.map((e) => ({ term: this.term, index: ++li, type: e.type, data: e.data }));
     li = this.log.append(stamped);
@@ -519,8 +566,13 @@ export class Raft {
       case 'MsgBeat':
         for (const [id, pr] of this.prs) {
           // A MsgSnap may have been lost: after an election timeout without progress, probe again.
-          if (id !== this.id && pr.state === 'snapshot' && this.snapshotRetryTicks > 0
-            && ++pr.snapshotRounds * this.heartbeatTimeout >= this.snapshotRetryTicks) pr.becomeProbe();
+          if (
+            id !== this.id &&
+            pr.state === 'snapshot' &&
+            this.snapshotRetryTicks > 0 &&
+            ++pr.snapshotRounds * this.heartbeatTimeout >= this.snapshotRetryTicks
+          )
+            pr.becomeProbe();
         }
         this.bcastHeartbeat(this.readOnly.lastPendingCtx());
         return;
@@ -539,9 +591,10 @@ export class Raft {
         for (const e of m.entries) {
           if (e.type === 'confChange') {
             const cc = decodeConfChange(e.data);
-            const refused = this.pendingConfIndex > this.log.applied
-              ? 'an earlier change is not applied yet'
-              : refuseConfChange(this.confState(), cc, (id) => this.prs.get(id)?.match ?? 0, this.log.committed);
+            const refused =
+              this.pendingConfIndex > this.log.applied
+                ? 'an earlier change is not applied yet'
+                : refuseConfChange(this.confState(), cc, (id) => this.prs.get(id)?.match ?? 0, this.log.committed);
             if (refused) continue;
             this.pendingConfIndex = this.log.lastIndex() + es.length + 1;
             // Stamp the resulting membership: all earlier changes are applied here (the
@@ -596,7 +649,9 @@ export class Raft {
           } else if (wasPaused) {
             this.sendAppend(m.from);
           }
-          while (this.maybeSendAppend(m.from, false)) { /* fill the window */ }
+          while (this.maybeSendAppend(m.from, false)) {
+            /* fill the window */
+          }
           if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
         }
         return;
@@ -718,7 +773,9 @@ export class Raft {
     // Reject with a hint: our last index ≤ m.index whose term is ≤ m.logTerm, so the
     // leader can skip every entry of a conflicting term in one round trip.
     const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    this.send(message('MsgAppResp', { to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm }));
+    this.send(
+      message('MsgAppResp', { to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm }),
+    );
   }
 
   private handleHeartbeat(m: Message): void {

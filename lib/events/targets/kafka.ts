@@ -18,7 +18,10 @@ export interface KafkaTargetOptions {
 }
 
 interface KafkaProducer {
-  send(o: { messages: Array<{ topic: string; key: string; value: string; headers?: Record<string, string> }>; acks?: number }): Promise<unknown>;
+  send(o: {
+    messages: Array<{ topic: string; key: string; value: string; headers?: Record<string, string> }>;
+    acks?: number;
+  }): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,9 @@ export class KafkaTarget implements EventTarget {
     try {
       mod = (await import(pkg)) as typeof mod;
     } catch {
-      throw new Error(`Kafka target "${this.name}" needs the package @platformatic/kafka: npm install @platformatic/kafka`);
+      throw new Error(
+        `Kafka target "${this.name}" needs the package @platformatic/kafka: npm install @platformatic/kafka`,
+      );
     }
     this.#producer = new mod.Producer({
       clientId: `bleepstore-${this.name}`,
@@ -63,7 +68,11 @@ export class KafkaTarget implements EventTarget {
       headers: { 'x-bleepstore-event-id': m.id },
     }));
     try {
-      await withTimeout(producer.send({ messages: batch, acks: -1 }), o.timeoutMs, `send to Kafka target "${this.name}"`);
+      await withTimeout(
+        producer.send({ messages: batch, acks: -1 }),
+        o.timeoutMs,
+        `send to Kafka target "${this.name}"`,
+      );
     } catch (err) {
       await this.close();
       throw err;

@@ -34,7 +34,11 @@ export class RabbitTarget implements EventTarget {
     if (this.#channel) return this.#channel;
     const amqp = await import('amqplib');
     const o = this.#o;
-    const conn = await withTimeout(amqp.connect(o.url, { timeout: o.timeoutMs }), o.timeoutMs, `connecting to RabbitMQ target "${this.name}"`);
+    const conn = await withTimeout(
+      amqp.connect(o.url, { timeout: o.timeoutMs }),
+      o.timeoutMs,
+      `connecting to RabbitMQ target "${this.name}"`,
+    );
     const drop = () => {
       if (this.#conn === conn) {
         this.#conn = undefined;

@@ -49,9 +49,11 @@ export class RedisTarget implements EventTarget {
     client.on('error', () => {});
     try {
       await withTimeout(client.connect(), this.#o.timeoutMs, `connecting to Redis target "${this.name}"`);
-      await client.sendCommand(['XGROUP', 'CREATE', this.#o.stream, this.#o.consumerGroup, '$', 'MKSTREAM']).catch((err: Error) => {
-        if (!/BUSYGROUP/.test(err.message)) throw err;
-      });
+      await client
+        .sendCommand(['XGROUP', 'CREATE', this.#o.stream, this.#o.consumerGroup, '$', 'MKSTREAM'])
+        .catch((err: Error) => {
+          if (!/BUSYGROUP/.test(err.message)) throw err;
+        });
     } catch (err) {
       client.destroy();
       throw err;
@@ -65,7 +67,20 @@ export class RedisTarget implements EventTarget {
     const trim = this.#o.maxLen > 0 ? ['MAXLEN', '~', String(this.#o.maxLen)] : [];
     // node-redis pipelines commands issued together; each reply is the confirmation.
     const replies = messages.map((m) =>
-      client.sendCommand(['XADD', this.#o.stream, ...trim, '*', 'id', m.id, 'type', m.type, 'key', m.partitionKey, 'body', m.body]),
+      client.sendCommand([
+        'XADD',
+        this.#o.stream,
+        ...trim,
+        '*',
+        'id',
+        m.id,
+        'type',
+        m.type,
+        'key',
+        m.partitionKey,
+        'body',
+        m.body,
+      ]),
     );
     try {
       await withTimeout(Promise.all(replies), this.#o.timeoutMs, `XADD to Redis target "${this.name}"`);

@@ -44,16 +44,22 @@ export class WebhookTarget implements EventTarget {
     if (this.#o.secret) headers['x-bleepstore-signature'] = webhookSignature(this.#o.secret, timestamp, m.body);
     const mod = this.#o.url.startsWith('https:') ? https : http;
     return new Promise((resolve, reject) => {
-      const req = mod.request(this.#o.url, { method: 'POST', headers, agent: this.#agent, timeout: this.#o.timeoutMs }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const s = res.statusCode ?? 0;
-          if (s >= 200 && s < 300) resolve();
-          else reject(new Error(`webhook target "${this.name}" answered ${s}`));
-        });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`webhook target "${this.name}" timed out after ${this.#o.timeoutMs} ms`)));
+      const req = mod.request(
+        this.#o.url,
+        { method: 'POST', headers, agent: this.#agent, timeout: this.#o.timeoutMs },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const s = res.statusCode ?? 0;
+            if (s >= 200 && s < 300) resolve();
+            else reject(new Error(`webhook target "${this.name}" answered ${s}`));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`webhook target "${this.name}" timed out after ${this.#o.timeoutMs} ms`)),
+      );
       req.on('error', reject);
       req.end(m.body);
     });

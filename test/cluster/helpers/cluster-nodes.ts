@@ -32,4 +32,3 @@ export async function until<T>(what: string, fn: () => T | undefined | false, ms
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-

@@ -4,7 +4,14 @@
 import { decodeConfChange } from '../../../lib/cluster/raft/codec.ts';
 import { MemoryStorage } from '../../../lib/cluster/raft/memory-storage.ts';
 import { RaftNode } from '../../../lib/cluster/raft/raft-node.ts';
-import type { Entry, Message, NodeId, RaftConfig, ReadState, WritableRaftStorage } from '../../../lib/cluster/raft/types.ts';
+import type {
+  Entry,
+  Message,
+  NodeId,
+  RaftConfig,
+  ReadState,
+  WritableRaftStorage,
+} from '../../../lib/cluster/raft/types.ts';
 
 /** mulberry32: a tiny seeded PRNG in [0, 1). */
 export function seeded(seed: number): () => number {
@@ -37,7 +44,9 @@ export interface NetOptions extends Partial<Omit<RaftConfig, 'id' | 'storage' | 
 /** A storage holding a given log and hard state. */
 export function presetStorage(voters: NodeId[], learners: NodeId[], p: PresetLog): MemoryStorage {
   const s = new MemoryStorage({ voters, learners });
-  s.append(p.terms.map((term, i) => ({ term, index: i + 1, type: 'normal' as const, data: bytes(`t${term}i${i + 1}`) })));
+  s.append(
+    p.terms.map((term, i) => ({ term, index: i + 1, type: 'normal' as const, data: bytes(`t${term}i${i + 1}`) })),
+  );
   s.setHardState({ term: p.term, vote: p.vote ?? 0, commit: p.commit ?? 0 });
   return s;
 }
@@ -72,15 +81,24 @@ export class RaftNetwork {
     const learners = opts.learners ?? [];
     for (const id of ids) {
       const preset = opts.logs?.[id];
-      const storage = preset ? presetStorage(voters, learners, preset)
-        : opts.storageFor ? opts.storageFor(id, voters, learners) : new MemoryStorage({ voters, learners });
+      const storage = preset
+        ? presetStorage(voters, learners, preset)
+        : opts.storageFor
+          ? opts.storageFor(id, voters, learners)
+          : new MemoryStorage({ voters, learners });
       this.add(id, storage);
     }
   }
 
   add(id: NodeId, storage: WritableRaftStorage = new MemoryStorage(), applied = 0): Member {
     const node = new RaftNode({
-      electionTick: 10, heartbeatTick: 1, ...this.opts, id, storage, random: this.random, applied: applied || this.opts.applied,
+      electionTick: 10,
+      heartbeatTick: 1,
+      ...this.opts,
+      id,
+      storage,
+      random: this.random,
+      applied: applied || this.opts.applied,
     });
     const prev = this.members.get(id);
     const m: Member = { node, storage, applied: prev?.applied.slice(0, 0) ?? [], readStates: [] };

@@ -24,7 +24,9 @@ class KvMachine implements StateMachine {
   readonly db = new DatabaseSync(path.join(cfg.dir, 'sm.db'));
   constructor() {
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
-    this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL); CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 1), applied INTEGER NOT NULL); INSERT OR IGNORE INTO meta VALUES (1, 0);');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL); CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 1), applied INTEGER NOT NULL); INSERT OR IGNORE INTO meta VALUES (1, 0);',
+    );
   }
   applied(): number {
     return Number((this.db.prepare('SELECT applied FROM meta').get() as { applied: number }).applied);
@@ -53,26 +55,44 @@ class KvMachine implements StateMachine {
 const sm = new KvMachine();
 const directory = new Map(cfg.directory);
 const node = await ClusterNode.start({
-  id: cfg.id, voters: [...directory.keys()], directory,
+  id: cfg.id,
+  voters: [...directory.keys()],
+  directory,
   peers: new Map([...directory].filter(([id]) => id !== cfg.id).map(([id, m]) => [id, m.addr] as const)),
-  storagePath: path.join(cfg.dir, 'raft.db'), host: '127.0.0.1', port: cfg.port, secret: cfg.secret, stateMachine: sm,
-  heartbeatIntervalMs: 50, electionTimeoutMs: 500, timeoutMs: 3000, snapshotInterval: 200, snapshotThreshold: 50,
+  storagePath: path.join(cfg.dir, 'raft.db'),
+  host: '127.0.0.1',
+  port: cfg.port,
+  secret: cfg.secret,
+  stateMachine: sm,
+  heartbeatIntervalMs: 50,
+  electionTimeoutMs: 500,
+  timeoutMs: 3000,
+  snapshotInterval: 200,
+  snapshotThreshold: 50,
 });
 
-const reply = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    if (req.url === '/status') return reply(res, 200, node.status());
-    if (req.url === '/dump') return reply(res, 200, { applied: node.status().applied, rows: sm.db.prepare('SELECT k, v FROM kv ORDER BY k').all() });
-    if (req.url === '/propose') {
-      node.propose(Buffer.concat(chunks)).then(
-        (index) => reply(res, 200, { index }),
-        (err: unknown) => reply(res, 503, { error: String(err), leader: err instanceof ClusterUnavailableError ? err.leader : 0 }),
-      );
-      return;
-    }
-    reply(res, 404, {});
-  });
-}).listen(cfg.controlPort, '127.0.0.1', () => console.log('ready'));
+const reply = (res: http.ServerResponse, status: number, body: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+http
+  .createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/status') return reply(res, 200, node.status());
+      if (req.url === '/dump')
+        return reply(res, 200, {
+          applied: node.status().applied,
+          rows: sm.db.prepare('SELECT k, v FROM kv ORDER BY k').all(),
+        });
+      if (req.url === '/propose') {
+        node.propose(Buffer.concat(chunks)).then(
+          (index) => reply(res, 200, { index }),
+          (err: unknown) =>
+            reply(res, 503, { error: String(err), leader: err instanceof ClusterUnavailableError ? err.leader : 0 }),
+        );
+        return;
+      }
+      reply(res, 404, {});
+    });
+  })
+  .listen(cfg.controlPort, '127.0.0.1', () => console.log('ready'));
