@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
+import { ConfigError } from './config-error.ts';
+import { defaultEventsConfig, parseEventsConfig, type EventsConfig } from './events/config.ts';
 import { defaultClusterConfig, parsePeers, validateCluster, type ClusterConfig } from './cluster/config.ts';
 
 /** yaml is loaded only when a config file is read: an embedder who never reads one never pays for it. */
@@ -76,6 +78,8 @@ export interface Config {
   logging: { level: LogLevel; format: LogFormat };
   observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean; ui: boolean };
   cluster: ClusterConfig;
+  /** Event targets (`events:` and the spec's `queue:` section), see lib/events/config.ts. */
+  events: EventsConfig;
 }
 
 /** A partial config at any depth, as read from YAML, env or flags. */
@@ -85,12 +89,7 @@ export type ConfigInput = {
     : Config[K];
 };
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export function defaultConfig(): Config {
   return {
@@ -146,6 +145,7 @@ export function defaultConfig(): Config {
     logging: { level: 'info', format: 'json' },
     observability: { metrics: true, health_check: true, openapi: true, docs: true, ui: true },
     cluster: defaultClusterConfig(),
+    events: defaultEventsConfig(),
   };
 }
 
@@ -236,7 +236,9 @@ const TOLERATED_SECTIONS = new Set([
  * ignoring one would let an operator believe it is on. Each is refused until it exists;
  * remove it from this list when it does.
  */
-const NOT_YET_SUPPORTED = ['events', 'queue', 'metadata.raft'];
+const NOT_YET_SUPPORTED = ['metadata.raft'];
+/** Sections validated as a whole by their own parser (lists of mappings). */
+const RAW_SECTIONS = ['events', 'queue'];
 
 function coerce(key: string, raw: unknown, from: string): unknown {
   const spec = LEAVES[key];
@@ -300,6 +302,10 @@ function flatten(
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (TOLERATED_SECTIONS.has(key)) continue;
+    if (!prefix && RAW_SECTIONS.includes(key)) {
+      out.push([key, v]);
+      continue;
+    }
     if (NOT_YET_SUPPORTED.includes(key)) {
       throw new ConfigError(
         `Config section "${key}" in ${from} is not supported by this version of BleepStore yet; remove it.`,
@@ -401,8 +407,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     }
   }
 
-  for (const layer of layers) for (const [k, v] of layer) setLeaf(config, k, v);
+  const raw: Record<string, { value: unknown; from: string }> = {};
+  for (const layer of layers) {
+    for (const [k, v] of layer) {
+      if (RAW_SECTIONS.includes(k)) raw[k] = { value: v, from: 'the configuration' };
+      else setLeaf(config, k, v);
+    }
+  }
   const c = config as unknown as Config;
+  c.events = parseEventsConfig(raw.events?.value, raw.queue?.value, 'the configuration');
   const named = (key: string) => layers.some((l) => l.some(([k]) => k === key));
   // The memory backend is memory all the way: metadata on disk would outlive the bytes it
   // describes (rows that list after a restart and then answer 500).

@@ -25,6 +25,7 @@ import { maxConnections } from './ops/connections.ts';
 import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
+import { startEvents } from './events/start.ts';
 export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
@@ -155,6 +156,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     path: config.metadata.sqlite.path,
     durability: config.durability,
     record: recorder?.record,
+    eventTargets: config.events.targets.map((t) => t.name),
   });
   const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
@@ -210,6 +212,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
   const stopReaper = startReaper({ config, metadata, storage, log });
   const scrub = startScrub({ metadata, storage, log }, recovery, born);
+  const events = startEvents(config, metadata, log);
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
@@ -305,6 +308,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     stopReaper();
     disk.stop();
     scrub.stop();
+    await events?.stop();
     if (recorder) await recorder.finish(metadata);
     metadata.close();
   };

@@ -308,6 +308,17 @@ const APPLY: Appliers = {
     for (const id of c.fileIds) tx.q('DELETE FROM gc_files WHERE file_id = ?').run(id);
     return null;
   },
+  'outbox.delivered'(tx, c) {
+    for (const seq of c.seqs) tx.q('DELETE FROM event_outbox WHERE target = ? AND seq = ?').run(c.target, seq);
+    return null;
+  },
+  'outbox.trim'(tx, c) {
+    const r = tx
+      .q(`DELETE FROM event_outbox WHERE target = ? AND seq < (
+            SELECT MIN(seq) FROM (SELECT seq FROM event_outbox WHERE target = ? ORDER BY seq DESC LIMIT ?))`)
+      .run(c.target, c.target, c.keep);
+    return Number(r.changes);
+  },
 
   'blob.chunk'(tx, c) {
     tx.q('INSERT INTO blob_chunks (file_id, seq, data) VALUES (?, ?, ?)').run(

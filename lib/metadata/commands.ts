@@ -51,23 +51,40 @@ export type Command =
     }
   | { type: 'credential.rotate'; accessKeyId: string; secretKey: string }
   | { type: 'credential.delete'; accessKeyId: string }
-  | { type: 'bucket.create'; bucket: BucketRow }
-  | { type: 'bucket.delete'; name: string }
-  | { type: 'bucket.acl'; name: string; acl: Acl }
+  | { type: 'bucket.create'; bucket: BucketRow; event?: EventStamp | undefined }
+  | { type: 'bucket.delete'; name: string; event?: EventStamp | undefined }
+  | { type: 'bucket.acl'; name: string; acl: Acl; event?: EventStamp | undefined }
   /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
   | {
       [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null };
     }[keyof BucketConfigs]
-  | { type: 'object.put'; object: ObjectRecord; cond?: WriteCondition | undefined; at: string }
-  | { type: 'object.delete'; bucket: string; key: string; at: string }
-  | { type: 'objects.delete'; bucket: string; keys: string[]; at: string }
-  | { type: 'object.acl'; bucket: string; key: string; acl: Acl }
+  | {
+      type: 'object.put';
+      object: ObjectRecord;
+      cond?: WriteCondition | undefined;
+      at: string;
+      event?: EventStamp | undefined;
+    }
+  | { type: 'object.delete'; bucket: string; key: string; at: string; event?: EventStamp | undefined }
+  | { type: 'objects.delete'; bucket: string; keys: string[]; at: string; event?: EventStamp | undefined }
+  | { type: 'object.acl'; bucket: string; key: string; acl: Acl; event?: EventStamp | undefined }
   | { type: 'upload.create'; upload: UploadRow }
   | { type: 'upload.part'; uploadId: string; part: PartRow; at: string }
   | { type: 'upload.abort'; uploadId: string; at: string }
-  | { type: 'upload.complete'; uploadId: string; object: ObjectRecord; cond?: WriteCondition | undefined; at: string }
+  | {
+      type: 'upload.complete';
+      uploadId: string;
+      object: ObjectRecord;
+      cond?: WriteCondition | undefined;
+      at: string;
+      event?: EventStamp | undefined;
+    }
   | { type: 'uploads.reap'; cutoff: string; at: string }
   | { type: 'gc.done'; fileIds: string[] }
+  /** A target confirmed these events: their outbox rows go. */
+  | { type: 'outbox.delivered'; target: string; seqs: number[] }
+  /** A target has been unreachable long enough that only its newest `keep` rows stay. */
+  | { type: 'outbox.trim'; target: string; keep: number }
   | { type: 'blob.chunk'; fileId: string; seq: number; data: Bytes }
   | { type: 'blob.remove'; fileId: string }
   | { type: 'import.clear'; tables: TableName[]; redacted: boolean; at: string }
@@ -81,6 +98,20 @@ export type Command =
       fileBuckets: Record<string, Owner>;
       fileUploads: string[];
     };
+
+/**
+ * Who caused a change, stamped by the request that proposed it, so apply() can write its event
+ * notification (lib/metadata/outbox.ts) without reading anything but the command.
+ */
+export interface EventStamp {
+  /** The AWS event name for object writes (Put, Copy, Post, CompleteMultipartUpload). */
+  name?: string;
+  requestId: string;
+  principal: string;
+  sourceIp: string;
+  region: string;
+  at: string;
+}
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -112,6 +143,8 @@ export interface Results {
   'upload.complete': string[] | null;
   'uploads.reap': string[];
   'gc.done': null;
+  'outbox.delivered': null;
+  'outbox.trim': number;
   'blob.chunk': null;
   'blob.remove': null;
   'import.clear': ImportOutcome;

@@ -127,4 +127,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
   ALTER TABLE buckets ADD COLUMN ownership TEXT;
   `,
+  `
+  -- Event notifications not yet confirmed by their target (lib/events), one row per target
+  -- and event, written in the same transaction as the change they describe; deleted only
+  -- after the target confirmed them. event_seq numbers events in commit order.
+  CREATE TABLE IF NOT EXISTS event_outbox (
+    target TEXT NOT NULL, seq INTEGER NOT NULL, config_id TEXT NOT NULL, event TEXT NOT NULL,
+    PRIMARY KEY (target, seq)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
+  INSERT OR IGNORE INTO event_seq (id, last) VALUES (1, 0);
+  `,
 ];

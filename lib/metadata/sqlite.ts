@@ -9,6 +9,9 @@ import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
+import { writeOutbox } from './outbox.ts';
+import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
+import type { BucketEvent } from '../events/event.ts';
 
 export { PreconditionError, CredentialError } from './errors.ts';
 export type { Change } from './changes.ts';
@@ -22,6 +25,8 @@ export interface OpenOptions {
   durability: Durability;
   /** Called with every command in the order it is applied (for replay and determinism tests). */
   record?: ((entry: Recorded) => void) | undefined;
+  /** Event targets that get every event of every bucket: each request-caused change writes outbox rows for them. */
+  eventTargets?: readonly string[] | undefined;
 }
 
 /** Applies commands one at a time inside an open transaction (see MetadataStore.atomically). */
@@ -44,10 +49,52 @@ export class MetadataStore extends MetadataReads {
   private readonly record: OpenOptions['record'];
   /** Changes of the savepoint being applied, then of the whole transaction. */
   private pending: Change[] = [];
+  private readonly eventTargets: readonly string[];
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
     this.record = opts.record;
+    this.eventTargets = opts.eventTargets ?? [];
+  }
+
+  /** The outbox as lib/events/dispatcher.ts sees it: reads here, deletions through submit. */
+  outbox(): OutboxPort {
+    return {
+      pending: (target, limit) =>
+        (
+          this.sql
+            .q('SELECT seq, config_id, event FROM event_outbox WHERE target = ? ORDER BY seq LIMIT ?')
+            .all(target, limit) as Array<{ seq: number; config_id: string; event: string }>
+        ).map(
+          (r): OutboxRow => ({
+            seq: r.seq,
+            target,
+            configurationId: r.config_id,
+            event: JSON.parse(r.event) as BucketEvent,
+          }),
+        ),
+      delivered: async (target, seqs) => {
+        await this.submit({ type: 'outbox.delivered', target, seqs });
+      },
+      trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
+      depth: (target) => {
+        const r = this.sql.q('SELECT COUNT(*) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as {
+          n: number;
+          s: number | null;
+        };
+        const first =
+          r.s === null
+            ? undefined
+            : (this.sql.q('SELECT event FROM event_outbox WHERE target = ? AND seq = ?').get(target, r.s) as
+                | { event: string }
+                | undefined);
+        return {
+          rows: r.n,
+          oldestSeq: r.s,
+          oldestTime: first ? (JSON.parse(first.event) as BucketEvent).time : null,
+        };
+      },
+    };
   }
 
   /** The one door for changes: resolves with the command's result once it is committed. */
@@ -120,6 +167,8 @@ export class MetadataStore extends MetadataReads {
       return this.sql.tx(() =>
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
+          const stamp = 'event' in cmd ? cmd.event : undefined;
+          if (stamp && this.eventTargets.length) writeOutbox(this.sql, this.eventTargets, change, stamp);
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||

@@ -9,6 +9,7 @@ import { readRequestBody } from './body.ts';
 import { sendDocument, sendEmpty } from './respond.ts';
 import type { Acl, BucketRow } from '../metadata/types.ts';
 import { bucketOwnerOf, checkAclWrite, effectiveAcl } from './ownership.ts';
+import { eventStamp } from './event-stamp.ts';
 
 async function aclFromRequest(ctx: Ctx, bucket: BucketRow, owner: Owner): Promise<Acl> {
   const acl = await aclFromRequestBody(ctx, owner, bucketOwnerOf(bucket));
@@ -41,7 +42,7 @@ export function getBucketAcl(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket']): 
 
 export async function putBucketAcl(ctx: Ctx, e: B, { bucket: b }: Grants['bucket']): Promise<void> {
   const acl = await aclFromRequest(ctx, b, bucketOwnerOf(b));
-  await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl });
+  await ctx.svc.metadata.submit({ type: 'bucket.acl', name: e.bucket, acl, event: eventStamp(ctx) });
   sendEmpty(ctx.res, 200);
 }
 
@@ -54,7 +55,7 @@ export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Gra
   // With ACLs disabled an accepted request (bucket-owner-full-control) changes nothing.
   if (
     b.ownership !== 'BucketOwnerEnforced' &&
-    !(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl }))
+    !(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl, event: eventStamp(ctx) }))
   )
     throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   sendEmpty(ctx.res, 200);

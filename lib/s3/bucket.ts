@@ -9,6 +9,7 @@ import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { noSuchBucket, ownerOf, type Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
 import { parseOwnership } from './bucket-controls.ts';
+import { eventStamp } from './event-stamp.ts';
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export function bucketNameProblem(name: string): string | null {
@@ -103,6 +104,7 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
       createdAt: new Date().toISOString(),
       ownership,
     },
+    event: eventStamp(ctx),
   });
   if (!result.created) {
     if (result.existing.ownerId !== owner.id)
@@ -116,7 +118,7 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
 }
 
 export async function deleteBucket(ctx: Ctx, e: B): Promise<void> {
-  const outcome = await ctx.svc.metadata.submit({ type: 'bucket.delete', name: e.bucket });
+  const outcome = await ctx.svc.metadata.submit({ type: 'bucket.delete', name: e.bucket, event: eventStamp(ctx) });
   if (outcome === 'missing') throw noSuchBucket(e.bucket);
   if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: e.bucket });
   ctx.res.writeHead(204);

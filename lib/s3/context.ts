@@ -37,6 +37,8 @@ export interface Ctx<E extends Endpoint = Endpoint> {
   header(name: string): string | undefined;
   /** Set by handlers that read a body, for the request log. */
   bytesIn: number;
+  /** The AWS event a successful request emits (its declaration's `event`), set by dispatch. */
+  event?: string | null;
 }
 
 export function headerGetter(req: IncomingMessage): (name: string) => string | undefined {

@@ -6,6 +6,7 @@ import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
 import { readXmlBody } from './body.ts';
 import { child, children, childText, type XmlLimits, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
+import { eventStamp } from './event-stamp.ts';
 
 export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   const { metadata } = ctx.svc;
@@ -14,6 +15,7 @@ export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
     bucket: e.bucket,
     key: e.key,
     at: new Date().toISOString(),
+    event: eventStamp(ctx),
   });
   if (fileId) ctx.svc.collect([fileId]);
   ctx.res.writeHead(204);
@@ -80,6 +82,7 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     bucket: e.bucket,
     keys: toDelete,
     at: new Date().toISOString(),
+    event: eventStamp(ctx),
   });
   ctx.svc.collect(fileIds);
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });

@@ -8,6 +8,7 @@ export async function dispatch(ctx: Ctx): Promise<void> {
   const e = ctx.endpoint;
   const decl = declarationOf(e.op);
   const grant = grantFor(ctx, decl, e);
+  ctx.event = decl.event;
   // The table's type ties each handler to its endpoint and grant; here they meet untyped.
   return (decl.handler as (ctx: Ctx, e: unknown, grant: unknown) => void | Promise<void>)(ctx, e, grant);
 }

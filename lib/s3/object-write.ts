@@ -9,6 +9,7 @@ import { noSuchBucket } from './access.ts';
 import { PreconditionError } from '../metadata/sqlite.ts';
 import { objectRecord } from '../metadata/commands.ts';
 import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
+import { eventStamp } from './event-stamp.ts';
 
 /** If-None-Match / If-Match on a write; AWS supports only "*" for If-None-Match here. */
 export function writeCondition(ctx: Ctx): WriteCondition | undefined {
@@ -60,10 +61,25 @@ export async function commitObject(
   try {
     files =
       uploadId === undefined
-        ? [(await metadata.submit({ type: 'object.put', object: objectRecord(row), cond, at })).replacedFileId].filter(
-            (f): f is string => f !== null,
-          )
-        : await metadata.submit({ type: 'upload.complete', uploadId, object: objectRecord(row), cond, at });
+        ? [
+            (
+              await metadata.submit({
+                type: 'object.put',
+                object: objectRecord(row),
+                cond,
+                at,
+                event: eventStamp(ctx, at),
+              })
+            ).replacedFileId,
+          ].filter((f): f is string => f !== null)
+        : await metadata.submit({
+            type: 'upload.complete',
+            uploadId,
+            object: objectRecord(row),
+            cond,
+            at,
+            event: eventStamp(ctx, at),
+          });
   } catch (err) {
     if (row.fileId) await storage.remove(row.fileId);
     // The bucket was deleted while the body streamed in (its row then fails the foreign key).

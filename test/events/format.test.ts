@@ -137,7 +137,7 @@ test('the spec queue section becomes one server-wide target; bad keys name thems
     /"events\.targets\[0\]\.url"/,
   );
   assert.throws(
-    () => parseEventsConfig({ targets: [{ name: 'a', type: 'smtp', url: 'x' }] }, undefined, 'test'),
+    () => parseEventsConfig({ targets: [{ name: 'a', type: 'smtp', url: 'x', all_buckets: true }] }, undefined, 'test'),
     /"events\.targets\[0\]\.type"/,
   );
   assert.throws(

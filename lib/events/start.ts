@@ -1,0 +1,57 @@
+// Starts event delivery when targets are configured: one dispatcher draining the outbox, woken
+// after every commit that may have written outbox rows.
+import { hostname } from 'node:os';
+import type { Config } from '../config.ts';
+import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { Logger } from '../ops/log.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { createTarget } from './targets/create.ts';
+
+export interface RunningEvents {
+  dispatcher: Dispatcher;
+  stop(): Promise<void>;
+}
+
+export function startEvents(config: Config, metadata: MetadataStore, log: Logger): RunningEvents | undefined {
+  const ev = config.events;
+  if (!ev.targets.length) return undefined;
+  const failing = new Set<string>();
+  const dispatcher = new Dispatcher(metadata.outbox(), ev.targets.map(createTarget), {
+    source: ev.source || hostname(),
+    batchSize: ev.batch_size,
+    maxPending: ev.max_pending,
+    minBackoffMs: 100,
+    maxBackoffMs: 30_000,
+    pollMs: 1000,
+    onPublished(target, n) {
+      if (failing.delete(target)) log.info('event target reachable again', { target });
+      log.debug('events published', { target, count: n });
+    },
+    onFailed(target, err) {
+      // One warning per outage, not one per retry.
+      if (!failing.has(target))
+        log.warn('event target unreachable; events wait in the outbox', { target, error: err.message });
+      failing.add(target);
+    },
+    onDropped(target, n) {
+      log.error('event outbox over its cap: oldest events dropped', {
+        target,
+        dropped: n,
+        max_pending: ev.max_pending,
+      });
+    },
+  });
+  dispatcher.start();
+  const unsubscribe = metadata.subscribe(() => dispatcher.kick());
+  log.info('events enabled', {
+    targets: ev.targets.map((t) => `${t.name} (${t.type})`).join(', '),
+    consistency: ev.consistency,
+  });
+  return {
+    dispatcher,
+    async stop() {
+      unsubscribe();
+      await dispatcher.stop();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// The event outbox: inside the transaction of every change a request caused, one row per
+// configured target describing it (the transactional-outbox pattern). A crash can then lose
+// no event and announce none that did not commit; lib/events/dispatcher.ts delivers the rows.
+// Event names: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+import type { BucketEvent } from '../events/event.ts';
+import type { EventName } from '../events/names.ts';
+import type { Change } from './changes.ts';
+import type { EventStamp } from './commands.ts';
+import type { Row, Sql } from './connection.ts';
+
+function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
+  switch (change.type) {
+    case 'object.written':
+      return (stamp.name as EventName | undefined) ?? 's3:ObjectCreated:Put';
+    case 'object.removed':
+      return 's3:ObjectRemoved:Delete';
+    case 'object.acl':
+      return 's3:ObjectAcl:Put';
+    case 'bucket.created':
+      return 'bleepstore:BucketCreated';
+    case 'bucket.deleted':
+      return 'bleepstore:BucketRemoved';
+    case 'bucket.acl':
+      return 'bleepstore:BucketAcl:Put';
+    default:
+      return undefined;
+  }
+}
+
+/** Writes the outbox rows for one change to every target in `targets` (all-bucket targets). */
+export function writeOutbox(tx: Sql, targets: readonly string[], change: Change, stamp: EventStamp): void {
+  const name = nameOf(change, stamp);
+  if (!name || !('bucket' in change)) return;
+  const seq = (tx.q('UPDATE event_seq SET last = last + 1 WHERE id = 1 RETURNING last').get() as Row).last as number;
+  const owner = tx.q('SELECT owner_id FROM buckets WHERE name = ?').get(change.bucket) as Row | undefined;
+  const event: BucketEvent = {
+    seq,
+    name,
+    time: stamp.at,
+    bucket: change.bucket,
+    region: stamp.region,
+    requestId: stamp.requestId,
+    principal: stamp.principal,
+    bucketOwner: (owner?.owner_id as string | undefined) ?? stamp.principal,
+    sourceIp: stamp.sourceIp,
+  };
+  if ('key' in change) event.key = change.key;
+  if (change.type === 'object.written') {
+    event.size = change.size;
+    event.etag = change.etag.replace(/^"|"$/g, '');
+  }
+  if (change.type === 'object.removed') event.size = change.size;
+  const body = JSON.stringify(event);
+  for (const target of targets) {
+    tx.q('INSERT INTO event_outbox (target, seq, config_id, event) VALUES (?, ?, ?, ?)').run(target, seq, '', body);
+  }
+}

@@ -1,0 +1,102 @@
+// S3 writes become events through the outbox, delivered to a real redis-server: in commit
+// order, with the AWS names, never lost while Redis is down (write-through: the writes still
+// succeed at once, and the events follow when Redis returns).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { createClient } from '@redis/client';
+import type { ConfigInput } from '../../lib/config.ts';
+import { type Broker, haveCommand, startRedis } from '../helpers/brokers.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+async function streamEvents(url: string, stream: string): Promise<Array<Record<string, unknown>>> {
+  const c = createClient({ url });
+  await c.connect();
+  try {
+    const entries = (await c.sendCommand(['XRANGE', stream, '-', '+'])) as Array<[string, string[]]>;
+    return entries.map(([, f]) => JSON.parse(f[f.indexOf('body') + 1]!) as Record<string, unknown>);
+  } finally {
+    c.destroy();
+  }
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('events through the outbox', { skip: !haveCommand('redis-server') && 'redis-server is not installed' }, () => {
+  let redis: Broker;
+  let s: TestServer;
+  before(async () => {
+    redis = await startRedis();
+    s = await startServer({
+      queue: { enabled: true, backend: 'redis', redis: { url: redis.url, stream_prefix: 'bs' } },
+    } as unknown as ConfigInput);
+  });
+  after(async () => {
+    await s?.stop();
+    await redis?.destroy();
+  });
+
+  test('every committed write yields its event, in commit order, and a refused write none', async () => {
+    const c = s.client();
+    await c.send(new CreateBucketCommand({ Bucket: 'evts' }));
+    await c.send(new PutObjectCommand({ Bucket: 'evts', Key: 'a b.txt', Body: 'one' }));
+    await c.send(new CopyObjectCommand({ Bucket: 'evts', Key: 'copy', CopySource: 'evts/a%20b.txt' }));
+    await c.send(new PutObjectAclCommand({ Bucket: 'evts', Key: 'copy', ACL: 'public-read' }));
+    await assert.rejects(c.send(new PutObjectCommand({ Bucket: 'evts', Key: 'a b.txt', Body: 'x', IfNoneMatch: '*' })));
+    await c.send(new DeleteObjectCommand({ Bucket: 'evts', Key: 'a b.txt' }));
+    await c.send(new DeleteObjectsCommand({ Bucket: 'evts', Delete: { Objects: [{ Key: 'copy' }] } }));
+    const events = await waitFor(
+      () => streamEvents(redis.url, 'bs:events'),
+      (e) => e.length >= 6,
+    );
+    const seen = events.map((e) => [
+      (e.data as Record<string, unknown>).s3_event,
+      (e.data as Record<string, unknown>).key ?? '',
+    ]);
+    assert.deepEqual(seen, [
+      ['bleepstore:BucketCreated', ''],
+      ['s3:ObjectCreated:Put', 'a b.txt'],
+      ['s3:ObjectCreated:Copy', 'copy'],
+      ['s3:ObjectAcl:Put', 'copy'],
+      ['s3:ObjectRemoved:Delete', 'a b.txt'],
+      ['s3:ObjectRemoved:Delete', 'copy'],
+    ]);
+    const ids = events.map((e) => e.id as string);
+    assert.deepEqual([...ids].sort(), ids, 'ids follow commit order');
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal((events[1]!.data as Record<string, unknown>).size, 3);
+    console.log(`events: writes=6 refused=1 events=${events.length}`);
+  });
+
+  test('writes succeed while Redis is down, and their events arrive after it returns', async () => {
+    const c = s.client();
+    await redis.stop();
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) await c.send(new PutObjectCommand({ Bucket: 'evts', Key: `down-${i}`, Body: 'x' }));
+    assert.ok(Date.now() - started < 3000, 'a dead target does not slow writes');
+    await redis.start();
+    const events = await waitFor(
+      () => streamEvents(redis.url, 'bs:events'),
+      (e) => e.filter((x) => String((x.data as Record<string, unknown>).key).startsWith('down-')).length >= 5,
+      40_000,
+    );
+    const keys = events
+      .map((e) => (e.data as Record<string, unknown>).key)
+      .filter((k) => String(k).startsWith('down-'));
+    assert.deepEqual(keys, ['down-0', 'down-1', 'down-2', 'down-3', 'down-4']);
+  });
+});
