@@ -25,7 +25,6 @@ import { maxConnections } from './ops/connections.ts';
 import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
-import { startEvents } from './events/start.ts';
 export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
@@ -212,7 +211,10 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
   const stopReaper = startReaper({ config, metadata, storage, log });
   const scrub = startScrub({ metadata, storage, log }, recovery, born);
-  const events = startEvents(config, metadata, log);
+  // Loaded only when targets are configured: an embedder without events pays nothing for them.
+  const events = config.events.targets.length
+    ? (await import('./events/start.ts')).startEvents(config, metadata, log)
+    : undefined;
 
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
