@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import type { OperationName, Resource } from '../s3/endpoint.ts';
 import { OPERATION_NAMES, OPERATION_TABLE, type Method, type Route } from '../s3/operations.ts';
 import { version } from '../version.ts';
+import { opsPaths } from './openapi-ops.ts';
 import { schemas } from './openapi-schemas.ts';
 
 type Obj = Record<string, unknown>;
@@ -488,84 +489,6 @@ function s3Paths(): Obj {
       ),
     },
   };
-}
-
-function opsPaths(o: Config['observability']): Obj {
-  const unsigned = { tags: ['Operations'], security: [] };
-  const empty = (description: string): Obj => ({ description });
-  const paths: Obj = {
-    '/health': {
-      get: {
-        ...unsigned,
-        operationId: 'Health',
-        summary: 'Component status as JSON',
-        description: o.health_check
-          ? 'Checks that the metadata store answers and that the data directory takes a durable write.'
-          : 'Deep checks are switched off: always {"status":"ok"}.',
-        responses: {
-          '200': { description: 'Healthy.', content: { 'application/json': { schema: schemaRef('HealthReport') } } },
-          '503': {
-            description: 'A check failed.',
-            content: { 'application/json': { schema: schemaRef('HealthReport') } },
-          },
-        },
-      },
-    },
-  };
-  if (o.health_check) {
-    paths['/healthz'] = {
-      get: {
-        ...unsigned,
-        operationId: 'Liveness',
-        summary: 'Liveness probe',
-        responses: { '200': empty('The process answers HTTP.') },
-      },
-    };
-    paths['/readyz'] = {
-      get: {
-        ...unsigned,
-        operationId: 'Readiness',
-        summary: 'Readiness probe',
-        responses: { '200': empty('Ready.'), '503': empty('Metadata or storage is not usable.') },
-      },
-    };
-  }
-  if (o.metrics) {
-    paths['/metrics'] = {
-      get: {
-        ...unsigned,
-        operationId: 'Metrics',
-        summary: 'Prometheus metrics',
-        responses: {
-          '200': {
-            description: 'Prometheus text exposition format 0.0.4.',
-            content: { 'text/plain': { schema: { type: 'string' } } },
-          },
-        },
-      },
-    };
-  }
-  paths['/openapi.json'] = {
-    get: {
-      ...unsigned,
-      operationId: 'OpenApi',
-      summary: 'This document',
-      responses: {
-        '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } },
-      },
-    },
-  };
-  if (o.docs) {
-    paths['/docs'] = {
-      get: {
-        ...unsigned,
-        operationId: 'Docs',
-        summary: 'Swagger UI for this document',
-        responses: { '200': { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
-      },
-    };
-  }
-  return paths;
 }
 
 export function buildOpenApi(config: Pick<Config, 'observability' | 'server'>): Obj {
