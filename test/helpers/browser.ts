@@ -8,6 +8,17 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** Headless, sandbox-free (root in CI), and no traffic of its own (updates, sync, QUIC). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // In CI the browser is installed by scripts/install-test-clients.sh, so it must not be skipped.
 export const SKIP_BROWSER =
   !existsSync(CHROMIUM) && !process.env.CI
@@ -44,16 +55,7 @@ export async function launchBrowser(t: TestContext, opts: LaunchOptions = {}): P
     headless: true,
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     acceptDownloads: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   t.after(() => context.close());
   const urls: string[] = [];

@@ -1,20 +1,14 @@
-// Debian's Chromium driven by playwright-core (which never downloads a browser of its own),
-// and a second origin: a tiny page server on another port, so requests to BleepStore from
-// its pages are cross-origin.
-import { existsSync } from 'node:fs';
+// A plain Chromium page (browser.ts has the recording one) and a second origin: a tiny page
+// server on another port, so requests to BleepStore from its pages are cross-origin.
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-// In CI the browser is installed by scripts/install-test-clients.sh, so it must not be skipped.
-export const NO_CHROMIUM =
-  !existsSync(CHROMIUM) && !process.env.CI
-    ? `${CHROMIUM} is not installed (bash scripts/install-test-clients.sh installs it)`
-    : false;
+export { SKIP_BROWSER as NO_CHROMIUM } from './browser.ts';
 
 export interface Browser {
   context: BrowserContext;
@@ -27,16 +21,7 @@ export async function launchChromium(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
