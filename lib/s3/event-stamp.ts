@@ -3,13 +3,15 @@
 import type { EventStamp } from '../metadata/commands.ts';
 import type { Ctx } from './context.ts';
 
-export function eventStamp(ctx: Ctx, at = new Date().toISOString()): EventStamp {
+/** Undefined when no event target is configured: then nothing is stamped on the write path. */
+export function eventStamp(ctx: Ctx, at?: string): EventStamp | undefined {
+  if (!ctx.svc.config.events.targets.length) return undefined;
   return {
     name: ctx.event ?? undefined,
     requestId: ctx.requestId,
     principal: ctx.principal?.ownerId ?? 'anonymous',
     sourceIp: ctx.req.socket.remoteAddress ?? '',
     region: ctx.svc.config.server.region,
-    at,
+    at: at ?? new Date().toISOString(),
   };
 }
