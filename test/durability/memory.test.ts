@@ -26,8 +26,13 @@ before(async () => {
   srv = await spawnServer(dataDir);
   const r = await send('PUT', `${srv.url}/mem-bucket`, signedFor(srv.url, 'PUT', '/mem-bucket').headers);
   assert.equal(r.status, 200);
-  // Warm up the code paths once so the baseline includes compiled code, not only boot.
-  await uploadGenerated(srv.url, 'PUT', '/mem-bucket/warm', 8 * MiB);
+  // Warm up each path with a 64 MiB object so the baseline includes compiled code and the
+  // allocator's steady state: what is asserted is growth with object size (64 MiB → 1 GiB).
+  await uploadGenerated(srv.url, 'PUT', '/mem-bucket/warm', 64 * MiB);
+  await downloadCounted(srv.url, '/mem-bucket/warm');
+  const pub = signedFor(srv.url, 'PUT', '/mem-public', { 'x-amz-acl': 'public-read-write' });
+  assert.equal((await send('PUT', `${srv.url}/mem-public`, pub.headers)).status, 200);
+  await postGenerated(srv.url, 'mem-public', 'warm', 64 * MiB);
   rss = new RssWatch(srv.pid);
   rss.start();
 });
@@ -80,12 +85,6 @@ test('a 1 GiB multipart upload and its Complete keep memory flat', { timeout: 18
 test('a 512 MiB browser upload (POST Object) streams its file part with flat memory', {
   timeout: 120_000,
 }, async () => {
-  const r = await send(
-    'PUT',
-    `${srv.url}/mem-public`,
-    signedFor(srv.url, 'PUT', '/mem-public', { 'x-amz-acl': 'public-read-write' }).headers,
-  );
-  assert.equal(r.status, 200);
   const posted = await postGenerated(srv.url, 'mem-public', 'posted', GiB / 2);
   assert.equal(posted.status, 204);
   assert.equal(posted.etag, `"${posted.md5}"`);

@@ -47,17 +47,38 @@ export interface LaunchOptions {
   expectHttpErrors?: boolean;
 }
 
-export async function launchBrowser(t: TestContext, opts: LaunchOptions = {}): Promise<Browser> {
+/**
+ * A persistent Chromium context in a fresh temp profile. `close` shuts the browser first and
+ * only then removes the profile (Chromium writes its cache until it exits), and is bounded:
+ * a browser that does not close in 15 s must not hold a test file open (CI once hung 87 min).
+ */
+export async function launchProfile(viewport?: {
+  width: number;
+  height: number;
+}): Promise<{ context: BrowserContext; dir: string; close(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-browser-'));
-  t.after(() => (process.env.KEEP_ARTIFACTS ? undefined : rm(dir, { recursive: true, force: true })));
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    viewport: viewport ?? { width: 1280, height: 800 },
     acceptDownloads: true,
     args: CHROMIUM_ARGS,
   });
-  t.after(() => context.close());
+  const close = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 15_000);
+    });
+    await Promise.race([context.close().catch(() => undefined), timeout]);
+    clearTimeout(timer);
+    if (!process.env.KEEP_ARTIFACTS) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  };
+  return { context, dir, close };
+}
+
+export async function launchBrowser(t: TestContext, opts: LaunchOptions = {}): Promise<Browser> {
+  const { context, dir, close } = await launchProfile(opts.viewport);
+  t.after(close);
   const urls: string[] = [];
   const problems: string[] = [];
   context.on('request', (r) => void urls.push(r.url()));

@@ -1,12 +1,9 @@
 // A plain Chromium page (browser.ts has the recording one) and a second origin: a tiny page
 // server on another port, so requests to BleepStore from its pages are cross-origin.
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchProfile } from './browser.ts';
 
 export { SKIP_BROWSER as NO_CHROMIUM } from './browser.ts';
 
@@ -17,21 +14,9 @@ export interface Browser {
 }
 
 export async function launchChromium(): Promise<Browser> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-browser-'));
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const { context, close } = await launchProfile();
   const page = context.pages()[0] ?? (await context.newPage());
-  return {
-    context,
-    page,
-    async close() {
-      await context.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { context, page, close };
 }
 
 export interface PageServer {

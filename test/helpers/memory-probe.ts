@@ -15,7 +15,10 @@ export const GiB = 1024 * MiB;
 // ~35 MiB after 64 MiB, ~65 MiB from 256 MiB on, the same at 1 GiB: socket Buffers are
 // freed by V8 only once about 64 MiB of external memory has been allocated since the last
 // GC, so the plateau is that threshold plus the young generation, not the object size.
-export const ALLOWED_GROWTH = 80 * MiB;
+// CI once read 80.4 MiB for a 512 MiB POST against an 80 MiB bound; the plateau varies by
+// machine. 96 MiB is still under a fifth of the smallest body measured (512 MiB), so a path
+// that buffers a body, or any fixed fraction above ~20% of one, still fails.
+export const ALLOWED_GROWTH = 96 * MiB;
 
 /** A request to `base` signed with the test key and UNSIGNED-PAYLOAD. */
 export function signedFor(base: string, method: string, pathAndQuery: string, headers: Record<string, string> = {}) {
