@@ -12,6 +12,8 @@ import type {
   KeyInfo,
   ObjectRow,
   PartRow,
+  Retention,
+  Tag,
   UploadRow,
   WriteCondition,
 } from './types.ts';
@@ -68,6 +70,41 @@ export type Command =
   | { type: 'object.delete'; bucket: string; key: string; at: string; event?: EventStamp | undefined }
   | { type: 'objects.delete'; bucket: string; keys: string[]; at: string; event?: EventStamp | undefined }
   | { type: 'object.acl'; bucket: string; key: string; acl: Acl; event?: EventStamp | undefined }
+  /**
+   * DeleteObject without a version id on a versioned bucket: the current version becomes
+   * noncurrent and a delete marker with `markerId` (null: the null version, which replaces any
+   * other null version, as on a suspended bucket) becomes the latest.
+   */
+  | {
+      type: 'marker.put';
+      bucket: string;
+      key: string;
+      markerId: string | null;
+      owner: { id: string; displayName: string };
+      at: string;
+      event?: EventStamp | undefined;
+    }
+  /** DeleteObject with a version id: that version (or delete marker) goes for good, unless locked. */
+  | {
+      type: 'version.delete';
+      bucket: string;
+      key: string;
+      versionId: string;
+      /** x-amz-bypass-governance-retention from a caller allowed to use it. */
+      bypassGovernance: boolean;
+      at: string;
+      event?: EventStamp | undefined;
+    }
+  /** Sets one version's tags, retention or legal hold (version null: the current version). */
+  | {
+      type: 'version.set';
+      bucket: string;
+      key: string;
+      versionId: string | null;
+      set: { tags: Tag[] | null } | { retention: Retention | null; bypassGovernance: boolean } | { legalHold: boolean };
+      at: string;
+      event?: EventStamp | undefined;
+    }
   | { type: 'upload.create'; upload: UploadRow }
   | { type: 'upload.part'; uploadId: string; part: PartRow; at: string }
   | { type: 'upload.abort'; uploadId: string; at: string }
@@ -136,6 +173,12 @@ export interface Results {
   'object.delete': string | null;
   'objects.delete': string[];
   'object.acl': boolean;
+  /** The file of the null version the marker replaced, if any. */
+  'marker.put': { removed: string | null };
+  /** found: the version existed; deleteMarker: it was a delete marker; removed: its file. */
+  'version.delete': { found: boolean; deleteMarker: boolean; removed: string | null };
+  /** False when there is no such version (or it is a delete marker). */
+  'version.set': boolean;
   'upload.create': null;
   /** The files to remove: the replaced part's, or the new one when the upload is gone. */
   'upload.part': { stored: boolean; remove: string[] };

@@ -185,6 +185,7 @@ function s3Paths(): Obj {
           parameters: [
             ref('parameters', 'AclQueryParam'),
             ...SUBRESOURCE_FLAGS,
+            flag('versioning', 'PutBucketVersioning: Enabled or Suspended.'),
             acl,
             ...grants,
             h(
@@ -198,6 +199,7 @@ function s3Paths(): Obj {
               'CreateBucketConfiguration, or the sub-resource document.',
               'CreateBucketConfiguration',
               'AccessControlPolicy',
+              'VersioningConfiguration',
               'CORSConfiguration',
               'PublicAccessBlockConfiguration',
               'OwnershipControls',
@@ -390,7 +392,7 @@ function s3Paths(): Obj {
             q('uploadId', 'ListParts: the upload id.'),
             q('max-parts', 'ListParts: at most this many parts.', { type: 'integer', minimum: 0, maximum: 1000 }),
             q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),
-            q('versionId', 'Only "null" (versioning is never enabled).'),
+            q('versionId', 'A version of the object ("null": the null version).'),
             h('Range', 'bytes=first-last, bytes=first- or bytes=-suffix (one range).'),
             q(
               'partNumber',
@@ -432,7 +434,7 @@ function s3Paths(): Obj {
       ),
       head: operation('HeadObject', "Read an object's metadata", 'Object', variants('HEAD', 'object'), {
         parameters: [
-          q('versionId', 'Only "null" (versioning is never enabled).'),
+          q('versionId', 'A version of the object ("null": the null version).'),
           h('Range', 'As for GetObject.'),
           q('partNumber', 'As for GetObject: the size of one part.', { type: 'integer', minimum: 1, maximum: 10000 }),
           h('x-amz-checksum-mode', 'ENABLED returns the stored checksum.', { type: 'string', enum: ['ENABLED'] }),

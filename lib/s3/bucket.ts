@@ -137,8 +137,3 @@ export function getBucketLocation(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket
     : `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}"/>`;
   sendXml(ctx.res, 200, xml);
 }
-
-export function getBucketVersioning(ctx: Ctx): void {
-  // Versioning is never enabled here: AWS returns an empty configuration for such buckets.
-  sendXml(ctx.res, 200, xmlDocument('VersioningConfiguration', {}));
-}

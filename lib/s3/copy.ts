@@ -7,7 +7,7 @@ import type { ObjectEndpoint as O } from './endpoint.ts';
 import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
 import { newObjectAcl } from './ownership.ts';
 import { checkCopySource } from './conditional.ts';
-import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
+import { copySourceVersionHeader, parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { checksumElements, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
@@ -23,13 +23,7 @@ export function copyObject(ctx: Ctx, e: O, grants: Grants['bucket']): Promise<vo
 async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
-  if (src.versionId !== null && src.versionId !== 'null') {
-    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', {
-      Key: src.key,
-      VersionId: src.versionId,
-    });
-  }
-  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
+  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ', true, src.versionId);
   checkCopySource(ctx.header, source.etag, source.lastModified);
   if (source.size > MAX_PUT_SIZE) {
     throw new S3Error(
@@ -116,9 +110,10 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
     ownerDisplay: owner.display_name,
   });
   await commitObject(ctx, row, cond);
-  sendDocument(ctx.res, 'CopyObjectResult', {
-    ETag: row.etag,
-    LastModified: row.lastModified,
-    ...checksumElements(row.checksum),
-  });
+  sendDocument(
+    ctx.res,
+    'CopyObjectResult',
+    { ETag: row.etag, LastModified: row.lastModified, ...checksumElements(row.checksum) },
+    copySourceVersionHeader(srcBucket, source),
+  );
 }

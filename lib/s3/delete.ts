@@ -4,12 +4,28 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
 import { readXmlBody } from './body.ts';
-import { child, children, childText, type XmlLimits, type XmlNode } from './xml.ts';
+import { child, children, childText, type XmlElement, type XmlLimits, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
 import { eventStamp } from './event-stamp.ts';
+import type { Grants } from './access.ts';
+import { versionIdFor } from './versioning.ts';
+import { mayBypassGovernance } from './object-lock.ts';
+import { LockedError } from '../metadata/errors.ts';
+import type { BucketRow } from '../metadata/types.ts';
+import { ANONYMOUS_OWNER } from './put.ts';
 
-export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
+const ANONYMOUS = { id: ANONYMOUS_OWNER.id, displayName: ANONYMOUS_OWNER.display_name };
+
+export async function deleteObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
   const { metadata } = ctx.svc;
+  if (bucket.versioning || (e.versionId !== null && e.versionId !== 'null')) {
+    const r = await deleteVersioned(ctx, bucket, e.key, e.versionId);
+    const headers: Record<string, string> = { 'x-amz-version-id': r.versionId };
+    if (r.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+    ctx.res.writeHead(204, headers);
+    ctx.res.end();
+    return;
+  }
   const fileId = await metadata.submit({
     type: 'object.delete',
     bucket: e.bucket,
@@ -20,6 +36,58 @@ export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   if (fileId) ctx.svc.collect([fileId]);
   ctx.res.writeHead(204);
   ctx.res.end();
+}
+
+interface VersionedOutcome {
+  versionId: string;
+  deleteMarker: boolean;
+}
+
+/**
+ * A delete on a versioned bucket: with a version id that version goes for good (unless Object
+ * Lock protects it: AccessDenied); without one a delete marker becomes the latest version (id
+ * "null" when versioning is suspended).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html
+ */
+async function deleteVersioned(
+  ctx: Ctx,
+  bucket: BucketRow,
+  key: string,
+  versionId: string | null,
+): Promise<VersionedOutcome> {
+  const { metadata } = ctx.svc;
+  const at = new Date().toISOString();
+  try {
+    if (versionId === null) {
+      const markerId = versionIdFor(bucket);
+      const owner = ctx.principal ? { id: ctx.principal.ownerId, displayName: ctx.principal.displayName } : ANONYMOUS;
+      const r = await metadata.submit({
+        type: 'marker.put',
+        bucket: bucket.name,
+        key,
+        markerId,
+        owner,
+        at,
+        event: eventStamp(ctx),
+      });
+      if (r.removed) ctx.svc.collect([r.removed]);
+      return { versionId: markerId ?? 'null', deleteMarker: true };
+    }
+    const r = await metadata.submit({
+      type: 'version.delete',
+      bucket: bucket.name,
+      key,
+      versionId,
+      bypassGovernance: mayBypassGovernance(ctx, bucket),
+      at,
+      event: eventStamp(ctx),
+    });
+    if (r.removed) ctx.svc.collect([r.removed]);
+    return { versionId, deleteMarker: r.deleteMarker };
+  } catch (err) {
+    if (err instanceof LockedError) throw new S3Error('AccessDenied', err.message);
+    throw err;
+  }
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: at most 1000 keys.
@@ -40,7 +108,7 @@ const DELETE_SCHEMA: XmlLimits = {
   },
 };
 
-export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
+export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']): Promise<void> {
   // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
   const hasIntegrity =
     ctx.header('content-md5') !== undefined ||
@@ -58,6 +126,7 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];
   const toDelete: string[] = [];
+  if (bucket.versioning) return deleteObjectsVersioned(ctx, bucket, objects, quiet);
   for (const obj of objects) {
     const key = childText(obj, 'Key');
     if (key === undefined || key === '') throw new S3Error('MalformedXML');
@@ -85,5 +154,47 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     event: eventStamp(ctx),
   });
   ctx.svc.collect(fileIds);
+  sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
+}
+
+/** DeleteObjects on a versioned bucket: each entry as its own DeleteObject, committed together. */
+async function deleteObjectsVersioned(
+  ctx: Ctx,
+  bucket: BucketRow,
+  objects: XmlElement[],
+  quiet: boolean,
+): Promise<void> {
+  const entries = objects.map((obj) => {
+    const key = childText(obj, 'Key');
+    if (key === undefined || key === '') throw new S3Error('MalformedXML');
+    return { key, versionId: child(obj, 'VersionId')?.text ?? null };
+  });
+  const outcomes = await Promise.allSettled(
+    entries.map(({ key, versionId }) =>
+      Buffer.byteLength(key) > 1024
+        ? Promise.reject(new S3Error('KeyTooLongError', 'Your key is too long'))
+        : deleteVersioned(ctx, bucket, key, versionId),
+    ),
+  );
+  const deleted: XmlNode[] = [];
+  const errors: XmlNode[] = [];
+  outcomes.forEach((o, i) => {
+    const { key, versionId } = entries[i]!;
+    if (o.status === 'fulfilled') {
+      if (quiet) return;
+      const marker = o.value.deleteMarker;
+      deleted.push({
+        Key: key,
+        VersionId: versionId,
+        DeleteMarker: marker ? true : null,
+        DeleteMarkerVersionId: marker ? o.value.versionId : null,
+      });
+      return;
+    }
+    const err = o.reason instanceof S3Error ? o.reason : new S3Error('InternalError');
+    if (!(o.reason instanceof S3Error))
+      ctx.svc.log.error('delete failed', { request_id: ctx.requestId, error: o.reason });
+    errors.push({ Key: key, VersionId: versionId, Code: err.code, Message: err.message });
+  });
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

@@ -23,6 +23,7 @@ export interface OperationResources {
   GetBucketAcl: 'bucket';
   PutBucketAcl: 'bucket';
   GetBucketVersioning: 'bucket';
+  PutBucketVersioning: 'bucket';
   ListObjects: 'bucket';
   ListObjectsV2: 'bucket';
   ListObjectVersions: 'bucket';

@@ -14,10 +14,12 @@ import { putObject } from './put.ts';
 import { getObject } from './get.ts';
 import { deleteObject, deleteObjects } from './delete.ts';
 import { copyObject } from './copy.ts';
-import { listObjects, listObjectVersions } from './list.ts';
+import { listObjects } from './list.ts';
+import { listObjectVersions } from './list-versions.ts';
 import * as mpu from './multipart.ts';
 import { completeMultipartUpload } from './multipart-complete.ts';
 import * as cors from './cors.ts';
+import * as versioning from './versioning.ts';
 import * as controls from './bucket-controls.ts';
 import { postObject } from './post-object.ts';
 
@@ -145,9 +147,18 @@ export const OPERATION_TABLE = {
     route: { method: 'GET', resource: 'bucket', subresource: 'versioning' },
     access: 'bucket',
     perm: 'owner',
-    handler: bucket.getBucketVersioning,
+    handler: versioning.getBucketVersioning,
     event: null,
-    summary: 'Versioning state (never enabled here).',
+    summary: 'Versioning state: Enabled, Suspended, or empty when never enabled.',
+  },
+  PutBucketVersioning: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'versioning' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: versioning.putBucketVersioning,
+    event: null,
+    summary: 'Enable or suspend versioning (MFA delete: NotImplemented).',
+    bodyFirst: true,
   },
   ListObjectVersions: {
     route: { method: 'GET', resource: 'bucket', subresource: 'versions' },
@@ -155,7 +166,7 @@ export const OPERATION_TABLE = {
     perm: 'READ',
     handler: listObjectVersions,
     event: null,
-    summary: 'Object versions (each object has the single version "null").',
+    summary: 'Object versions and delete markers.',
   },
   ListMultipartUploads: {
     route: { method: 'GET', resource: 'bucket', subresource: 'uploads' },
