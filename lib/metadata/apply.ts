@@ -264,7 +264,7 @@ const APPLY: Appliers = {
     const existing = tx.q('SELECT * FROM buckets WHERE name = ?').get(b.name) as Row | undefined;
     if (existing) return { created: false, existing: toBucket(existing) };
     tx.q(
-      'INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(
       b.name,
       b.region,
@@ -273,6 +273,8 @@ const APPLY: Appliers = {
       JSON.stringify(b.acl),
       b.createdAt,
       b.ownership ? JSON.stringify(b.ownership) : null,
+      b.versioning ? JSON.stringify(b.versioning) : null,
+      b.objectLock ? JSON.stringify(b.objectLock) : null,
     );
     emit({ type: 'bucket.created', bucket: b.name });
     return { created: true };

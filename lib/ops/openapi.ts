@@ -100,6 +100,12 @@ const SUBRESOURCE_FLAGS = [
   flag('publicAccessBlock', 'Address the PublicAccessBlock configuration.'),
   flag('ownershipControls', 'Address the ObjectOwnership setting.'),
 ];
+const TAGGING = flag('tagging', 'Address the tag set (Get/Put/DeleteBucketTagging, Get/Put/DeleteObjectTagging).');
+const LOCK_FLAGS = [flag('object-lock', 'Address the Object Lock configuration (default retention).')];
+const VERSION_FLAGS = [
+  flag('retention', "Address a version's Object Lock retention."),
+  flag('legal-hold', "Address a version's legal hold."),
+];
 const objectHeaders: Obj = {
   ETag: { schema: { type: 'string' } },
   'Last-Modified': { schema: { type: 'string' } },
@@ -186,6 +192,9 @@ function s3Paths(): Obj {
             ref('parameters', 'AclQueryParam'),
             ...SUBRESOURCE_FLAGS,
             flag('versioning', 'PutBucketVersioning: Enabled or Suspended.'),
+            TAGGING,
+            ...LOCK_FLAGS,
+            h('x-amz-bucket-object-lock-enabled', 'CreateBucket: true turns Object Lock (and versioning) on.'),
             acl,
             ...grants,
             h(
@@ -217,7 +226,7 @@ function s3Paths(): Obj {
         'Bucket',
         variants('DELETE', 'bucket'),
         {
-          parameters: SUBRESOURCE_FLAGS,
+          parameters: [...SUBRESOURCE_FLAGS, TAGGING],
           responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
         },
       ),
@@ -241,6 +250,8 @@ function s3Paths(): Obj {
           flag('location', 'Return the bucket location.'),
           ref('parameters', 'AclQueryParam'),
           flag('versioning', 'Return the versioning configuration.'),
+          TAGGING,
+          ...LOCK_FLAGS,
           flag('versions', 'List object versions.'),
           flag('uploads', 'List multipart uploads in progress.'),
           ...listCommon,
@@ -345,6 +356,8 @@ function s3Paths(): Obj {
         {
           parameters: [
             ref('parameters', 'AclQueryParam'),
+            TAGGING,
+            ...VERSION_FLAGS,
             q('partNumber', 'UploadPart: the part number (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
             q('uploadId', 'UploadPart: the upload id (required with partNumber).'),
             h('x-amz-copy-source', 'CopyObject / UploadPartCopy: /bucket/key of the source (URL-encoded).'),
@@ -389,6 +402,8 @@ function s3Paths(): Obj {
         {
           parameters: [
             ref('parameters', 'AclQueryParam'),
+            TAGGING,
+            ...VERSION_FLAGS,
             q('uploadId', 'ListParts: the upload id.'),
             q('max-parts', 'ListParts: at most this many parts.', { type: 'integer', minimum: 0, maximum: 1000 }),
             q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),
@@ -454,7 +469,11 @@ function s3Paths(): Obj {
         'Object',
         variants('DELETE', 'object'),
         {
-          parameters: [q('uploadId', 'AbortMultipartUpload: the upload id.')],
+          parameters: [
+            q('uploadId', 'AbortMultipartUpload: the upload id.'),
+            q('versionId', 'Remove this version for good (without it: a delete marker on a versioned bucket).'),
+            TAGGING,
+          ],
           responses: { '204': ok('Deleted (or aborted).'), ...err('403', '404', '500') },
         },
       ),

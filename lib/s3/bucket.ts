@@ -93,6 +93,15 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
   ) {
     throw new S3Error('InvalidBucketAclWithObjectOwnership');
   }
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: Object Lock at
+  // creation turns versioning on too.
+  const lockHeader = ctx.header('x-amz-bucket-object-lock-enabled')?.trim().toLowerCase();
+  if (lockHeader !== undefined && lockHeader !== 'true' && lockHeader !== 'false')
+    throw new S3Error('InvalidArgument', 'x-amz-bucket-object-lock-enabled must be true or false.', {
+      ArgumentName: 'x-amz-bucket-object-lock-enabled',
+      ArgumentValue: lockHeader,
+    });
+  const locked = lockHeader === 'true';
   const result = await ctx.svc.metadata.submit({
     type: 'bucket.create',
     bucket: {
@@ -103,6 +112,7 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
       acl,
       createdAt: new Date().toISOString(),
       ownership,
+      ...(locked ? { versioning: 'Enabled' as const, objectLock: { rule: null } } : {}),
     },
     event: eventStamp(ctx),
   });

@@ -12,6 +12,8 @@ import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object
 import { ANONYMOUS_OWNER } from './put.ts';
 import { checksumElements, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { sendDocument } from './respond.ts';
+import { tagsFromHeader } from './tagging.ts';
+import { lockFromHeaders } from './object-lock.ts';
 import { MAX_PUT_SIZE } from './body.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { ChecksumAlgorithm, StoredChecksum } from '../metadata/types.ts';
@@ -55,6 +57,16 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
     );
   }
   const cond = writeCondition(ctx);
+  const tagDirective = (ctx.header('x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE')
+    throw new S3Error('InvalidArgument', 'Unknown tagging directive.', {
+      ArgumentName: 'x-amz-tagging-directive',
+      ArgumentValue: tagDirective,
+    });
+  const controls = {
+    tags: tagDirective === 'REPLACE' ? (tagsFromHeader(ctx) ?? null) : (source.tags ?? null),
+    ...lockFromHeaders(ctx.header, dstBucket),
+  };
   precheck(ctx, e.bucket, e.key, cond);
 
   const { owner, acl } = newObjectAcl(dstBucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
@@ -108,6 +120,7 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
     inline: source.inline,
     ownerId: owner.id,
     ownerDisplay: owner.display_name,
+    ...controls,
   });
   await commitObject(ctx, row, cond);
   sendDocument(

@@ -24,6 +24,18 @@ export interface OperationResources {
   PutBucketAcl: 'bucket';
   GetBucketVersioning: 'bucket';
   PutBucketVersioning: 'bucket';
+  GetBucketTagging: 'bucket';
+  PutBucketTagging: 'bucket';
+  DeleteBucketTagging: 'bucket';
+  GetObjectTagging: 'object';
+  PutObjectTagging: 'object';
+  DeleteObjectTagging: 'object';
+  GetObjectLockConfiguration: 'bucket';
+  PutObjectLockConfiguration: 'bucket';
+  GetObjectRetention: 'object';
+  PutObjectRetention: 'object';
+  GetObjectLegalHold: 'object';
+  PutObjectLegalHold: 'object';
   ListObjects: 'bucket';
   ListObjectsV2: 'bucket';
   ListObjectVersions: 'bucket';

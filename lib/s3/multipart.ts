@@ -11,6 +11,8 @@ import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object
 import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
 import { sendDocument } from './respond.ts';
+import { tagsFromHeader } from './tagging.ts';
+import { lockFromHeaders } from './object-lock.ts';
 import { copySourceVersionHeader, parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
@@ -72,6 +74,8 @@ export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['
     ownerDisplay: owner.display_name,
     initiatedAt: new Date().toISOString(),
     ...checksum,
+    tags: tagsFromHeader(ctx) ?? null,
+    ...lockFromHeaders(ctx.header, bucket),
   };
   await ctx.svc.metadata.submit({ type: 'upload.create', upload });
   const headers: Record<string, string> = {};

@@ -22,18 +22,16 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'logging',
     'metrics',
     'notification',
-    'object-lock',
     'policy',
     'policyStatus',
     'replication',
     'requestPayment',
-    'tagging',
     'website',
     'metadataTable',
     'metadataConfiguration',
     'session',
   ],
-  object: ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'],
+  object: ['torrent', 'restore', 'select', 'attributes', 'renameObject'],
 };
 
 export interface RouteInput {
