@@ -106,6 +106,12 @@ const VERSION_FLAGS = [
   flag('retention', "Address a version's Object Lock retention."),
   flag('legal-hold', "Address a version's legal hold."),
 ];
+const ATTRIBUTES_PARAMS = [
+  flag('attributes', 'GetObjectAttributes: what x-amz-object-attributes names, without the body.'),
+  h('x-amz-object-attributes', 'GetObjectAttributes: ETag, Checksum, ObjectParts, StorageClass, ObjectSize.'),
+  h('x-amz-max-parts', 'GetObjectAttributes: at most this many parts.'),
+  h('x-amz-part-number-marker', 'GetObjectAttributes: parts after this one.'),
+];
 const objectHeaders: Obj = {
   ETag: { schema: { type: 'string' } },
   'Last-Modified': { schema: { type: 'string' } },
@@ -404,6 +410,7 @@ function s3Paths(): Obj {
             ref('parameters', 'AclQueryParam'),
             TAGGING,
             ...VERSION_FLAGS,
+            ...ATTRIBUTES_PARAMS,
             q('uploadId', 'ListParts: the upload id.'),
             q('max-parts', 'ListParts: at most this many parts.', { type: 'integer', minimum: 0, maximum: 1000 }),
             q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),

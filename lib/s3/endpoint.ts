@@ -36,6 +36,7 @@ export interface OperationResources {
   PutObjectRetention: 'object';
   GetObjectLegalHold: 'object';
   PutObjectLegalHold: 'object';
+  GetObjectAttributes: 'object';
   ListObjects: 'bucket';
   ListObjectsV2: 'bucket';
   ListObjectVersions: 'bucket';

@@ -22,6 +22,7 @@ import * as cors from './cors.ts';
 import * as versioning from './versioning.ts';
 import * as tagging from './tagging.ts';
 import * as lock from './object-lock.ts';
+import { getObjectAttributes } from './attributes.ts';
 import * as controls from './bucket-controls.ts';
 import { postObject } from './post-object.ts';
 
@@ -276,6 +277,16 @@ export const OPERATION_TABLE = {
     event: null,
     summary: "Set a version's legal hold ON or OFF.",
     bodyFirst: true,
+  },
+  GetObjectAttributes: {
+    route: { method: 'GET', resource: 'object', subresource: 'attributes' },
+    access: 'object',
+    perm: 'READ',
+    inline: false,
+    versionId: true,
+    handler: getObjectAttributes,
+    event: null,
+    summary: 'ETag, checksum, parts, storage class and size, as x-amz-object-attributes asks.',
   },
   ListObjectVersions: {
     route: { method: 'GET', resource: 'bucket', subresource: 'versions' },

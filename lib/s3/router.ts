@@ -31,7 +31,7 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'metadataConfiguration',
     'session',
   ],
-  object: ['torrent', 'restore', 'select', 'attributes', 'renameObject'],
+  object: ['torrent', 'restore', 'select', 'renameObject'],
 };
 
 export interface RouteInput {
