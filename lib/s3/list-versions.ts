@@ -122,9 +122,6 @@ export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket'])
     ID: v.ownerId || bucket.ownerId,
     DisplayName: v.ownerDisplay || bucket.ownerDisplay,
   });
-  // Clients collect Version and DeleteMarker elements by name; each list keeps listing order.
-  const versions = page.versions.filter((v) => !v.deleteMarker);
-  const markers = page.versions.filter((v) => v.deleteMarker);
   sendDocument(ctx.res, 'ListVersionsResult', {
     Name: e.bucket,
     Prefix: enc(prefix),
@@ -136,23 +133,33 @@ export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket'])
     Delimiter: delimiter ? enc(delimiter) : null,
     EncodingType: q.has('encoding-type') ? 'url' : null,
     IsTruncated: page.truncated,
-    Version: versions.map((v) => ({
-      Key: enc(v.key),
-      VersionId: v.versionId,
-      IsLatest: v.isLatest,
-      LastModified: v.lastModified,
-      ETag: v.etag,
-      Size: v.size,
-      Owner: owner(v),
-      StorageClass: v.storageClass,
-    })),
-    DeleteMarker: markers.map((v) => ({
-      Key: enc(v.key),
-      VersionId: v.versionId,
-      IsLatest: v.isLatest,
-      LastModified: v.lastModified,
-      Owner: owner(v),
-    })),
+    // Versions and delete markers interleaved in listing order, as AWS answers.
+    '#seq': page.versions.map((v): [string, XmlNode] =>
+      v.deleteMarker
+        ? [
+            'DeleteMarker',
+            {
+              Key: enc(v.key),
+              VersionId: v.versionId,
+              IsLatest: v.isLatest,
+              LastModified: v.lastModified,
+              Owner: owner(v),
+            },
+          ]
+        : [
+            'Version',
+            {
+              Key: enc(v.key),
+              VersionId: v.versionId,
+              IsLatest: v.isLatest,
+              LastModified: v.lastModified,
+              ETag: v.etag,
+              Size: v.size,
+              Owner: owner(v),
+              StorageClass: v.storageClass,
+            },
+          ],
+    ),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   });
 }
