@@ -161,6 +161,18 @@ function refuseLocked(r: Row, at: string, bypassGovernance: boolean): void {
     throw new LockedError(`Object is protected by ${ret.mode} retention until ${ret.until}.`);
 }
 
+/** Bulk removals (import --replace, store reset) refuse while any version is locked. */
+function refuseIfAnyLocked(tx: Sql, at: string): void {
+  const locked = "legal_hold = 1 OR json_extract(retention, '$.until') > ?";
+  if (
+    tx.q(`SELECT 1 FROM objects WHERE ${locked} LIMIT 1`).get(at) ||
+    tx.q(`SELECT 1 FROM object_versions WHERE ${locked} LIMIT 1`).get(at)
+  )
+    throw new LockedError(
+      'Some object versions are protected by Object Lock (retention or legal hold); they cannot be removed.',
+    );
+}
+
 /** The newest noncurrent version becomes current again, unless it is a delete marker. */
 function promoteNewest(tx: Sql, bucket: string, key: string, emit: Emit): void {
   const top = tx
@@ -312,9 +324,18 @@ const APPLY: Appliers = {
     return c.keys.map((k) => deleteObject(tx, c.bucket, k, c.at, emit)).filter((f): f is string => f !== null);
   },
   'object.acl'(tx, c, emit) {
+    const acl = JSON.stringify(c.acl);
     const changed =
-      tx.q('UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?').run(JSON.stringify(c.acl), c.bucket, c.key)
-        .changes > 0;
+      c.versionId === undefined
+        ? tx.q('UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?').run(acl, c.bucket, c.key).changes > 0
+        : tx
+            .q("UPDATE objects SET acl = ? WHERE bucket = ? AND key = ? AND COALESCE(version_id, 'null') = ?")
+            .run(acl, c.bucket, c.key, c.versionId).changes > 0 ||
+          tx
+            .q(
+              'UPDATE object_versions SET acl = ? WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
+            )
+            .run(acl, c.bucket, c.key, c.versionId).changes > 0;
     if (changed) emit({ type: 'object.acl', bucket: c.bucket, key: c.key });
     return changed;
   },
@@ -529,6 +550,7 @@ const APPLY: Appliers = {
     }
     if (has('multipart_uploads')) tx.exec('DELETE FROM multipart_uploads');
     if (has('objects')) {
+      refuseIfAnyLocked(tx, c.at);
       tx.q(
         "INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM object_versions WHERE file_id != ''",
       ).run(c.at);
@@ -551,6 +573,7 @@ const APPLY: Appliers = {
   },
   /** Every bucket, object and upload goes; their files are queued and returned for removal. */
   'store.reset'(tx, c, emit) {
+    refuseIfAnyLocked(tx, c.at);
     const files = (
       tx
         .q(

@@ -69,7 +69,15 @@ export type Command =
     }
   | { type: 'object.delete'; bucket: string; key: string; at: string; event?: EventStamp | undefined }
   | { type: 'objects.delete'; bucket: string; keys: string[]; at: string; event?: EventStamp | undefined }
-  | { type: 'object.acl'; bucket: string; key: string; acl: Acl; event?: EventStamp | undefined }
+  | {
+      type: 'object.acl';
+      bucket: string;
+      key: string;
+      acl: Acl;
+      /** A version ('null': the null version); absent: the current one. */
+      versionId?: string | undefined;
+      event?: EventStamp | undefined;
+    }
   /**
    * DeleteObject without a version id on a versioned bucket: the current version becomes
    * noncurrent and a delete marker with `markerId` (null: the null version, which replaces any

@@ -27,6 +27,9 @@ import {
 import { sdkError } from '../helpers/s3-assert.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { setUpCallers, type Callers } from '../acl/callers.ts';
+import { cli } from '../admin/run-cli.ts';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 const inDays = (d: number): Date => new Date(Date.now() + d * 86_400_000);
 
@@ -276,5 +279,23 @@ describe('Object Lock', () => {
       (await sdkError(s3.send(new DeleteObjectCommand({ Bucket: 'lock-default', Key: 'k', VersionId: v })))).name,
       'AccessDenied',
     );
+  });
+
+  test('meta import --replace refuses to wipe a store holding locked versions; the version stays', async () => {
+    await lockedBucket('lock-import');
+    const v = (
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'lock-import', Key: 'k', Body: 'x', ObjectLockLegalHoldStatus: 'ON' }),
+      )
+    ).VersionId!;
+    const exported = await cli(['meta', 'export', '--data-dir', srv.dataDir]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const file = path.join(srv.dataDir, 'export.json');
+    await writeFile(file, exported.stdout);
+    const r = await cli(['meta', 'import', '--replace', '--input', file, '--data-dir', srv.dataDir]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Object Lock/);
+    const body = await s3.send(new GetObjectCommand({ Bucket: 'lock-import', Key: 'k', VersionId: v }));
+    assert.equal(await body.Body!.transformToString(), 'x');
   });
 });

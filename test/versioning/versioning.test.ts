@@ -19,6 +19,7 @@ import {
   ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
+  PutObjectAclCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -114,6 +115,17 @@ describe('versioning', () => {
       (await sdkError(s3.send(new GetObjectCommand({ Bucket: 'vers-put', Key: 'k', VersionId: 'nope' })))).name,
       'NoSuchVersion',
     );
+  });
+
+  test('PutObjectAcl with a versionId changes that version only', async () => {
+    await versionedBucket('vers-acl');
+    const v1 = await put('vers-acl', 'k', 'one');
+    await put('vers-acl', 'k', 'two');
+    await s3.send(new PutObjectAclCommand({ Bucket: 'vers-acl', Key: 'k', VersionId: v1, ACL: 'public-read' }));
+    const grants = async (versionId?: string) =>
+      (await s3.send(new GetObjectAclCommand({ Bucket: 'vers-acl', Key: 'k', VersionId: versionId }))).Grants?.length;
+    assert.equal(await grants(v1), 2, 'owner FULL_CONTROL + AllUsers READ');
+    assert.equal(await grants(), 1, 'the current version keeps its private ACL');
   });
 
   test('DELETE without a version id adds a delete marker: GET is 404 with x-amz-delete-marker, old versions stay', async () => {
