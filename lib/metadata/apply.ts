@@ -15,7 +15,7 @@ import {
 import { CredentialError, LockedError, PreconditionError } from './errors.ts';
 import { columnsOf, privateAcl, recordToRow, REDACTED, type TableName } from './export-format.ts';
 import { toBucket, toCredential, VERSION_COLUMNS } from './rows.ts';
-import type { KeyInfo, Retention, WriteCondition } from './types.ts';
+import type { DeleteCondition, KeyInfo, Retention, WriteCondition } from './types.ts';
 
 export type Emit = (change: Change) => void;
 type Appliers = { [T in CommandType]: (tx: Sql, cmd: CommandOf<T>, emit: Emit) => Results[T] };
@@ -161,6 +161,25 @@ function refuseLocked(r: Row, at: string, bypassGovernance: boolean): void {
     throw new LockedError(`Object is protected by ${ret.mode} retention until ${ret.until}.`);
 }
 
+function currentForCondition(tx: Sql, bucket: string, key: string): Row | undefined {
+  return tx.q('SELECT size, etag, last_modified FROM objects WHERE bucket = ? AND key = ?').get(bucket, key) as
+    | Row
+    | undefined;
+}
+
+/** A conditional delete's headers against the version it would remove (undefined: none, or a delete marker). */
+function checkDeleteCondition(r: Row | undefined, cond: DeleteCondition): void {
+  if (!r) throw new PreconditionError('missing');
+  if (cond.ifMatch !== undefined && cond.ifMatch !== '*' && cond.ifMatch !== r.etag)
+    throw new PreconditionError('failed');
+  if (cond.size !== undefined && cond.size !== r.size) throw new PreconditionError('failed');
+  if (
+    cond.lastModifiedSeconds !== undefined &&
+    cond.lastModifiedSeconds !== Math.floor(Date.parse(r.last_modified as string) / 1000)
+  )
+    throw new PreconditionError('failed');
+}
+
 /** Bulk removals (import --replace, store reset) refuse while any version is locked. */
 function refuseIfAnyLocked(tx: Sql, at: string): void {
   const locked = "legal_hold = 1 OR json_extract(retention, '$.until') > ?";
@@ -199,7 +218,15 @@ function promoteNewest(tx: Sql, bucket: string, key: string, emit: Emit): void {
   });
 }
 
-function deleteObject(tx: Sql, bucket: string, key: string, at: string, emit: Emit): string | null {
+function deleteObject(
+  tx: Sql,
+  bucket: string,
+  key: string,
+  at: string,
+  emit: Emit,
+  cond?: DeleteCondition,
+): string | null {
+  if (cond) checkDeleteCondition(currentForCondition(tx, bucket, key), cond);
   const r = tx.q('DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file_id, size').get(bucket, key) as
     | Row
     | undefined;
@@ -318,7 +345,7 @@ const APPLY: Appliers = {
     return { replacedFileId: putObject(tx, c.object, c.cond, c.at, emit) };
   },
   'object.delete'(tx, c, emit) {
-    return deleteObject(tx, c.bucket, c.key, c.at, emit);
+    return deleteObject(tx, c.bucket, c.key, c.at, emit, c.cond);
   },
   'objects.delete'(tx, c, emit) {
     return c.keys.map((k) => deleteObject(tx, c.bucket, k, c.at, emit)).filter((f): f is string => f !== null);
@@ -341,6 +368,7 @@ const APPLY: Appliers = {
   },
 
   'marker.put'(tx, c, emit) {
+    if (c.cond) checkDeleteCondition(currentForCondition(tx, c.bucket, c.key), c.cond);
     const prev = tx.q('SELECT size FROM objects WHERE bucket = ? AND key = ?').get(c.bucket, c.key) as Row | undefined;
     if (prev) {
       archiveCurrent(tx, c.bucket, c.key);
@@ -370,8 +398,21 @@ const APPLY: Appliers = {
   },
   'version.delete'(tx, c, emit) {
     const cur = tx
-      .q('SELECT file_id, size, version_id, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?')
+      .q(
+        'SELECT file_id, size, etag, last_modified, version_id, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?',
+      )
       .get(c.bucket, c.key) as Row | undefined;
+    if (c.cond) {
+      const target =
+        cur && ((cur.version_id as string | null) ?? 'null') === c.versionId
+          ? cur
+          : (tx
+              .q(
+                'SELECT size, etag, last_modified FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
+              )
+              .get(c.bucket, c.key, c.versionId) as Row | undefined);
+      checkDeleteCondition(target, c.cond);
+    }
     if (cur && ((cur.version_id as string | null) ?? 'null') === c.versionId) {
       refuseLocked(cur, c.at, c.bypassGovernance);
       tx.q('DELETE FROM objects WHERE bucket = ? AND key = ?').run(c.bucket, c.key);

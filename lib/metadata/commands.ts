@@ -9,6 +9,7 @@ import type {
   BucketConfigs,
   BucketRow,
   CredentialRow,
+  DeleteCondition,
   KeyInfo,
   ObjectRow,
   PartRow,
@@ -67,7 +68,14 @@ export type Command =
       at: string;
       event?: EventStamp | undefined;
     }
-  | { type: 'object.delete'; bucket: string; key: string; at: string; event?: EventStamp | undefined }
+  | {
+      type: 'object.delete';
+      bucket: string;
+      key: string;
+      at: string;
+      cond?: DeleteCondition | undefined;
+      event?: EventStamp | undefined;
+    }
   | { type: 'objects.delete'; bucket: string; keys: string[]; at: string; event?: EventStamp | undefined }
   | {
       type: 'object.acl';
@@ -90,6 +98,7 @@ export type Command =
       markerId: string | null;
       owner: { id: string; displayName: string };
       at: string;
+      cond?: DeleteCondition | undefined;
       event?: EventStamp | undefined;
     }
   /** DeleteObject with a version id: that version (or delete marker) goes for good, unless locked. */
@@ -101,6 +110,7 @@ export type Command =
       /** x-amz-bypass-governance-retention from a caller allowed to use it. */
       bypassGovernance: boolean;
       at: string;
+      cond?: DeleteCondition | undefined;
       event?: EventStamp | undefined;
     }
   /** Sets one version's tags, retention or legal hold (version null: the current version). */

@@ -163,6 +163,19 @@ export interface WriteCondition {
   ifMatch?: string;
 }
 
+/**
+ * Conditional delete (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html):
+ * decided against the version being removed (the current one without a version id).
+ */
+export interface DeleteCondition {
+  /** Quoted ETag, or '*' (the object must exist). */
+  ifMatch?: string;
+  /** x-amz-if-match-last-modified-time, in whole epoch seconds. */
+  lastModifiedSeconds?: number;
+  /** x-amz-if-match-size. */
+  size?: number;
+}
+
 export interface UploadRow extends ContentHeaders {
   uploadId: string;
   bucket: string;

@@ -4,7 +4,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B } from './endpoint.ts';
 import { sendDocument, sendEmpty, sendXml } from './respond.ts';
-import { childText, parseXml, S3_NS, xmlDocument } from './xml.ts';
+import { childText, parseXml, S3_NS } from './xml.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { noSuchBucket, ownerOf, type Grants } from './access.ts';
 import { readRequestBody } from './body.ts';

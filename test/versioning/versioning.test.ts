@@ -376,4 +376,29 @@ describe('versioning', () => {
       return now.files.size === before.files.size - 1 && [...now.referenced].every((id) => now.files.has(id));
     }, "the deleted version's blob is removed, no other");
   });
+
+  test('conditional deletes: If-Match decides against the current version, on plain and versioned buckets', async () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+    for (const bucket of ['cond-plain', 'cond-vers']) {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      if (bucket === 'cond-vers')
+        await s3.send(
+          new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+        );
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x' }));
+      const wrong = await sdkError(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatch: '"0000"' })));
+      assert.equal(wrong.$metadata.httpStatusCode, 412, bucket);
+      const size = await sdkError(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatchSize: 99 })));
+      assert.equal(size.$metadata.httpStatusCode, 412, bucket);
+      assert.equal(await read(bucket, 'k'), 'x', `${bucket}: nothing deleted`);
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatch: put.ETag, IfMatchSize: 1 }));
+      const gone = await sdkError(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatch: '*' })));
+      assert.equal(gone.name, 'NoSuchKey', `${bucket}: If-Match * on a missing (or delete-marked) key`);
+      const multi = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'k', ETag: put.ETag }] } }),
+      );
+      assert.equal(multi.Errors?.[0]?.Code, 'NoSuchKey', bucket);
+    }
+    assert.equal((await versions('cond-vers')).markers.length, 1, 'only the one unconditional-passing marker');
+  });
 });
