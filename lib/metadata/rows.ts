@@ -6,6 +6,7 @@ import type {
   ChecksumAlgorithm,
   CorsRule,
   ObjectOwnership,
+  LifecycleRule,
   ObjectLockConfig,
   Retention,
   Tag,
@@ -53,6 +54,7 @@ export function toBucket(r: Row): BucketRow {
     versioning: json<VersioningStatus>(r.versioning),
     tagging: json<Tag[]>(r.tagging),
     objectLock: json<ObjectLockConfig>(r.object_lock),
+    lifecycle: json<LifecycleRule[]>(r.lifecycle),
   };
 }
 

@@ -146,6 +146,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE buckets ADD COLUMN versioning TEXT;
   ALTER TABLE buckets ADD COLUMN tagging TEXT;
   ALTER TABLE buckets ADD COLUMN object_lock TEXT;
+  ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
   ALTER TABLE objects ADD COLUMN version_id TEXT;
   ALTER TABLE objects ADD COLUMN tags TEXT;
   ALTER TABLE objects ADD COLUMN retention TEXT;

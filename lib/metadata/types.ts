@@ -26,6 +26,23 @@ export interface BucketRow {
   versioning?: VersioningStatus | null;
   tagging?: Tag[] | null;
   objectLock?: ObjectLockConfig | null;
+  lifecycle?: LifecycleRule[] | null;
+}
+
+/**
+ * One lifecycle rule (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRule.html):
+ * which objects (prefix, tags, size bounds) and what happens to them.
+ */
+export interface LifecycleRule {
+  id: string;
+  enabled: boolean;
+  prefix: string;
+  tags: Tag[];
+  sizeGreaterThan: number | null;
+  sizeLessThan: number | null;
+  expiration: { days: number } | { date: string } | { expiredObjectDeleteMarker: true } | null;
+  noncurrentExpiration: { days: number; newerNoncurrentVersions: number } | null;
+  abortIncompleteUploadDays: number | null;
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_VersioningConfiguration.html (null: never enabled). */
@@ -78,6 +95,7 @@ export interface BucketConfigs {
   versioning: VersioningStatus;
   tagging: Tag[];
   object_lock: ObjectLockConfig;
+  lifecycle: LifecycleRule[];
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';

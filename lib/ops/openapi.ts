@@ -101,7 +101,10 @@ const SUBRESOURCE_FLAGS = [
   flag('ownershipControls', 'Address the ObjectOwnership setting.'),
 ];
 const TAGGING = flag('tagging', 'Address the tag set (Get/Put/DeleteBucketTagging, Get/Put/DeleteObjectTagging).');
-const LOCK_FLAGS = [flag('object-lock', 'Address the Object Lock configuration (default retention).')];
+const BUCKET_CONFIG_FLAGS = [
+  flag('object-lock', 'Address the Object Lock configuration (default retention).'),
+  flag('lifecycle', 'Address the lifecycle rules.'),
+];
 const VERSION_FLAGS = [
   flag('retention', "Address a version's Object Lock retention."),
   flag('legal-hold', "Address a version's legal hold."),
@@ -199,7 +202,7 @@ function s3Paths(): Obj {
             ...SUBRESOURCE_FLAGS,
             flag('versioning', 'PutBucketVersioning: Enabled or Suspended.'),
             TAGGING,
-            ...LOCK_FLAGS,
+            ...BUCKET_CONFIG_FLAGS,
             h('x-amz-bucket-object-lock-enabled', 'CreateBucket: true turns Object Lock (and versioning) on.'),
             acl,
             ...grants,
@@ -232,7 +235,7 @@ function s3Paths(): Obj {
         'Bucket',
         variants('DELETE', 'bucket'),
         {
-          parameters: [...SUBRESOURCE_FLAGS, TAGGING],
+          parameters: [...SUBRESOURCE_FLAGS, TAGGING, flag('lifecycle', 'DeleteBucketLifecycle.')],
           responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
         },
       ),
@@ -257,7 +260,7 @@ function s3Paths(): Obj {
           ref('parameters', 'AclQueryParam'),
           flag('versioning', 'Return the versioning configuration.'),
           TAGGING,
-          ...LOCK_FLAGS,
+          ...BUCKET_CONFIG_FLAGS,
           flag('versions', 'List object versions.'),
           flag('uploads', 'List multipart uploads in progress.'),
           ...listCommon,

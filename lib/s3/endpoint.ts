@@ -37,6 +37,9 @@ export interface OperationResources {
   GetObjectLegalHold: 'object';
   PutObjectLegalHold: 'object';
   GetObjectAttributes: 'object';
+  GetBucketLifecycleConfiguration: 'bucket';
+  PutBucketLifecycleConfiguration: 'bucket';
+  DeleteBucketLifecycle: 'bucket';
   ListObjects: 'bucket';
   ListObjectsV2: 'bucket';
   ListObjectVersions: 'bucket';

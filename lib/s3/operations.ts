@@ -23,6 +23,7 @@ import * as versioning from './versioning.ts';
 import * as tagging from './tagging.ts';
 import * as lock from './object-lock.ts';
 import { getObjectAttributes } from './attributes.ts';
+import * as lifecycle from './lifecycle-config.ts';
 import * as controls from './bucket-controls.ts';
 import { postObject } from './post-object.ts';
 
@@ -277,6 +278,31 @@ export const OPERATION_TABLE = {
     event: null,
     summary: "Set a version's legal hold ON or OFF.",
     bodyFirst: true,
+  },
+  GetBucketLifecycleConfiguration: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'lifecycle' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lifecycle.getBucketLifecycleConfiguration,
+    event: null,
+    summary: 'The lifecycle rules (NoSuchLifecycleConfiguration when none).',
+  },
+  PutBucketLifecycleConfiguration: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'lifecycle' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lifecycle.putBucketLifecycleConfiguration,
+    event: null,
+    summary: 'Replace the lifecycle rules: expiration, noncurrent expiration, abort incomplete uploads.',
+    bodyFirst: true,
+  },
+  DeleteBucketLifecycle: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'lifecycle' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lifecycle.deleteBucketLifecycle,
+    event: null,
+    summary: 'Remove the lifecycle rules.',
   },
   GetObjectAttributes: {
     route: { method: 'GET', resource: 'object', subresource: 'attributes' },

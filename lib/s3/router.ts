@@ -18,7 +18,6 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'encryption',
     'intelligent-tiering',
     'inventory',
-    'lifecycle',
     'logging',
     'metrics',
     'notification',

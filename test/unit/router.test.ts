@@ -26,6 +26,8 @@ const TABLE: Array<[string, string, string | undefined, Record<string, string>, 
   ['PUT', '/photos/k?retention', undefined, {}, { op: 'PutObjectRetention', bucket: 'photos', key: 'k' }],
   ['PUT', '/photos/k?legal-hold', undefined, {}, { op: 'PutObjectLegalHold', bucket: 'photos', key: 'k' }],
   ['GET', '/photos?object-lock', undefined, {}, { op: 'GetObjectLockConfiguration', bucket: 'photos' }],
+  ['PUT', '/photos?lifecycle', undefined, {}, { op: 'PutBucketLifecycleConfiguration', bucket: 'photos' }],
+  ['GET', '/photos/k?attributes', undefined, {}, { op: 'GetObjectAttributes', bucket: 'photos', key: 'k' }],
   ['GET', '/photos?list-type=2&prefix=a', undefined, {}, { op: 'ListObjectsV2', bucket: 'photos' }],
   ['GET', '/photos?prefix=a&marker=b', undefined, {}, { op: 'ListObjects', bucket: 'photos' }],
   ['GET', '/photos?versions', undefined, {}, { op: 'ListObjectVersions', bucket: 'photos' }],
@@ -114,7 +116,8 @@ for (const [method, url, host, headers, want] of TABLE) {
 
 const ERRORS: Array<[string, string, string]> = [
   ['GET', '/photos?policy', 'NotImplemented'],
-  ['PUT', '/photos?lifecycle', 'NotImplemented'],
+  ['PUT', '/photos?replication', 'NotImplemented'],
+  ['POST', '/photos?lifecycle', 'NotImplemented'],
   ['GET', '/photos/k?torrent', 'NotImplemented'],
   ['POST', '/photos/k?tagging', 'NotImplemented'],
   ['POST', '/photos?website', 'NotImplemented'],

@@ -27,7 +27,7 @@ import {
 import { sdkError } from '../helpers/s3-assert.ts';
 import { signed } from '../helpers/raw.ts';
 import { diskState } from '../helpers/files.ts';
-import { waitFor } from '../ops/wait.ts';
+import { waitForAsync } from '../ops/wait.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 describe('versioning', () => {
@@ -371,7 +371,7 @@ describe('versioning', () => {
       (await sdkError(s3.send(new GetObjectCommand({ Bucket: 'vers-blob', Key: 'k', VersionId: v1 })))).name,
       'NoSuchVersion',
     );
-    await waitFor(async () => {
+    await waitForAsync(async () => {
       const now = await diskState(srv.dataDir);
       return now.files.size === before.files.size - 1 && [...now.referenced].every((id) => now.files.has(id));
     }, "the deleted version's blob is removed, no other");
