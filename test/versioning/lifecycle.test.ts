@@ -19,10 +19,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkError } from '../helpers/s3-assert.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { EMBEDDED_ONLY, startServer, type TestServer } from '../helpers/server.ts';
 import { waitForAsync } from '../ops/wait.ts';
 
-describe('lifecycle', () => {
+// One-second days need the server's config: not against an external endpoint.
+describe('lifecycle', { skip: EMBEDDED_ONLY }, () => {
   let srv: TestServer;
   let s3: S3Client;
   before(async () => {
