@@ -282,7 +282,7 @@ describe('Object Lock', () => {
   });
 
   test('meta import --replace refuses to wipe a store holding locked versions; the version stays', {
-    skip: EMBEDDED_ONLY,
+    skip: LOCAL_ONLY,
   }, async () => {
     await lockedBucket('lock-import');
     const v = (
