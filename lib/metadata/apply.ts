@@ -372,7 +372,7 @@ const APPLY: Appliers = {
     const prev = tx.q('SELECT size FROM objects WHERE bucket = ? AND key = ?').get(c.bucket, c.key) as Row | undefined;
     if (prev) {
       archiveCurrent(tx, c.bucket, c.key);
-      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: prev.size as number });
+      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: prev.size as number, marker: true });
     }
     const nullRow =
       c.markerId === null

@@ -13,7 +13,7 @@ function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
     case 'object.written':
       return (stamp.name as EventName | undefined) ?? 's3:ObjectCreated:Put';
     case 'object.removed':
-      return 's3:ObjectRemoved:Delete';
+      return change.marker ? 's3:ObjectRemoved:DeleteMarkerCreated' : 's3:ObjectRemoved:Delete';
     case 'object.acl':
       return 's3:ObjectAcl:Put';
     case 'bucket.created':
