@@ -204,6 +204,11 @@ export class MetadataReads {
     }));
   }
 
+  /** Noncurrent versions and delete markers in the whole store. */
+  noncurrentCount(): number {
+    return Number((this.sql.q('SELECT COUNT(*) AS n FROM object_versions').get() as Row).n);
+  }
+
   /** Inline object bytes copied out of SQLite so far (bleepstore_inline_bytes_read_total). */
   inlineBytesRead(): number {
     return this.inlineRead;

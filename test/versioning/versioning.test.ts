@@ -28,6 +28,12 @@ import { sdkError } from '../helpers/s3-assert.ts';
 import { signed } from '../helpers/raw.ts';
 import { diskState } from '../helpers/files.ts';
 import { waitForAsync } from '../ops/wait.ts';
+import { cli } from '../admin/run-cli.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { existsSync } from 'node:fs';
 import { LOCAL_ONLY, startServer, type TestServer } from '../helpers/server.ts';
 
 describe('versioning', () => {
@@ -402,5 +408,48 @@ describe('versioning', () => {
       assert.equal(multi.Errors?.[0]?.Code, 'NoSuchKey', bucket);
     }
     assert.equal((await versions('cond-vers')).markers.length, 1, 'only the one unconditional-passing marker');
+  });
+
+  test('meta export warns that noncurrent versions are not in its format', { skip: LOCAL_ONLY }, async () => {
+    await versionedBucket('vers-export');
+    await put('vers-export', 'k', 'one');
+    await put('vers-export', 'k', 'two');
+    const r = await cli(['meta', 'export', '--data-dir', srv.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /noncurrent object versions and delete markers are not exported; `bleepstore backup` keeps them/,
+    );
+  });
+
+  test('bleepstore backup and restore keep noncurrent versions and their blobs', { skip: LOCAL_ONLY }, async () => {
+    await versionedBucket('vers-backup');
+    const big = (c: string) => c.repeat(200 * 1024); // blobs, not inline rows
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'vers-backup', Key: 'k', Body: big('a') }))).VersionId!;
+    await s3.send(new PutObjectCommand({ Bucket: 'vers-backup', Key: 'k', Body: big('b') }));
+    const root = await mkdtemp(path.join(tmpdir(), 'bleepstore-vers-backup-'));
+    try {
+      const out = path.join(root, 'backup');
+      const b = await cli(['backup', '--out', out, '--data-dir', srv.dataDir]);
+      assert.equal(b.code, 0, b.stderr);
+      const target = path.join(root, 'restored');
+      const r = await cli(['restore', '--from', out, '--data-dir', target]);
+      assert.equal(r.code, 0, r.stderr);
+      const db = new DatabaseSync(path.join(target, 'metadata.db'), { readOnly: true });
+      try {
+        const row = db
+          .prepare("SELECT file_id FROM object_versions WHERE bucket = 'vers-backup' AND key = 'k' AND version_id = ?")
+          .get(v1) as { file_id: string } | undefined;
+        assert.ok(row, 'the noncurrent version is in the restored database');
+        assert.ok(
+          existsSync(path.join(target, 'objects', row.file_id.slice(0, 2), row.file_id)),
+          'and its blob is in the restored objects directory',
+        );
+      } finally {
+        db.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
