@@ -144,6 +144,9 @@ describe('versioning', () => {
     assert.equal(raw.status, 404);
     assert.equal(raw.headers['x-amz-delete-marker'], 'true');
     assert.equal(raw.headers['x-amz-version-id'], del.VersionId);
+    const head = await signed('HEAD', `${srv.url}/vers-del/k`);
+    assert.equal(head.status, 404);
+    assert.equal(head.headers['x-amz-delete-marker'], 'true', 'HEAD says so too');
     assert.equal(await read('vers-del', 'k', v1), 'one');
     const onMarker = await signed('GET', `${srv.url}/vers-del/k?versionId=${del.VersionId}`);
     assert.equal(onMarker.status, 405, 'a delete marker read by id is MethodNotAllowed');
