@@ -10,6 +10,8 @@ import path from 'node:path';
 export interface Ceiling {
   url: string;
   pid: number;
+  /** Its data directory, removed by stop(). */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startCeiling(script: string, nodeArgs: readonly string[] =
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
+    dir,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
