@@ -11,7 +11,10 @@ export interface TargetConfig {
   name: string;
   type: TargetType;
   format: EventFormat;
-  /** Every event of every bucket goes here, whatever the bucket's notification rules. */
+  /**
+   * Server-wide: every event of every bucket without its own notification configuration goes
+   * here (the spec's `queue:` target is one). Otherwise only bucket rules naming it send here.
+   */
   all_buckets: boolean;
   url: string;
   timeout_ms: number;

@@ -3,6 +3,7 @@
 // chosen by whoever proposes it, never by apply(). So the same commands applied in the same
 // order to an empty database give the same state on every machine: what a replicated log
 // (Raft, §5.3 "log matching") needs from its state machine.
+import type { NotificationRule } from '../events/notification-config.ts';
 import type { TableName } from './export-format.ts';
 import type {
   Acl,
@@ -54,6 +55,8 @@ export type Command =
   | { type: 'bucket.create'; bucket: BucketRow; event?: EventStamp | undefined }
   | { type: 'bucket.delete'; name: string; event?: EventStamp | undefined }
   | { type: 'bucket.acl'; name: string; acl: Acl; event?: EventStamp | undefined }
+  /** Replaces a bucket's notification rules; an empty list removes the configuration. */
+  | { type: 'bucket.notifications'; name: string; rules: NotificationRule[] }
   /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
   | {
       [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null };
@@ -132,6 +135,7 @@ export interface Results {
   'bucket.delete': 'deleted' | 'missing' | 'not-empty';
   'bucket.acl': boolean;
   'bucket.config': boolean;
+  'bucket.notifications': boolean;
   'object.put': { replacedFileId: string | null };
   'object.delete': string | null;
   'objects.delete': string[];

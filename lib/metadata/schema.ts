@@ -137,4 +137,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE IF NOT EXISTS event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
   INSERT OR IGNORE INTO event_seq (id, last) VALUES (1, 0);
   `,
+  `
+  -- Bucket notification configurations (PutBucketNotificationConfiguration): the rules as a
+  -- JSON array; no row means the server-wide event targets apply (lib/metadata/outbox.ts).
+  CREATE TABLE IF NOT EXISTS bucket_notifications (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    rules  TEXT NOT NULL);
+  `,
 ];

@@ -9,7 +9,8 @@ import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { writeOutbox } from './outbox.ts';
+import { bucketRules, writeOutbox } from './outbox.ts';
+import type { NotificationRule } from '../events/notification-config.ts';
 import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
 import type { BucketEvent } from '../events/event.ts';
 
@@ -25,7 +26,10 @@ export interface OpenOptions {
   durability: Durability;
   /** Called with every command in the order it is applied (for replay and determinism tests). */
   record?: ((entry: Recorded) => void) | undefined;
-  /** Event targets that get every event of every bucket: each request-caused change writes outbox rows for them. */
+  /**
+   * Server-wide event targets: every event of a bucket without a notification configuration
+   * goes to them. Outbox rows are written for changes whose command carries an event stamp.
+   */
   eventTargets?: readonly string[] | undefined;
 }
 
@@ -95,6 +99,11 @@ export class MetadataStore extends MetadataReads {
         };
       },
     };
+  }
+
+  /** A bucket's notification rules (GetBucketNotificationConfiguration); undefined when none. */
+  notificationRules(bucket: string): NotificationRule[] | undefined {
+    return bucketRules(this.sql, bucket);
   }
 
   /** The one door for changes: resolves with the command's result once it is committed. */
@@ -168,7 +177,7 @@ export class MetadataStore extends MetadataReads {
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
-          if (stamp && this.eventTargets.length) writeOutbox(this.sql, this.eventTargets, change, stamp);
+          if (stamp) writeOutbox(this.sql, this.eventTargets, change, stamp);
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||

@@ -18,6 +18,7 @@ import { listObjects, listObjectVersions } from './list.ts';
 import * as mpu from './multipart.ts';
 import { completeMultipartUpload } from './multipart-complete.ts';
 import * as cors from './cors.ts';
+import * as notification from './notification.ts';
 import * as controls from './bucket-controls.ts';
 import { postObject } from './post-object.ts';
 
@@ -298,6 +299,23 @@ export const OPERATION_TABLE = {
     handler: completeMultipartUpload,
     event: 's3:ObjectCreated:CompleteMultipartUpload',
     summary: 'Assemble the listed parts into the object.',
+    bodyFirst: true,
+  },
+  GetBucketNotificationConfiguration: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'notification' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: notification.getBucketNotification,
+    event: null,
+    summary: 'The event notification rules (an empty document when none).',
+  },
+  PutBucketNotificationConfiguration: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'notification' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: notification.putBucketNotification,
+    event: null,
+    summary: 'Replace the event notification rules; destinations name configured event targets.',
     bodyFirst: true,
   },
   GetBucketCors: {

@@ -21,7 +21,6 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'lifecycle',
     'logging',
     'metrics',
-    'notification',
     'object-lock',
     'policy',
     'policyStatus',
