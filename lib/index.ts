@@ -232,7 +232,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     server.close();
     o.onFatal?.(err);
   };
-  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal };
+  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal, events };
   const domains = [
     'localhost',
     ...(config.server.domain

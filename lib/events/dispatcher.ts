@@ -41,8 +41,32 @@ export interface DispatcherOptions {
   onDropped?: (target: string, n: number) => void;
 }
 
+/** One target's delivery state, for /metrics and /health. */
+export interface TargetStatus {
+  target: string;
+  /** False after a failed publish, until one succeeds. */
+  connected: boolean;
+  /** Outbox rows not yet confirmed. */
+  pending: number;
+  /** Commit time of the oldest of them. */
+  oldest_time: string | null;
+  last_error: string | null;
+  /** Events the target confirmed since start (a redelivery after a crash counts again). */
+  published: number;
+  /** Failed publish attempts (each retried). */
+  failed: number;
+  /** Events dropped at the outbox cap (max_pending) while the target was unreachable. */
+  dropped: number;
+  /** Commit-to-confirm time of the oldest event of the last confirmed batch. */
+  latency_ms: number;
+}
+
 interface Loop {
   target: EventTarget;
+  published: number;
+  failed: number;
+  dropped: number;
+  latencyMs: number;
   wake: (() => void) | undefined;
   failures: number;
   lastError: string | null;
@@ -62,7 +86,17 @@ export class Dispatcher {
     this.#outbox = outbox;
     this.#o = o;
     for (const t of targets)
-      this.#loops.set(t.name, { target: t, wake: undefined, failures: 0, lastError: null, delivered: 0 });
+      this.#loops.set(t.name, {
+        target: t,
+        wake: undefined,
+        failures: 0,
+        lastError: null,
+        delivered: 0,
+        published: 0,
+        failed: 0,
+        dropped: 0,
+        latencyMs: 0,
+      });
   }
 
   start(): void {
@@ -90,13 +124,7 @@ export class Dispatcher {
     return new Promise((resolve) => this.#waiters.push({ target, seq, resolve }));
   }
 
-  status(): Array<{
-    target: string;
-    connected: boolean;
-    pending: number;
-    oldest_time: string | null;
-    last_error: string | null;
-  }> {
+  status(): TargetStatus[] {
     return [...this.#loops.entries()].map(([name, l]) => {
       const d = this.#outbox.depth(name);
       return {
@@ -105,6 +133,10 @@ export class Dispatcher {
         pending: d.rows,
         oldest_time: d.oldestTime,
         last_error: l.lastError,
+        published: l.published,
+        failed: l.failed,
+        dropped: l.dropped,
+        latency_ms: l.latencyMs,
       };
     });
   }
@@ -130,7 +162,10 @@ export class Dispatcher {
       try {
         if (loop.failures) {
           const dropped = await this.#outbox.trim(name, o.maxPending);
-          if (dropped) o.onDropped?.(name, dropped);
+          if (dropped) {
+            loop.dropped += dropped;
+            o.onDropped?.(name, dropped);
+          }
         }
         rows = this.#outbox.pending(name, o.batchSize);
       } catch (err) {
@@ -156,6 +191,7 @@ export class Dispatcher {
         );
       } catch (err) {
         loop.failures++;
+        loop.failed++;
         loop.lastError = (err as Error).message;
         o.onFailed?.(name, err as Error);
         const backoff = Math.min(o.maxBackoffMs, o.minBackoffMs * 2 ** Math.min(loop.failures - 1, 16));
@@ -166,7 +202,9 @@ export class Dispatcher {
       loop.lastError = null;
       loop.delivered = rows[rows.length - 1]!.seq;
       const oldest = Date.parse(rows[0]!.event.time);
-      o.onPublished?.(name, rows.length, Number.isFinite(oldest) ? Date.now() - oldest : 0);
+      loop.published += rows.length;
+      loop.latencyMs = Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0;
+      o.onPublished?.(name, rows.length, loop.latencyMs);
       this.#waiters = this.#waiters.filter((w) => {
         if (w.target !== name || w.seq > loop.delivered) return true;
         w.resolve();
