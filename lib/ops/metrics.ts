@@ -200,27 +200,24 @@ function queueMetrics(source: () => TargetStatus[], registers: PromClient.Regist
     return last;
   };
   const family = (counter: boolean, name: string, help: string, value: (t: TargetStatus) => number) => {
-    const labelNames = ['target'] as const;
+    const config = { name, help, labelNames: ['target'] as const, registers };
+    const each = (f: (labels: { target: string }, v: number) => void) => {
+      for (const t of snapshot()) f({ target: t.target }, value(t));
+    };
     if (counter)
       new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
+        ...config,
         collect() {
           this.reset();
-          for (const t of snapshot()) this.inc({ target: t.target }, value(t));
+          each((l, v) => this.inc(l, v));
         },
       });
     else
       new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
+        ...config,
         collect() {
           this.reset();
-          for (const t of snapshot()) this.set({ target: t.target }, value(t));
+          each((l, v) => this.set(l, v));
         },
       });
   };
