@@ -165,7 +165,7 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
     const r = new Reader(rawEvents, 'events', from);
     r.only(['source', 'consistency', 'sync_timeout_ms', 'max_pending', 'batch_size', 'targets']);
     c.source = r.str('source', '');
-    c.consistency = r.oneOf('consistency', ['write-through'] as const, 'write-through');
+    c.consistency = r.oneOf('consistency', ['write-through', 'sync'] as const, 'write-through');
     c.sync_timeout_ms = r.int('sync_timeout_ms', c.sync_timeout_ms, 1);
     c.max_pending = r.int('max_pending', c.max_pending, 1);
     c.batch_size = r.int('batch_size', c.batch_size, 1);

@@ -25,6 +25,8 @@ export interface OutboxPort {
   /** Drops the oldest rows of a target beyond `keep`; returns how many went. */
   trim(target: string, keep: number): Promise<number>;
   depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null };
+  /** The sequence of a target's oldest undelivered row, or null when it has none. */
+  oldestSeq(target: string): number | null;
 }
 
 export interface DispatcherOptions {
@@ -61,6 +63,11 @@ export interface TargetStatus {
   latency_ms: number;
 }
 
+interface Waiter {
+  seq: number;
+  resolve: (delivered: boolean) => void;
+}
+
 interface Loop {
   target: EventTarget;
   published: number;
@@ -79,7 +86,7 @@ export class Dispatcher {
   readonly #outbox: OutboxPort;
   readonly #o: DispatcherOptions;
   #running = false;
-  #waiters: Array<{ target: string; seq: number; resolve: () => void }> = [];
+  readonly #waiters = new Set<Waiter>();
   readonly #done: Promise<void>[] = [];
 
   constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
@@ -107,6 +114,7 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.#running = false;
+    for (const w of this.#waiters) w.resolve(false);
     for (const loop of this.#loops.values()) loop.wake?.();
     await Promise.all(this.#done.splice(0));
     await Promise.all([...this.#loops.values()].map((l) => l.target.close()));
@@ -117,11 +125,30 @@ export class Dispatcher {
     for (const loop of this.#loops.values()) if (!loop.failures) loop.wake?.();
   }
 
-  /** Resolves once `target` has confirmed the event with this sequence (sync mode). */
-  waitDelivered(target: string, seq: number): Promise<void> {
-    const loop = this.#loops.get(target);
-    if (!loop || loop.delivered >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ target, seq, resolve }));
+  /**
+   * Resolves true once every target has confirmed every event up to `seq` (sync mode): no
+   * outbox row at or below it remains; false after `timeoutMs` or when the dispatcher stops.
+   */
+  waitThrough(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.#oldestPending() > seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        seq,
+        resolve: (ok) => {
+          clearTimeout(timer);
+          this.#waiters.delete(w);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => w.resolve(false), timeoutMs);
+      this.#waiters.add(w);
+    });
+  }
+
+  #oldestPending(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const name of this.#loops.keys()) min = Math.min(min, this.#outbox.oldestSeq(name) ?? min);
+    return min;
   }
 
   status(): TargetStatus[] {
@@ -205,11 +232,10 @@ export class Dispatcher {
       loop.published += rows.length;
       loop.latencyMs = Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0;
       o.onPublished?.(name, rows.length, loop.latencyMs);
-      this.#waiters = this.#waiters.filter((w) => {
-        if (w.target !== name || w.seq > loop.delivered) return true;
-        w.resolve();
-        return false;
-      });
+      if (this.#waiters.size) {
+        const oldest = this.#oldestPending();
+        for (const w of this.#waiters) if (w.seq < oldest) w.resolve(true);
+      }
     }
   }
 }

@@ -6,6 +6,20 @@ import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { Logger } from '../ops/log.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { createTarget } from './targets/create.ts';
+import { S3Error } from '../s3/errors.ts';
+
+/**
+ * Sync mode: the response waits until every target confirmed the events committed so far.
+ * On timeout the change stays committed and its event stays in the outbox (it is delivered
+ * later); the caller gets 503 ServiceUnavailable and may retry.
+ */
+async function syncGate(dispatcher: Dispatcher, seq: number, timeoutMs: number): Promise<void> {
+  if (!(await dispatcher.waitThrough(seq, timeoutMs)))
+    throw new S3Error(
+      'ServiceUnavailable',
+      `The change was committed, but the event targets did not confirm its event within ${timeoutMs} ms; it will be delivered when they return.`,
+    );
+}
 
 export interface RunningEvents {
   dispatcher: Dispatcher;
@@ -42,6 +56,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
     },
   });
   dispatcher.start();
+  if (ev.consistency === 'sync') metadata.setEventGate((seq) => syncGate(dispatcher, seq, ev.sync_timeout_ms));
   const unsubscribe = metadata.subscribe(() => dispatcher.kick());
   log.info('events enabled', {
     targets: ev.targets.map((t) => `${t.name} (${t.type})`).join(', '),
@@ -50,6 +65,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
   return {
     dispatcher,
     async stop() {
+      metadata.setEventGate(undefined);
       unsubscribe();
       await dispatcher.stop();
     },

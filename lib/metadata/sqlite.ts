@@ -7,7 +7,7 @@ import type { Durability } from '../config.ts';
 import { apply } from './apply.ts';
 import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
-import { Sql } from './connection.ts';
+import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
 import { bucketRules, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
@@ -54,6 +54,7 @@ export class MetadataStore extends MetadataReads {
   /** Changes of the savepoint being applied, then of the whole transaction. */
   private pending: Change[] = [];
   private readonly eventTargets: readonly string[];
+  private eventGate: ((throughSeq: number) => Promise<void>) | undefined;
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
@@ -81,6 +82,10 @@ export class MetadataStore extends MetadataReads {
         await this.submit({ type: 'outbox.delivered', target, seqs });
       },
       trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
+      oldestSeq: (target) =>
+        ((this.sql.q('SELECT MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as Row).s as
+          | number
+          | null) ?? null,
       depth: (target) => {
         const r = this.sql.q('SELECT COUNT(*) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as {
           n: number;
@@ -106,12 +111,28 @@ export class MetadataStore extends MetadataReads {
     return bucketRules(this.sql, bucket);
   }
 
+  /**
+   * Sync event mode (lib/events/start.ts): a command that carries an event stamp resolves only
+   * once `gate` resolves for the event sequence reached at its commit.
+   */
+  setEventGate(gate: ((throughSeq: number) => Promise<void>) | undefined): void {
+    this.eventGate = gate;
+  }
+
   /** The one door for changes: resolves with the command's result once it is committed. */
   submit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
-    return new Promise<ResultOf<C>>((resolve, reject) => {
+    const committed = new Promise<ResultOf<C>>((resolve, reject) => {
       if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
       this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
       this.scheduleFlush();
+    });
+    const gate = this.eventGate;
+    if (!gate || !('event' in cmd) || !cmd.event) return committed;
+    // Runs in the microtask after the commit resolved it, before any later flush: the
+    // sequence read is the one this command's transaction reached (or its own).
+    return committed.then(async (v) => {
+      await gate((this.sql.q('SELECT last FROM event_seq WHERE id = 1').get() as Row).last as number);
+      return v;
     });
   }
 
