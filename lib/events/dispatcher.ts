@@ -38,6 +38,8 @@ export interface DispatcherOptions {
   maxBackoffMs: number;
   /** How often an idle loop looks for rows it was not told about (e.g. after a restart). */
   pollMs: number;
+  /** After a batch smaller than batchSize, wait this long before the next (batches more per round trip). */
+  lingerMs: number;
   onPublished?: (target: string, n: number, latencyMs: number) => void;
   onFailed?: (target: string, err: Error) => void;
   onDropped?: (target: string, n: number) => void;
@@ -236,6 +238,10 @@ export class Dispatcher {
         const oldest = this.#oldestPending();
         for (const w of this.#waiters) if (w.seq < oldest) w.resolve(true);
       }
+      // A short batch: let a few more commits gather before the next round trip and outbox
+      // delete (Kafka's linger.ms), instead of one publish and one delete per commit.
+      if (rows.length < o.batchSize && o.lingerMs > 0 && !this.#waiters.size)
+        await new Promise((r) => setTimeout(r, o.lingerMs));
     }
   }
 }

@@ -37,6 +37,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
     minBackoffMs: 100,
     maxBackoffMs: 30_000,
     pollMs: 1000,
+    lingerMs: ev.linger_ms,
     onPublished(target, n) {
       if (failing.delete(target)) log.info('event target reachable again', { target });
       log.debug('events published', { target, count: n });
