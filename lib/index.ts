@@ -156,6 +156,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     durability: config.durability,
     record: recorder?.record,
     eventTargets: config.events.targets.filter((t) => t.all_buckets).map((t) => t.name),
+    knownEventTargets: config.events.targets.map((t) => t.name),
   });
   const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);

@@ -56,6 +56,12 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
       });
     },
   });
+  void metadata
+    .submit({ type: 'outbox.forget', keepTargets: ev.targets.map((t) => t.name) })
+    .then((n) => {
+      if (n) log.warn('event outbox rows of targets no longer configured dropped', { dropped: n });
+    })
+    .catch((err: unknown) => log.error('event outbox clean-up failed', { error: err }));
   dispatcher.start();
   if (ev.consistency === 'sync') metadata.setEventGate((seq) => syncGate(dispatcher, seq, ev.sync_timeout_ms));
   const unsubscribe = metadata.subscribe(() => dispatcher.kick());

@@ -323,6 +323,12 @@ const APPLY: Appliers = {
     for (const seq of c.seqs) tx.q('DELETE FROM event_outbox WHERE target = ? AND seq = ?').run(c.target, seq);
     return null;
   },
+  'outbox.forget'(tx, c) {
+    const keep = JSON.stringify(c.keepTargets);
+    return Number(
+      tx.q('DELETE FROM event_outbox WHERE target NOT IN (SELECT value FROM json_each(?))').run(keep).changes,
+    );
+  },
   'outbox.trim'(tx, c) {
     const r = tx
       .q(`DELETE FROM event_outbox WHERE target = ? AND seq < (

@@ -88,6 +88,8 @@ export type Command =
   | { type: 'outbox.delivered'; target: string; seqs: number[] }
   /** A target has been unreachable long enough that only its newest `keep` rows stay. */
   | { type: 'outbox.trim'; target: string; keep: number }
+  /** At start: rows of targets no longer configured go (nothing would deliver them). */
+  | { type: 'outbox.forget'; keepTargets: string[] }
   | { type: 'blob.chunk'; fileId: string; seq: number; data: Bytes }
   | { type: 'blob.remove'; fileId: string }
   | { type: 'import.clear'; tables: TableName[]; redacted: boolean; at: string }
@@ -149,6 +151,7 @@ export interface Results {
   'gc.done': null;
   'outbox.delivered': null;
   'outbox.trim': number;
+  'outbox.forget': number;
   'blob.chunk': null;
   'blob.remove': null;
   'import.clear': ImportOutcome;

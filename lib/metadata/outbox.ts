@@ -38,16 +38,23 @@ export function bucketRules(sql: Sql, bucket: string): NotificationRule[] | unde
 }
 
 /**
- * Writes the outbox rows for one change: to the bucket's matching rules' targets when it has
- * a notification configuration, else to `serverWide`.
+ * Writes the outbox rows for one change: to the bucket's matching rules' targets (those still
+ * `known`) when it has a notification configuration, else to `serverWide`.
  */
-export function writeOutbox(tx: Sql, serverWide: readonly string[], change: Change, stamp: EventStamp): void {
+export function writeOutbox(
+  tx: Sql,
+  serverWide: readonly string[],
+  known: ReadonlySet<string>,
+  change: Change,
+  stamp: EventStamp,
+): void {
   const name = nameOf(change, stamp);
   if (!name || !('bucket' in change)) return;
   const key = 'key' in change ? change.key : undefined;
   const rules = bucketRules(tx, change.bucket);
+  // A rule may name a target removed from the config since: no loop would ever drain it.
   const routes: EventRoute[] = rules
-    ? routesFor(rules, name, key)
+    ? routesFor(rules, name, key).filter((r) => known.has(r.target))
     : serverWide.map((target) => ({ target, configurationId: '' }));
   if (!routes.length) return;
   const seq = (tx.q('UPDATE event_seq SET last = last + 1 WHERE id = 1 RETURNING last').get() as Row).last as number;

@@ -31,6 +31,8 @@ export interface OpenOptions {
    * goes to them. Outbox rows are written for changes whose command carries an event stamp.
    */
   eventTargets?: readonly string[] | undefined;
+  /** Every configured event target: bucket rules naming another (since removed) route nowhere. */
+  knownEventTargets?: readonly string[] | undefined;
 }
 
 /** Applies commands one at a time inside an open transaction (see MetadataStore.atomically). */
@@ -54,12 +56,14 @@ export class MetadataStore extends MetadataReads {
   /** Changes of the savepoint being applied, then of the whole transaction. */
   private pending: Change[] = [];
   private readonly eventTargets: readonly string[];
+  private readonly knownEventTargets: ReadonlySet<string>;
   private eventGate: ((throughSeq: number) => Promise<void>) | undefined;
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
     this.record = opts.record;
     this.eventTargets = opts.eventTargets ?? [];
+    this.knownEventTargets = new Set(opts.knownEventTargets ?? this.eventTargets);
   }
 
   /** The outbox as lib/events/dispatcher.ts sees it: reads here, deletions through submit. */
@@ -198,7 +202,7 @@ export class MetadataStore extends MetadataReads {
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
-          if (stamp) writeOutbox(this.sql, this.eventTargets, change, stamp);
+          if (stamp) writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp);
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||
