@@ -99,6 +99,7 @@ const SUBRESOURCE_FLAGS = [
   flag('cors', 'Address the CORS configuration.'),
   flag('publicAccessBlock', 'Address the PublicAccessBlock configuration.'),
   flag('ownershipControls', 'Address the ObjectOwnership setting.'),
+  flag('notification', 'Address the event notification configuration.'),
 ];
 const objectHeaders: Obj = {
   ETag: { schema: { type: 'string' } },
