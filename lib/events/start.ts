@@ -6,19 +6,15 @@ import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { Logger } from '../ops/log.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { createTarget } from './targets/create.ts';
-import { S3Error } from '../s3/errors.ts';
+import { EventUnconfirmedError } from './unconfirmed.ts';
 
 /**
  * Sync mode: the response waits until every target confirmed the events committed so far.
  * On timeout the change stays committed and its event stays in the outbox (it is delivered
  * later); the caller gets 503 ServiceUnavailable and may retry.
  */
-async function syncGate(dispatcher: Dispatcher, seq: number, timeoutMs: number): Promise<void> {
-  if (!(await dispatcher.waitThrough(seq, timeoutMs)))
-    throw new S3Error(
-      'ServiceUnavailable',
-      `The change was committed, but the event targets did not confirm its event within ${timeoutMs} ms; it will be delivered when they return.`,
-    );
+async function syncGate(dispatcher: Dispatcher, seq: number, timeoutMs: number, result: unknown): Promise<void> {
+  if (!(await dispatcher.waitThrough(seq, timeoutMs))) throw new EventUnconfirmedError(timeoutMs, result);
 }
 
 export interface RunningEvents {
@@ -63,7 +59,8 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
     })
     .catch((err: unknown) => log.error('event outbox clean-up failed', { error: err }));
   dispatcher.start();
-  if (ev.consistency === 'sync') metadata.setEventGate((seq) => syncGate(dispatcher, seq, ev.sync_timeout_ms));
+  if (ev.consistency === 'sync')
+    metadata.setEventGate((seq, result) => syncGate(dispatcher, seq, ev.sync_timeout_ms, result));
   const unsubscribe = metadata.subscribe(() => dispatcher.kick());
   log.info('events enabled', {
     targets: ev.targets.map((t) => `${t.name} (${t.type})`).join(', '),

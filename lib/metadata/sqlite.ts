@@ -57,7 +57,7 @@ export class MetadataStore extends MetadataReads {
   private pending: Change[] = [];
   private readonly eventTargets: readonly string[];
   private readonly knownEventTargets: ReadonlySet<string>;
-  private eventGate: ((throughSeq: number) => Promise<void>) | undefined;
+  private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
@@ -117,9 +117,10 @@ export class MetadataStore extends MetadataReads {
 
   /**
    * Sync event mode (lib/events/start.ts): a command that carries an event stamp resolves only
-   * once `gate` resolves for the event sequence reached at its commit.
+   * once `gate` resolves for the event sequence reached at its commit; if the gate rejects,
+   * the change stays committed (the gate gets the result to hand on with its error).
    */
-  setEventGate(gate: ((throughSeq: number) => Promise<void>) | undefined): void {
+  setEventGate(gate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined): void {
     this.eventGate = gate;
   }
 
@@ -135,7 +136,7 @@ export class MetadataStore extends MetadataReads {
     // Runs in the microtask after the commit resolved it, before any later flush: the
     // sequence read is the one this command's transaction reached (or its own).
     return committed.then(async (v) => {
-      await gate((this.sql.q('SELECT last FROM event_seq WHERE id = 1').get() as Row).last as number);
+      await gate((this.sql.q('SELECT last FROM event_seq WHERE id = 1').get() as Row).last as number, v);
       return v;
     });
   }

@@ -7,17 +7,20 @@ import { readXmlBody } from './body.ts';
 import { child, children, childText, type XmlLimits, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
 import { eventStamp } from './event-stamp.ts';
+import { afterCommit } from '../events/unconfirmed.ts';
 
 export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
   const { metadata } = ctx.svc;
-  const fileId = await metadata.submit({
-    type: 'object.delete',
-    bucket: e.bucket,
-    key: e.key,
-    at: new Date().toISOString(),
-    event: eventStamp(ctx),
-  });
-  if (fileId) ctx.svc.collect([fileId]);
+  await afterCommit(
+    metadata.submit({
+      type: 'object.delete',
+      bucket: e.bucket,
+      key: e.key,
+      at: new Date().toISOString(),
+      event: eventStamp(ctx),
+    }),
+    (fileId) => fileId && ctx.svc.collect([fileId]),
+  );
   ctx.res.writeHead(204);
   ctx.res.end();
 }
@@ -77,13 +80,15 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     }
   }
   const { metadata } = ctx.svc;
-  const fileIds = await metadata.submit({
-    type: 'objects.delete',
-    bucket: e.bucket,
-    keys: toDelete,
-    at: new Date().toISOString(),
-    event: eventStamp(ctx),
-  });
-  ctx.svc.collect(fileIds);
+  await afterCommit(
+    metadata.submit({
+      type: 'objects.delete',
+      bucket: e.bucket,
+      keys: toDelete,
+      at: new Date().toISOString(),
+      event: eventStamp(ctx),
+    }),
+    (fileIds) => ctx.svc.collect(fileIds),
+  );
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

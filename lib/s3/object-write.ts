@@ -10,6 +10,7 @@ import { PreconditionError } from '../metadata/sqlite.ts';
 import { objectRecord } from '../metadata/commands.ts';
 import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import { eventStamp } from './event-stamp.ts';
+import { EventUnconfirmedError } from '../events/unconfirmed.ts';
 
 /** If-None-Match / If-Match on a write; AWS supports only "*" for If-None-Match here. */
 export function writeCondition(ctx: Ctx): WriteCondition | undefined {
@@ -81,6 +82,13 @@ export async function commitObject(
             event: eventStamp(ctx, at),
           });
   } catch (err) {
+    // Sync event mode timed out after the commit: the blob is the object's now; only the
+    // files the commit released go.
+    if (err instanceof EventUnconfirmedError) {
+      const released = err.result as { replacedFileId: string | null } | string[] | null;
+      ctx.svc.collect(Array.isArray(released) ? released : released?.replacedFileId ? [released.replacedFileId] : []);
+      throw err;
+    }
     if (row.fileId) await storage.remove(row.fileId);
     // The bucket was deleted while the body streamed in (its row then fails the foreign key).
     if (!metadata.getBucket(row.bucket)) throw noSuchBucket(row.bucket);

@@ -3,13 +3,22 @@
 // still committed, the caller gets 503 ServiceUnavailable, and the event follows later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
 import type { ConfigInput } from '../../lib/config.ts';
 import { type Broker, haveCommand, startRedis } from '../helpers/brokers.ts';
 import { nameAndKey, redisStream, waitFor } from '../helpers/event-readers.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { diskState } from '../helpers/files.ts';
 
-const TIMEOUT_MS = 600;
+// Long enough for a loaded CI machine to confirm a healthy write, short enough for the test.
+const TIMEOUT_MS = 2000;
 
 describe('sync event consistency', { skip: !haveCommand('redis-server') && 'redis-server is not installed' }, () => {
   let redis: Broker;
@@ -51,6 +60,32 @@ describe('sync event consistency', { skip: !haveCommand('redis-server') && 'redi
     assert.ok(took >= TIMEOUT_MS - 50 && took < TIMEOUT_MS + 3000, `answered after ${took} ms`);
     const head = await c.send(new HeadObjectCommand({ Bucket: 'sync-b', Key: 'late' }));
     assert.equal(head.ContentLength, 1);
+    // A body stored as a file (not inline in the row): the committed object keeps its bytes.
+    const big = randomBytes(512 * 1024);
+    await assert.rejects(c.send(new PutObjectCommand({ Bucket: 'sync-b', Key: 'late-big', Body: big })), {
+      name: 'ServiceUnavailable',
+    });
+    const back = await c.send(new GetObjectCommand({ Bucket: 'sync-b', Key: 'late-big' }));
+    assert.ok(
+      Buffer.from(await back.Body!.transformToByteArray()).equals(big),
+      'the committed object reads back whole',
+    );
+    // Overwriting and deleting under the timeout still frees the blobs the commits released.
+    await assert.rejects(
+      c.send(new PutObjectCommand({ Bucket: 'sync-b', Key: 'late-big', Body: randomBytes(300_000) })),
+      {
+        name: 'ServiceUnavailable',
+      },
+    );
+    await assert.rejects(c.send(new DeleteObjectCommand({ Bucket: 'sync-b', Key: 'late-big' })), {
+      name: 'ServiceUnavailable',
+    });
+    const disk = await waitFor(
+      () => diskState(s.dataDir),
+      (d) => d.files.size === d.referenced.size,
+      TIMEOUT_MS + 5000,
+    );
+    assert.deepEqual([...disk.files].sort(), [...disk.referenced].sort(), 'no blob left behind, none missing');
     await redis.start();
     const got = await waitFor(events, (e) => e.includes('s3:ObjectCreated:Put late'), 40_000);
     assert.ok(got.includes('s3:ObjectCreated:Put late'));
