@@ -86,7 +86,10 @@ export async function commitObject(
     // files the commit released go.
     if (err instanceof EventUnconfirmedError) {
       const released = err.result as { replacedFileId: string | null } | string[] | null;
-      ctx.svc.collect(Array.isArray(released) ? released : released?.replacedFileId ? [released.replacedFileId] : []);
+      // null: the upload was gone, nothing committed, the assembled blob is ours to drop.
+      if (released === null) ctx.svc.collect([row.fileId]);
+      else if (Array.isArray(released)) ctx.svc.collect(released);
+      else if (released.replacedFileId) ctx.svc.collect([released.replacedFileId]);
       throw err;
     }
     if (row.fileId) await storage.remove(row.fileId);
