@@ -1,10 +1,11 @@
 // Embedding API: `const store = await createBleepStore({...}); await store.listen();`.
 // Creating a store runs the whole start-up recovery before it can serve anything.
 // Library code never exits the process and installs no signal handlers; bin/ does that.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, configWarnings, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
 import { MetadataStore, type Change } from './metadata/sqlite.ts';
+import { http } from './node-http.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
 import { watchNewBlobIds } from './storage/backend.ts';
