@@ -156,7 +156,8 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     path: config.metadata.sqlite.path,
     durability: config.durability,
     record: recorder?.record,
-    eventTargets: config.events.targets.map((t) => t.name),
+    eventTargets: config.events.targets.filter((t) => t.all_buckets).map((t) => t.name),
+    knownEventTargets: config.events.targets.map((t) => t.name),
   });
   const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
@@ -233,7 +234,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     server.close();
     o.onFatal?.(err);
   };
-  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal };
+  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal, events };
   const domains = [
     'localhost',
     ...(config.server.domain

@@ -340,6 +340,17 @@ const APPLY: Appliers = {
     if (changed) emit({ type: 'bucket.config', bucket: name });
     return changed;
   },
+  'bucket.notifications'(tx, { name, rules }, emit) {
+    if (!tx.q('SELECT 1 FROM buckets WHERE name = ?').get(name)) return false;
+    if (rules.length)
+      tx.q('INSERT OR REPLACE INTO bucket_notifications (bucket, rules) VALUES (?, ?)').run(
+        name,
+        JSON.stringify(rules),
+      );
+    else tx.q('DELETE FROM bucket_notifications WHERE bucket = ?').run(name);
+    emit({ type: 'bucket.config', bucket: name });
+    return true;
+  },
 
   'object.put'(tx, c, emit) {
     return { replacedFileId: putObject(tx, c.object, c.cond, c.at, emit) };
@@ -559,6 +570,12 @@ const APPLY: Appliers = {
   'outbox.delivered'(tx, c) {
     for (const seq of c.seqs) tx.q('DELETE FROM event_outbox WHERE target = ? AND seq = ?').run(c.target, seq);
     return null;
+  },
+  'outbox.forget'(tx, c) {
+    const keep = JSON.stringify(c.keepTargets);
+    return Number(
+      tx.q('DELETE FROM event_outbox WHERE target NOT IN (SELECT value FROM json_each(?))').run(keep).changes,
+    );
   },
   'outbox.trim'(tx, c) {
     const r = tx

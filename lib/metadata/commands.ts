@@ -3,6 +3,7 @@
 // chosen by whoever proposes it, never by apply(). So the same commands applied in the same
 // order to an empty database give the same state on every machine: what a replicated log
 // (Raft, §5.3 "log matching") needs from its state machine.
+import type { NotificationRule } from '../events/notification-config.ts';
 import type { TableName } from './export-format.ts';
 import type {
   Acl,
@@ -57,6 +58,8 @@ export type Command =
   | { type: 'bucket.create'; bucket: BucketRow; event?: EventStamp | undefined }
   | { type: 'bucket.delete'; name: string; event?: EventStamp | undefined }
   | { type: 'bucket.acl'; name: string; acl: Acl; event?: EventStamp | undefined }
+  /** Replaces a bucket's notification rules; an empty list removes the configuration. */
+  | { type: 'bucket.notifications'; name: string; rules: NotificationRule[] }
   /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
   | {
       [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null };
@@ -140,6 +143,8 @@ export type Command =
   | { type: 'outbox.delivered'; target: string; seqs: number[] }
   /** A target has been unreachable long enough that only its newest `keep` rows stay. */
   | { type: 'outbox.trim'; target: string; keep: number }
+  /** At start: rows of targets no longer configured go (nothing would deliver them). */
+  | { type: 'outbox.forget'; keepTargets: string[] }
   | { type: 'blob.chunk'; fileId: string; seq: number; data: Bytes }
   | { type: 'blob.remove'; fileId: string }
   | { type: 'import.clear'; tables: TableName[]; redacted: boolean; at: string }
@@ -187,6 +192,7 @@ export interface Results {
   'bucket.delete': 'deleted' | 'missing' | 'not-empty';
   'bucket.acl': boolean;
   'bucket.config': boolean;
+  'bucket.notifications': boolean;
   'object.put': { replacedFileId: string | null };
   'object.delete': string | null;
   'objects.delete': string[];
@@ -206,6 +212,7 @@ export interface Results {
   'gc.done': null;
   'outbox.delivered': null;
   'outbox.trim': number;
+  'outbox.forget': number;
   'blob.chunk': null;
   'blob.remove': null;
   'import.clear': ImportOutcome;

@@ -189,4 +189,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS idx_versions_seq ON object_versions(bucket, key, seq);
   CREATE INDEX IF NOT EXISTS idx_versions_file ON object_versions(file_id);
   `,
+  `
+  -- Bucket notification configurations (PutBucketNotificationConfiguration): the rules as a
+  -- JSON array; no row means the server-wide event targets apply (lib/metadata/outbox.ts).
+  CREATE TABLE IF NOT EXISTS bucket_notifications (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    rules  TEXT NOT NULL);
+  `,
 ];

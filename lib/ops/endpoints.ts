@@ -11,6 +11,8 @@ import type { Logger } from './log.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { queueHealth } from '../events/health.ts';
+import type { TargetStatus } from '../events/dispatcher.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createDocs } from './docs.ts';
 import { createRequestObserver, type RequestRecord } from './observe.ts';
@@ -34,6 +36,8 @@ export interface OpsServices extends HealthTargets {
   config: Pick<Config, 'observability' | 'server' | 'durability' | 'metadata' | 'storage'>;
   metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
+  /** Event delivery, when targets are configured: /metrics and /health report it. */
+  events?: { dispatcher: { status(): TargetStatus[] } } | undefined;
 }
 
 function send(
@@ -72,6 +76,7 @@ export function createOps(svc: OpsServices): Ops {
         version,
         durability: svc.config.durability,
         freeSpace: freeSpaceVolumes(svc.config),
+        queue: svc.events && (() => svc.events!.dispatcher.status()),
       })
     : undefined;
   const health = createHealthChecks(svc);
@@ -102,12 +107,14 @@ export function createOps(svc: OpsServices): Ops {
           if (!o.health_check)
             return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
           const h = await health();
+          const queue = svc.events && queueHealth(svc.events.dispatcher.status());
+          const good = h.ok && !h.lowDisk && (!queue || queue.connected);
           return send(
             req,
             res,
             h.ok ? 200 : 503,
             { ...JSON_TYPE, ...NO_STORE },
-            JSON.stringify({ status: h.ok && !h.lowDisk ? 'ok' : 'degraded', ...about, checks: h.checks }),
+            JSON.stringify({ status: good ? 'ok' : 'degraded', ...about, checks: h.checks, ...(queue && { queue }) }),
           );
         }
         case '/healthz':

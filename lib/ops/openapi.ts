@@ -99,6 +99,7 @@ const SUBRESOURCE_FLAGS = [
   flag('cors', 'Address the CORS configuration.'),
   flag('publicAccessBlock', 'Address the PublicAccessBlock configuration.'),
   flag('ownershipControls', 'Address the ObjectOwnership setting.'),
+  flag('notification', 'Address the event notification configuration.'),
 ];
 const TAGGING = flag('tagging', 'Address the tag set (Get/Put/DeleteBucketTagging, Get/Put/DeleteObjectTagging).');
 const BUCKET_CONFIG_FLAGS = [

@@ -13,6 +13,7 @@ import { mayBypassGovernance } from './object-lock.ts';
 import { LockedError, PreconditionError } from '../metadata/errors.ts';
 import type { BucketRow, DeleteCondition } from '../metadata/types.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
+import { afterCommit } from '../events/unconfirmed.ts';
 
 const ANONYMOUS = { id: ANONYMOUS_OWNER.id, displayName: ANONYMOUS_OWNER.display_name };
 
@@ -80,38 +81,35 @@ async function deleteOne(
     if (!bucket.versioning) {
       if (versionId !== null && versionId !== 'null')
         throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
-      const fileId = await metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond, event });
-      if (fileId) ctx.svc.collect([fileId]);
+      await afterCommit(
+        metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond, event }),
+        (fileId) => fileId && ctx.svc.collect([fileId]),
+      );
       return { versionId: null, deleteMarker: false };
     }
     if (versionId === null) {
       const markerId = versionIdFor(bucket);
       const owner = ctx.principal ? { id: ctx.principal.ownerId, displayName: ctx.principal.displayName } : ANONYMOUS;
-      const r = await metadata.submit({
-        type: 'marker.put',
-        bucket: bucket.name,
-        key,
-        markerId,
-        owner,
-        at,
-        cond,
-        event,
-      });
-      if (r.removed) ctx.svc.collect([r.removed]);
+      await afterCommit(
+        metadata.submit({ type: 'marker.put', bucket: bucket.name, key, markerId, owner, at, cond, event }),
+        (r) => r.removed && ctx.svc.collect([r.removed]),
+      );
       return { versionId: markerId ?? 'null', deleteMarker: true };
     }
     const bypassGovernance = mayBypassGovernance(ctx, bucket);
-    const r = await metadata.submit({
-      type: 'version.delete',
-      bucket: bucket.name,
-      key,
-      versionId,
-      bypassGovernance,
-      at,
-      cond,
-      event,
-    });
-    if (r.removed) ctx.svc.collect([r.removed]);
+    const r = await afterCommit(
+      metadata.submit({
+        type: 'version.delete',
+        bucket: bucket.name,
+        key,
+        versionId,
+        bypassGovernance,
+        at,
+        cond,
+        event,
+      }),
+      (r) => r.removed && ctx.svc.collect([r.removed]),
+    );
     return { versionId, deleteMarker: r.deleteMarker };
   } catch (err) {
     if (err instanceof LockedError) throw new S3Error('AccessDenied', err.message);
@@ -180,14 +178,16 @@ export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']
     }
   }
   const { metadata } = ctx.svc;
-  const fileIds = await metadata.submit({
-    type: 'objects.delete',
-    bucket: e.bucket,
-    keys: toDelete,
-    at: new Date().toISOString(),
-    event: eventStamp(ctx),
-  });
-  ctx.svc.collect(fileIds);
+  await afterCommit(
+    metadata.submit({
+      type: 'objects.delete',
+      bucket: e.bucket,
+      keys: toDelete,
+      at: new Date().toISOString(),
+      event: eventStamp(ctx),
+    }),
+    (fileIds) => ctx.svc.collect(fileIds),
+  );
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }
 

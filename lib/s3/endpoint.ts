@@ -59,6 +59,8 @@ export interface OperationResources {
   UploadPart: 'part';
   UploadPartCopy: 'part';
   GetBucketCors: 'bucket';
+  GetBucketNotificationConfiguration: 'bucket';
+  PutBucketNotificationConfiguration: 'bucket';
   PutBucketCors: 'bucket';
   DeleteBucketCors: 'bucket';
   PreflightCors: 'bucket';

@@ -11,6 +11,7 @@ import { objectRecord } from '../metadata/commands.ts';
 import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import { eventStamp } from './event-stamp.ts';
 import { versionIdFor } from './versioning.ts';
+import { EventUnconfirmedError } from '../events/unconfirmed.ts';
 
 /** If-None-Match / If-Match on a write; AWS supports only "*" for If-None-Match here. */
 export function writeCondition(ctx: Ctx): WriteCondition | undefined {
@@ -84,6 +85,16 @@ export async function commitObject(
             event: eventStamp(ctx, at),
           });
   } catch (err) {
+    // Sync event mode timed out after the commit: the blob is the object's now; only the
+    // files the commit released go.
+    if (err instanceof EventUnconfirmedError) {
+      const released = err.result as { replacedFileId: string | null } | string[] | null;
+      // null: the upload was gone, nothing committed, the assembled blob is ours to drop.
+      if (released === null) ctx.svc.collect([row.fileId]);
+      else if (Array.isArray(released)) ctx.svc.collect(released);
+      else if (released.replacedFileId) ctx.svc.collect([released.replacedFileId]);
+      throw err;
+    }
     if (row.fileId) await storage.remove(row.fileId);
     // The bucket was deleted while the body streamed in (its row then fails the foreign key).
     if (!metadata.getBucket(row.bucket)) throw noSuchBucket(row.bucket);

@@ -24,6 +24,7 @@ import * as tagging from './tagging.ts';
 import * as lock from './object-lock.ts';
 import { getObjectAttributes } from './attributes.ts';
 import * as lifecycle from './lifecycle-config.ts';
+import * as notification from './notification.ts';
 import * as controls from './bucket-controls.ts';
 import { postObject } from './post-object.ts';
 
@@ -463,6 +464,23 @@ export const OPERATION_TABLE = {
     handler: completeMultipartUpload,
     event: 's3:ObjectCreated:CompleteMultipartUpload',
     summary: 'Assemble the listed parts into the object.',
+    bodyFirst: true,
+  },
+  GetBucketNotificationConfiguration: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'notification' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: notification.getBucketNotification,
+    event: null,
+    summary: 'The event notification rules (an empty document when none).',
+  },
+  PutBucketNotificationConfiguration: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'notification' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: notification.putBucketNotification,
+    event: null,
+    summary: 'Replace the event notification rules; destinations name configured event targets.',
     bodyFirst: true,
   },
   GetBucketCors: {

@@ -20,7 +20,6 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'inventory',
     'logging',
     'metrics',
-    'notification',
     'policy',
     'policyStatus',
     'replication',
