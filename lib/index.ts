@@ -9,6 +9,7 @@ import { http } from './node-http.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
 import { watchNewBlobIds } from './storage/backend.ts';
+import { createWriteTasks } from './events/write-tasks.ts';
 import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
 import { createRequestHandler } from './server.ts';
@@ -211,13 +212,6 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   // Orphans and missing blobs are counted by the background scrub ('scrub done').
   const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = recovery;
   log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
-  const stopReaper = startReaper({ config, metadata, storage, log });
-  const scrub = startScrub({ metadata, storage, log }, recovery, born);
-  // Loaded only when targets are configured: an embedder without events pays nothing for them.
-  const events = config.events.targets.length
-    ? (await import('./events/start.ts')).startEvents(config, metadata, log)
-    : undefined;
-
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
     void (async () => {
@@ -225,6 +219,22 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       await metadata.submit({ type: 'gc.done', fileIds: [...fileIds] });
     })().catch((err: unknown) => log.error('file removal failed; the periodic gc retries it', { error: err }));
   };
+  // Async consistency: writes accepted (202) before a crash are applied before serving.
+  const tasks =
+    config.events.consistency === 'async'
+      ? createWriteTasks({ metadata, storage, log, collect, maxTasks: config.events.max_tasks })
+      : undefined;
+  if (tasks) {
+    const left = metadata.pendingTaskCount();
+    await tasks.drain();
+    if (left) log.info('pending write tasks applied', { tasks: left });
+  }
+  const stopReaper = startReaper({ config, metadata, storage, log });
+  const scrub = startScrub({ metadata, storage, log }, recovery, born);
+  // Loaded only when targets are configured: an embedder without events pays nothing for them.
+  const events = config.events.targets.length
+    ? (await import('./events/start.ts')).startEvents(config, metadata, log)
+    : undefined;
 
   let failed: Error | undefined;
   const fatal = (err: Error): void => {
@@ -234,7 +244,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     server.close();
     o.onFatal?.(err);
   };
-  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal, events };
+  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal, events, tasks };
   const domains = [
     'localhost',
     ...(config.server.domain
@@ -312,6 +322,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     stopReaper();
     disk.stop();
     scrub.stop();
+    await tasks?.stop();
     await events?.stop();
     if (recorder) await recorder.finish(metadata);
     metadata.close();

@@ -16,6 +16,7 @@ import type { OpsHandler } from './ops/endpoints.ts';
 import type { ConsoleHandler } from './ui/console.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
+import { serveTaskStatus, TASKS_PATH } from './events/task-status.ts';
 import { explainSignatureMismatch } from './auth/sigv4/explain.ts';
 
 export interface HandlerOptions {
@@ -98,6 +99,10 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         rawQuery.includes('Signature=');
       if (!signed && opts.ui && (opsRoute = opts.ui.route(method, rawPath, header)))
         return await opts.ui.serve(req, res);
+      if (!signed && svc.tasks && (method === 'GET' || method === 'HEAD') && rawPath.startsWith(TASKS_PATH)) {
+        opsRoute = TASKS_PATH;
+        return serveTaskStatus(req, res, svc.tasks, rawPath);
+      }
       const fromConsole = !signed && opts.ui !== undefined && opts.ui.fromPage(header);
       if (
         !signed &&

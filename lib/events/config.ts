@@ -5,7 +5,7 @@ import { ConfigError } from '../config-error.ts';
 import type { EventFormat } from './format.ts';
 
 export type TargetType = 'redis' | 'rabbitmq' | 'kafka' | 'webhook';
-export type Consistency = 'write-through' | 'sync';
+export type Consistency = 'write-through' | 'sync' | 'async';
 
 export interface TargetConfig {
   name: string;
@@ -29,6 +29,8 @@ export interface EventsConfig {
   consistency: Consistency;
   sync_timeout_ms: number;
   max_pending: number;
+  /** Async mode: write tasks accepted (202) but not yet applied; beyond it PUTs get 503 SlowDown. */
+  max_tasks: number;
   batch_size: number;
   /** After a short batch, ms a target's loop waits for more events before the next publish. */
   linger_ms: number;
@@ -41,6 +43,7 @@ export function defaultEventsConfig(): EventsConfig {
     consistency: 'write-through',
     sync_timeout_ms: 10_000,
     max_pending: 1_000_000,
+    max_tasks: 10_000,
     batch_size: 100,
     linger_ms: 10,
     targets: [],
@@ -166,11 +169,21 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
   if (rawEvents !== undefined && rawEvents !== null) {
     if (!isMap(rawEvents)) throw new ConfigError(`Config key "events" in ${from} must be a mapping.`);
     const r = new Reader(rawEvents, 'events', from);
-    r.only(['source', 'consistency', 'sync_timeout_ms', 'max_pending', 'batch_size', 'linger_ms', 'targets']);
+    r.only([
+      'source',
+      'consistency',
+      'sync_timeout_ms',
+      'max_pending',
+      'max_tasks',
+      'batch_size',
+      'linger_ms',
+      'targets',
+    ]);
     c.source = r.str('source', '');
-    c.consistency = r.oneOf('consistency', ['write-through', 'sync'] as const, 'write-through');
+    c.consistency = r.oneOf('consistency', ['write-through', 'sync', 'async'] as const, 'write-through');
     c.sync_timeout_ms = r.int('sync_timeout_ms', c.sync_timeout_ms, 1);
     c.max_pending = r.int('max_pending', c.max_pending, 1);
+    c.max_tasks = r.int('max_tasks', c.max_tasks, 1);
     c.batch_size = r.int('batch_size', c.batch_size, 1);
     c.linger_ms = r.int('linger_ms', c.linger_ms, 0);
     const list: unknown = rawEvents.targets ?? [];
@@ -200,13 +213,7 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
     const q = new Reader(rawQueue, 'queue', from);
     q.only(['enabled', 'backend', 'consistency', ...TYPES]);
     if (q.bool('enabled', false)) {
-      const consistency = q.oneOf('consistency', ['write-through', 'sync', 'async'] as const, 'write-through');
-      if (consistency === 'async')
-        q.fail(
-          'consistency',
-          'cannot be "async" yet: the write-first task queue is not built (use write-through or sync)',
-        );
-      c.consistency = consistency as Consistency;
+      c.consistency = q.oneOf('consistency', ['write-through', 'sync', 'async'] as const, 'write-through');
       const backend = q.oneOf('backend', ['redis', 'rabbitmq', 'kafka'] as const, 'redis');
       const sub = q.sub(backend);
       // The spec's per-backend keys, mapped onto a target.

@@ -563,6 +563,31 @@ const APPLY: Appliers = {
     tx.q('DELETE FROM completed_uploads WHERE completed_at < ?').run(c.cutoff);
     return files;
   },
+  'task.queue'(tx, c) {
+    tx.q("INSERT INTO write_tasks (id, state, command, file_id, created_at) VALUES (?, 'pending', ?, ?, ?)").run(
+      c.id,
+      JSON.stringify(c.command),
+      c.fileId,
+      c.at,
+    );
+    return null;
+  },
+  'task.run'(tx, c, emit) {
+    const r = tx.q('SELECT state FROM write_tasks WHERE id = ?').get(c.id) as Row | undefined;
+    if (r?.state !== 'pending') return { ran: false };
+    const result = apply(tx, c.command, emit);
+    tx.q("UPDATE write_tasks SET state = 'done', done_at = ? WHERE id = ?").run(c.at, c.id);
+    return { ran: true, result };
+  },
+  'task.fail'(tx, c) {
+    tx.q(
+      "UPDATE write_tasks SET state = 'failed', error_code = ?, error_message = ?, done_at = ? WHERE id = ? AND state = 'pending'",
+    ).run(c.code, c.message, c.at, c.id);
+    return null;
+  },
+  'tasks.prune'(tx, c) {
+    return Number(tx.q("DELETE FROM write_tasks WHERE state <> 'pending' AND done_at < ?").run(c.before).changes);
+  },
   'gc.done'(tx, c) {
     for (const id of c.fileIds) tx.q('DELETE FROM gc_files WHERE file_id = ?').run(id);
     return null;

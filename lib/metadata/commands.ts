@@ -138,6 +138,13 @@ export type Command =
       event?: EventStamp | undefined;
     }
   | { type: 'uploads.reap'; cutoff: string; at: string }
+  /** Async consistency: a write accepted (202) as a pending task (lib/events/write-tasks.ts). */
+  | { type: 'task.queue'; id: string; command: TaskCommand; fileId: string | null; at: string }
+  /** Applies a pending task's command and marks it done, as one change; a done task is a no-op. */
+  | { type: 'task.run'; id: string; command: TaskCommand; at: string; event?: EventStamp | undefined }
+  | { type: 'task.fail'; id: string; code: string; message: string; at: string }
+  /** Forgets finished tasks finished before `before` (their status is no longer answered). */
+  | { type: 'tasks.prune'; before: string }
   | { type: 'gc.done'; fileIds: string[] }
   /** A target confirmed these events: their outbox rows go. */
   | { type: 'outbox.delivered'; target: string; seqs: number[] }
@@ -172,6 +179,9 @@ export interface EventStamp {
   region: string;
   at: string;
 }
+
+/** The commands an async-mode request may leave for the task consumer. */
+export type TaskCommand = Extract<Command, { type: 'object.put' }>;
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -209,6 +219,11 @@ export interface Results {
   'upload.abort': string[] | null;
   'upload.complete': string[] | null;
   'uploads.reap': string[];
+  'task.queue': null;
+  /** ran false: the task was not pending (already done or failed). */
+  'task.run': { ran: false } | { ran: true; result: Results['object.put'] };
+  'task.fail': null;
+  'tasks.prune': number;
   'gc.done': null;
   'outbox.delivered': null;
   'outbox.trim': number;

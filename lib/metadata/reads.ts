@@ -344,12 +344,30 @@ export class MetadataReads {
     );
   }
 
-  /** True if some object or part row still points at the file. */
+  /** Async mode's pending write tasks, oldest first (lib/events/write-tasks.ts). */
+  pendingTasks(limit: number): Array<{ id: string; command: string; file_id: string | null }> {
+    return this.sql
+      .q("SELECT id, command, file_id FROM write_tasks WHERE state = 'pending' ORDER BY seq LIMIT ?")
+      .all(limit) as Array<{ id: string; command: string; file_id: string | null }>;
+  }
+
+  pendingTaskCount(): number {
+    return (this.sql.q("SELECT COUNT(*) AS n FROM write_tasks WHERE state = 'pending'").get() as Row).n as number;
+  }
+
+  task(id: string): { state: string; error_code: string | null; error_message: string | null } | undefined {
+    return this.sql.q('SELECT state, error_code, error_message FROM write_tasks WHERE id = ?').get(id) as
+      | { state: string; error_code: string | null; error_message: string | null }
+      | undefined;
+  }
+
+  /** True if some object or part row (or a pending write task) still points at the file. */
   isFileReferenced(fileId: string): boolean {
     return (
       Boolean(this.sql.q('SELECT 1 FROM objects WHERE file_id = ? LIMIT 1').get(fileId)) ||
       Boolean(this.sql.q('SELECT 1 FROM object_versions WHERE file_id = ? LIMIT 1').get(fileId)) ||
-      Boolean(this.sql.q('SELECT 1 FROM multipart_parts WHERE file_id = ? LIMIT 1').get(fileId))
+      Boolean(this.sql.q('SELECT 1 FROM multipart_parts WHERE file_id = ? LIMIT 1').get(fileId)) ||
+      Boolean(this.sql.q("SELECT 1 FROM write_tasks WHERE file_id = ? AND state = 'pending' LIMIT 1").get(fileId))
     );
   }
 

@@ -196,4 +196,22 @@ export const MIGRATIONS: readonly string[] = [
     bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
     rules  TEXT NOT NULL);
   `,
+  `
+  -- Async consistency (write-first): a write accepted with 202 is a pending task holding its
+  -- command; the consumer applies it and marks it done in the same transaction, so a re-run
+  -- after a crash is a no-op (the id is the idempotency key). file_id keeps a pending task's
+  -- staged blob from the orphan sweep.
+  CREATE TABLE IF NOT EXISTS write_tasks (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    state      TEXT NOT NULL,
+    command    TEXT NOT NULL,
+    file_id    TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    created_at TEXT NOT NULL,
+    done_at    TEXT);
+  CREATE INDEX IF NOT EXISTS idx_write_tasks_state ON write_tasks(state, seq);
+  CREATE INDEX IF NOT EXISTS idx_write_tasks_file ON write_tasks(file_id);
+  `,
 ];

@@ -1,5 +1,6 @@
 // What every handler receives: the request, the parsed operation, the caller, and the
 // services (metadata, storage, config, log).
+import type { WriteTasks } from '../events/write-tasks.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
@@ -27,6 +28,8 @@ export interface Services {
   collect(fileIds: readonly string[]): void;
   /** Event delivery, when event targets are configured (lib/events/start.ts). */
   events?: RunningEvents | undefined;
+  /** Async consistency's write-task queue (lib/events/write-tasks.ts); absent in other modes. */
+  tasks?: WriteTasks | undefined;
 }
 
 export interface Ctx<E extends Endpoint = Endpoint> {

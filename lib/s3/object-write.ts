@@ -11,6 +11,7 @@ import { objectRecord } from '../metadata/commands.ts';
 import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import { eventStamp } from './event-stamp.ts';
 import { versionIdFor } from './versioning.ts';
+import type { WriteTasks } from '../events/write-tasks.ts';
 import { EventUnconfirmedError } from '../events/unconfirmed.ts';
 
 /** If-None-Match / If-Match on a write; AWS supports only "*" for If-None-Match here. */
@@ -116,6 +117,41 @@ export async function commitObject(
   // Set before the handler's writeHead, so every write answer carries it (a streamed
   // Complete has sent its head already; its version id is in the listing).
   if (bucket?.versioning && !ctx.res.headersSent) ctx.res.setHeader('x-amz-version-id', row.versionId ?? 'null');
+}
+
+/**
+ * Async consistency: records the write as a pending task and answers 202 Accepted with its id
+ * (shared/specs/event-queues.md, write-first). The body is already durable; the row is
+ * committed by the task consumer, so a read right after the 202 may not see the object yet.
+ */
+export async function queueObject(
+  ctx: Ctx,
+  tasks: WriteTasks,
+  row: ObjectRow,
+  cond: WriteCondition | undefined,
+): Promise<void> {
+  const at = row.lastModified;
+  const bucket = ctx.svc.metadata.getBucket(row.bucket);
+  row.versionId = versionIdFor(bucket);
+  let id: string;
+  try {
+    id = await tasks.enqueue(
+      { type: 'object.put', object: objectRecord(row), cond, at, event: eventStamp(ctx, at) },
+      row.fileId || null,
+    );
+  } catch (err) {
+    if (row.fileId) await ctx.svc.storage.remove(row.fileId);
+    throw err;
+  }
+  const headers: Record<string, string> = {
+    ETag: row.etag,
+    ...checksumHeaders(row.checksum),
+    'x-bleepstore-task-id': id,
+    'Content-Length': '0',
+  };
+  if (bucket?.versioning) headers['x-amz-version-id'] = row.versionId ?? 'null';
+  ctx.res.writeHead(202, headers);
+  ctx.res.end();
 }
 
 /** x-amz-checksum-<algorithm> and x-amz-checksum-type for a stored checksum. */

@@ -11,7 +11,7 @@ import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object
 import { receiveObject } from './body.ts';
 import { tagsFromHeader } from './tagging.ts';
 import { lockFromHeaders, requireIntegrity } from './object-lock.ts';
-import { checksumHeaders, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
+import { checksumHeaders, commitObject, objectRowOf, precheck, queueObject, writeCondition } from './object-write.ts';
 
 // The canonical id AWS uses for objects written anonymously.
 export const ANONYMOUS_OWNER: Owner = { id: ANONYMOUS_ID, display_name: 'anonymous' };
@@ -25,6 +25,7 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
   const controls = { tags: tagsFromHeader(ctx) ?? null, ...lockFromHeaders(ctx.header, bucket) };
   requireIntegrity(ctx.header, controls);
   precheck(ctx, e.bucket, e.key, cond);
+  ctx.svc.tasks?.admit();
 
   const body = await receiveObject(ctx, undefined, undefined, true);
   const fileId = body.fileId;
@@ -47,6 +48,7 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
     ownerDisplay: owner.display_name,
     ...controls,
   });
+  if (ctx.svc.tasks) return queueObject(ctx, ctx.svc.tasks, row, cond);
   await commitObject(ctx, row, cond);
   ctx.res.writeHead(200, { ETag: row.etag, ...checksumHeaders(row.checksum), 'Content-Length': '0' });
   ctx.res.end();

@@ -141,7 +141,7 @@ test('the spec queue section becomes one server-wide target; bad keys name thems
     /"events\.targets\[0\]\.type"/,
   );
   assert.throws(
-    () => parseEventsConfig(undefined, { enabled: true, consistency: 'async', redis: { url: 'x' } }, 'test'),
+    () => parseEventsConfig(undefined, { enabled: true, consistency: 'eventual', redis: { url: 'x' } }, 'test'),
     /"queue\.consistency"/,
   );
 });
