@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import { PreconditionError } from '../metadata/sqlite.ts';
-import type { TaskCommand } from '../metadata/commands.ts';
+import type { Results, TaskCommand } from '../metadata/commands.ts';
 import type { StorageBackend } from '../storage/backend.ts';
 import type { Logger } from '../ops/log.ts';
 import { S3Error } from '../s3/errors.ts';
@@ -31,14 +31,23 @@ interface Parts {
   maxTasks: number;
 }
 
+/** The blobs a task's committed change released (to remove now; gc_files has the intent). */
+function released(r: Results[TaskCommand['type']]): string[] {
+  const id = typeof r === 'string' || r === null ? r : 'replacedFileId' in r ? r.replacedFileId : r.removed;
+  return id ? [id] : [];
+}
+
 /** Tasks applied per transaction (one WAL fsync for the batch). */
 const BATCH = 64;
 /** Finished tasks' statuses are answered this long. */
 const KEEP_FINISHED_MS = 3_600_000;
 
 export interface WriteTasks {
-  /** Throws 503 SlowDown when the queue is full; call before reading the body. */
-  admit(): void;
+  /**
+   * Reserves a place in the queue before the body is read, or throws 503 SlowDown when the
+   * queue is full; the returned function gives the place back (after enqueue, or on failure).
+   */
+  admit(): () => void;
   /** Records the command as a pending task (durable when this resolves) and wakes the consumer. */
   enqueue(command: TaskCommand, fileId: string | null): Promise<string>;
   status(id: string): TaskStatus | undefined;
@@ -52,10 +61,10 @@ type Row = ReturnType<MetadataStore['pendingTasks']>[number];
 /** The S3 error a task's command failed with, as the synchronous path would have answered. */
 function s3ErrorOf(err: unknown, metadata: MetadataStore, cmd: TaskCommand): S3Error {
   if (err instanceof S3Error) return err;
-  if (!metadata.getBucket(cmd.object.bucket))
-    return new S3Error('NoSuchBucket', undefined, { BucketName: cmd.object.bucket });
+  const { bucket, key } = cmd.type === 'object.put' ? cmd.object : cmd;
+  if (!metadata.getBucket(bucket)) return new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   if (err instanceof PreconditionError) {
-    if (err.reason === 'missing') return new S3Error('NoSuchKey', undefined, { Key: cmd.object.key });
+    if (err.reason === 'missing') return new S3Error('NoSuchKey', undefined, { Key: key });
     return new S3Error('PreconditionFailed', 'The condition of the write no longer held when its task ran.');
   }
   return new S3Error('InternalError');
@@ -63,9 +72,9 @@ function s3ErrorOf(err: unknown, metadata: MetadataStore, cmd: TaskCommand): S3E
 
 export function createWriteTasks(p: Parts): WriteTasks {
   const { metadata, log } = p;
-  /** Committed pending tasks as of the consumer's last look, and enqueues not yet committed. */
+  /** Committed pending tasks as of the consumer's last look, and requests admitted but not yet queued. */
   let pending = metadata.pendingTaskCount();
-  let inflight = 0;
+  let reserved = 0;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -81,7 +90,7 @@ export function createWriteTasks(p: Parts): WriteTasks {
     outcomes.forEach((o, i) => {
       const row = rows[i]!;
       if (o.status === 'fulfilled') {
-        if (o.value.ran && o.value.result.replacedFileId) p.collect([o.value.result.replacedFileId]);
+        if (o.value.ran) p.collect(released(o.value.result));
         return;
       }
       const e = s3ErrorOf(o.reason, metadata, cmds[i]!);
@@ -135,23 +144,24 @@ export function createWriteTasks(p: Parts): WriteTasks {
 
   return {
     admit() {
-      if (pending + inflight >= p.maxTasks)
+      if (pending + reserved >= p.maxTasks)
         throw new S3Error(
           'SlowDown',
-          `${pending + inflight} accepted writes are still being applied (events.max_tasks); retry shortly.`,
+          `${pending + reserved} accepted writes are still being applied (events.max_tasks); retry shortly.`,
           {},
           { 'Retry-After': '1' },
         );
+      reserved++;
+      let held = true;
+      return () => {
+        if (held) reserved--;
+        held = false;
+      };
     },
     async enqueue(command, fileId) {
       const id = randomBytes(16).toString('hex');
-      inflight++;
-      try {
-        await metadata.submit({ type: 'task.queue', id, command, fileId, at: new Date().toISOString() });
-        pending++;
-      } finally {
-        inflight--;
-      }
+      await metadata.submit({ type: 'task.queue', id, command, fileId, at: new Date().toISOString() });
+      pending++;
       void kick();
       return id;
     },

@@ -11,6 +11,7 @@ import {
   type ImportOutcome,
   type ObjectRecord,
   type Results,
+  type TaskCommand,
 } from './commands.ts';
 import { CredentialError, LockedError, PreconditionError } from './errors.ts';
 import { columnsOf, privateAcl, recordToRow, REDACTED, type TableName } from './export-format.ts';
@@ -575,7 +576,7 @@ const APPLY: Appliers = {
   'task.run'(tx, c, emit) {
     const r = tx.q('SELECT state FROM write_tasks WHERE id = ?').get(c.id) as Row | undefined;
     if (r?.state !== 'pending') return { ran: false };
-    const result = apply(tx, c.command, emit);
+    const result = apply(tx, c.command, emit) as Results[TaskCommand['type']];
     tx.q("UPDATE write_tasks SET state = 'done', done_at = ? WHERE id = ?").run(c.at, c.id);
     return { ran: true, result };
   },

@@ -181,7 +181,7 @@ export interface EventStamp {
 }
 
 /** The commands an async-mode request may leave for the task consumer. */
-export type TaskCommand = Extract<Command, { type: 'object.put' }>;
+export type TaskCommand = Extract<Command, { type: 'object.put' | 'object.delete' | 'marker.put' }>;
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -221,7 +221,7 @@ export interface Results {
   'uploads.reap': string[];
   'task.queue': null;
   /** ran false: the task was not pending (already done or failed). */
-  'task.run': { ran: false } | { ran: true; result: Results['object.put'] };
+  'task.run': { ran: false } | { ran: true; result: Results[TaskCommand['type']] };
   'task.fail': null;
   'tasks.prune': number;
   'gc.done': null;

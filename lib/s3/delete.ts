@@ -14,6 +14,8 @@ import { LockedError, PreconditionError } from '../metadata/errors.ts';
 import type { BucketRow, DeleteCondition } from '../metadata/types.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { afterCommit } from '../events/unconfirmed.ts';
+import type { WriteTasks } from '../events/write-tasks.ts';
+import type { CommandOf, EventStamp } from '../metadata/commands.ts';
 
 const ANONYMOUS = { id: ANONYMOUS_OWNER.id, displayName: ANONYMOUS_OWNER.display_name };
 
@@ -23,12 +25,57 @@ export async function deleteObject(ctx: Ctx, e: O, { bucket }: Grants['bucket'])
     ctx.header('x-amz-if-match-last-modified-time'),
     ctx.header('x-amz-if-match-size'),
   );
+  if (ctx.svc.tasks && e.versionId === null) return queueDelete(ctx, ctx.svc.tasks, bucket, e.key, cond);
   const r = await deleteOne(ctx, bucket, e.key, e.versionId, cond);
   const headers: Record<string, string> = {};
   if (r.versionId !== null) headers['x-amz-version-id'] = r.versionId;
   if (r.deleteMarker) headers['x-amz-delete-marker'] = 'true';
   ctx.res.writeHead(204, headers);
   ctx.res.end();
+}
+
+/**
+ * The command of a delete without a version id: the row goes on a bucket never versioned,
+ * otherwise a delete marker becomes the latest version.
+ */
+function removal(
+  ctx: Ctx,
+  bucket: BucketRow,
+  key: string,
+  cond: DeleteCondition | undefined,
+  at: string,
+  event: EventStamp | undefined,
+): CommandOf<'object.delete' | 'marker.put'> {
+  if (!bucket.versioning) return { type: 'object.delete', bucket: bucket.name, key, at, cond, event };
+  const owner = ctx.principal ? { id: ctx.principal.ownerId, displayName: ctx.principal.displayName } : ANONYMOUS;
+  return { type: 'marker.put', bucket: bucket.name, key, markerId: versionIdFor(bucket), owner, at, cond, event };
+}
+
+/**
+ * Async consistency: the delete is queued as a task and answered 202 with its id (a delete
+ * with a version id, or DeleteObjects, stays write-through: Object Lock decides those).
+ */
+async function queueDelete(
+  ctx: Ctx,
+  tasks: WriteTasks,
+  bucket: BucketRow,
+  key: string,
+  cond: DeleteCondition | undefined,
+): Promise<void> {
+  const release = tasks.admit();
+  try {
+    const at = new Date().toISOString();
+    const cmd = removal(ctx, bucket, key, cond, at, eventStamp(ctx, at));
+    const headers: Record<string, string> = { 'x-bleepstore-task-id': await tasks.enqueue(cmd, null) };
+    if (cmd.type === 'marker.put') {
+      headers['x-amz-version-id'] = cmd.markerId ?? 'null';
+      headers['x-amz-delete-marker'] = 'true';
+    }
+    ctx.res.writeHead(202, headers);
+    ctx.res.end();
+  } finally {
+    release();
+  }
 }
 
 interface DeleteOutcome {
@@ -78,23 +125,16 @@ async function deleteOne(
   const at = new Date().toISOString();
   const event = eventStamp(ctx);
   try {
-    if (!bucket.versioning) {
-      if (versionId !== null && versionId !== 'null')
-        throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
-      await afterCommit(
-        metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond, event }),
-        (fileId) => fileId && ctx.svc.collect([fileId]),
-      );
-      return { versionId: null, deleteMarker: false };
-    }
-    if (versionId === null) {
-      const markerId = versionIdFor(bucket);
-      const owner = ctx.principal ? { id: ctx.principal.ownerId, displayName: ctx.principal.displayName } : ANONYMOUS;
-      await afterCommit(
-        metadata.submit({ type: 'marker.put', bucket: bucket.name, key, markerId, owner, at, cond, event }),
-        (r) => r.removed && ctx.svc.collect([r.removed]),
-      );
-      return { versionId: markerId ?? 'null', deleteMarker: true };
+    if (!bucket.versioning && versionId !== null && versionId !== 'null')
+      throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+    if (!bucket.versioning || versionId === null) {
+      const cmd = removal(ctx, bucket, key, cond, at, event);
+      if (cmd.type === 'object.delete') {
+        await afterCommit(metadata.submit(cmd), (fileId) => fileId && ctx.svc.collect([fileId]));
+        return { versionId: null, deleteMarker: false };
+      }
+      await afterCommit(metadata.submit(cmd), (r) => r.removed && ctx.svc.collect([r.removed]));
+      return { versionId: cmd.markerId ?? 'null', deleteMarker: true };
     }
     const bypassGovernance = mayBypassGovernance(ctx, bucket);
     const r = await afterCommit(

@@ -16,6 +16,17 @@ import { checksumHeaders, commitObject, objectRowOf, precheck, queueObject, writ
 // The canonical id AWS uses for objects written anonymously.
 export const ANONYMOUS_OWNER: Owner = { id: ANONYMOUS_ID, display_name: 'anonymous' };
 
+/** What PutObject decided from the headers before reading the body. */
+interface Decided {
+  owner: Owner;
+  acl: ReturnType<typeof newObjectAcl>['acl'];
+  content: ReturnType<typeof contentHeadersFrom>;
+  userMetadata: ReturnType<typeof userMetadataFrom>;
+  storageClass: ReturnType<typeof storageClassFrom>;
+  cond: ReturnType<typeof writeCondition>;
+  controls: { tags: ReturnType<typeof tagsFromHeader> | null } & ReturnType<typeof lockFromHeaders>;
+}
+
 export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
   const { owner, acl } = newObjectAcl(bucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
   const content = contentHeadersFrom(ctx.header);
@@ -25,8 +36,19 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
   const controls = { tags: tagsFromHeader(ctx) ?? null, ...lockFromHeaders(ctx.header, bucket) };
   requireIntegrity(ctx.header, controls);
   precheck(ctx, e.bucket, e.key, cond);
-  ctx.svc.tasks?.admit();
+  const release = ctx.svc.tasks?.admit();
+  try {
+    await writeObject(ctx, e, { owner, acl, content, userMetadata, storageClass, cond, controls });
+  } finally {
+    release?.();
+  }
+}
 
+async function writeObject(
+  ctx: Ctx,
+  e: O,
+  { owner, acl, content, userMetadata, storageClass, cond, controls }: Decided,
+): Promise<void> {
   const body = await receiveObject(ctx, undefined, undefined, true);
   const fileId = body.fileId;
   const row = objectRowOf({

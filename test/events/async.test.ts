@@ -121,10 +121,51 @@ describe('async consistency', () => {
     assert.deepEqual([...disk.files].sort(), [...disk.referenced].sort(), "the failed task's blob is removed");
   });
 
+  test('DeleteObject answers 202 with a task id; once done the object is gone', async () => {
+    const url = `${s.url}/async-b/doomed`;
+    const put = await signed('PUT', url, { body: 'bye', headers: { 'content-length': '3' } });
+    assert.equal(put.status, 202);
+    const del = await signed('DELETE', url);
+    assert.equal(del.status, 202, del.text);
+    const id = del.headers['x-bleepstore-task-id'] as string;
+    assert.match(id, /^[0-9a-f]{32}$/);
+    const done = await waitFor(
+      () => taskState(s.url, id),
+      (t) => t.state !== 'pending',
+    );
+    assert.equal(done.state, 'done');
+    assert.equal((await signed('GET', url)).status, 404, 'tasks run in order: the PUT, then the DELETE');
+  });
+
   test('a PUT into a missing bucket is refused at once; an unknown task id is 404', async () => {
     const r = await signed('PUT', `${s.url}/no-such-b/k`, { body: 'x', headers: { 'content-length': '1' } });
     assert.equal(r.status, 404);
     assert.equal(r.code, 'NoSuchBucket');
     assert.equal((await send('GET', `${s.url}/_bleepstore/tasks/${'0'.repeat(32)}`, {})).status, 404);
+  });
+});
+
+describe('async consistency with a full task queue', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer({ events: { consistency: 'async', max_tasks: 2 } } as unknown as ConfigInput);
+    assert.equal((await signed('PUT', `${s.url}/full-b`, { headers: { 'content-length': '0' } })).status, 200);
+  });
+  after(async () => await s?.stop());
+
+  test('beyond events.max_tasks a PutObject gets 503 SlowDown with Retry-After; below it, 202 again', async () => {
+    const held = [0, 1].map((i) => heldPut(`${s.url}/full-b/h${i}`, randomBytes(1000), {}));
+    await Promise.all(held.map((h) => h.asked));
+    const refused = await signed('PUT', `${s.url}/full-b/third`, { body: 'x', headers: { 'content-length': '1' } });
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.code, 'SlowDown');
+    assert.equal(refused.headers['retry-after'], '1');
+    for (const h of held) h.go();
+    for (const h of held) assert.equal((await h.answered).status, 202);
+    const later = await waitFor(
+      () => signed('PUT', `${s.url}/full-b/third`, { body: 'x', headers: { 'content-length': '1' } }),
+      (r) => r.status !== 503,
+    );
+    assert.equal(later.status, 202, later.text);
   });
 });
