@@ -137,6 +137,33 @@ describe('async consistency', () => {
     assert.equal((await signed('GET', url)).status, 404, 'tasks run in order: the PUT, then the DELETE');
   });
 
+  test('on a versioned bucket an async DELETE adds a delete marker; the version stays readable', async () => {
+    const xml =
+      '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>';
+    await signed('PUT', `${s.url}/async-v`, { headers: { 'content-length': '0' } });
+    const v = await signed('PUT', `${s.url}/async-v?versioning`, {
+      body: xml,
+      headers: { 'content-length': String(xml.length) },
+    });
+    assert.equal(v.status, 200, v.text);
+    const url = `${s.url}/async-v/kept`;
+    const put = await signed('PUT', url, { body: 'v1', headers: { 'content-length': '2' } });
+    assert.equal(put.status, 202);
+    const versionId = put.headers['x-amz-version-id'] as string;
+    const del = await signed('DELETE', url);
+    assert.equal(del.status, 202, del.text);
+    assert.equal(del.headers['x-amz-delete-marker'], 'true');
+    const done = await waitFor(
+      () => taskState(s.url, del.headers['x-bleepstore-task-id'] as string),
+      (t) => t.state !== 'pending',
+    );
+    assert.equal(done.state, 'done');
+    assert.equal((await signed('GET', url)).status, 404);
+    const old = await signed('GET', `${url}?versionId=${encodeURIComponent(versionId)}`);
+    assert.equal(old.status, 200, old.text);
+    assert.equal(old.text, 'v1');
+  });
+
   test('a PUT into a missing bucket is refused at once; an unknown task id is 404', async () => {
     const r = await signed('PUT', `${s.url}/no-such-b/k`, { body: 'x', headers: { 'content-length': '1' } });
     assert.equal(r.status, 404);
