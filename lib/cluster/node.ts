@@ -13,7 +13,7 @@ import {
   type Role,
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
-import { HttpTransport } from './transport-http.ts';
+import { HttpTransport, type HttpTransportOptions } from './transport-http.ts';
 
 /** The replicated state machine (the metadata database in cluster mode). */
 export interface StateMachine {
@@ -50,6 +50,9 @@ export interface ClusterNodeOptions {
   onFatal?: (err: Error) => void;
   /** Operator names and addresses of the members (Raft id → {name, addr}), self included. */
   directory?: Map<NodeId, Member>;
+  /** Extra routes on the cluster port (see HttpTransportOptions). */
+  routes?: HttpTransportOptions['routes'];
+  streamRoutes?: HttpTransportOptions['streamRoutes'];
 }
 
 export interface Member {
@@ -135,6 +138,8 @@ export class ClusterNode {
         }),
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
+      ...(o.routes ? { routes: o.routes } : {}),
+      ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
     // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
     const snap = this.storage.snapshot();

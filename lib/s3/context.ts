@@ -23,6 +23,20 @@ export interface Services {
   disk: DiskGuard;
   /** Removes files whose rows are gone (their intent is already in gc_files). */
   collect(fileIds: readonly string[]): void;
+  /** Cluster mode only: this node's Raft role, leader, term, commit and applied index. */
+  cluster?: () => ClusterHealth;
+}
+
+export interface ClusterHealth {
+  node_id: string;
+  role: string;
+  /** The leader's node_id ('' while there is none). */
+  leader: string;
+  term: number;
+  commit: number;
+  applied: number;
+  /** A leader is known and this replica holds a credential. */
+  ready: boolean;
 }
 
 export interface Ctx<E extends Endpoint = Endpoint> {
