@@ -7,6 +7,9 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerRespon
 export const LEADER_HEADER = 'x-bleepstore-leader';
 /** Set on a forwarded request: the leader never forwards it again (no loops). */
 export const FORWARDED_HEADER = 'x-bleepstore-forwarded-by';
+/** The leader's applied index when it answered a forwarded request: the follower answers
+ *  only once it has applied that far, so a client reads its own writes on the node it used. */
+export const APPLIED_HEADER = 'x-bleepstore-applied';
 
 // RFC 9110 §7.6.1: hop-by-hop fields are not forwarded.
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'transfer-encoding']);
@@ -30,6 +33,15 @@ export function unavailableResponse(res: ServerResponse, message: string): void 
   res.end(body);
 }
 
+/** On the leader: stamps a forwarded request's answer with the applied index at that time. */
+export function stampApplied(res: ServerResponse, applied: () => number): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    if (!this.headersSent) this.setHeader(APPLIED_HEADER, String(applied()));
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
+}
+
 export class Forwarder {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly self: string;
@@ -39,7 +51,14 @@ export class Forwarder {
   }
 
   /** Proxies `req` to the S3 server at host:port and streams its answer back. */
-  forward(req: IncomingMessage, res: ServerResponse, host: string, port: number, timeoutMs: number): Promise<void> {
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    host: string,
+    port: number,
+    timeoutMs: number,
+    caughtUp: (index: number) => Promise<void>,
+  ): Promise<void> {
     return new Promise((resolve) => {
       const headers: OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) headers[k] = v;
@@ -50,7 +69,9 @@ export class Forwarder {
       const up = http.request({ host, port, method: req.method, path: req.url, headers, agent: this.agent });
       up.setTimeout(timeoutMs, () => up.destroy(new Error('the leader did not answer in time')));
       up.on('continue', () => res.writeContinue());
-      up.on('response', (ur) => {
+      up.on('response', async (ur) => {
+        const applied = Number(ur.headers[APPLIED_HEADER]);
+        if (Number.isSafeInteger(applied) && applied > 0) await caughtUp(applied);
         const out: OutgoingHttpHeaders = {};
         for (const [k, v] of Object.entries(ur.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
         res.writeHead(ur.statusCode ?? 502, out);

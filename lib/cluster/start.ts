@@ -17,7 +17,14 @@ import { MetadataStateMachine } from './metadata-state-machine.ts';
 import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
 import { BlobSync } from './blob-sync.ts';
 import { replicatedSubmit } from './replicated-store.ts';
-import { changesState, FORWARDED_HEADER, Forwarder, LEADER_HEADER, unavailableResponse } from './forward.ts';
+import {
+  changesState,
+  FORWARDED_HEADER,
+  Forwarder,
+  LEADER_HEADER,
+  stampApplied,
+  unavailableResponse,
+} from './forward.ts';
 import { peerRequest } from './transport-http.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
@@ -127,6 +134,11 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const leaderName = (): string => n.directory.get(n.status().leader)?.name ?? '';
   // A leader is normally known within an election timeout or two; never wait unbounded.
   const waitForLeaderMs = Math.min(10_000, 3 * c.election_timeout_ms);
+  // Bounded: a follower cut off from the leader answers anyway (the write is committed).
+  const caughtUp = async (index: number): Promise<void> => {
+    const until = Date.now() + 2 * c.election_timeout_ms;
+    while (n.status().applied < index && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  };
   const waitLeader = async (): Promise<NodeId> => {
     const until = Date.now() + waitForLeaderMs;
     for (;;) {
@@ -191,7 +203,10 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     async intercept(req, res) {
       res.setHeader(LEADER_HEADER, leaderName());
       if (!changesState(req.method)) return false;
-      if (n.status().role === 'leader') return false;
+      if (n.status().role === 'leader') {
+        if (req.headers[FORWARDED_HEADER]) stampApplied(res, () => n.status().applied);
+        return false;
+      }
       if (req.headers[FORWARDED_HEADER]) {
         unavailableResponse(res, 'This node is no longer the cluster leader; retry.');
         return true;
@@ -219,6 +234,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         to.host,
         to.port,
         Math.max(30_000, p.config.server.request_timeout_seconds * 1000),
+        caughtUp,
       );
       return true;
     },
