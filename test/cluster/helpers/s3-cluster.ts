@@ -25,6 +25,9 @@ export interface ClusterNodeProc {
   dir: string;
   config: string;
   proc: ServerProcess | undefined;
+  /** From the node's `listening` log line. */
+  metadataPath: string;
+  objectsPath: string;
 }
 
 export const SECRET = 'cluster-test-secret-0123456789';
@@ -49,6 +52,8 @@ export class S3Cluster {
         dir: path.join(c.root, `n${i}`),
         config: path.join(c.root, `n${i}.yaml`),
         proc: undefined,
+        metadataPath: '',
+        objectsPath: '',
       });
     const peers = c.nodes.map((n) => `    - id: ${n.name}\n      addr: 127.0.0.1:${n.clusterPort}`).join('\n');
     for (const n of c.nodes) {
@@ -65,6 +70,9 @@ export class S3Cluster {
 
   async start(n: ClusterNodeProc): Promise<void> {
     n.proc = await spawnServer(n.dir, ['--config', n.config, '--port', String(n.s3Port)]);
+    const l = n.proc.logs.find((e) => e.msg === 'listening');
+    n.metadataPath = String(l?.metadata_path);
+    n.objectsPath = String(l?.objects_path);
   }
 
   async startAll(): Promise<void> {
@@ -102,6 +110,13 @@ export class S3Cluster {
     } catch {
       return undefined;
     }
+  }
+
+  /** The leader as the running nodes report it, or undefined. */
+  async leader(): Promise<ClusterNodeProc | undefined> {
+    const hs = await Promise.all(this.nodes.filter((n) => n.proc).map((n) => this.health(n)));
+    const name = hs.find((h) => h?.role === 'leader')?.node_id;
+    return this.nodes.find((n) => n.name === name && n.proc);
   }
 
   /** Waits until every running node is ready and agrees on one leader; returns it. */
