@@ -104,6 +104,9 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     snapshotInterval: c.snapshot_interval,
     snapshotThreshold: c.snapshot_threshold,
     maxAppendEntries: c.max_append_entries,
+    // A proposal on a leader cut off from the others waits at most this long for its outcome
+    // (then 503, outcome unknown): long enough for an election or two, short for a client.
+    timeoutMs: Math.max(3000, 5 * c.election_timeout_ms),
     onFatal: p.fatal,
     directory,
     routes: {

@@ -86,3 +86,41 @@ export function missingBlobs(metadataPath: string, objectsPath: string): number 
   db.close();
   return ids.filter((id) => !existsSync(path.join(objectsPath, id.slice(0, 2), id))).length;
 }
+
+export interface Verdict {
+  applied: number;
+  checked: number;
+  lost: string[];
+  resurrected: string[];
+  missing: number[];
+  exportsEqual: boolean;
+  appliedEqual: boolean;
+}
+
+/** Waits for one leader and equal applied indexes, checks reads on every node, then stops
+ *  every node (kill -9) and compares their databases. */
+export async function verifyAndStop(cluster: S3Cluster, bucket: string, w: Workload): Promise<Verdict> {
+  await cluster.waitStable();
+  const applied = await cluster.waitConverged();
+  const reads = await checkReads(cluster, bucket, w);
+  for (const n of cluster.nodes) await cluster.kill9(n);
+  const exports = await Promise.all(cluster.nodes.map((n) => exportOf(n.metadataPath)));
+  return {
+    applied,
+    ...reads,
+    missing: cluster.nodes.map((n) => missingBlobs(n.metadataPath, n.objectsPath)),
+    exportsEqual: exports.every((e) => e.doc === exports[0]!.doc),
+    appliedEqual: exports.every((e) => e.applied === exports[0]!.applied),
+  };
+}
+
+export function assertVerdict(v: Verdict, nodes: number): void {
+  const problems = [
+    ...v.lost.slice(0, 10).map((l) => `lost ${l}`),
+    ...v.resurrected.slice(0, 10).map((r) => `delete came back: ${r}`),
+    ...(v.exportsEqual ? [] : ['metadata exports differ between nodes']),
+    ...(v.appliedEqual ? [] : ['applied index differs between nodes']),
+    ...(v.missing.every((m) => m === 0) ? [] : [`blobs missing per node: ${v.missing.join('/')}`]),
+  ];
+  if (problems.length) throw new Error(`cluster check failed (${nodes} nodes):\n${problems.join('\n')}`);
+}

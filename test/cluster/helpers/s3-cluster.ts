@@ -7,6 +7,7 @@ import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { spawnServer, type ServerProcess } from '../../helpers/process.ts';
 import { deadPort } from '../../helpers/net.ts';
+import { FaultProxy, type LinkMode } from '../../helpers/fault-proxy.ts';
 
 export interface NodeHealth {
   node_id: string;
@@ -36,13 +37,15 @@ export class S3Cluster {
   readonly nodes: ClusterNodeProc[] = [];
   readonly root: string;
   private readonly clients = new Map<string, S3Client>();
+  /** With `proxied`: the link from node a to node b ("a>b") goes through its own fault proxy. */
+  readonly links = new Map<string, FaultProxy>();
 
   private constructor(root: string) {
     this.root = root;
   }
 
   /** Writes the configs of `size` nodes (ports picked now); start() runs them. */
-  static async create(size: number, extra = ''): Promise<S3Cluster> {
+  static async create(size: number, opts: { proxied?: boolean } = {}): Promise<S3Cluster> {
     const c = new S3Cluster(mkdtempSync(path.join(tmpdir(), 'bleepstore-s3-cluster-')));
     for (let i = 1; i <= size; i++)
       c.nodes.push({
@@ -55,14 +58,22 @@ export class S3Cluster {
         metadataPath: '',
         objectsPath: '',
       });
-    const peers = c.nodes.map((n) => `    - id: ${n.name}\n      addr: 127.0.0.1:${n.clusterPort}`).join('\n');
+    for (const a of c.nodes)
+      for (const b of c.nodes)
+        if (opts.proxied && a !== b) c.links.set(`${a.name}>${b.name}`, await new FaultProxy(b.clusterPort).listen());
     for (const n of c.nodes) {
+      const peers = c.nodes
+        .map((p) => {
+          const port = p === n ? p.clusterPort : (c.links.get(`${n.name}>${p.name}`)?.port ?? p.clusterPort);
+          return `    - id: ${p.name}\n      addr: 127.0.0.1:${port}`;
+        })
+        .join('\n');
       mkdirSync(n.dir, { recursive: true });
       writeFileSync(
         n.config,
         `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\nstorage:\n  backend: local\n  inline_max_bytes: 1024\n` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
-          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  replicas: ${size}\n  peers:\n${peers}\n${extra}`,
+          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  replicas: ${size}\n  peers:\n${peers}\n`,
       );
     }
     return c;
@@ -147,7 +158,20 @@ export class S3Cluster {
     }
   }
 
+  /** Sets every link from or to `n` (or only those `from` it / `to` it). */
+  cut(n: ClusterNodeProc, mode: LinkMode, which: 'both' | 'from' | 'to' = 'both'): void {
+    for (const [k, p] of this.links) {
+      const [a, b] = k.split('>');
+      if ((which !== 'to' && a === n.name) || (which !== 'from' && b === n.name)) p.set(mode);
+    }
+  }
+
+  healAll(): void {
+    for (const p of this.links.values()) p.set({ kind: 'pass' });
+  }
+
   async stop(): Promise<void> {
+    for (const p of this.links.values()) await p.close();
     for (const c of this.clients.values()) c.destroy();
     for (const n of this.nodes) await this.kill9(n);
     rmSync(this.root, { recursive: true, force: true });

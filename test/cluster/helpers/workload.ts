@@ -22,6 +22,10 @@ export class Workload {
   /** Failed requests by error name (their outcome is unknown). */
   readonly errors = new Map<string, number>();
   private stopped = false;
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  private parked = 0;
+  private writers = 0;
   private runners: Promise<void>[] = [];
 
   private readonly cluster: S3Cluster;
@@ -33,11 +37,24 @@ export class Workload {
   }
 
   start(writers: number): void {
+    this.writers = writers;
     for (let w = 0; w < writers; w++) this.runners.push(this.writer(w));
+  }
+
+  /** Resolves once every writer has finished its request in flight and waits. */
+  async pause(): Promise<void> {
+    this.gate = new Promise((r) => (this.openGate = r));
+    while (this.parked < this.writers) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  resume(): void {
+    this.gate = undefined;
+    this.openGate?.();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.resume();
     await Promise.all(this.runners);
   }
 
@@ -49,6 +66,12 @@ export class Workload {
   private async writer(w: number): Promise<void> {
     const mine: string[] = [];
     for (let i = 0; !this.stopped; i++) {
+      if (this.gate) {
+        this.parked++;
+        await this.gate;
+        this.parked--;
+        if (this.stopped) break;
+      }
       const node = this.pick();
       const s3 = this.cluster.client(node);
       try {
