@@ -320,6 +320,7 @@ export class ClusterNode {
             new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0),
           );
     }
+    let membershipChanged = false;
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
       let result: unknown;
@@ -328,6 +329,7 @@ export class ClusterNode {
         const cs = this.raft.applyConfChange(cc);
         this.storage.setConfState(cs);
         this.applyDirectory(cc);
+        membershipChanged = true;
       } else if (e.data.length) {
         result = this.sm.apply(e);
       }
@@ -359,6 +361,9 @@ export class ClusterNode {
       const p = this.reads.get(w.ctx);
       if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
     }
+    // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
+    // does): after a membership change the next snapshot offered must already have it.
+    if (membershipChanged) this.takeSnapshot();
     this.maybeSnapshot();
   }
 
