@@ -200,6 +200,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         term: st.term,
         commit: st.commit,
         applied: st.applied,
+        snapshot_index: st.snapshotIndex,
         ready: st.leader !== 0 && listKeys(p.metadata).length > 0,
       };
     },

@@ -35,6 +35,8 @@ export interface ClusterHealth {
   term: number;
   commit: number;
   applied: number;
+  /** Log index of this node's latest snapshot (taken, or installed from the leader). */
+  snapshot_index: number;
   /** A leader is known and this replica holds a credential. */
   ready: boolean;
 }

@@ -16,6 +16,7 @@ export interface NodeHealth {
   term: number;
   commit: number;
   applied: number;
+  snapshot_index: number;
   ready: boolean;
 }
 
@@ -45,7 +46,7 @@ export class S3Cluster {
   }
 
   /** Writes the configs of `size` nodes (ports picked now); start() runs them. */
-  static async create(size: number, opts: { proxied?: boolean } = {}): Promise<S3Cluster> {
+  static async create(size: number, opts: { proxied?: boolean; clusterYaml?: string } = {}): Promise<S3Cluster> {
     const c = new S3Cluster(mkdtempSync(path.join(tmpdir(), 'bleepstore-s3-cluster-')));
     for (let i = 1; i <= size; i++)
       c.nodes.push({
@@ -73,7 +74,7 @@ export class S3Cluster {
         n.config,
         `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\nstorage:\n  backend: local\n  inline_max_bytes: 1024\n` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
-          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  replicas: ${size}\n  peers:\n${peers}\n`,
+          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
       );
     }
     return c;
