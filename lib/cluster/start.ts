@@ -33,6 +33,7 @@ import { blobRepair } from './blob-repair.ts';
 const REPAIR_EVERY_MS = 30_000;
 
 const INFO_PATH = '/cluster/info';
+const OPS_PATH = /^\/(health|healthz|readyz|metrics|openapi\.json|docs|ui)(\/|\?|$)/;
 
 export interface ClusterRuntime {
   node: ClusterNode;
@@ -206,7 +207,19 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     },
     async intercept(req, res) {
       res.setHeader(LEADER_HEADER, leaderName());
-      if (!changesState(req.method)) return false;
+      if (!changesState(req.method)) {
+        // cluster.read_consistency: linearizable: a read waits until this node has applied
+        // everything committed when it arrived (ReadIndex, Raft thesis §6.4); operator
+        // endpoints answer from the node as it is.
+        if (c.read_consistency !== 'linearizable' || OPS_PATH.test(req.url ?? '')) return false;
+        try {
+          await n.readBarrier();
+        } catch {
+          unavailableResponse(res, 'This node cannot confirm it is up to date with the cluster leader; retry.');
+          return true;
+        }
+        return false;
+      }
       if (n.status().role === 'leader') {
         if (req.headers[FORWARDED_HEADER]) stampApplied(res, () => n.status().applied);
         return false;

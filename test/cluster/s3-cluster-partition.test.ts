@@ -12,6 +12,7 @@ import { assertVerdict, checkReads, verifyAndStop } from './helpers/checker.ts';
 
 const BUCKET = 'partition-bucket';
 const FAULT_MS = Number(process.env.CLUSTER_FAULT_MS ?? 2500);
+const NODES = Number(process.env.CLUSTER_NODES ?? 3);
 
 let cluster: S3Cluster | undefined;
 after(() => cluster?.stop());
@@ -19,7 +20,7 @@ after(() => cluster?.stop());
 test('an isolated leader, a cut-off follower, a one-way cut and slow links lose no acknowledged write', {
   timeout: 300_000,
 }, async () => {
-  cluster = await S3Cluster.create(3, { proxied: true });
+  cluster = await S3Cluster.create(NODES, { proxied: true });
   const c = cluster;
   await c.startAll();
   const first = await c.waitStable();
@@ -73,6 +74,6 @@ test('an isolated leader, a cut-off follower, a one-way cut and slow links lose 
       `${JSON.stringify(Object.fromEntries(w.errors))}), reads checked: ${checked + v.checked}, lost: ${v.lost.length}, ` +
       `applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}`,
   );
-  assertVerdict(v, 3);
+  assertVerdict(v, NODES);
   assert.ok(w.ackedWrites > 50, `only ${w.ackedWrites} writes were acknowledged`);
 });
