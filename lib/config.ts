@@ -219,6 +219,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'cluster.secret': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_SECRET' },
   'cluster.replicas': { kind: 'int', min: 1, max: 64 },
   'cluster.read_consistency': { kind: ['local', 'linearizable'] },
+  'cluster.orphan_grace_seconds': { kind: 'int', min: 1 },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */

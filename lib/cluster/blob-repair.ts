@@ -14,7 +14,21 @@ export interface BlobRepair {
   stop(): void;
 }
 
-export function blobRepair(metadata: MetadataStore, storage: StorageBackend, blobs: BlobSync, log: Logger): BlobRepair {
+export interface SweepOptions {
+  /** True while this node has applied everything its leader committed (not lagging). */
+  caughtUp(): boolean;
+  /** Milliseconds since the blob was written, or undefined if it is gone. */
+  ageMs(fileId: string): number | undefined;
+  graceMs: number;
+}
+
+export function blobRepair(
+  metadata: MetadataStore,
+  storage: StorageBackend,
+  blobs: BlobSync,
+  log: Logger,
+  sweep: SweepOptions,
+): BlobRepair {
   let stopped = false;
   let running: Promise<number> | undefined;
   let again = false;
@@ -34,7 +48,16 @@ export function blobRepair(metadata: MetadataStore, storage: StorageBackend, blo
       }
       after = ids[ids.length - 1]!;
     }
-    if (fetched || missing) log.info('blob repair done', { fetched, missing });
+    // The orphan sweep (files moved to quarantine, see LocalStorage.sweepOrphans): only on a
+    // node that is not behind its leader, and only for files older than the grace period,
+    // so bytes pushed for a proposal still in flight, or a row this node has not applied
+    // yet, are never taken for orphans.
+    let swept = 0;
+    if (!stopped && sweep.caughtUp())
+      swept = await storage.sweepOrphans(
+        (id) => metadata.isFileReferenced(id) || (sweep.ageMs(id) ?? Number.POSITIVE_INFINITY) < sweep.graceMs,
+      );
+    if (fetched || missing || swept) log.info('blob repair done', { fetched, missing, orphans_swept: swept });
     return missing;
   };
   const run = (): Promise<number> => {

@@ -1,7 +1,7 @@
 // Cluster mode's start-up: the Raft node over the metadata database, blob replication for
 // the local backend, the replicated submit(), and the per-request hook that forwards writes
 // from a follower to the leader.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
@@ -153,7 +153,23 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   };
 
   const timers: NodeJS.Timeout[] = [];
-  const repair = blobs ? blobRepair(p.metadata, p.storage, blobs, p.log) : undefined;
+  const objectsRoot = path.resolve(p.config.storage.local.root_dir);
+  const repair = blobs
+    ? blobRepair(p.metadata, p.storage, blobs, p.log, {
+        caughtUp: () => {
+          const st = n.status();
+          return st.leader !== 0 && st.applied >= st.commit;
+        },
+        ageMs: (id) => {
+          try {
+            return Date.now() - statSync(path.join(objectsRoot, id.slice(0, 2), id)).mtimeMs;
+          } catch {
+            return undefined;
+          }
+        },
+        graceMs: c.orphan_grace_seconds * 1000,
+      })
+    : undefined;
   sm.onRestored = () => void repair?.run();
 
   return {
@@ -184,6 +200,16 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       const t = setInterval(() => void repair.run(), REPAIR_EVERY_MS);
       t.unref();
       timers.push(t);
+      // A leader that died between committing a write and finishing its background pushes
+      // leaves some nodes without those bytes: every node checks again under a new leader.
+      let lastLeader = n.status().leader;
+      const watch = setInterval(() => {
+        const lead = n.status().leader;
+        if (lead && lead !== lastLeader) void repair.run();
+        lastLeader = lead;
+      }, 250);
+      watch.unref();
+      timers.push(watch);
       return { stop: () => repair.stop(), done };
     },
     storage: blobs ? blobs.wrap(p.storage) : p.storage,

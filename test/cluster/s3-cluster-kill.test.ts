@@ -59,7 +59,7 @@ test(`${KILLS} kill -9s of the leader of a ${NODES}-node cluster under concurren
       `errors: ${JSON.stringify(Object.fromEntries(w.errors))}, reads checked: ${v.checked} (${w.live.size} keys x ${NODES} nodes), deletes checked: ${w.deleted.size}, ` +
       `lost: ${v.lost.length}, resurrected: ${v.resurrected.length}, ` +
       `failover median ${Math.round(median(failovers))} ms, max ${Math.round(Math.max(...failovers))} ms, ` +
-      `applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}`,
+      `applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}, orphaned: ${v.orphans.join('/')}`,
   );
   assertVerdict(v, NODES);
   assert.ok(w.ackedWrites > KILLS * 5, `only ${w.ackedWrites} writes were acknowledged`);

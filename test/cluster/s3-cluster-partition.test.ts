@@ -72,7 +72,7 @@ test('an isolated leader, a cut-off follower, a one-way cut and slow links lose 
   console.log(
     `partitions: ${faults.length}\n  ${lines.join('\n  ')}\n  acknowledged writes: ${w.ackedWrites} (failed/unknown: ${w.failed}, ` +
       `${JSON.stringify(Object.fromEntries(w.errors))}), reads checked: ${checked + v.checked}, lost: ${v.lost.length}, ` +
-      `applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}`,
+      `applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}, orphaned: ${v.orphans.join('/')}`,
   );
   assertVerdict(v, NODES);
   assert.ok(w.ackedWrites > 50, `only ${w.ackedWrites} writes were acknowledged`);

@@ -56,7 +56,7 @@ test('a node restarted with an empty data directory rejoins by snapshot and blob
   const v = await verifyAndStop(c, BUCKET, w);
   console.log(
     `rejoin: acknowledged writes ${w.ackedWrites}, reads checked ${v.checked}, lost ${v.lost.length}, ` +
-      `snapshot installed at ${h.snapshot_index}, applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}`,
+      `snapshot installed at ${h.snapshot_index}, applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}, orphaned: ${v.orphans.join('/')}`,
   );
   assertVerdict(v, 3);
 });

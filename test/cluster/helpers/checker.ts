@@ -2,7 +2,7 @@
 // and ETag, no acknowledged delete came back, and every node's metadata export is identical
 // at the same applied index (read from the databases once all nodes are stopped).
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -73,8 +73,7 @@ export async function exportOf(metadataPath: string): Promise<{ applied: number;
   return { applied, doc };
 }
 
-/** Blobs each stopped node's metadata references but its disk lacks (repair should fetch them). */
-export function missingBlobs(metadataPath: string, objectsPath: string): number {
+function referenced(metadataPath: string): string[] {
   const db = new DatabaseSync(metadataPath, { readOnly: true });
   const ids = (
     db
@@ -84,7 +83,22 @@ export function missingBlobs(metadataPath: string, objectsPath: string): number 
     }>
   ).map((r) => r.file_id);
   db.close();
-  return ids.filter((id) => !existsSync(path.join(objectsPath, id.slice(0, 2), id))).length;
+  return ids;
+}
+
+/** Blobs each stopped node's metadata references but its disk lacks (repair should fetch them). */
+export function missingBlobs(metadataPath: string, objectsPath: string): number {
+  return referenced(metadataPath).filter((id) => !existsSync(path.join(objectsPath, id.slice(0, 2), id))).length;
+}
+
+/** Blobs on a node's disk that its metadata does not reference (bytes pushed for a write that
+ *  was never committed, or not yet removed after a delete). */
+export function orphanBlobs(metadataPath: string, objectsPath: string): number {
+  const refs = new Set(referenced(metadataPath));
+  let n = 0;
+  for (const d of readdirSync(objectsPath))
+    if (/^[0-9a-f]{2}$/.test(d)) for (const f of readdirSync(path.join(objectsPath, d))) if (!refs.has(f)) n++;
+  return n;
 }
 
 export interface Verdict {
@@ -93,6 +107,7 @@ export interface Verdict {
   lost: string[];
   resurrected: string[];
   missing: number[];
+  orphans: number[];
   exportsEqual: boolean;
   appliedEqual: boolean;
 }
@@ -103,12 +118,18 @@ export async function verifyAndStop(cluster: S3Cluster, bucket: string, w: Workl
   await cluster.waitStable();
   const applied = await cluster.waitConverged();
   const reads = await checkReads(cluster, bucket, w);
+  // Keys whose write failed may still have committed: their bytes reach every node through
+  // the repair (not through the reads above). Give it a bounded time.
+  const until = Date.now() + 20_000;
+  while (Date.now() < until && cluster.nodes.some((n) => missingBlobs(n.metadataPath, n.objectsPath) > 0))
+    await new Promise((r) => setTimeout(r, 200));
   for (const n of cluster.nodes) await cluster.kill9(n);
   const exports = await Promise.all(cluster.nodes.map((n) => exportOf(n.metadataPath)));
   return {
     applied,
     ...reads,
     missing: cluster.nodes.map((n) => missingBlobs(n.metadataPath, n.objectsPath)),
+    orphans: cluster.nodes.map((n) => orphanBlobs(n.metadataPath, n.objectsPath)),
     exportsEqual: exports.every((e) => e.doc === exports[0]!.doc),
     appliedEqual: exports.every((e) => e.applied === exports[0]!.applied),
   };
