@@ -26,6 +26,8 @@ import {
   unavailableResponse,
 } from './forward.ts';
 import { peerRequest } from './transport-http.ts';
+import { startClusterAdmin } from './admin-api.ts';
+import { ConfigError } from '../config.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
 
@@ -62,6 +64,11 @@ export interface ClusterParts {
 
 export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const c = p.config.cluster;
+  const admin = p.config.server;
+  if (admin.admin_port && admin.admin_token.length < 16)
+    throw new ConfigError(
+      'Config key "server.admin_token" must be set, at least 16 characters, when server.admin_port is set: it guards the cluster admin API.',
+    );
   const self = raftId(c.node_id);
   const all = members(c);
   const directory = new Map<NodeId, Member>(all.map((m) => [raftId(m.id), { name: m.id, addr: m.addr }]));
@@ -120,6 +127,9 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   });
   const n = node;
   p.metadata.setReplicator(replicatedSubmit(n, blobs));
+  const adminApi = admin.admin_port
+    ? await startClusterAdmin({ node: n, token: admin.admin_token, host: admin.host, port: admin.admin_port })
+    : undefined;
 
   const forwarder = new Forwarder(c.node_id);
   const agent = new http.Agent({ keepAlive: true });
@@ -284,6 +294,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     async stop() {
       for (const t of timers) clearTimeout(t);
       repair?.stop();
+      await adminApi?.close();
       forwarder.close();
       agent.destroy();
       replication?.close();

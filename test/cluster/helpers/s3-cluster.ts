@@ -24,6 +24,7 @@ export interface ClusterNodeProc {
   name: string;
   s3Port: number;
   clusterPort: number;
+  adminPort: number;
   dir: string;
   config: string;
   proc: ServerProcess | undefined;
@@ -33,6 +34,7 @@ export interface ClusterNodeProc {
 }
 
 export const SECRET = 'cluster-test-secret-0123456789';
+export const ADMIN_TOKEN = 'cluster-test-admin-token-0123456789';
 
 export class S3Cluster {
   readonly nodes: ClusterNodeProc[] = [];
@@ -53,6 +55,7 @@ export class S3Cluster {
         name: `n${i}`,
         s3Port: await deadPort(),
         clusterPort: await deadPort(),
+        adminPort: await deadPort(),
         dir: path.join(c.root, `n${i}`),
         config: path.join(c.root, `n${i}.yaml`),
         proc: undefined,
@@ -72,7 +75,7 @@ export class S3Cluster {
       mkdirSync(n.dir, { recursive: true });
       writeFileSync(
         n.config,
-        `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\nstorage:\n  backend: local\n  inline_max_bytes: 1024\n` +
+        `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\nstorage:\n  backend: local\n  inline_max_bytes: 1024\n` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
           `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: 2\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
       );
