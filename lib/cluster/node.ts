@@ -158,6 +158,7 @@ export class ClusterNode {
         if (e.type === 'confChange') this.applyDirectory(decodeConfChange(e.data));
       }
     }
+    this.storage.raiseCommit(this.applied);
     const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
     this.raft = new RaftNode({
       id: o.id,
