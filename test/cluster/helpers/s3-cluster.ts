@@ -1,6 +1,6 @@
 // A cluster of real bin/bleepstore processes on loopback: fixed free ports (S3 and cluster),
 // one temp data directory and YAML config per node, kill -9 and restart, and S3 clients.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,7 +84,25 @@ export class S3Cluster {
   }
 
   async start(n: ClusterNodeProc): Promise<void> {
-    n.proc = await spawnServer(n.dir, ['--config', n.config, '--port', String(n.s3Port)]);
+    // A port picked free may be taken by another test's process before the node binds it:
+    // the S3 and admin ports are this node's alone, so pick again (bounded).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        n.proc = await spawnServer(n.dir, ['--config', n.config, '--port', String(n.s3Port)]);
+        break;
+      } catch (err) {
+        const m = (err as Error).message;
+        const taken = /port (\d+) .*already in use/.exec(m) ?? /EADDRINUSE[^\n]*:(\d+)/.exec(m);
+        const port = Number(taken?.[1]);
+        if (attempt >= 3 || (port !== n.s3Port && port !== n.adminPort)) throw err;
+        const fresh = await deadPort();
+        writeFileSync(n.config, readFileSync(n.config, 'utf8').replace(`port: ${port}\n`, `port: ${fresh}\n`));
+        if (port === n.s3Port) n.s3Port = fresh;
+        else n.adminPort = fresh;
+        this.clients.get(n.name)?.destroy();
+        this.clients.delete(n.name);
+      }
+    }
     const l = n.proc.logs.find((e) => e.msg === 'listening');
     n.metadataPath = String(l?.metadata_path);
     n.objectsPath = String(l?.objects_path);
