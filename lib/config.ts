@@ -78,6 +78,11 @@ export interface Config {
   };
   durability: Durability;
   multipart: { upload_ttl_seconds: number; reap_interval_seconds: number };
+  /**
+   * Bucket lifecycle rules run with every upload reap (multipart.reap_interval_seconds);
+   * day_seconds is how long a lifecycle "day" is (86400; shorter only for tests).
+   */
+  lifecycle: { day_seconds: number };
   logging: { level: LogLevel; format: LogFormat };
   observability: { metrics: boolean; health_check: boolean; openapi: boolean; docs: boolean; ui: boolean };
   cluster: ClusterConfig;
@@ -147,6 +152,7 @@ export function defaultConfig(): Config {
     },
     durability: 'full',
     multipart: { upload_ttl_seconds: 7 * 24 * 3600, reap_interval_seconds: 3600 },
+    lifecycle: { day_seconds: 86_400 },
     logging: { level: 'info', format: 'json' },
     observability: { metrics: true, health_check: true, openapi: true, docs: true, ui: true },
     cluster: defaultClusterConfig(),
@@ -205,6 +211,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   durability: { kind: ['full', 'normal', 'off'], env: 'BLEEPSTORE_DURABILITY' },
   'multipart.upload_ttl_seconds': { kind: 'int', min: 1 },
   'multipart.reap_interval_seconds': { kind: 'int', min: 0 },
+  'lifecycle.day_seconds': { kind: 'int', min: 1 },
   'logging.level': { kind: ['debug', 'info', 'warn', 'error', 'silent'], env: 'BLEEPSTORE_LOG_LEVEL' },
   'logging.format': { kind: ['json', 'text'], env: 'BLEEPSTORE_LOG_FORMAT' },
   'observability.metrics': { kind: 'bool' },

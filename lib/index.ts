@@ -1,10 +1,11 @@
 // Embedding API: `const store = await createBleepStore({...}); await store.listen();`.
 // Creating a store runs the whole start-up recovery before it can serve anything.
 // Library code never exits the process and installs no signal handlers; bin/ does that.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError, configWarnings, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
 import { MetadataStore, type Change } from './metadata/sqlite.ts';
+import { http } from './node-http.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
 import { watchNewBlobIds } from './storage/backend.ts';
@@ -153,7 +154,8 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     path: config.metadata.sqlite.path,
     durability: config.durability,
     record: recorder?.record,
-    eventTargets: config.events.targets.map((t) => t.name),
+    eventTargets: config.events.targets.filter((t) => t.all_buckets).map((t) => t.name),
+    knownEventTargets: config.events.targets.map((t) => t.name),
   });
   const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
@@ -260,6 +262,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     disk,
     collect,
     fatal,
+    events,
     ...(cluster ? { cluster: cluster.health } : {}),
   };
   const domains = [

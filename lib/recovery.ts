@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import type { MetadataStore } from './metadata/sqlite.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import type { Logger } from './ops/log.ts';
+import { applyLifecycle } from './lifecycle.ts';
 
 export interface RecoveryReport {
   gcFilesRemoved: number;
@@ -75,7 +76,14 @@ export function startReaper(p: Parts): () => void {
     running = true;
     const reap = Date.now() - lastReap >= every - tick / 2;
     if (reap) lastReap = Date.now();
-    (reap ? reapUploads(p) : Promise.resolve(0))
+    (reap
+      ? reapUploads(p).then(() =>
+          applyLifecycle({ metadata: p.metadata }, Date.now(), p.config.lifecycle.day_seconds * 1000).then((r) => {
+            if (Object.values(r).some((n) => n > 0)) p.log.info('lifecycle applied', { ...r });
+          }),
+        )
+      : Promise.resolve()
+    )
       .then(() => drainGc(p))
       .catch((err: unknown) =>
         p.log.error('reaping expired uploads or removing blobs failed; retrying next round', { error: err }),

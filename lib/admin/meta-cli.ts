@@ -70,6 +70,12 @@ async function runExport(values: Record<string, unknown>): Promise<void> {
   const partial = output === '-' ? undefined : `${output}.partial`;
   const out: Writable = partial ? createWriteStream(partial) : process.stdout;
   let counts: ExportCounts;
+  // The export format (specs/metadata-serialization.md) has current objects only.
+  const noncurrent = !tables || tables.includes('objects') ? store.noncurrentCount() : 0;
+  if (noncurrent)
+    console.error(
+      `bleepstore meta: warning: ${noncurrent} noncurrent object versions and delete markers are not exported; \`bleepstore backup\` keeps them.`,
+    );
   try {
     if (partial) {
       // A bad path fails here, before any work; later write errors surface through `finished`.

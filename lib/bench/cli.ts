@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { ProcessHooks } from '../process-hooks.ts';
 import { runBench } from './bench.ts';
 import { catalog, GROUPS } from './catalog.ts';
+import { type Ceiling, startCeiling } from './ceiling.ts';
 import { defaultOutDir, writeReport } from './files.ts';
 import { formatReport } from './format.ts';
 import { type BenchOptions, DEFAULTS, type EndpointSpec, parseSize, QUICK } from './options.ts';
@@ -36,6 +37,11 @@ Drives any S3 endpoint with its own SigV4 client and reports ops/s, MiB/s, p50 a
   --server-pid PID         sample this server's VmRSS from /proc (repeat: one per endpoint, in order)
   --durability-label TEXT  durability mode to print when the server does not report one
                            (repeat: one per endpoint, in order)
+  --ceiling PATH           also start PATH (../shared/bench/ceiling.mjs) on a free port, measure it
+                           in the same run as endpoint "ceiling" and make it the baseline
+  --client raw|node        raw (default): small-object and mixed workloads replay pre-signed
+                           requests over raw keep-alive sockets (a client far cheaper than any
+                           server); node: node:http for everything
   --order ORDER            interleaved (default): endpoints take turns workload by workload;
                            sequential: every workload against one endpoint, then the next
   --keep                   leave the objects and the bucket in place
@@ -70,6 +76,8 @@ const OPTIONS = {
   'server-pid': { type: 'string', multiple: true },
   'durability-label': { type: 'string', multiple: true },
   order: { type: 'string' },
+  ceiling: { type: 'string' },
+  client: { type: 'string' },
   keep: { type: 'boolean' },
   'show-workloads': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -156,6 +164,10 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
       throw new Error(`--order "${v.order}" must be interleaved or sequential`);
     o.order = v.order;
   }
+  if (v.client !== undefined) {
+    if (v.client !== 'raw' && v.client !== 'node') throw new Error(`--client "${v.client}" must be raw or node`);
+    o.client = v.client;
+  }
   if (v.duration !== undefined) o.durationSec = count('duration', v.duration, 0.1, 600);
   if (v.workloads !== undefined)
     o.workloads = v.workloads
@@ -178,6 +190,8 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
 export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   let o: BenchOptions;
   let out: string;
+  let ceilingScript: string | undefined;
+  let baselineGiven = false;
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) {
@@ -190,6 +204,10 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
       return hooks.exit(0);
     }
     out = values.out ?? defaultOutDir();
+    ceilingScript = values.ceiling;
+    baselineGiven = values.baseline !== undefined;
+    if (ceilingScript !== undefined && o.endpoints.some((e) => e.name === 'ceiling'))
+      throw new Error('--ceiling starts an endpoint named "ceiling"; name the others differently');
   } catch (err) {
     console.error(`bleepstore bench: ${(err as Error).message}`);
     console.error('Run "bleepstore bench --help" for the options.');
@@ -217,11 +235,25 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
   };
 
   let report;
+  let ceiling: Ceiling | undefined;
   try {
+    if (ceilingScript !== undefined) {
+      ceiling = await startCeiling(ceilingScript);
+      progress(`started ${ceilingScript} at ${ceiling.url} (pid ${ceiling.pid})`);
+      o.endpoints.push({
+        name: 'ceiling',
+        url: ceiling.url,
+        serverPid: ceiling.pid,
+        durabilityLabel: 'file fsync only (as shipped)',
+      });
+      if (!baselineGiven) o.baseline = 'ceiling';
+    }
     report = await runBench(o, progress);
   } catch (err) {
     console.error(`bleepstore bench: ${(err as Error).message}`);
     return hooks.exit(2);
+  } finally {
+    await ceiling?.stop();
   }
   process.stdout.write('\n' + formatReport(report));
   const files = await writeReport(report, out);

@@ -20,12 +20,18 @@ export function fmtMs(ms: number): string {
 export const fmtMiB = (n: number): string => (n >= 100 ? Math.round(n).toString() : n.toFixed(1));
 export const fmtBytes = (n: number): string => `${Math.round(n / MiB)} MiB`;
 export const fmtRatio = (r: number): string => `${r.toFixed(2)}x`;
+export const fmtUs = (us: number | undefined): string =>
+  us === undefined ? '-' : us >= 10_000 ? `${(us / 1000).toFixed(1)} ms` : `${Math.round(us)} µs`;
 
 function cells(r: ResultRow): string[] {
   const load = r.loadAvg ? r.loadAvg.end.toFixed(1) : '';
   if (r.status !== 'ok')
     return [
       r.workload,
+      '-',
+      '-',
+      '-',
+      '-',
       '-',
       '-',
       '-',
@@ -41,6 +47,10 @@ function cells(r: ResultRow): string[] {
     r.bytes > 0 ? fmtMiB(r.mibPerSec) : '-',
     fmtMs(r.latencyMs.p50),
     fmtMs(r.latencyMs.p99),
+    fmtMs(r.latencyMs.p999),
+    r.ttfbMs ? fmtMs(r.ttfbMs.p50) : '-',
+    fmtUs(r.clientCpuUsPerOp),
+    fmtUs(r.serverCpuUsPerOp),
     String(r.errors),
     r.maxRssBytes ? fmtBytes(r.maxRssBytes) : '',
     load,
@@ -52,8 +62,8 @@ function cells(r: ResultRow): string[] {
 export function formatRow(r: ResultRow): string {
   const c = cells(r);
   return r.status === 'ok'
-    ? `${c[0]}: ${c[1]} ops/s, ${c[2]} MiB/s, p50 ${c[3]}, p99 ${c[4]}, ${c[5]} errors${c[6] ? `, server RSS ${c[6]}` : ''}`
-    : `${c[0]}: ${c[8]}`;
+    ? `${c[0]}: ${c[1]} ops/s, ${c[2]} MiB/s, p50 ${c[3]}, p99 ${c[4]}, p99.9 ${c[5]}, ttfb p50 ${c[6]}, CPU/op client ${c[7]} server ${c[8]}, ${c[9]} errors${c[10] ? `, server RSS ${c[10]}` : ''}`
+    : `${c[0]}: ${c[12]}`;
 }
 
 function textTable(head: string[], rows: string[][]): string {
@@ -85,7 +95,21 @@ export function endpointHeader(e: EndpointReport, report: BenchReport): string[]
   ];
 }
 
-const HEAD = ['workload', 'ops/s', 'MiB/s', 'p50', 'p99', 'errors', 'RSS', 'load', 'notes'];
+const HEAD = [
+  'workload',
+  'ops/s',
+  'MiB/s',
+  'p50',
+  'p99',
+  'p99.9',
+  'ttfb p50',
+  'client CPU/op',
+  'server CPU/op',
+  'errors',
+  'RSS',
+  'load',
+  'notes',
+];
 
 export function formatEndpoint(e: EndpointReport, report: BenchReport): string {
   return [...endpointHeader(e, report), '', textTable(HEAD, e.results.map(cells))].join('\n');
@@ -93,13 +117,21 @@ export function formatEndpoint(e: EndpointReport, report: BenchReport): string {
 
 function ratioRows(report: BenchReport): { head: string[]; rows: string[][] } {
   const others = report.endpoints.filter((e) => e.name !== report.baseline);
-  const head = ['workload', ...others.flatMap((e) => [`${e.name} ops/s`, 'p50', 'p99'])];
+  const head = ['workload', ...others.flatMap((e) => [`${e.name} ops/s`, 'p50', 'p99', 'p99.9', 'server CPU/op'])];
   const names = [...new Set(report.endpoints.flatMap((e) => e.results.map((r) => r.workload)))];
   const rows = names.map((w) => [
     w,
     ...others.flatMap((e) => {
       const r = report.ratios.find((x) => x.workload === w && x.endpoint === e.name);
-      return r ? [fmtRatio(r.throughput), fmtRatio(r.p50), fmtRatio(r.p99)] : ['n/a', '', ''];
+      return r
+        ? [
+            fmtRatio(r.throughput),
+            fmtRatio(r.p50),
+            fmtRatio(r.p99),
+            fmtRatio(r.p999),
+            r.serverCpu !== undefined ? fmtRatio(r.serverCpu) : '-',
+          ]
+        : ['n/a', '', '', '', ''];
     }),
   ]);
   return { head, rows };
@@ -109,7 +141,7 @@ export function formatRatios(report: BenchReport): string {
   if (report.endpoints.length < 2) return '';
   const { head, rows } = ratioRows(report);
   return [
-    `Ratios against ${report.baseline}: ops/s divided by the baseline's (higher is better); p50 and p99 latency divided by the baseline's (lower is better).`,
+    `Ratios against ${report.baseline}:  ops/s divided by the baseline's (higher is better); p50, p99 and p99.9 latency and server CPU per operation divided by the baseline's (lower is better).`,
     '',
     textTable(head, rows),
   ].join('\n');
@@ -129,7 +161,7 @@ export function formatMarkdown(report: BenchReport): string {
   const others = eps.filter((e) => e !== base);
   const head = [
     'workload',
-    ...eps.flatMap((e) => [`${e.name} ops/s`, 'MiB/s', 'p50', 'p99', 'err']),
+    ...eps.flatMap((e) => [`${e.name} ops/s`, 'MiB/s', 'p50', 'p99', 'p99.9', 'ttfb p50', 'CPU/op', 'err']),
     ...(base ? others.map((e) => `${e.name} / ${base.name}`) : []),
   ];
   const names = [...new Set(eps.flatMap((e) => e.results.map((r) => r.workload)))];
@@ -137,10 +169,10 @@ export function formatMarkdown(report: BenchReport): string {
     w,
     ...eps.flatMap((e) => {
       const r = e.results.find((x) => x.workload === w);
-      if (!r) return ['', '', '', '', ''];
-      if (r.status !== 'ok') return [r.status, '', '', '', String(r.errors)];
+      if (!r) return ['', '', '', '', '', '', '', ''];
+      if (r.status !== 'ok') return [r.status, '', '', '', '', '', '', String(r.errors)];
       const c = cells(r);
-      return [c[1]!, c[2]!, c[3]!, c[4]!, c[5]!];
+      return [c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[8]!, c[9]!];
     }),
     ...(base
       ? others.map((e) => {

@@ -36,6 +36,19 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
+/** The Host header and canonical path of a bucket/key request, path-style or virtual-hosted. */
+export function targetOf(
+  endpointHost: string,
+  pathStyle: boolean,
+  bucket: string | undefined,
+  key: string | undefined,
+): { host: string; path: string } {
+  if (bucket === undefined) return { host: endpointHost, path: '/' };
+  const k = key !== undefined ? uriEncode(key, true) : '';
+  if (pathStyle) return { host: endpointHost, path: `/${uriEncode(bucket)}${k ? '/' + k : ''}` };
+  return { host: `${bucket}.${endpointHost}`, path: '/' + k };
+}
+
 const ERROR_BODY_LIMIT = 64 * 1024;
 const RETRYABLE = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -83,16 +96,7 @@ export class BenchClient {
   }
 
   #once(r: S3Request): Promise<S3Response> {
-    let host = this.#host;
-    let path = '/';
-    if (r.bucket !== undefined) {
-      const key = r.key !== undefined ? uriEncode(r.key, true) : '';
-      if (this.#pathStyle) path = `/${uriEncode(r.bucket)}${key ? '/' + key : ''}`;
-      else {
-        host = `${r.bucket}.${this.#host}`;
-        path = '/' + key;
-      }
-    }
+    const { host, path } = targetOf(this.#host, this.#pathStyle, r.bucket, r.key);
     const query = r.query ?? '';
     const payloadHash = r.payloadHash ?? EMPTY_SHA256;
     const headers: Record<string, string> = {

@@ -25,6 +25,13 @@ export interface LoopResult {
   unsupported?: string;
   /** Set when the loop gave up because every one of the first operations failed. */
   gaveUp?: string;
+  /** CPU µs this process (the client) and the server spent while the loop ran. */
+  clientCpuUs?: number;
+  serverCpuUs?: number;
+  /** Time to first byte, when the client measured it. */
+  ttfb?: Histogram;
+  /** Which client drove the loop: raw sockets or node:http. */
+  client?: 'raw' | 'node:http';
 }
 
 const GIVE_UP_AFTER = 20;

@@ -38,6 +38,8 @@ export interface BenchOptions {
   /** Leave the objects (and the bucket) in place afterwards. */
   keep: boolean;
   quick: boolean;
+  /** raw: small-object workloads replay pre-signed requests over raw sockets; node: node:http for all. */
+  client: 'raw' | 'node';
 }
 
 const KiB = 1024;
@@ -64,6 +66,7 @@ export const DEFAULTS: Omit<BenchOptions, 'endpoints' | 'baseline'> = {
   order: 'interleaved',
   keep: false,
   quick: false,
+  client: 'raw',
 };
 
 /** A smoke run of every workload family in well under a minute. */

@@ -28,6 +28,13 @@ export interface ResultRow {
   loadAvg?: { start: number; end: number };
   /** Seconds spent writing the objects this workload reads, when it wrote any. */
   seedSeconds?: number;
+  /** Which client drove it: raw keep-alive sockets with pre-signed requests, or node:http. */
+  client?: 'raw' | 'node:http';
+  /** CPU µs per operation of the bench client itself and of the server (with --server-pid). */
+  clientCpuUsPerOp?: number;
+  serverCpuUsPerOp?: number;
+  /** Time to first response byte (raw client only). */
+  ttfbMs?: LatencySummary;
 }
 
 export interface EndpointReport {
@@ -54,6 +61,9 @@ export interface Ratio {
   /** endpoint latency divided by the baseline's (lower is better). */
   p50: number;
   p99: number;
+  p999: number;
+  /** endpoint server CPU per op divided by the baseline's (lower is better), when both were sampled. */
+  serverCpu?: number;
 }
 
 export interface BenchReport {
@@ -96,6 +106,10 @@ export function rowFromLoop(base: RowBase, r: LoopResult): ResultRow {
     latencyMs: r.hist.summary(),
     errorCounts: r.errorCounts,
   };
+  if (r.client) row.client = r.client;
+  if (r.ops > 0 && r.clientCpuUs !== undefined) row.clientCpuUsPerOp = r.clientCpuUs / r.ops;
+  if (r.ops > 0 && r.serverCpuUs !== undefined) row.serverCpuUsPerOp = r.serverCpuUs / r.ops;
+  if (r.ttfb && r.ttfb.count > 0) row.ttfbMs = r.ttfb.summary();
   const message = r.unsupported ?? r.gaveUp ?? (r.ops === 0 ? 'no operation completed' : undefined);
   if (message !== undefined) row.message = message;
   return row;
@@ -126,13 +140,17 @@ export function computeRatios(endpoints: readonly EndpointReport[], baseline: st
     for (const row of e.results) {
       const b = base.results.find((r) => r.workload === row.workload);
       if (b?.status !== 'ok' || row.status !== 'ok' || b.opsPerSec === 0) continue;
-      out.push({
+      const ratio: Ratio = {
         workload: row.workload,
         endpoint: e.name,
         throughput: row.opsPerSec / b.opsPerSec,
         p50: b.latencyMs.p50 > 0 ? row.latencyMs.p50 / b.latencyMs.p50 : 0,
         p99: b.latencyMs.p99 > 0 ? row.latencyMs.p99 / b.latencyMs.p99 : 0,
-      });
+        p999: b.latencyMs.p999 > 0 ? row.latencyMs.p999 / b.latencyMs.p999 : 0,
+      };
+      if (row.serverCpuUsPerOp !== undefined && b.serverCpuUsPerOp)
+        ratio.serverCpu = row.serverCpuUsPerOp / b.serverCpuUsPerOp;
+      out.push(ratio);
     }
   }
   return out;

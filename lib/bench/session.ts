@@ -10,6 +10,8 @@ import { probeServer } from './machine.ts';
 import type { BenchOptions, EndpointSpec } from './options.ts';
 import { randomPayload } from './payload.ts';
 import { failedRow, rowBase as baseOf, type EndpointReport, type ResultRow } from './report.ts';
+import { RawClient } from './raw.ts';
+import { RawS3 } from './raw-s3.ts';
 import { RssSampler } from './rss.ts';
 import { createBucket, putObject } from './s3.ts';
 import { Signer } from './sigv4.ts';
@@ -22,6 +24,7 @@ export class EndpointSession {
   readonly #ep: EndpointSpec;
   readonly #o: BenchOptions;
   readonly #client: BenchClient;
+  readonly #raw: RawS3 | undefined;
   readonly #say: ProgressSink;
   readonly #keys = new KeyLedger();
   #ctx: RunContext | undefined;
@@ -40,7 +43,10 @@ export class EndpointSession {
       ...selected.map((w) => w.concurrency),
     );
     const signer = new Signer({ accessKey: o.accessKey, secretKey: o.secretKey, region: o.region });
-    this.#client = new BenchClient({ endpoint: new URL(ep.url), pathStyle: o.pathStyle, signer, maxSockets });
+    const url = new URL(ep.url);
+    this.#client = new BenchClient({ endpoint: url, pathStyle: o.pathStyle, signer, maxSockets });
+    if (o.client === 'raw' && url.protocol === 'http:')
+      this.#raw = new RawS3(new RawClient(url), signer, url, o.pathStyle);
     this.report = {
       name: ep.name,
       url: ep.url,
@@ -97,6 +103,8 @@ export class EndpointSession {
     }
     if (this.#ep.serverPid !== undefined) this.#sampler = new RssSampler(this.#ep.serverPid);
     this.#ctx = { client, bucket, opts: o, keys: this.#keys, listTarget, seeded: new Set(), progress: this.#say };
+    if (this.#raw) this.#ctx.raw = this.#raw;
+    if (this.#ep.serverPid !== undefined) this.#ctx.serverPid = this.#ep.serverPid;
   }
 
   async run(w: Workload): Promise<void> {
@@ -139,6 +147,7 @@ export class EndpointSession {
       for (const p of problems) this.#say(`cleanup: ${p}`);
     } finally {
       this.#client.close();
+      this.#raw?.close();
     }
   }
 

@@ -6,6 +6,9 @@ import { keyOf, type KeyLedger } from './keys.ts';
 import { closedLoop, type LoopResult } from './loop.ts';
 import { type BenchOptions, sizeLabel } from './options.ts';
 import { largePayload, randomPayload, type Payload } from './payload.ts';
+import { ownCpuUs, procCpuUs } from './cpu.ts';
+import { Histogram } from './histogram.ts';
+import type { RawS3 } from './raw-s3.ts';
 import { failedRow, rowBase as baseOf, rowFromLoop, type ResultRow } from './report.ts';
 import {
   abortMultipartUpload,
@@ -33,6 +36,10 @@ export interface RunContext {
   listTarget: Target;
   /** Seeds already written on this endpoint, by id. */
   seeded: Set<string>;
+  /** The light raw-socket client for small-object workloads (http endpoints). */
+  raw?: RawS3;
+  /** The server's pid, for its CPU time from /proc. */
+  serverPid?: number;
   progress(line: string, transient?: boolean): void;
 }
 
@@ -48,7 +55,23 @@ function smallPayload(size: number): Payload {
   return p;
 }
 
-function timed(ctx: RunContext, w: Workload, op: (n: number) => Promise<number>): Promise<LoopResult> {
+/** The timed loop, with the client's and the server's CPU time and (raw client) time to first byte. */
+async function timed(ctx: RunContext, w: Workload, op: (n: number) => Promise<number>): Promise<LoopResult> {
+  const raw = w.group === 'small' || w.group === 'mixed' ? ctx.raw : undefined;
+  if (raw) raw.ttfb = new Histogram();
+  const pid = ctx.serverPid;
+  const server0 = pid !== undefined ? procCpuUs(pid) : undefined;
+  const client0 = ownCpuUs();
+  const r = await timedLoop(ctx, w, op);
+  r.clientCpuUs = ownCpuUs() - client0;
+  const server1 = pid !== undefined ? procCpuUs(pid) : undefined;
+  if (server0 !== undefined && server1 !== undefined && pid !== process.pid) r.serverCpuUs = server1 - server0;
+  r.client = raw ? 'raw' : 'node:http';
+  if (raw) r.ttfb = raw.ttfb;
+  return r;
+}
+
+function timedLoop(ctx: RunContext, w: Workload, op: (n: number) => Promise<number>): Promise<LoopResult> {
   const total = ctx.opts.durationSec;
   return closedLoop({
     concurrency: w.concurrency,
@@ -200,17 +223,31 @@ export async function runWorkload(w: Workload, ctx: RunContext): Promise<ResultR
   switch (w.kind) {
     case 'put': {
       const payload = smallPayload(w.sizeBytes);
-      const loop = await timed(ctx, w, (n) => putObject(client, bucket, keyOf(w.name, n), payload, w.signed));
+      const raw = ctx.raw;
+      const loop = await timed(ctx, w, (n) =>
+        raw
+          ? raw.put(bucket, keyOf(w.name, n), payload)
+          : putObject(client, bucket, keyOf(w.name, n), payload, w.signed),
+      );
       ctx.keys.range(w.name, loop.ops + loop.errors);
       return [rowFromLoop(baseOf(w), loop)];
     }
     case 'get':
     case 'head': {
       const prefix = `pool-${sizeLabel(w.sizeBytes)}`;
-      const read =
-        w.kind === 'get'
-          ? (n: number) => getObject(client, bucket, keyOf(prefix, n % opts.poolSize), w.sizeBytes)
-          : (n: number) => headObject(client, bucket, keyOf(prefix, n % opts.poolSize));
+      const raw = ctx.raw;
+      raw?.presign(
+        bucket,
+        Array.from({ length: opts.poolSize }, (_, i) => keyOf(prefix, i)),
+      );
+      const key = (n: number) => keyOf(prefix, n % opts.poolSize);
+      const read = raw
+        ? w.kind === 'get'
+          ? (n: number) => raw.get(bucket, key(n), w.sizeBytes)
+          : (n: number) => raw.head(bucket, key(n))
+        : w.kind === 'get'
+          ? (n: number) => getObject(client, bucket, key(n), w.sizeBytes)
+          : (n: number) => headObject(client, bucket, key(n));
       return withSeed(ctx, w, prefix, opts.poolSize, smallPayload(w.sizeBytes), () => timed(ctx, w, read));
     }
     case 'put-large': {
@@ -241,12 +278,19 @@ export async function runWorkload(w: Workload, ctx: RunContext): Promise<ResultR
     case 'mixed': {
       const prefix = `pool-${sizeLabel(w.sizeBytes)}`;
       const payload = smallPayload(w.sizeBytes);
+      const raw = ctx.raw;
+      raw?.presign(
+        bucket,
+        Array.from({ length: opts.poolSize }, (_, i) => keyOf(prefix, i)),
+      );
       let started = 0;
       const rows = await withSeed(ctx, w, prefix, opts.poolSize, payload, () =>
         timed(ctx, w, (n) => {
-          if (n % 10 < 7) return getObject(client, bucket, keyOf(prefix, (n * 7) % opts.poolSize), w.sizeBytes);
+          const k = keyOf(prefix, (n * 7) % opts.poolSize);
+          if (n % 10 < 7) return raw ? raw.get(bucket, k, w.sizeBytes) : getObject(client, bucket, k, w.sizeBytes);
           started = n + 1;
-          return putObject(client, bucket, keyOf(w.name, n), payload, w.signed);
+          const nk = keyOf(w.name, n);
+          return raw ? raw.put(bucket, nk, payload) : putObject(client, bucket, nk, payload, w.signed);
         }),
       );
       ctx.keys.range(w.name, started); // numbered by operation: a few of these never existed

@@ -4,16 +4,26 @@
 // `cluster.replicas` nodes first, so a committed row never points at bytes only one node has.
 import type { Command } from '../metadata/commands.ts';
 import { S3Error } from '../s3/errors.ts';
+import { BLOB_ID_RE } from '../storage/backend.ts';
 import { ClusterUnavailableError, type ClusterNode } from './node.ts';
 import type { ApplyOutcome } from './metadata-state-machine.ts';
 import type { BlobSync } from './blob-sync.ts';
 
-/** The blob ids a command makes rows point at (object and part rows). */
+/** The blob ids a command makes rows point at: every `fileId` in it, however deep (object,
+ *  part and version rows alike, so new command types need no change here). */
 export function referencedFiles(cmd: Command): string[] {
-  const ids: string[] = [];
-  if ((cmd.type === 'object.put' || cmd.type === 'upload.complete') && cmd.object.fileId) ids.push(cmd.object.fileId);
-  if (cmd.type === 'upload.part' && cmd.part.fileId) ids.push(cmd.part.fileId);
-  return ids;
+  if (cmd.type === 'gc.done' || cmd.type === 'blob.chunk' || cmd.type === 'blob.remove') return [];
+  const ids = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'fileId' && typeof x === 'string' && BLOB_ID_RE.test(x)) ids.add(x);
+        else if (typeof x === 'object') walk(x);
+      }
+  };
+  walk(cmd);
+  return [...ids];
 }
 
 /** 503 with Retry-After: what S3 clients retry with back-off. */

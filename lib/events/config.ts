@@ -11,7 +11,10 @@ export interface TargetConfig {
   name: string;
   type: TargetType;
   format: EventFormat;
-  /** Every event of every bucket goes here, whatever the bucket's notification rules. */
+  /**
+   * Server-wide: every event of every bucket without its own notification configuration goes
+   * here (the spec's `queue:` target is one). Otherwise only bucket rules naming it send here.
+   */
   all_buckets: boolean;
   url: string;
   timeout_ms: number;
@@ -27,6 +30,8 @@ export interface EventsConfig {
   sync_timeout_ms: number;
   max_pending: number;
   batch_size: number;
+  /** After a short batch, ms a target's loop waits for more events before the next publish. */
+  linger_ms: number;
   targets: TargetConfig[];
 }
 
@@ -37,6 +42,7 @@ export function defaultEventsConfig(): EventsConfig {
     sync_timeout_ms: 10_000,
     max_pending: 1_000_000,
     batch_size: 100,
+    linger_ms: 10,
     targets: [],
   };
 }
@@ -160,12 +166,13 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
   if (rawEvents !== undefined && rawEvents !== null) {
     if (!isMap(rawEvents)) throw new ConfigError(`Config key "events" in ${from} must be a mapping.`);
     const r = new Reader(rawEvents, 'events', from);
-    r.only(['source', 'consistency', 'sync_timeout_ms', 'max_pending', 'batch_size', 'targets']);
+    r.only(['source', 'consistency', 'sync_timeout_ms', 'max_pending', 'batch_size', 'linger_ms', 'targets']);
     c.source = r.str('source', '');
-    c.consistency = r.oneOf('consistency', ['write-through'] as const, 'write-through');
+    c.consistency = r.oneOf('consistency', ['write-through', 'sync'] as const, 'write-through');
     c.sync_timeout_ms = r.int('sync_timeout_ms', c.sync_timeout_ms, 1);
     c.max_pending = r.int('max_pending', c.max_pending, 1);
     c.batch_size = r.int('batch_size', c.batch_size, 1);
+    c.linger_ms = r.int('linger_ms', c.linger_ms, 0);
     const list: unknown = rawEvents.targets ?? [];
     if (!Array.isArray(list)) r.fail('targets', 'must be a list');
     (list as unknown[]).forEach((raw: unknown, i: number) => {

@@ -25,6 +25,8 @@ export interface OutboxPort {
   /** Drops the oldest rows of a target beyond `keep`; returns how many went. */
   trim(target: string, keep: number): Promise<number>;
   depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null };
+  /** The sequence of a target's oldest undelivered row, or null when it has none. */
+  oldestSeq(target: string): number | null;
 }
 
 export interface DispatcherOptions {
@@ -36,13 +38,44 @@ export interface DispatcherOptions {
   maxBackoffMs: number;
   /** How often an idle loop looks for rows it was not told about (e.g. after a restart). */
   pollMs: number;
+  /** After a batch smaller than batchSize, wait this long before the next (batches more per round trip). */
+  lingerMs: number;
   onPublished?: (target: string, n: number, latencyMs: number) => void;
   onFailed?: (target: string, err: Error) => void;
   onDropped?: (target: string, n: number) => void;
 }
 
+/** One target's delivery state, for /metrics and /health. */
+export interface TargetStatus {
+  target: string;
+  /** False after a failed publish, until one succeeds. */
+  connected: boolean;
+  /** Outbox rows not yet confirmed. */
+  pending: number;
+  /** Commit time of the oldest of them. */
+  oldest_time: string | null;
+  last_error: string | null;
+  /** Events the target confirmed since start (a redelivery after a crash counts again). */
+  published: number;
+  /** Failed publish attempts (each retried). */
+  failed: number;
+  /** Events dropped at the outbox cap (max_pending) while the target was unreachable. */
+  dropped: number;
+  /** Commit-to-confirm time of the oldest event of the last confirmed batch. */
+  latency_ms: number;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: (delivered: boolean) => void;
+}
+
 interface Loop {
   target: EventTarget;
+  published: number;
+  failed: number;
+  dropped: number;
+  latencyMs: number;
   wake: (() => void) | undefined;
   failures: number;
   lastError: string | null;
@@ -55,14 +88,24 @@ export class Dispatcher {
   readonly #outbox: OutboxPort;
   readonly #o: DispatcherOptions;
   #running = false;
-  #waiters: Array<{ target: string; seq: number; resolve: () => void }> = [];
+  readonly #waiters = new Set<Waiter>();
   readonly #done: Promise<void>[] = [];
 
   constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
     this.#outbox = outbox;
     this.#o = o;
     for (const t of targets)
-      this.#loops.set(t.name, { target: t, wake: undefined, failures: 0, lastError: null, delivered: 0 });
+      this.#loops.set(t.name, {
+        target: t,
+        wake: undefined,
+        failures: 0,
+        lastError: null,
+        delivered: 0,
+        published: 0,
+        failed: 0,
+        dropped: 0,
+        latencyMs: 0,
+      });
   }
 
   start(): void {
@@ -73,6 +116,7 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.#running = false;
+    for (const w of this.#waiters) w.resolve(false);
     for (const loop of this.#loops.values()) loop.wake?.();
     await Promise.all(this.#done.splice(0));
     await Promise.all([...this.#loops.values()].map((l) => l.target.close()));
@@ -83,20 +127,33 @@ export class Dispatcher {
     for (const loop of this.#loops.values()) if (!loop.failures) loop.wake?.();
   }
 
-  /** Resolves once `target` has confirmed the event with this sequence (sync mode). */
-  waitDelivered(target: string, seq: number): Promise<void> {
-    const loop = this.#loops.get(target);
-    if (!loop || loop.delivered >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ target, seq, resolve }));
+  /**
+   * Resolves true once every target has confirmed every event up to `seq` (sync mode): no
+   * outbox row at or below it remains; false after `timeoutMs` or when the dispatcher stops.
+   */
+  waitThrough(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.#oldestPending() > seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        seq,
+        resolve: (ok) => {
+          clearTimeout(timer);
+          this.#waiters.delete(w);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => w.resolve(false), timeoutMs);
+      this.#waiters.add(w);
+    });
   }
 
-  status(): Array<{
-    target: string;
-    connected: boolean;
-    pending: number;
-    oldest_time: string | null;
-    last_error: string | null;
-  }> {
+  #oldestPending(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const name of this.#loops.keys()) min = Math.min(min, this.#outbox.oldestSeq(name) ?? min);
+    return min;
+  }
+
+  status(): TargetStatus[] {
     return [...this.#loops.entries()].map(([name, l]) => {
       const d = this.#outbox.depth(name);
       return {
@@ -105,6 +162,10 @@ export class Dispatcher {
         pending: d.rows,
         oldest_time: d.oldestTime,
         last_error: l.lastError,
+        published: l.published,
+        failed: l.failed,
+        dropped: l.dropped,
+        latency_ms: l.latencyMs,
       };
     });
   }
@@ -130,7 +191,10 @@ export class Dispatcher {
       try {
         if (loop.failures) {
           const dropped = await this.#outbox.trim(name, o.maxPending);
-          if (dropped) o.onDropped?.(name, dropped);
+          if (dropped) {
+            loop.dropped += dropped;
+            o.onDropped?.(name, dropped);
+          }
         }
         rows = this.#outbox.pending(name, o.batchSize);
       } catch (err) {
@@ -156,6 +220,7 @@ export class Dispatcher {
         );
       } catch (err) {
         loop.failures++;
+        loop.failed++;
         loop.lastError = (err as Error).message;
         o.onFailed?.(name, err as Error);
         const backoff = Math.min(o.maxBackoffMs, o.minBackoffMs * 2 ** Math.min(loop.failures - 1, 16));
@@ -166,12 +231,17 @@ export class Dispatcher {
       loop.lastError = null;
       loop.delivered = rows[rows.length - 1]!.seq;
       const oldest = Date.parse(rows[0]!.event.time);
-      o.onPublished?.(name, rows.length, Number.isFinite(oldest) ? Date.now() - oldest : 0);
-      this.#waiters = this.#waiters.filter((w) => {
-        if (w.target !== name || w.seq > loop.delivered) return true;
-        w.resolve();
-        return false;
-      });
+      loop.published += rows.length;
+      loop.latencyMs = Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0;
+      o.onPublished?.(name, rows.length, loop.latencyMs);
+      if (this.#waiters.size) {
+        const oldest = this.#oldestPending();
+        for (const w of this.#waiters) if (w.seq < oldest) w.resolve(true);
+      }
+      // A short batch: let a few more commits gather before the next round trip and outbox
+      // delete (Kafka's linger.ms), instead of one publish and one delete per commit.
+      if (rows.length < o.batchSize && o.lingerMs > 0 && !this.#waiters.size)
+        await new Promise((r) => setTimeout(r, o.lingerMs));
     }
   }
 }

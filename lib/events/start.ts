@@ -6,6 +6,16 @@ import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { Logger } from '../ops/log.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { createTarget } from './targets/create.ts';
+import { EventUnconfirmedError } from './unconfirmed.ts';
+
+/**
+ * Sync mode: the response waits until every target confirmed the events committed so far.
+ * On timeout the change stays committed and its event stays in the outbox (it is delivered
+ * later); the caller gets 503 ServiceUnavailable and may retry.
+ */
+async function syncGate(dispatcher: Dispatcher, seq: number, timeoutMs: number, result: unknown): Promise<void> {
+  if (!(await dispatcher.waitThrough(seq, timeoutMs))) throw new EventUnconfirmedError(timeoutMs, result);
+}
 
 export interface RunningEvents {
   dispatcher: Dispatcher;
@@ -23,6 +33,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
     minBackoffMs: 100,
     maxBackoffMs: 30_000,
     pollMs: 1000,
+    lingerMs: ev.linger_ms,
     onPublished(target, n) {
       if (failing.delete(target)) log.info('event target reachable again', { target });
       log.debug('events published', { target, count: n });
@@ -41,7 +52,15 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
       });
     },
   });
+  void metadata
+    .submit({ type: 'outbox.forget', keepTargets: ev.targets.map((t) => t.name) })
+    .then((n) => {
+      if (n) log.warn('event outbox rows of targets no longer configured dropped', { dropped: n });
+    })
+    .catch((err: unknown) => log.error('event outbox clean-up failed', { error: err }));
   dispatcher.start();
+  if (ev.consistency === 'sync')
+    metadata.setEventGate((seq, result) => syncGate(dispatcher, seq, ev.sync_timeout_ms, result));
   const unsubscribe = metadata.subscribe(() => dispatcher.kick());
   log.info('events enabled', {
     targets: ev.targets.map((t) => `${t.name} (${t.type})`).join(', '),
@@ -50,6 +69,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
   return {
     dispatcher,
     async stop() {
+      metadata.setEventGate(undefined);
       unsubscribe();
       await dispatcher.stop();
     },

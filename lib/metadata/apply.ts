@@ -12,10 +12,10 @@ import {
   type ObjectRecord,
   type Results,
 } from './commands.ts';
-import { CredentialError, PreconditionError } from './errors.ts';
+import { CredentialError, LockedError, PreconditionError } from './errors.ts';
 import { columnsOf, privateAcl, recordToRow, REDACTED, type TableName } from './export-format.ts';
-import { toBucket, toCredential } from './rows.ts';
-import type { KeyInfo, WriteCondition } from './types.ts';
+import { toBucket, toCredential, VERSION_COLUMNS } from './rows.ts';
+import type { DeleteCondition, KeyInfo, Retention, WriteCondition } from './types.ts';
 
 export type Emit = (change: Change) => void;
 type Appliers = { [T in CommandType]: (tx: Sql, cmd: CommandOf<T>, emit: Emit) => Results[T] };
@@ -40,7 +40,13 @@ function keyInfo(r: Row): KeyInfo {
   return info;
 }
 
-/** Writes an object row over any current one; returns the replaced file id (queued for gc). */
+/**
+ * Writes an object row as the current version. With a version id (versioning Enabled) the
+ * current version becomes noncurrent; without one it is the null version, which replaces the
+ * null version wherever it is (an unversioned bucket: the current row, exactly as before
+ * versioning existed). Returns the replaced file id (queued for gc).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersionSuspendedBuckets.html
+ */
 function putObject(
   tx: Sql,
   rec: ObjectRecord,
@@ -49,19 +55,28 @@ function putObject(
   emit: Emit,
 ): string | null {
   const o = objectRow(rec);
-  const prev = tx.q('SELECT file_id, etag, size FROM objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as
-    | Row
-    | undefined;
+  const prev = tx
+    .q('SELECT file_id, etag, size, version_id, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?')
+    .get(o.bucket, o.key) as Row | undefined;
   if (cond?.ifNoneMatchStar && prev) throw new PreconditionError('failed');
   if (cond?.ifMatch !== undefined) {
     if (!prev) throw new PreconditionError('missing');
     if (cond.ifMatch !== '*' && cond.ifMatch !== prev.etag) throw new PreconditionError('failed');
   }
+  const versionId = o.versionId ?? null;
+  let replaced: string | null = null;
+  if (prev && (versionId !== null || prev.version_id !== null)) archiveCurrent(tx, o.bucket, o.key);
+  else if (prev) {
+    refuseLocked(prev, at, false);
+    if (prev.file_id && prev.file_id !== o.fileId) replaced = prev.file_id as string;
+  }
+  if (versionId === null && !(prev && prev.version_id === null))
+    replaced = dropNoncurrent(tx, o.bucket, o.key, 'null', at);
   tx.q(`INSERT OR REPLACE INTO objects (bucket, key, file_id, size, etag, content_type, content_encoding,
           content_language, content_disposition, cache_control, expires, storage_class, acl, user_metadata,
           last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data,
-          part_sizes)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          part_sizes, version_id, tags, retention, legal_hold)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
     o.bucket,
     o.key,
     o.fileId,
@@ -85,6 +100,10 @@ function putObject(
     o.ownerDisplay,
     o.inline,
     o.partSizes ? JSON.stringify(o.partSizes) : null,
+    versionId,
+    o.tags?.length ? JSON.stringify(o.tags) : null,
+    o.retention ? JSON.stringify(o.retention) : null,
+    o.legalHold ? 1 : 0,
   );
   emit({
     type: 'object.written',
@@ -94,12 +113,120 @@ function putObject(
     etag: o.etag,
     replaced: prev ? { size: prev.size as number } : null,
   });
-  const replaced = prev?.file_id && prev.file_id !== o.fileId ? (prev.file_id as string) : null;
   if (replaced) queueGc(tx, replaced, at);
   return replaced;
 }
 
-function deleteObject(tx: Sql, bucket: string, key: string, at: string, emit: Emit): string | null {
+/** Moves the current version (if any) to object_versions as the newest noncurrent one. */
+function archiveCurrent(tx: Sql, bucket: string, key: string): boolean {
+  const r = tx
+    .q(`INSERT INTO object_versions (bucket, key, version_id, seq, ${VERSION_COLUMNS})
+        SELECT bucket, key, COALESCE(version_id, 'null'),
+          (SELECT COALESCE(MAX(seq), 0) + 1 FROM object_versions WHERE bucket = ? AND key = ?), ${VERSION_COLUMNS}
+        FROM objects WHERE bucket = ? AND key = ?`)
+    .run(bucket, key, bucket, key);
+  if (r.changes === 0) return false;
+  tx.q('DELETE FROM objects WHERE bucket = ? AND key = ?').run(bucket, key);
+  return true;
+}
+
+/** Removes one noncurrent version or delete marker; returns its file (queued) if no row still uses it. */
+function dropNoncurrent(tx: Sql, bucket: string, key: string, versionId: string, at: string): string | null {
+  const r = tx
+    .q('DELETE FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ? RETURNING file_id')
+    .get(bucket, key, versionId) as Row | undefined;
+  return r ? releaseFile(tx, r.file_id as string, at) : null;
+}
+
+/** Queues a file no object row references any more; returns it, or null. */
+function releaseFile(tx: Sql, fileId: string, at: string): string | null {
+  if (!fileId) return null;
+  if (tx.q('SELECT 1 FROM objects WHERE file_id = ? LIMIT 1').get(fileId)) return null;
+  if (tx.q('SELECT 1 FROM object_versions WHERE file_id = ? LIMIT 1').get(fileId)) return null;
+  queueGc(tx, fileId, at);
+  return fileId;
+}
+
+/**
+ * Object Lock: a version under legal hold or unexpired retention cannot be removed; GOVERNANCE
+ * yields to a caller allowed to bypass it, COMPLIANCE to no one.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
+ */
+function refuseLocked(r: Row, at: string, bypassGovernance: boolean): void {
+  if (r.legal_hold === 1) throw new LockedError('Object is under a legal hold.');
+  if (!r.retention) return;
+  const ret = JSON.parse(r.retention as string) as Retention;
+  if (ret.until <= at) return;
+  if (ret.mode === 'COMPLIANCE' || !bypassGovernance)
+    throw new LockedError(`Object is protected by ${ret.mode} retention until ${ret.until}.`);
+}
+
+function currentForCondition(tx: Sql, bucket: string, key: string): Row | undefined {
+  return tx.q('SELECT size, etag, last_modified FROM objects WHERE bucket = ? AND key = ?').get(bucket, key) as
+    | Row
+    | undefined;
+}
+
+/** A conditional delete's headers against the version it would remove (undefined: none, or a delete marker). */
+function checkDeleteCondition(r: Row | undefined, cond: DeleteCondition): void {
+  if (!r) throw new PreconditionError('missing');
+  if (cond.ifMatch !== undefined && cond.ifMatch !== '*' && cond.ifMatch !== r.etag)
+    throw new PreconditionError('failed');
+  if (cond.size !== undefined && cond.size !== r.size) throw new PreconditionError('failed');
+  if (
+    cond.lastModifiedSeconds !== undefined &&
+    cond.lastModifiedSeconds !== Math.floor(Date.parse(r.last_modified as string) / 1000)
+  )
+    throw new PreconditionError('failed');
+}
+
+/** Bulk removals (import --replace, store reset) refuse while any version is locked. */
+function refuseIfAnyLocked(tx: Sql, at: string): void {
+  const locked = "legal_hold = 1 OR json_extract(retention, '$.until') > ?";
+  if (
+    tx.q(`SELECT 1 FROM objects WHERE ${locked} LIMIT 1`).get(at) ||
+    tx.q(`SELECT 1 FROM object_versions WHERE ${locked} LIMIT 1`).get(at)
+  )
+    throw new LockedError(
+      'Some object versions are protected by Object Lock (retention or legal hold); they cannot be removed.',
+    );
+}
+
+/** The newest noncurrent version becomes current again, unless it is a delete marker. */
+function promoteNewest(tx: Sql, bucket: string, key: string, emit: Emit): void {
+  const top = tx
+    .q(
+      'SELECT version_id, delete_marker, size, etag FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1',
+    )
+    .get(bucket, key) as Row | undefined;
+  if (!top || top.delete_marker === 1) return;
+  tx.q(`INSERT INTO objects (bucket, key, version_id, ${VERSION_COLUMNS})
+        SELECT bucket, key, NULLIF(version_id, 'null'), ${VERSION_COLUMNS} FROM object_versions
+        WHERE bucket = ? AND key = ? AND version_id = ?`).run(bucket, key, top.version_id as string);
+  tx.q('DELETE FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?').run(
+    bucket,
+    key,
+    top.version_id as string,
+  );
+  emit({
+    type: 'object.written',
+    bucket,
+    key,
+    size: top.size as number,
+    etag: top.etag as string,
+    replaced: null,
+  });
+}
+
+function deleteObject(
+  tx: Sql,
+  bucket: string,
+  key: string,
+  at: string,
+  emit: Emit,
+  cond?: DeleteCondition,
+): string | null {
+  if (cond) checkDeleteCondition(currentForCondition(tx, bucket, key), cond);
   const r = tx.q('DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file_id, size').get(bucket, key) as
     | Row
     | undefined;
@@ -176,7 +303,7 @@ const APPLY: Appliers = {
     const existing = tx.q('SELECT * FROM buckets WHERE name = ?').get(b.name) as Row | undefined;
     if (existing) return { created: false, existing: toBucket(existing) };
     tx.q(
-      'INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO buckets (name, region, owner_id, owner_display, acl, created_at, ownership, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(
       b.name,
       b.region,
@@ -185,6 +312,8 @@ const APPLY: Appliers = {
       JSON.stringify(b.acl),
       b.createdAt,
       b.ownership ? JSON.stringify(b.ownership) : null,
+      b.versioning ? JSON.stringify(b.versioning) : null,
+      b.objectLock ? JSON.stringify(b.objectLock) : null,
     );
     emit({ type: 'bucket.created', bucket: b.name });
     return { created: true };
@@ -192,6 +321,7 @@ const APPLY: Appliers = {
   'bucket.delete'(tx, { name }, emit) {
     if (!tx.q('SELECT 1 FROM buckets WHERE name = ?').get(name)) return 'missing';
     if (tx.q('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+    if (tx.q('SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
     if (tx.q('SELECT 1 FROM multipart_uploads WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
     tx.q('DELETE FROM buckets WHERE name = ?').run(name);
     emit({ type: 'bucket.deleted', bucket: name });
@@ -210,29 +340,155 @@ const APPLY: Appliers = {
     if (changed) emit({ type: 'bucket.config', bucket: name });
     return changed;
   },
+  'bucket.notifications'(tx, { name, rules }, emit) {
+    if (!tx.q('SELECT 1 FROM buckets WHERE name = ?').get(name)) return false;
+    if (rules.length)
+      tx.q('INSERT OR REPLACE INTO bucket_notifications (bucket, rules) VALUES (?, ?)').run(
+        name,
+        JSON.stringify(rules),
+      );
+    else tx.q('DELETE FROM bucket_notifications WHERE bucket = ?').run(name);
+    emit({ type: 'bucket.config', bucket: name });
+    return true;
+  },
 
   'object.put'(tx, c, emit) {
     return { replacedFileId: putObject(tx, c.object, c.cond, c.at, emit) };
   },
   'object.delete'(tx, c, emit) {
-    return deleteObject(tx, c.bucket, c.key, c.at, emit);
+    return deleteObject(tx, c.bucket, c.key, c.at, emit, c.cond);
   },
   'objects.delete'(tx, c, emit) {
     return c.keys.map((k) => deleteObject(tx, c.bucket, k, c.at, emit)).filter((f): f is string => f !== null);
   },
   'object.acl'(tx, c, emit) {
+    const acl = JSON.stringify(c.acl);
     const changed =
-      tx.q('UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?').run(JSON.stringify(c.acl), c.bucket, c.key)
-        .changes > 0;
+      c.versionId === undefined
+        ? tx.q('UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?').run(acl, c.bucket, c.key).changes > 0
+        : tx
+            .q("UPDATE objects SET acl = ? WHERE bucket = ? AND key = ? AND COALESCE(version_id, 'null') = ?")
+            .run(acl, c.bucket, c.key, c.versionId).changes > 0 ||
+          tx
+            .q(
+              'UPDATE object_versions SET acl = ? WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
+            )
+            .run(acl, c.bucket, c.key, c.versionId).changes > 0;
     if (changed) emit({ type: 'object.acl', bucket: c.bucket, key: c.key });
     return changed;
+  },
+
+  'marker.put'(tx, c, emit) {
+    if (c.cond) checkDeleteCondition(currentForCondition(tx, c.bucket, c.key), c.cond);
+    const prev = tx.q('SELECT size FROM objects WHERE bucket = ? AND key = ?').get(c.bucket, c.key) as Row | undefined;
+    if (prev) {
+      archiveCurrent(tx, c.bucket, c.key);
+      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: prev.size as number, marker: true });
+    }
+    const nullRow =
+      c.markerId === null
+        ? (tx
+            .q("SELECT retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = 'null'")
+            .get(c.bucket, c.key) as Row | undefined)
+        : undefined;
+    if (nullRow) refuseLocked(nullRow, c.at, false);
+    const removed = c.markerId === null ? dropNoncurrent(tx, c.bucket, c.key, 'null', c.at) : null;
+    tx.q(`INSERT INTO object_versions (bucket, key, version_id, seq, delete_marker, file_id, size, etag, last_modified,
+            owner_id, owner_display)
+          VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM object_versions WHERE bucket = ? AND key = ?), 1, '', 0, '', ?, ?, ?)`).run(
+      c.bucket,
+      c.key,
+      c.markerId ?? 'null',
+      c.bucket,
+      c.key,
+      c.at,
+      c.owner.id,
+      c.owner.displayName,
+    );
+    return { removed };
+  },
+  'version.delete'(tx, c, emit) {
+    const cur = tx
+      .q(
+        'SELECT file_id, size, etag, last_modified, version_id, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?',
+      )
+      .get(c.bucket, c.key) as Row | undefined;
+    if (c.cond) {
+      const target =
+        cur && ((cur.version_id as string | null) ?? 'null') === c.versionId
+          ? cur
+          : (tx
+              .q(
+                'SELECT size, etag, last_modified FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
+              )
+              .get(c.bucket, c.key, c.versionId) as Row | undefined);
+      checkDeleteCondition(target, c.cond);
+    }
+    if (cur && ((cur.version_id as string | null) ?? 'null') === c.versionId) {
+      refuseLocked(cur, c.at, c.bypassGovernance);
+      tx.q('DELETE FROM objects WHERE bucket = ? AND key = ?').run(c.bucket, c.key);
+      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: cur.size as number });
+      const removed = releaseFile(tx, cur.file_id as string, c.at);
+      promoteNewest(tx, c.bucket, c.key, emit);
+      return { found: true, deleteMarker: false, removed };
+    }
+    const v = tx
+      .q(
+        'SELECT delete_marker, retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?',
+      )
+      .get(c.bucket, c.key, c.versionId) as Row | undefined;
+    if (!v) return { found: false, deleteMarker: false, removed: null };
+    refuseLocked(v, c.at, c.bypassGovernance);
+    const removed = dropNoncurrent(tx, c.bucket, c.key, c.versionId, c.at);
+    // Removing the delete marker that hid the key brings the newest version back.
+    if (!cur) promoteNewest(tx, c.bucket, c.key, emit);
+    return { found: true, deleteMarker: v.delete_marker === 1, removed };
+  },
+  'version.set'(tx, c) {
+    const cur = tx
+      .q('SELECT version_id, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?')
+      .get(c.bucket, c.key) as Row | undefined;
+    const inCurrent =
+      cur !== undefined && (c.versionId === null || ((cur.version_id as string | null) ?? 'null') === c.versionId);
+    const row = inCurrent
+      ? cur
+      : c.versionId === null
+        ? undefined
+        : (tx
+            .q(
+              'SELECT retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
+            )
+            .get(c.bucket, c.key, c.versionId) as Row | undefined);
+    if (!row) return false;
+    let column: 'tags' | 'retention' | 'legal_hold';
+    let value: string | number | null;
+    if ('tags' in c.set) {
+      column = 'tags';
+      value = c.set.tags?.length ? JSON.stringify(c.set.tags) : null;
+    } else if ('legalHold' in c.set) {
+      column = 'legal_hold';
+      value = c.set.legalHold ? 1 : 0;
+    } else {
+      checkRetentionChange(row, c.set.retention, c.at, c.set.bypassGovernance);
+      column = 'retention';
+      value = c.set.retention ? JSON.stringify(c.set.retention) : null;
+    }
+    if (inCurrent) tx.q(`UPDATE objects SET ${column} = ? WHERE bucket = ? AND key = ?`).run(value, c.bucket, c.key);
+    else
+      tx.q(`UPDATE object_versions SET ${column} = ? WHERE bucket = ? AND key = ? AND version_id = ?`).run(
+        value,
+        c.bucket,
+        c.key,
+        c.versionId,
+      );
+    return true;
   },
 
   'upload.create'(tx, { upload: u }) {
     tx.q(`INSERT INTO multipart_uploads (upload_id, bucket, key, content_type, content_encoding, content_language,
             content_disposition, cache_control, expires, storage_class, acl, user_metadata, owner_id, owner_display,
-            initiated_at, checksum_algorithm, checksum_type)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+            initiated_at, checksum_algorithm, checksum_type, tags, retention, legal_hold)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       u.uploadId,
       u.bucket,
       u.key,
@@ -250,6 +506,9 @@ const APPLY: Appliers = {
       u.initiatedAt,
       u.checksumAlgorithm,
       u.checksumType,
+      u.tags?.length ? JSON.stringify(u.tags) : null,
+      u.retention ? JSON.stringify(u.retention) : null,
+      u.legalHold ? 1 : 0,
     );
     return null;
   },
@@ -312,6 +571,12 @@ const APPLY: Appliers = {
     for (const seq of c.seqs) tx.q('DELETE FROM event_outbox WHERE target = ? AND seq = ?').run(c.target, seq);
     return null;
   },
+  'outbox.forget'(tx, c) {
+    const keep = JSON.stringify(c.keepTargets);
+    return Number(
+      tx.q('DELETE FROM event_outbox WHERE target NOT IN (SELECT value FROM json_each(?))').run(keep).changes,
+    );
+  },
   'outbox.trim'(tx, c) {
     const r = tx
       .q(`DELETE FROM event_outbox WHERE target = ? AND seq < (
@@ -343,6 +608,11 @@ const APPLY: Appliers = {
     }
     if (has('multipart_uploads')) tx.exec('DELETE FROM multipart_uploads');
     if (has('objects')) {
+      refuseIfAnyLocked(tx, c.at);
+      tx.q(
+        "INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM object_versions WHERE file_id != ''",
+      ).run(c.at);
+      tx.exec('DELETE FROM object_versions');
       tx.q(
         "INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM objects WHERE file_id != ''",
       ).run(c.at);
@@ -361,14 +631,17 @@ const APPLY: Appliers = {
   },
   /** Every bucket, object and upload goes; their files are queued and returned for removal. */
   'store.reset'(tx, c, emit) {
+    refuseIfAnyLocked(tx, c.at);
     const files = (
       tx
-        .q("SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM multipart_parts ORDER BY file_id")
+        .q(
+          "SELECT file_id FROM objects WHERE file_id != '' UNION SELECT file_id FROM object_versions WHERE file_id != '' UNION SELECT file_id FROM multipart_parts ORDER BY file_id",
+        )
         .all() as Row[]
     ).map((r) => r.file_id as string);
     for (const id of files) queueGc(tx, id, c.at);
     tx.exec(
-      'DELETE FROM multipart_parts; DELETE FROM multipart_uploads; DELETE FROM objects; DELETE FROM completed_uploads; DELETE FROM buckets;',
+      'DELETE FROM multipart_parts; DELETE FROM multipart_uploads; DELETE FROM object_versions; DELETE FROM objects; DELETE FROM completed_uploads; DELETE FROM buckets;',
     );
     emit({ type: 'tables.replaced', tables: ['multipart_parts', 'multipart_uploads', 'objects', 'buckets'] });
     return files;
@@ -452,4 +725,20 @@ export class ImportRecordError extends Error {
     super(message);
     this.line = line;
   }
+}
+
+/**
+ * PutObjectRetention: COMPLIANCE can only be extended (never shortened, removed or made
+ * GOVERNANCE); GOVERNANCE only so without bypass.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes
+ */
+function checkRetentionChange(r: Row, next: Retention | null, at: string, bypassGovernance: boolean): void {
+  if (!r.retention) return;
+  const prev = JSON.parse(r.retention as string) as Retention;
+  if (prev.until <= at) return;
+  const weakens =
+    next === null || next.until < prev.until || (prev.mode === 'COMPLIANCE' && next.mode !== 'COMPLIANCE');
+  if (!weakens) return;
+  if (prev.mode === 'COMPLIANCE' || !bypassGovernance)
+    throw new LockedError(`Object is protected by ${prev.mode} retention until ${prev.until}.`);
 }

@@ -17,7 +17,8 @@ export type Change =
       etag: string;
       replaced: { size: number } | null;
     }
-  | { type: 'object.removed'; bucket: string; key: string; size: number }
+  /** `marker`: the current version became noncurrent behind a new delete marker (versioning). */
+  | { type: 'object.removed'; bucket: string; key: string; size: number; marker?: true }
   | { type: 'object.acl'; bucket: string; key: string }
   | { type: 'credential.changed'; accessKeyId: string }
   /** Bulk changes (an import's --replace): derived state is rebuilt from the tables. */

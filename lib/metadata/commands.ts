@@ -3,15 +3,19 @@
 // chosen by whoever proposes it, never by apply(). So the same commands applied in the same
 // order to an empty database give the same state on every machine: what a replicated log
 // (Raft, §5.3 "log matching") needs from its state machine.
+import type { NotificationRule } from '../events/notification-config.ts';
 import type { TableName } from './export-format.ts';
 import type {
   Acl,
   BucketConfigs,
   BucketRow,
   CredentialRow,
+  DeleteCondition,
   KeyInfo,
   ObjectRow,
   PartRow,
+  Retention,
+  Tag,
   UploadRow,
   WriteCondition,
 } from './types.ts';
@@ -54,6 +58,8 @@ export type Command =
   | { type: 'bucket.create'; bucket: BucketRow; event?: EventStamp | undefined }
   | { type: 'bucket.delete'; name: string; event?: EventStamp | undefined }
   | { type: 'bucket.acl'; name: string; acl: Acl; event?: EventStamp | undefined }
+  /** Replaces a bucket's notification rules; an empty list removes the configuration. */
+  | { type: 'bucket.notifications'; name: string; rules: NotificationRule[] }
   /** Sets (value null: removes) one sub-resource configuration: CORS, PublicAccessBlock, ownership. */
   | {
       [K in keyof BucketConfigs]: { type: 'bucket.config'; name: string; column: K; value: BucketConfigs[K] | null };
@@ -65,9 +71,61 @@ export type Command =
       at: string;
       event?: EventStamp | undefined;
     }
-  | { type: 'object.delete'; bucket: string; key: string; at: string; event?: EventStamp | undefined }
+  | {
+      type: 'object.delete';
+      bucket: string;
+      key: string;
+      at: string;
+      cond?: DeleteCondition | undefined;
+      event?: EventStamp | undefined;
+    }
   | { type: 'objects.delete'; bucket: string; keys: string[]; at: string; event?: EventStamp | undefined }
-  | { type: 'object.acl'; bucket: string; key: string; acl: Acl; event?: EventStamp | undefined }
+  | {
+      type: 'object.acl';
+      bucket: string;
+      key: string;
+      acl: Acl;
+      /** A version ('null': the null version); absent: the current one. */
+      versionId?: string | undefined;
+      event?: EventStamp | undefined;
+    }
+  /**
+   * DeleteObject without a version id on a versioned bucket: the current version becomes
+   * noncurrent and a delete marker with `markerId` (null: the null version, which replaces any
+   * other null version, as on a suspended bucket) becomes the latest.
+   */
+  | {
+      type: 'marker.put';
+      bucket: string;
+      key: string;
+      markerId: string | null;
+      owner: { id: string; displayName: string };
+      at: string;
+      cond?: DeleteCondition | undefined;
+      event?: EventStamp | undefined;
+    }
+  /** DeleteObject with a version id: that version (or delete marker) goes for good, unless locked. */
+  | {
+      type: 'version.delete';
+      bucket: string;
+      key: string;
+      versionId: string;
+      /** x-amz-bypass-governance-retention from a caller allowed to use it. */
+      bypassGovernance: boolean;
+      at: string;
+      cond?: DeleteCondition | undefined;
+      event?: EventStamp | undefined;
+    }
+  /** Sets one version's tags, retention or legal hold (version null: the current version). */
+  | {
+      type: 'version.set';
+      bucket: string;
+      key: string;
+      versionId: string | null;
+      set: { tags: Tag[] | null } | { retention: Retention | null; bypassGovernance: boolean } | { legalHold: boolean };
+      at: string;
+      event?: EventStamp | undefined;
+    }
   | { type: 'upload.create'; upload: UploadRow }
   | { type: 'upload.part'; uploadId: string; part: PartRow; at: string }
   | { type: 'upload.abort'; uploadId: string; at: string }
@@ -85,6 +143,8 @@ export type Command =
   | { type: 'outbox.delivered'; target: string; seqs: number[] }
   /** A target has been unreachable long enough that only its newest `keep` rows stay. */
   | { type: 'outbox.trim'; target: string; keep: number }
+  /** At start: rows of targets no longer configured go (nothing would deliver them). */
+  | { type: 'outbox.forget'; keepTargets: string[] }
   | { type: 'blob.chunk'; fileId: string; seq: number; data: Bytes }
   | { type: 'blob.remove'; fileId: string }
   | { type: 'import.clear'; tables: TableName[]; redacted: boolean; at: string }
@@ -132,10 +192,17 @@ export interface Results {
   'bucket.delete': 'deleted' | 'missing' | 'not-empty';
   'bucket.acl': boolean;
   'bucket.config': boolean;
+  'bucket.notifications': boolean;
   'object.put': { replacedFileId: string | null };
   'object.delete': string | null;
   'objects.delete': string[];
   'object.acl': boolean;
+  /** The file of the null version the marker replaced, if any. */
+  'marker.put': { removed: string | null };
+  /** found: the version existed; deleteMarker: it was a delete marker; removed: its file. */
+  'version.delete': { found: boolean; deleteMarker: boolean; removed: string | null };
+  /** False when there is no such version (or it is a delete marker). */
+  'version.set': boolean;
   'upload.create': null;
   /** The files to remove: the replaced part's, or the new one when the upload is gone. */
   'upload.part': { stored: boolean; remove: string[] };
@@ -145,6 +212,7 @@ export interface Results {
   'gc.done': null;
   'outbox.delivered': null;
   'outbox.trim': number;
+  'outbox.forget': number;
   'blob.chunk': null;
   'blob.remove': null;
   'import.clear': ImportOutcome;

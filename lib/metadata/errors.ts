@@ -15,3 +15,11 @@ export class CredentialError extends Error {
     this.name = 'CredentialError';
   }
 }
+
+/** A version Object Lock protects (retention or legal hold): 403 AccessDenied, nothing changed. */
+export class LockedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockedError';
+  }
+}

@@ -1,9 +1,13 @@
 // The event outbox: inside the transaction of every change a request caused, one row per
-// configured target describing it (the transactional-outbox pattern). A crash can then lose
-// no event and announce none that did not commit; lib/events/dispatcher.ts delivers the rows.
+// target the event goes to (the transactional-outbox pattern). A crash can then lose no event
+// and announce none that did not commit; lib/events/dispatcher.ts delivers the rows.
+// Routing (shared/specs/event-queues.md, issue #14): a bucket with a notification
+// configuration sends each event to the targets its matching rules name; a bucket without
+// one sends every event to the server-wide targets (`queue:` and `all_buckets: true`).
 // Event names: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
-import type { BucketEvent } from '../events/event.ts';
+import type { BucketEvent, EventRoute } from '../events/event.ts';
 import type { EventName } from '../events/names.ts';
+import { type NotificationRule, routesFor } from '../events/notification-config.ts';
 import type { Change } from './changes.ts';
 import type { EventStamp } from './commands.ts';
 import type { Row, Sql } from './connection.ts';
@@ -13,7 +17,7 @@ function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
     case 'object.written':
       return (stamp.name as EventName | undefined) ?? 's3:ObjectCreated:Put';
     case 'object.removed':
-      return 's3:ObjectRemoved:Delete';
+      return change.marker ? 's3:ObjectRemoved:DeleteMarkerCreated' : 's3:ObjectRemoved:Delete';
     case 'object.acl':
       return 's3:ObjectAcl:Put';
     case 'bucket.created':
@@ -27,10 +31,32 @@ function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
   }
 }
 
-/** Writes the outbox rows for one change to every target in `targets` (all-bucket targets). */
-export function writeOutbox(tx: Sql, targets: readonly string[], change: Change, stamp: EventStamp): void {
+/** A bucket's notification rules, or undefined when it has no configuration. */
+export function bucketRules(sql: Sql, bucket: string): NotificationRule[] | undefined {
+  const r = sql.q('SELECT rules FROM bucket_notifications WHERE bucket = ?').get(bucket) as Row | undefined;
+  return r ? (JSON.parse(r.rules as string) as NotificationRule[]) : undefined;
+}
+
+/**
+ * Writes the outbox rows for one change: to the bucket's matching rules' targets (those still
+ * `known`) when it has a notification configuration, else to `serverWide`.
+ */
+export function writeOutbox(
+  tx: Sql,
+  serverWide: readonly string[],
+  known: ReadonlySet<string>,
+  change: Change,
+  stamp: EventStamp,
+): void {
   const name = nameOf(change, stamp);
   if (!name || !('bucket' in change)) return;
+  const key = 'key' in change ? change.key : undefined;
+  const rules = bucketRules(tx, change.bucket);
+  // A rule may name a target removed from the config since: no loop would ever drain it.
+  const routes: EventRoute[] = rules
+    ? routesFor(rules, name, key).filter((r) => known.has(r.target))
+    : serverWide.map((target) => ({ target, configurationId: '' }));
+  if (!routes.length) return;
   const seq = (tx.q('UPDATE event_seq SET last = last + 1 WHERE id = 1 RETURNING last').get() as Row).last as number;
   const owner = tx.q('SELECT owner_id FROM buckets WHERE name = ?').get(change.bucket) as Row | undefined;
   const event: BucketEvent = {
@@ -44,14 +70,19 @@ export function writeOutbox(tx: Sql, targets: readonly string[], change: Change,
     bucketOwner: (owner?.owner_id as string | undefined) ?? stamp.principal,
     sourceIp: stamp.sourceIp,
   };
-  if ('key' in change) event.key = change.key;
+  if (key !== undefined) event.key = key;
   if (change.type === 'object.written') {
     event.size = change.size;
     event.etag = change.etag.replace(/^"|"$/g, '');
   }
   if (change.type === 'object.removed') event.size = change.size;
   const body = JSON.stringify(event);
-  for (const target of targets) {
-    tx.q('INSERT INTO event_outbox (target, seq, config_id, event) VALUES (?, ?, ?, ?)').run(target, seq, '', body);
+  for (const r of routes) {
+    tx.q('INSERT INTO event_outbox (target, seq, config_id, event) VALUES (?, ?, ?, ?)').run(
+      r.target,
+      seq,
+      r.configurationId,
+      body,
+    );
   }
 }

@@ -8,11 +8,24 @@ import type {
   CredentialRow,
   KeyInfo,
   ListedObject,
+  ListedVersion,
   ObjectRow,
   PartRow,
   StoreStats,
   UploadRow,
 } from './types.ts';
+
+function listed(r: Row): ListedObject {
+  return {
+    key: r.key as string,
+    size: r.size as number,
+    etag: r.etag as string,
+    lastModified: r.last_modified as string,
+    storageClass: r.storage_class as string,
+    ownerId: r.owner_id as string,
+    ownerDisplay: r.owner_display as string,
+  };
+}
 
 export class MetadataReads {
   protected readonly sql: Sql;
@@ -115,6 +128,87 @@ export class MetadataReads {
     return o;
   }
 
+  /**
+   * One version by id ('null': the null version), current or not; a delete marker comes back
+   * with `deleteMarker: true`. Undefined when there is no such version.
+   */
+  getVersion(bucket: string, key: string, versionId: string, withData = true): ObjectRow | undefined {
+    const cur = this.getObject(bucket, key, withData);
+    if (cur && (cur.versionId ?? 'null') === versionId) return cur;
+    const r = (
+      withData
+        ? this.sql.q('SELECT * FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?')
+        : this.sql.q(
+            `SELECT ${OBJECT_COLUMNS_WITHOUT_DATA}, delete_marker FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?`,
+          )
+    ).get(bucket, key, versionId) as Row | undefined;
+    return r ? toObject(r) : undefined;
+  }
+
+  /** The newest noncurrent version or delete marker of a key (a current row is newer still). */
+  newestNoncurrent(
+    bucket: string,
+    key: string,
+  ): { versionId: string; deleteMarker: boolean; lastModified: string } | undefined {
+    const r = this.sql
+      .q(
+        'SELECT version_id, delete_marker, last_modified FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(bucket, key) as Row | undefined;
+    return r
+      ? {
+          versionId: r.version_id as string,
+          deleteMarker: r.delete_marker === 1,
+          lastModified: r.last_modified as string,
+        }
+      : undefined;
+  }
+
+  /**
+   * Up to `limit` distinct keys that have any version (current, noncurrent or a delete
+   * marker), after `after` (or from `prefix`) and starting with prefix, in UTF-8 byte order.
+   */
+  listVersionKeys(bucket: string, opts: { prefix: string; after: string | null; limit: number }): string[] {
+    const start =
+      opts.after !== null && Buffer.compare(Buffer.from(opts.after), Buffer.from(opts.prefix)) >= 0 ? opts.after : null;
+    const op = start !== null ? '>' : '>=';
+    const from = start ?? opts.prefix;
+    const rows = this.sql
+      .q(`SELECT key FROM (SELECT key FROM objects WHERE bucket = ? AND key ${op} ?
+            UNION SELECT key FROM object_versions WHERE bucket = ? AND key ${op} ?) ORDER BY key LIMIT ?`)
+      .all(bucket, from, bucket, from, opts.limit) as Row[];
+    const out: string[] = [];
+    for (const r of rows) {
+      const key = r.key as string;
+      if (!key.startsWith(opts.prefix)) break;
+      out.push(key);
+    }
+    return out;
+  }
+
+  /** Every version and delete marker of one key, newest first (the current version, if any, leads). */
+  keyVersions(bucket: string, key: string): ListedVersion[] {
+    const cols = 'version_id, size, etag, last_modified, storage_class, owner_id, owner_display';
+    const cur = this.sql
+      .q(`SELECT ${cols}, 0 AS delete_marker FROM objects WHERE bucket = ? AND key = ?`)
+      .get(bucket, key) as Row | undefined;
+    const rest = this.sql
+      .q(`SELECT ${cols}, delete_marker FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC`)
+      .all(bucket, key) as Row[];
+    return (cur ? [cur, ...rest] : rest).map((r, i) => ({
+      versionId: (r.version_id as string | null) ?? 'null',
+      isLatest: i === 0,
+      deleteMarker: r.delete_marker === 1,
+      ...listed(r),
+      key,
+    }));
+  }
+
+  /** Noncurrent versions and delete markers in the whole store. */
+  noncurrentCount(): number {
+    return Number((this.sql.q('SELECT COUNT(*) AS n FROM object_versions').get() as Row).n);
+  }
+
   /** Inline object bytes copied out of SQLite so far (bleepstore_inline_bytes_read_total). */
   inlineBytesRead(): number {
     return this.inlineRead;
@@ -144,15 +238,7 @@ export class MetadataReads {
     for (const r of rows) {
       const key = r.key as string;
       if (!key.startsWith(opts.prefix)) break;
-      out.push({
-        key,
-        size: r.size as number,
-        etag: r.etag as string,
-        lastModified: r.last_modified as string,
-        storageClass: r.storage_class as string,
-        ownerId: r.owner_id as string,
-        ownerDisplay: r.owner_display as string,
-      });
+      out.push(listed(r));
     }
     return out;
   }
@@ -262,6 +348,7 @@ export class MetadataReads {
   isFileReferenced(fileId: string): boolean {
     return (
       Boolean(this.sql.q('SELECT 1 FROM objects WHERE file_id = ? LIMIT 1').get(fileId)) ||
+      Boolean(this.sql.q('SELECT 1 FROM object_versions WHERE file_id = ? LIMIT 1').get(fileId)) ||
       Boolean(this.sql.q('SELECT 1 FROM multipart_parts WHERE file_id = ? LIMIT 1').get(fileId))
     );
   }
@@ -270,9 +357,9 @@ export class MetadataReads {
   referencedFileIds(after: string, limit: number): string[] {
     return (
       this.sql
-        .q(`SELECT file_id FROM (SELECT file_id FROM objects WHERE file_id > ? UNION SELECT file_id FROM multipart_parts WHERE file_id > ?)
-                        ORDER BY file_id LIMIT ?`)
-        .all(after, after, limit) as Row[]
+        .q(`SELECT file_id FROM (SELECT file_id FROM objects WHERE file_id > ? UNION SELECT file_id FROM object_versions WHERE file_id > ?
+              UNION SELECT file_id FROM multipart_parts WHERE file_id > ?) ORDER BY file_id LIMIT ?`)
+        .all(after, after, after, limit) as Row[]
     ).map((r) => r.file_id as string);
   }
 

@@ -6,6 +6,11 @@ import type {
   ChecksumAlgorithm,
   CorsRule,
   ObjectOwnership,
+  LifecycleRule,
+  ObjectLockConfig,
+  Retention,
+  Tag,
+  VersioningStatus,
   PublicAccessBlock,
   ContentHeaders,
   CredentialRow,
@@ -17,7 +22,16 @@ import type {
 
 export const OBJECT_COLUMNS_WITHOUT_DATA = `bucket, key, file_id, size, etag, content_type, content_encoding, content_language,
   content_disposition, cache_control, expires, storage_class, acl, user_metadata, last_modified, checksum_algorithm,
-  checksum_value, checksum_type, parts_count, part_sizes, owner_id, owner_display`;
+  checksum_value, checksum_type, parts_count, part_sizes, owner_id, owner_display, version_id, tags, retention, legal_hold`;
+
+/** The columns a version keeps in objects (current) and object_versions (noncurrent) alike. */
+export const VERSION_COLUMNS = `file_id, size, etag, content_type, content_encoding, content_language,
+  content_disposition, cache_control, expires, storage_class, acl, user_metadata, last_modified, checksum_algorithm,
+  checksum_value, checksum_type, parts_count, owner_id, owner_display, inline_data, part_sizes, tags, retention, legal_hold`;
+
+function json<T>(v: unknown): T | null {
+  return v ? (JSON.parse(v as string) as T) : null;
+}
 
 /** A Buffer view of a BLOB value, without copying it. */
 function asBuffer(u: Uint8Array): Buffer {
@@ -37,6 +51,10 @@ export function toBucket(r: Row): BucketRow {
       ? (JSON.parse(r.public_access_block as string) as PublicAccessBlock)
       : null,
     ownership: r.ownership ? (JSON.parse(r.ownership as string) as ObjectOwnership) : null,
+    versioning: json<VersioningStatus>(r.versioning),
+    tagging: json<Tag[]>(r.tagging),
+    objectLock: json<ObjectLockConfig>(r.object_lock),
+    lifecycle: json<LifecycleRule[]>(r.lifecycle),
   };
 }
 
@@ -79,6 +97,11 @@ export function toObject(r: Row): ObjectRow {
     inline: r.inline_data ? asBuffer(r.inline_data as Uint8Array) : null,
     ownerId: r.owner_id as string,
     ownerDisplay: r.owner_display as string,
+    versionId: (r.version_id as string | null | undefined) ?? null,
+    deleteMarker: r.delete_marker === 1,
+    tags: json<Tag[]>(r.tags),
+    retention: json<Retention>(r.retention),
+    legalHold: r.legal_hold === 1,
   };
 }
 
@@ -93,6 +116,9 @@ export function toUpload(r: Row): UploadRow {
     initiatedAt: r.initiated_at as string,
     checksumAlgorithm: (r.checksum_algorithm as ChecksumAlgorithm | null) ?? null,
     checksumType: (r.checksum_type as UploadRow['checksumType']) ?? null,
+    tags: json<Tag[]>(r.tags),
+    retention: json<Retention>(r.retention),
+    legalHold: r.legal_hold === 1,
   };
 }
 

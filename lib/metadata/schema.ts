@@ -137,4 +137,63 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE IF NOT EXISTS event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
   INSERT OR IGNORE INTO event_seq (id, last) VALUES (1, 0);
   `,
+  `
+  -- Versioning (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html): objects
+  -- keeps each key's current version, so the current-version lookup stays one primary-key read;
+  -- object_versions holds noncurrent versions and delete markers, the newest with the highest
+  -- seq. version_id NULL in objects (and 'null' in object_versions) is the null version. Tags,
+  -- retention and legal hold travel with each version (Object Lock protects versions, not keys).
+  ALTER TABLE buckets ADD COLUMN versioning TEXT;
+  ALTER TABLE buckets ADD COLUMN tagging TEXT;
+  ALTER TABLE buckets ADD COLUMN object_lock TEXT;
+  ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
+  ALTER TABLE objects ADD COLUMN version_id TEXT;
+  ALTER TABLE objects ADD COLUMN tags TEXT;
+  ALTER TABLE objects ADD COLUMN retention TEXT;
+  ALTER TABLE objects ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE multipart_uploads ADD COLUMN tags TEXT;
+  ALTER TABLE multipart_uploads ADD COLUMN retention TEXT;
+  ALTER TABLE multipart_uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE IF NOT EXISTS object_versions (
+    bucket              TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    key                 TEXT NOT NULL,
+    version_id          TEXT NOT NULL,
+    seq                 INTEGER NOT NULL,
+    delete_marker       INTEGER NOT NULL DEFAULT 0,
+    file_id             TEXT NOT NULL,
+    size                INTEGER NOT NULL,
+    etag                TEXT NOT NULL,
+    content_type        TEXT NOT NULL DEFAULT 'application/octet-stream',
+    content_encoding    TEXT,
+    content_language    TEXT,
+    content_disposition TEXT,
+    cache_control       TEXT,
+    expires             TEXT,
+    storage_class       TEXT NOT NULL DEFAULT 'STANDARD',
+    acl                 TEXT NOT NULL DEFAULT '{}',
+    user_metadata       TEXT NOT NULL DEFAULT '{}',
+    last_modified       TEXT NOT NULL,
+    checksum_algorithm  TEXT,
+    checksum_value      TEXT,
+    checksum_type       TEXT,
+    parts_count         INTEGER,
+    owner_id            TEXT NOT NULL DEFAULT '',
+    owner_display       TEXT NOT NULL DEFAULT '',
+    inline_data         BLOB,
+    part_sizes          TEXT,
+    tags                TEXT,
+    retention           TEXT,
+    legal_hold          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket, key, version_id)
+  );
+  CREATE INDEX IF NOT EXISTS idx_versions_seq ON object_versions(bucket, key, seq);
+  CREATE INDEX IF NOT EXISTS idx_versions_file ON object_versions(file_id);
+  `,
+  `
+  -- Bucket notification configurations (PutBucketNotificationConfiguration): the rules as a
+  -- JSON array; no row means the server-wide event targets apply (lib/metadata/outbox.ts).
+  CREATE TABLE IF NOT EXISTS bucket_notifications (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    rules  TEXT NOT NULL);
+  `,
 ];

@@ -7,9 +7,10 @@ import type { Durability } from '../config.ts';
 import { apply } from './apply.ts';
 import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
-import { Sql } from './connection.ts';
+import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { writeOutbox } from './outbox.ts';
+import { bucketRules, writeOutbox } from './outbox.ts';
+import type { NotificationRule } from '../events/notification-config.ts';
 import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
 import type { BucketEvent } from '../events/event.ts';
 
@@ -25,8 +26,13 @@ export interface OpenOptions {
   durability: Durability;
   /** Called with every command in the order it is applied (for replay and determinism tests). */
   record?: ((entry: Recorded) => void) | undefined;
-  /** Event targets that get every event of every bucket: each request-caused change writes outbox rows for them. */
+  /**
+   * Server-wide event targets: every event of a bucket without a notification configuration
+   * goes to them. Outbox rows are written for changes whose command carries an event stamp.
+   */
   eventTargets?: readonly string[] | undefined;
+  /** Every configured event target: bucket rules naming another (since removed) route nowhere. */
+  knownEventTargets?: readonly string[] | undefined;
 }
 
 /** Applies commands one at a time inside an open transaction (see MetadataStore.atomically). */
@@ -50,6 +56,8 @@ export class MetadataStore extends MetadataReads {
   /** Changes of the savepoint being applied, then of the whole transaction. */
   private pending: Change[] = [];
   private readonly eventTargets: readonly string[];
+  private readonly knownEventTargets: ReadonlySet<string>;
+  private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
 
@@ -57,6 +65,7 @@ export class MetadataStore extends MetadataReads {
     super(new Sql(opts.path, opts.durability));
     this.record = opts.record;
     this.eventTargets = opts.eventTargets ?? [];
+    this.knownEventTargets = new Set(opts.knownEventTargets ?? this.eventTargets);
   }
 
   /** The outbox as lib/events/dispatcher.ts sees it: reads here, deletions through submit. */
@@ -79,6 +88,10 @@ export class MetadataStore extends MetadataReads {
         await this.submit({ type: 'outbox.delivered', target, seqs });
       },
       trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
+      oldestSeq: (target) =>
+        ((this.sql.q('SELECT MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as Row).s as
+          | number
+          | null) ?? null,
       depth: (target) => {
         const r = this.sql.q('SELECT COUNT(*) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as {
           n: number;
@@ -99,13 +112,35 @@ export class MetadataStore extends MetadataReads {
     };
   }
 
+  /** A bucket's notification rules (GetBucketNotificationConfiguration); undefined when none. */
+  notificationRules(bucket: string): NotificationRule[] | undefined {
+    return bucketRules(this.sql, bucket);
+  }
+
+  /**
+   * Sync event mode (lib/events/start.ts): a command that carries an event stamp resolves only
+   * once `gate` resolves for the event sequence reached at its commit; if the gate rejects,
+   * the change stays committed (the gate gets the result to hand on with its error).
+   */
+  setEventGate(gate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined): void {
+    this.eventGate = gate;
+  }
+
   /** The one door for changes: resolves with the command's result once it is committed. */
   submit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
     if (this.replicate) return this.replicate(cmd) as Promise<ResultOf<C>>;
-    return new Promise<ResultOf<C>>((resolve, reject) => {
+    const committed = new Promise<ResultOf<C>>((resolve, reject) => {
       if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
       this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
       this.scheduleFlush();
+    });
+    const gate = this.eventGate;
+    if (!gate || !('event' in cmd) || !cmd.event) return committed;
+    // Runs in the microtask after the commit resolved it, before any later flush: the
+    // sequence read is the one this command's transaction reached (or its own).
+    return committed.then(async (v) => {
+      await gate((this.sql.q('SELECT last FROM event_seq WHERE id = 1').get() as Row).last as number, v);
+      return v;
     });
   }
 
@@ -210,7 +245,7 @@ export class MetadataStore extends MetadataReads {
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
-          if (stamp && this.eventTargets.length) writeOutbox(this.sql, this.eventTargets, change, stamp);
+          if (stamp) writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp);
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||

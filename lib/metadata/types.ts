@@ -23,6 +23,47 @@ export interface BucketRow {
   cors?: CorsRule[] | null;
   publicAccessBlock?: PublicAccessBlock | null;
   ownership?: ObjectOwnership | null;
+  versioning?: VersioningStatus | null;
+  tagging?: Tag[] | null;
+  objectLock?: ObjectLockConfig | null;
+  lifecycle?: LifecycleRule[] | null;
+}
+
+/**
+ * One lifecycle rule (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRule.html):
+ * which objects (prefix, tags, size bounds) and what happens to them.
+ */
+export interface LifecycleRule {
+  id: string;
+  enabled: boolean;
+  prefix: string;
+  tags: Tag[];
+  sizeGreaterThan: number | null;
+  sizeLessThan: number | null;
+  expiration: { days: number } | { date: string } | { expiredObjectDeleteMarker: true } | null;
+  noncurrentExpiration: { days: number; newerNoncurrentVersions: number } | null;
+  abortIncompleteUploadDays: number | null;
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_VersioningConfiguration.html (null: never enabled). */
+export type VersioningStatus = 'Enabled' | 'Suspended';
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+/** One version's retention: protected until `until` (ISO time). */
+export interface Retention {
+  mode: RetentionMode;
+  until: string;
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_ObjectLockConfiguration.html */
+export interface ObjectLockConfig {
+  /** The default retention new versions get, when set. */
+  rule: { mode: RetentionMode; days?: number; years?: number } | null;
 }
 
 /** One CORSRule (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CORSRule.html). */
@@ -51,6 +92,10 @@ export interface BucketConfigs {
   cors: CorsRule[];
   public_access_block: PublicAccessBlock;
   ownership: ObjectOwnership;
+  versioning: VersioningStatus;
+  tagging: Tag[];
+  object_lock: ObjectLockConfig;
+  lifecycle: LifecycleRule[];
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -93,6 +138,13 @@ export interface ObjectRow extends ContentHeaders {
   partSizes?: number[] | null;
   ownerId: string;
   ownerDisplay: string;
+  /** The version id; null (or absent) is the null version. */
+  versionId?: string | null;
+  /** Set only on rows read by version: a delete marker has no bytes. */
+  deleteMarker?: boolean;
+  tags?: Tag[] | null;
+  retention?: Retention | null;
+  legalHold?: boolean;
 }
 
 /** A listing entry: the columns ListObjects needs, nothing more. */
@@ -104,6 +156,13 @@ export interface ListedObject {
   storageClass: string;
   ownerId: string;
   ownerDisplay: string;
+}
+
+/** A ListObjectVersions entry: a version or a delete marker. */
+export interface ListedVersion extends ListedObject {
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
 }
 
 export interface CredentialRow {
@@ -122,6 +181,19 @@ export interface WriteCondition {
   ifMatch?: string;
 }
 
+/**
+ * Conditional delete (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html):
+ * decided against the version being removed (the current one without a version id).
+ */
+export interface DeleteCondition {
+  /** Quoted ETag, or '*' (the object must exist). */
+  ifMatch?: string;
+  /** x-amz-if-match-last-modified-time, in whole epoch seconds. */
+  lastModifiedSeconds?: number;
+  /** x-amz-if-match-size. */
+  size?: number;
+}
+
 export interface UploadRow extends ContentHeaders {
   uploadId: string;
   bucket: string;
@@ -134,6 +206,9 @@ export interface UploadRow extends ContentHeaders {
   initiatedAt: string;
   checksumAlgorithm: ChecksumAlgorithm | null;
   checksumType: 'COMPOSITE' | 'FULL_OBJECT' | null;
+  tags?: Tag[] | null;
+  retention?: Retention | null;
+  legalHold?: boolean;
 }
 
 export interface PartRow {

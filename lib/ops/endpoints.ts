@@ -12,6 +12,8 @@ import type { ClusterHealth } from '../s3/context.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { queueHealth } from '../events/health.ts';
+import type { TargetStatus } from '../events/dispatcher.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createDocs } from './docs.ts';
 import { createRequestObserver, type RequestRecord } from './observe.ts';
@@ -36,6 +38,8 @@ export interface OpsServices extends HealthTargets {
   metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
   cluster?: (() => ClusterHealth) | undefined;
+  /** Event delivery, when targets are configured: /metrics and /health report it. */
+  events?: { dispatcher: { status(): TargetStatus[] } } | undefined;
 }
 
 function send(
@@ -74,6 +78,7 @@ export function createOps(svc: OpsServices): Ops {
         version,
         durability: svc.config.durability,
         freeSpace: freeSpaceVolumes(svc.config),
+        queue: svc.events && (() => svc.events!.dispatcher.status()),
       })
     : undefined;
   const health = createHealthChecks(svc);
@@ -105,15 +110,18 @@ export function createOps(svc: OpsServices): Ops {
           if (!o.health_check)
             return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
           const h = await health();
+          const queue = svc.events && queueHealth(svc.events.dispatcher.status());
+          const good = h.ok && !h.lowDisk && (!queue || queue.connected);
           return send(
             req,
             res,
             h.ok && (cluster?.ready ?? true) ? 200 : 503,
             { ...JSON_TYPE, ...NO_STORE },
             JSON.stringify({
-              status: h.ok && !h.lowDisk && (cluster?.ready ?? true) ? 'ok' : 'degraded',
+              status: good && (cluster?.ready ?? true) ? 'ok' : 'degraded',
               ...about,
               checks: h.checks,
+              ...(queue && { queue }),
             }),
           );
         }

@@ -6,6 +6,7 @@ import type * as PromClient from 'prom-client';
 import { OPERATIONS } from '../s3/router.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import type { RequestRecord } from './request-record.ts';
+import type { TargetStatus } from '../events/dispatcher.ts';
 
 /** Prometheus' default latency buckets, as the spec asks. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -19,6 +20,8 @@ export interface MetricsInfo {
   durability: string;
   /** Directories whose volume's free space is reported (metadata, objects). */
   freeSpace: ReadonlyArray<{ volume: string; path: string }>;
+  /** Event delivery per target, when event targets are configured. */
+  queue?: (() => TargetStatus[]) | undefined;
 }
 
 export interface Metrics {
@@ -152,6 +155,8 @@ export function createMetrics(
     },
   });
 
+  if (info.queue) queueMetrics(info.queue, registers);
+
   // Every operation starts at zero, so rate() has a series before the first request.
   for (const op of OPERATIONS) for (const status of ['success', 'error']) operations.inc({ operation: op, status }, 0);
 
@@ -175,4 +180,54 @@ export function createMetrics(
       return (await processMetrics().metrics()) + (await registry.metrics());
     },
   };
+}
+
+/**
+ * The spec's bleepstore_queue_* families (shared/specs/event-queues.md, "Monitoring"), one
+ * series per event target, read from the dispatcher at scrape time. consumed_total and
+ * dead_letter are not exported: BleepStore publishes and consumes nothing itself.
+ */
+function queueMetrics(source: () => TargetStatus[], registers: PromClient.Registry[]): void {
+  const { Counter, Gauge } = promClient();
+  // One outbox query per scrape, shared by every family.
+  let at = 0;
+  let last: TargetStatus[] = [];
+  const snapshot = () => {
+    if (performance.now() - at > 100) {
+      last = source();
+      at = performance.now();
+    }
+    return last;
+  };
+  const family = (counter: boolean, name: string, help: string, value: (t: TargetStatus) => number) => {
+    const config = { name, help, labelNames: ['target'] as const, registers };
+    const each = (f: (labels: { target: string }, v: number) => void) => {
+      for (const t of snapshot()) f({ target: t.target }, value(t));
+    };
+    if (counter)
+      new Counter({
+        ...config,
+        collect() {
+          this.reset();
+          each((l, v) => this.inc(l, v));
+        },
+      });
+    else
+      new Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          each((l, v) => this.set(l, v));
+        },
+      });
+  };
+  family(true, 'bleepstore_queue_published_total', 'Events the target confirmed', (t) => t.published);
+  family(true, 'bleepstore_queue_failed_total', 'Failed publish attempts (retried)', (t) => t.failed);
+  family(true, 'bleepstore_queue_dropped_total', 'Events dropped at the outbox cap', (t) => t.dropped);
+  family(false, 'bleepstore_queue_pending', 'Events in the outbox not yet confirmed', (t) => t.pending);
+  family(false, 'bleepstore_queue_oldest_age_seconds', 'Age of the oldest unconfirmed event', (t) =>
+    t.oldest_time ? Math.max(0, (Date.now() - Date.parse(t.oldest_time)) / 1000) : 0,
+  );
+  family(false, 'bleepstore_queue_latency_ms', 'Commit-to-confirm time of the last batch', (t) => t.latency_ms);
+  family(false, 'bleepstore_queue_connected', '1 while the last publish succeeded', (t) => (t.connected ? 1 : 0));
 }

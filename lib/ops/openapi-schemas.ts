@@ -81,7 +81,7 @@ export const schemas: Record<string, Schema> = {
   VersioningConfiguration: root(
     'VersioningConfiguration',
     { Status: { type: 'string', enum: ['Enabled', 'Suspended'] } },
-    'Versioning is never enabled on this server: the document is empty.',
+    'Enabled or Suspended; empty for a bucket never versioned. MfaDelete Enabled is NotImplemented.',
   ),
   Grantee: obj({
     ID: str(),

@@ -99,6 +99,22 @@ const SUBRESOURCE_FLAGS = [
   flag('cors', 'Address the CORS configuration.'),
   flag('publicAccessBlock', 'Address the PublicAccessBlock configuration.'),
   flag('ownershipControls', 'Address the ObjectOwnership setting.'),
+  flag('notification', 'Address the event notification configuration.'),
+];
+const TAGGING = flag('tagging', 'Address the tag set (Get/Put/DeleteBucketTagging, Get/Put/DeleteObjectTagging).');
+const BUCKET_CONFIG_FLAGS = [
+  flag('object-lock', 'Address the Object Lock configuration (default retention).'),
+  flag('lifecycle', 'Address the lifecycle rules.'),
+];
+const VERSION_FLAGS = [
+  flag('retention', "Address a version's Object Lock retention."),
+  flag('legal-hold', "Address a version's legal hold."),
+];
+const ATTRIBUTES_PARAMS = [
+  flag('attributes', 'GetObjectAttributes: what x-amz-object-attributes names, without the body.'),
+  h('x-amz-object-attributes', 'GetObjectAttributes: ETag, Checksum, ObjectParts, StorageClass, ObjectSize.'),
+  h('x-amz-max-parts', 'GetObjectAttributes: at most this many parts.'),
+  h('x-amz-part-number-marker', 'GetObjectAttributes: parts after this one.'),
 ];
 const objectHeaders: Obj = {
   ETag: { schema: { type: 'string' } },
@@ -185,6 +201,10 @@ function s3Paths(): Obj {
           parameters: [
             ref('parameters', 'AclQueryParam'),
             ...SUBRESOURCE_FLAGS,
+            flag('versioning', 'PutBucketVersioning: Enabled or Suspended.'),
+            TAGGING,
+            ...BUCKET_CONFIG_FLAGS,
+            h('x-amz-bucket-object-lock-enabled', 'CreateBucket: true turns Object Lock (and versioning) on.'),
             acl,
             ...grants,
             h(
@@ -198,6 +218,7 @@ function s3Paths(): Obj {
               'CreateBucketConfiguration, or the sub-resource document.',
               'CreateBucketConfiguration',
               'AccessControlPolicy',
+              'VersioningConfiguration',
               'CORSConfiguration',
               'PublicAccessBlockConfiguration',
               'OwnershipControls',
@@ -215,7 +236,7 @@ function s3Paths(): Obj {
         'Bucket',
         variants('DELETE', 'bucket'),
         {
-          parameters: SUBRESOURCE_FLAGS,
+          parameters: [...SUBRESOURCE_FLAGS, TAGGING, flag('lifecycle', 'DeleteBucketLifecycle.')],
           responses: { '204': ok('Deleted.'), ...err('403', '404', '409', '500') },
         },
       ),
@@ -239,6 +260,8 @@ function s3Paths(): Obj {
           flag('location', 'Return the bucket location.'),
           ref('parameters', 'AclQueryParam'),
           flag('versioning', 'Return the versioning configuration.'),
+          TAGGING,
+          ...BUCKET_CONFIG_FLAGS,
           flag('versions', 'List object versions.'),
           flag('uploads', 'List multipart uploads in progress.'),
           ...listCommon,
@@ -343,6 +366,8 @@ function s3Paths(): Obj {
         {
           parameters: [
             ref('parameters', 'AclQueryParam'),
+            TAGGING,
+            ...VERSION_FLAGS,
             q('partNumber', 'UploadPart: the part number (1-10000).', { type: 'integer', minimum: 1, maximum: 10000 }),
             q('uploadId', 'UploadPart: the upload id (required with partNumber).'),
             h('x-amz-copy-source', 'CopyObject / UploadPartCopy: /bucket/key of the source (URL-encoded).'),
@@ -387,10 +412,13 @@ function s3Paths(): Obj {
         {
           parameters: [
             ref('parameters', 'AclQueryParam'),
+            TAGGING,
+            ...VERSION_FLAGS,
+            ...ATTRIBUTES_PARAMS,
             q('uploadId', 'ListParts: the upload id.'),
             q('max-parts', 'ListParts: at most this many parts.', { type: 'integer', minimum: 0, maximum: 1000 }),
             q('part-number-marker', 'ListParts: start after this part number.', { type: 'integer', minimum: 0 }),
-            q('versionId', 'Only "null" (versioning is never enabled).'),
+            q('versionId', 'A version of the object ("null": the null version).'),
             h('Range', 'bytes=first-last, bytes=first- or bytes=-suffix (one range).'),
             q(
               'partNumber',
@@ -432,7 +460,7 @@ function s3Paths(): Obj {
       ),
       head: operation('HeadObject', "Read an object's metadata", 'Object', variants('HEAD', 'object'), {
         parameters: [
-          q('versionId', 'Only "null" (versioning is never enabled).'),
+          q('versionId', 'A version of the object ("null": the null version).'),
           h('Range', 'As for GetObject.'),
           q('partNumber', 'As for GetObject: the size of one part.', { type: 'integer', minimum: 1, maximum: 10000 }),
           h('x-amz-checksum-mode', 'ENABLED returns the stored checksum.', { type: 'string', enum: ['ENABLED'] }),
@@ -452,7 +480,15 @@ function s3Paths(): Obj {
         'Object',
         variants('DELETE', 'object'),
         {
-          parameters: [q('uploadId', 'AbortMultipartUpload: the upload id.')],
+          parameters: [
+            q('uploadId', 'AbortMultipartUpload: the upload id.'),
+            q('versionId', 'Remove this version for good (without it: a delete marker on a versioned bucket).'),
+            TAGGING,
+            h('If-Match', 'Conditional delete: the ETag of the current version, or * (it must exist).'),
+            h('x-amz-if-match-last-modified-time', 'Conditional delete: its Last-Modified time.'),
+            h('x-amz-if-match-size', 'Conditional delete: its size in bytes.'),
+            h('x-amz-bypass-governance-retention', 'true: the bucket owner removes a GOVERNANCE-locked version.'),
+          ],
           responses: { '204': ok('Deleted (or aborted).'), ...err('403', '404', '500') },
         },
       ),

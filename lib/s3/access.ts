@@ -24,8 +24,8 @@ import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
  *   the upload or owns the bucket;
  * - completion: as upload with bucket WRITE, but a retried Complete of an upload that already
  *   completed is granted too (it answers as the first did).
- * `versionId`: the operation takes ?versionId; anything but "null" is NoSuchVersion, checked
- * after the bucket and before the object.
+ * `versionId`: the operation takes ?versionId (on a bucket never versioned anything but "null"
+ * is NoSuchVersion), checked after the bucket and before the object.
  */
 export type AccessDecl = (
   | { access: 'signed' }
@@ -75,19 +75,68 @@ export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 
 }
 
 /**
- * The object row if its ACL grants `perm`. A missing key is NoSuchKey only for callers who
- * may list the bucket; anyone else gets AccessDenied, so keys cannot be probed
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
+ * The object row (the current version, or `versionId`) if its ACL grants `perm`. A missing key
+ * is NoSuchKey only for callers who may list the bucket; anyone else gets AccessDenied, so
+ * keys cannot be probed (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
+ * "Permissions"). A key whose latest version is a delete marker answers 404 with
+ * x-amz-delete-marker; a delete marker asked for by id answers 405 MethodNotAllowed
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html).
  * Handlers use it for a second object (a copy source); their own object comes from dispatch.
  */
-export function loadObjectFor(ctx: Ctx, bucket: BucketRow, key: string, perm: Permission, withData = true): ObjectRow {
-  const o = ctx.svc.metadata.getObject(bucket.name, key, withData);
+export function loadObjectFor(
+  ctx: Ctx,
+  bucket: BucketRow,
+  key: string,
+  perm: Permission,
+  withData = true,
+  versionId: string | null = null,
+): ObjectRow {
+  const { metadata } = ctx.svc;
+  if (versionId === '') throw invalidVersionId(key, versionId);
+  const o =
+    versionId === null
+      ? metadata.getObject(bucket.name, key, withData)
+      : metadata.getVersion(bucket.name, key, versionId, withData);
   if (!o) {
     if (!aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ')) throw new S3Error('AccessDenied');
-    throw new S3Error('NoSuchKey', undefined, { Key: key });
+    if (versionId !== null)
+      throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+    const marker = bucket.versioning ? metadata.newestNoncurrent(bucket.name, key) : undefined;
+    throw new S3Error(
+      'NoSuchKey',
+      undefined,
+      { Key: key },
+      marker?.deleteMarker ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId } : {},
+    );
+  }
+  if (o.deleteMarker) {
+    if (!aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ')) throw new S3Error('AccessDenied');
+    throw new S3Error(
+      'MethodNotAllowed',
+      undefined,
+      { Method: ctx.req.method ?? 'GET', ResourceType: 'DeleteMarker' },
+      {
+        'x-amz-delete-marker': 'true',
+        'x-amz-version-id': o.versionId ?? 'null',
+        'Last-Modified': new Date(o.lastModified).toUTCString(),
+        Allow: 'DELETE',
+      },
+    );
   }
   requireAcl(effectiveAcl(bucket, o.acl), ctx.principal, perm);
   return o;
+}
+
+function invalidVersionId(key: string, versionId: string): S3Error {
+  return new S3Error(
+    'InvalidArgument',
+    versionId === '' ? 'Version id cannot be the empty string' : 'Invalid version id specified',
+    {
+      ArgumentName: 'versionId',
+      ArgumentValue: versionId,
+      Key: key,
+    },
+  );
 }
 
 /**
@@ -102,14 +151,11 @@ function loadUploadFor(ctx: Ctx, e: UploadEndpoint, bucket: BucketRow): UploadRo
   return u;
 }
 
-/** A version id is only meaningful as "null" on an unversioned bucket. */
-export function checkVersionId(versionId: string | null, key: string): void {
-  if (versionId !== null && versionId !== 'null') {
-    throw new S3Error(
-      versionId === '' ? 'InvalidArgument' : 'NoSuchVersion',
-      versionId === '' ? 'Version id cannot be the empty string' : 'The specified version does not exist.',
-      { Key: key, VersionId: versionId },
-    );
+/** On a bucket never versioned, a version id is only meaningful as "null". */
+export function checkVersionId(bucket: BucketRow, versionId: string | null, key: string): void {
+  if (versionId === '') throw invalidVersionId(key, versionId);
+  if (versionId !== null && versionId !== 'null' && !bucket.versioning) {
+    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
   }
 }
 
@@ -119,12 +165,14 @@ export function grantFor(ctx: Ctx, decl: AccessDecl, e: Endpoint): Grants[Access
   const { bucket: name } = e as Endpoint & { bucket: string };
   const bucketPerm = decl.access === 'object' ? 'exists' : decl.perm;
   const bucket = loadBucket(ctx, name, bucketPerm);
-  if (decl.versionId) checkVersionId((e as ObjectEndpoint).versionId, (e as ObjectEndpoint).key);
+  if (decl.versionId) checkVersionId(bucket, (e as ObjectEndpoint).versionId, (e as ObjectEndpoint).key);
   switch (decl.access) {
     case 'bucket':
       return { bucket };
-    case 'object':
-      return { bucket, object: loadObjectFor(ctx, bucket, (e as ObjectEndpoint).key, decl.perm, decl.inline) };
+    case 'object': {
+      const o = e as ObjectEndpoint;
+      return { bucket, object: loadObjectFor(ctx, bucket, o.key, decl.perm, decl.inline, o.versionId) };
+    }
     case 'upload':
       return { bucket, upload: loadUploadFor(ctx, e as UploadEndpoint, bucket) };
     case 'completion': {

@@ -10,6 +10,7 @@ import { sendDocument, sendEmpty } from './respond.ts';
 import type { Acl, BucketRow } from '../metadata/types.ts';
 import { bucketOwnerOf, checkAclWrite, effectiveAcl } from './ownership.ts';
 import { eventStamp } from './event-stamp.ts';
+import { versionHeader } from './versioning.ts';
 
 async function aclFromRequest(ctx: Ctx, bucket: BucketRow, owner: Owner): Promise<Acl> {
   const acl = await aclFromRequestBody(ctx, owner, bucketOwnerOf(bucket));
@@ -47,7 +48,7 @@ export async function putBucketAcl(ctx: Ctx, e: B, { bucket: b }: Grants['bucket
 }
 
 export function getObjectAcl(ctx: Ctx, _e: O, { bucket: b, object: o }: Grants['object']): void {
-  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(shownAcl(b, o.acl)));
+  sendDocument(ctx.res, 'AccessControlPolicy', aclToXml(shownAcl(b, o.acl)), versionHeader(b, o));
 }
 
 export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Grants['object']): Promise<void> {
@@ -55,8 +56,16 @@ export async function putObjectAcl(ctx: Ctx, e: O, { bucket: b, object: o }: Gra
   // With ACLs disabled an accepted request (bucket-owner-full-control) changes nothing.
   if (
     b.ownership !== 'BucketOwnerEnforced' &&
-    !(await ctx.svc.metadata.submit({ type: 'object.acl', bucket: e.bucket, key: e.key, acl, event: eventStamp(ctx) }))
+    !(await ctx.svc.metadata.submit({
+      type: 'object.acl',
+      bucket: e.bucket,
+      key: e.key,
+      acl,
+      // The version dispatch loaded (?versionId may name a noncurrent one); absent: the current.
+      ...(e.versionId !== null ? { versionId: o.versionId ?? 'null' } : {}),
+      event: eventStamp(ctx),
+    }))
   )
     throw new S3Error('NoSuchKey', undefined, { Key: e.key });
-  sendEmpty(ctx.res, 200);
+  sendEmpty(ctx.res, 200, versionHeader(b, o));
 }

@@ -4,7 +4,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B } from './endpoint.ts';
 import { sendDocument, sendEmpty, sendXml } from './respond.ts';
-import { childText, parseXml, S3_NS, xmlDocument } from './xml.ts';
+import { childText, parseXml, S3_NS } from './xml.ts';
 import { aclFromHeaders, cannedAcl } from './acl.ts';
 import { noSuchBucket, ownerOf, type Grants } from './access.ts';
 import { readRequestBody } from './body.ts';
@@ -93,6 +93,15 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
   ) {
     throw new S3Error('InvalidBucketAclWithObjectOwnership');
   }
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: Object Lock at
+  // creation turns versioning on too.
+  const lockHeader = ctx.header('x-amz-bucket-object-lock-enabled')?.trim().toLowerCase();
+  if (lockHeader !== undefined && lockHeader !== 'true' && lockHeader !== 'false')
+    throw new S3Error('InvalidArgument', 'x-amz-bucket-object-lock-enabled must be true or false.', {
+      ArgumentName: 'x-amz-bucket-object-lock-enabled',
+      ArgumentValue: lockHeader,
+    });
+  const locked = lockHeader === 'true';
   const result = await ctx.svc.metadata.submit({
     type: 'bucket.create',
     bucket: {
@@ -103,6 +112,7 @@ export async function createBucket(ctx: Ctx, e: B, { principal }: Grants['signed
       acl,
       createdAt: new Date().toISOString(),
       ownership,
+      ...(locked ? { versioning: 'Enabled' as const, objectLock: { rule: null } } : {}),
     },
     event: eventStamp(ctx),
   });
@@ -136,9 +146,4 @@ export function getBucketLocation(ctx: Ctx, _e: B, { bucket: b }: Grants['bucket
     ? `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${value}</LocationConstraint>`
     : `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}"/>`;
   sendXml(ctx.res, 200, xml);
-}
-
-export function getBucketVersioning(ctx: Ctx): void {
-  // Versioning is never enabled here: AWS returns an empty configuration for such buckets.
-  sendXml(ctx.res, 200, xmlDocument('VersioningConfiguration', {}));
 }

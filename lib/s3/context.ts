@@ -10,6 +10,8 @@ import type { Logger } from '../ops/log.ts';
 import type { PayloadMode, Principal } from '../auth/types.ts';
 import type { Endpoint } from './endpoint.ts';
 
+import type { RunningEvents } from '../events/start.ts';
+
 export interface Services {
   config: Config;
   metadata: MetadataStore;
@@ -23,6 +25,8 @@ export interface Services {
   disk: DiskGuard;
   /** Removes files whose rows are gone (their intent is already in gc_files). */
   collect(fileIds: readonly string[]): void;
+  /** Event delivery, when event targets are configured (lib/events/start.ts). */
+  events?: RunningEvents | undefined;
   /** Cluster mode only: this node's Raft role, leader, term, commit and applied index. */
   cluster?: () => ClusterHealth;
 }

@@ -2,6 +2,12 @@
 // "?versionId=" suffix. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 import { S3Error } from './errors.ts';
 import { FileMissingError } from '../storage/backend.ts';
+import type { BucketRow, ObjectRow } from '../metadata/types.ts';
+
+/** x-amz-copy-source-version-id: the source version copied, when its bucket is versioned. */
+export function copySourceVersionHeader(bucket: BucketRow, source: ObjectRow): Record<string, string> {
+  return bucket.versioning ? { 'x-amz-copy-source-version-id': source.versionId ?? 'null' } : {};
+}
 
 export interface CopySource {
   bucket: string;

@@ -7,11 +7,13 @@ import type { ObjectEndpoint as O } from './endpoint.ts';
 import { loadBucket, loadObjectFor, ownerOf, type Grants } from './access.ts';
 import { newObjectAcl } from './ownership.ts';
 import { checkCopySource } from './conditional.ts';
-import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
+import { copySourceVersionHeader, parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { checksumElements, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 import { sendDocument } from './respond.ts';
+import { tagsFromHeader } from './tagging.ts';
+import { lockFromHeaders } from './object-lock.ts';
 import { MAX_PUT_SIZE } from './body.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { ChecksumAlgorithm, StoredChecksum } from '../metadata/types.ts';
@@ -23,13 +25,7 @@ export function copyObject(ctx: Ctx, e: O, grants: Grants['bucket']): Promise<vo
 async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
-  if (src.versionId !== null && src.versionId !== 'null') {
-    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', {
-      Key: src.key,
-      VersionId: src.versionId,
-    });
-  }
-  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
+  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ', true, src.versionId);
   checkCopySource(ctx.header, source.etag, source.lastModified);
   if (source.size > MAX_PUT_SIZE) {
     throw new S3Error(
@@ -61,6 +57,16 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
     );
   }
   const cond = writeCondition(ctx);
+  const tagDirective = (ctx.header('x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE')
+    throw new S3Error('InvalidArgument', 'Unknown tagging directive.', {
+      ArgumentName: 'x-amz-tagging-directive',
+      ArgumentValue: tagDirective,
+    });
+  const controls = {
+    tags: tagDirective === 'REPLACE' ? (tagsFromHeader(ctx) ?? null) : (source.tags ?? null),
+    ...lockFromHeaders(ctx.header, dstBucket),
+  };
   precheck(ctx, e.bucket, e.key, cond);
 
   const { owner, acl } = newObjectAcl(dstBucket, ctx.principal ? ownerOf(ctx.principal) : ANONYMOUS_OWNER, ctx.header);
@@ -114,11 +120,13 @@ async function copyOnce(ctx: Ctx, e: O, { bucket: dstBucket }: Grants['bucket'])
     inline: source.inline,
     ownerId: owner.id,
     ownerDisplay: owner.display_name,
+    ...controls,
   });
   await commitObject(ctx, row, cond);
-  sendDocument(ctx.res, 'CopyObjectResult', {
-    ETag: row.etag,
-    LastModified: row.lastModified,
-    ...checksumElements(row.checksum),
-  });
+  sendDocument(
+    ctx.res,
+    'CopyObjectResult',
+    { ETag: row.etag, LastModified: row.lastModified, ...checksumElements(row.checksum) },
+    copySourceVersionHeader(srcBucket, source),
+  );
 }

@@ -4,22 +4,121 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
 import { readXmlBody } from './body.ts';
-import { child, children, childText, type XmlLimits, type XmlNode } from './xml.ts';
+import { child, children, childText, type XmlElement, type XmlLimits, type XmlNode } from './xml.ts';
 import { sendDocument } from './respond.ts';
 import { eventStamp } from './event-stamp.ts';
+import type { Grants } from './access.ts';
+import { versionIdFor } from './versioning.ts';
+import { mayBypassGovernance } from './object-lock.ts';
+import { LockedError, PreconditionError } from '../metadata/errors.ts';
+import type { BucketRow, DeleteCondition } from '../metadata/types.ts';
+import { ANONYMOUS_OWNER } from './put.ts';
+import { afterCommit } from '../events/unconfirmed.ts';
 
-export async function deleteObject(ctx: Ctx, e: O): Promise<void> {
-  const { metadata } = ctx.svc;
-  const fileId = await metadata.submit({
-    type: 'object.delete',
-    bucket: e.bucket,
-    key: e.key,
-    at: new Date().toISOString(),
-    event: eventStamp(ctx),
-  });
-  if (fileId) ctx.svc.collect([fileId]);
-  ctx.res.writeHead(204);
+const ANONYMOUS = { id: ANONYMOUS_OWNER.id, displayName: ANONYMOUS_OWNER.display_name };
+
+export async function deleteObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): Promise<void> {
+  const cond = deleteCondition(
+    ctx.header('if-match'),
+    ctx.header('x-amz-if-match-last-modified-time'),
+    ctx.header('x-amz-if-match-size'),
+  );
+  const r = await deleteOne(ctx, bucket, e.key, e.versionId, cond);
+  const headers: Record<string, string> = {};
+  if (r.versionId !== null) headers['x-amz-version-id'] = r.versionId;
+  if (r.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+  ctx.res.writeHead(204, headers);
   ctx.res.end();
+}
+
+interface DeleteOutcome {
+  /** The version removed or the marker added; null on a bucket never versioned. */
+  versionId: string | null;
+  deleteMarker: boolean;
+}
+
+/**
+ * The headers (or DeleteObjects elements) of a conditional delete; undefined when none.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+ */
+function deleteCondition(
+  ifMatch: string | undefined,
+  lastModified: string | undefined,
+  size: string | undefined,
+): DeleteCondition | undefined {
+  if (ifMatch === undefined && lastModified === undefined && size === undefined) return undefined;
+  const cond: DeleteCondition = {};
+  if (ifMatch !== undefined) cond.ifMatch = ifMatch.trim() === '*' ? '*' : `"${ifMatch.trim().replace(/^"|"$/g, '')}"`;
+  if (lastModified !== undefined) {
+    const t = Date.parse(lastModified);
+    if (Number.isNaN(t)) throw new S3Error('InvalidArgument', 'Invalid x-amz-if-match-last-modified-time value.');
+    cond.lastModifiedSeconds = Math.floor(t / 1000);
+  }
+  if (size !== undefined) {
+    if (!/^\d{1,15}$/.test(size.trim())) throw new S3Error('InvalidArgument', 'Invalid x-amz-if-match-size value.');
+    cond.size = Number(size.trim());
+  }
+  return cond;
+}
+
+/**
+ * One delete. On a bucket never versioned the row goes; on a versioned bucket, with a version
+ * id that version goes for good (unless Object Lock protects it: AccessDenied), without one a
+ * delete marker becomes the latest version (id "null" when versioning is suspended).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html
+ */
+async function deleteOne(
+  ctx: Ctx,
+  bucket: BucketRow,
+  key: string,
+  versionId: string | null,
+  cond: DeleteCondition | undefined,
+): Promise<DeleteOutcome> {
+  const { metadata } = ctx.svc;
+  const at = new Date().toISOString();
+  const event = eventStamp(ctx);
+  try {
+    if (!bucket.versioning) {
+      if (versionId !== null && versionId !== 'null')
+        throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+      await afterCommit(
+        metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond, event }),
+        (fileId) => fileId && ctx.svc.collect([fileId]),
+      );
+      return { versionId: null, deleteMarker: false };
+    }
+    if (versionId === null) {
+      const markerId = versionIdFor(bucket);
+      const owner = ctx.principal ? { id: ctx.principal.ownerId, displayName: ctx.principal.displayName } : ANONYMOUS;
+      await afterCommit(
+        metadata.submit({ type: 'marker.put', bucket: bucket.name, key, markerId, owner, at, cond, event }),
+        (r) => r.removed && ctx.svc.collect([r.removed]),
+      );
+      return { versionId: markerId ?? 'null', deleteMarker: true };
+    }
+    const bypassGovernance = mayBypassGovernance(ctx, bucket);
+    const r = await afterCommit(
+      metadata.submit({
+        type: 'version.delete',
+        bucket: bucket.name,
+        key,
+        versionId,
+        bypassGovernance,
+        at,
+        cond,
+        event,
+      }),
+      (r) => r.removed && ctx.svc.collect([r.removed]),
+    );
+    return { versionId, deleteMarker: r.deleteMarker };
+  } catch (err) {
+    if (err instanceof LockedError) throw new S3Error('AccessDenied', err.message);
+    if (err instanceof PreconditionError)
+      throw err.reason === 'missing'
+        ? new S3Error('NoSuchKey', undefined, { Key: key })
+        : new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    throw err;
+  }
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: at most 1000 keys.
@@ -40,7 +139,7 @@ const DELETE_SCHEMA: XmlLimits = {
   },
 };
 
-export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
+export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']): Promise<void> {
   // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
   const hasIntegrity =
     ctx.header('content-md5') !== undefined ||
@@ -58,6 +157,8 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];
   const toDelete: string[] = [];
+  const conditional = objects.some((o) => ['ETag', 'LastModifiedTime', 'Size'].some((n) => child(o, n)));
+  if (bucket.versioning || conditional) return deleteEach(ctx, bucket, objects, quiet);
   for (const obj of objects) {
     const key = childText(obj, 'Key');
     if (key === undefined || key === '') throw new S3Error('MalformedXML');
@@ -77,13 +178,56 @@ export async function deleteObjects(ctx: Ctx, e: B): Promise<void> {
     }
   }
   const { metadata } = ctx.svc;
-  const fileIds = await metadata.submit({
-    type: 'objects.delete',
-    bucket: e.bucket,
-    keys: toDelete,
-    at: new Date().toISOString(),
-    event: eventStamp(ctx),
+  await afterCommit(
+    metadata.submit({
+      type: 'objects.delete',
+      bucket: e.bucket,
+      keys: toDelete,
+      at: new Date().toISOString(),
+      event: eventStamp(ctx),
+    }),
+    (fileIds) => ctx.svc.collect(fileIds),
+  );
+  sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
+}
+
+/**
+ * DeleteObjects on a versioned bucket, or with conditions: each entry as its own DeleteObject,
+ * committed together (one group commit).
+ */
+async function deleteEach(ctx: Ctx, bucket: BucketRow, objects: XmlElement[], quiet: boolean): Promise<void> {
+  const entries = objects.map((obj) => {
+    const key = childText(obj, 'Key');
+    if (key === undefined || key === '') throw new S3Error('MalformedXML');
+    const cond = deleteCondition(childText(obj, 'ETag'), childText(obj, 'LastModifiedTime'), childText(obj, 'Size'));
+    return { key, versionId: child(obj, 'VersionId')?.text ?? null, cond };
   });
-  ctx.svc.collect(fileIds);
+  const outcomes = await Promise.allSettled(
+    entries.map(({ key, versionId, cond }) =>
+      Buffer.byteLength(key) > 1024
+        ? Promise.reject(new S3Error('KeyTooLongError', 'Your key is too long'))
+        : deleteOne(ctx, bucket, key, versionId, cond),
+    ),
+  );
+  const deleted: XmlNode[] = [];
+  const errors: XmlNode[] = [];
+  outcomes.forEach((o, i) => {
+    const { key, versionId } = entries[i]!;
+    if (o.status === 'fulfilled') {
+      if (quiet) return;
+      const marker = o.value.deleteMarker;
+      deleted.push({
+        Key: key,
+        VersionId: versionId,
+        DeleteMarker: marker ? true : null,
+        DeleteMarkerVersionId: marker ? o.value.versionId : null,
+      });
+      return;
+    }
+    const err = o.reason instanceof S3Error ? o.reason : new S3Error('InternalError');
+    if (!(o.reason instanceof S3Error))
+      ctx.svc.log.error('delete failed', { request_id: ctx.requestId, error: o.reason });
+    errors.push({ Key: key, VersionId: versionId, Code: err.code, Message: err.message });
+  });
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }

@@ -11,6 +11,9 @@ import { parseRange, type ByteRange } from './range.ts';
 import { checksumHeaders, objectHeaders } from './object-meta.ts';
 import { FileMissingError } from '../storage/local.ts';
 import type { ObjectRow } from '../metadata/types.ts';
+import { versionHeader } from './versioning.ts';
+import { tagCountHeader } from './tagging.ts';
+import { lockHeaders } from './object-lock.ts';
 
 const OVERRIDES: ReadonlyArray<[string, string]> = [
   ['response-content-type', 'Content-Type'],
@@ -87,7 +90,7 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
   let range: ByteRange | undefined;
   let stream: Readable | undefined;
   for (let attempt = 0; ; attempt++) {
-    o = attempt === 0 ? grant.object : loadObjectFor(ctx, grant.bucket, e.key, 'READ', withBody);
+    o = attempt === 0 ? grant.object : loadObjectFor(ctx, grant.bucket, e.key, 'READ', withBody, e.versionId);
     const conditions = requestConditions(ctx.header);
     const outcome = evaluate(conditions, o.etag, o.lastModified);
     if (outcome === 'precondition-failed')
@@ -112,7 +115,12 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
     }
   }
 
-  const headers = objectHeaders(o);
+  const headers = {
+    ...objectHeaders(o),
+    ...versionHeader(grant.bucket, o),
+    ...tagCountHeader(o.tags),
+    ...lockHeaders(o),
+  };
   for (const [param, header] of overrides) headers[header] = q.get(param)!;
   // Checksums describe the whole object, so a ranged response never carries them.
   if (!range && partNumber === undefined && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED')

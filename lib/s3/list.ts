@@ -1,5 +1,4 @@
-// ListObjects (v1), ListObjectsV2 and ListObjectVersions (on buckets that are never
-// versioned: every object is its own single, latest, "null" version).
+// ListObjects (v1) and ListObjectsV2 (ListObjectVersions is in list-versions.ts).
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B } from './endpoint.ts';
@@ -11,7 +10,7 @@ import type { MetadataStore } from '../metadata/sqlite.ts';
 
 // The largest valid code point; UTF-8 "F4 8F BF BF" sorts after any other character, so
 // "P" + it is past every key that starts with P followed by anything smaller.
-const MAX_CHAR = String.fromCodePoint(0x10ffff);
+export const MAX_CHAR = String.fromCodePoint(0x10ffff);
 
 export interface ListPage {
   contents: ListedObject[];
@@ -171,37 +170,4 @@ export function listObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket'], versio
           CommonPrefixes: common,
         };
   sendDocument(ctx.res, 'ListBucketResult', body);
-}
-
-export function listObjectVersions(ctx: Ctx, e: B, { bucket }: Grants['bucket']): void {
-  const q = e.query;
-  const prefix = q.get('prefix') ?? '';
-  const delimiter = q.get('delimiter') ?? '';
-  const max = maxOf(q, 'max-keys');
-  const enc = encodingOf(q);
-  const keyMarker = q.get('key-marker') || null;
-  const page = listPage(ctx.svc.metadata, e.bucket, prefix, delimiter, keyMarker, max);
-  sendDocument(ctx.res, 'ListVersionsResult', {
-    Name: e.bucket,
-    Prefix: enc(prefix),
-    KeyMarker: enc(keyMarker ?? ''),
-    VersionIdMarker: q.get('version-id-marker') ?? '',
-    NextKeyMarker: page.truncated && page.last !== null ? enc(page.last) : null,
-    NextVersionIdMarker: page.truncated ? 'null' : null,
-    MaxKeys: max,
-    Delimiter: delimiter ? enc(delimiter) : null,
-    EncodingType: q.has('encoding-type') ? 'url' : null,
-    IsTruncated: page.truncated,
-    Version: page.contents.map((o) => ({
-      Key: enc(o.key),
-      VersionId: 'null',
-      IsLatest: true,
-      LastModified: o.lastModified,
-      ETag: o.etag,
-      Size: o.size,
-      Owner: { ID: o.ownerId || bucket.ownerId, DisplayName: o.ownerDisplay || bucket.ownerDisplay },
-      StorageClass: o.storageClass,
-    })),
-    CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
-  });
 }

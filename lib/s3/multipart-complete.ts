@@ -260,6 +260,9 @@ async function assemble(
       inline: null,
       ownerId: up.ownerId,
       ownerDisplay: up.ownerDisplay,
+      tags: up.tags ?? null,
+      retention: up.retention ?? null,
+      legalHold: up.legalHold ?? false,
     });
     await commitObject(ctx, row, cond, e.uploadId);
     const doc = resultDocument(ctx, e, etag, checksum);

@@ -11,7 +11,9 @@ import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object
 import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
 import { sendDocument } from './respond.ts';
-import { parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
+import { tagsFromHeader } from './tagging.ts';
+import { lockFromHeaders } from './object-lock.ts';
+import { copySourceVersionHeader, parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
 import type { UploadRow } from '../metadata/uploads.ts';
@@ -72,6 +74,8 @@ export async function createMultipartUpload(ctx: Ctx, e: O, { bucket }: Grants['
     ownerDisplay: owner.display_name,
     initiatedAt: new Date().toISOString(),
     ...checksum,
+    tags: tagsFromHeader(ctx) ?? null,
+    ...lockFromHeaders(ctx.header, bucket),
   };
   await ctx.svc.metadata.submit({ type: 'upload.create', upload });
   const headers: Record<string, string> = {};
@@ -156,12 +160,7 @@ export function uploadPartCopy(ctx: Ctx, e: P, grant: Grants['upload']): Promise
 async function uploadPartCopyOnce(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
   const src = parseCopySource(ctx.header('x-amz-copy-source')!);
   const srcBucket = loadBucket(ctx, src.bucket, 'exists');
-  if (src.versionId !== null && src.versionId !== 'null')
-    throw new S3Error('NoSuchVersion', 'The specified version does not exist.', {
-      Key: src.key,
-      VersionId: src.versionId,
-    });
-  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ');
+  const source = loadObjectFor(ctx, srcBucket, src.key, 'READ', true, src.versionId);
   checkCopySource(ctx.header, source.etag, source.lastModified);
   const range = copyRange(ctx.header('x-amz-copy-source-range'), source.size);
   const length = range ? range.end - range.start + 1 : source.size;
@@ -184,7 +183,7 @@ async function uploadPartCopyOnce(ctx: Ctx, e: P, { upload }: Grants['upload']):
   const etag = await storePart(ctx, e, fileId, length, md5.digest('hex'), checksum);
   const result: XmlNode = { ETag: etag, LastModified: new Date().toISOString() };
   if (checksum && upload.checksumAlgorithm) result[`Checksum${upload.checksumAlgorithm}`] = checksum;
-  sendDocument(ctx.res, 'CopyPartResult', result);
+  sendDocument(ctx.res, 'CopyPartResult', result, copySourceVersionHeader(srcBucket, source));
 }
 
 /** A new blob holding `data` (an inline object's bytes copied into a part). */

@@ -1,7 +1,7 @@
 // The one object-write service PutObject, CopyObject and CompleteMultipartUpload share: write
 // preconditions (RFC 7232 If-None-Match / If-Match, decided again inside the transaction),
 // the row's stamps, the commit through one command, the replaced blobs' collection, and the
-// checksum response headers. Versioning later changes this module, not the three handlers.
+// checksum response headers, and the new version's id (x-amz-version-id).
 import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import { etagMatches } from './conditional.ts';
@@ -10,6 +10,8 @@ import { PreconditionError } from '../metadata/sqlite.ts';
 import { objectRecord } from '../metadata/commands.ts';
 import type { ObjectRow, StoredChecksum, WriteCondition } from '../metadata/types.ts';
 import { eventStamp } from './event-stamp.ts';
+import { versionIdFor } from './versioning.ts';
+import { EventUnconfirmedError } from '../events/unconfirmed.ts';
 
 /** If-None-Match / If-Match on a write; AWS supports only "*" for If-None-Match here. */
 export function writeCondition(ctx: Ctx): WriteCondition | undefined {
@@ -57,6 +59,8 @@ export async function commitObject(
 ): Promise<void> {
   const { metadata, storage } = ctx.svc;
   const at = row.lastModified;
+  const bucket = metadata.getBucket(row.bucket);
+  row.versionId = versionIdFor(bucket);
   let files: string[] | null;
   try {
     files =
@@ -81,6 +85,16 @@ export async function commitObject(
             event: eventStamp(ctx, at),
           });
   } catch (err) {
+    // Sync event mode timed out after the commit: the blob is the object's now; only the
+    // files the commit released go.
+    if (err instanceof EventUnconfirmedError) {
+      const released = err.result as { replacedFileId: string | null } | string[] | null;
+      // null: the upload was gone, nothing committed, the assembled blob is ours to drop.
+      if (released === null) ctx.svc.collect([row.fileId]);
+      else if (Array.isArray(released)) ctx.svc.collect(released);
+      else if (released.replacedFileId) ctx.svc.collect([released.replacedFileId]);
+      throw err;
+    }
     if (row.fileId) await storage.remove(row.fileId);
     // The bucket was deleted while the body streamed in (its row then fails the foreign key).
     if (!metadata.getBucket(row.bucket)) throw noSuchBucket(row.bucket);
@@ -99,6 +113,9 @@ export async function commitObject(
     throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId! });
   }
   ctx.svc.collect(files);
+  // Set before the handler's writeHead, so every write answer carries it (a streamed
+  // Complete has sent its head already; its version id is in the listing).
+  if (bucket?.versioning && !ctx.res.headersSent) ctx.res.setHeader('x-amz-version-id', row.versionId ?? 'null');
 }
 
 /** x-amz-checksum-<algorithm> and x-amz-checksum-type for a stored checksum. */

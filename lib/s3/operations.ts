@@ -14,10 +14,17 @@ import { putObject } from './put.ts';
 import { getObject } from './get.ts';
 import { deleteObject, deleteObjects } from './delete.ts';
 import { copyObject } from './copy.ts';
-import { listObjects, listObjectVersions } from './list.ts';
+import { listObjects } from './list.ts';
+import { listObjectVersions } from './list-versions.ts';
 import * as mpu from './multipart.ts';
 import { completeMultipartUpload } from './multipart-complete.ts';
 import * as cors from './cors.ts';
+import * as versioning from './versioning.ts';
+import * as tagging from './tagging.ts';
+import * as lock from './object-lock.ts';
+import { getObjectAttributes } from './attributes.ts';
+import * as lifecycle from './lifecycle-config.ts';
+import * as notification from './notification.ts';
 import * as controls from './bucket-controls.ts';
 import { postObject } from './post-object.ts';
 
@@ -145,9 +152,168 @@ export const OPERATION_TABLE = {
     route: { method: 'GET', resource: 'bucket', subresource: 'versioning' },
     access: 'bucket',
     perm: 'owner',
-    handler: bucket.getBucketVersioning,
+    handler: versioning.getBucketVersioning,
     event: null,
-    summary: 'Versioning state (never enabled here).',
+    summary: 'Versioning state: Enabled, Suspended, or empty when never enabled.',
+  },
+  PutBucketVersioning: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'versioning' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: versioning.putBucketVersioning,
+    event: null,
+    summary: 'Enable or suspend versioning (MFA delete: NotImplemented).',
+    bodyFirst: true,
+  },
+  GetBucketTagging: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'tagging' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: tagging.getBucketTagging,
+    event: null,
+    summary: 'The bucket tags (NoSuchTagSet when none).',
+  },
+  PutBucketTagging: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'tagging' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: tagging.putBucketTagging,
+    event: null,
+    summary: 'Replace the bucket tags (at most 50).',
+    bodyFirst: true,
+  },
+  DeleteBucketTagging: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'tagging' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: tagging.deleteBucketTagging,
+    event: null,
+    summary: 'Remove the bucket tags.',
+  },
+  GetObjectTagging: {
+    route: { method: 'GET', resource: 'object', subresource: 'tagging' },
+    access: 'object',
+    perm: 'READ',
+    inline: false,
+    versionId: true,
+    handler: tagging.getObjectTagging,
+    event: null,
+    summary: "A version's tags.",
+  },
+  PutObjectTagging: {
+    route: { method: 'PUT', resource: 'object', subresource: 'tagging' },
+    access: 'object',
+    perm: 'WRITE_ACP',
+    inline: false,
+    versionId: true,
+    handler: tagging.putObjectTagging,
+    event: null,
+    summary: "Replace a version's tags (at most 10).",
+    bodyFirst: true,
+  },
+  DeleteObjectTagging: {
+    route: { method: 'DELETE', resource: 'object', subresource: 'tagging' },
+    access: 'object',
+    perm: 'WRITE_ACP',
+    inline: false,
+    versionId: true,
+    handler: tagging.deleteObjectTagging,
+    event: null,
+    summary: "Remove a version's tags.",
+  },
+  GetObjectLockConfiguration: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'object-lock' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lock.getObjectLockConfiguration,
+    event: null,
+    summary: 'The Object Lock configuration and default retention.',
+  },
+  PutObjectLockConfiguration: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'object-lock' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lock.putObjectLockConfiguration,
+    event: null,
+    summary: 'Turn Object Lock on (versioning must be Enabled) and set the default retention.',
+    bodyFirst: true,
+  },
+  GetObjectRetention: {
+    route: { method: 'GET', resource: 'object', subresource: 'retention' },
+    access: 'object',
+    perm: 'READ',
+    inline: false,
+    versionId: true,
+    handler: lock.getObjectRetention,
+    event: null,
+    summary: "A version's retention mode and date.",
+  },
+  PutObjectRetention: {
+    route: { method: 'PUT', resource: 'object', subresource: 'retention' },
+    access: 'object',
+    perm: 'WRITE_ACP',
+    inline: false,
+    versionId: true,
+    handler: lock.putObjectRetention,
+    event: null,
+    summary: "Set a version's retention (COMPLIANCE only extends; GOVERNANCE yields to the owner's bypass).",
+    bodyFirst: true,
+  },
+  GetObjectLegalHold: {
+    route: { method: 'GET', resource: 'object', subresource: 'legal-hold' },
+    access: 'object',
+    perm: 'READ',
+    inline: false,
+    versionId: true,
+    handler: lock.getObjectLegalHold,
+    event: null,
+    summary: "A version's legal hold status.",
+  },
+  PutObjectLegalHold: {
+    route: { method: 'PUT', resource: 'object', subresource: 'legal-hold' },
+    access: 'object',
+    perm: 'WRITE_ACP',
+    inline: false,
+    versionId: true,
+    handler: lock.putObjectLegalHold,
+    event: null,
+    summary: "Set a version's legal hold ON or OFF.",
+    bodyFirst: true,
+  },
+  GetBucketLifecycleConfiguration: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'lifecycle' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lifecycle.getBucketLifecycleConfiguration,
+    event: null,
+    summary: 'The lifecycle rules (NoSuchLifecycleConfiguration when none).',
+  },
+  PutBucketLifecycleConfiguration: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'lifecycle' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lifecycle.putBucketLifecycleConfiguration,
+    event: null,
+    summary: 'Replace the lifecycle rules: expiration, noncurrent expiration, abort incomplete uploads.',
+    bodyFirst: true,
+  },
+  DeleteBucketLifecycle: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'lifecycle' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: lifecycle.deleteBucketLifecycle,
+    event: null,
+    summary: 'Remove the lifecycle rules.',
+  },
+  GetObjectAttributes: {
+    route: { method: 'GET', resource: 'object', subresource: 'attributes' },
+    access: 'object',
+    perm: 'READ',
+    inline: false,
+    versionId: true,
+    handler: getObjectAttributes,
+    event: null,
+    summary: 'ETag, checksum, parts, storage class and size, as x-amz-object-attributes asks.',
   },
   ListObjectVersions: {
     route: { method: 'GET', resource: 'bucket', subresource: 'versions' },
@@ -155,7 +321,7 @@ export const OPERATION_TABLE = {
     perm: 'READ',
     handler: listObjectVersions,
     event: null,
-    summary: 'Object versions (each object has the single version "null").',
+    summary: 'Object versions and delete markers.',
   },
   ListMultipartUploads: {
     route: { method: 'GET', resource: 'bucket', subresource: 'uploads' },
@@ -298,6 +464,23 @@ export const OPERATION_TABLE = {
     handler: completeMultipartUpload,
     event: 's3:ObjectCreated:CompleteMultipartUpload',
     summary: 'Assemble the listed parts into the object.',
+    bodyFirst: true,
+  },
+  GetBucketNotificationConfiguration: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'notification' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: notification.getBucketNotification,
+    event: null,
+    summary: 'The event notification rules (an empty document when none).',
+  },
+  PutBucketNotificationConfiguration: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'notification' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: notification.putBucketNotification,
+    event: null,
+    summary: 'Replace the event notification rules; destinations name configured event targets.',
     bodyFirst: true,
   },
   GetBucketCors: {

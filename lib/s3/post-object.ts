@@ -9,6 +9,7 @@ import type { BucketEndpoint as B } from './endpoint.ts';
 import { loadBucket, ownerOf } from './access.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { commitObject } from './object-write.ts';
+import { lockFromHeaders } from './object-lock.ts';
 import { newObjectAcl } from './ownership.ts';
 import { storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { MAX_PUT_SIZE } from './body.ts';
@@ -139,7 +140,9 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   const body = await ingest(form.stream(), { sink, payload: { kind: 'unsigned' }, headers: ingestHeaders, maxSize });
   ctx.bytesIn = form.bytesRead;
   const fileId = await sink.commit();
+  let lock: ReturnType<typeof lockFromHeaders>;
   try {
+    lock = lockFromHeaders((name) => fields.get(name), ctx.svc.metadata.getBucket(e.bucket));
     if (range && body.size < range.min) {
       throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
         ProposedSize: String(body.size),
@@ -168,6 +171,7 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
     acl,
     userMetadata,
     lastModified: new Date().toISOString(),
+    ...lock,
     checksum: body.checksum
       ? { algorithm: body.checksum.algorithm, value: body.checksum.base64, type: 'FULL_OBJECT' }
       : null,

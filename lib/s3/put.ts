@@ -9,6 +9,8 @@ import type { Owner } from './acl.ts';
 import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { receiveObject } from './body.ts';
+import { tagsFromHeader } from './tagging.ts';
+import { lockFromHeaders } from './object-lock.ts';
 import { checksumHeaders, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 
 // The canonical id AWS uses for objects written anonymously.
@@ -20,6 +22,7 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
   const userMetadata = userMetadataFrom(ctx.req.headers);
   const storageClass = storageClassFrom(ctx.header);
   const cond = writeCondition(ctx);
+  const controls = { tags: tagsFromHeader(ctx) ?? null, ...lockFromHeaders(ctx.header, bucket) };
   precheck(ctx, e.bucket, e.key, cond);
 
   const body = await receiveObject(ctx, undefined, undefined, true);
@@ -41,6 +44,7 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
     inline: body.inline,
     ownerId: owner.id,
     ownerDisplay: owner.display_name,
+    ...controls,
   });
   await commitObject(ctx, row, cond);
   ctx.res.writeHead(200, { ETag: row.etag, ...checksumHeaders(row.checksum), 'Content-Length': '0' });

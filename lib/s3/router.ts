@@ -18,22 +18,18 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'encryption',
     'intelligent-tiering',
     'inventory',
-    'lifecycle',
     'logging',
     'metrics',
-    'notification',
-    'object-lock',
     'policy',
     'policyStatus',
     'replication',
     'requestPayment',
-    'tagging',
     'website',
     'metadataTable',
     'metadataConfiguration',
     'session',
   ],
-  object: ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'renameObject'],
+  object: ['torrent', 'restore', 'select', 'renameObject'],
 };
 
 export interface RouteInput {

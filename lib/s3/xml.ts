@@ -24,7 +24,10 @@ export function escapeXml(s: string): string {
 }
 
 export type XmlValue = string | number | boolean | null | undefined | XmlNode | XmlValue[];
-/** Element children by name; the key '@' holds the element's attributes. */
+/**
+ * Element children by name; the key '@' holds the element's attributes, and '#seq' a list of
+ * [name, value] children written in that order (elements of different names interleaved).
+ */
 export interface XmlNode {
   [name: string]: XmlValue;
 }
@@ -43,7 +46,7 @@ function write(name: string, value: XmlValue, out: string[]): void {
       for (const [k, v] of Object.entries(attrs)) out.push(' ', k, '="', escapeXml(String(v)), '"');
     }
     out.push('>');
-    for (const [k, v] of Object.entries(value)) if (k !== '@') write(k, v, out);
+    writeChildren(value, out);
     out.push('</', name, '>');
     return;
   }
@@ -51,11 +54,19 @@ function write(name: string, value: XmlValue, out: string[]): void {
   out.push('<', name, '>', text, '</', name, '>');
 }
 
+function writeChildren(node: XmlNode, out: string[]): void {
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '@') continue;
+    if (k === '#seq') for (const [n, x] of v as Array<[string, XmlValue]>) write(n, x, out);
+    else write(k, v, out);
+  }
+}
+
 /** A complete document with the S3 namespace on the root element. */
 export function xmlDocument(root: string, body: XmlNode, namespace: string | null = S3_NS): string {
   const out: string[] = [DECL];
   out.push('<', root, namespace ? ` xmlns="${namespace}"` : '', '>');
-  for (const [k, v] of Object.entries(body)) write(k, v, out);
+  writeChildren(body, out);
   out.push('</', root, '>');
   return out.join('');
 }

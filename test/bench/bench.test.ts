@@ -115,6 +115,23 @@ describe('bleepstore bench', () => {
     assert.ok(rows.find((x) => x.workload === 'list-v2-250')!.seedSeconds! > 0);
   });
 
+  test('small-object workloads are driven by the raw client and report time to first byte, p99.9 and client CPU', () => {
+    const rows = report.endpoints[0]!.results;
+    for (const name of ['put-1KiB-c4', 'get-1KiB-c4', 'head-1KiB-c4', 'mixed-70-30-1KiB-c4']) {
+      const r = rows.find((x) => x.workload === name)!;
+      assert.equal(r.client, 'raw', name);
+      assert.ok(
+        r.ttfbMs && r.ttfbMs.count === r.ops && r.ttfbMs.p50 > 0 && r.ttfbMs.p50 <= r.latencyMs.p50 * 1.01,
+        name,
+      );
+      assert.ok(r.latencyMs.p999 >= r.latencyMs.p99, name);
+      assert.ok(r.clientCpuUsPerOp! > 0, name);
+    }
+    const large = rows.find((x) => x.workload === 'get-6MiB')!;
+    assert.equal(large.client, 'node:http');
+    assert.equal(large.ttfbMs, undefined);
+  });
+
   test('multipart reports a row without stopping the run, with no errors when it is supported', () => {
     const r = report.endpoints[0]!.results.find((x) => x.workload === 'multipart-6MiB-p4')!;
     if (r.status === 'ok') assert.equal(r.errors, 0, JSON.stringify(r.errorCounts));

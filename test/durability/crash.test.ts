@@ -12,9 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.ts';
 import { signRequest } from '../helpers/signer.ts';
 import { send, type RawResponse } from '../helpers/raw.ts';
-import { assertRanCleanly, spawnServer, type ServerProcess } from '../helpers/process.ts';
+import { killUnderLoad, restartScrubbed, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { diskState } from '../helpers/files.ts';
-import { waitFor } from '../ops/wait.ts';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 32);
 const WORKERS = 6;
@@ -204,14 +203,8 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
 
   try {
     for (let round = 0; round < KILLS; round++) {
-      const stop = { now: false };
-      const workers = Array.from({ length: WORKERS }, (_, w) => worker(srv.url, w, stop));
-      await sleep(randomInt(80, 700));
-      stop.now = true;
-      assertRanCleanly(srv, `round ${round}, before kill -9`);
-      await srv.kill9();
+      await killUnderLoad(srv, round, (stop) => Array.from({ length: WORKERS }, (_, w) => worker(srv.url, w, stop)));
       counts.kills++;
-      await Promise.allSettled(workers);
       assert.equal(counts.unexpectedErrors, 0);
       // Every fourth round also kills the next start in the middle of its recovery.
       if (round % 4 === 3) {
@@ -229,9 +222,8 @@ test(`kill -9 at random moments ${KILLS} times loses no acknowledged write`, { t
         );
         counts.killsDuringStartup++;
       }
-      srv = await spawnServer(dataDir);
       // Orphans go in the background scrub after start; check once it has run.
-      await waitFor(() => srv.logs.some((l) => l.msg === 'scrub done'), 'the start-up scrub', 30_000);
+      srv = await restartScrubbed(dataDir);
       await verify(srv.url);
     }
   } finally {

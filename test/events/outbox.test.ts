@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   PutObjectAclCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { createClient } from '@redis/client';
@@ -98,5 +99,24 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
       .map((e) => (e.data as Record<string, unknown>).key)
       .filter((k) => String(k).startsWith('down-'));
     assert.deepEqual(keys, ['down-0', 'down-1', 'down-2', 'down-3', 'down-4']);
+  });
+
+  test('a delete on a versioned bucket announces s3:ObjectRemoved:DeleteMarkerCreated', async () => {
+    const c = s.client();
+    await c.send(new CreateBucketCommand({ Bucket: 'evts-vers' }));
+    await c.send(
+      new PutBucketVersioningCommand({ Bucket: 'evts-vers', VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    await c.send(new PutObjectCommand({ Bucket: 'evts-vers', Key: 'marked', Body: 'x' }));
+    await c.send(new DeleteObjectCommand({ Bucket: 'evts-vers', Key: 'marked' }));
+    const named = (e: Record<string, unknown>) => (e.data as Record<string, unknown>).key === 'marked';
+    const events = await waitFor(
+      () => streamEvents(redis.url, 'bs:events'),
+      (e) => e.filter(named).length >= 2,
+    );
+    assert.deepEqual(
+      events.filter(named).map((e) => (e.data as Record<string, unknown>).s3_event),
+      ['s3:ObjectCreated:Put', 's3:ObjectRemoved:DeleteMarkerCreated'],
+    );
   });
 });

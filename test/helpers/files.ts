@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 export interface DiskState {
   /** File ids present under objects/ab/. */
   files: Set<string>;
-  /** File ids referenced by object and part rows. */
+  /** File ids referenced by object (current or noncurrent version) and part rows. */
   referenced: Set<string>;
   /** Names left in objects/.tmp. */
   temp: string[];
@@ -22,7 +22,9 @@ export async function diskState(dataDir: string): Promise<DiskState> {
   const db = new DatabaseSync(path.join(dataDir, 'metadata.db'), { readOnly: true });
   try {
     const rows = db
-      .prepare("SELECT file_id FROM objects WHERE file_id != '' UNION ALL SELECT file_id FROM multipart_parts")
+      .prepare(
+        "SELECT file_id FROM objects WHERE file_id != '' UNION ALL SELECT file_id FROM object_versions WHERE file_id != '' UNION ALL SELECT file_id FROM multipart_parts",
+      )
       .all() as Array<{ file_id: string }>;
     return { files, referenced: new Set(rows.map((r) => r.file_id)), temp: await readdir(path.join(root, '.tmp')) };
   } finally {

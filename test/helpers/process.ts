@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../ops/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/bleepstore', import.meta.url));
 
@@ -96,4 +97,30 @@ export function spawnServer(
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * One round of a crash test: `workers` run against the server for a random 80-700 ms, then
+ * the server (which must still be running cleanly) is killed with SIGKILL mid-load. Resolves
+ * with the workers' outcomes once they have all given up.
+ */
+export async function killUnderLoad(
+  srv: ServerProcess,
+  round: number,
+  workers: (stop: { now: boolean }) => Array<Promise<void>>,
+): Promise<Array<PromiseSettledResult<void>>> {
+  const stop = { now: false };
+  const running = workers(stop);
+  await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 620)));
+  stop.now = true;
+  assertRanCleanly(srv, `round ${round}, before kill -9`);
+  await srv.kill9();
+  return Promise.allSettled(running);
+}
+
+/** Starts the server again on `dataDir` and waits for its start-up scrub (orphans are removed there). */
+export async function restartScrubbed(dataDir: string): Promise<ServerProcess> {
+  const srv = await spawnServer(dataDir);
+  await waitFor(() => srv.logs.some((l) => l.msg === 'scrub done'), 'the start-up scrub', 30_000);
+  return srv;
 }

@@ -18,3 +18,12 @@ export function jsonLines(lines: readonly string[]): Array<Record<string, unknow
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** waitFor for a probe that has to await (an S3 request, a file read); polls every 50 ms. */
+export async function waitForAsync(probe: () => Promise<boolean>, what: string, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

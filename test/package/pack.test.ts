@@ -99,7 +99,7 @@ test('installing the tarball brings at most 9 packages besides bleepstore, runs 
   assert.equal(v.stdout.trim(), JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).version);
 });
 
-test('importing the package loads no npm package but sax, and no cloud SDK, prom-client or yaml', async () => {
+test("importing the package loads no npm package but sax, no cloud SDK, prom-client or yaml, and not Node's bundled undici", async () => {
   // What the import loads is asserted, not how long it takes: speed is for benchmarks, and a
   // CPU budget failed on a loaded CI machine (89 ms vs 80). Every npm package the import
   // resolves is recorded by a module hook; the CPU figure is printed for the record.
@@ -117,6 +117,9 @@ console.log(JSON.stringify({ cpu: (u.user + u.system) / 1000, pkgs: [...pkgs].so
   console.log(`# import: ${out.cpu.toFixed(1)} ms CPU; packages ${out.pkgs.join(', ')}; Node's undici ${out.undici}`);
   assert.equal(out.api, 'function');
   assert.deepEqual(out.pkgs, ['sax']);
+  // An ES module import of node:http builds its facade, whose lazy WebSocket getter loads
+  // Node's bundled undici (~20 ms of CPU); lib/node-http.ts avoids the facade.
+  assert.equal(out.undici, false, "Node's bundled undici is not loaded at import");
 });
 
 test('the types compile for a consumer under node16, nodenext and bundler resolution', async () => {

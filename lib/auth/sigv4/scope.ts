@@ -37,8 +37,20 @@ export function checkScope(c: CredentialScope, region: string): ScopeProblem | u
 
 const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+// Every signed request parses two dates that repeat for a second or a day: remember a few.
+const parsedDates = new Map<string, number | undefined>();
+
 /** Parses `yyyyMMddTHHmmssZ` to epoch milliseconds; undefined unless it is a real instant. */
 export function parseAmzDate(s: string): number | undefined {
+  if (s.length !== 16) return undefined; // never the shape AMZ_DATE_RE accepts
+  if (parsedDates.has(s)) return parsedDates.get(s);
+  const ms = parseAmzDateUncached(s);
+  if (parsedDates.size >= 64) parsedDates.clear();
+  parsedDates.set(s, ms);
+  return ms;
+}
+
+function parseAmzDateUncached(s: string): number | undefined {
   const m = AMZ_DATE_RE.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];

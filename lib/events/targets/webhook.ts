@@ -2,8 +2,8 @@
 // so a receiver can check it came from this server: X-BleepStore-Signature is
 // "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body), as Stripe and GitHub sign theirs.
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import { http, https } from '../../node-http.ts';
+import type { Agent } from 'node:http';
 import type { EventFormat } from '../format.ts';
 import type { EventTarget, TargetMessage } from './target.ts';
 
@@ -23,7 +23,7 @@ export class WebhookTarget implements EventTarget {
   readonly name: string;
   readonly format: EventFormat;
   readonly #o: WebhookTargetOptions;
-  readonly #agent: http.Agent;
+  readonly #agent: Agent;
 
   constructor(o: WebhookTargetOptions) {
     this.name = o.name;
