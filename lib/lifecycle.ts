@@ -11,6 +11,14 @@ import { newVersionId } from './s3/versioning.ts';
 export const DAY_MS = 86_400_000;
 const PAGE = 500;
 
+/**
+ * When `days` after `start` falls due: AWS adds the days to the object's time and rounds the
+ * result up to the next midnight UTC (intro-lifecycle-rules.html, "Days"). With a test-sized day, the next multiple of it.
+ */
+export function dueAt(start: number, days: number, dayMs: number): number {
+  return Math.ceil((start + days * dayMs) / dayMs) * dayMs;
+}
+
 export interface LifecycleParts {
   metadata: MetadataStore;
   /** Blobs the expiries freed: removed, then confirmed (the reaper's drainGc does it too). */
@@ -75,14 +83,14 @@ async function applyRule(
     }
   };
   if (rule.abortIncompleteUploadDays !== null) {
-    const cutoff = now - rule.abortIncompleteUploadDays * dayMs;
+    const days = rule.abortIncompleteUploadDays;
     for (const u of metadata.listUploads(bucket.name, {
       prefix: rule.prefix,
       keyMarker: null,
       uploadIdMarker: null,
       limit: PAGE,
     })) {
-      if (Date.parse(u.initiatedAt) > cutoff) continue;
+      if (now < dueAt(Date.parse(u.initiatedAt), days, dayMs)) continue;
       const files = await metadata.submit({ type: 'upload.abort', uploadId: u.uploadId, at });
       if (files) {
         p.collect?.(files);
@@ -155,7 +163,7 @@ async function expireCurrent(j: KeyJob): Promise<void> {
     return;
   }
   if (latest.deleteMarker || !sizeMatches(rule, latest.size)) return;
-  const due = 'days' in exp ? Date.parse(latest.lastModified) + exp.days * dayMs : Date.parse(exp.date);
+  const due = 'days' in exp ? dueAt(Date.parse(latest.lastModified), exp.days, dayMs) : Date.parse(exp.date);
   if (now < due) return;
   if (rule.tags.length && !tagsMatch(rule.tags, metadata.getObject(bucket.name, key, false)?.tags)) return;
   const cond = { ifMatch: latest.etag };
@@ -195,7 +203,7 @@ async function expireNoncurrent(j: KeyJob): Promise<void> {
     if (newer <= nve.newerNoncurrentVersions || !sizeMatches(rule, v.size)) continue;
     // A version became noncurrent when the next newer one was written.
     const since = Date.parse(versions[i - 1]!.lastModified);
-    if (now < since + nve.days * dayMs) continue;
+    if (now < dueAt(since, nve.days, dayMs)) continue;
     if (rule.tags.length && !tagsMatch(rule.tags, p.metadata.getVersion(bucket.name, key, v.versionId, false)?.tags))
       continue;
     await run(async () => {

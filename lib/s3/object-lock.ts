@@ -80,6 +80,27 @@ export function lockFromHeaders(
 }
 
 /** The lock headers GET and HEAD answer for a version that has any. */
+/**
+ * AWS refuses a PutObject (or UploadPart) whose new version would be locked, by its headers or
+ * the bucket's default retention, unless the body's integrity is checked: "Content-MD5 OR
+ * x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, Object Lock).
+ */
+export function requireIntegrity(
+  header: (name: string) => string | undefined,
+  lock: { retention: Retention | null; legalHold: boolean },
+): void {
+  if (!lock.retention && !lock.legalHold) return;
+  if (header('content-md5') !== undefined || header('x-amz-sdk-checksum-algorithm') !== undefined) return;
+  for (const a of ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'])
+    if (header(`x-amz-checksum-${a}`) !== undefined) return;
+  if (/x-amz-checksum-/i.test(header('x-amz-trailer') ?? '')) return;
+  throw new S3Error(
+    'InvalidRequest',
+    'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters',
+  );
+}
+
 export function lockHeaders(o: ObjectRow): Record<string, string> {
   const h: Record<string, string> = {};
   if (o.retention) {

@@ -10,7 +10,7 @@ import { newObjectAcl } from './ownership.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from './object-meta.ts';
 import { receiveObject } from './body.ts';
 import { tagsFromHeader } from './tagging.ts';
-import { lockFromHeaders } from './object-lock.ts';
+import { lockFromHeaders, requireIntegrity } from './object-lock.ts';
 import { checksumHeaders, commitObject, objectRowOf, precheck, writeCondition } from './object-write.ts';
 
 // The canonical id AWS uses for objects written anonymously.
@@ -23,6 +23,7 @@ export async function putObject(ctx: Ctx, e: O, { bucket }: Grants['bucket']): P
   const storageClass = storageClassFrom(ctx.header);
   const cond = writeCondition(ctx);
   const controls = { tags: tagsFromHeader(ctx) ?? null, ...lockFromHeaders(ctx.header, bucket) };
+  requireIntegrity(ctx.header, controls);
   precheck(ctx, e.bucket, e.key, cond);
 
   const body = await receiveObject(ctx, undefined, undefined, true);

@@ -30,6 +30,9 @@ import { setUpCallers, type Callers } from '../acl/callers.ts';
 import { cli } from '../admin/run-cli.ts';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { send } from '../helpers/raw.ts';
+import { signedFor } from '../helpers/memory-probe.ts';
 
 const inDays = (d: number): Date => new Date(Date.now() + d * 86_400_000);
 
@@ -299,5 +302,39 @@ describe('Object Lock', () => {
     assert.match(r.stderr, /Object Lock/);
     const body = await s3.send(new GetObjectCommand({ Bucket: 'lock-import', Key: 'k', VersionId: v }));
     assert.equal(await body.Body!.transformToString(), 'x');
+  });
+
+  test('PutObject with Object Lock parameters and no Content-MD5 or checksum is refused with InvalidRequest', async () => {
+    await lockedBucket('lock-md5');
+    const body = 'locked bytes';
+    const put = (bucket: string, extra: Record<string, string>) => {
+      const headers = { 'content-length': String(body.length), ...extra };
+      return send('PUT', `${srv.url}/${bucket}/k`, signedFor(srv.url, 'PUT', `/${bucket}/k`, headers).headers, body);
+    };
+    const lock = {
+      'x-amz-object-lock-mode': 'GOVERNANCE',
+      'x-amz-object-lock-retain-until-date': inDays(1).toISOString(),
+    };
+    const refused = await put('lock-md5', lock);
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /<Code>InvalidRequest<\/Code>/);
+    assert.equal(await versionCount('lock-md5'), 0);
+    const md5 = createHash('md5').update(body).digest('base64');
+    assert.equal((await put('lock-md5', { ...lock, 'content-md5': md5 })).status, 200);
+    // The bucket's default retention counts as a lock parameter too (AWS answers the same).
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: 'lock-md5',
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+        },
+      }),
+    );
+    assert.equal((await put('lock-md5', {})).status, 400);
+    assert.equal((await put('lock-md5', { 'content-md5': md5 })).status, 200);
+    // A bucket without Object Lock needs no checksum.
+    await s3.send(new CreateBucketCommand({ Bucket: 'lock-md5-plain' }));
+    assert.equal((await put('lock-md5-plain', {})).status, 200);
   });
 });
