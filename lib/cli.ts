@@ -14,7 +14,7 @@ export type { ProcessHooks } from './process-hooks.ts';
 
 const USAGE = `Usage: bleepstore [serve] [options]
        bleepstore bucket --help | status --help | backup --help | restore --help
-       bleepstore keys --help | meta --help | bench --help
+       bleepstore keys --help | meta --help | bench --help | cluster --help
 
 Options:
   --config FILE       YAML config file (see bleepstore.example.yaml); also BLEEPSTORE_CONFIG
@@ -90,6 +90,7 @@ const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[], hooks: Pro
   backup: () => import('./admin/backup-cli.ts'),
   restore: () => import('./admin/restore-cli.ts'),
   meta: () => import('./admin/meta-cli.ts'),
+  cluster: () => import('./admin/cluster-cli.ts'),
 };
 
 export async function runCli(argv: string[], hooks: ProcessHooks): Promise<void> {

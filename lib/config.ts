@@ -30,6 +30,9 @@ export interface Config {
     headers_timeout_seconds: number;
     /** Open client connections at most; 0 derives it from the open-file limit (RLIMIT_NOFILE). */
     max_connections: number;
+    /** Cluster mode: the admin API's port (0: off) and its bearer token. */
+    admin_port: number;
+    admin_token: string;
   };
   auth: {
     access_key: string;
@@ -107,6 +110,8 @@ export function defaultConfig(): Config {
       request_timeout_seconds: 300,
       headers_timeout_seconds: 10,
       max_connections: 0,
+      admin_port: 0,
+      admin_token: '',
     },
     auth: {
       access_key: 'bleepstore',
@@ -160,6 +165,8 @@ type Kind = 'string' | 'int' | 'bool' | 'peers' | readonly string[];
 const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: string }> = {
   'server.host': { kind: 'string', env: 'BLEEPSTORE_HOST' },
   'server.port': { kind: 'int', min: 0, max: 65535, env: 'BLEEPSTORE_PORT' },
+  'server.admin_port': { kind: 'int', min: 0, max: 65535 },
+  'server.admin_token': { kind: 'string', env: 'BLEEPSTORE_ADMIN_TOKEN' },
   'server.region': { kind: 'string', env: 'BLEEPSTORE_REGION' },
   'server.domain': { kind: 'string', env: 'BLEEPSTORE_DOMAIN' },
   'server.max_header_bytes': { kind: 'int', min: 1024, max: 1024 * 1024 },
@@ -226,12 +233,11 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'cluster.secret': { kind: 'string', env: 'BLEEPSTORE_CLUSTER_SECRET' },
   'cluster.replicas': { kind: 'int', min: 1, max: 64 },
   'cluster.read_consistency': { kind: ['local', 'linearizable'] },
+  'cluster.orphan_grace_seconds': { kind: 'int', min: 1 },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */
 const TOLERATED_SECTIONS = new Set([
-  'server.admin_port',
-  'server.admin_token',
   'storage.memory.persistence',
   'storage.memory.snapshot_path',
   'storage.memory.snapshot_interval_seconds',

@@ -145,11 +145,13 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   });
 
   for (const w of configWarnings(config)) log.warn(w);
-  if (config.cluster.enabled) {
-    // The cluster parts (transport, node driver) exist, but S3 metadata does not go through
-    // Raft yet (issue #13): serving alone would let an operator believe writes replicate.
+  if (config.cluster.enabled && config.events.consistency === 'async')
     throw new ConfigError(
-      'Config key "cluster.enabled" is true, but this build does not serve S3 requests in cluster mode yet (metadata replication is not wired in); set it to false.',
+      'Config key "events.consistency" is "async", which cluster mode does not support yet (its write tasks are not replicated); use write-through or sync.',
+    );
+  if (config.cluster.enabled && config.storage.backend === 'memory') {
+    throw new ConfigError(
+      'Config key "storage.backend" is "memory", which cluster mode cannot use (a restarted node would have lost every object); use local or a cloud backend.',
     );
   }
   const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
@@ -171,14 +173,24 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
 
   // Start-up is recovery: seed credentials, finish recorded file removals, empty the temp
   // dir, and remove files no row references.
+  let fatal: (err: Error) => void = () => {};
+  const cluster = config.cluster.enabled
+    ? await (await import('./cluster/start.ts')).startCluster({
+        config,
+        metadata,
+        storage,
+        log,
+        fatal: (err) => fatal(err),
+      })
+    : undefined;
   const owner = {
     id: config.auth.owner_id || ownerIdFor(config.auth.access_key),
     display_name: config.auth.display_name || config.auth.access_key,
   };
   // auth.seed: false seeds the key only into a database that has none, so a bootstrap key
   // an operator deleted stays deleted across restarts.
-  if (config.auth.seed || listKeys(metadata).length === 0) {
-    await metadata.submit({
+  const seed = () =>
+    metadata.submit({
       type: 'credential.seed',
       accessKeyId: config.auth.access_key,
       secretKey: config.auth.secret_key,
@@ -186,12 +198,13 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       displayName: owner.display_name,
       at: new Date().toISOString(),
     });
-  }
+  if (cluster) cluster.seedWhenLeader(seed, config.auth.seed);
+  else if (config.auth.seed || listKeys(metadata).length === 0) await seed();
   const createBuckets = async (): Promise<void> => {
     for (const name of o.buckets ?? []) await createOwnedBucket(metadata, name, owner, config.server.region);
   };
   try {
-    await createBuckets();
+    if (!cluster) await createBuckets();
   } catch (err) {
     metadata.close();
     throw new ConfigError((err as Error).message);
@@ -204,7 +217,17 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   const t0 = performance.now();
   log.info('recovery started', dataPaths(config));
   try {
-    recovery = await recover({ config, metadata, storage, log });
+    // In a cluster only the leader may change metadata, and a lagging node must not take a
+    // blob its log does not reference yet for an orphan: start-up only clears staging.
+    recovery = cluster
+      ? {
+          gcFilesRemoved: 0,
+          expiredUploadsFiles: 0,
+          tempFilesRemoved: await storage.cleanStaging(),
+          orphanFilesRemoved: 0,
+          missingFiles: 0,
+        }
+      : await recover({ config, metadata, storage, log });
   } catch (err) {
     born.release();
     throw err;
@@ -229,22 +252,34 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     await tasks.drain();
     if (left) log.info('pending write tasks applied', { tasks: left });
   }
-  const stopReaper = startReaper({ config, metadata, storage, log });
-  const scrub = startScrub({ metadata, storage, log }, recovery, born);
+  const stopReaper = cluster ? () => {} : startReaper({ config, metadata, storage, log });
+  const scrub = cluster ? cluster.startRepair(born) : startScrub({ metadata, storage, log }, recovery, born);
   // Loaded only when targets are configured: an embedder without events pays nothing for them.
   const events = config.events.targets.length
     ? (await import('./events/start.ts')).startEvents(config, metadata, log)
     : undefined;
 
   let failed: Error | undefined;
-  const fatal = (err: Error): void => {
+  fatal = (err: Error): void => {
     if (failed) return;
     failed = err;
     log.error('storage failure: refusing all requests from now on', { error: err });
     server.close();
     o.onFatal?.(err);
   };
-  const svc: Services = { config, metadata, uploads, storage, log, disk, collect, fatal, events, tasks };
+  const svc: Services = {
+    config,
+    metadata,
+    uploads,
+    storage: cluster ? cluster.storage : storage,
+    log,
+    disk,
+    collect,
+    fatal,
+    events,
+    tasks,
+    ...(cluster ? { cluster: cluster.health } : {}),
+  };
   const domains = [
     'localhost',
     ...(config.server.domain
@@ -269,7 +304,10 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     }
     drain.track(res);
     req.socket.setTimeout(server.timeout); // the request came: the idle limit, not the silent-connect one
-    handle(req, res).catch((err: unknown) => {
+    (cluster
+      ? cluster.intercept(req, res).then((done) => (done ? undefined : handle(req, res)))
+      : handle(req, res)
+    ).catch((err: unknown) => {
       log.error('unhandled request failure', { error: err });
       if (!res.headersSent) res.writeHead(500);
       res.destroy();
@@ -324,6 +362,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     scrub.stop();
     await tasks?.stop();
     await events?.stop();
+    await cluster?.stop();
     if (recorder) await recorder.finish(metadata);
     metadata.close();
   };
@@ -343,6 +382,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
           bound = { url: `http://${shownHost}:${addr.port}` };
+          cluster?.setS3Port(addr.port);
           log.info('listening', {
             version,
             address: addr.address,

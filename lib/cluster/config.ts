@@ -33,6 +33,8 @@ export interface ClusterConfig {
   /** Nodes that hold every object's bytes (local backend); a majority of them before an ack. */
   replicas: number;
   read_consistency: ReadConsistency;
+  /** Blob files no row references are swept once this old (never while this node lags). */
+  orphan_grace_seconds: number;
 }
 
 export function defaultClusterConfig(): ClusterConfig {
@@ -51,6 +53,7 @@ export function defaultClusterConfig(): ClusterConfig {
     secret: '',
     replicas: 3,
     read_consistency: 'local',
+    orphan_grace_seconds: 3600,
   };
 }
 

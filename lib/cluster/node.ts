@@ -13,7 +13,7 @@ import {
   type Role,
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
-import { HttpTransport } from './transport-http.ts';
+import { HttpTransport, type HttpTransportOptions } from './transport-http.ts';
 
 /** The replicated state machine (the metadata database in cluster mode). */
 export interface StateMachine {
@@ -50,6 +50,9 @@ export interface ClusterNodeOptions {
   onFatal?: (err: Error) => void;
   /** Operator names and addresses of the members (Raft id → {name, addr}), self included. */
   directory?: Map<NodeId, Member>;
+  /** Extra routes on the cluster port (see HttpTransportOptions). */
+  routes?: HttpTransportOptions['routes'];
+  streamRoutes?: HttpTransportOptions['streamRoutes'];
 }
 
 export interface Member {
@@ -135,6 +138,8 @@ export class ClusterNode {
         }),
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
+      ...(o.routes ? { routes: o.routes } : {}),
+      ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
     // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
     const snap = this.storage.snapshot();
@@ -153,6 +158,7 @@ export class ClusterNode {
         if (e.type === 'confChange') this.applyDirectory(decodeConfChange(e.data));
       }
     }
+    this.storage.raiseCommit(this.applied);
     const electionTick = Math.max(2, Math.round(o.electionTimeoutMs / o.heartbeatIntervalMs));
     this.raft = new RaftNode({
       id: o.id,
@@ -315,6 +321,7 @@ export class ClusterNode {
             new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0),
           );
     }
+    let membershipChanged = false;
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
       let result: unknown;
@@ -323,6 +330,7 @@ export class ClusterNode {
         const cs = this.raft.applyConfChange(cc);
         this.storage.setConfState(cs);
         this.applyDirectory(cc);
+        membershipChanged = true;
       } else if (e.data.length) {
         result = this.sm.apply(e);
       }
@@ -354,6 +362,9 @@ export class ClusterNode {
       const p = this.reads.get(w.ctx);
       if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
     }
+    // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
+    // does): after a membership change the next snapshot offered must already have it.
+    if (membershipChanged) this.takeSnapshot();
     this.maybeSnapshot();
   }
 

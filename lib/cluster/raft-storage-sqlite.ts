@@ -169,11 +169,30 @@ export class SqliteRaftStorage implements WritableRaftStorage {
 
   save(rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>): void {
     if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return;
-    this.tx(() => {
-      if (rd.snapshot) this.applySnapshot(rd.snapshot);
-      this.append(rd.entries);
-      if (rd.hardState) this.setHardState(rd.hardState);
-    });
+    // The commit index is volatile state (paper Figure 2): a Ready that only moves it is
+    // written without an fsync (WAL order keeps it behind the next synced write). Term, vote
+    // and entries are always synced. A restart may find it lower; see raiseCommit.
+    const commitOnly =
+      !rd.snapshot &&
+      rd.entries.length === 0 &&
+      rd.hardState!.term === this.hs.term &&
+      rd.hardState!.vote === this.hs.vote;
+    if (commitOnly) this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.tx(() => {
+        if (rd.snapshot) this.applySnapshot(rd.snapshot);
+        this.append(rd.entries);
+        if (rd.hardState) this.setHardState(rd.hardState);
+      });
+    } finally {
+      if (commitOnly) this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  /** After a power loss the state machine may have applied past the commit index saved here
+   *  (which is written without fsync): what it applied was committed, so raise it. */
+  raiseCommit(applied: number): void {
+    if (applied > this.hs.commit && applied <= this.last) this.setHardState({ ...this.hs, commit: applied });
   }
 
   append(entries: Entry[]): void {

@@ -58,6 +58,8 @@ export class MetadataStore extends MetadataReads {
   private readonly eventTargets: readonly string[];
   private readonly knownEventTargets: ReadonlySet<string>;
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
+  /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
+  private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
@@ -126,6 +128,7 @@ export class MetadataStore extends MetadataReads {
 
   /** The one door for changes: resolves with the command's result once it is committed. */
   submit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
+    if (this.replicate) return this.replicate(cmd) as Promise<ResultOf<C>>;
     const committed = new Promise<ResultOf<C>>((resolve, reject) => {
       if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
       this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
@@ -180,6 +183,45 @@ export class MetadataStore extends MetadataReads {
       this.sessionOpen = false;
       if (this.queue.length) this.scheduleFlush();
     }
+  }
+
+  /** Cluster mode: from now on submit() hands every command to `fn` (which proposes it). */
+  setReplicator(fn: (cmd: Command) => Promise<unknown>): void {
+    this.replicate = fn;
+  }
+
+  /**
+   * Applies one committed log entry in its own transaction; `mark` records the log index in
+   * the same transaction. A command that fails rolls back only itself (deterministically, on
+   * every node); its error is returned, not thrown, so the index still advances.
+   */
+  applyCommitted(cmd: Command, mark: (sql: Sql) => void): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    let out: { ok: true; value: unknown } | { ok: false; error: unknown };
+    this.sql.exec('BEGIN IMMEDIATE');
+    try {
+      try {
+        out = { ok: true, value: this.applyOne(cmd) };
+      } catch (error) {
+        out = { ok: false, error };
+      }
+      mark(this.sql);
+      this.sql.exec('COMMIT');
+    } catch (err) {
+      if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.pending = [];
+      this.invalidate();
+      throw err;
+    }
+    this.record?.(cmd);
+    this.publish();
+    return out;
+  }
+
+  /** Replaces the whole database through `fn` (a Raft snapshot restore); caches are dropped. */
+  replaceAll(fn: (sql: Sql) => void): void {
+    fn(this.sql);
+    this.pending = [];
+    this.invalidate();
   }
 
   /** Commits what was already submitted, then closes; later submits are refused. */

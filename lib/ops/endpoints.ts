@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { version } from '../version.ts';
 import type { Logger } from './log.ts';
+import type { ClusterHealth } from '../s3/context.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -36,6 +37,7 @@ export interface OpsServices extends HealthTargets {
   config: Pick<Config, 'observability' | 'server' | 'durability' | 'metadata' | 'storage'>;
   metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
+  cluster?: (() => ClusterHealth) | undefined;
   /** Event delivery, when targets are configured: /metrics and /health report it. */
   events?: { dispatcher: { status(): TargetStatus[] } } | undefined;
 }
@@ -103,7 +105,8 @@ export function createOps(svc: OpsServices): Ops {
       switch (r) {
         case '/health': {
           // version and durability let a benchmark or an operator say what they measured.
-          const about = { version, durability: svc.config.durability };
+          const cluster = svc.cluster?.();
+          const about = { version, durability: svc.config.durability, ...(cluster ? { cluster } : {}) };
           if (!o.health_check)
             return send(req, res, 200, { ...JSON_TYPE, ...NO_STORE }, JSON.stringify({ status: 'ok', ...about }));
           const h = await health();
@@ -112,15 +115,21 @@ export function createOps(svc: OpsServices): Ops {
           return send(
             req,
             res,
-            h.ok ? 200 : 503,
+            h.ok && (cluster?.ready ?? true) ? 200 : 503,
             { ...JSON_TYPE, ...NO_STORE },
-            JSON.stringify({ status: good ? 'ok' : 'degraded', ...about, checks: h.checks, ...(queue && { queue }) }),
+            JSON.stringify({
+              status: good && (cluster?.ready ?? true) ? 'ok' : 'degraded',
+              ...about,
+              checks: h.checks,
+              ...(queue && { queue }),
+            }),
           );
         }
         case '/healthz':
           return send(req, res, 200, NO_STORE);
         case '/readyz':
-          return send(req, res, (await health()).ok ? 200 : 503, NO_STORE);
+          // A cluster node without a leader, or before its replica has a key, cannot serve.
+          return send(req, res, (await health()).ok && (svc.cluster?.().ready ?? true) ? 200 : 503, NO_STORE);
         case '/metrics':
           return send(req, res, 200, { 'Content-Type': metrics!.contentType, ...NO_STORE }, await metrics!.render());
         case '/openapi.json':

@@ -30,6 +30,22 @@ export interface Services {
   events?: RunningEvents | undefined;
   /** Async consistency's write-task queue (lib/events/write-tasks.ts); absent in other modes. */
   tasks?: WriteTasks | undefined;
+  /** Cluster mode only: this node's Raft role, leader, term, commit and applied index. */
+  cluster?: () => ClusterHealth;
+}
+
+export interface ClusterHealth {
+  node_id: string;
+  role: string;
+  /** The leader's node_id ('' while there is none). */
+  leader: string;
+  term: number;
+  commit: number;
+  applied: number;
+  /** Log index of this node's latest snapshot (taken, or installed from the leader). */
+  snapshot_index: number;
+  /** A leader is known and this replica holds a credential. */
+  ready: boolean;
 }
 
 export interface Ctx<E extends Endpoint = Endpoint> {

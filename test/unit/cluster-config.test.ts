@@ -120,11 +120,13 @@ test('string node ids map to stable, distinct, non-zero safe-integer Raft ids', 
   assert.equal(raftId('n1'), raftId('n1'));
 });
 
-test('a server asked to run in cluster mode refuses to start while S3 metadata does not go through Raft', async () => {
+test('a cluster node refuses the memory backend in one sentence naming storage.backend', async () => {
   const { createBleepStore } = await import('../../lib/index.ts');
-  const config = load(three().replace('data_dir: /srv/b', `data_dir: ${path.join(dir, 'srv')}`));
+  const config = load(
+    `${three().replace('data_dir: /srv/b', `data_dir: ${path.join(dir, 'srv')}`)}storage:\n  backend: memory\n`,
+  );
   await assert.rejects(
     createBleepStore({ config, logWrite: () => {} }),
-    (err: unknown) => err instanceof ConfigError && err.message.includes('"cluster.enabled"'),
+    (err: unknown) => err instanceof ConfigError && err.message.includes('"storage.backend"'),
   );
 });

@@ -626,6 +626,19 @@ export class Raft {
       case 'MsgAppResp':
         pr.recentActive = true;
         if (m.reject) {
+          if (m.index >= pr.match && m.rejectHint < pr.match) {
+            // A correct follower holds every entry up to match, so its hint is never below
+            // it: this one lost its log (restarted with an empty data directory). etcd
+            // stalls here until the member is removed and re-added; we probe it from its
+            // real last index instead (a snapshot if that is compacted away). It may have
+            // forgotten a vote too (paper §5.2 needs votedFor durable): an operator-caused
+            // risk that pre-vote and check-quorum narrow but do not close.
+            pr.match = m.rejectHint;
+            pr.becomeProbe();
+            pr.next = m.rejectHint + 1;
+            this.sendAppend(m.from);
+            return;
+          }
           let probe = m.rejectHint;
           if (m.logTerm > 0) probe = this.log.findConflictByTerm(m.rejectHint, m.logTerm)[0];
           if (pr.maybeDecrTo(m.index, probe)) {
@@ -779,7 +792,9 @@ export class Raft {
   }
 
   private handleHeartbeat(m: Message): void {
-    this.log.commitTo(m.commit);
+    // The leader sends min(match, commit), which a follower that lost its log may lack: it
+    // answers anyway, so the leader probes it and finds out (see the MsgAppResp reject).
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
     this.send(message('MsgHeartbeatResp', { to: m.from, context: m.context }));
   }
 

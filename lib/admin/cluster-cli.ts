@@ -1,0 +1,77 @@
+// `bleepstore cluster status|nodes`: asks a running node's admin API (server.admin_port,
+// bearer server.admin_token) how the cluster looks from there.
+import type { ProcessHooks } from '../process-hooks.ts';
+import { AdminError, adminConfig, parseFlags, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+
+const USAGE = `Usage: bleepstore cluster status|nodes [options]
+
+status   this node's role, the leader, term, commit and applied index, and every member
+nodes    every member: id, cluster address, state, healthy (as the leader sees them)
+
+Options:
+${STORE_USAGE}
+  --admin-url URL     the node's admin API (default http://<server.host>:<server.admin_port>)
+  --token TOKEN       the admin bearer token (default server.admin_token, BLEEPSTORE_ADMIN_TOKEN)
+  --json              print the JSON the admin API answered`;
+
+interface Member {
+  id: string;
+  addr: string;
+  state: string;
+  healthy: boolean;
+  learner?: boolean;
+}
+
+export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
+  await runAdmin('cluster', hooks, [], async () => {
+    const { values, positionals } = parseFlags({
+      args: argv,
+      options: {
+        ...STORE_OPTIONS,
+        'admin-url': { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) return console.log(USAGE);
+    const what = positionals[0];
+    if ((what !== 'status' && what !== 'nodes') || positionals.length > 1)
+      throw new AdminError(`say "bleepstore cluster status" or "bleepstore cluster nodes" (see --help)`, 2);
+    const config = adminConfig(values);
+    const token = values.token ?? config.server.admin_token;
+    if (!token)
+      throw new AdminError('no admin token: set server.admin_token (or BLEEPSTORE_ADMIN_TOKEN) or pass --token', 2);
+    let base = values['admin-url'];
+    if (!base) {
+      if (!config.server.admin_port)
+        throw new AdminError('server.admin_port is not set in the config: pass --admin-url or set it', 2);
+      const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+      base = `http://${host.includes(':') ? `[${host}]` : host}:${config.server.admin_port}`;
+    }
+    let r: Response;
+    try {
+      r = await fetch(`${base.replace(/\/$/, '')}/admin/cluster/${what}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (err) {
+      throw new AdminError(
+        `no admin API answers at ${base} (${(err as Error).message}); is the node running in cluster mode?`,
+      );
+    }
+    const body = (await r.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!r.ok) throw new AdminError(`the admin API answered ${r.status}: ${String(body.message ?? body.error ?? '')}`);
+    if (values.json) return console.log(JSON.stringify(body, null, 2));
+    if (what === 'status')
+      console.log(
+        `node ${body.node_id}: ${body.state}, leader ${body.leader_id || '(none)'}, term ${body.term}, ` +
+          `commit ${body.commit_index}, applied ${body.applied_index}, ${body.healthy ? 'healthy' : 'NO LEADER'}`,
+      );
+    for (const m of body.nodes as Member[])
+      console.log(
+        `${m.id.padEnd(16)} ${m.addr.padEnd(24)} ${(m.learner ? 'learner' : m.state).padEnd(9)} ${m.healthy ? 'healthy' : 'unreachable'}`,
+      );
+  });
+}

@@ -1,0 +1,68 @@
+// Object bytes across nodes for the `local` backend: push new blobs to a majority of
+// `cluster.replicas` before their row is proposed, fetch a blob this node lacks from a peer
+// when it is read (fetch-on-miss), and remove this node's copy once the leader collected it.
+import type { StorageBackend } from '../storage/backend.ts';
+import { FileMissingError } from '../storage/backend.ts';
+import type { LocalStorage } from '../storage/local.ts';
+import type { BlobReplication } from './blob-replication.ts';
+
+export interface BlobSyncOptions {
+  storage: LocalStorage;
+  blobs: BlobReplication;
+  /** Cluster addresses of the other members, now. */
+  peers: () => string[];
+  replicas: number;
+}
+
+export class BlobSync {
+  private readonly o: BlobSyncOptions;
+  private readonly fetching = new Map<string, Promise<boolean>>();
+
+  constructor(o: BlobSyncOptions) {
+    this.o = o;
+  }
+
+  /** Durable here and on floor(replicas/2) peers (with this node: a majority of replicas). */
+  async replicate(fileIds: readonly string[]): Promise<void> {
+    const needed = Math.floor(this.o.replicas / 2);
+    for (const id of fileIds) {
+      if (!(await this.o.storage.exists(id)) && !(await this.fetch(id)))
+        throw new Error(`blob ${id} is on no reachable node`);
+      await this.o.blobs.replicate(id, this.o.peers(), needed);
+    }
+  }
+
+  /** Fetches a missing blob from the first peer that has it; concurrent asks share one fetch. */
+  fetch(fileId: string): Promise<boolean> {
+    let p = this.fetching.get(fileId);
+    if (!p) {
+      p = this.o.blobs.fetch(fileId, this.o.peers()).finally(() => this.fetching.delete(fileId));
+      this.fetching.set(fileId, p);
+    }
+    return p;
+  }
+
+  /** The storage backend with fetch-on-miss on reads (concat reads its sources the same way). */
+  wrap(storage: StorageBackend): StorageBackend {
+    return new Proxy(storage, {
+      get: (target, prop, receiver) => {
+        if (prop === 'openRead')
+          return async (id: string, range?: unknown) => {
+            try {
+              return await (target.openRead as (i: string, r?: unknown) => Promise<unknown>).call(target, id, range);
+            } catch (err) {
+              if (!(err instanceof FileMissingError) || !(await this.fetch(id))) throw err;
+              return (target.openRead as (i: string, r?: unknown) => Promise<unknown>).call(target, id, range);
+            }
+          };
+        if (prop === 'concat')
+          return async (sources: ReadonlyArray<{ fileId: string }>, ...rest: unknown[]) => {
+            for (const s of sources) if (!(await target.exists(s.fileId))) await this.fetch(s.fileId);
+            return (target.concat as (...a: unknown[]) => unknown).call(receiver, sources, ...rest);
+          };
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  }
+}

@@ -1,0 +1,57 @@
+// Cluster mode's submit(): the command is proposed through Raft and the promise settles once
+// it is committed and applied on this node (the outcome of the apply, success or error, is
+// the same on every node). Blobs the command references are made durable on a majority of
+// `cluster.replicas` nodes first, so a committed row never points at bytes only one node has.
+import type { Command } from '../metadata/commands.ts';
+import { S3Error } from '../s3/errors.ts';
+import { BLOB_ID_RE } from '../storage/backend.ts';
+import { ClusterUnavailableError, type ClusterNode } from './node.ts';
+import type { ApplyOutcome } from './metadata-state-machine.ts';
+import type { BlobSync } from './blob-sync.ts';
+
+/** The blob ids a command makes rows point at: every `fileId` in it, however deep (object,
+ *  part and version rows alike, so new command types need no change here). */
+export function referencedFiles(cmd: Command): string[] {
+  if (cmd.type === 'gc.done' || cmd.type === 'blob.chunk' || cmd.type === 'blob.remove') return [];
+  const ids = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'fileId' && typeof x === 'string' && BLOB_ID_RE.test(x)) ids.add(x);
+        else if (typeof x === 'object') walk(x);
+      }
+  };
+  walk(cmd);
+  return [...ids];
+}
+
+/** 503 with Retry-After: what S3 clients retry with back-off. */
+export function unavailable(message: string): S3Error {
+  return new S3Error('ServiceUnavailable', message, {}, { 'Retry-After': '1' });
+}
+
+export function replicatedSubmit(node: ClusterNode, blobs: BlobSync | undefined): (cmd: Command) => Promise<unknown> {
+  const encoder = new TextEncoder();
+  return async (cmd) => {
+    if (node.status().role !== 'leader') throw unavailable('This node is not the cluster leader; retry.');
+    const files = referencedFiles(cmd);
+    if (blobs && files.length) {
+      try {
+        await blobs.replicate(files);
+      } catch (err) {
+        throw unavailable(`Not enough nodes took the object's bytes: ${(err as Error).message}`);
+      }
+    }
+    let out: ApplyOutcome;
+    try {
+      out = (await node.propose(encoder.encode(JSON.stringify(cmd)))) as ApplyOutcome;
+    } catch (err) {
+      if (err instanceof ClusterUnavailableError)
+        throw unavailable(`The change was not committed (${err.outcome}): ${err.message}`);
+      throw err;
+    }
+    if (out.ok) return out.value;
+    throw out.error;
+  };
+}

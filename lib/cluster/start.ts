@@ -1,0 +1,304 @@
+// Cluster mode's start-up: the Raft node over the metadata database, blob replication for
+// the local backend, the replicated submit(), and the per-request hook that forwards writes
+// from a follower to the leader.
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Config } from '../config.ts';
+import type { MetadataStore } from '../metadata/sqlite.ts';
+import type { StorageBackend } from '../storage/backend.ts';
+import { LocalStorage } from '../storage/local.ts';
+import type { Logger } from '../ops/log.ts';
+import type { NodeId } from './raft/index.ts';
+import { members, parseHostPort, raftId } from './config.ts';
+import { ClusterNode, type Member } from './node.ts';
+import type { ClusterHealth } from '../s3/context.ts';
+import { MetadataStateMachine } from './metadata-state-machine.ts';
+import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
+import { BlobSync } from './blob-sync.ts';
+import { replicatedSubmit } from './replicated-store.ts';
+import {
+  changesState,
+  FORWARDED_HEADER,
+  Forwarder,
+  LEADER_HEADER,
+  stampApplied,
+  unavailableResponse,
+} from './forward.ts';
+import { peerRequest } from './transport-http.ts';
+import { startClusterAdmin } from './admin-api.ts';
+import { ConfigError } from '../config.ts';
+import { listKeys } from '../metadata/credentials.ts';
+import { blobRepair } from './blob-repair.ts';
+
+/** Every node pulls the blobs it lacks this often (and after a snapshot restore). */
+const REPAIR_EVERY_MS = 30_000;
+
+const INFO_PATH = '/cluster/info';
+const OPS_PATH = /^\/(health|healthz|readyz|metrics|openapi\.json|docs|ui)(\/|\?|$)/;
+
+export interface ClusterRuntime {
+  node: ClusterNode;
+  /** The storage backend to serve with (fetch-on-miss for the local backend). */
+  storage: StorageBackend;
+  blobs: BlobSync | undefined;
+  /** Handles the request itself (forwarded or refused) and returns true, or leaves it to S3. */
+  intercept(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  setS3Port(port: number): void;
+  leaderName(): string;
+  health(): ClusterHealth;
+  /** Proposes the configured credential once this node leads, unless a key exists (or `always`). */
+  seedWhenLeader(seed: () => Promise<unknown>, always: boolean): void;
+  /** Starts the background blob repair (in place of the single-node scrub and orphan sweep). */
+  startRepair(born: { release(): void }): { stop(): void; done: Promise<number> };
+  stop(): Promise<void>;
+}
+
+export interface ClusterParts {
+  config: Config;
+  metadata: MetadataStore;
+  storage: StorageBackend;
+  log: Logger;
+  fatal(err: Error): void;
+}
+
+export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
+  const c = p.config.cluster;
+  const admin = p.config.server;
+  if (admin.admin_port && admin.admin_token.length < 16)
+    throw new ConfigError(
+      'Config key "server.admin_token" must be set, at least 16 characters, when server.admin_port is set: it guards the cluster admin API.',
+    );
+  const self = raftId(c.node_id);
+  const all = members(c);
+  const directory = new Map<NodeId, Member>(all.map((m) => [raftId(m.id), { name: m.id, addr: m.addr }]));
+  const peers = new Map<NodeId, string>(all.filter((m) => m.id !== c.node_id).map((m) => [raftId(m.id), m.addr]));
+  mkdirSync(c.data_dir, { recursive: true });
+  const sm = new MetadataStateMachine(p.metadata, c.data_dir);
+  const bind = parseHostPort(c.bind_addr)!;
+  const advertiseHost = parseHostPort(c.advertise_addr)!.host;
+  let s3Port = 0;
+  let node: ClusterNode | undefined;
+  const replication =
+    p.storage instanceof LocalStorage ? new BlobReplication({ storage: p.storage, secret: c.secret }) : undefined;
+  const blobs = replication
+    ? new BlobSync({
+        storage: p.storage as LocalStorage,
+        blobs: replication,
+        replicas: c.replicas,
+        peers: () => [...(node?.directory ?? directory)].filter(([id]) => id !== self).map(([, m]) => m.addr),
+      })
+    : undefined;
+  // The leader removes its copy of a collected blob, then commits gc.done; every other node
+  // removes its own copy when it applies that entry.
+  sm.onApplied = (cmd) => {
+    if (cmd.type !== 'gc.done' || !blobs || node?.status().role === 'leader') return;
+    const gone = cmd.fileIds.filter((id) => !p.metadata.isFileReferenced(id));
+    void Promise.all(gone.map((id) => p.storage.remove(id))).catch((err: unknown) =>
+      p.log.warn('removing a collected blob failed; it stays as an orphan', { error: err }),
+    );
+  };
+  node = await ClusterNode.start({
+    id: self,
+    voters: [...directory.keys()],
+    peers,
+    storagePath: path.join(c.data_dir, 'raft.db'),
+    host: bind.host,
+    port: bind.port,
+    secret: c.secret,
+    stateMachine: sm,
+    heartbeatIntervalMs: c.heartbeat_interval_ms,
+    electionTimeoutMs: c.election_timeout_ms,
+    snapshotInterval: c.snapshot_interval,
+    snapshotThreshold: c.snapshot_threshold,
+    maxAppendEntries: c.max_append_entries,
+    // A proposal on a leader cut off from the others waits at most this long for its outcome
+    // (then 503, outcome unknown): long enough for an election or two, short for a client.
+    timeoutMs: Math.max(3000, 5 * c.election_timeout_ms),
+    onFatal: p.fatal,
+    directory,
+    routes: {
+      [INFO_PATH]: (_req, res) => {
+        const body = JSON.stringify({ name: c.node_id, s3: s3Port ? `${advertiseHost}:${s3Port}` : '' });
+        res.writeHead(s3Port ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+      },
+    },
+    ...(replication ? { streamRoutes: { [BLOB_PATH]: (req, res) => replication.handle(req, res) } } : {}),
+  });
+  const n = node;
+  p.metadata.setReplicator(replicatedSubmit(n, blobs));
+  const adminApi = admin.admin_port
+    ? await startClusterAdmin({ node: n, token: admin.admin_token, host: admin.host, port: admin.admin_port })
+    : undefined;
+
+  const forwarder = new Forwarder(c.node_id);
+  const agent = new http.Agent({ keepAlive: true });
+  const s3Addrs = new Map<NodeId, { host: string; port: number }>();
+  const s3AddrOf = async (id: NodeId): Promise<{ host: string; port: number }> => {
+    const known = s3Addrs.get(id);
+    if (known) return known;
+    const m = n.directory.get(id);
+    if (!m) throw new Error(`node ${id} is not in the directory`);
+    const r = await peerRequest(agent, c.secret, m.addr, 'GET', INFO_PATH, new Uint8Array(), c.election_timeout_ms);
+    const hp = r.status === 200 ? parseHostPort((JSON.parse(r.body.toString()) as { s3: string }).s3) : undefined;
+    if (!hp) throw new Error(`the leader (${m.name}) is not serving S3 yet`);
+    s3Addrs.set(id, hp);
+    return hp;
+  };
+  const leaderName = (): string => n.directory.get(n.status().leader)?.name ?? '';
+  // A leader is normally known within an election timeout or two; never wait unbounded.
+  const waitForLeaderMs = Math.min(10_000, 3 * c.election_timeout_ms);
+  // Bounded: a follower cut off from the leader answers anyway (the write is committed).
+  const caughtUp = async (index: number): Promise<void> => {
+    const until = Date.now() + 2 * c.election_timeout_ms;
+    while (n.status().applied < index && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  };
+  const waitLeader = async (): Promise<NodeId> => {
+    const until = Date.now() + waitForLeaderMs;
+    for (;;) {
+      const lead = n.status().leader;
+      if (lead || Date.now() >= until) return lead;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  const timers: NodeJS.Timeout[] = [];
+  const objectsRoot = path.resolve(p.config.storage.local.root_dir);
+  const repair = blobs
+    ? blobRepair(p.metadata, p.storage, blobs, p.log, {
+        caughtUp: () => {
+          const st = n.status();
+          return st.leader !== 0 && st.applied >= st.commit;
+        },
+        ageMs: (id) => {
+          try {
+            return Date.now() - statSync(path.join(objectsRoot, id.slice(0, 2), id)).mtimeMs;
+          } catch {
+            return undefined;
+          }
+        },
+        graceMs: c.orphan_grace_seconds * 1000,
+      })
+    : undefined;
+  sm.onRestored = () => void repair?.run();
+
+  return {
+    node: n,
+    seedWhenLeader(seed, always) {
+      let busy = false;
+      const t = setInterval(() => {
+        if (busy) return;
+        if (!always && listKeys(p.metadata).length > 0) return clearInterval(t);
+        if (n.status().role !== 'leader') return;
+        busy = true;
+        seed().then(
+          () => clearInterval(t),
+          () => (busy = false),
+        );
+      }, 100);
+      t.unref();
+      timers.push(t);
+    },
+    startRepair(born) {
+      born.release();
+      if (!repair) return { stop() {}, done: Promise.resolve(0) };
+      const done = new Promise<number>((resolve) => {
+        const first = setTimeout(() => resolve(repair.run()), 1000);
+        first.unref();
+        timers.push(first);
+      });
+      const t = setInterval(() => void repair.run(), REPAIR_EVERY_MS);
+      t.unref();
+      timers.push(t);
+      // A leader that died between committing a write and finishing its background pushes
+      // leaves some nodes without those bytes: every node checks again under a new leader.
+      let lastLeader = n.status().leader;
+      const watch = setInterval(() => {
+        const lead = n.status().leader;
+        if (lead && lead !== lastLeader) void repair.run();
+        lastLeader = lead;
+      }, 250);
+      watch.unref();
+      timers.push(watch);
+      return { stop: () => repair.stop(), done };
+    },
+    storage: blobs ? blobs.wrap(p.storage) : p.storage,
+    blobs,
+    setS3Port(port) {
+      s3Port = port;
+    },
+    leaderName,
+    health: () => {
+      const st = n.status();
+      return {
+        node_id: c.node_id,
+        role: st.role,
+        leader: leaderName(),
+        term: st.term,
+        commit: st.commit,
+        applied: st.applied,
+        snapshot_index: st.snapshotIndex,
+        ready: st.leader !== 0 && listKeys(p.metadata).length > 0,
+      };
+    },
+    async intercept(req, res) {
+      res.setHeader(LEADER_HEADER, leaderName());
+      if (!changesState(req.method)) {
+        // cluster.read_consistency: linearizable: a read waits until this node has applied
+        // everything committed when it arrived (ReadIndex, Raft thesis §6.4); operator
+        // endpoints answer from the node as it is.
+        if (c.read_consistency !== 'linearizable' || OPS_PATH.test(req.url ?? '')) return false;
+        try {
+          await n.readBarrier();
+        } catch {
+          unavailableResponse(res, 'This node cannot confirm it is up to date with the cluster leader; retry.');
+          return true;
+        }
+        return false;
+      }
+      if (n.status().role === 'leader') {
+        if (req.headers[FORWARDED_HEADER]) stampApplied(res, () => n.status().applied);
+        return false;
+      }
+      if (req.headers[FORWARDED_HEADER]) {
+        unavailableResponse(res, 'This node is no longer the cluster leader; retry.');
+        return true;
+      }
+      const lead = await waitLeader();
+      if (lead === self) return false;
+      if (!lead) {
+        unavailableResponse(
+          res,
+          'The cluster has no leader right now (an election is under way or too few nodes are up); retry.',
+        );
+        return true;
+      }
+      res.setHeader(LEADER_HEADER, leaderName());
+      let to: { host: string; port: number };
+      try {
+        to = await s3AddrOf(lead);
+      } catch (err) {
+        unavailableResponse(res, `The cluster leader cannot be reached (${(err as Error).message}); retry.`);
+        return true;
+      }
+      await forwarder.forward(
+        req,
+        res,
+        to.host,
+        to.port,
+        Math.max(30_000, p.config.server.request_timeout_seconds * 1000),
+        caughtUp,
+      );
+      return true;
+    },
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      repair?.stop();
+      await adminApi?.close();
+      forwarder.close();
+      agent.destroy();
+      replication?.close();
+      await n.stop();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// Which blobs a command needs on a majority of nodes before it is proposed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { referencedFiles } from '../../lib/cluster/replicated-store.ts';
+import type { Command } from '../../lib/metadata/commands.ts';
+
+const ID = 'ab'.repeat(16);
+
+test('referencedFiles finds the blob of an object, a part or a completed upload, and none of an inline object', () => {
+  const put = (fileId: string) =>
+    ({ type: 'object.put', object: { bucket: 'b', key: 'k', fileId, inline: null }, at: '' }) as unknown as Command;
+  assert.deepEqual(referencedFiles(put(ID)), [ID]);
+  assert.deepEqual(referencedFiles(put('')), []);
+  const part = {
+    type: 'upload.part',
+    uploadId: 'u',
+    part: { partNumber: 1, fileId: ID },
+    at: '',
+  } as unknown as Command;
+  assert.deepEqual(referencedFiles(part), [ID]);
+  const done = { type: 'upload.complete', uploadId: 'u', object: { fileId: ID }, at: '' } as unknown as Command;
+  assert.deepEqual(referencedFiles(done), [ID]);
+});
+
+test('referencedFiles asks nothing for removals and deletes', () => {
+  assert.deepEqual(referencedFiles({ type: 'gc.done', fileIds: [ID] }), []);
+  assert.deepEqual(referencedFiles({ type: 'blob.remove', fileId: ID }), []);
+  assert.deepEqual(referencedFiles({ type: 'object.delete', bucket: 'b', key: 'k', at: '' }), []);
+});
