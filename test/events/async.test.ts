@@ -196,3 +196,20 @@ describe('async consistency with a full task queue', () => {
     assert.equal(later.status, 202, later.text);
   });
 });
+
+test('async consistency is refused in cluster mode at start-up, naming the key', async () => {
+  await assert.rejects(
+    startServer({
+      events: { consistency: 'async' },
+      cluster: {
+        enabled: true,
+        node_id: 'n1',
+        bind_addr: '127.0.0.1:1',
+        secret: 'a-cluster-secret-of-enough-length',
+        replicas: 1,
+        peers: [{ id: 'n1', addr: '127.0.0.1:1' }],
+      },
+    } as unknown as ConfigInput),
+    /"events\.consistency"/,
+  );
+});
