@@ -234,7 +234,12 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   const scrub = cluster ? cluster.startRepair(born) : startScrub({ metadata, storage, log }, recovery, born);
   // Loaded only when targets are configured: an embedder without events pays nothing for them.
   const events = config.events.targets.length
-    ? (await import('./events/start.ts')).startEvents(config, metadata, log)
+    ? (await import('./events/start.ts')).startEvents(
+        config,
+        metadata,
+        log,
+        cluster ? () => cluster.node.status().role === 'leader' : undefined,
+      )
     : undefined;
 
   const collect = (fileIds: readonly string[]): void => {

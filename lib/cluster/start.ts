@@ -30,6 +30,7 @@ import { startClusterAdmin } from './admin-api.ts';
 import { ConfigError } from '../config.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
+import { onceAsLeader } from './once-as-leader.ts';
 
 /** Every node pulls the blobs it lacks this often (and after a snapshot restore). */
 const REPAIR_EVERY_MS = 30_000;
@@ -185,19 +186,10 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   return {
     node: n,
     seedWhenLeader(seed, always) {
-      let busy = false;
-      const t = setInterval(() => {
-        if (busy) return;
-        if (!always && listKeys(p.metadata).length > 0) return clearInterval(t);
-        if (n.status().role !== 'leader') return;
-        busy = true;
-        seed().then(
-          () => clearInterval(t),
-          () => (busy = false),
-        );
-      }, 100);
-      t.unref();
-      timers.push(t);
+      const isLeader = () => n.status().role === 'leader';
+      timers.push(
+        onceAsLeader(isLeader, seed, { everyMs: 100, done: () => !always && listKeys(p.metadata).length > 0 }),
+      );
     },
     startRepair(born) {
       born.release();
