@@ -230,16 +230,12 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   // Orphans and missing blobs are counted by the background scrub ('scrub done').
   const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = recovery;
   log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
-  const stopReaper = cluster ? () => {} : startReaper({ config, metadata, storage, log });
+  const isLeader = cluster ? () => cluster.node.status().role === 'leader' : undefined;
+  const stopReaper = startReaper({ config, metadata, storage, log, ...(isLeader ? { isLeader } : {}) });
   const scrub = cluster ? cluster.startRepair(born) : startScrub({ metadata, storage, log }, recovery, born);
   // Loaded only when targets are configured: an embedder without events pays nothing for them.
   const events = config.events.targets.length
-    ? (await import('./events/start.ts')).startEvents(
-        config,
-        metadata,
-        log,
-        cluster ? () => cluster.node.status().role === 'leader' : undefined,
-      )
+    ? (await import('./events/start.ts')).startEvents(config, metadata, log, isLeader)
     : undefined;
 
   const collect = (fileIds: readonly string[]): void => {
