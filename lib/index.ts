@@ -264,7 +264,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     collect,
     fatal,
     events,
-    ...(cluster ? { cluster: cluster.health } : {}),
+    ...(cluster ? { cluster: cluster.health, clusterMetrics: cluster.metrics } : {}),
   };
   const domains = [
     'localhost',

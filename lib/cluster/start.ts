@@ -12,7 +12,7 @@ import type { Logger } from '../ops/log.ts';
 import type { NodeId } from './raft/index.ts';
 import { members, parseHostPort, raftId } from './config.ts';
 import { ClusterNode, type Member } from './node.ts';
-import type { ClusterHealth } from '../s3/context.ts';
+import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
 import { MetadataStateMachine } from './metadata-state-machine.ts';
 import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
 import { BlobSync } from './blob-sync.ts';
@@ -48,6 +48,7 @@ export interface ClusterRuntime {
   setS3Port(port: number): void;
   leaderName(): string;
   health(): ClusterHealth;
+  metrics(): ClusterMetricsSnapshot;
   /** Proposes the configured credential once this node leads, unless a key exists (or `always`). */
   seedWhenLeader(seed: () => Promise<unknown>, always: boolean): void;
   /** Starts the background blob repair (in place of the single-node scrub and orphan sweep). */
@@ -220,6 +221,26 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       s3Port = port;
     },
     leaderName,
+    metrics: () => {
+      const st = n.status();
+      const lag: ClusterMetricsSnapshot['lag'] = [];
+      for (const [id, pr] of Object.entries(n.progress() ?? {}))
+        if (Number(id) !== self)
+          lag.push({
+            peer: n.directory.get(Number(id) as NodeId)?.name ?? id,
+            entries: Math.max(0, st.lastIndex - pr.match),
+          });
+      return {
+        term: st.term,
+        commit: st.commit,
+        applied: st.applied,
+        leaderChanges: st.leaderChanges,
+        proposals: st.proposals,
+        isLeader: st.role === 'leader',
+        lag,
+        blobRepairs: blobs?.repaired ?? 0,
+      };
+    },
     health: () => {
       const st = n.status();
       return {

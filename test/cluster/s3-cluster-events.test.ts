@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClient } from '@redis/client';
 import { type Broker, haveCommand, startRedis } from '../helpers/brokers.ts';
-import { S3Cluster } from './helpers/s3-cluster.ts';
+import { S3Cluster, until } from './helpers/s3-cluster.ts';
 
 const skip = haveCommand('redis-server') ? false : 'redis-server is not installed';
 let redis: Broker;
@@ -33,14 +33,6 @@ async function entries(url: string): Promise<Array<[string, string]>> {
     });
   } finally {
     c.destroy();
-  }
-}
-
-async function until(ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) return;
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

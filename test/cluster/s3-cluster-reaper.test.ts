@@ -10,7 +10,7 @@ import {
   ListMultipartUploadsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { S3Cluster } from './helpers/s3-cluster.ts';
+import { S3Cluster, until } from './helpers/s3-cluster.ts';
 
 let cluster: S3Cluster | undefined;
 after(() => cluster?.stop());
@@ -20,15 +20,6 @@ function blobFiles(objectsPath: string): number {
   for (const d of readdirSync(objectsPath))
     if (/^[0-9a-f]{2}$/.test(d)) n += readdirSync(path.join(objectsPath, d)).length;
   return n;
-}
-
-async function until(ok: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
 }
 
 test('an abandoned multipart upload past its expiry is aborted in a cluster and its parts removed on every node', {
