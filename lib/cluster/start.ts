@@ -102,7 +102,9 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   };
   node = await ClusterNode.start({
     id: self,
-    voters: [...directory.keys()],
+    // A joiner is no voter of its own (else it would elect itself): the leader's log, or a
+    // snapshot, brings it the configuration once it is added (Raft thesis §4.2.1).
+    voters: c.join ? [] : [...directory.keys()],
     peers,
     storagePath: path.join(c.data_dir, 'raft.db'),
     host: bind.host,
@@ -205,11 +207,19 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       timers.push(t);
       // A leader that died between committing a write and finishing its background pushes
       // leaves some nodes without those bytes: every node checks again under a new leader.
+      // A joiner likewise once it is a member: it caught up from the log, not a snapshot.
+      const isMember = () => {
+        const cs = n.status().confState;
+        return cs.voters.includes(self) || cs.learners.includes(self);
+      };
       let lastLeader = n.status().leader;
+      let wasMember = isMember();
       const watch = setInterval(() => {
         const lead = n.status().leader;
-        if (lead && lead !== lastLeader) void repair.run();
+        const member = isMember();
+        if ((lead && lead !== lastLeader) || (member && !wasMember)) void repair.run();
         lastLeader = lead;
+        wasMember = member;
       }, 250);
       watch.unref();
       timers.push(watch);
