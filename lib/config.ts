@@ -234,6 +234,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'cluster.replicas': { kind: 'int', min: 1, max: 64 },
   'cluster.read_consistency': { kind: ['local', 'linearizable'] },
   'cluster.orphan_grace_seconds': { kind: 'int', min: 1 },
+  'cluster.join': { kind: 'bool' },
 };
 
 /** Sections the example config documents that this build accepts but does not use yet. */

@@ -235,6 +235,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   // Orphans and missing blobs are counted by the background scrub ('scrub done').
   const { orphanFilesRemoved: _orphans, missingFiles: _missing, ...atStart } = recovery;
   log.info('recovery done', { duration_ms: Math.round(performance.now() - t0), ...snakeCase(atStart) });
+  const isLeader = cluster ? () => cluster.node.status().role === 'leader' : undefined;
   const collect = (fileIds: readonly string[]): void => {
     if (!fileIds.length) return;
     void (async () => {
@@ -252,11 +253,11 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     await tasks.drain();
     if (left) log.info('pending write tasks applied', { tasks: left });
   }
-  const stopReaper = cluster ? () => {} : startReaper({ config, metadata, storage, log });
+  const stopReaper = startReaper({ config, metadata, storage, log, ...(isLeader ? { isLeader } : {}) });
   const scrub = cluster ? cluster.startRepair(born) : startScrub({ metadata, storage, log }, recovery, born);
   // Loaded only when targets are configured: an embedder without events pays nothing for them.
   const events = config.events.targets.length
-    ? (await import('./events/start.ts')).startEvents(config, metadata, log)
+    ? (await import('./events/start.ts')).startEvents(config, metadata, log, isLeader)
     : undefined;
 
   let failed: Error | undefined;
@@ -278,7 +279,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     fatal,
     events,
     tasks,
-    ...(cluster ? { cluster: cluster.health } : {}),
+    ...(cluster ? { cluster: cluster.health, clusterMetrics: cluster.metrics } : {}),
   };
   const domains = [
     'localhost',

@@ -65,14 +65,16 @@ const GC_RETRY_MS = 60_000;
  * removals that failed every minute (or every reap interval, if shorter). The returned
  * function stops it.
  */
-export function startReaper(p: Parts): () => void {
+export function startReaper(p: Parts & { isLeader?: () => boolean }): () => void {
   const every = p.config.multipart.reap_interval_seconds * 1000;
   if (every <= 0) return () => {};
   const tick = Math.min(every, GC_RETRY_MS);
   let running = false;
   let lastReap = Date.now();
   const timer = setInterval(() => {
-    if (running) return;
+    // Cluster mode: only the leader reaps (its changes are commands through Raft; every other
+    // node removes its copies of the blobs when it applies gc.done).
+    if (running || (p.isLeader && !p.isLeader())) return;
     running = true;
     const reap = Date.now() - lastReap >= every - tick / 2;
     if (reap) lastReap = Date.now();

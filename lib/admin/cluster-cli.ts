@@ -1,12 +1,16 @@
-// `bleepstore cluster status|nodes`: asks a running node's admin API (server.admin_port,
-// bearer server.admin_token) how the cluster looks from there.
+// `bleepstore cluster status|nodes|add|remove`: asks a running node's admin API
+// (server.admin_port, bearer server.admin_token) how the cluster looks from there, or has the
+// leader change its membership.
 import type { ProcessHooks } from '../process-hooks.ts';
 import { AdminError, adminConfig, parseFlags, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
 
-const USAGE = `Usage: bleepstore cluster status|nodes [options]
+const USAGE = `Usage: bleepstore cluster status|nodes|add <id> <addr>|remove <id> [options]
 
 status   this node's role, the leader, term, commit and applied index, and every member
 nodes    every member: id, cluster address, state, healthy (as the leader sees them)
+add      adds a node (started with cluster.join: true) at its cluster address host:port; it
+         joins as a learner and is promoted to voter once it has caught up (ask the leader)
+remove   removes a node from the cluster (ask the leader; the leader itself cannot be removed)
 
 Options:
 ${STORE_USAGE}
@@ -37,8 +41,12 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     });
     if (values.help) return console.log(USAGE);
     const what = positionals[0];
-    if ((what !== 'status' && what !== 'nodes') || positionals.length > 1)
-      throw new AdminError(`say "bleepstore cluster status" or "bleepstore cluster nodes" (see --help)`, 2);
+    const arity = { status: 1, nodes: 1, add: 3, remove: 2 }[what ?? ''];
+    if (!arity || positionals.length !== arity)
+      throw new AdminError(
+        'say "bleepstore cluster status", "nodes", "add <id> <host:port>" or "remove <id>" (see --help)',
+        2,
+      );
     const config = adminConfig(values);
     const token = values.token ?? config.server.admin_token;
     if (!token)
@@ -52,17 +60,38 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     }
     let r: Response;
     try {
-      r = await fetch(`${base.replace(/\/$/, '')}/admin/cluster/${what}`, {
-        headers: { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(5000),
-      });
+      const root = `${base.replace(/\/$/, '')}/admin/cluster`;
+      const authorization = `Bearer ${token}`;
+      r =
+        what === 'add'
+          ? await fetch(`${root}/nodes`, {
+              method: 'POST',
+              headers: { authorization, 'content-type': 'application/json' },
+              body: JSON.stringify({ id: positionals[1], addr: positionals[2] }),
+              signal: AbortSignal.timeout(30_000),
+            })
+          : what === 'remove'
+            ? await fetch(`${root}/nodes/${encodeURIComponent(positionals[1]!)}`, {
+                method: 'DELETE',
+                headers: { authorization },
+                signal: AbortSignal.timeout(30_000),
+              })
+            : await fetch(`${root}/${what}`, { headers: { authorization }, signal: AbortSignal.timeout(5000) });
     } catch (err) {
       throw new AdminError(
         `no admin API answers at ${base} (${(err as Error).message}); is the node running in cluster mode?`,
       );
     }
     const body = (await r.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!r.ok) throw new AdminError(`the admin API answered ${r.status}: ${String(body.message ?? body.error ?? '')}`);
+    if (!r.ok) {
+      const leader = r.headers.get('x-bleepstore-leader');
+      throw new AdminError(
+        `the admin API answered ${r.status}: ${String(body.message ?? body.error ?? '')}` +
+          (r.status === 503 && leader ? ` (ask the leader, ${leader})` : ''),
+      );
+    }
+    if (what === 'add') return console.log(`node ${positionals[1]} added as a learner; promoted once caught up`);
+    if (what === 'remove') return console.log(`node ${positionals[1]} removed`);
     if (values.json) return console.log(JSON.stringify(body, null, 2));
     if (what === 'status')
       console.log(

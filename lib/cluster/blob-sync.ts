@@ -17,6 +17,8 @@ export interface BlobSyncOptions {
 export class BlobSync {
   private readonly o: BlobSyncOptions;
   private readonly fetching = new Map<string, Promise<boolean>>();
+  /** Blobs this node lacked and fetched from a peer (repair pass and fetch-on-miss). */
+  repaired = 0;
 
   constructor(o: BlobSyncOptions) {
     this.o = o;
@@ -36,7 +38,13 @@ export class BlobSync {
   fetch(fileId: string): Promise<boolean> {
     let p = this.fetching.get(fileId);
     if (!p) {
-      p = this.o.blobs.fetch(fileId, this.o.peers()).finally(() => this.fetching.delete(fileId));
+      p = this.o.blobs
+        .fetch(fileId, this.o.peers())
+        .then((ok) => {
+          if (ok) this.repaired++;
+          return ok;
+        })
+        .finally(() => this.fetching.delete(fileId));
       this.fetching.set(fileId, p);
     }
     return p;

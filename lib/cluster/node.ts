@@ -85,6 +85,8 @@ export interface ClusterNodeStatus {
   lastIndex: number;
   snapshotIndex: number;
   leaderChanges: number;
+  /** Proposals the Raft core accepted on this node since start. */
+  proposals: number;
   confState: ConfState;
 }
 
@@ -108,6 +110,7 @@ export class ClusterNode {
   private driveScheduled = false;
   private stopped = false;
   private leaderChanges = 0;
+  private proposals_ = 0;
   private lastLeader = 0;
   private readonly proposals = new Map<number, Pending>();
   /** Names and addresses of the members; changed only by applied conf changes, and kept in
@@ -210,6 +213,7 @@ export class ClusterNode {
       lastIndex: this.raft.lastIndex(),
       snapshotIndex: this.storage.snapshot().metadata.index,
       leaderChanges: this.leaderChanges,
+      proposals: this.proposals_,
       confState: s.confState,
     };
   }
@@ -233,6 +237,7 @@ export class ClusterNode {
           s.lead,
         ),
       );
+    this.proposals_++;
     const index = this.raft.lastIndex();
     const p = this.wait(this.proposals, index, s.term, 'the proposal was not applied in time; it may still be');
     this.driveSoon();

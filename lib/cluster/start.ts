@@ -12,7 +12,7 @@ import type { Logger } from '../ops/log.ts';
 import type { NodeId } from './raft/index.ts';
 import { members, parseHostPort, raftId } from './config.ts';
 import { ClusterNode, type Member } from './node.ts';
-import type { ClusterHealth } from '../s3/context.ts';
+import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
 import { MetadataStateMachine } from './metadata-state-machine.ts';
 import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
 import { BlobSync } from './blob-sync.ts';
@@ -30,6 +30,7 @@ import { startClusterAdmin } from './admin-api.ts';
 import { ConfigError } from '../config.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
+import { onceAsLeader } from './once-as-leader.ts';
 
 /** Every node pulls the blobs it lacks this often (and after a snapshot restore). */
 const REPAIR_EVERY_MS = 30_000;
@@ -47,6 +48,7 @@ export interface ClusterRuntime {
   setS3Port(port: number): void;
   leaderName(): string;
   health(): ClusterHealth;
+  metrics(): ClusterMetricsSnapshot;
   /** Proposes the configured credential once this node leads, unless a key exists (or `always`). */
   seedWhenLeader(seed: () => Promise<unknown>, always: boolean): void;
   /** Starts the background blob repair (in place of the single-node scrub and orphan sweep). */
@@ -100,7 +102,9 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   };
   node = await ClusterNode.start({
     id: self,
-    voters: [...directory.keys()],
+    // A joiner is no voter of its own (else it would elect itself): the leader's log, or a
+    // snapshot, brings it the configuration once it is added (Raft thesis §4.2.1).
+    voters: c.join ? [] : [...directory.keys()],
     peers,
     storagePath: path.join(c.data_dir, 'raft.db'),
     host: bind.host,
@@ -185,19 +189,10 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   return {
     node: n,
     seedWhenLeader(seed, always) {
-      let busy = false;
-      const t = setInterval(() => {
-        if (busy) return;
-        if (!always && listKeys(p.metadata).length > 0) return clearInterval(t);
-        if (n.status().role !== 'leader') return;
-        busy = true;
-        seed().then(
-          () => clearInterval(t),
-          () => (busy = false),
-        );
-      }, 100);
-      t.unref();
-      timers.push(t);
+      const isLeader = () => n.status().role === 'leader';
+      timers.push(
+        onceAsLeader(isLeader, seed, { everyMs: 100, done: () => !always && listKeys(p.metadata).length > 0 }),
+      );
     },
     startRepair(born) {
       born.release();
@@ -212,11 +207,19 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       timers.push(t);
       // A leader that died between committing a write and finishing its background pushes
       // leaves some nodes without those bytes: every node checks again under a new leader.
+      // A joiner likewise once it is a member: it caught up from the log, not a snapshot.
+      const isMember = () => {
+        const cs = n.status().confState;
+        return cs.voters.includes(self) || cs.learners.includes(self);
+      };
       let lastLeader = n.status().leader;
+      let wasMember = isMember();
       const watch = setInterval(() => {
         const lead = n.status().leader;
-        if (lead && lead !== lastLeader) void repair.run();
+        const member = isMember();
+        if ((lead && lead !== lastLeader) || (member && !wasMember)) void repair.run();
         lastLeader = lead;
+        wasMember = member;
       }, 250);
       watch.unref();
       timers.push(watch);
@@ -228,6 +231,26 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       s3Port = port;
     },
     leaderName,
+    metrics: () => {
+      const st = n.status();
+      const lag: ClusterMetricsSnapshot['lag'] = [];
+      for (const [id, pr] of Object.entries(n.progress() ?? {}))
+        if (Number(id) !== self)
+          lag.push({
+            peer: n.directory.get(Number(id) as NodeId)?.name ?? id,
+            entries: Math.max(0, st.lastIndex - pr.match),
+          });
+      return {
+        term: st.term,
+        commit: st.commit,
+        applied: st.applied,
+        leaderChanges: st.leaderChanges,
+        proposals: st.proposals,
+        isLeader: st.role === 'leader',
+        lag,
+        blobRepairs: blobs?.repaired ?? 0,
+      };
+    },
     health: () => {
       const st = n.status();
       return {

@@ -40,6 +40,9 @@ export interface DispatcherOptions {
   pollMs: number;
   /** After a batch smaller than batchSize, wait this long before the next (batches more per round trip). */
   lingerMs: number;
+  /** Cluster mode: only the leader publishes; a follower's loops idle until this turns true.
+   *  The outbox is replicated, so a new leader drains what its predecessor left (at-least-once). */
+  active?: () => boolean;
   onPublished?: (target: string, n: number, latencyMs: number) => void;
   onFailed?: (target: string, err: Error) => void;
   onDropped?: (target: string, n: number) => void;
@@ -187,6 +190,10 @@ export class Dispatcher {
   async #run(name: string, loop: Loop): Promise<void> {
     const o = this.#o;
     while (this.#running) {
+      if (o.active && !o.active()) {
+        await this.#sleep(loop, Math.min(o.pollMs, 250));
+        continue;
+      }
       let rows: OutboxRow[];
       try {
         if (loop.failures) {

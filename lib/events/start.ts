@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { Logger } from '../ops/log.ts';
+import { onceAsLeader } from '../cluster/once-as-leader.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { createTarget } from './targets/create.ts';
 import { EventUnconfirmedError } from './unconfirmed.ts';
@@ -22,7 +23,13 @@ export interface RunningEvents {
   stop(): Promise<void>;
 }
 
-export function startEvents(config: Config, metadata: MetadataStore, log: Logger): RunningEvents | undefined {
+/** `isLeader` (cluster mode): only the leader publishes and cleans the outbox up. */
+export function startEvents(
+  config: Config,
+  metadata: MetadataStore,
+  log: Logger,
+  isLeader?: () => boolean,
+): RunningEvents | undefined {
   const ev = config.events;
   if (!ev.targets.length) return undefined;
   const failing = new Set<string>();
@@ -34,6 +41,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
     maxBackoffMs: 30_000,
     pollMs: 1000,
     lingerMs: ev.linger_ms,
+    ...(isLeader ? { active: isLeader } : {}),
     onPublished(target, n) {
       if (failing.delete(target)) log.info('event target reachable again', { target });
       log.debug('events published', { target, count: n });
@@ -52,12 +60,14 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
       });
     },
   });
-  void metadata
-    .submit({ type: 'outbox.forget', keepTargets: ev.targets.map((t) => t.name) })
-    .then((n) => {
+  const forget = (): Promise<void> =>
+    metadata.submit({ type: 'outbox.forget', keepTargets: ev.targets.map((t) => t.name) }).then((n) => {
       if (n) log.warn('event outbox rows of targets no longer configured dropped', { dropped: n });
-    })
-    .catch((err: unknown) => log.error('event outbox clean-up failed', { error: err }));
+    });
+  let forgetTimer: NodeJS.Timeout | undefined;
+  if (!isLeader) void forget().catch((err: unknown) => log.error('event outbox clean-up failed', { error: err }));
+  // Only the leader can commit: tried whenever this node leads, until one clean-up lands.
+  else forgetTimer = onceAsLeader(isLeader, forget, { everyMs: 250 });
   dispatcher.start();
   if (ev.consistency === 'sync')
     metadata.setEventGate((seq, result) => syncGate(dispatcher, seq, ev.sync_timeout_ms, result));
@@ -69,6 +79,7 @@ export function startEvents(config: Config, metadata: MetadataStore, log: Logger
   return {
     dispatcher,
     async stop() {
+      clearInterval(forgetTimer);
       metadata.setEventGate(undefined);
       unsubscribe();
       await dispatcher.stop();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { version } from '../version.ts';
 import type { Logger } from './log.ts';
-import type { ClusterHealth } from '../s3/context.ts';
+import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
 import { createHealthChecks, type HealthTargets } from './health.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -38,6 +38,7 @@ export interface OpsServices extends HealthTargets {
   metadata: HealthTargets['metadata'] & Pick<MetadataReads, 'stats' | 'inlineBytesRead'>;
   log: Logger;
   cluster?: (() => ClusterHealth) | undefined;
+  clusterMetrics?: (() => ClusterMetricsSnapshot) | undefined;
   /** Event delivery, when targets are configured: /metrics and /health report it. */
   events?: { dispatcher: { status(): TargetStatus[] } } | undefined;
 }
@@ -79,6 +80,7 @@ export function createOps(svc: OpsServices): Ops {
         durability: svc.config.durability,
         freeSpace: freeSpaceVolumes(svc.config),
         queue: svc.events && (() => svc.events!.dispatcher.status()),
+        cluster: svc.clusterMetrics,
       })
     : undefined;
   const health = createHealthChecks(svc);

@@ -7,6 +7,8 @@ import { OPERATIONS } from '../s3/router.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import type { RequestRecord } from './request-record.ts';
 import type { TargetStatus } from '../events/dispatcher.ts';
+import type { ClusterMetricsSnapshot } from '../s3/context.ts';
+import { clusterMetrics } from './cluster-metrics.ts';
 
 /** Prometheus' default latency buckets, as the spec asks. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -22,6 +24,8 @@ export interface MetricsInfo {
   freeSpace: ReadonlyArray<{ volume: string; path: string }>;
   /** Event delivery per target, when event targets are configured. */
   queue?: (() => TargetStatus[]) | undefined;
+  /** Raft and blob replication, in cluster mode. */
+  cluster?: (() => ClusterMetricsSnapshot) | undefined;
 }
 
 export interface Metrics {
@@ -156,6 +160,7 @@ export function createMetrics(
   });
 
   if (info.queue) queueMetrics(info.queue, registers);
+  if (info.cluster) clusterMetrics(promClient(), info.cluster, registers);
 
   // Every operation starts at zero, so rate() has a series before the first request.
   for (const op of OPERATIONS) for (const status of ['success', 'error']) operations.inc({ operation: op, status }, 0);

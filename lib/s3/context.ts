@@ -32,6 +32,20 @@ export interface Services {
   tasks?: WriteTasks | undefined;
   /** Cluster mode only: this node's Raft role, leader, term, commit and applied index. */
   cluster?: () => ClusterHealth;
+  /** Cluster mode only: what /metrics reports of Raft and blob replication. */
+  clusterMetrics?: () => ClusterMetricsSnapshot;
+}
+
+export interface ClusterMetricsSnapshot {
+  term: number;
+  commit: number;
+  applied: number;
+  leaderChanges: number;
+  proposals: number;
+  isLeader: boolean;
+  /** Leader only: entries each peer's match index is behind the leader's last index. */
+  lag: Array<{ peer: string; entries: number }>;
+  blobRepairs: number;
 }
 
 export interface ClusterHealth {

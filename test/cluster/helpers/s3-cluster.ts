@@ -199,3 +199,13 @@ export class S3Cluster {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+/** Polls `ok` every 100 ms until it holds (true) or `ms` passed (false). */
+export async function until(ok: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
