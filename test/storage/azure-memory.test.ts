@@ -1,6 +1,6 @@
 // Memory stays flat while a 1 GiB object streams through the azure gateway both ways, and
 // while a multipart Complete stages its parts as blocks (through the gateway, since Azurite
-// has no Put Block From URL; 4 parts of 128 MiB, each larger than the allowed growth). The gateway runs as its own process
+// has no Put Block From URL; 2 parts of 256 MiB, each far larger than the allowed growth). The gateway runs as its own process
 // (bin/bleepstore --config FILE) over Azurite, and its RSS is read from /proc.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,11 @@ import { send } from '../helpers/raw.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { GiB, MiB, RssWatch, downloadCounted, signedFor, uploadGenerated } from '../helpers/memory-probe.ts';
 
-const PART = 128 * MiB;
+const PART = 256 * MiB;
+// Staging a part copies every byte twice (a download from the upstream piped into an upload
+// to it), so twice the garbage waits for V8's external-memory GC: 61 MiB alone, 100 MiB once
+// in CI beside another test file. Still well under one part (256 MiB): a buffered part fails.
+const STAGING_GROWTH = 128 * MiB;
 
 let az: Azurite;
 let gateway: ServerProcess;
@@ -74,7 +78,7 @@ test('a 512 MiB multipart Complete stages its parts as blocks with flat memory',
   const uploadId = encodeURIComponent(/<UploadId>([^<]+)<\/UploadId>/.exec(created.text)![1]!);
   const whole = createHash('md5');
   const etags: string[] = [];
-  for (let n = 1; n <= 4; n++) {
+  for (let n = 1; n <= 2; n++) {
     const r = await upload('PUT', `/mem/mpu?partNumber=${n}&uploadId=${uploadId}`, PART, whole);
     assert.equal(r.status, 200);
     etags.push(r.etag);
@@ -86,8 +90,8 @@ test('a 512 MiB multipart Complete stages its parts as blocks with flat memory',
   const done = await send('POST', `${gateway.url}/mem/mpu?uploadId=${uploadId}`, headers, xml);
   assert.equal(done.status, 200, done.text);
   assert.doesNotMatch(done.text, /<Error>/);
-  checkGrowth('azure multipart 512 MiB');
+  rss.assertFlat('azure multipart 512 MiB', STAGING_GROWTH);
   const got = await download('/mem/mpu');
-  assert.equal(got.size, 4 * PART);
+  assert.equal(got.size, 2 * PART);
   assert.equal(got.md5, whole.digest('hex'));
 });
