@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, configWarnings, loadConfig } from '../../lib/config.ts';
@@ -128,5 +128,34 @@ test('a cluster node refuses the memory backend in one sentence naming storage.b
   await assert.rejects(
     createBleepStore({ config, logWrite: () => {} }),
     (err: unknown) => err instanceof ConfigError && err.message.includes('"storage.backend"'),
+  );
+});
+
+test('a data directory holding a single-node store is refused in cluster mode, naming cluster.enabled', {
+  timeout: 30_000,
+}, async () => {
+  const { createBleepStore } = await import('../../lib/index.ts');
+  const { MetadataStore } = await import('../../lib/metadata/sqlite.ts');
+  const { dataPaths } = await import('../../lib/data-paths.ts');
+  const data = path.join(dir, 'single');
+  const config = load(three().replace('data_dir: /srv/b', `data_dir: ${data}`));
+  mkdirSync(data, { recursive: true });
+  const single = new MetadataStore({ path: dataPaths(config).metadata_path, durability: 'full' });
+  const owner = { id: 'o'.repeat(64), display_name: 'o' };
+  await single.submit({
+    type: 'bucket.create',
+    bucket: {
+      name: 'kept',
+      region: 'us-east-1',
+      ownerId: owner.id,
+      ownerDisplay: owner.display_name,
+      acl: { owner, grants: [] },
+      createdAt: new Date().toISOString(),
+    },
+  });
+  single.close();
+  await assert.rejects(
+    createBleepStore({ config, logWrite: () => {} }),
+    (err: unknown) => err instanceof ConfigError && err.message.includes('"cluster.enabled"'),
   );
 });
