@@ -45,6 +45,21 @@ export class MetadataStateMachine implements StateMachine {
     return r?.log_index ?? 0;
   }
 
+  /** Declares the database as it is to be the state at `index` (a promoted single-node
+   *  store whose snapshot at that index is a copy of it). */
+  adopt(index: number): void {
+    this.store.replaceAll((sql) => {
+      sql.exec('BEGIN IMMEDIATE');
+      try {
+        mark(sql, index);
+        sql.exec('COMMIT');
+      } catch (err) {
+        if (sql.inTransaction) sql.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
   apply(entry: Entry): ApplyOutcome {
     const cmd = JSON.parse(decoder.decode(entry.data)) as Command;
     const out = this.store.applyCommitted(cmd, (sql) => mark(sql, entry.index));

@@ -393,13 +393,10 @@ export class ClusterNode {
   /** Snapshots the state machine at the applied index now (admin API "raft/snapshot"). */
   takeSnapshot(): number {
     if (this.applied <= this.storage.snapshot().metadata.index) return this.storage.snapshot().metadata.index;
-    const dir = Buffer.from(JSON.stringify([...this.directory]));
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(dir.length);
     this.storage.createSnapshot(
       this.applied,
       this.raft.status().confState,
-      Buffer.concat([head, dir, this.sm.snapshot()]),
+      encodeSnapshot(this.directory, this.sm.snapshot()),
     );
     return this.applied;
   }
@@ -495,4 +492,12 @@ export class ClusterNode {
     await this.transport.close();
     this.storage.close();
   }
+}
+
+/** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
+export function encodeSnapshot(directory: Map<NodeId, Member>, state: Uint8Array): Uint8Array {
+  const dir = Buffer.from(JSON.stringify([...directory]));
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(dir.length);
+  return Buffer.concat([head, dir, state]);
 }
