@@ -39,12 +39,12 @@ test('a node joins with `bleepstore cluster add`, another leaves with `remove`, 
   await until(() => w.ackedWrites >= 40, 30_000);
 
   await c.start(n4);
-  await addAndPromote(c, leader, n4);
+  await addAndPromote(c, n4);
   const before = w.ackedWrites;
   await until(() => w.ackedWrites >= before + 40, 30_000);
 
   // Remove a follower that is not n4, then stop it: writes go on with n1..n4 minus it.
-  leader = (await c.leader())!;
+  leader = await c.waitLeader(60_000);
   const gone = [n1, n2, n3].find((n) => n !== leader)!;
   const removed = await clusterCli(['remove', gone.name, '--config', leader.config]);
   assert.equal(removed.code, 0, removed.err);

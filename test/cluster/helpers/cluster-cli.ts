@@ -25,10 +25,26 @@ export async function members(c: S3Cluster, fallback: ClusterNodeProc): Promise<
   return r.code === 0 ? ((JSON.parse(r.out) as { nodes: Membership[] }).nodes ?? []) : [];
 }
 
+/** Runs `bleepstore cluster <args>` against the leader's admin port, again (bounded) if the
+ *  leader changed under it (a follower answers 503 naming the leader). */
+export async function onLeader(c: S3Cluster, args: string[]): Promise<void> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const leader = await c.waitLeader(60_000);
+    const r = await clusterCli([...args, '--config', leader.config]);
+    if (r.code === 0) return;
+    if (Date.now() > end) throw new Error(`cluster ${args.join(' ')}: ${r.err}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
 /** `cluster add` on the leader, then waits (bounded) until the new node is a voter. */
-export async function addAndPromote(c: S3Cluster, leader: ClusterNodeProc, n: ClusterNodeProc): Promise<void> {
-  const added = await clusterCli(['add', n.name, `127.0.0.1:${n.clusterPort}`, '--config', leader.config]);
-  if (added.code !== 0) throw new Error(`cluster add ${n.name}: ${added.err}`);
-  const voter = await until(async () => (await members(c, leader)).some((m) => m.id === n.name && !m.learner), 60_000);
-  if (!voter) throw new Error(`${n.name} was not promoted to voter: ${JSON.stringify(await members(c, leader))}`);
+export async function addAndPromote(c: S3Cluster, n: ClusterNodeProc): Promise<void> {
+  await onLeader(c, ['add', n.name, `127.0.0.1:${n.clusterPort}`]);
+  const fallback = await c.waitLeader(60_000);
+  const voter = await until(
+    async () => (await members(c, fallback)).some((m) => m.id === n.name && !m.learner),
+    60_000,
+  );
+  if (!voter) throw new Error(`${n.name} was not promoted to voter: ${JSON.stringify(await members(c, fallback))}`);
 }
