@@ -27,6 +27,7 @@ import { maxConnections } from './ops/connections.ts';
 import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
+import { checkAdminConfig, startAdminApi } from './admin-api/start.ts';
 export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
@@ -145,6 +146,8 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   });
 
   for (const w of configWarnings(config)) log.warn(w);
+  checkAdminConfig(config);
+  const startedAt = new Date();
   if (config.cluster.enabled && config.events.consistency === 'async')
     throw new ConfigError(
       'Config key "events.consistency" is "async", which cluster mode does not support yet (its write tasks are not replicated); use write-through or sync.',
@@ -291,6 +294,20 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       : []),
   ];
   const ops = createOps(svc);
+  let s3Port = 0;
+  const adminApi = config.server.admin_port
+    ? await startAdminApi({
+        config,
+        metadata,
+        submitter: cluster ? cluster.submitter : metadata,
+        health: ops.health,
+        metrics: ops.metrics,
+        log,
+        startedAt,
+        s3Port: () => s3Port,
+        cluster: cluster && { node: cluster.node, ready: () => cluster.health().ready },
+      })
+    : undefined;
   const ui = config.observability.ui
     ? createConsole({ config, metadata, log, recovery, startedAt: Date.now() })
     : undefined;
@@ -358,6 +375,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     if (closed) return;
     closed = true;
     await drain.stop(graceMs);
+    await adminApi?.close();
     stopReaper();
     disk.stop();
     scrub.stop();
@@ -384,6 +402,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
           bound = { url: `http://${shownHost}:${addr.port}` };
           cluster?.setS3Port(addr.port);
+          s3Port = addr.port;
           log.info('listening', {
             version,
             address: addr.address,
