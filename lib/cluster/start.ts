@@ -30,6 +30,7 @@ import { ConfigError } from '../config.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
 import { onceAsLeader } from './once-as-leader.ts';
+import { sweepCloudOrphans } from './cloud-sweep.ts';
 import type { Command } from '../metadata/commands.ts';
 import { CredentialError, type Submitter } from '../metadata/credentials.ts';
 import { unavailable } from './replicated-store.ts';
@@ -264,7 +265,26 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     },
     startRepair(born) {
       born.release();
-      if (!repair) return { stop() {}, done: Promise.resolve(0) };
+      if (!repair) {
+        // Cloud backends: one copy in a shared bucket, swept by the leader alone.
+        let sweeping = false;
+        const sweep = setInterval(() => {
+          if (sweeping || n.status().role !== 'leader') return;
+          sweeping = true;
+          sweepCloudOrphans({
+            storage: p.storage,
+            metadata: p.metadata,
+            node: n,
+            graceMs: c.orphan_grace_seconds * 1000,
+            log: p.log,
+          })
+            .catch((err: unknown) => p.log.warn('cloud orphan sweep failed; the next one retries', { error: err }))
+            .finally(() => (sweeping = false));
+        }, c.orphan_sweep_interval_seconds * 1000);
+        sweep.unref();
+        timers.push(sweep);
+        return { stop() {}, done: Promise.resolve(0) };
+      }
       const done = new Promise<number>((resolve) => {
         const first = setTimeout(() => resolve(repair.run()), 1000);
         first.unref();

@@ -48,7 +48,10 @@ export class S3Cluster {
   }
 
   /** Writes the configs of `size` nodes (ports picked now); start() runs them. */
-  static async create(size: number, opts: { proxied?: boolean; clusterYaml?: string } = {}): Promise<S3Cluster> {
+  static async create(
+    size: number,
+    opts: { proxied?: boolean; clusterYaml?: string; storageYaml?: string; orphanGraceSeconds?: number } = {},
+  ): Promise<S3Cluster> {
     const c = new S3Cluster(mkdtempSync(path.join(tmpdir(), 'bleepstore-s3-cluster-')));
     for (let i = 1; i <= size; i++)
       c.nodes.push({
@@ -75,9 +78,9 @@ export class S3Cluster {
       mkdirSync(n.dir, { recursive: true });
       writeFileSync(
         n.config,
-        `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\nstorage:\n  backend: local\n  inline_max_bytes: 1024\n` +
+        `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\n${opts.storageYaml ?? 'storage:\n  backend: local\n  inline_max_bytes: 1024\n'}` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
-          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: 2\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
+          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: ${opts.orphanGraceSeconds ?? 2}\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
       );
     }
     return c;
