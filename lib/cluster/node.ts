@@ -13,6 +13,7 @@ import {
   type Role,
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
+import { clearSnapshotDir } from './snapshot-file.ts';
 import { HttpTransport, type HttpTransportOptions } from './transport-http.ts';
 
 /** The replicated state machine (the metadata database in cluster mode). */
@@ -74,6 +75,9 @@ export class ClusterUnavailableError extends Error {
     this.leader = leader;
   }
 }
+
+/** Incoming snapshots are written here as they arrive (lib/cluster/snapshot-file.ts). */
+const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
 
 export interface ClusterNodeStatus {
   id: NodeId;
@@ -148,6 +152,7 @@ export class ClusterNode {
         }),
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
+      snapshotDir: incomingSnapshots(o.storagePath),
       ...(o.routes ? { routes: o.routes } : {}),
       ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
@@ -187,6 +192,7 @@ export class ClusterNode {
 
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
+    await clearSnapshotDir(incomingSnapshots(o.storagePath));
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
     n.timer = setInterval(
