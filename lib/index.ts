@@ -27,7 +27,6 @@ import { maxConnections } from './ops/connections.ts';
 import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
-import { checkAdminConfig, startAdminApi } from './admin-api/start.ts';
 export { dataPaths } from './data-paths.ts';
 
 export { loadConfig, ConfigError, defaultConfig, type Config, type ConfigInput } from './config.ts';
@@ -146,7 +145,9 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   });
 
   for (const w of configWarnings(config)) log.warn(w);
-  checkAdminConfig(config);
+  // Loaded only with an admin port: an embedder without one pays nothing for it.
+  const adminModule = config.server.admin_port ? await import('./admin-api/start.ts') : undefined;
+  adminModule?.checkAdminConfig(config);
   const startedAt = new Date();
   if (config.cluster.enabled && config.events.consistency === 'async')
     throw new ConfigError(
@@ -295,8 +296,8 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   ];
   const ops = createOps(svc);
   let s3Port = 0;
-  const adminApi = config.server.admin_port
-    ? await startAdminApi({
+  const adminApi = adminModule
+    ? await adminModule.startAdminApi({
         config,
         metadata,
         submitter: cluster ? cluster.submitter : metadata,

@@ -1,6 +1,7 @@
 // The admin port (server.admin_port): its own http.Server, every request behind the bearer
 // token, every failure as the spec's {error, message}.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../node-http.ts';
 import type { AddressInfo } from 'node:net';
 import { CredentialError } from '../metadata/errors.ts';
 import { S3Error } from '../s3/errors.ts';
@@ -17,7 +18,7 @@ export interface AdminServerOptions {
 }
 
 export interface AdminServer {
-  server: http.Server;
+  server: Server;
   url: string;
   close(): Promise<void>;
 }

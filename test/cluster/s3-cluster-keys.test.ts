@@ -94,6 +94,11 @@ test('`bleepstore keys` on a follower and on the leader reaches every node; disa
     };
     assert.ok(!left.credentials.some((x) => x.access_key_id === k.access_key_id));
 
+    // `meta import` would write one replica's database: refused in cluster mode.
+    const imp = await cli(['meta', 'import', '--config', follower.config]);
+    assert.equal(imp.code, 2);
+    assert.match(imp.stderr, /cluster mode: an import into this node's database would reach this replica only/);
+
     // The spec's cluster and status routes on a follower.
     const status = (await (await admin(follower, 'GET', '/admin/status')).json()) as Record<string, unknown>;
     assert.equal(status.mode, 'cluster');
