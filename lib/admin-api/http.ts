@@ -72,8 +72,3 @@ export async function readJson(req: IncomingMessage, optional = false): Promise<
   }
   throw badRequest('The request body must be a JSON object.');
 }
-
-/** Drains a body nobody reads, so the connection can be reused. */
-export function discardBody(req: IncomingMessage): void {
-  req.resume();
-}
