@@ -24,6 +24,7 @@ import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
 import { maxConnections } from './ops/connections.ts';
+import { closeIdleAfterPoll } from './ops/idle-timeout.ts';
 import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
@@ -345,6 +346,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     handler,
   );
   server.timeout = config.server.request_timeout_seconds * 1000;
+  closeIdleAfterPoll(server);
   server.maxConnections = maxConnections(config.server.max_connections);
   // Node's headersTimeout counts only from a request's first byte; a connection that sends
   // nothing at all gets the same limit here (the handler restores server.timeout).

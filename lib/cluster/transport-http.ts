@@ -18,6 +18,7 @@ import type { Message, NodeId } from './raft/types.ts';
 import type { Transport } from './transport.ts';
 import { checkMac, checkTime, DEFAULT_MAX_SKEW_MS, signHeaders } from './peer-auth.ts';
 import { parseHostPort } from './config.ts';
+import { closeIdleAfterPoll } from '../ops/idle-timeout.ts';
 
 export interface HttpTransportOptions {
   id: NodeId;
@@ -184,6 +185,7 @@ export class HttpTransport implements Transport {
         });
       },
     );
+    closeIdleAfterPoll(this.server);
   }
 
   listen(): Promise<AddressInfo> {

@@ -40,6 +40,8 @@ export class S3Cluster {
   readonly nodes: ClusterNodeProc[] = [];
   readonly root: string;
   private readonly clients = new Map<string, S3Client>();
+  /** Run first by stop(), so a test that failed midway leaves no workload hitting dead nodes. */
+  private readonly stoppers: Array<() => Promise<void>> = [];
   /** With `proxied`: the link from node a to node b ("a>b") goes through its own fault proxy. */
   readonly links = new Map<string, FaultProxy>();
 
@@ -102,8 +104,11 @@ export class S3Cluster {
         writeFileSync(n.config, readFileSync(n.config, 'utf8').replace(`port: ${port}\n`, `port: ${fresh}\n`));
         if (port === n.s3Port) n.s3Port = fresh;
         else n.adminPort = fresh;
-        this.clients.get(n.name)?.destroy();
-        this.clients.delete(n.name);
+        for (const [id, c] of this.clients)
+          if (id.startsWith(`${n.name}/`)) {
+            c.destroy();
+            this.clients.delete(id);
+          }
       }
     }
     const l = n.proc.logs.find((e) => e.msg === 'listening');
@@ -124,17 +129,19 @@ export class S3Cluster {
     return `http://127.0.0.1:${n.s3Port}`;
   }
 
-  client(n: ClusterNodeProc): S3Client {
-    let c = this.clients.get(n.name);
+  /** A cached client for node `n`; writers use one attempt so every failure is counted. */
+  client(n: ClusterNodeProc, maxAttempts = 1): S3Client {
+    const id = `${n.name}/${maxAttempts}`;
+    let c = this.clients.get(id);
     if (!c) {
       c = new S3Client({
         endpoint: this.url(n),
         region: 'us-east-1',
         forcePathStyle: true,
         credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' },
-        maxAttempts: 1,
+        maxAttempts,
       });
-      this.clients.set(n.name, c);
+      this.clients.set(id, c);
     }
     return c;
   }
@@ -195,7 +202,12 @@ export class S3Cluster {
     for (const p of this.links.values()) p.set({ kind: 'pass' });
   }
 
+  onStop(fn: () => Promise<void>): void {
+    this.stoppers.push(fn);
+  }
+
   async stop(): Promise<void> {
+    await Promise.all(this.stoppers.map((fn) => fn()));
     for (const p of this.links.values()) await p.close();
     for (const c of this.clients.values()) c.destroy();
     for (const n of this.nodes) await this.kill9(n);
