@@ -21,6 +21,8 @@ export interface StateMachine {
   applied(): number;
   /** Applies one committed normal entry; the result goes to the proposer on this node. */
   apply(entry: Entry): unknown;
+  /** Optional: applies a Ready's committed normal entries at once (results in order). */
+  applyAll?(entries: readonly Entry[]): unknown[];
   /** A consistent copy of the whole state (for a snapshot at the current applied index). */
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot taken at `index`. */
@@ -121,6 +123,8 @@ export class ClusterNode {
   private readSeq = 0;
   /** Reads whose read index is known, waiting for applied to reach it. */
   private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
+  /** Callers of appliedAtLeast(), woken as soon as applied reaches their index. */
+  private readonly appliedWaiters = new Set<{ index: number; wake: () => void }>();
 
   private constructor(o: ClusterNodeOptions) {
     this.o = o;
@@ -211,7 +215,7 @@ export class ClusterNode {
       commit: s.commit,
       applied: this.applied,
       lastIndex: this.raft.lastIndex(),
-      snapshotIndex: this.storage.snapshot().metadata.index,
+      snapshotIndex: this.storage.snapshotIndex(),
       leaderChanges: this.leaderChanges,
       proposals: this.proposals_,
       confState: s.confState,
@@ -263,6 +267,24 @@ export class ClusterNode {
     const p = this.wait(this.reads, ctx, 0, 'no leader confirmed the read in time');
     this.input(() => this.raft.readIndex(ctx));
     return p.then(() => undefined);
+  }
+
+  /** Resolves once this node has applied `index` or after `timeoutMs`, whichever is first
+   *  (a follower answering a forwarded write waits here for the leader's applied index). */
+  appliedAtLeast(index: number, timeoutMs: number): Promise<void> {
+    if (this.applied >= index || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const w = {
+        index,
+        wake: () => {
+          clearTimeout(timer);
+          this.appliedWaiters.delete(w);
+          resolve();
+        },
+      };
+      const timer = setTimeout(w.wake, timeoutMs);
+      this.appliedWaiters.add(w);
+    });
   }
 
   private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
@@ -327,6 +349,16 @@ export class ClusterNode {
           );
     }
     let membershipChanged = false;
+    const batched = new Map<number, unknown>();
+    if (this.sm.applyAll) {
+      const normal = rd.committedEntries.filter(
+        (e) => e.index > this.applied && e.type !== 'confChange' && e.data.length,
+      );
+      if (normal.length) {
+        const results = this.sm.applyAll(normal);
+        for (const [i, e] of normal.entries()) batched.set(e.index, results[i]);
+      }
+    }
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
       let result: unknown;
@@ -337,7 +369,7 @@ export class ClusterNode {
         this.applyDirectory(cc);
         membershipChanged = true;
       } else if (e.data.length) {
-        result = this.sm.apply(e);
+        result = this.sm.applyAll ? batched.get(e.index) : this.sm.apply(e);
       }
       this.applied = e.index;
       const p = this.proposals.get(e.index);
@@ -367,6 +399,7 @@ export class ClusterNode {
       const p = this.reads.get(w.ctx);
       if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
     }
+    for (const w of this.appliedWaiters) if (w.index <= this.applied) w.wake();
     // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
     // does): after a membership change the next snapshot offered must already have it.
     if (membershipChanged) this.takeSnapshot();
@@ -384,7 +417,7 @@ export class ClusterNode {
    *  entries, keep snapshotThreshold entries behind it for slightly lagging followers. */
   private maybeSnapshot(): void {
     const interval = this.o.snapshotInterval ?? 10_000;
-    const snapIndex = this.storage.snapshot().metadata.index;
+    const snapIndex = this.storage.snapshotIndex();
     if (this.applied - snapIndex < interval) return;
     this.takeSnapshot();
     this.compact();
@@ -392,7 +425,7 @@ export class ClusterNode {
 
   /** Snapshots the state machine at the applied index now (admin API "raft/snapshot"). */
   takeSnapshot(): number {
-    if (this.applied <= this.storage.snapshot().metadata.index) return this.storage.snapshot().metadata.index;
+    if (this.applied <= this.storage.snapshotIndex()) return this.storage.snapshotIndex();
     const dir = Buffer.from(JSON.stringify([...this.directory]));
     const head = Buffer.alloc(4);
     head.writeUInt32BE(dir.length);
@@ -492,6 +525,7 @@ export class ClusterNode {
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
     for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
     for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
+    for (const w of this.appliedWaiters) w.wake();
     await this.transport.close();
     this.storage.close();
   }
