@@ -311,13 +311,24 @@ export class ClusterNode {
     this.drive();
   }
 
-  /** The Ready loop. Synchronous: SQLite commits (fsync) before any message is handed out. */
+  /** The Ready loop. SQLite commits (fsync) before any message is handed out, except a
+   *  leader's appends (see appendsOnly), whose fsync overlaps the followers' own. */
   private drive(): void {
     if (this.driving || this.stopped) return;
     this.driving = true;
+    let parked = false;
     try {
       while (this.raft.hasReady()) {
         const rd = this.raft.ready();
+        if (this.appendsOnly(rd)) {
+          for (const m of rd.messages) this.transport.send(m.to, m);
+          // node:http writes a request on the next tick: let the appends leave, then block
+          // on the fsync. No I/O is handled in between, so no acknowledgement of these
+          // entries can be counted, and nothing commits, before they are durable here.
+          parked = true;
+          process.nextTick(() => this.finishReady(rd));
+          return;
+        }
         this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
         for (const m of rd.messages) this.transport.send(m.to, m); // 2.
         this.handleReady(rd); // 3.
@@ -326,8 +337,39 @@ export class ClusterNode {
     } catch (err) {
       this.fatal(err as Error);
     } finally {
-      this.driving = false;
+      if (!parked) this.driving = false;
     }
+  }
+
+  private finishReady(rd: Ready): void {
+    if (this.stopped) return;
+    try {
+      this.storage.save(rd);
+      this.handleReady(rd);
+      this.raft.advance();
+    } catch (err) {
+      this.driving = false;
+      this.fatal(err as Error);
+      return;
+    }
+    this.driving = false;
+    this.drive();
+  }
+
+  /**
+   * A leader's Ready that appends to its log and only sends appends and heartbeats in its
+   * current, already durable term: the messages may leave before the fsync. Raft thesis
+   * §10.2.1: the leader may write to its own disk in parallel with replicating to the
+   * followers; an entry commits only on a majority of durable copies, and here the leader's
+   * copy is durable before any follower's acknowledgement is even read. Votes, acknowledgements
+   * and anything after a term or vote change keep the strict order (API.md).
+   */
+  private appendsOnly(rd: Ready): boolean {
+    if (rd.entries.length === 0 || rd.snapshot || rd.messages.length === 0) return false;
+    if (this.raft.status().role !== 'leader') return false;
+    const durable = this.storage.hardState();
+    if (rd.hardState && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return false;
+    return rd.messages.every((m) => (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') && m.term === durable.term);
   }
 
   private handleReady(rd: Ready): void {

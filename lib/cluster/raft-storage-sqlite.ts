@@ -132,6 +132,11 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     };
   }
 
+  /** Term and vote as stored (the commit index may be ahead of the stored one). */
+  hardState(): HardState {
+    return { ...this.hs };
+  }
+
   firstIndex(): number {
     return this.offset + 1;
   }
