@@ -169,10 +169,14 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     return out;
   }
 
-  /** The latest snapshot's index without reading its bytes (status and snapshot pacing ask
-   *  this on hot paths; snapshot() copies the whole database image). */
-  snapshotIndex(): number {
-    return this.snapMeta.index;
+  /** The latest snapshot's index, term and configuration, without copying its data. */
+  snapshotMetadata(): Snapshot['metadata'] {
+    return this.snapMeta;
+  }
+
+  /** The latest snapshot's data size in bytes. */
+  snapshotBytes(): number {
+    return Number((this.q('SELECT length(snap_data) AS n FROM raft_state WHERE k = 1').get() as Row).n ?? 0);
   }
 
   snapshot(): Snapshot {
