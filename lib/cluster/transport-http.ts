@@ -48,6 +48,11 @@ export interface HttpTransportOptions {
   maxSkewMs?: number;
   /** Extra authenticated routes (for example blob transfer): path prefix → handler. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>>;
+  /** Ask peers to send their replies to a batch back on its response (see serve). Off by
+   *  default: a reply then waits for the peer's fsync and apply, and a response slower than
+   *  timeoutMs loses the acks with it (the leader may then step down for lack of a quorum
+   *  it has); see STATUS "Cluster bench". */
+  askReplies?: boolean;
   /** Routes that stream their body and authenticate it themselves (blob transfer). */
   streamRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
@@ -150,7 +155,7 @@ export class HttpTransport implements Transport {
   private readonly o: Required<
     Omit<
       HttpTransportOptions,
-      'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes' | 'snapshotDir'
+      'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes' | 'snapshotDir' | 'askReplies'
     >
   > &
     HttpTransportOptions;
@@ -277,7 +282,7 @@ export class HttpTransport implements Transport {
         }
         const body = Buffer.from(lines.join('\n'));
         try {
-          const path = `${MESSAGES_PATH}?from=${this.o.id}&replies=1`;
+          const path = `${MESSAGES_PATH}?from=${this.o.id}${this.o.askReplies ? '&replies=1' : ''}`;
           const r = await peerRequest(this.agent, this.o.secret, lane.addr, 'POST', path, body, this.o.timeoutMs);
           if (r.status !== 204 && r.status !== 200) throw new Error(`peer answered ${r.status}`);
           lane.stats.sent += lines.length;

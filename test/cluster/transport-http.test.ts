@@ -109,7 +109,7 @@ test('Raft messages reach the peer in order, in both directions, over keep-alive
 });
 
 test("a peer's replies to a batch (append acks) come back on that request's response, not as requests of its own", async () => {
-  const a = await node(1);
+  const a = await node(1, { askReplies: true });
   let bt: HttpTransport | undefined;
   const b = await node(2, {
     // What a node's Ready loop does: handling an append sends the ack to its sender at once.
