@@ -45,6 +45,25 @@ export class MetadataStateMachine implements StateMachine {
     return r?.log_index ?? 0;
   }
 
+  /** Declares the database as it is to be the state at `index` (a promoted single-node
+   *  store whose snapshot at that index is a copy of it). Synced, unlike applied commands:
+   *  no log entry replays it after a power loss. */
+  adopt(index: number): void {
+    this.store.replaceAll((sql) => {
+      sql.exec('PRAGMA synchronous = FULL');
+      sql.exec('BEGIN IMMEDIATE');
+      try {
+        mark(sql, index);
+        sql.exec('COMMIT');
+      } catch (err) {
+        if (sql.inTransaction) sql.exec('ROLLBACK');
+        throw err;
+      } finally {
+        sql.exec('PRAGMA synchronous = NORMAL');
+      }
+    });
+  }
+
   apply(entry: Entry): ApplyOutcome {
     return this.applyAll([entry])[0]!;
   }

@@ -486,13 +486,10 @@ export class ClusterNode {
   takeSnapshot(): number {
     const last = this.storage.snapshotMetadata();
     if (this.applied <= last.index) return last.index;
-    const dir = Buffer.from(JSON.stringify([...this.directory]));
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(dir.length);
     this.storage.createSnapshot(
       this.applied,
       this.raft.status().confState,
-      Buffer.concat([head, dir, this.sm.snapshot()]),
+      encodeSnapshot(this.directory, this.sm.snapshot()),
     );
     return this.applied;
   }
@@ -595,4 +592,12 @@ export class ClusterNode {
     await this.transport.close();
     this.storage.close();
   }
+}
+
+/** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
+export function encodeSnapshot(directory: Map<NodeId, Member>, state: Uint8Array): Uint8Array {
+  const dir = Buffer.from(JSON.stringify([...directory]));
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(dir.length);
+  return Buffer.concat([head, dir, state]);
 }

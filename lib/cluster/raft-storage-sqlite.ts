@@ -274,6 +274,16 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     });
   }
 
+  /** Replaces the whole Raft state (log, snapshot, hard state) with `snap` and `hs` in one
+   *  transaction: the start of a promoted single-node store (lib/cluster/promote.ts). */
+  bootstrap(snap: Snapshot, hs: HardState): void {
+    this.tx(() => {
+      this.snapMeta = { index: 0, term: 0, confState: { voters: [], learners: [] } };
+      this.applySnapshot(snap);
+      this.setHardState(hs);
+    });
+  }
+
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
     if (index <= this.snapMeta.index) throw new RaftStorageError('snapshotOutOfDate');
     if (index > this.last) throw new RaftStorageError('unavailable', `snapshot index ${index} > last ${this.last}`);

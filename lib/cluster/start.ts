@@ -26,10 +26,10 @@ import {
   unavailableResponse,
 } from './forward.ts';
 import { peerRequest } from './transport-http.ts';
-import { ConfigError } from '../config.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
 import { onceAsLeader } from './once-as-leader.ts';
+import { promoteSingleNode } from './promote.ts';
 import { sweepCloudOrphans } from './cloud-sweep.ts';
 import type { Command } from '../metadata/commands.ts';
 import { CredentialError, type Submitter } from '../metadata/credentials.ts';
@@ -80,12 +80,8 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const peers = new Map<NodeId, string>(all.filter((m) => m.id !== c.node_id).map((m) => [raftId(m.id), m.addr]));
   mkdirSync(c.data_dir, { recursive: true });
   const sm = new MetadataStateMachine(p.metadata, c.data_dir);
-  // A store that never applied a log entry but holds buckets was a single node: its rows are
-  // in no log or snapshot, so joiners would never get them and the replicas would diverge.
-  if (sm.applied() === 0 && p.metadata.stats().buckets > 0)
-    throw new ConfigError(
-      `Config key "cluster.enabled" cannot turn this data directory's single-node store (${p.metadata.stats().buckets} buckets) into a cluster node yet: start the cluster on empty data directories and copy the objects in over S3 (for example with rclone sync).`,
-    );
+  const raftPath = path.join(c.data_dir, 'raft.db');
+  promoteSingleNode({ cluster: c, metadata: p.metadata, sm, raftPath, self, directory, log: p.log });
   const bind = parseHostPort(c.bind_addr)!;
   const advertiseHost = parseHostPort(c.advertise_addr)!.host;
   let s3Port = 0;
@@ -138,7 +134,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     // snapshot, brings it the configuration once it is added (Raft thesis §4.2.1).
     voters: c.join ? [] : [...directory.keys()],
     peers,
-    storagePath: path.join(c.data_dir, 'raft.db'),
+    storagePath: raftPath,
     host: bind.host,
     port: bind.port,
     secret: c.secret,

@@ -154,8 +154,30 @@ test('a data directory holding a single-node store is refused in cluster mode, n
     },
   });
   single.close();
-  await assert.rejects(
-    createBleepStore({ config, logWrite: () => {} }),
-    (err: unknown) => err instanceof ConfigError && err.message.includes('"cluster.enabled"'),
-  );
+  const refused = async (cfg: typeof config, why: RegExp) =>
+    assert.rejects(
+      createBleepStore({ config: cfg, logWrite: () => {} }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.includes('"cluster.enabled"') &&
+        !err.message.includes('\n') &&
+        why.test(err.message),
+    );
+  // Peers listed: promotion is for a node alone in its configuration.
+  await refused(config, /lists other nodes \(n2, n3\).*only "n1" in cluster\.peers.*bleepstore cluster add/);
+  const alone = (extra = '') =>
+    load(
+      three(extra)
+        .replace('data_dir: /srv/b', `data_dir: ${data}`)
+        .replace(/ {4}- \{id: n[23][^\n]+\n/g, '')
+        .concat('  replicas: 1\n'),
+    );
+  await refused(alone('  join: true\n'), /as a joiner \(cluster\.join\)/);
+  // Raft state of a cluster that ran: these rows were never part of it.
+  const { SqliteRaftStorage } = await import('../../lib/cluster/raft-storage-sqlite.ts');
+  mkdirSync(alone().cluster.data_dir, { recursive: true });
+  const raft = new SqliteRaftStorage({ path: path.join(alone().cluster.data_dir, 'raft.db'), voters: [raftId('n1')] });
+  raft.setHardState({ term: 5, vote: 0, commit: 0 });
+  raft.close();
+  await refused(alone(), /already holds a cluster's log \(term 5\).*rclone sync/);
 });

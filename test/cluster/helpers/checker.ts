@@ -12,6 +12,9 @@ import { exportMetadata } from '../../../lib/metadata/export.ts';
 import type { S3Cluster } from './s3-cluster.ts';
 import type { Workload } from './workload.ts';
 
+/** What was acknowledged: a Workload's record, or writes a test made itself. */
+export type Written = Pick<Workload, 'live' | 'deleted'>;
+
 export interface CheckReport {
   checked: number;
   lost: string[];
@@ -23,7 +26,7 @@ export interface CheckReport {
 }
 
 /** Reads every acknowledged key from every running node (bounded parallelism). */
-export async function checkReads(cluster: S3Cluster, bucket: string, w: Workload): Promise<CheckReport> {
+export async function checkReads(cluster: S3Cluster, bucket: string, w: Written): Promise<CheckReport> {
   const lost: string[] = [];
   const resurrected: string[] = [];
   const troubled = new Map<string, string[]>();
@@ -131,7 +134,7 @@ export interface Verdict {
 
 /** Waits for one leader and equal applied indexes, checks reads on every node, then stops
  *  every node (kill -9) and compares their databases. */
-export async function verifyAndStop(cluster: S3Cluster, bucket: string, w: Workload): Promise<Verdict> {
+export async function verifyAndStop(cluster: S3Cluster, bucket: string, w: Written): Promise<Verdict> {
   await cluster.waitStable();
   const applied = await cluster.waitConverged();
   const reads = await checkReads(cluster, bucket, w);

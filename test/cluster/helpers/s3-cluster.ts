@@ -148,7 +148,7 @@ export class S3Cluster {
 
   async health(n: ClusterNodeProc): Promise<NodeHealth | undefined> {
     try {
-      const r = await fetch(`${this.url(n)}/health`, { signal: AbortSignal.timeout(2000) });
+      const r = await fetch(`${this.url(n)}/health`, { signal: AbortSignal.timeout(5000) });
       return ((await r.json()) as { cluster: NodeHealth }).cluster;
     } catch {
       return undefined;
@@ -160,6 +160,17 @@ export class S3Cluster {
     const hs = await Promise.all(this.nodes.filter((n) => n.proc).map((n) => this.health(n)));
     const name = hs.find((h) => h?.role === 'leader')?.node_id;
     return this.nodes.find((n) => n.name === name && n.proc);
+  }
+
+  /** Polls until a running node reports itself leader (its /health may be slow under load). */
+  async waitLeader(ms = 30_000): Promise<ClusterNodeProc> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const l = await this.leader();
+      if (l) return l;
+      if (Date.now() > until) throw new Error(`no node reported itself leader within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Waits until every running node is ready and agrees on one leader; returns it. */
