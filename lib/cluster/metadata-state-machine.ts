@@ -1,6 +1,6 @@
 // The metadata database as the Raft state machine (paper §5.3): every node applies the same
-// committed commands in log order, each in one transaction together with its log index, so
-// after a crash a node knows exactly which entries its database already reflects.
+// committed commands in log order, a Ready's worth in one transaction together with the last
+// log index, so after a crash a node knows exactly which entries its database reflects.
 // Snapshots are a VACUUM INTO copy of the whole database; restoring one replaces every
 // table's rows from it in one transaction.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,9 +65,14 @@ export class MetadataStateMachine implements StateMachine {
   }
 
   apply(entry: Entry): ApplyOutcome {
-    const cmd = JSON.parse(decoder.decode(entry.data)) as Command;
-    const out = this.store.applyCommitted(cmd, (sql) => mark(sql, entry.index));
-    this.onApplied?.(cmd);
+    return this.applyAll([entry])[0]!;
+  }
+
+  /** The committed entries of one Ready in one transaction, marked with the last index. */
+  applyAll(entries: readonly Entry[]): ApplyOutcome[] {
+    const cmds = entries.map((e) => JSON.parse(decoder.decode(e.data)) as Command);
+    const out = this.store.applyCommitted(cmds, (sql) => mark(sql, entries[entries.length - 1]!.index));
+    for (const cmd of cmds) this.onApplied?.(cmd);
     return out;
   }
 

@@ -22,6 +22,8 @@ export interface StateMachine {
   applied(): number;
   /** Applies one committed normal entry; the result goes to the proposer on this node. */
   apply(entry: Entry): unknown;
+  /** Optional: applies a Ready's committed normal entries at once (results in order). */
+  applyAll?(entries: readonly Entry[]): unknown[];
   /** A consistent copy of the whole state (for a snapshot at the current applied index). */
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot taken at `index`. */
@@ -130,6 +132,8 @@ export class ClusterNode {
   private readSeq = 0;
   /** Reads whose read index is known, waiting for applied to reach it. */
   private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
+  /** Callers of appliedAtLeast(), woken as soon as applied reaches their index. */
+  private readonly appliedWaiters = new Set<{ index: number; wake: () => void }>();
 
   private constructor(o: ClusterNodeOptions) {
     this.o = o;
@@ -282,6 +286,24 @@ export class ClusterNode {
     return p.then(() => undefined);
   }
 
+  /** Resolves once this node has applied `index` or after `timeoutMs`, whichever is first
+   *  (a follower answering a forwarded write waits here for the leader's applied index). */
+  appliedAtLeast(index: number, timeoutMs: number): Promise<void> {
+    if (this.applied >= index || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const w = {
+        index,
+        wake: () => {
+          clearTimeout(timer);
+          this.appliedWaiters.delete(w);
+          resolve();
+        },
+      };
+      const timer = setTimeout(w.wake, timeoutMs);
+      this.appliedWaiters.add(w);
+    });
+  }
+
   private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -306,13 +328,24 @@ export class ClusterNode {
     this.drive();
   }
 
-  /** The Ready loop. Synchronous: SQLite commits (fsync) before any message is handed out. */
+  /** The Ready loop. SQLite commits (fsync) before any message is handed out, except a
+   *  leader's appends (see appendsOnly), whose fsync overlaps the followers' own. */
   private drive(): void {
     if (this.driving || this.stopped) return;
     this.driving = true;
+    let parked = false;
     try {
       while (this.raft.hasReady()) {
         const rd = this.raft.ready();
+        if (this.appendsOnly(rd)) {
+          for (const m of rd.messages) this.transport.send(m.to, m);
+          // node:http writes a request on the next tick: let the appends leave, then block
+          // on the fsync. No I/O is handled in between, so no acknowledgement of these
+          // entries can be counted, and nothing commits, before they are durable here.
+          parked = true;
+          process.nextTick(() => this.finishReady(rd));
+          return;
+        }
         this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
         for (const m of rd.messages) this.transport.send(m.to, m); // 2.
         this.handleReady(rd); // 3.
@@ -321,8 +354,39 @@ export class ClusterNode {
     } catch (err) {
       this.fatal(err as Error);
     } finally {
-      this.driving = false;
+      if (!parked) this.driving = false;
     }
+  }
+
+  private finishReady(rd: Ready): void {
+    if (this.stopped) return;
+    try {
+      this.storage.save(rd);
+      this.handleReady(rd);
+      this.raft.advance();
+    } catch (err) {
+      this.driving = false;
+      this.fatal(err as Error);
+      return;
+    }
+    this.driving = false;
+    this.drive();
+  }
+
+  /**
+   * A leader's Ready that appends to its log and only sends appends and heartbeats in its
+   * current, already durable term: the messages may leave before the fsync. Raft thesis
+   * §10.2.1: the leader may write to its own disk in parallel with replicating to the
+   * followers; an entry commits only on a majority of durable copies, and here the leader's
+   * copy is durable before any follower's acknowledgement is even read. Votes, acknowledgements
+   * and anything after a term or vote change keep the strict order (API.md).
+   */
+  private appendsOnly(rd: Ready): boolean {
+    if (rd.entries.length === 0 || rd.snapshot || rd.messages.length === 0) return false;
+    if (this.raft.status().role !== 'leader') return false;
+    const durable = this.storage.hardState();
+    if (rd.hardState && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return false;
+    return rd.messages.every((m) => (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') && m.term === durable.term);
   }
 
   private handleReady(rd: Ready): void {
@@ -344,6 +408,16 @@ export class ClusterNode {
           );
     }
     let membershipChanged = false;
+    const batched = new Map<number, unknown>();
+    if (this.sm.applyAll) {
+      const normal = rd.committedEntries.filter(
+        (e) => e.index > this.applied && e.type !== 'confChange' && e.data.length,
+      );
+      if (normal.length) {
+        const results = this.sm.applyAll(normal);
+        for (const [i, e] of normal.entries()) batched.set(e.index, results[i]);
+      }
+    }
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
       let result: unknown;
@@ -354,7 +428,7 @@ export class ClusterNode {
         this.applyDirectory(cc);
         membershipChanged = true;
       } else if (e.data.length) {
-        result = this.sm.apply(e);
+        result = this.sm.applyAll ? batched.get(e.index) : this.sm.apply(e);
       }
       this.applied = e.index;
       const p = this.proposals.get(e.index);
@@ -384,6 +458,7 @@ export class ClusterNode {
       const p = this.reads.get(w.ctx);
       if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
     }
+    for (const w of this.appliedWaiters) if (w.index <= this.applied) w.wake();
     // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
     // does): after a membership change the next snapshot offered must already have it.
     if (membershipChanged) this.takeSnapshot();
@@ -513,6 +588,7 @@ export class ClusterNode {
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
     for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
     for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
+    for (const w of this.appliedWaiters) w.wake();
     await this.transport.close();
     this.storage.close();
   }

@@ -65,6 +65,8 @@ export class SqliteRaftStorage implements WritableRaftStorage {
   private snapMeta: Snapshot['metadata'];
   private confState: ConfState;
   private last: number;
+  /** The cached commit index is ahead of the stored one (a commit-only Ready, not written). */
+  private commitUnsaved = false;
 
   constructor(opts: SqliteRaftStorageOptions) {
     this.db = new DatabaseSync(opts.path);
@@ -102,6 +104,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
       snapMeta: this.snapMeta,
       confState: this.confState,
       last: this.last,
+      commitUnsaved: this.commitUnsaved,
     };
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -116,6 +119,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
   }
 
   close(): void {
+    if (this.commitUnsaved && this.db.isOpen) this.setHardState(this.hs);
     this.db.close();
   }
 
@@ -126,6 +130,11 @@ export class SqliteRaftStorage implements WritableRaftStorage {
       hardState: { ...this.hs },
       confState: { voters: [...this.confState.voters], learners: [...this.confState.learners] },
     };
+  }
+
+  /** Term and vote as stored (the commit index may be ahead of the stored one). */
+  hardState(): HardState {
+    return { ...this.hs };
   }
 
   firstIndex(): number {
@@ -179,24 +188,25 @@ export class SqliteRaftStorage implements WritableRaftStorage {
 
   save(rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>): void {
     if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return;
-    // The commit index is volatile state (paper Figure 2): a Ready that only moves it is
-    // written without an fsync (WAL order keeps it behind the next synced write). Term, vote
-    // and entries are always synced. A restart may find it lower; see raiseCommit.
-    const commitOnly =
+    // The commit index is volatile state (paper Figure 2): a Ready that only moves it is not
+    // written at all (API.md: "a commit-index-only change may be written lazily"); the next
+    // write that is synced anyway carries it. Term, vote and entries are always synced. A
+    // restart may find it lower; see raiseCommit.
+    if (
       !rd.snapshot &&
       rd.entries.length === 0 &&
       rd.hardState!.term === this.hs.term &&
-      rd.hardState!.vote === this.hs.vote;
-    if (commitOnly) this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      this.tx(() => {
-        if (rd.snapshot) this.applySnapshot(rd.snapshot);
-        this.append(rd.entries);
-        if (rd.hardState) this.setHardState(rd.hardState);
-      });
-    } finally {
-      if (commitOnly) this.db.exec('PRAGMA synchronous = FULL');
+      rd.hardState!.vote === this.hs.vote
+    ) {
+      this.hs = { ...rd.hardState! };
+      this.commitUnsaved = true;
+      return;
     }
+    this.tx(() => {
+      if (rd.snapshot) this.applySnapshot(rd.snapshot);
+      this.append(rd.entries);
+      if (rd.hardState || this.commitUnsaved) this.setHardState(rd.hardState ?? this.hs);
+    });
   }
 
   /** After a power loss the state machine may have applied past the commit index saved here
@@ -225,6 +235,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     this.tx(() => {
       this.q('UPDATE raft_state SET term = ?, vote = ?, commit_index = ? WHERE k = 1').run(hs.term, hs.vote, hs.commit);
       this.hs = { ...hs };
+      this.commitUnsaved = false;
     });
   }
 

@@ -179,10 +179,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   // A leader is normally known within an election timeout or two; never wait unbounded.
   const waitForLeaderMs = Math.min(10_000, 3 * c.election_timeout_ms);
   // Bounded: a follower cut off from the leader answers anyway (the write is committed).
-  const caughtUp = async (index: number): Promise<void> => {
-    const until = Date.now() + 2 * c.election_timeout_ms;
-    while (n.status().applied < index && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-  };
+  const caughtUp = (index: number): Promise<void> => n.appliedAtLeast(index, 2 * c.election_timeout_ms);
   const waitLeader = async (): Promise<NodeId> => {
     const until = Date.now() + waitForLeaderMs;
     for (;;) {

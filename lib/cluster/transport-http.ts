@@ -48,6 +48,11 @@ export interface HttpTransportOptions {
   maxSkewMs?: number;
   /** Extra authenticated routes (for example blob transfer): path prefix → handler. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>>;
+  /** Ask peers to send their replies to a batch back on its response (see serve). Off by
+   *  default: a reply then waits for the peer's fsync and apply, and a response slower than
+   *  timeoutMs loses the acks with it (the leader may then step down for lack of a quorum
+   *  it has); see STATUS "Cluster bench". */
+  askReplies?: boolean;
   /** Routes that stream their body and authenticate it themselves (blob transfer). */
   streamRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
@@ -60,6 +65,8 @@ export interface PeerStats {
 }
 
 const MESSAGES_PATH = '/raft/messages';
+/** MAC "method" of a response that carries the receiver's replies (see serve). */
+const REPLY = 'REPLY';
 const SNAPSHOT_PATH = '/raft/snapshot';
 
 export class TransportHttpError extends Error {
@@ -80,7 +87,7 @@ export function peerRequest(
   path: string,
   body: Uint8Array,
   timeoutMs: number,
-): Promise<{ status: number; body: Buffer }> {
+): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
   const hp = parseHostPort(addr);
   if (!hp) return Promise.reject(new Error(`bad peer address "${addr}"`));
   return new Promise((resolve, reject) => {
@@ -100,7 +107,9 @@ export function peerRequest(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
+        );
         res.on('error', reject);
       },
     );
@@ -146,7 +155,7 @@ export class HttpTransport implements Transport {
   private readonly o: Required<
     Omit<
       HttpTransportOptions,
-      'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes' | 'snapshotDir'
+      'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes' | 'snapshotDir' | 'askReplies'
     >
   > &
     HttpTransportOptions;
@@ -159,6 +168,8 @@ export class HttpTransport implements Transport {
   private readonly snapshotDir: string;
   private readonly ownSnapshotDir: boolean;
   private closed = false;
+  /** While messages from `to` are handled: the replies to it, sent back on that response. */
+  private replyTo: { to: NodeId; msgs: Message[] } | undefined;
   /** Requests refused for authentication, by reason (observability and tests). */
   readonly refused = { missing: 0, stale: 0, 'bad-mac': 0 };
 
@@ -227,6 +238,10 @@ export class HttpTransport implements Transport {
   send(to: NodeId, msg: Message): void {
     const lane = this.lanes.get(to);
     if (!lane || this.closed) return;
+    if (this.replyTo?.to === to && msg.type !== 'MsgSnap') {
+      this.replyTo.msgs.push(msg);
+      return;
+    }
     if (msg.type === 'MsgSnap') {
       void this.sendSnapshot(to, lane, msg);
       return;
@@ -267,17 +282,11 @@ export class HttpTransport implements Transport {
         }
         const body = Buffer.from(lines.join('\n'));
         try {
-          const r = await peerRequest(
-            this.agent,
-            this.o.secret,
-            lane.addr,
-            'POST',
-            `${MESSAGES_PATH}?from=${this.o.id}`,
-            body,
-            this.o.timeoutMs,
-          );
-          if (r.status !== 204) throw new Error(`peer answered ${r.status}`);
+          const path = `${MESSAGES_PATH}?from=${this.o.id}${this.o.askReplies ? '&replies=1' : ''}`;
+          const r = await peerRequest(this.agent, this.o.secret, lane.addr, 'POST', path, body, this.o.timeoutMs);
+          if (r.status !== 204 && r.status !== 200) throw new Error(`peer answered ${r.status}`);
           lane.stats.sent += lines.length;
+          if (r.status === 200) this.takeReplies(path, r);
         } catch {
           // Lost: Raft retransmits what matters. Tell the core so it probes instead of
           // pipelining into the void, and pause briefly so a dead peer costs no busy loop.
@@ -290,6 +299,17 @@ export class HttpTransport implements Transport {
     } finally {
       lane.busy = false;
     }
+  }
+
+  /** The peer's replies to a batch, carried on its response and MAC'd like a request. */
+  private takeReplies(path: string, r: { body: Buffer; headers: http.IncomingHttpHeaders }): void {
+    if (
+      this.closed ||
+      checkTime(r.headers, this.o.maxSkewMs) ||
+      !checkMac(this.o.secret, REPLY, path, r.headers, r.body)
+    )
+      throw new Error('the peer answered with replies that do not authenticate');
+    this.o.onMessages(r.body.toString('utf8').split('\n').map(decodeMessage));
   }
 
   private async sendSnapshot(to: NodeId, lane: PeerLane, msg: Message): Promise<void> {
@@ -358,11 +378,59 @@ export class HttpTransport implements Transport {
         res.writeHead(400).end();
         return;
       }
-      res.writeHead(204).end();
-      if (!this.closed) this.o.onMessages(msgs);
+      if (q.get('replies') !== '1') {
+        res.writeHead(204).end();
+        if (!this.closed) this.o.onMessages(msgs);
+        return;
+      }
+      // What handling these messages makes this node say to their sender (an append's ack,
+      // a heartbeat's answer, a vote) goes back on this response: one round trip per exchange
+      // instead of two, and no wait behind this node's own request in flight to that peer.
+      // The Ready loop is synchronous, so the replies exist (and their state is durable:
+      // save comes before send) when onMessages returns.
+      const replies = this.collectReplies(from, () => {
+        if (!this.closed) this.o.onMessages(msgs);
+      });
+      if (!replies.length) {
+        res.writeHead(204).end();
+        return;
+      }
+      const out = Buffer.from(replies.join('\n'));
+      res
+        .writeHead(200, {
+          ...signHeaders(this.o.secret, REPLY, url, out),
+          'content-type': 'application/octet-stream',
+          'content-length': String(out.length),
+        })
+        .end(out);
       return;
     }
     this.receiveChunk(from, q, body, res);
+  }
+
+  /** Runs `fn` catching the messages it sends to `to`: up to maxBatchBytes of them come back
+   *  encoded; the rest go through the lane as usual. */
+  private collectReplies(to: NodeId, fn: () => void): string[] {
+    const outer = this.replyTo;
+    const mine = { to, msgs: [] as Message[] };
+    this.replyTo = mine;
+    try {
+      fn();
+    } finally {
+      this.replyTo = outer;
+    }
+    const lines: string[] = [];
+    let bytes = 0;
+    for (const m of mine.msgs) {
+      if (bytes > this.o.maxBatchBytes) {
+        this.send(to, m); // in order, after what rides back
+        continue;
+      }
+      const line = encodeMessage(m);
+      lines.push(line);
+      bytes += line.length + 1;
+    }
+    return lines;
   }
 
   private async receiveChunk(from: NodeId, q: URLSearchParams, body: Buffer, res: ServerResponse): Promise<void> {

@@ -191,18 +191,25 @@ export class MetadataStore extends MetadataReads {
   }
 
   /**
-   * Applies one committed log entry in its own transaction; `mark` records the log index in
-   * the same transaction. A command that fails rolls back only itself (deterministically, on
-   * every node); its error is returned, not thrown, so the index still advances.
+   * Applies committed log entries (the ones one Raft Ready delivers) in one transaction;
+   * `mark` records the last log index in the same transaction. A command that fails rolls
+   * back only its savepoint (deterministically, on every node); its error is returned, not
+   * thrown, so the index still advances. One commit per batch, not per entry: the WAL
+   * write and page cache work of a commit is paid once (the Raft log is the durable record).
    */
-  applyCommitted(cmd: Command, mark: (sql: Sql) => void): { ok: true; value: unknown } | { ok: false; error: unknown } {
-    let out: { ok: true; value: unknown } | { ok: false; error: unknown };
+  applyCommitted(
+    cmds: readonly Command[],
+    mark: (sql: Sql) => void,
+  ): Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+    const out: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     this.sql.exec('BEGIN IMMEDIATE');
     try {
-      try {
-        out = { ok: true, value: this.applyOne(cmd) };
-      } catch (error) {
-        out = { ok: false, error };
+      for (const cmd of cmds) {
+        try {
+          out.push({ ok: true, value: this.applyOne(cmd) });
+        } catch (error) {
+          out.push({ ok: false, error });
+        }
       }
       mark(this.sql);
       this.sql.exec('COMMIT');
@@ -212,7 +219,7 @@ export class MetadataStore extends MetadataReads {
       this.invalidate();
       throw err;
     }
-    this.record?.(cmd);
+    for (const cmd of cmds) this.record?.(cmd);
     this.publish();
     return out;
   }

@@ -108,6 +108,28 @@ test('Raft messages reach the peer in order, in both directions, over keep-alive
   await Promise.all([a.t.close(), b.t.close()]);
 });
 
+test("a peer's replies to a batch (append acks) come back on that request's response, not as requests of its own", async () => {
+  const a = await node(1, { askReplies: true });
+  let bt: HttpTransport | undefined;
+  const b = await node(2, {
+    // What a node's Ready loop does: handling an append sends the ack to its sender at once.
+    onMessages: (msgs) => {
+      for (const m of msgs) bt!.send(1, message('MsgAppResp', { from: 2, to: 1, term: 1, index: m.index + 1 }));
+    },
+  });
+  bt = b.t;
+  a.t.setPeer(2, b.addr);
+  b.t.setPeer(1, a.addr);
+  for (let i = 0; i < 50; i++) a.t.send(2, app(1, 2, i));
+  await until(() => a.got.length === 50);
+  assert.deepEqual(
+    a.got.map((m) => [m.type, m.index]),
+    [...Array(50).keys()].map((i) => ['MsgAppResp', i + 1]),
+  );
+  assert.equal(b.t.stats().get(1)!.sent, 0, 'node 2 made no request of its own to node 1');
+  await Promise.all([a.t.close(), b.t.close()]);
+});
+
 test('a request with a wrong secret, a stale time or no MAC is refused with 401 and never delivered', async () => {
   const b = await node(2);
   const body = Buffer.from(encodeMessage(app(1, 2, 1)));

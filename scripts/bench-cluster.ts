@@ -1,0 +1,165 @@
+// Cluster cost (issue #13), not a timed test: one single-node bin/bleepstore and a 3-node
+// cluster of bin/bleepstore processes on this machine, all with the same storage settings,
+// measured in the same `bleepstore bench` run (interleaved): PUT and GET of 1 KiB and 64 KiB
+// at 16 in flight against the single node, the cluster's leader and one follower. Prints the
+// medians over ROUNDS runs and each endpoint's ratio to the single node.
+//   npm run bench:cluster                  (DURATION=5 ROUNDS=1 for a quicker run)
+//   PROFILE=/tmp/prof npm run bench:cluster (every server writes a --cpu-prof file there)
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deadPort } from '../test/helpers/net.ts';
+
+const DURATION = Number(process.env.DURATION ?? 10);
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const WORKLOADS = process.env.WORKLOADS ?? 'put-1KiB-c16,put-64KiB-c16,get-1KiB-c16,get-64KiB-c16';
+const PROFILE = process.env.PROFILE;
+const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
+const MEDIAN = fileURLToPath(new URL('./bench-median.ts', import.meta.url));
+const SECRET = 'bench-cluster-secret-0123456789';
+
+interface Server {
+  name: string;
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts bin/bleepstore with `config` (its log lines go to `log`, a file: a pipe would make
+ *  this process read every access-log line on the cores the servers need); resolves once
+ *  /health answers. */
+async function startServer(name: string, config: string, url: string, log: string): Promise<Server> {
+  const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const out = openSync(log, 'a');
+  const proc = spawn(process.execPath, [...prof, BIN, '--config', config], { stdio: ['ignore', out, 'inherit'] });
+  closeSync(out);
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    proc.once('exit', () => {
+      gone = true;
+      resolve();
+    }),
+  );
+  for (let t = 0; ; t++) {
+    if (gone) throw new Error(`${name} exited before it was ready (log: ${log})`);
+    if (t > 300) throw new Error(`${name} did not answer /health in 30 s (log: ${log})`);
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name,
+    pid: proc.pid!,
+    url,
+    // SIGTERM: a clean exit, so --cpu-prof writes its file.
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function run(cmd: string[]): Promise<number> {
+  const p = spawn(process.execPath, cmd, { stdio: 'inherit' });
+  return new Promise((resolve) => p.once('exit', (code) => resolve(code ?? 1)));
+}
+
+async function health(url: string): Promise<{ role?: string; ready?: boolean }> {
+  try {
+    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    return ((await r.json()) as { cluster?: { role: string; ready: boolean } }).cluster ?? {};
+  } catch {
+    return {};
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-bench-cluster-'));
+  if (PROFILE) mkdirSync(PROFILE, { recursive: true });
+  const servers: Server[] = [];
+  try {
+    const storage = (d: string) => `storage:\n  backend: local\n  local:\n    root_dir: ${path.join(d, 'objects')}\n`;
+    const single = path.join(dir, 'single.yaml');
+    const port = await deadPort();
+    writeFileSync(
+      single,
+      `data_dir: ${path.join(dir, 'single')}\nserver:\n  host: 127.0.0.1\n  port: ${port}\n${storage(path.join(dir, 'single'))}`,
+    );
+    const nodes = [];
+    for (let i = 1; i <= 3; i++) nodes.push({ name: `n${i}`, s3: await deadPort(), raft: await deadPort() });
+    const peers = nodes.map((n) => `    - id: ${n.name}\n      addr: 127.0.0.1:${n.raft}`).join('\n');
+    const configs = nodes.map((n) => {
+      const d = path.join(dir, n.name);
+      const file = path.join(dir, `${n.name}.yaml`);
+      writeFileSync(
+        file,
+        `data_dir: ${d}\nserver:\n  host: 127.0.0.1\n  port: ${n.s3}\n${storage(d)}` +
+          `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.raft}\n  secret: ${SECRET}\n  peers:\n${peers}\n`,
+      );
+      return file;
+    });
+    servers.push(await startServer('single', single, `http://127.0.0.1:${port}`, path.join(dir, 'single.log')));
+    servers.push(
+      ...(await Promise.all(
+        nodes.map((n, i) =>
+          startServer(n.name, configs[i]!, `http://127.0.0.1:${n.s3}`, path.join(dir, `${n.name}.log`)),
+        ),
+      )),
+    );
+    const cluster = servers.slice(1);
+    let leader: Server | undefined;
+    for (let t = 0; t < 300 && !leader; t++) {
+      const hs = await Promise.all(cluster.map((s) => health(s.url)));
+      if (hs.every((h) => h.ready)) leader = cluster.find((_, i) => hs[i]!.role === 'leader');
+      if (!leader) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!leader) throw new Error('the cluster elected no leader in 30 s');
+    const follower = cluster.find((s) => s !== leader)!;
+    console.error(
+      `single ${servers[0]!.url}, leader ${leader.name} ${leader.url}, follower ${follower.name} ${follower.url}`,
+    );
+    const rounds: string[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      const out = path.join(dir, `round${r}`);
+      const code = await run([
+        BIN,
+        'bench',
+        '--endpoint',
+        `single=${servers[0]!.url}`,
+        '--compare',
+        `cluster-leader=${leader.url}`,
+        `cluster-follower=${follower.url}`,
+        '--workloads',
+        WORKLOADS,
+        '--sizes',
+        '1KiB,64KiB',
+        '--concurrency',
+        '16',
+        '--duration',
+        String(DURATION),
+        '--server-pid',
+        String(servers[0]!.pid),
+        '--server-pid',
+        String(leader.pid),
+        '--server-pid',
+        String(follower.pid),
+        '--out',
+        out,
+      ]);
+      if (code !== 0) process.exitCode = code;
+      rounds.push(out);
+    }
+    console.log(`\nMedians of ${ROUNDS} round(s), ${DURATION} s per workload; ratios are to the single node:\n`);
+    await run([MEDIAN, ...rounds]);
+  } finally {
+    for (const s of servers) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
