@@ -33,12 +33,17 @@ function runSuites(endpoint: string): Promise<{ code: number; out: string }> {
   });
 }
 
+/** Each `not ok` line with the error lines of its TAP YAML block (what failed and why). */
 function failures(out: string): string {
-  return out
-    .split('\n')
-    .filter((l) => /^\s*not ok /.test(l))
-    .slice(0, 20)
-    .join('\n');
+  const lines = out.split('\n');
+  const picked: string[] = [];
+  for (let i = 0; i < lines.length && picked.length < 60; i++) {
+    if (!/^\s*not ok /.test(lines[i]!)) continue;
+    picked.push(lines[i]!);
+    for (let j = i + 1; j < lines.length && j < i + 40 && !/^\s*(not )?ok /.test(lines[j]!); j++)
+      if (/error:|code:|failureType:|expected:|actual:/.test(lines[j]!)) picked.push(lines[j]!.slice(0, 300));
+  }
+  return picked.join('\n');
 }
 
 for (const role of ['follower', 'leader'] as const) {
