@@ -501,7 +501,10 @@ const APPLY: Appliers = {
     return null;
   },
   'outbox.delivered'(tx, c) {
-    for (const seq of c.seqs) tx.q('DELETE FROM event_outbox WHERE target = ? AND seq = ?').run(c.target, seq);
+    tx.q('DELETE FROM event_outbox WHERE target = ? AND seq IN (SELECT value FROM json_each(?))').run(
+      c.target,
+      JSON.stringify(c.seqs),
+    );
     return null;
   },
   'outbox.forget'(tx, c) {

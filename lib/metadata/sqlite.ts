@@ -84,8 +84,9 @@ export class MetadataStore extends MetadataReads {
             event: JSON.parse(r.event) as BucketEvent,
           }),
         ),
-      delivered: async (target, seqs) => {
-        await this.submit({ type: 'outbox.delivered', target, seqs });
+      delivered: async (target, seqs, maxDelayMs) => {
+        const cmd = { type: 'outbox.delivered', target, seqs } as const;
+        await (maxDelayMs > 0 ? this.submitLater(cmd, maxDelayMs) : this.submit(cmd));
       },
       trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
       oldestSeq: (target) =>
@@ -222,6 +223,21 @@ export class MetadataStore extends MetadataReads {
     fn(this.sql);
     this.pending = [];
     this.invalidate();
+  }
+
+  /**
+   * Like submit, but the command does not start a transaction of its own: it joins the next
+   * one another submit starts, or commits by itself after `maxDelayMs`. For bookkeeping whose
+   * loss in a crash only repeats work (the outbox rows a target confirmed: at worst they are
+   * published again, same ids), so it costs no WAL fsync of its own while writes are flowing.
+   */
+  submitLater<C extends Command>(cmd: C, maxDelayMs: number): Promise<ResultOf<C>> {
+    if (this.replicate) return this.replicate(cmd) as Promise<ResultOf<C>>;
+    return new Promise<ResultOf<C>>((resolve, reject) => {
+      if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
+      this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
+      setTimeout(() => this.scheduleFlush(), maxDelayMs).unref();
+    });
   }
 
   /** Commits what was already submitted, then closes; later submits are refused. */

@@ -15,6 +15,8 @@ export interface Broker {
   start(): Promise<void>;
   /** Stops it and removes its data. */
   destroy(): Promise<void>;
+  /** Its process group (it runs detached), e.g. to read its CPU time; undefined while stopped. */
+  pgid(): number | undefined;
 }
 
 export function haveCommand(cmd: string): boolean {
@@ -87,6 +89,7 @@ export async function startRedis(): Promise<Broker> {
       await waitForPort(port, 10_000, proc, () => out);
     },
     stop: () => stopProc(proc),
+    pgid: () => (proc && proc.exitCode === null && proc.signalCode === null ? proc.pid : undefined),
     async destroy() {
       await stopProc(proc);
       rmSync(dir, { recursive: true, force: true });
@@ -151,6 +154,7 @@ export async function startRabbit(): Promise<Broker> {
       await waitForPort(port, 60_000, proc, () => out);
     },
     stop: () => stopProc(proc),
+    pgid: () => (proc && proc.exitCode === null && proc.signalCode === null ? proc.pid : undefined),
     async destroy() {
       await stopProc(proc);
       await stopProc(epmd);

@@ -2,6 +2,7 @@
 // durable queue bound to it with a dead-letter exchange, persistent messages routed by event
 // type, and publisher confirms: publish resolves only after the broker has confirmed every
 // message. https://www.rabbitmq.com/docs/confirms#publisher-confirms
+import { Writable } from 'node:stream';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { EventFormat } from '../format.ts';
 import { type EventTarget, type TargetMessage, withTimeout } from './target.ts';
@@ -71,6 +72,12 @@ export class RabbitTarget implements EventTarget {
 
   async publish(messages: readonly TargetMessage[]): Promise<void> {
     const ch = await this.#open();
+    // amqplib writes each message to the socket on its own (lib/mux.js, from a setImmediate the
+    // channel's 'readable' schedules): one write syscall per event, and the broker reads them
+    // one by one. Corked, the batch leaves in one writev; uncorked after that setImmediate ran.
+    const socket = this.#socket();
+    socket?.cork();
+    setImmediate(() => setImmediate(() => socket?.uncork()));
     try {
       for (const m of messages) {
         ch.publish(this.#o.exchange, m.type, Buffer.from(m.body), {
@@ -86,6 +93,11 @@ export class RabbitTarget implements EventTarget {
       await this.close();
       throw err;
     }
+  }
+
+  #socket(): Writable | undefined {
+    const stream = (this.#conn?.connection as { stream?: unknown } | undefined)?.stream;
+    return stream instanceof Writable ? stream : undefined;
   }
 
   async close(): Promise<void> {
