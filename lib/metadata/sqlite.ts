@@ -9,7 +9,7 @@ import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { bucketRules, writeOutbox } from './outbox.ts';
+import { type BucketEventInfo, bucketRules, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
 import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
 import type { BucketEvent } from '../events/event.ts';
@@ -57,6 +57,8 @@ export class MetadataStore extends MetadataReads {
   private pending: Change[] = [];
   private readonly eventTargets: readonly string[];
   private readonly knownEventTargets: ReadonlySet<string>;
+  /** Buckets' notification rules and owners read by writeOutbox, kept for one transaction. */
+  private readonly outboxBuckets = new Map<string, BucketEventInfo>();
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
@@ -261,7 +263,8 @@ export class MetadataStore extends MetadataReads {
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
-          if (stamp) writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp);
+          if (stamp)
+            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets);
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||
@@ -273,6 +276,7 @@ export class MetadataStore extends MetadataReads {
       );
     } catch (err) {
       this.pending.length = mark;
+      this.outboxBuckets.clear();
       throw err;
     }
   }
@@ -315,7 +319,15 @@ export class MetadataStore extends MetadataReads {
     });
   }
 
+  /** Also on every rollback and bucket change. */
+  protected override invalidate(): void {
+    super.invalidate();
+    this.outboxBuckets.clear();
+  }
+
+  /** After every COMMIT. */
   private publish(): void {
+    this.outboxBuckets.clear();
     const changes = this.pending;
     this.pending = [];
     if (!changes.length) return;

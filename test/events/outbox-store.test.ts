@@ -1,6 +1,6 @@
-// Deleting confirmed outbox rows (lib/events/dispatcher.ts → MetadataStore.submitLater): the
-// deletion joins the next write's transaction instead of paying a WAL fsync of its own, and
-// still commits by itself after its delay when no write comes.
+// The event outbox inside the metadata store: deleting confirmed rows (MetadataStore.submitLater)
+// joins the next write's transaction instead of paying a WAL fsync of its own, yet commits by
+// itself after its delay; the per-transaction cache of bucket rules never outlives a rule change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -79,6 +79,49 @@ test('confirmed outbox rows are deleted by themselves after the delay when no wr
     const [row] = outbox.pending('q', 10);
     await outbox.delivered('q', [row!.seq], 0);
     assert.equal(outbox.depth('q').rows, 0);
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('rules changed in the same group commit as an event route that event by the new rules', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-outbox-rules-'));
+  const store = new MetadataStore({
+    path: path.join(dir, 'm.db'),
+    durability: 'full',
+    eventTargets: ['q'],
+    knownEventTargets: ['q', 'r'],
+  });
+  try {
+    const bucket = {
+      name: 'b',
+      region: 'us-east-1',
+      ownerId: 'o',
+      ownerDisplay: 'o',
+      acl: { owner: { id: 'o', display_name: 'o' }, grants: [] },
+      createdAt: stamp.at,
+    };
+    await store.submit({ type: 'bucket.create', bucket });
+    const acl = { type: 'bucket.acl', name: 'b', acl: bucket.acl, event: stamp } as const;
+    const rule = { id: 'to-r', kind: 'Queue', arn: '', target: 'r', events: ['*'], prefix: '', suffix: '' } as const;
+    // One turn of the event loop: one transaction, each command in its own savepoint.
+    await Promise.all([
+      store.submit(acl),
+      store.submit({ type: 'bucket.notifications', name: 'b', rules: [rule] }),
+      store.submit(acl),
+      store.submit({ type: 'bucket.notifications', name: 'b', rules: [] }),
+      store.submit(acl),
+    ]);
+    const outbox = store.outbox();
+    assert.deepEqual(
+      outbox.pending('q', 10).map((r) => r.configurationId),
+      ['', ''],
+    );
+    assert.deepEqual(
+      outbox.pending('r', 10).map((r) => r.configurationId),
+      ['to-r'],
+    );
   } finally {
     store.close();
     await rm(dir, { recursive: true, force: true });
