@@ -72,6 +72,8 @@ export interface TargetStatus {
   dropped: number;
   /** Commit-to-confirm time of the oldest event of the last confirmed batch. */
   latency_ms: number;
+  /** Messages the target dead-lettered, where it counts them (RabbitMQ). */
+  dead_letters?: number;
 }
 
 interface Waiter {
@@ -165,7 +167,9 @@ export class Dispatcher {
   status(): TargetStatus[] {
     return [...this.#loops.entries()].map(([name, l]) => {
       const d = this.#outbox.depth(name);
+      const deadLetters = l.target.deadLetters?.();
       return {
+        ...(deadLetters === undefined ? {} : { dead_letters: deadLetters }),
         target: name,
         connected: l.failures === 0,
         pending: d.rows,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MetadataStore } from '../../lib/metadata/sqlite.ts';
 import type { Change } from '../../lib/metadata/sqlite.ts';
+import type { NotificationRule } from '../../lib/events/notification-config.ts';
 
 const stamp = {
   requestId: 'r',
@@ -104,7 +105,15 @@ test('rules changed in the same group commit as an event route that event by the
     };
     await store.submit({ type: 'bucket.create', bucket });
     const acl = { type: 'bucket.acl', name: 'b', acl: bucket.acl, event: stamp } as const;
-    const rule = { id: 'to-r', kind: 'Queue', arn: '', target: 'r', events: ['*'], prefix: '', suffix: '' } as const;
+    const rule: NotificationRule = {
+      id: 'to-r',
+      kind: 'Queue',
+      arn: '',
+      target: 'r',
+      events: ['*'],
+      prefix: '',
+      suffix: '',
+    };
     // One turn of the event loop: one transaction, each command in its own savepoint.
     await Promise.all([
       store.submit(acl),

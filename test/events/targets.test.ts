@@ -149,6 +149,37 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
     await t.close();
   });
 
+  test('the dead-letter count reports the messages consumers rejected', async () => {
+    const t = new RabbitTarget({
+      name: 'q',
+      format: 'bleepstore',
+      url: rabbit.url,
+      exchange: 'bleep-dl',
+      exchangeType: 'topic',
+      queue: 'bleep-dl-events',
+      timeoutMs: 5000,
+    });
+    await t.publish(msgs(1, 3));
+    const conn = await amqp.connect(rabbit.url);
+    conn.on('error', () => {}); // as in drain(): the next test kills the broker
+    const ch = await conn.createChannel();
+    for (let i = 0; i < 2; i++) {
+      const m = await ch.get('bleep-dl-events');
+      assert.ok(m);
+      ch.nack(m, false, false);
+    }
+    for (let i = 0; i < 100 && (await ch.checkQueue('bleep-dl-events.dead-letter')).messageCount < 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await conn.close();
+    let count = t.deadLetters();
+    for (let i = 0; i < 100 && count === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      count = t.deadLetters();
+    }
+    assert.equal(count, 2);
+    await t.close();
+  });
+
   test('confirmed messages survive a broker restart; a publish while it is down fails, then recovers', async () => {
     const t = new RabbitTarget({
       name: 'q',

@@ -2,7 +2,6 @@
 // durable queue bound to it with a dead-letter exchange, persistent messages routed by event
 // type, and publisher confirms: publish resolves only after the broker has confirmed every
 // message. https://www.rabbitmq.com/docs/confirms#publisher-confirms
-import { Writable } from 'node:stream';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { EventFormat } from '../format.ts';
 import { type EventTarget, type TargetMessage, withTimeout } from './target.ts';
@@ -18,12 +17,16 @@ export interface RabbitTargetOptions {
   timeoutMs: number;
 }
 
+const DEAD_LETTER_REFRESH_MS = 5000;
+
 export class RabbitTarget implements EventTarget {
   readonly name: string;
   readonly format: EventFormat;
   #conn: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
   readonly #o: RabbitTargetOptions;
+  #deadLetters: number | undefined;
+  #deadLettersAt = Number.NEGATIVE_INFINITY;
 
   constructor(o: RabbitTargetOptions) {
     this.name = o.name;
@@ -72,12 +75,6 @@ export class RabbitTarget implements EventTarget {
 
   async publish(messages: readonly TargetMessage[]): Promise<void> {
     const ch = await this.#open();
-    // amqplib writes each message to the socket on its own (lib/mux.js, from a setImmediate the
-    // channel's 'readable' schedules): one write syscall per event, and the broker reads them
-    // one by one. Corked, the batch leaves in one writev; uncorked after that setImmediate ran.
-    const socket = this.#socket();
-    socket?.cork();
-    setImmediate(() => setImmediate(() => socket?.uncork()));
     try {
       for (const m of messages) {
         ch.publish(this.#o.exchange, m.type, Buffer.from(m.body), {
@@ -95,9 +92,17 @@ export class RabbitTarget implements EventTarget {
     }
   }
 
-  #socket(): Writable | undefined {
-    const stream = (this.#conn?.connection as { stream?: unknown } | undefined)?.stream;
-    return stream instanceof Writable ? stream : undefined;
+  /** The dead-letter queue's depth, counted again (passive declare) at most every 5 s. */
+  deadLetters(): number | undefined {
+    const ch = this.#channel;
+    if (ch && performance.now() - this.#deadLettersAt >= DEAD_LETTER_REFRESH_MS) {
+      this.#deadLettersAt = performance.now();
+      ch.checkQueue(`${this.#o.queue}.dead-letter`).then(
+        (q) => (this.#deadLetters = q.messageCount),
+        () => {},
+      );
+    }
+    return this.#deadLetters;
   }
 
   async close(): Promise<void> {
