@@ -554,6 +554,7 @@ const APPLY: Appliers = {
       ).run(c.at);
       tx.exec('DELETE FROM objects');
     }
+    if (has('bucket_notifications')) tx.exec('DELETE FROM bucket_notifications');
     if (has('buckets')) tx.exec('DELETE FROM buckets');
     if (has('credentials')) {
       if (c.redacted)
@@ -649,6 +650,7 @@ const APPLY: Appliers = {
           replaced: null,
         });
       if (table === 'credentials') emit({ type: 'credential.changed', accessKeyId: row.access_key_id as string });
+      if (table === 'bucket_notifications') emit({ type: 'bucket.config', bucket: row.bucket as string });
     }
     return out;
   },
