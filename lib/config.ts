@@ -234,6 +234,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'cluster.replicas': { kind: 'int', min: 1, max: 64 },
   'cluster.read_consistency': { kind: ['local', 'linearizable'] },
   'cluster.orphan_grace_seconds': { kind: 'int', min: 1 },
+  'cluster.orphan_sweep_interval_seconds': { kind: 'int', min: 1 },
   'cluster.join': { kind: 'bool' },
 };
 

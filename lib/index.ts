@@ -24,6 +24,7 @@ import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
 import { maxConnections } from './ops/connections.ts';
+import { closeIdleAfterPoll } from './ops/idle-timeout.ts';
 import { holdContinue } from './s3/body.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
@@ -145,6 +146,10 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   });
 
   for (const w of configWarnings(config)) log.warn(w);
+  // Loaded only with an admin port: an embedder without one pays nothing for it.
+  const adminModule = config.server.admin_port ? await import('./admin-api/start.ts') : undefined;
+  adminModule?.checkAdminConfig(config);
+  const startedAt = new Date();
   if (config.cluster.enabled && config.events.consistency === 'async')
     throw new ConfigError(
       'Config key "events.consistency" is "async", which cluster mode does not support yet (its write tasks are not replicated); use write-through or sync.',
@@ -291,6 +296,20 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       : []),
   ];
   const ops = createOps(svc);
+  let s3Port = 0;
+  const adminApi = adminModule
+    ? await adminModule.startAdminApi({
+        config,
+        metadata,
+        submitter: cluster ? cluster.submitter : metadata,
+        health: ops.health,
+        metrics: ops.metrics,
+        log,
+        startedAt,
+        s3Port: () => s3Port,
+        cluster: cluster && { node: cluster.node, ready: () => cluster.health().ready },
+      })
+    : undefined;
   const ui = config.observability.ui
     ? createConsole({ config, metadata, log, recovery, startedAt: Date.now() })
     : undefined;
@@ -327,6 +346,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     handler,
   );
   server.timeout = config.server.request_timeout_seconds * 1000;
+  closeIdleAfterPoll(server);
   server.maxConnections = maxConnections(config.server.max_connections);
   // Node's headersTimeout counts only from a request's first byte; a connection that sends
   // nothing at all gets the same limit here (the handler restores server.timeout).
@@ -358,6 +378,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     if (closed) return;
     closed = true;
     await drain.stop(graceMs);
+    await adminApi?.close();
     stopReaper();
     disk.stop();
     scrub.stop();
@@ -384,6 +405,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
           bound = { url: `http://${shownHost}:${addr.port}` };
           cluster?.setS3Port(addr.port);
+          s3Port = addr.port;
           log.info('listening', {
             version,
             address: addr.address,

@@ -3,6 +3,7 @@
 // leader change its membership.
 import type { ProcessHooks } from '../process-hooks.ts';
 import { AdminError, adminConfig, parseFlags, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
+import { ADMIN_OPTIONS, ADMIN_USAGE, adminApi, adminBase, adminToken } from './admin-client.ts';
 
 const USAGE = `Usage: bleepstore cluster status|nodes|add <id> <addr>|remove <id> [options]
 
@@ -14,8 +15,7 @@ remove   removes a node from the cluster (ask the leader; the leader itself cann
 
 Options:
 ${STORE_USAGE}
-  --admin-url URL     the node's admin API (default http://<server.host>:<server.admin_port>)
-  --token TOKEN       the admin bearer token (default server.admin_token, BLEEPSTORE_ADMIN_TOKEN)
+${ADMIN_USAGE}
   --json              print the JSON the admin API answered`;
 
 interface Member {
@@ -32,8 +32,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
       args: argv,
       options: {
         ...STORE_OPTIONS,
-        'admin-url': { type: 'string' },
-        token: { type: 'string' },
+        ...ADMIN_OPTIONS,
         json: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -48,48 +47,15 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         2,
       );
     const config = adminConfig(values);
-    const token = values.token ?? config.server.admin_token;
-    if (!token)
-      throw new AdminError('no admin token: set server.admin_token (or BLEEPSTORE_ADMIN_TOKEN) or pass --token', 2);
-    let base = values['admin-url'];
-    if (!base) {
-      if (!config.server.admin_port)
-        throw new AdminError('server.admin_port is not set in the config: pass --admin-url or set it', 2);
-      const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-      base = `http://${host.includes(':') ? `[${host}]` : host}:${config.server.admin_port}`;
-    }
-    let r: Response;
-    try {
-      const root = `${base.replace(/\/$/, '')}/admin/cluster`;
-      const authorization = `Bearer ${token}`;
-      r =
-        what === 'add'
-          ? await fetch(`${root}/nodes`, {
-              method: 'POST',
-              headers: { authorization, 'content-type': 'application/json' },
-              body: JSON.stringify({ id: positionals[1], addr: positionals[2] }),
-              signal: AbortSignal.timeout(30_000),
-            })
-          : what === 'remove'
-            ? await fetch(`${root}/nodes/${encodeURIComponent(positionals[1]!)}`, {
-                method: 'DELETE',
-                headers: { authorization },
-                signal: AbortSignal.timeout(30_000),
-              })
-            : await fetch(`${root}/${what}`, { headers: { authorization }, signal: AbortSignal.timeout(5000) });
-    } catch (err) {
-      throw new AdminError(
-        `no admin API answers at ${base} (${(err as Error).message}); is the node running in cluster mode?`,
-      );
-    }
-    const body = (await r.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!r.ok) {
-      const leader = r.headers.get('x-bleepstore-leader');
-      throw new AdminError(
-        `the admin API answered ${r.status}: ${String(body.message ?? body.error ?? '')}` +
-          (r.status === 503 && leader ? ` (ask the leader, ${leader})` : ''),
-      );
-    }
+    const base = adminBase(config, values);
+    if (!base) throw new AdminError('server.admin_port is not set in the config: pass --admin-url or set it', 2);
+    const api = adminApi(base, adminToken(config, values));
+    const body =
+      what === 'add'
+        ? await api.call('POST', '/admin/cluster/nodes', { id: positionals[1], addr: positionals[2] })
+        : what === 'remove'
+          ? await api.call('DELETE', `/admin/cluster/nodes/${encodeURIComponent(positionals[1]!)}`)
+          : await api.call('GET', `/admin/cluster/${what}`, undefined, 5000);
     if (what === 'add') return console.log(`node ${positionals[1]} added as a learner; promoted once caught up`);
     if (what === 'remove') return console.log(`node ${positionals[1]} removed`);
     if (values.json) return console.log(JSON.stringify(body, null, 2));

@@ -3,6 +3,7 @@
 import type { ProcessHooks } from '../process-hooks.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey, type KeyInfo } from '../metadata/credentials.ts';
 import type { CredentialRow } from '../metadata/types.ts';
+import { ADMIN_OPTIONS, ADMIN_USAGE, adminBase, runningServer, type AdminApi } from './admin-client.ts';
 import type { Config } from '../config.ts';
 import {
   AdminError,
@@ -15,6 +16,61 @@ import {
   parseFlags,
 } from './open-store.ts';
 
+/** The key operations, against the database file or a running server's admin API. */
+interface KeyOps {
+  create(o: { displayName?: string; ownerOf?: string; accessKeyId?: string }): Promise<CredentialRow>;
+  list(): Promise<KeyInfo[]>;
+  delete(id: string): Promise<KeyInfo>;
+  rotate(id: string): Promise<CredentialRow>;
+  close(): void;
+}
+
+function fileOps(config: Config, mustExist: boolean): KeyOps {
+  const store = openStore(config, mustExist);
+  return {
+    create: (o) => createKey(store, o),
+    list: async () => listKeys(store),
+    delete: (id) => deleteKey(store, id),
+    rotate: (id) => rotateKey(store, id),
+    close: () => store.close(),
+  };
+}
+
+const keyInfo = (j: Record<string, unknown>): KeyInfo => ({
+  accessKeyId: String(j.access_key_id),
+  ownerId: String(j.owner_id),
+  displayName: String(j.display_name),
+  active: j.status === 'active',
+  createdAt: String(j.created_at),
+});
+const keyRow = (j: Record<string, unknown>): CredentialRow => ({
+  ...keyInfo(j),
+  secretKey: String(j.secret_access_key),
+});
+
+function apiOps(api: AdminApi): KeyOps {
+  const keyPath = (id: string) => `/admin/credentials/${encodeURIComponent(id)}`;
+  return {
+    create: async (o) =>
+      keyRow(
+        await api.call('POST', '/admin/credentials', {
+          ...(o.displayName !== undefined ? { display_name: o.displayName } : {}),
+          ...(o.ownerOf !== undefined ? { owner_of: o.ownerOf } : {}),
+          ...(o.accessKeyId !== undefined ? { access_key_id: o.accessKeyId } : {}),
+        }),
+      ),
+    list: async () =>
+      ((await api.call('GET', '/admin/credentials')).credentials as Record<string, unknown>[]).map(keyInfo),
+    delete: async (id) => {
+      const k = keyInfo(await api.call('GET', keyPath(id)));
+      await api.call('DELETE', keyPath(id));
+      return k;
+    },
+    rotate: async (id) => keyRow(await api.call('POST', `${keyPath(id)}/rotate`)),
+    close() {},
+  };
+}
+
 const USAGE = `Usage: bleepstore keys create --display-name NAME [--access-key ID] [options]
        bleepstore keys create --owner-of ACCESS_KEY [--access-key ID] [options]
        bleepstore keys list [options]
@@ -24,12 +80,18 @@ const USAGE = `Usage: bleepstore keys create --display-name NAME [--access-key I
 create makes a key for a new owner (--display-name), or another key for the owner of an
 existing key (--owner-of). create and rotate print the secret once; nothing shows it again.
 
+While a server runs (its admin API answers at server.admin_port), the change goes through
+it; in cluster mode it is a Raft entry every node applies, and the admin API is required.
+Otherwise the command opens the data directory's database itself.
+
 Options:
 ${STORE_USAGE}
+${ADMIN_USAGE}
   --json              print JSON instead of text`;
 
 const OPTIONS = {
   ...STORE_OPTIONS,
+  ...ADMIN_OPTIONS,
   'display-name': { type: 'string' },
   'owner-of': { type: 'string' },
   'access-key': { type: 'string' },
@@ -108,12 +170,18 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
       throw new AdminError('--display-name, --owner-of and --access-key belong to create.', 2);
     }
     const config = adminConfig(values);
-    const store = openStore(config, command !== 'create');
+    const api = await runningServer(config, values);
+    if (!api && config.cluster.enabled)
+      throw new AdminError(
+        `cluster mode: access keys change through a running node's admin API (a direct write would reach one replica only), and none answers at ${adminBase(config, values) ?? '(server.admin_port is not set)'}; start the node or pass --admin-url`,
+      );
+    if (api) console.error(`bleepstore keys: through the running server's admin API at ${api.base}`);
+    const store = api ? apiOps(api) : fileOps(config, command !== 'create');
     const json = values.json === true;
     try {
       switch (command) {
         case 'create': {
-          const row = await createKey(store, {
+          const row = await store.create({
             ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
             ...(values['owner-of'] !== undefined ? { ownerOf: values['owner-of'] } : {}),
             ...(values['access-key'] !== undefined ? { accessKeyId: values['access-key'] } : {}),
@@ -121,9 +189,9 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
           return printSecret(row, json, 'Created');
         }
         case 'list':
-          return printList(listKeys(store), json);
+          return printList(await store.list(), json);
         case 'delete': {
-          const gone = await deleteKey(store, rest[0]!);
+          const gone = await store.delete(rest[0]!);
           if (json) console.log(JSON.stringify({ deleted: gone.accessKeyId }));
           else
             console.log(
@@ -132,7 +200,7 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
           return noteConfigKey(config, gone.accessKeyId);
         }
         case 'rotate': {
-          const row = await rotateKey(store, rest[0]!);
+          const row = await store.rotate(rest[0]!);
           printSecret(row, json, 'Rotated');
           return noteConfigKey(config, row.accessKeyId);
         }

@@ -111,6 +111,11 @@ async function runImport(values: Record<string, unknown>): Promise<void> {
   const tables = parseTables(values.tables as string | undefined);
   const input = (values.input as string | undefined) ?? '-';
   const config = adminConfig(values);
+  if (config.cluster.enabled)
+    throw new AdminError(
+      "cluster mode: an import into this node's database would reach this replica only, never the others; import into a single-node store and copy the objects into the cluster over S3 (for example with rclone sync).",
+      2,
+    );
   // Two passes read the input twice, so stdin is kept in a temporary file first.
   let file = input;
   let spool: string | undefined;

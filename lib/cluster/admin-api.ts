@@ -1,12 +1,12 @@
 // The cluster part of the admin API (../shared/specs/admin-api.openapi.yaml, tag Cluster):
 // its own port, bearer token, JSON bodies and {error, message} errors.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterNode } from './node.ts';
 import { ClusterUnavailableError } from './node.ts';
 import { parseHostPort, raftId } from './config.ts';
 import type { NodeId } from './raft/types.ts';
+import { ApiError, badRequest, notFound, readJson, sendJson, type Json } from '../admin-api/http.ts';
+import { startAdminServer, type AdminServer } from '../admin-api/server.ts';
 
 export interface ClusterAdminOptions {
   node: ClusterNode;
@@ -15,51 +15,18 @@ export interface ClusterAdminOptions {
   port: number;
 }
 
-type Json = Record<string, unknown>;
+const send = sendJson;
 
-class AdminError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
+/** The spec's state enum: a pre-candidate is campaigning too (Raft thesis §9.6). */
+function roleName(role: string): string {
+  return role === 'preCandidate' ? 'candidate' : role;
 }
 
-function send(res: ServerResponse, status: number, body?: Json): void {
-  if (body === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-}
-
-function tokenOk(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
-  if (!m) return false;
-  // Hash both sides so the compare is constant-time whatever the lengths.
-  const a = createHash('sha256').update(m[1]!).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b);
-}
-
-async function readJson(req: IncomingMessage): Promise<Json> {
-  let n = 0;
-  const chunks: Buffer[] = [];
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > 64 * 1024) throw new AdminError(400, 'bad_request', 'The request body is larger than 64 KiB.');
-    chunks.push(c as Buffer);
-  }
-  try {
-    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Json;
-  } catch {
-    // fall through
-  }
-  throw new AdminError(400, 'bad_request', 'The request body must be a JSON object.');
+/** hashicorp/raft's last_contact: a Go duration string, "never" before any contact. */
+function goDuration(ms: number): string {
+  if (ms < 0) return 'never';
+  if (ms === 0) return '0s';
+  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(3))}s`;
 }
 
 /** Node entries as the spec's Node schema. */
@@ -104,40 +71,52 @@ export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage
       commit_index: s.commit,
       applied_index: s.applied,
       node_id: node.directory.get(node.id)?.name ?? String(node.id),
-      state: s.role,
+      state: roleName(s.role),
       nodes: nodes(node),
     });
   }
   if (method === 'GET' && path === '/admin/cluster/nodes') return send(res, 200, { nodes: nodes(node) });
   if (method === 'GET' && path === '/admin/cluster/raft/stats') {
     return send(res, 200, {
-      state: s.role,
+      state: roleName(s.role),
       term: s.term,
       last_log_index: s.lastIndex,
+      last_log_term: s.lastTerm,
       commit_index: s.commit,
       applied_index: s.applied,
       fsm_pending: Math.max(0, s.commit - s.applied),
       last_snapshot_index: s.snapshotIndex,
-      num_peers: s.confState.voters.length + s.confState.learners.length - 1,
+      last_snapshot_term: s.snapshotTerm,
+      num_peers: Math.max(0, s.confState.voters.length + s.confState.learners.length - 1),
+      last_contact: goDuration(s.lastContactMs),
       leader_changes: s.leaderChanges,
     });
   }
-  if (method === 'POST' && path === '/admin/cluster/raft/snapshot')
-    return send(res, 200, { snapshot_index: node.takeSnapshot() });
+  if (method === 'POST' && path === '/admin/cluster/raft/snapshot') {
+    node.takeSnapshot();
+    const snap = node.snapshotInfo();
+    return send(res, 200, {
+      success: true,
+      snapshot_index: snap.index,
+      snapshot_term: snap.term,
+      size_bytes: snap.bytes,
+      created_at: new Date().toISOString(),
+    });
+  }
   if (method === 'POST' && path === '/admin/cluster/nodes') {
     const body = await readJson(req);
     const name = body.id;
     const addr = body.addr;
     if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
-      throw new AdminError(
+      throw new ApiError(
         400,
         'bad_request',
         "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.",
       );
     if (typeof addr !== 'string' || !parseHostPort(addr))
-      throw new AdminError(400, 'bad_request', "Validation failed: 'addr' must be host:port.");
+      throw badRequest("Validation failed: 'addr' must be host:port.");
     if (findByName(node, name) !== undefined)
-      throw new AdminError(409, 'conflict', `Node with id '${name}' already exists in the cluster.`);
+      throw new ApiError(409, 'conflict', `Node with id '${name}' already exists in the cluster.`);
     const id = raftId(name);
     await node.addNode(id, { name, addr });
     return send(res, 201, { id: name, addr, state: 'follower', healthy: false, learner: true });
@@ -146,49 +125,32 @@ export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage
   if (method === 'DELETE' && del) {
     const name = decodeURIComponent(del[1]!);
     const id = findByName(node, name);
-    if (id === undefined) throw new AdminError(404, 'not_found', `No node with id '${name}' in the cluster.`);
+    if (id === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
     if (id === s.leader)
-      throw new AdminError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
+      throw new ApiError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
     await node.removeNode(id);
     return send(res, 204);
   }
-  throw new AdminError(404, 'not_found', 'The requested resource does not exist.');
+  throw notFound('The requested resource does not exist.');
 }
 
-/** Starts the admin port. Membership changes must reach the leader: a follower answers 503
- *  naming it (the CLI retries there). */
-export async function startClusterAdmin(
-  o: ClusterAdminOptions,
-): Promise<{ server: http.Server; url: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    if (!tokenOk(req.headers.authorization, o.token))
-      return send(res, 401, { error: 'unauthorized', message: 'Missing or invalid admin bearer token.' });
-    handleClusterAdmin(o.node, req, res).catch((err: unknown) => {
-      if (err instanceof AdminError) return send(res, err.status, { error: err.code, message: err.message });
-      if (err instanceof ClusterUnavailableError) {
-        const leader = err.leader ? o.node.directory.get(err.leader) : undefined;
-        res.setHeader('Retry-After', '1');
-        if (leader) res.setHeader('x-bleepstore-leader', leader.name);
-        return send(res, 503, {
-          error: 'service_unavailable',
-          message: `${err.message}${leader ? ` (leader: ${leader.name})` : ''}.`,
-        });
-      }
-      send(res, 500, {
-        error: 'internal_error',
-        message: 'An unexpected error occurred. Check server logs for details.',
-      });
-    });
+/** A follower cannot change membership: 503 naming the leader (the CLI retries there). */
+export function clusterApiError(node: ClusterNode, err: unknown): ApiError | undefined {
+  if (!(err instanceof ClusterUnavailableError)) return undefined;
+  const leader = err.leader ? node.directory.get(err.leader) : undefined;
+  return new ApiError(503, 'service_unavailable', `${err.message}${leader ? ` (leader: ${leader.name})` : ''}.`, {
+    'Retry-After': '1',
+    ...(leader ? { 'x-bleepstore-leader': leader.name } : {}),
   });
-  await new Promise<void>((resolve) => server.listen(o.port, o.host, resolve));
-  const a = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://${a.address}:${a.port}`,
-    close: () =>
-      new Promise((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
+}
+
+/** The cluster routes alone on their own port (tests of the Raft layer without S3). */
+export function startClusterAdmin(o: ClusterAdminOptions): Promise<AdminServer> {
+  return startAdminServer({
+    host: o.host,
+    port: o.port,
+    token: o.token,
+    handle: (req, res) => handleClusterAdmin(o.node, req, res),
+    translate: (err) => clusterApiError(o.node, err),
+  });
 }

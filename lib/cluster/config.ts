@@ -35,6 +35,8 @@ export interface ClusterConfig {
   read_consistency: ReadConsistency;
   /** Blob files no row references are swept once this old (never while this node lags). */
   orphan_grace_seconds: number;
+  /** Cloud backends: how often the leader lists the shared bucket for orphans. */
+  orphan_sweep_interval_seconds: number;
   /** A new node joining a running cluster: it starts with no voters of its own and waits for
    *  the leader to add it (`bleepstore cluster add`); ignored once its Raft log exists. */
   join: boolean;
@@ -57,6 +59,7 @@ export function defaultClusterConfig(): ClusterConfig {
     replicas: 3,
     read_consistency: 'local',
     orphan_grace_seconds: 3600,
+    orphan_sweep_interval_seconds: 3600,
     join: false,
   };
 }

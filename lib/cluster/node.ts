@@ -13,6 +13,7 @@ import {
   type Role,
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
+import { clearSnapshotDir } from './snapshot-file.ts';
 import { HttpTransport, type HttpTransportOptions } from './transport-http.ts';
 
 /** The replicated state machine (the metadata database in cluster mode). */
@@ -75,6 +76,9 @@ export class ClusterUnavailableError extends Error {
   }
 }
 
+/** Incoming snapshots are written here as they arrive (lib/cluster/snapshot-file.ts). */
+const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
+
 export interface ClusterNodeStatus {
   id: NodeId;
   role: Role;
@@ -83,7 +87,11 @@ export interface ClusterNodeStatus {
   commit: number;
   applied: number;
   lastIndex: number;
+  lastTerm: number;
   snapshotIndex: number;
+  snapshotTerm: number;
+  /** Milliseconds since a message from the leader arrived: 0 on the leader, -1 if never. */
+  lastContactMs: number;
   leaderChanges: number;
   /** Proposals the Raft core accepted on this node since start. */
   proposals: number;
@@ -101,6 +109,7 @@ export class ClusterNode {
   readonly id: NodeId;
   readonly transport: HttpTransport;
   private readonly raft: RaftNode;
+  private lastLeaderContact = 0;
   private readonly storage: SqliteRaftStorage;
   private readonly sm: StateMachine;
   private readonly o: ClusterNodeOptions;
@@ -137,10 +146,13 @@ export class ClusterNode {
       timeoutMs: Math.max(1000, o.electionTimeoutMs),
       onMessages: (msgs) =>
         this.input(() => {
+          const lead = this.raft.status().lead;
+          if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
         }),
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
+      snapshotDir: incomingSnapshots(o.storagePath),
       ...(o.routes ? { routes: o.routes } : {}),
       ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
@@ -180,6 +192,7 @@ export class ClusterNode {
 
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
+    await clearSnapshotDir(incomingSnapshots(o.storagePath));
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
     n.timer = setInterval(
@@ -203,6 +216,7 @@ export class ClusterNode {
 
   status(): ClusterNodeStatus {
     const s = this.raft.status();
+    const snap = this.storage.snapshotMetadata();
     return {
       id: s.id,
       role: s.role,
@@ -211,7 +225,10 @@ export class ClusterNode {
       commit: s.commit,
       applied: this.applied,
       lastIndex: this.raft.lastIndex(),
-      snapshotIndex: this.storage.snapshot().metadata.index,
+      snapshotIndex: snap.index,
+      snapshotTerm: snap.term,
+      lastTerm: this.raft.termAt(this.raft.lastIndex()) ?? 0,
+      lastContactMs: s.role === 'leader' ? 0 : this.lastLeaderContact ? Date.now() - this.lastLeaderContact : -1,
       leaderChanges: this.leaderChanges,
       proposals: this.proposals_,
       confState: s.confState,
@@ -384,7 +401,7 @@ export class ClusterNode {
    *  entries, keep snapshotThreshold entries behind it for slightly lagging followers. */
   private maybeSnapshot(): void {
     const interval = this.o.snapshotInterval ?? 10_000;
-    const snapIndex = this.storage.snapshot().metadata.index;
+    const snapIndex = this.storage.snapshotMetadata().index;
     if (this.applied - snapIndex < interval) return;
     this.takeSnapshot();
     this.compact();
@@ -392,7 +409,8 @@ export class ClusterNode {
 
   /** Snapshots the state machine at the applied index now (admin API "raft/snapshot"). */
   takeSnapshot(): number {
-    if (this.applied <= this.storage.snapshot().metadata.index) return this.storage.snapshot().metadata.index;
+    const last = this.storage.snapshotMetadata();
+    if (this.applied <= last.index) return last.index;
     const dir = Buffer.from(JSON.stringify([...this.directory]));
     const head = Buffer.alloc(4);
     head.writeUInt32BE(dir.length);
@@ -402,6 +420,12 @@ export class ClusterNode {
       Buffer.concat([head, dir, this.sm.snapshot()]),
     );
     return this.applied;
+  }
+
+  /** The latest snapshot: index, term and size (admin API "raft/snapshot"). */
+  snapshotInfo(): { index: number; term: number; bytes: number } {
+    const m = this.storage.snapshotMetadata();
+    return { index: m.index, term: m.term, bytes: this.storage.snapshotBytes() };
   }
 
   private compact(): void {

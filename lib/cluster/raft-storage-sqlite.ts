@@ -160,6 +160,16 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     return out;
   }
 
+  /** The latest snapshot's index, term and configuration, without copying its data. */
+  snapshotMetadata(): Snapshot['metadata'] {
+    return this.snapMeta;
+  }
+
+  /** The latest snapshot's data size in bytes. */
+  snapshotBytes(): number {
+    return Number((this.q('SELECT length(snap_data) AS n FROM raft_state WHERE k = 1').get() as Row).n ?? 0);
+  }
+
   snapshot(): Snapshot {
     const r = this.q('SELECT snap_data FROM raft_state WHERE k = 1').get() as Row;
     return { metadata: this.snapMeta, data: new Uint8Array(r.snap_data as Uint8Array) };

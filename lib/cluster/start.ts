@@ -26,16 +26,21 @@ import {
   unavailableResponse,
 } from './forward.ts';
 import { peerRequest } from './transport-http.ts';
-import { startClusterAdmin } from './admin-api.ts';
 import { ConfigError } from '../config.ts';
 import { listKeys } from '../metadata/credentials.ts';
 import { blobRepair } from './blob-repair.ts';
 import { onceAsLeader } from './once-as-leader.ts';
+import { sweepCloudOrphans } from './cloud-sweep.ts';
+import type { Command } from '../metadata/commands.ts';
+import { CredentialError, type Submitter } from '../metadata/credentials.ts';
+import { unavailable } from './replicated-store.ts';
 
 /** Every node pulls the blobs it lacks this often (and after a snapshot restore). */
 const REPAIR_EVERY_MS = 30_000;
 
 const INFO_PATH = '/cluster/info';
+/** A follower's admin API hands access-key changes to the leader here (cluster port, MAC'd). */
+const SUBMIT_PATH = '/cluster/submit';
 const OPS_PATH = /^\/(health|healthz|readyz|metrics|openapi\.json|docs|ui)(\/|\?|$)/;
 
 export interface ClusterRuntime {
@@ -51,6 +56,9 @@ export interface ClusterRuntime {
   metrics(): ClusterMetricsSnapshot;
   /** Proposes the configured credential once this node leads, unless a key exists (or `always`). */
   seedWhenLeader(seed: () => Promise<unknown>, always: boolean): void;
+  /** submit() from any node: the leader proposes; a follower hands the command to the leader
+   *  (access-key commands only) and answers once it has applied it itself. */
+  submitter: Submitter;
   /** Starts the background blob repair (in place of the single-node scrub and orphan sweep). */
   startRepair(born: { release(): void }): { stop(): void; done: Promise<number> };
   stop(): Promise<void>;
@@ -66,11 +74,6 @@ export interface ClusterParts {
 
 export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const c = p.config.cluster;
-  const admin = p.config.server;
-  if (admin.admin_port && admin.admin_token.length < 16)
-    throw new ConfigError(
-      'Config key "server.admin_token" must be set, at least 16 characters, when server.admin_port is set: it guards the cluster admin API.',
-    );
   const self = raftId(c.node_id);
   const all = members(c);
   const directory = new Map<NodeId, Member>(all.map((m) => [raftId(m.id), { name: m.id, addr: m.addr }]));
@@ -106,6 +109,29 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       p.log.warn('removing a collected blob failed; it stays as an orphan', { error: err }),
     );
   };
+  // The leader's side of a follower's access-key change: the outcome (value or error) goes
+  // back with the index it was applied at, so the follower can wait for it.
+  const serveSubmit = async (res: ServerResponse, body: Buffer): Promise<void> => {
+    let cmd: Command | undefined;
+    try {
+      cmd = JSON.parse(body.toString('utf8')) as Command;
+    } catch {
+      // answered below
+    }
+    if (typeof cmd?.type !== 'string' || !cmd.type.startsWith('credential.')) {
+      res.writeHead(400).end();
+      return;
+    }
+    let out: Record<string, unknown>;
+    try {
+      const value = await p.metadata.submit(cmd);
+      out = { ok: true, value, applied: node?.status().applied ?? 0 };
+    } catch (err) {
+      const e = err as Error & { kind?: string };
+      out = { ok: false, error: { name: e.name, message: e.message, kind: e.kind } };
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+  };
   node = await ClusterNode.start({
     id: self,
     // A joiner is no voter of its own (else it would elect itself): the leader's log, or a
@@ -132,14 +158,12 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         const body = JSON.stringify({ name: c.node_id, s3: s3Port ? `${advertiseHost}:${s3Port}` : '' });
         res.writeHead(s3Port ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       },
+      [SUBMIT_PATH]: (_req, res, body) => serveSubmit(res, body),
     },
     ...(replication ? { streamRoutes: { [BLOB_PATH]: (req, res) => replication.handle(req, res) } } : {}),
   });
   const n = node;
   p.metadata.setReplicator(replicatedSubmit(n, blobs));
-  const adminApi = admin.admin_port
-    ? await startClusterAdmin({ node: n, token: admin.admin_token, host: admin.host, port: admin.admin_port })
-    : undefined;
 
   const forwarder = new Forwarder(c.node_id);
   const agent = new http.Agent({ keepAlive: true });
@@ -192,8 +216,47 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     : undefined;
   sm.onRestored = () => void repair?.run();
 
+  const submitViaLeader = async (cmd: Command): Promise<unknown> => {
+    const lead = n.status().role === 'leader' ? self : await waitLeader();
+    if (lead === self) return p.metadata.submit(cmd);
+    const m = lead ? n.directory.get(lead) : undefined;
+    if (!m)
+      throw unavailable(
+        'The cluster has no leader right now (an election is under way or too few nodes are up); retry.',
+      );
+    let r: { status: number; body: Buffer };
+    try {
+      r = await peerRequest(
+        agent,
+        c.secret,
+        m.addr,
+        'POST',
+        SUBMIT_PATH,
+        Buffer.from(JSON.stringify(cmd)),
+        Math.max(10_000, 5 * c.election_timeout_ms),
+      );
+    } catch (err) {
+      throw unavailable(`The cluster leader (${m.name}) cannot be reached (${(err as Error).message}); retry.`);
+    }
+    if (r.status !== 200) throw unavailable(`The cluster leader (${m.name}) answered ${r.status}; retry.`);
+    const out = JSON.parse(r.body.toString('utf8')) as {
+      ok: boolean;
+      value?: unknown;
+      applied?: number;
+      error?: { name: string; message: string; kind?: CredentialError['kind'] };
+    };
+    if (!out.ok) {
+      const e = out.error!;
+      if (e.name === 'CredentialError') throw new CredentialError(e.message, e.kind);
+      throw unavailable(e.message);
+    }
+    await caughtUp(out.applied ?? 0);
+    return out.value;
+  };
+
   return {
     node: n,
+    submitter: { submit: submitViaLeader as Submitter['submit'] },
     seedWhenLeader(seed, always) {
       const isLeader = () => n.status().role === 'leader';
       timers.push(
@@ -202,7 +265,26 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     },
     startRepair(born) {
       born.release();
-      if (!repair) return { stop() {}, done: Promise.resolve(0) };
+      if (!repair) {
+        // Cloud backends: one copy in a shared bucket, swept by the leader alone.
+        let sweeping = false;
+        const sweep = setInterval(() => {
+          if (sweeping || n.status().role !== 'leader') return;
+          sweeping = true;
+          sweepCloudOrphans({
+            storage: p.storage,
+            metadata: p.metadata,
+            node: n,
+            graceMs: c.orphan_grace_seconds * 1000,
+            log: p.log,
+          })
+            .catch((err: unknown) => p.log.warn('cloud orphan sweep failed; the next one retries', { error: err }))
+            .finally(() => (sweeping = false));
+        }, c.orphan_sweep_interval_seconds * 1000);
+        sweep.unref();
+        timers.push(sweep);
+        return { stop() {}, done: Promise.resolve(0) };
+      }
       const done = new Promise<number>((resolve) => {
         const first = setTimeout(() => resolve(repair.run()), 1000);
         first.unref();
@@ -323,7 +405,6 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     async stop() {
       for (const t of timers) clearTimeout(t);
       repair?.stop();
-      await adminApi?.close();
       forwarder.close();
       agent.destroy();
       replication?.close();

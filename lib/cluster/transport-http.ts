@@ -9,11 +9,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SnapshotFile, sliceParts, snapshotWire } from './snapshot-file.ts';
 import { decodeMessage, encodeMessage } from './raft/codec.ts';
 import type { Message, NodeId } from './raft/types.ts';
 import type { Transport } from './transport.ts';
 import { checkMac, checkTime, DEFAULT_MAX_SKEW_MS, signHeaders } from './peer-auth.ts';
 import { parseHostPort } from './config.ts';
+import { closeIdleAfterPoll } from '../ops/idle-timeout.ts';
 
 export interface HttpTransportOptions {
   id: NodeId;
@@ -38,6 +43,8 @@ export interface HttpTransportOptions {
   snapshotChunkBytes?: number;
   /** Largest snapshot accepted; default 1 GiB. */
   maxSnapshotBytes?: number;
+  /** Where incoming snapshots are written as they arrive (default: a temp dir, removed at close). */
+  snapshotDir?: string;
   maxSkewMs?: number;
   /** Extra authenticated routes (for example blob transfer): path prefix → handler. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>>;
@@ -135,21 +142,22 @@ class PeerLane {
   }
 }
 
-interface Assembly {
-  id: string;
-  parts: Buffer[];
-  bytes: number;
-}
-
 export class HttpTransport implements Transport {
   private readonly o: Required<
-    Omit<HttpTransportOptions, 'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes'>
+    Omit<
+      HttpTransportOptions,
+      'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes' | 'snapshotDir'
+    >
   > &
     HttpTransportOptions;
   private readonly lanes = new Map<NodeId, PeerLane>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4, keepAliveMsecs: 1000 });
   private readonly server: http.Server;
-  private readonly assemblies = new Map<NodeId, Assembly>();
+  private readonly assemblies = new Map<NodeId, SnapshotFile>();
+  /** Chunks from one sender are handled one after another (a resend may overlap the old). */
+  private readonly chunkChains = new Map<NodeId, Promise<void>>();
+  private readonly snapshotDir: string;
+  private readonly ownSnapshotDir: boolean;
   private closed = false;
   /** Requests refused for authentication, by reason (observability and tests). */
   readonly refused = { missing: 0, stale: 0, 'bad-mac': 0 };
@@ -165,6 +173,8 @@ export class HttpTransport implements Transport {
       maxSkewMs: DEFAULT_MAX_SKEW_MS,
       ...opts,
     };
+    this.ownSnapshotDir = !opts.snapshotDir;
+    this.snapshotDir = opts.snapshotDir ?? path.join(tmpdir(), `bleepstore-raft-snap-${process.pid}-${randomUUID()}`);
     for (const [id, addr] of opts.peers ?? []) this.setPeer(id, addr);
     this.server = http.createServer(
       { keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 10_000 },
@@ -175,6 +185,7 @@ export class HttpTransport implements Transport {
         });
       },
     );
+    closeIdleAfterPoll(this.server);
   }
 
   listen(): Promise<AddressInfo> {
@@ -286,11 +297,12 @@ export class HttpTransport implements Transport {
     lane.snapshotBusy = true;
     let ok = false;
     try {
-      const whole = Buffer.from(encodeMessage(msg));
+      const parts = snapshotWire(msg);
+      const size = parts.reduce((a, p) => a + p.length, 0);
       const id = randomUUID();
-      const n = Math.max(1, Math.ceil(whole.length / this.o.snapshotChunkBytes));
+      const n = Math.max(1, Math.ceil(size / this.o.snapshotChunkBytes));
       for (let i = 0; i < n && !this.closed; i++) {
-        const chunk = whole.subarray(i * this.o.snapshotChunkBytes, (i + 1) * this.o.snapshotChunkBytes);
+        const chunk = sliceParts(parts, i * this.o.snapshotChunkBytes, (i + 1) * this.o.snapshotChunkBytes);
         const r = await peerRequest(
           this.agent,
           this.o.secret,
@@ -353,24 +365,38 @@ export class HttpTransport implements Transport {
     this.receiveChunk(from, q, body, res);
   }
 
-  private receiveChunk(from: NodeId, q: URLSearchParams, body: Buffer, res: ServerResponse): void {
+  private async receiveChunk(from: NodeId, q: URLSearchParams, body: Buffer, res: ServerResponse): Promise<void> {
+    const run = (this.chunkChains.get(from) ?? Promise.resolve()).then(() => this.takeChunk(from, q, body, res));
+    const tail = run.catch(() => {});
+    this.chunkChains.set(from, tail);
+    try {
+      await run;
+    } finally {
+      if (this.chunkChains.get(from) === tail) this.chunkChains.delete(from);
+    }
+  }
+
+  private async takeChunk(from: NodeId, q: URLSearchParams, body: Buffer, res: ServerResponse): Promise<void> {
     const id = q.get('id') ?? '';
     const seq = Number(q.get('seq'));
     const total = Number(q.get('total'));
     let a = this.assemblies.get(from);
-    if (seq === 0) this.assemblies.set(from, (a = { id, parts: [], bytes: 0 }));
-    if (!a || a.id !== id || a.parts.length !== seq || !(total >= 1) || seq >= total) {
-      this.assemblies.delete(from);
+    if (seq === 0 && /^[0-9A-Za-z-]{1,64}$/.test(id) && total >= 1) {
+      await this.dropAssembly(from);
+      a = await SnapshotFile.create(this.snapshotDir, from, id, total);
+      this.assemblies.set(from, a);
+    }
+    if (!a || a.id !== id || a.next !== seq || a.total !== total) {
+      await this.dropAssembly(from);
       res.writeHead(409).end(); // out of order: the sender gives up and the core resends
       return;
     }
-    a.parts.push(body);
-    a.bytes += body.length;
-    if (a.bytes > this.o.maxSnapshotBytes) {
-      this.assemblies.delete(from);
+    if (a.bytes + body.length > this.o.maxSnapshotBytes) {
+      await this.dropAssembly(from);
       res.writeHead(413).end();
       return;
     }
+    await a.append(body);
     if (seq < total - 1) {
       res.writeHead(204).end();
       return;
@@ -378,13 +404,20 @@ export class HttpTransport implements Transport {
     this.assemblies.delete(from);
     let msg: Message;
     try {
-      msg = decodeMessage(Buffer.concat(a.parts).toString('utf8'));
+      msg = await a.finish();
     } catch {
+      await a.discard();
       res.writeHead(400).end();
       return;
     }
     res.writeHead(204).end();
     if (!this.closed) this.o.onMessages([msg]);
+  }
+
+  private async dropAssembly(from: NodeId): Promise<void> {
+    const a = this.assemblies.get(from);
+    this.assemblies.delete(from);
+    await a?.discard();
   }
 
   private refuse(res: ServerResponse, why: 'missing' | 'stale' | 'bad-mac'): void {
@@ -401,5 +434,7 @@ export class HttpTransport implements Transport {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    for (const from of [...this.assemblies.keys()]) await this.dropAssembly(from);
+    if (this.ownSnapshotDir) await rm(this.snapshotDir, { recursive: true, force: true });
   }
 }

@@ -40,7 +40,7 @@ export function apply<C extends Command>(tx: Sql, cmd: C, emit: Emit): Results[C
 
 function credentialRow(tx: Sql, accessKeyId: string): Row {
   const r = tx.q('SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-  if (!r) throw new CredentialError(`No access key "${accessKeyId}".`);
+  if (!r) throw new CredentialError(`No access key "${accessKeyId}".`, 'missing');
   return r;
 }
 
@@ -179,7 +179,7 @@ const APPLY: Appliers = {
       owner = { id: other.owner_id as string, displayName: other.display_name as string };
     } else owner = c.owner;
     if (tx.q('SELECT 1 FROM credentials WHERE access_key_id = ?').get(c.accessKeyId)) {
-      throw new CredentialError(`Access key "${c.accessKeyId}" already exists.`);
+      throw new CredentialError(`Access key "${c.accessKeyId}" already exists.`, 'exists');
     }
     tx.q(
       'INSERT INTO credentials (access_key_id, secret_key, owner_id, display_name, active, created_at) VALUES (?, ?, ?, ?, 1, ?)',
@@ -205,6 +205,12 @@ const APPLY: Appliers = {
     tx.q('DELETE FROM credentials WHERE access_key_id = ?').run(c.accessKeyId);
     emit({ type: 'credential.changed', accessKeyId: c.accessKeyId });
     return keyInfo(r);
+  },
+  'credential.status'(tx, c, emit) {
+    credentialRow(tx, c.accessKeyId);
+    tx.q('UPDATE credentials SET active = ? WHERE access_key_id = ?').run(c.active ? 1 : 0, c.accessKeyId);
+    emit({ type: 'credential.changed', accessKeyId: c.accessKeyId });
+    return keyInfo(credentialRow(tx, c.accessKeyId));
   },
 
   'bucket.create'(tx, { bucket: b }, emit) {

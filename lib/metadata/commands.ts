@@ -55,6 +55,7 @@ export type Command =
     }
   | { type: 'credential.rotate'; accessKeyId: string; secretKey: string }
   | { type: 'credential.delete'; accessKeyId: string }
+  | { type: 'credential.status'; accessKeyId: string; active: boolean }
   | { type: 'bucket.create'; bucket: BucketRow; event?: EventStamp | undefined }
   | { type: 'bucket.delete'; name: string; event?: EventStamp | undefined }
   | { type: 'bucket.acl'; name: string; acl: Acl; event?: EventStamp | undefined }
@@ -198,6 +199,7 @@ export interface Results {
   'credential.create': CredentialRow;
   'credential.rotate': CredentialRow;
   'credential.delete': KeyInfo;
+  'credential.status': KeyInfo;
   'bucket.create': { created: true } | { created: false; existing: BucketRow };
   'bucket.delete': 'deleted' | 'missing' | 'not-empty';
   'bucket.acl': boolean;

@@ -10,6 +10,9 @@ import type { CredentialRow, KeyInfo } from './types.ts';
 export { CredentialError } from './errors.ts';
 export type { KeyInfo } from './types.ts';
 
+/** Where a change goes: the store itself, or (cluster mode) the leader through the admin API. */
+export type Submitter = Pick<MetadataStore, 'submit'>;
+
 export interface CreateKeyOptions {
   /** A new owner with this display name. */
   displayName?: string;
@@ -34,7 +37,7 @@ function newSecret(): string {
 }
 
 /** Creates a key and returns it with its secret: the only time the secret is shown. */
-export async function createKey(store: MetadataStore, opts: CreateKeyOptions): Promise<CredentialRow> {
+export async function createKey(store: Submitter, opts: CreateKeyOptions): Promise<CredentialRow> {
   if ((opts.displayName === undefined) === (opts.ownerOf === undefined)) {
     throw new CredentialError(
       'Give either a display name for a new owner or an existing access key to share an owner with.',
@@ -66,13 +69,18 @@ export function listKeys(store: MetadataStore): KeyInfo[] {
 }
 
 /** Deletes a key; requests signed with it fail with InvalidAccessKeyId from then on. */
-export function deleteKey(store: MetadataStore, accessKeyId: string): Promise<KeyInfo> {
+export function deleteKey(store: Submitter, accessKeyId: string): Promise<KeyInfo> {
   return store.submit({ type: 'credential.delete', accessKeyId });
 }
 
 /** Gives a key a new secret and returns it; the old secret stops working at once. */
-export function rotateKey(store: MetadataStore, accessKeyId: string): Promise<CredentialRow> {
+export function rotateKey(store: Submitter, accessKeyId: string): Promise<CredentialRow> {
   return store.submit({ type: 'credential.rotate', accessKeyId, secretKey: newSecret() });
+}
+
+/** Enables or disables a key; a disabled key's requests fail as if it did not exist. */
+export function setKeyStatus(store: Submitter, accessKeyId: string, active: boolean): Promise<KeyInfo> {
+  return store.submit({ type: 'credential.status', accessKeyId, active });
 }
 
 /** The same operations bound to one store, as `store.credentials` exposes them. */

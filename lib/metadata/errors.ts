@@ -10,9 +10,12 @@ export class PreconditionError extends Error {
 }
 
 export class CredentialError extends Error {
-  constructor(message: string) {
+  /** invalid: a bad request; missing: no such key; exists: the id is taken. */
+  readonly kind: 'invalid' | 'missing' | 'exists';
+  constructor(message: string, kind: 'invalid' | 'missing' | 'exists' = 'invalid') {
     super(message);
     this.name = 'CredentialError';
+    this.kind = kind;
   }
 }
 

@@ -329,6 +329,11 @@ export class MetadataReads {
     return Number((this.sql.q('SELECT COUNT(*) AS n FROM multipart_uploads WHERE bucket = ?').get(bucket) as Row).n);
   }
 
+  /** Multipart uploads in progress in every bucket. */
+  totalUploadCount(): number {
+    return Number((this.sql.q('SELECT COUNT(*) AS n FROM multipart_uploads').get() as Row).n);
+  }
+
   /** A consistent copy of the whole database at `path` (a new file), taken while it serves. */
   backupTo(path: string): void {
     // VACUUM INTO reads one snapshot and writes a compact copy; it changes nothing here.

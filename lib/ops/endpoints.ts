@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { version } from '../version.ts';
 import type { Logger } from './log.ts';
 import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
-import { createHealthChecks, type HealthTargets } from './health.ts';
+import { createHealthChecks, type HealthReport, type HealthTargets } from './health.ts';
 import type { MetadataReads } from '../metadata/reads.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { queueHealth } from '../events/health.ts';
@@ -31,6 +31,8 @@ export interface Ops {
   /** Called once per request when its response closes: the log line and metrics. */
   finished: (r: RequestRecord) => void;
   metrics: Metrics | undefined;
+  /** The readiness checks behind /readyz (shared: concurrent callers share one probe). */
+  health: () => Promise<HealthReport>;
 }
 
 export interface OpsServices extends HealthTargets {
@@ -149,5 +151,5 @@ export function createOps(svc: OpsServices): Ops {
     }
   };
 
-  return { handler: { route, serve }, finished: createRequestObserver(svc.log, metrics), metrics };
+  return { handler: { route, serve }, finished: createRequestObserver(svc.log, metrics), metrics, health };
 }

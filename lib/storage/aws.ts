@@ -288,7 +288,8 @@ export function createAwsBucket(c: AwsConfig): CloudBucket {
       let ContinuationToken: string | undefined;
       do {
         const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
-        for (const o of out.Contents ?? []) if (o.Key !== undefined) yield o.Key;
+        for (const o of out.Contents ?? [])
+          if (o.Key !== undefined) yield { key: o.Key, modifiedMs: o.LastModified?.getTime() };
         ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
       } while (ContinuationToken);
     },

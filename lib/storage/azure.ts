@@ -121,7 +121,8 @@ export function createAzureContainer(c: AzureConfig): CloudBucket {
       await container.getBlobClient(key).deleteIfExists();
     },
     async *list(prefix) {
-      for await (const item of container.listBlobsFlat({ prefix })) yield item.name;
+      for await (const item of container.listBlobsFlat({ prefix }))
+        yield { key: item.name, modifiedMs: item.properties.lastModified?.getTime() };
     },
     // Multipart Complete: every source becomes one or more staged blocks of the target, then
     // one Put Block List commits them in order.

@@ -57,8 +57,9 @@ export interface StorageBackend {
   /**
    * Removes every blob of ours that `keep` does not want; returns how many. Runs in the
    * background while serving, so `keep` must spare blobs born meanwhile (watchNewBlobIds).
+   * `modifiedMs` is when the blob was last written, where the backend's listing says so.
    */
-  sweepOrphans(keep: (fileId: string) => boolean): Promise<number>;
+  sweepOrphans(keep: (fileId: string, modifiedMs?: number) => boolean): Promise<number>;
 }
 
 export class FileMissingError extends Error {

@@ -34,8 +34,8 @@ export interface CloudBucket {
   exists(key: string): Promise<boolean>;
   /** Deletes; a missing object is not an error. */
   delete(key: string): Promise<void>;
-  /** Every object name under the prefix. */
-  list(prefix: string): AsyncIterable<string>;
+  /** Every object under the prefix: its name and, where the listing says, when it was last written (ms). */
+  list(prefix: string): AsyncIterable<{ key: string; modifiedMs?: number | undefined }>;
   /**
    * Server-side concatenation of whole objects into `target` (native multipart, block lists,
    * compose). Resolves false, having written nothing, when it cannot do these sources (e.g.
@@ -182,13 +182,13 @@ export class GatewayStorage implements StorageBackend {
     return removed;
   }
 
-  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+  async sweepOrphans(keep: (fileId: string, modifiedMs?: number) => boolean): Promise<number> {
     let removed = 0;
     await this.call('list', async () => {
-      for await (const key of this.cloud.list(this.prefix)) {
+      for await (const { key, modifiedMs } of this.cloud.list(this.prefix)) {
         const id = key.slice(this.prefix.length);
         // Only names that look like ours are ours to remove; anything else under the prefix stays.
-        if (!BLOB_ID_RE.test(id) || keep(id)) continue;
+        if (!BLOB_ID_RE.test(id) || keep(id, modifiedMs)) continue;
         await this.cloud.delete(key);
         removed++;
       }

@@ -118,13 +118,20 @@ export function createGcsBucket(c: GcpConfig): CloudBucket {
     async *list(prefix) {
       let query: { pageToken?: string } | null = {};
       while (query) {
-        const [files, next]: [Array<{ name: string }>, { pageToken?: string } | null, unknown] = await bucket.getFiles({
+        const [files, next]: [
+          Array<{ name: string; metadata?: { updated?: string } }>,
+          { pageToken?: string } | null,
+          unknown,
+        ] = await bucket.getFiles({
           ...query,
           prefix,
           maxResults: 1000,
           autoPaginate: false,
         });
-        for (const f of files) yield f.name;
+        for (const f of files) {
+          const updated = f.metadata?.updated ? Date.parse(f.metadata.updated) : Number.NaN;
+          yield { key: f.name, modifiedMs: Number.isNaN(updated) ? undefined : updated };
+        }
         query = next?.pageToken ? next : null;
       }
     },

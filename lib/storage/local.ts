@@ -155,7 +155,7 @@ export class LocalStorage implements StorageBackend {
   }
 
   /** Orphans (files no row references) are moved to a quarantine folder of this sweep. */
-  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+  async sweepOrphans(keep: (fileId: string, modifiedMs?: number) => boolean): Promise<number> {
     let removed = 0;
     const runDir = path.join(this.quarantineDir, String(Date.now()));
     for (const a of await readdir(this.root)) {

@@ -114,7 +114,7 @@ export class MemoryStorage implements StorageBackend {
     return 0;
   }
 
-  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+  async sweepOrphans(keep: (fileId: string, modifiedMs?: number) => boolean): Promise<number> {
     let removed = 0;
     for (const id of [...this.blobs.keys()]) {
       if (!keep(id)) {

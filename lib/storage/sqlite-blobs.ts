@@ -126,7 +126,7 @@ export class SqliteBlobStorage implements StorageBackend {
     return 0;
   }
 
-  async sweepOrphans(keep: (fileId: string) => boolean): Promise<number> {
+  async sweepOrphans(keep: (fileId: string, modifiedMs?: number) => boolean): Promise<number> {
     let removed = 0;
     for (let ids = this.m.blobIds('', 256); ids.length; ids = this.m.blobIds(ids[ids.length - 1]!, 256)) {
       for (const id of ids) {

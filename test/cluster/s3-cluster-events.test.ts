@@ -111,7 +111,7 @@ test('only the leader publishes events, and after a kill -9 of the leader every 
   };
   const writers = [0, 1, 2, 3].map(writer);
   await new Promise((r) => setTimeout(r, 1500));
-  const old = (await c.leader())!;
+  const old = await c.waitStable(60_000);
   await c.kill9(old);
   const t0 = Date.now();
   await until(async () => (await c.leader()) !== undefined, 15_000);

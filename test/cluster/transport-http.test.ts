@@ -6,6 +6,11 @@ import { HttpTransport, type HttpTransportOptions } from '../../lib/cluster/tran
 import { encodeMessage, message, type Message, type NodeId } from '../../lib/cluster/raft/index.ts';
 import { signHeaders } from '../../lib/cluster/peer-auth.ts';
 import { deadPort } from '../helpers/net.ts';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { sliceParts, snapshotWire } from '../../lib/cluster/snapshot-file.ts';
 
 const SECRET = 'transport-test-secret-0123456789';
 const open: Array<{ close: () => Promise<void> }> = [];
@@ -187,6 +192,57 @@ test('a snapshot travels in chunks, arrives whole, and its outcome is reported t
   assert.equal(got.snapshot!.metadata.index, 100);
   assert.deepEqual(got.snapshot!.data, data);
   await Promise.all([a.t.close(), b.t.close()]);
+});
+
+test('an incoming snapshot is written to a file chunk by chunk, handed over whole, and its files removed', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-snapin-'));
+  open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+  const chunkBytes = 64 * 1024;
+  const b = await node(2, { snapshotDir: dir, snapshotChunkBytes: chunkBytes, maxSnapshotBytes: 2 * 1024 * 1024 });
+  const data = randomBytes(1024 * 1024 + 5);
+  const msg = message('MsgSnap', {
+    from: 1,
+    to: 2,
+    term: 3,
+    snapshot: { metadata: { index: 42, term: 3, confState: { voters: [1, 2], learners: [] } }, data },
+  });
+  const parts = snapshotWire(msg);
+  const size = parts.reduce((a, p) => a + p.length, 0);
+  const total = Math.ceil(size / chunkBytes);
+  assert.ok(total > 10, 'many chunks');
+  const chunk = async (
+    id: string,
+    seq: number,
+    n = total,
+    body = sliceParts(parts, seq * chunkBytes, (seq + 1) * chunkBytes),
+  ) => {
+    const p = `/raft/snapshot?from=1&id=${id}&seq=${seq}&total=${n}`;
+    return post(b.addr, p, body, signHeaders(SECRET, 'POST', p, body));
+  };
+  for (let i = 0; i < total - 1; i++) assert.equal(await chunk('s1', i), 204);
+  // Before the last chunk: the bytes so far are in a file, not handed to Raft.
+  const partial = readdirSync(dir);
+  assert.deepEqual(partial, ['1-s1.part']);
+  assert.equal(statSync(path.join(dir, partial[0]!)).size, (total - 1) * chunkBytes);
+  assert.equal(b.got.length, 0);
+  assert.equal(await chunk('s1', total - 1), 204);
+  await until(() => b.got.length === 1);
+  const got = b.got[0]!;
+  assert.equal(got.type, 'MsgSnap');
+  assert.equal(got.snapshot!.metadata.index, 42);
+  assert.ok(Buffer.from(got.snapshot!.data).equals(data), 'byte-exact');
+  assert.deepEqual(readdirSync(dir), [], 'nothing left behind');
+
+  // A resend starting over drops the old file; one over maxSnapshotBytes is refused and removed.
+  assert.equal(await chunk('s2', 0), 204);
+  assert.equal(await chunk('s3', 0, 64), 204);
+  assert.deepEqual(readdirSync(dir), ['1-s3.part']);
+  const big = Buffer.alloc(chunkBytes);
+  let status = 204;
+  for (let i = 1; i < 64 && status === 204; i++) status = await chunk('s3', i, 64, big);
+  assert.equal(status, 413);
+  assert.deepEqual(readdirSync(dir), []);
+  await b.t.close();
 });
 
 test('a request body over the bound is refused with 413 before it is buffered whole', async () => {

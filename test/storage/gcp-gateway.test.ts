@@ -144,7 +144,7 @@ describe('gcp gateway against a stub', () => {
           };
     const bucket = createGcsBucket({ ...BASE, endpoint_url: stub.url });
     const got: string[] = [];
-    for await (const n of bucket.list('gw/')) got.push(n);
+    for await (const n of bucket.list('gw/')) got.push(n.key);
     assert.deepEqual(got, ['gw/a', 'gw/b', 'gw/c']);
     assert.equal(stub.seen.length, 2);
     assert.ok(stub.seen.every((s) => s.path.includes('prefix=gw%2F')));

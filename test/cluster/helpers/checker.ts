@@ -16,26 +16,39 @@ export interface CheckReport {
   checked: number;
   lost: string[];
   resurrected: string[];
+  /** The last error log lines of each node a read failed on. */
+  troubles: string[];
+  /** Reads that succeeded only on a retry after a transport error. */
+  retried: number;
 }
 
 /** Reads every acknowledged key from every running node (bounded parallelism). */
 export async function checkReads(cluster: S3Cluster, bucket: string, w: Workload): Promise<CheckReport> {
   const lost: string[] = [];
   const resurrected: string[] = [];
+  const troubled = new Map<string, string[]>();
   let checked = 0;
   const jobs: Array<() => Promise<void>> = [];
+  let retried = 0;
   for (const node of cluster.nodes.filter((n) => n.proc)) {
-    const s3 = cluster.client(node);
+    // Reads are idempotent, so the checker retries a transport failure as every S3 client
+    // does: on a starved machine a client may reuse a kept-alive socket the server already
+    // closed (ECONNRESET before any byte of the answer). A missing or wrong object is not
+    // retried into success: NoSuchKey and wrong bytes are answers, not transport errors.
+    const s3 = cluster.client(node, 3);
     for (const [key, want] of w.live)
       jobs.push(async () => {
         try {
           const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          if ((r.$metadata.attempts ?? 1) > 1) retried++;
           const bytes = await r.Body!.transformToByteArray();
           const sha = createHash('sha256').update(bytes).digest('hex');
           if (sha !== want.sha256 || r.ETag !== want.etag)
             lost.push(`${node.name}:${key} (bytes or ETag differ: ${r.ETag} vs ${want.etag})`);
         } catch (err) {
-          lost.push(`${node.name}:${key} (${(err as Error).name})`);
+          const e = err as NodeJS.ErrnoException;
+          lost.push(`${node.name}:${key} (${e.name}${e.code ? ` ${e.code}` : ''}: ${e.message.slice(0, 200)})`);
+          if (!troubled.has(node.name)) troubled.set(node.name, node.proc?.troubles().slice(-10) ?? []);
         }
         checked++;
       });
@@ -56,7 +69,9 @@ export async function checkReads(cluster: S3Cluster, bucket: string, w: Workload
       while (next < jobs.length) await jobs[next++]!();
     }),
   );
-  return { checked, lost, resurrected };
+  // A lost read names the node's last error log lines, so a CI failure says why.
+  const troubles = [...troubled].map(([name, lines]) => `${name} logged: ${lines.join('\n') || '(no errors)'}`);
+  return { checked, lost, resurrected, troubles, retried };
 }
 
 /** The applied index and the metadata export of one stopped node's database. */
@@ -106,6 +121,8 @@ export interface Verdict {
   checked: number;
   lost: string[];
   resurrected: string[];
+  troubles: string[];
+  retried: number;
   missing: number[];
   orphans: number[];
   exportsEqual: boolean;
@@ -139,6 +156,7 @@ export function assertVerdict(v: Verdict, nodes: number): void {
   const problems = [
     ...v.lost.slice(0, 10).map((l) => `lost ${l}`),
     ...v.resurrected.slice(0, 10).map((r) => `delete came back: ${r}`),
+    ...(v.lost.length ? v.troubles : []),
     ...(v.exportsEqual ? [] : ['metadata exports differ between nodes']),
     ...(v.appliedEqual ? [] : ['applied index differs between nodes']),
     ...(v.missing.every((m) => m === 0) ? [] : [`blobs missing per node: ${v.missing.join('/')}`]),

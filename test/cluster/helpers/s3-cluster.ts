@@ -40,6 +40,8 @@ export class S3Cluster {
   readonly nodes: ClusterNodeProc[] = [];
   readonly root: string;
   private readonly clients = new Map<string, S3Client>();
+  /** Run first by stop(), so a test that failed midway leaves no workload hitting dead nodes. */
+  private readonly stoppers: Array<() => Promise<void>> = [];
   /** With `proxied`: the link from node a to node b ("a>b") goes through its own fault proxy. */
   readonly links = new Map<string, FaultProxy>();
 
@@ -48,7 +50,10 @@ export class S3Cluster {
   }
 
   /** Writes the configs of `size` nodes (ports picked now); start() runs them. */
-  static async create(size: number, opts: { proxied?: boolean; clusterYaml?: string } = {}): Promise<S3Cluster> {
+  static async create(
+    size: number,
+    opts: { proxied?: boolean; clusterYaml?: string; storageYaml?: string; orphanGraceSeconds?: number } = {},
+  ): Promise<S3Cluster> {
     const c = new S3Cluster(mkdtempSync(path.join(tmpdir(), 'bleepstore-s3-cluster-')));
     for (let i = 1; i <= size; i++)
       c.nodes.push({
@@ -75,9 +80,9 @@ export class S3Cluster {
       mkdirSync(n.dir, { recursive: true });
       writeFileSync(
         n.config,
-        `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\nstorage:\n  backend: local\n  inline_max_bytes: 1024\n` +
+        `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\n${opts.storageYaml ?? 'storage:\n  backend: local\n  inline_max_bytes: 1024\n'}` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
-          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: 2\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
+          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: ${opts.orphanGraceSeconds ?? 2}\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
       );
     }
     return c;
@@ -99,8 +104,11 @@ export class S3Cluster {
         writeFileSync(n.config, readFileSync(n.config, 'utf8').replace(`port: ${port}\n`, `port: ${fresh}\n`));
         if (port === n.s3Port) n.s3Port = fresh;
         else n.adminPort = fresh;
-        this.clients.get(n.name)?.destroy();
-        this.clients.delete(n.name);
+        for (const [id, c] of this.clients)
+          if (id.startsWith(`${n.name}/`)) {
+            c.destroy();
+            this.clients.delete(id);
+          }
       }
     }
     const l = n.proc.logs.find((e) => e.msg === 'listening');
@@ -121,17 +129,19 @@ export class S3Cluster {
     return `http://127.0.0.1:${n.s3Port}`;
   }
 
-  client(n: ClusterNodeProc): S3Client {
-    let c = this.clients.get(n.name);
+  /** A cached client for node `n`; writers use one attempt so every failure is counted. */
+  client(n: ClusterNodeProc, maxAttempts = 1): S3Client {
+    const id = `${n.name}/${maxAttempts}`;
+    let c = this.clients.get(id);
     if (!c) {
       c = new S3Client({
         endpoint: this.url(n),
         region: 'us-east-1',
         forcePathStyle: true,
         credentials: { accessKeyId: 'bleepstore', secretAccessKey: 'bleepstore-secret' },
-        maxAttempts: 1,
+        maxAttempts,
       });
-      this.clients.set(n.name, c);
+      this.clients.set(id, c);
     }
     return c;
   }
@@ -192,7 +202,12 @@ export class S3Cluster {
     for (const p of this.links.values()) p.set({ kind: 'pass' });
   }
 
+  onStop(fn: () => Promise<void>): void {
+    this.stoppers.push(fn);
+  }
+
   async stop(): Promise<void> {
+    await Promise.all(this.stoppers.map((fn) => fn()));
     for (const p of this.links.values()) await p.close();
     for (const c of this.clients.values()) c.destroy();
     for (const n of this.nodes) await this.kill9(n);

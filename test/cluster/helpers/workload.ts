@@ -33,6 +33,7 @@ export class Workload {
 
   constructor(cluster: S3Cluster, bucket: string) {
     this.cluster = cluster;
+    cluster.onStop(() => this.stop());
     this.bucket = bucket;
   }
 
