@@ -20,8 +20,11 @@ export interface OutboxRow {
 export interface OutboxPort {
   /** The oldest undelivered rows of one target, by sequence. */
   pending(target: string, limit: number): OutboxRow[];
-  /** Removes rows a target confirmed (a metadata command, committed before it resolves). */
-  delivered(target: string, seqs: number[]): Promise<void>;
+  /**
+   * Removes rows a target confirmed (a metadata command, committed before it resolves). With
+   * `maxDelayMs` > 0 the removal may wait that long to join another transaction's commit.
+   */
+  delivered(target: string, seqs: number[], maxDelayMs: number): Promise<void>;
   /** Drops the oldest rows of a target beyond `keep`; returns how many went. */
   trim(target: string, keep: number): Promise<number>;
   depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null };
@@ -40,6 +43,9 @@ export interface DispatcherOptions {
   pollMs: number;
   /** After a batch smaller than batchSize, wait this long before the next (batches more per round trip). */
   lingerMs: number;
+  /** How long deleting confirmed rows may wait to join another commit (0: commit at once, as
+   *  sync mode needs: its writers wait for the rows to go). */
+  deleteDelayMs: number;
   /** Cluster mode: only the leader publishes; a follower's loops idle until this turns true.
    *  The outbox is replicated, so a new leader drains what its predecessor left (at-least-once). */
   active?: () => boolean;
@@ -66,6 +72,8 @@ export interface TargetStatus {
   dropped: number;
   /** Commit-to-confirm time of the oldest event of the last confirmed batch. */
   latency_ms: number;
+  /** Messages the target dead-lettered, where it counts them (RabbitMQ). */
+  dead_letters?: number;
 }
 
 interface Waiter {
@@ -159,7 +167,9 @@ export class Dispatcher {
   status(): TargetStatus[] {
     return [...this.#loops.entries()].map(([name, l]) => {
       const d = this.#outbox.depth(name);
+      const deadLetters = l.target.deadLetters?.();
       return {
+        ...(deadLetters === undefined ? {} : { dead_letters: deadLetters }),
         target: name,
         connected: l.failures === 0,
         pending: d.rows,
@@ -221,9 +231,12 @@ export class Dispatcher {
       }));
       try {
         await loop.target.publish(messages);
+        // Deleting confirmed rows rides along with the next write's commit (no fsync of its
+        // own); a crash before it only publishes them again. Sync-mode writers wait on it.
         await this.#outbox.delivered(
           name,
           rows.map((r) => r.seq),
+          this.#waiters.size ? 0 : o.deleteDelayMs,
         );
       } catch (err) {
         loop.failures++;

@@ -13,6 +13,8 @@ export interface QueueHealth {
     oldest_age_seconds: number;
     dropped: number;
     last_error: string | null;
+    /** RabbitMQ: messages in the dead-letter queue (consumers rejected them). */
+    dead_letters?: number;
   }>;
 }
 
@@ -27,6 +29,7 @@ export function queueHealth(status: readonly TargetStatus[], now = Date.now()): 
       oldest_age_seconds: t.oldest_time ? Math.max(0, (now - Date.parse(t.oldest_time)) / 1000) : 0,
       dropped: t.dropped,
       last_error: t.last_error,
+      ...(t.dead_letters === undefined ? {} : { dead_letters: t.dead_letters }),
     })),
   };
 }

@@ -41,6 +41,7 @@ export function startEvents(
     maxBackoffMs: 30_000,
     pollMs: 1000,
     lingerMs: ev.linger_ms,
+    deleteDelayMs: ev.consistency === 'sync' ? 0 : 100,
     ...(isLeader ? { active: isLeader } : {}),
     onPublished(target, n) {
       if (failing.delete(target)) log.info('event target reachable again', { target });

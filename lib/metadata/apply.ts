@@ -507,7 +507,10 @@ const APPLY: Appliers = {
     return null;
   },
   'outbox.delivered'(tx, c) {
-    for (const seq of c.seqs) tx.q('DELETE FROM event_outbox WHERE target = ? AND seq = ?').run(c.target, seq);
+    tx.q('DELETE FROM event_outbox WHERE target = ? AND seq IN (SELECT value FROM json_each(?))').run(
+      c.target,
+      JSON.stringify(c.seqs),
+    );
     return null;
   },
   'outbox.forget'(tx, c) {
@@ -557,6 +560,7 @@ const APPLY: Appliers = {
       ).run(c.at);
       tx.exec('DELETE FROM objects');
     }
+    if (has('bucket_notifications')) tx.exec('DELETE FROM bucket_notifications');
     if (has('buckets')) tx.exec('DELETE FROM buckets');
     if (has('credentials')) {
       if (c.redacted)
@@ -652,6 +656,7 @@ const APPLY: Appliers = {
           replaced: null,
         });
       if (table === 'credentials') emit({ type: 'credential.changed', accessKeyId: row.access_key_id as string });
+      if (table === 'bucket_notifications') emit({ type: 'bucket.config', bucket: row.bucket as string });
     }
     return out;
   },

@@ -23,6 +23,12 @@ export class Sql {
     this.db.exec(`PRAGMA synchronous = ${SYNC_MODE[durability]}`);
     this.db.exec('PRAGMA foreign_keys = ON');
     this.db.exec('PRAGMA busy_timeout = 5000');
+    // Each command of a group commit runs in a savepoint, so SQLite keeps the original of every
+    // page a savepoint re-dirties in a sub-journal; past 64 KiB that spills to a temp file
+    // (https://www.sqlite.org/tempfiles.html, "Statement Journal Files"): thousands of pwrite
+    // calls per second once the event outbox adds pages to each commit. In memory, bounded by
+    // the pages of one transaction.
+    this.db.exec('PRAGMA temp_store = MEMORY');
     // Hot rows (inline objects above all) are read through a 64 MiB memory map, so a small
     // GET costs no read() call; the map is bounded because mapped pages count towards RSS.
     this.db.exec('PRAGMA cache_size = -16384');

@@ -8,13 +8,22 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Acl, Grant, Permission } from './types.ts';
 
-export const TABLES = ['buckets', 'objects', 'multipart_uploads', 'multipart_parts', 'credentials'] as const;
+// bucket_notifications is ours, beyond the spec's five: without it a restore would silently
+// drop every bucket's event routing (PutBucketNotificationConfiguration).
+export const TABLES = [
+  'buckets',
+  'objects',
+  'multipart_uploads',
+  'multipart_parts',
+  'credentials',
+  'bucket_notifications',
+] as const;
 export type TableName = (typeof TABLES)[number];
 export const EXTENSION = 'x_bleepstore';
 export const REDACTED = 'REDACTED';
 const META_PREFIX = 'x-amz-meta-';
 
-type Kind = 'text' | 'nullable' | 'int' | 'bool' | 'acl' | 'meta' | 'time';
+type Kind = 'text' | 'nullable' | 'int' | 'bool' | 'acl' | 'meta' | 'time' | 'rules';
 
 const CONTENT: Record<string, Kind> = {
   content_type: 'text',
@@ -57,6 +66,7 @@ export const FIELDS: Record<TableName, Record<string, Kind>> = {
     active: 'bool',
     created_at: 'time',
   },
+  bucket_notifications: { bucket: 'text', rules: 'rules' },
 };
 
 /** Export order: the primary key. */
@@ -66,6 +76,7 @@ export const ORDER: Record<TableName, string> = {
   multipart_uploads: 'upload_id',
   multipart_parts: 'upload_id, part_number',
   credentials: 'access_key_id',
+  bucket_notifications: 'bucket',
 };
 
 type Row = Record<string, unknown>;
@@ -105,7 +116,7 @@ export function rowToRecord(table: TableName, row: Row, includeSecrets: boolean)
     const kind = fields[col];
     if (kind === undefined) ext[col] = value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
     else if (kind === 'bool') rec[col] = value === 1;
-    else if (kind === 'acl') rec[col] = JSON.parse(value as string);
+    else if (kind === 'acl' || kind === 'rules') rec[col] = JSON.parse(value as string);
     else if (kind === 'meta') {
       const meta = JSON.parse(value as string) as Record<string, string>;
       rec[col] = Object.fromEntries(Object.entries(meta).map(([k, v]) => [META_PREFIX + k, v]));
@@ -164,6 +175,16 @@ function toAcl(v: unknown, field: string, owner: { id: string; display_name: str
   return { owner: { id: o.id, display_name: (o.display_name as string | undefined) ?? '' }, grants };
 }
 
+/** A NotificationRule as lib/events/notification-config.ts stores it. */
+function isRule(r: unknown): boolean {
+  return (
+    isObject(r) &&
+    ['id', 'kind', 'arn', 'target', 'prefix', 'suffix'].every((k) => typeof r[k] === 'string') &&
+    Array.isArray(r.events) &&
+    r.events.every((e) => typeof e === 'string')
+  );
+}
+
 function checkField(table: TableName, name: string, kind: Kind, v: unknown): void {
   const bad = (what: string): never => {
     throw new RecordError(`${table} record: "${name}" must be ${what} (got ${JSON.stringify(v) ?? 'nothing'})`);
@@ -186,6 +207,9 @@ function checkField(table: TableName, name: string, kind: Kind, v: unknown): voi
       break;
     case 'meta':
       if (!isObject(v) || Object.values(v).some((x) => typeof x !== 'string')) bad('an object of strings');
+      break;
+    case 'rules':
+      if (!Array.isArray(v) || !v.every(isRule)) bad('an array of notification rules');
       break;
     case 'acl':
       break;
@@ -221,7 +245,8 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
           }),
         ),
       );
-    } else if (kind !== 'acl') row[name] = v ?? null;
+    } else if (kind === 'rules') row[name] = JSON.stringify(v);
+    else if (kind !== 'acl') row[name] = v ?? null;
   }
   if (table === 'multipart_parts' && ((row.part_number as number) < 1 || (row.part_number as number) > 10000)) {
     throw new RecordError(`${table} record: "part_number" must be from 1 to 10000`);

@@ -37,9 +37,17 @@ export function bucketRules(sql: Sql, bucket: string): NotificationRule[] | unde
   return r ? (JSON.parse(r.rules as string) as NotificationRule[]) : undefined;
 }
 
+/** What an event needs of its bucket, read once per bucket and transaction. */
+export interface BucketEventInfo {
+  rules: NotificationRule[] | undefined;
+  owner: string | undefined;
+}
+
 /**
  * Writes the outbox rows for one change: to the bucket's matching rules' targets (those still
- * `known`) when it has a notification configuration, else to `serverWide`.
+ * `known`) when it has a notification configuration, else to `serverWide`. `buckets` caches
+ * the bucket's rules and owner; the caller clears it when a transaction or savepoint ends and
+ * on every bucket change, so it never outlives what it read.
  */
 export function writeOutbox(
   tx: Sql,
@@ -47,18 +55,24 @@ export function writeOutbox(
   known: ReadonlySet<string>,
   change: Change,
   stamp: EventStamp,
+  buckets: Map<string, BucketEventInfo>,
 ): void {
   const name = nameOf(change, stamp);
   if (!name || !('bucket' in change)) return;
   const key = 'key' in change ? change.key : undefined;
-  const rules = bucketRules(tx, change.bucket);
+  let info = buckets.get(change.bucket);
+  if (!info) {
+    const owner = tx.q('SELECT owner_id FROM buckets WHERE name = ?').get(change.bucket) as Row | undefined;
+    info = { rules: bucketRules(tx, change.bucket), owner: owner?.owner_id as string | undefined };
+    buckets.set(change.bucket, info);
+  }
+  const rules = info.rules;
   // A rule may name a target removed from the config since: no loop would ever drain it.
   const routes: EventRoute[] = rules
     ? routesFor(rules, name, key).filter((r) => known.has(r.target))
     : serverWide.map((target) => ({ target, configurationId: '' }));
   if (!routes.length) return;
   const seq = (tx.q('UPDATE event_seq SET last = last + 1 WHERE id = 1 RETURNING last').get() as Row).last as number;
-  const owner = tx.q('SELECT owner_id FROM buckets WHERE name = ?').get(change.bucket) as Row | undefined;
   const event: BucketEvent = {
     seq,
     name,
@@ -67,7 +81,7 @@ export function writeOutbox(
     region: stamp.region,
     requestId: stamp.requestId,
     principal: stamp.principal,
-    bucketOwner: (owner?.owner_id as string | undefined) ?? stamp.principal,
+    bucketOwner: info.owner ?? stamp.principal,
     sourceIp: stamp.sourceIp,
   };
   if (key !== undefined) event.key = key;

@@ -9,7 +9,7 @@ import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { bucketRules, writeOutbox } from './outbox.ts';
+import { type BucketEventInfo, bucketRules, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
 import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
 import type { BucketEvent } from '../events/event.ts';
@@ -57,6 +57,8 @@ export class MetadataStore extends MetadataReads {
   private pending: Change[] = [];
   private readonly eventTargets: readonly string[];
   private readonly knownEventTargets: ReadonlySet<string>;
+  /** Buckets' notification rules and owners read by writeOutbox, kept for one transaction. */
+  private readonly outboxBuckets = new Map<string, BucketEventInfo>();
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
@@ -84,8 +86,9 @@ export class MetadataStore extends MetadataReads {
             event: JSON.parse(r.event) as BucketEvent,
           }),
         ),
-      delivered: async (target, seqs) => {
-        await this.submit({ type: 'outbox.delivered', target, seqs });
+      delivered: async (target, seqs, maxDelayMs) => {
+        const cmd = { type: 'outbox.delivered', target, seqs } as const;
+        await (maxDelayMs > 0 ? this.submitLater(cmd, maxDelayMs) : this.submit(cmd));
       },
       trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
       oldestSeq: (target) =>
@@ -231,6 +234,21 @@ export class MetadataStore extends MetadataReads {
     this.invalidate();
   }
 
+  /**
+   * Like submit, but the command does not start a transaction of its own: it joins the next
+   * one another submit starts, or commits by itself after `maxDelayMs`. For bookkeeping whose
+   * loss in a crash only repeats work (the outbox rows a target confirmed: at worst they are
+   * published again, same ids), so it costs no WAL fsync of its own while writes are flowing.
+   */
+  submitLater<C extends Command>(cmd: C, maxDelayMs: number): Promise<ResultOf<C>> {
+    if (this.replicate) return this.replicate(cmd) as Promise<ResultOf<C>>;
+    return new Promise<ResultOf<C>>((resolve, reject) => {
+      if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
+      this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
+      setTimeout(() => this.scheduleFlush(), maxDelayMs).unref();
+    });
+  }
+
   /** Commits what was already submitted, then closes; later submits are refused. */
   close(): void {
     if (!this.sql.isOpen) return;
@@ -252,7 +270,8 @@ export class MetadataStore extends MetadataReads {
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
-          if (stamp) writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp);
+          if (stamp)
+            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets);
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||
@@ -264,6 +283,7 @@ export class MetadataStore extends MetadataReads {
       );
     } catch (err) {
       this.pending.length = mark;
+      this.outboxBuckets.clear();
       throw err;
     }
   }
@@ -306,7 +326,15 @@ export class MetadataStore extends MetadataReads {
     });
   }
 
+  /** Also on every rollback and bucket change. */
+  protected override invalidate(): void {
+    super.invalidate();
+    this.outboxBuckets.clear();
+  }
+
+  /** After every COMMIT. */
   private publish(): void {
+    this.outboxBuckets.clear();
     const changes = this.pending;
     this.pending = [];
     if (!changes.length) return;

@@ -127,6 +127,21 @@ async function fill(store: MetadataStore, objects: number): Promise<void> {
     },
   });
   await createKey(store, { displayName: 'alice', accessKeyId: 'alice-key' });
+  await store.submit({
+    type: 'bucket.notifications',
+    name: 'alpha',
+    rules: [
+      {
+        id: 'jpgs',
+        kind: 'Queue',
+        arn: 'arn:bleepstore:sqs:us-east-1::orders',
+        target: 'orders',
+        events: ['s3:ObjectCreated:*'],
+        prefix: 'photos/',
+        suffix: '.jpg',
+      },
+    ],
+  });
 }
 
 async function exportText(store: MetadataStore, opts: Parameters<typeof exportMetadata>[2] = {}): Promise<string> {
@@ -151,6 +166,7 @@ describe('metadata export format', () => {
       assert.equal(text, JSON.stringify(sortKeys(doc), null, 2) + '\n');
       assert.deepEqual(Object.keys(doc), [
         'bleepstore_export',
+        'bucket_notifications',
         'buckets',
         'credentials',
         'multipart_parts',
@@ -184,13 +200,14 @@ describe('metadata export format', () => {
     });
   });
 
-  test('export then import into an empty store gives an identical export, extension columns included', async () => {
+  test('export then import into an empty store gives an identical export, extension columns and notification rules included', async () => {
     await withStores(async (open) => {
       const source = open();
       await fill(source, 2500);
       const progress: number[] = [];
       const text = await exportText(source, { includeCredentials: true, onProgress: (n) => progress.push(n) });
-      assert.deepEqual(progress, [1000, 2000, 2505]);
+      assert.deepEqual(progress, [1000, 2000, 2506]);
+      assert.equal((JSON.parse(text) as { bucket_notifications: unknown[] }).bucket_notifications.length, 1);
       const target = open();
       const report = await importMetadata(target, () => chunksOf(text, 4096), { mode: 'merge' });
       assert.deepEqual(report.imported, {
@@ -199,8 +216,11 @@ describe('metadata export format', () => {
         multipart_uploads: 1,
         multipart_parts: 1,
         credentials: 1,
+        bucket_notifications: 1,
       });
       assert.equal(await exportText(target, { includeCredentials: true }), text);
+      assert.deepEqual(target.notificationRules('alpha'), source.notificationRules('alpha'));
+      assert.equal(target.notificationRules('beta'), undefined);
       assert.deepEqual(target.getObject('alpha', 'dir/key-9 ünï')?.checksum, {
         algorithm: 'CRC32',
         value: 'AAAAAA==',
@@ -292,6 +312,12 @@ describe('metadata export format', () => {
       await assert.rejects(
         importMetadata(target, () => chunksOf(partialReplace, 100), { mode: 'replace' }),
         /would empty objects and multipart_uploads/,
+      );
+      const badRules =
+        '{\n  "bleepstore_export": {"version": 1},\n  "bucket_notifications": [{"bucket": "alpha", "rules": "nope"}]\n}\n';
+      await assert.rejects(
+        importMetadata(target, () => chunksOf(badRules, 100), { mode: 'merge' }),
+        /"rules" must be an array of notification rules/,
       );
       assert.equal(await exportText(target), before);
     });

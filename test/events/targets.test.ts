@@ -111,6 +111,17 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
     await rabbit.destroy();
   });
 
+  const rabbitTarget = (exchange: string, queue: string, timeoutMs: number) =>
+    new RabbitTarget({
+      name: 'q',
+      format: 'bleepstore',
+      url: rabbit.url,
+      exchange,
+      exchangeType: 'topic',
+      queue,
+      timeoutMs,
+    });
+
   async function drain(queue: string): Promise<amqp.GetMessage[]> {
     const conn = await amqp.connect(rabbit.url);
     // The next test kills the broker: a reset on this closed connection's socket must not be
@@ -128,15 +139,7 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
   }
 
   test('publishes persistent messages to a durable queue, confirmed, routed by type', async () => {
-    const t = new RabbitTarget({
-      name: 'q',
-      format: 'bleepstore',
-      url: rabbit.url,
-      exchange: 'bleep',
-      exchangeType: 'topic',
-      queue: 'bleep-events',
-      timeoutMs: 5000,
-    });
+    const t = rabbitTarget('bleep', 'bleep-events', 5000);
     await t.publish(msgs(1, 4));
     const got = await drain('bleep-events');
     assert.deepEqual(
@@ -149,16 +152,31 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
     await t.close();
   });
 
+  test('the dead-letter count reports the messages consumers rejected', async () => {
+    const t = rabbitTarget('bleep-dl', 'bleep-dl-events', 5000);
+    await t.publish(msgs(1, 3));
+    const conn = await amqp.connect(rabbit.url);
+    conn.on('error', () => {}); // as in drain(): the next test kills the broker
+    const ch = await conn.createChannel();
+    for (let i = 0; i < 2; i++) {
+      const m = await ch.get('bleep-dl-events');
+      assert.ok(m);
+      ch.nack(m, false, false);
+    }
+    for (let i = 0; i < 100 && (await ch.checkQueue('bleep-dl-events.dead-letter')).messageCount < 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await conn.close();
+    let count = t.deadLetters();
+    for (let i = 0; i < 100 && count === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      count = t.deadLetters();
+    }
+    assert.equal(count, 2);
+    await t.close();
+  });
+
   test('confirmed messages survive a broker restart; a publish while it is down fails, then recovers', async () => {
-    const t = new RabbitTarget({
-      name: 'q',
-      format: 'bleepstore',
-      url: rabbit.url,
-      exchange: 'bleep',
-      exchangeType: 'topic',
-      queue: 'bleep-events',
-      timeoutMs: 3000,
-    });
+    const t = rabbitTarget('bleep', 'bleep-events', 3000);
     await t.publish(msgs(10, 2));
     await rabbit.stop();
     await assert.rejects(t.publish(msgs(12, 1)));

@@ -17,12 +17,16 @@ export interface RabbitTargetOptions {
   timeoutMs: number;
 }
 
+const DEAD_LETTER_REFRESH_MS = 5000;
+
 export class RabbitTarget implements EventTarget {
   readonly name: string;
   readonly format: EventFormat;
   #conn: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
   readonly #o: RabbitTargetOptions;
+  #deadLetters: number | undefined;
+  #deadLettersAt = Number.NEGATIVE_INFINITY;
 
   constructor(o: RabbitTargetOptions) {
     this.name = o.name;
@@ -86,6 +90,19 @@ export class RabbitTarget implements EventTarget {
       await this.close();
       throw err;
     }
+  }
+
+  /** The dead-letter queue's depth, counted again (passive declare) at most every 5 s. */
+  deadLetters(): number | undefined {
+    const ch = this.#channel;
+    if (ch && performance.now() - this.#deadLettersAt >= DEAD_LETTER_REFRESH_MS) {
+      this.#deadLettersAt = performance.now();
+      ch.checkQueue(`${this.#o.queue}.dead-letter`).then(
+        (q) => (this.#deadLetters = q.messageCount),
+        () => {},
+      );
+    }
+    return this.#deadLetters;
   }
 
   async close(): Promise<void> {

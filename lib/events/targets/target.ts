@@ -18,6 +18,11 @@ export interface EventTarget {
   readonly name: string;
   readonly format: EventFormat;
   publish(messages: readonly TargetMessage[]): Promise<void>;
+  /**
+   * Messages the destination dead-lettered (consumers rejected them), as last counted, where
+   * it has such a place (RabbitMQ); asking may start a fresh count in the background.
+   */
+  deadLetters?(): number | undefined;
   /** Closes connections; publish may reconnect afterwards. */
   close(): Promise<void>;
 }

@@ -1,0 +1,138 @@
+// The event outbox inside the metadata store: deleting confirmed rows (MetadataStore.submitLater)
+// joins the next write's transaction instead of paying a WAL fsync of its own, yet commits by
+// itself after its delay; the per-transaction cache of bucket rules never outlives a rule change.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MetadataStore } from '../../lib/metadata/sqlite.ts';
+import type { Change } from '../../lib/metadata/sqlite.ts';
+import type { NotificationRule } from '../../lib/events/notification-config.ts';
+
+const stamp = {
+  requestId: 'r',
+  principal: 'o',
+  sourceIp: '127.0.0.1',
+  region: 'us-east-1',
+  at: '2026-01-01T00:00:00.000Z',
+};
+
+async function storeWithEvents(n: number): Promise<{ store: MetadataStore; dir: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-outbox-delete-'));
+  const store = new MetadataStore({ path: path.join(dir, 'm.db'), durability: 'full', eventTargets: ['q'] });
+  for (let i = 0; i < n; i++)
+    await store.submit({
+      type: 'bucket.create',
+      bucket: {
+        name: `b${i}`,
+        region: 'us-east-1',
+        ownerId: 'o',
+        ownerDisplay: 'o',
+        acl: { owner: { id: 'o', display_name: 'o' }, grants: [] },
+        createdAt: stamp.at,
+      },
+      event: stamp,
+    });
+  return { store, dir };
+}
+
+test('confirmed outbox rows are deleted in the transaction of the next write, not one of their own', async () => {
+  const { store, dir } = await storeWithEvents(3);
+  try {
+    const outbox = store.outbox();
+    const seqs = outbox.pending('q', 10).map((r) => r.seq);
+    assert.equal(seqs.length, 3);
+    const transactions: Array<readonly Change[]> = [];
+    store.subscribe((changes) => transactions.push(changes));
+    let deleted = false;
+    const delivered = outbox.delivered('q', seqs, 5_000).then(() => (deleted = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(deleted, false, 'the deletion waits for a write to join');
+    assert.equal(outbox.depth('q').rows, 3);
+    await store.submit({ type: 'bucket.delete', name: 'b0', event: stamp });
+    await delivered;
+    assert.equal(transactions.length, 1, 'one commit carried the write and the deletion');
+    assert.deepEqual(
+      outbox.pending('q', 10).map((r) => r.event.name),
+      ['bleepstore:BucketRemoved'],
+    );
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('confirmed outbox rows are deleted by themselves after the delay when no write comes', async () => {
+  const { store, dir } = await storeWithEvents(2);
+  try {
+    const outbox = store.outbox();
+    const started = performance.now();
+    await outbox.delivered(
+      'q',
+      outbox.pending('q', 10).map((r) => r.seq),
+      50,
+    );
+    assert.ok(performance.now() - started >= 45);
+    assert.equal(outbox.depth('q').rows, 0);
+    // Immediate (sync mode): committed at once.
+    await store.submit({ type: 'bucket.delete', name: 'b1', event: stamp });
+    const [row] = outbox.pending('q', 10);
+    await outbox.delivered('q', [row!.seq], 0);
+    assert.equal(outbox.depth('q').rows, 0);
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('rules changed in the same group commit as an event route that event by the new rules', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-outbox-rules-'));
+  const store = new MetadataStore({
+    path: path.join(dir, 'm.db'),
+    durability: 'full',
+    eventTargets: ['q'],
+    knownEventTargets: ['q', 'r'],
+  });
+  try {
+    const bucket = {
+      name: 'b',
+      region: 'us-east-1',
+      ownerId: 'o',
+      ownerDisplay: 'o',
+      acl: { owner: { id: 'o', display_name: 'o' }, grants: [] },
+      createdAt: stamp.at,
+    };
+    await store.submit({ type: 'bucket.create', bucket });
+    const acl = { type: 'bucket.acl', name: 'b', acl: bucket.acl, event: stamp } as const;
+    const rule: NotificationRule = {
+      id: 'to-r',
+      kind: 'Queue',
+      arn: '',
+      target: 'r',
+      events: ['*'],
+      prefix: '',
+      suffix: '',
+    };
+    // One turn of the event loop: one transaction, each command in its own savepoint.
+    await Promise.all([
+      store.submit(acl),
+      store.submit({ type: 'bucket.notifications', name: 'b', rules: [rule] }),
+      store.submit(acl),
+      store.submit({ type: 'bucket.notifications', name: 'b', rules: [] }),
+      store.submit(acl),
+    ]);
+    const outbox = store.outbox();
+    assert.deepEqual(
+      outbox.pending('q', 10).map((r) => r.configurationId),
+      ['', ''],
+    );
+    assert.deepEqual(
+      outbox.pending('r', 10).map((r) => r.configurationId),
+      ['to-r'],
+    );
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
