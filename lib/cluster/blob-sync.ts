@@ -11,6 +11,8 @@ export interface BlobSyncOptions {
   blobs: BlobReplication;
   /** Cluster addresses of the other members, now. */
   peers: () => string[];
+  /** `cluster.replicas`: capped by the membership at each write, so a cluster that grows at
+   *  runtime (a promoted single node, a join) replicates without a restart. */
   replicas: number;
 }
 
@@ -24,13 +26,15 @@ export class BlobSync {
     this.o = o;
   }
 
-  /** Durable here and on floor(replicas/2) peers (with this node: a majority of replicas). */
+  /** Durable here and on floor(r/2) peers, r = min(replicas, members): with this node, a
+   *  majority of the r copies. */
   async replicate(fileIds: readonly string[]): Promise<void> {
-    const needed = Math.floor(this.o.replicas / 2);
     for (const id of fileIds) {
       if (!(await this.o.storage.exists(id)) && !(await this.fetch(id)))
         throw new Error(`blob ${id} is on no reachable node`);
-      await this.o.blobs.replicate(id, this.o.peers(), needed);
+      const peers = this.o.peers();
+      const needed = Math.floor(Math.min(this.o.replicas, peers.length + 1) / 2);
+      await this.o.blobs.replicate(id, peers, needed);
     }
   }
 

@@ -164,9 +164,13 @@ export function validateCluster(c: ClusterConfig, dataDir: string): string[] {
   if (c.max_append_entries < 1) fail('max_append_entries', 'must be at least 1');
   if (c.snapshot_interval < 1) fail('snapshot_interval', 'must be at least 1');
   const size = members(c).length;
-  if (c.replicas < 1 || c.replicas > size)
-    fail('replicas', `must be from 1 to the number of nodes (${size}), got ${c.replicas}`);
+  if (c.replicas < 1) fail('replicas', `must be at least 1, got ${c.replicas}`);
   const warnings: string[] = [];
+  // Nodes added at runtime count: the replica count used is min(replicas, current members).
+  if (c.replicas > size)
+    warnings.push(
+      `cluster.replicas is ${c.replicas} but cluster.peers lists ${size} node(s): each object is on every member until more join.`,
+    );
   if (size % 2 === 0) {
     warnings.push(
       `cluster has ${size} voters (cluster.peers): an even count tolerates no more failures than ${size - 1} nodes; use an odd number.`,

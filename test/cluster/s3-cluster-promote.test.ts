@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
@@ -172,11 +172,9 @@ test('a single-node store promoted to a cluster keeps every bucket, object, ACL,
   await stop(srv);
 
   lap('single-node writes');
-  // 2. Cluster config: n1 alone (peers: itself, replicas 1); n2 and n3 join later.
-  writeFileSync(
-    n1.config,
-    clusterYaml.replace(/ {4}- id: n[23]\n {6}addr: [^\n]+\n/g, '').replace('replicas: 3', 'replicas: 1'),
-  );
+  // 2. Cluster config: n1 alone (peers: itself; replicas 3 are capped by the membership);
+  //    n2 and n3 join later.
+  writeFileSync(n1.config, clusterYaml.replace(/ {4}- id: n[23]\n {6}addr: [^\n]+\n/g, ''));
   for (const n of [n2, n3]) writeFileSync(n.config, `${readFileSync(n.config, 'utf8')}  join: true\n`);
 
   // 3. A promotion that died after writing the Raft snapshot, before recording index 1 in the
@@ -248,7 +246,20 @@ test('a single-node store promoted to a cluster keeps every bucket, object, ACL,
     await c.start(n);
     await addAndPromote(c, n);
   }
-  // README step 4: n1 gets the full peer list and replicas 3, and restarts (here by kill -9).
+  // The copies follow the membership without a restart: a file object written through n1 now
+  // is on n1 and at least one joiner when its PUT is answered.
+  const late = randomBytes(200 * 1024);
+  await put(c.client(n1), kept, 'kept', 'file/after-join-on-n1', late);
+  const db = new DatabaseSync(n1.metadataPath, { readOnly: true });
+  const fileId = (
+    db.prepare('SELECT file_id FROM objects WHERE bucket = ? AND key = ?').get('kept', 'file/after-join-on-n1') as {
+      file_id: string;
+    }
+  ).file_id;
+  db.close();
+  const holders = [n2, n3].filter((n) => existsSync(path.join(n.objectsPath, fileId.slice(0, 2), fileId)));
+  assert.ok(fileId && holders.length >= 1, `a PUT acknowledged after the joins is on n1 only (${fileId})`);
+  // README step 4: n1 gets the full peer list, and restarts (here by kill -9).
   writeFileSync(n1.config, clusterYaml);
   await c.kill9(n1);
   await c.start(n1);

@@ -87,7 +87,7 @@ test('wrong or inconsistent cluster values stop start-up with one sentence namin
     /wildcard/,
   );
   refuses(three('  election_timeout_ms: 200\n'), 'cluster.election_timeout_ms', /3 times/);
-  refuses(three('  replicas: 4\n'), 'cluster.replicas', /from 1 to the number of nodes \(3\)/);
+  refuses(three('  replicas: 0\n'), 'cluster.replicas', /at least 1|0/);
   refuses(three('  read_consistency: strong\n'), 'cluster.read_consistency', /local, linearizable/);
   refuses(three('  election_timeout_ms: soon\n'), 'cluster.election_timeout_ms', /integer/);
   refuses(three('  peer: []\n'), 'cluster.peer', /Unknown/);
@@ -104,6 +104,12 @@ test('an even number of voters loads with a warning naming cluster.peers', () =>
   const w = configWarnings(c);
   assert.equal(w.length, 1);
   assert.match(w[0]!, /4 voters \(cluster\.peers\)/);
+});
+
+test('more replicas than listed nodes load with a warning: the copies follow the membership as nodes join', () => {
+  const w = configWarnings(load(three('  replicas: 5\n')));
+  assert.equal(w.length, 1);
+  assert.match(w[0]!, /cluster\.replicas is 5 but cluster\.peers lists 3 node\(s\)/);
 });
 
 test('the cluster secret and node id can come from the environment', () => {
