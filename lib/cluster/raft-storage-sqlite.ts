@@ -28,8 +28,15 @@ CREATE TABLE IF NOT EXISTS raft_state (
   -- the entry just before the first stored one (snapshot index or compaction point)
   log_offset INTEGER NOT NULL, log_offset_term INTEGER NOT NULL,
   snap_index INTEGER NOT NULL, snap_term INTEGER NOT NULL, snap_conf TEXT NOT NULL,
-  snap_data BLOB NOT NULL,
+  snap_data BLOB NOT NULL, -- empty: the snapshot's data lives in raft_snapshot (see below)
   conf TEXT NOT NULL
+) STRICT;
+-- The snapshot's bytes in a row of their own: an UPDATE rewrites the whole row, overflow
+-- pages included, so with the bytes beside the hard state every term/vote/commit write
+-- rewrote the whole snapshot (3.6 s of an 8 s cluster PUT profile).
+CREATE TABLE IF NOT EXISTS raft_snapshot (
+  k INTEGER PRIMARY KEY CHECK (k = 1),
+  data BLOB NOT NULL
 ) STRICT;
 `;
 
@@ -79,6 +86,11 @@ export class SqliteRaftStorage implements WritableRaftStorage {
       empty,
       JSON.stringify(initial),
     );
+    // A database written before raft_snapshot existed: move the bytes out of raft_state once.
+    this.tx(() => {
+      this.q('INSERT OR IGNORE INTO raft_snapshot (k, data) SELECT 1, snap_data FROM raft_state WHERE k = 1').run();
+      this.q("UPDATE raft_state SET snap_data = X'' WHERE k = 1 AND length(snap_data) > 0").run();
+    });
     const s = this.q('SELECT * FROM raft_state WHERE k = 1').get() as Row;
     this.hs = { term: Number(s.term), vote: Number(s.vote), commit: Number(s.commit_index) };
     this.offset = Number(s.log_offset);
@@ -176,12 +188,12 @@ export class SqliteRaftStorage implements WritableRaftStorage {
 
   /** The latest snapshot's data size in bytes. */
   snapshotBytes(): number {
-    return Number((this.q('SELECT length(snap_data) AS n FROM raft_state WHERE k = 1').get() as Row).n ?? 0);
+    return Number((this.q('SELECT length(data) AS n FROM raft_snapshot WHERE k = 1').get() as Row | undefined)?.n ?? 0);
   }
 
   snapshot(): Snapshot {
-    const r = this.q('SELECT snap_data FROM raft_state WHERE k = 1').get() as Row;
-    return { metadata: this.snapMeta, data: new Uint8Array(r.snap_data as Uint8Array) };
+    const r = this.q('SELECT data FROM raft_snapshot WHERE k = 1').get() as Row | undefined;
+    return { metadata: this.snapMeta, data: new Uint8Array((r?.data as Uint8Array | undefined) ?? new Uint8Array()) };
   }
 
   // ---- writes -------------------------------------------------------------------------
@@ -253,15 +265,15 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     this.tx(() => {
       this.q('DELETE FROM raft_entries').run();
       this.q(`UPDATE raft_state SET log_offset = ?, log_offset_term = ?, snap_index = ?, snap_term = ?, snap_conf = ?,
-        snap_data = ?, conf = ? WHERE k = 1`).run(
+        conf = ? WHERE k = 1`).run(
         m.index,
         m.term,
         m.index,
         m.term,
         JSON.stringify(m.confState),
-        snap.data,
         JSON.stringify(m.confState),
       );
+      this.q('INSERT OR REPLACE INTO raft_snapshot (k, data) VALUES (1, ?)').run(snap.data);
       this.offset = m.index;
       this.offsetTerm = m.term;
       this.last = m.index;
@@ -290,12 +302,12 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     const term = this.term(index);
     const cs = { voters: [...confState.voters], learners: [...confState.learners] };
     this.tx(() => {
-      this.q('UPDATE raft_state SET snap_index = ?, snap_term = ?, snap_conf = ?, snap_data = ? WHERE k = 1').run(
+      this.q('UPDATE raft_state SET snap_index = ?, snap_term = ?, snap_conf = ? WHERE k = 1').run(
         index,
         term,
         JSON.stringify(cs),
-        data,
       );
+      this.q('INSERT OR REPLACE INTO raft_snapshot (k, data) VALUES (1, ?)').run(data);
       this.snapMeta = { index, term, confState: cs };
     });
     return { metadata: this.snapMeta, data };

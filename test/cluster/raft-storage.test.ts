@@ -201,6 +201,29 @@ describe('SqliteRaftStorage durability', () => {
     s.close();
   });
 
+  test('the snapshot bytes live apart from the hard state, and a database with them inside raft_state is moved on open', () => {
+    const path = dbPath();
+    let s = new SqliteRaftStorage({ path, voters: [1] });
+    s.save({ entries: ents(1, [1, 1, 1]), hardState: { term: 1, vote: 1, commit: 3 } });
+    s.createSnapshot(2, { voters: [1], learners: [] }, bytes('state@2'));
+    s.close();
+    const db = new DatabaseSync(path);
+    const layout = () =>
+      db
+        .prepare('SELECT length(snap_data) AS inRow, (SELECT length(data) FROM raft_snapshot) AS apart FROM raft_state')
+        .get();
+    assert.deepEqual({ ...layout() }, { inRow: 0, apart: 7 });
+    // The layout before raft_snapshot: the bytes in raft_state's row.
+    db.exec("UPDATE raft_state SET snap_data = CAST('state@2' AS BLOB); DELETE FROM raft_snapshot");
+    s = new SqliteRaftStorage({ path });
+    assert.equal(text(s.snapshot().data), 'state@2');
+    assert.equal(s.snapshotBytes(), 7);
+    s.setHardState({ term: 2, vote: 1, commit: 3 });
+    s.close();
+    assert.deepEqual({ ...layout() }, { inRow: 0, apart: 7 });
+    db.close();
+  });
+
   test('a save that fails midway leaves nothing of it behind (one transaction per Ready)', () => {
     const path = dbPath();
     const s = new SqliteRaftStorage({ path });

@@ -73,7 +73,9 @@ function sha(b: Uint8Array): string {
 /** Raft term, last snapshot and the metadata's applied index of a stopped node. */
 function raftState(n: ClusterNodeProc): { term: number; snap: number; applied: number; data: string } {
   const raft = new DatabaseSync(path.join(n.dir, 'raft', 'raft.db'), { readOnly: true });
-  const s = raft.prepare('SELECT term, snap_index, snap_data FROM raft_state').get() as {
+  const s = raft
+    .prepare('SELECT term, snap_index, data AS snap_data FROM raft_state, raft_snapshot USING (k)')
+    .get() as {
     term: number;
     snap_index: number;
     snap_data: Uint8Array;
