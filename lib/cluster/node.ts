@@ -15,6 +15,7 @@ import {
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
 import { clearSnapshotDir } from './snapshot-file.ts';
 import { HttpTransport, type HttpTransportOptions } from './transport-http.ts';
+import { decodeSnapshot, encodeSnapshot, type Member } from './snapshot-data.ts';
 
 /** The replicated state machine (the metadata database in cluster mode). */
 export interface StateMachine {
@@ -58,10 +59,7 @@ export interface ClusterNodeOptions {
   streamRoutes?: HttpTransportOptions['streamRoutes'];
 }
 
-export interface Member {
-  name: string;
-  addr: string;
-}
+export type { Member } from './snapshot-data.ts';
 
 /** A request this node cannot serve now; the caller may retry (here or on `leader`). */
 export class ClusterUnavailableError extends Error {
@@ -516,22 +514,19 @@ export class ClusterNode {
     }
   }
 
-  /** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
   private restore(data: Uint8Array, index: number): void {
-    const len = this.restoreDirectory(data);
-    this.sm.restore(data.subarray(4 + len), index);
+    this.sm.restore(this.restoreDirectory(data), index);
   }
 
-  private restoreDirectory(data: Uint8Array): number {
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const len = b.readUInt32BE(0);
-    const dir = JSON.parse(b.subarray(4, 4 + len).toString()) as Array<[NodeId, Member]>;
+  /** Takes the member directory from snapshot data; returns the state machine's bytes. */
+  private restoreDirectory(data: Uint8Array): Uint8Array {
+    const { directory, state } = decodeSnapshot(data);
     this.directory.clear();
-    for (const [id, m] of dir) {
+    for (const [id, m] of directory) {
       this.directory.set(id, m);
       if (id !== this.id) this.transport.setPeer(id, m.addr);
     }
-    return len;
+    return state;
   }
 
   /** Proposes a membership change (one at a time, thesis §4.1); resolves once applied here. */
@@ -592,12 +587,4 @@ export class ClusterNode {
     await this.transport.close();
     this.storage.close();
   }
-}
-
-/** Snapshot data is [u32 length][directory JSON][state machine bytes]. */
-export function encodeSnapshot(directory: Map<NodeId, Member>, state: Uint8Array): Uint8Array {
-  const dir = Buffer.from(JSON.stringify([...directory]));
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(dir.length);
-  return Buffer.concat([head, dir, state]);
 }

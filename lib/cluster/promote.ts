@@ -18,7 +18,8 @@ import { listKeys } from '../metadata/credentials.ts';
 import type { NodeId } from './raft/index.ts';
 import type { ClusterConfig } from './config.ts';
 import { members } from './config.ts';
-import { encodeSnapshot, type Member } from './node.ts';
+import type { Member } from './node.ts';
+import { encodeSnapshot } from './snapshot-data.ts';
 import type { MetadataStateMachine } from './metadata-state-machine.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
 
