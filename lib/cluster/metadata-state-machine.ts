@@ -51,13 +51,8 @@ export class MetadataStateMachine implements StateMachine {
   adopt(index: number): void {
     this.store.replaceAll((sql) => {
       sql.exec('PRAGMA synchronous = FULL');
-      sql.exec('BEGIN IMMEDIATE');
       try {
-        mark(sql, index);
-        sql.exec('COMMIT');
-      } catch (err) {
-        if (sql.inTransaction) sql.exec('ROLLBACK');
-        throw err;
+        immediate(sql, () => mark(sql, index));
       } finally {
         sql.exec('PRAGMA synchronous = NORMAL');
       }
@@ -93,32 +88,15 @@ export class MetadataStateMachine implements StateMachine {
       this.store.replaceAll((sql) => {
         sql.db.prepare('ATTACH DATABASE ? AS snap').run(file);
         try {
-          const names = (
-            sql.db
-              .prepare("SELECT name FROM snap.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-              .all() as Array<{
-              name: string;
-            }>
-          ).map((r) => r.name);
-          const mine = new Set(
-            (
-              sql.db
-                .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                .all() as Array<{
-                name: string;
-              }>
-            ).map((r) => r.name),
-          );
+          const names = tables(sql, 'snap');
+          const mine = new Set(tables(sql, 'main'));
           sql.exec('PRAGMA foreign_keys = OFF');
-          sql.exec('BEGIN IMMEDIATE');
           try {
-            for (const t of mine) sql.exec(`DELETE FROM main."${t}"`);
-            for (const t of names) if (mine.has(t)) sql.exec(`INSERT INTO main."${t}" SELECT * FROM snap."${t}"`);
-            mark(sql, index);
-            sql.exec('COMMIT');
-          } catch (err) {
-            if (sql.inTransaction) sql.exec('ROLLBACK');
-            throw err;
+            immediate(sql, () => {
+              for (const t of mine) sql.exec(`DELETE FROM main."${t}"`);
+              for (const t of names) if (mine.has(t)) sql.exec(`INSERT INTO main."${t}" SELECT * FROM snap."${t}"`);
+              mark(sql, index);
+            });
           } finally {
             sql.exec('PRAGMA foreign_keys = ON');
           }
@@ -139,4 +117,25 @@ function mark(sql: Sql, index: number): void {
       'INSERT INTO raft_applied (id, log_index) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET log_index = excluded.log_index',
     )
     .run(index);
+}
+
+/** Runs `fn` in one BEGIN IMMEDIATE … COMMIT, rolled back if it throws. */
+function immediate(sql: Sql, fn: () => void): void {
+  sql.exec('BEGIN IMMEDIATE');
+  try {
+    fn();
+    sql.exec('COMMIT');
+  } catch (err) {
+    if (sql.inTransaction) sql.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** The user tables of an attached schema ('main' or 'snap'). */
+function tables(sql: Sql, schema: 'main' | 'snap'): string[] {
+  return (
+    sql.db
+      .prepare(`SELECT name FROM ${schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+      .all() as Array<{ name: string }>
+  ).map((r) => r.name);
 }

@@ -2,7 +2,6 @@
 // directory and cluster.join joins through `bleepstore cluster add`, writes go on, another node
 // is removed with `bleepstore cluster remove`, and every acknowledged write is on the rest.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { assertVerdict, verifyAndStop } from './helpers/checker.ts';
@@ -25,12 +24,7 @@ test('a node joins with `bleepstore cluster add`, another leaves with `remove`, 
     (typeof c.nodes)[0],
   ];
   // The first three know only each other; n4 knows all four and joins.
-  for (const n of c.nodes) {
-    let yaml = readFileSync(n.config, 'utf8').replace('replicas: 4', 'replicas: 3');
-    if (n === n4) yaml += '  join: true\n';
-    else yaml = yaml.replace(/ {4}- id: n4\n {6}addr: [^\n]+\n/, '');
-    writeFileSync(n.config, yaml);
-  }
+  c.configureJoiner(n4);
   await Promise.all([n1, n2, n3].map((n) => c.start(n)));
   let leader = await c.waitStable();
   await c.client(leader).send(new CreateBucketCommand({ Bucket: 'members' }));

@@ -4,7 +4,7 @@
 // directory joins with `bleepstore cluster add`. Every acknowledged write is then read from
 // every node, and every referenced blob is on every node again (replicas: 3).
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { assertVerdict, verifyAndStop } from './helpers/checker.ts';
@@ -22,12 +22,7 @@ test('a destroyed node is replaced by a new one (remove, then add) under writes,
   const c = cluster;
   const [n1, n2, n3, n4] = c.nodes as [ClusterNodeProc, ClusterNodeProc, ClusterNodeProc, ClusterNodeProc];
   // n1..n3 are the cluster; n4 is the replacement, configured as a joiner.
-  for (const n of c.nodes) {
-    let yaml = readFileSync(n.config, 'utf8').replace('replicas: 4', 'replicas: 3');
-    if (n === n4) yaml += '  join: true\n';
-    else yaml = yaml.replace(/ {4}- id: n4\n {6}addr: [^\n]+\n/, '');
-    writeFileSync(n.config, yaml);
-  }
+  c.configureJoiner(n4);
   await Promise.all([n1, n2, n3].map((n) => c.start(n)));
   const first = await c.waitStable();
   await c.client(first).send(new CreateBucketCommand({ Bucket: 'replace' }));

@@ -213,6 +213,17 @@ export class S3Cluster {
     for (const p of this.links.values()) p.set({ kind: 'pass' });
   }
 
+  /** Rewrites the configs so the other nodes do not list `joiner` (replicas 3), and `joiner`
+   *  starts with cluster.join to be added at runtime. */
+  configureJoiner(joiner: ClusterNodeProc): void {
+    for (const n of this.nodes) {
+      let yaml = readFileSync(n.config, 'utf8').replace(/replicas: \d+/, 'replicas: 3');
+      if (n === joiner) yaml += '  join: true\n';
+      else yaml = yaml.replace(new RegExp(` {4}- id: ${joiner.name}\n {6}addr: [^\n]+\n`), '');
+      writeFileSync(n.config, yaml);
+    }
+  }
+
   onStop(fn: () => Promise<void>): void {
     this.stoppers.push(fn);
   }
