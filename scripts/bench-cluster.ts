@@ -2,7 +2,8 @@
 // cluster of bin/bleepstore processes on this machine, all with the same storage settings,
 // measured in the same `bleepstore bench` run (interleaved): PUT and GET of 1 KiB and 64 KiB
 // at 16 in flight against the single node, the cluster's leader and one follower. Prints the
-// medians over ROUNDS runs and each endpoint's ratio to the single node.
+// medians over ROUNDS runs and each endpoint's ratio to the single node. A cluster endpoint's
+// "server CPU/op" is the CPU of all three nodes per operation.
 //   npm run bench:cluster                  (DURATION=5 ROUNDS=1 for a quicker run)
 //   PROFILE=/tmp/prof npm run bench:cluster (every server writes a --cpu-prof file there)
 import { spawn } from 'node:child_process';
@@ -144,10 +145,11 @@ async function main(): Promise<void> {
         String(DURATION),
         '--server-pid',
         String(servers[0]!.pid),
+        // The cluster's CPU per operation is all three nodes' (RSS is the endpoint's own).
         '--server-pid',
-        String(leader.pid),
+        [leader, ...cluster.filter((s) => s !== leader)].map((s) => s.pid).join('+'),
         '--server-pid',
-        String(follower.pid),
+        [follower, ...cluster.filter((s) => s !== follower)].map((s) => s.pid).join('+'),
         '--out',
         out,
       ]);

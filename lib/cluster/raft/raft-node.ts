@@ -80,6 +80,17 @@ export class RaftNode implements RaftNodeApi {
     return this.proposeEntry({ term: 0, index: 0, type: 'normal', data });
   }
 
+  /** Proposes several normal entries as one MsgProp (leader only): they are appended together
+   *  and replicated in one MsgApp per follower, acknowledged and committed once. */
+  proposeMany(data: Uint8Array[]): boolean {
+    const r = this.raft;
+    if (r.role !== 'leader' || data.length === 0) return false;
+    this.withheld = false;
+    const before = r.log.lastIndex();
+    r.step(message('MsgProp', { from: r.id, entries: data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })) }));
+    return r.log.lastIndex() === before + data.length;
+  }
+
   proposeConfChange(cc: ConfChange): boolean {
     return this.proposeEntry({ term: 0, index: 0, type: 'confChange', data: encodeConfChange(cc) });
   }
