@@ -6,6 +6,7 @@
 // "server CPU/op" is the CPU of all three nodes per operation.
 //   npm run bench:cluster                  (DURATION=5 ROUNDS=1 for a quicker run)
 //   PROFILE=/tmp/prof npm run bench:cluster (every server writes a --cpu-prof file there)
+//   SERVER_BIN=/other/checkout/bin/bleepstore npm run bench:cluster (A/B: servers from there)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const WORKLOADS = process.env.WORKLOADS ?? 'put-1KiB-c16,put-64KiB-c16,get-1KiB-c16,get-64KiB-c16';
 const PROFILE = process.env.PROFILE;
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
+const SERVER_BIN = process.env.SERVER_BIN ?? BIN;
 const MEDIAN = fileURLToPath(new URL('./bench-median.ts', import.meta.url));
 const SECRET = 'bench-cluster-secret-0123456789';
 
@@ -34,7 +36,7 @@ interface Server {
 async function startServer(name: string, config: string, url: string, log: string): Promise<Server> {
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const out = openSync(log, 'a');
-  const proc = spawn(process.execPath, [...prof, BIN, '--config', config], { stdio: ['ignore', out, 'inherit'] });
+  const proc = spawn(process.execPath, [...prof, SERVER_BIN, '--config', config], { stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   let gone = false;
   const exited = new Promise<void>((resolve) =>
