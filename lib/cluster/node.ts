@@ -147,7 +147,11 @@ export class ClusterNode {
       host: o.host,
       port: o.port,
       peers: o.peers,
-      timeoutMs: Math.max(1000, o.electionTimeoutMs),
+      // A peer's replies ride back on the response to the batch they answer (one HTTP exchange
+      // per batch instead of two); that response waits for the peer's fsync and apply, so the
+      // deadline is two election timeouts rather than one.
+      askReplies: true,
+      timeoutMs: Math.max(2000, 2 * o.electionTimeoutMs),
       onMessages: (msgs) =>
         this.input(() => {
           const lead = this.raft.status().lead;
