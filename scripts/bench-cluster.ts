@@ -36,7 +36,9 @@ interface Server {
 async function startServer(name: string, config: string, url: string, log: string): Promise<Server> {
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const out = openSync(log, 'a');
-  const proc = spawn(process.execPath, [...prof, SERVER_BIN, '--config', config], { stdio: ['ignore', out, 'inherit'] });
+  const proc = spawn(process.execPath, [...prof, SERVER_BIN, '--config', config], {
+    stdio: ['ignore', out, 'inherit'],
+  });
   closeSync(out);
   let gone = false;
   const exited = new Promise<void>((resolve) =>

@@ -154,7 +154,7 @@ export class ClusterNode {
       timeoutMs: Math.max(2000, 2 * o.electionTimeoutMs),
       onMessages: (msgs) =>
         this.input(() => {
-          const lead = this.raft.status().lead;
+          const lead = this.raft.basicStatus().lead;
           if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
         }),
@@ -222,6 +222,12 @@ export class ClusterNode {
     this.transport.setPeer(id, addr);
   }
 
+  /** This node's role and the leader it knows (0: none), cheaply: read on every request. */
+  basicStatus(): { role: Role; leader: NodeId; applied: number } {
+    const s = this.raft.basicStatus();
+    return { role: s.role, leader: s.lead, applied: this.applied };
+  }
+
   status(): ClusterNodeStatus {
     const s = this.raft.status();
     const snap = this.storage.snapshotMetadata();
@@ -250,7 +256,7 @@ export class ClusterNode {
 
   /** Proposes `data`; resolves with the state machine's result once applied on this node. */
   propose(data: Uint8Array): Promise<unknown> {
-    const s = this.raft.status();
+    const s = this.raft.basicStatus();
     if (this.stopped || s.role !== 'leader') {
       return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
     }
@@ -277,7 +283,7 @@ export class ClusterNode {
   private proposeQueued(): void {
     const batch = this.queued.splice(0);
     if (!batch.length) return;
-    const s = this.raft.status();
+    const s = this.raft.basicStatus();
     let refused: string | undefined;
     if (this.stopped || s.role !== 'leader') refused = `node ${this.id} is not the leader`;
     else if (!this.raft.proposeMany(batch.map((p) => p.data)))
@@ -401,7 +407,7 @@ export class ClusterNode {
    */
   private appendsOnly(rd: Ready): boolean {
     if (rd.entries.length === 0 || rd.snapshot || rd.messages.length === 0) return false;
-    if (this.raft.status().role !== 'leader') return false;
+    if (this.raft.basicStatus().role !== 'leader') return false;
     const durable = this.storage.hardState();
     if (rd.hardState && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return false;
     return rd.messages.every((m) => (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') && m.term === durable.term);

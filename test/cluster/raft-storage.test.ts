@@ -166,7 +166,10 @@ describe('SqliteRaftStorage log cache', () => {
           const from = rnd() < 0.25 && last >= first ? first + Math.floor(rnd() * (last - first + 1)) : last + 1;
           if (rnd() < 0.2) term++;
           const n = 1 + Math.floor(rnd() * 5);
-          const batch = ents(from, Array.from({ length: n }, () => term));
+          const batch = ents(
+            from,
+            Array.from({ length: n }, () => term),
+          );
           s.append(batch.map((e) => ({ ...e })));
           m.append(batch);
         } else if (r < 0.7 && last > first) {
@@ -178,7 +181,8 @@ describe('SqliteRaftStorage log cache', () => {
           s = new SqliteRaftStorage({ path, cachedEntryBytes: cacheBytes });
         }
         assert.deepEqual([s.firstIndex(), s.lastIndex()], [m.firstIndex(), m.lastIndex()]);
-        for (let i = m.firstIndex() - 1; i <= m.lastIndex(); i++) assert.equal(s.term(i), m.term(i), `term(${i}) at step ${step}`);
+        for (let i = m.firstIndex() - 1; i <= m.lastIndex(); i++)
+          assert.equal(s.term(i), m.term(i), `term(${i}) at step ${step}`);
         const lo = m.firstIndex() + Math.floor(rnd() * (m.lastIndex() - m.firstIndex() + 1));
         const hi = lo + Math.floor(rnd() * (m.lastIndex() + 2 - lo));
         const max = rnd() < 0.5 ? Number.MAX_SAFE_INTEGER : 40;

@@ -5,6 +5,7 @@ import { encodeConfChange } from './codec.ts';
 import { Raft, message } from './raft.ts';
 import {
   NONE,
+  type BasicStatus,
   type ConfChange,
   type ConfState,
   type Entry,
@@ -87,7 +88,12 @@ export class RaftNode implements RaftNodeApi {
     if (r.role !== 'leader' || data.length === 0) return false;
     this.withheld = false;
     const before = r.log.lastIndex();
-    r.step(message('MsgProp', { from: r.id, entries: data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })) }));
+    r.step(
+      message('MsgProp', {
+        from: r.id,
+        entries: data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })),
+      }),
+    );
     return r.log.lastIndex() === before + data.length;
   }
 
@@ -211,6 +217,11 @@ export class RaftNode implements RaftNodeApi {
       log.appliedTo(h.lastCommitted[h.lastCommitted.length - 1]!.index);
       this.raft.reduceUncommittedSize(h.lastCommitted);
     }
+  }
+
+  basicStatus(): BasicStatus {
+    const r = this.raft;
+    return { role: r.role, term: r.term, lead: r.lead };
   }
 
   status(): Status {
