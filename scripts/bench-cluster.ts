@@ -12,6 +12,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procCpuUs } from '../lib/bench/cpu.ts';
 import { deadPort } from '../test/helpers/net.ts';
 
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
       `single ${servers[0]!.url}, leader ${leader.name} ${leader.url}, follower ${follower.name} ${follower.url}`,
     );
     const rounds: string[] = [];
+    const cpu0 = servers.map((s) => procCpuUs(s.pid) ?? 0);
     for (let r = 1; r <= ROUNDS; r++) {
       const out = path.join(dir, `round${r}`);
       const code = await run([
@@ -160,6 +162,12 @@ async function main(): Promise<void> {
       if (code !== 0) process.exitCode = code;
       rounds.push(out);
     }
+    // Which node pays for the cluster's work (all rounds and workloads together).
+    const spent = servers.map(
+      (s, i) =>
+        `${s.name}${s === leader ? ' (leader)' : ''} ${(((procCpuUs(s.pid) ?? 0) - cpu0[i]!) / 1e6).toFixed(1)} s`,
+    );
+    console.log(`\nCPU time of each server over the whole run: ${spent.join(', ')}`);
     console.log(`\nMedians of ${ROUNDS} round(s), ${DURATION} s per workload; ratios are to the single node:\n`);
     await run([MEDIAN, ...rounds]);
   } finally {
