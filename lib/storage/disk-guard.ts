@@ -78,8 +78,20 @@ export class DiskGuard {
     this.reservePath = path.join(this.dirs[0]!, 'space-reserve');
   }
 
-  /** Least free space (for an unprivileged writer) over the directories. */
-  async free(): Promise<number> {
+  /** Least free space (for an unprivileged writer) over the directories. Callers that ask
+   *  while a measurement is under way share it: when the thread pool is slow to answer, every
+   *  PUT of the stale window asked the kernel on its own (one statfs per PUT on a loaded
+   *  cluster leader). */
+  free(): Promise<number> {
+    this.measuring ??= this.measure().finally(() => {
+      this.measuring = undefined;
+    });
+    return this.measuring;
+  }
+
+  private measuring: Promise<number> | undefined;
+
+  private async measure(): Promise<number> {
     let least = Infinity;
     for (const d of this.dirs) {
       const s = await statfs(d);
