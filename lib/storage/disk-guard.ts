@@ -213,7 +213,10 @@ export function retryMetadataWhenFull(
     try {
       return await submit(cmd);
     } catch (err) {
-      if (!isDiskFull(err) || !(await guard.release())) throw err;
+      if (!isDiskFull(err)) throw err;
+      // One more try whether this call freed the reserve or the guard's own poll did a moment
+      // before (release() then finds nothing to free, but the space is there).
+      await guard.release();
       return submit(cmd);
     }
   };
