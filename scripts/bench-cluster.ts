@@ -7,6 +7,7 @@
 //   npm run bench:cluster                  (DURATION=5 ROUNDS=1 for a quicker run)
 //   PROFILE=/tmp/prof npm run bench:cluster (every server writes a --cpu-prof file there)
 //   SERVER_BIN=/other/checkout/bin/bleepstore npm run bench:cluster (A/B: servers from there)
+//   INLINE_MAX=1024 npm run bench:cluster   (storage.inline_max_bytes on every server)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ const DURATION = Number(process.env.DURATION ?? 10);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const WORKLOADS = process.env.WORKLOADS ?? 'put-1KiB-c16,put-64KiB-c16,get-1KiB-c16,get-64KiB-c16';
 const PROFILE = process.env.PROFILE;
+/** storage.inline_max_bytes for every server (default: the product's, 64 KiB). */
+const INLINE_MAX = process.env.INLINE_MAX;
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
 const SERVER_BIN = process.env.SERVER_BIN ?? BIN;
 const MEDIAN = fileURLToPath(new URL('./bench-median.ts', import.meta.url));
@@ -89,7 +92,9 @@ async function main(): Promise<void> {
   if (PROFILE) mkdirSync(PROFILE, { recursive: true });
   const servers: Server[] = [];
   try {
-    const storage = (d: string) => `storage:\n  backend: local\n  local:\n    root_dir: ${path.join(d, 'objects')}\n`;
+    const inline = INLINE_MAX ? `  inline_max_bytes: ${INLINE_MAX}\n` : '';
+    const storage = (d: string) =>
+      `storage:\n  backend: local\n${inline}  local:\n    root_dir: ${path.join(d, 'objects')}\n`;
     const single = path.join(dir, 'single.yaml');
     const port = await deadPort();
     writeFileSync(
