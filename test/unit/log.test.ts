@@ -46,7 +46,10 @@ test('info lines of one event-loop turn reach stdout in one write; a warning goe
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stderr), { afterInfo: 0, afterTurn: 1, afterWarn: 2 });
-  const msgs = r.stdout.trim().split('\n').map((l) => JSON.parse(l).msg);
+  const msgs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).msg);
   assert.equal(msgs.length, 103);
   assert.deepEqual(msgs.slice(-3), ['before the warning', 'disk nearly full', 'pending at exit']);
 });
