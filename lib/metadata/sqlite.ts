@@ -3,6 +3,7 @@
 // one WAL fsync with synchronous=FULL; a command that throws rolls back only its savepoint
 // and rejects only its own promise; every promise settles after the shared COMMIT, so
 // nobody is answered before the change is durable.
+import { resolve } from 'node:path';
 import type { Durability } from '../config.ts';
 import { apply } from './apply.ts';
 import { countChange, type Change } from './changes.ts';
@@ -11,8 +12,8 @@ import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
 import { type BucketEventInfo, bucketRules, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
-import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
-import type { BucketEvent } from '../events/event.ts';
+import type { OutboxPort } from '../events/dispatcher.ts';
+import { OutboxReads } from './outbox-reads.ts';
 
 export { PreconditionError, CredentialError } from './errors.ts';
 export type { Change } from './changes.ts';
@@ -62,9 +63,12 @@ export class MetadataStore extends MetadataReads {
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
+  private outboxReads: OutboxReads | undefined;
+  private readonly path: string;
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
+    this.path = opts.path;
     this.record = opts.record;
     this.eventTargets = opts.eventTargets ?? [];
     this.knownEventTargets = new Set(opts.knownEventTargets ?? this.eventTargets);
@@ -72,47 +76,23 @@ export class MetadataStore extends MetadataReads {
 
   /** The outbox as lib/events/dispatcher.ts sees it: reads here, deletions through submit. */
   outbox(): OutboxPort {
+    this.outboxReads ??= new OutboxReads(this.sql.db);
+    const reads = this.outboxReads;
     return {
-      pending: (target, limit) =>
-        (
-          this.sql
-            .q('SELECT seq, config_id, event FROM event_outbox WHERE target = ? ORDER BY seq LIMIT ?')
-            .all(target, limit) as Array<{ seq: number; config_id: string; event: string }>
-        ).map(
-          (r): OutboxRow => ({
-            seq: r.seq,
-            target,
-            configurationId: r.config_id,
-            event: JSON.parse(r.event) as BucketEvent,
-          }),
-        ),
+      pending: (target, limit) => reads.pending(target, limit),
       delivered: async (target, seqs, maxDelayMs) => {
         const cmd = { type: 'outbox.delivered', target, seqs } as const;
         await (maxDelayMs > 0 ? this.submitLater(cmd, maxDelayMs) : this.submit(cmd));
       },
       trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
-      oldestSeq: (target) =>
-        ((this.sql.q('SELECT MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as Row).s as
-          | number
-          | null) ?? null,
-      depth: (target) => {
-        const r = this.sql.q('SELECT COUNT(*) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as {
-          n: number;
-          s: number | null;
-        };
-        const first =
-          r.s === null
-            ? undefined
-            : (this.sql.q('SELECT event FROM event_outbox WHERE target = ? AND seq = ?').get(target, r.s) as
-                | { event: string }
-                | undefined);
-        return {
-          rows: r.n,
-          oldestSeq: r.s,
-          oldestTime: first ? (JSON.parse(first.event) as BucketEvent).time : null,
-        };
-      },
+      oldestSeq: (target) => reads.oldestSeq(target),
+      depth: (target) => reads.depth(target),
     };
+  }
+
+  /** The database file, for a second (read-only) connection in another thread; undefined in memory. */
+  get file(): string | undefined {
+    return this.path === ':memory:' ? undefined : resolve(this.path);
   }
 
   /** A bucket's notification rules (GetBucketNotificationConfiguration); undefined when none. */
