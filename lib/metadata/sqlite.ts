@@ -10,7 +10,7 @@ import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { type BucketEventInfo, bucketRules, writeOutbox } from './outbox.ts';
+import { type BucketEventInfo, bucketRules, EventSeq, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
 import type { OutboxPort } from '../events/dispatcher.ts';
 import { OutboxReads } from './outbox-reads.ts';
@@ -60,6 +60,8 @@ export class MetadataStore extends MetadataReads {
   private readonly knownEventTargets: ReadonlySet<string>;
   /** Buckets' notification rules and owners read by writeOutbox, kept for one transaction. */
   private readonly outboxBuckets = new Map<string, BucketEventInfo>();
+  /** The event sequence of the open transaction. */
+  private readonly eventSeq = new EventSeq();
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
@@ -153,12 +155,14 @@ export class MetadataStore extends MetadataReads {
           return this.applyOne(cmd);
         },
       });
+      this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
       this.record?.({ atomic: applied });
       this.publish();
       return out;
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.eventSeq.reset();
       this.pending = [];
       this.invalidate();
       throw err;
@@ -195,9 +199,11 @@ export class MetadataStore extends MetadataReads {
         }
       }
       mark(this.sql);
+      this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.eventSeq.reset();
       this.pending = [];
       this.invalidate();
       throw err;
@@ -210,6 +216,7 @@ export class MetadataStore extends MetadataReads {
   /** Replaces the whole database through `fn` (a Raft snapshot restore); caches are dropped. */
   replaceAll(fn: (sql: Sql) => void): void {
     fn(this.sql);
+    this.eventSeq.reset();
     this.pending = [];
     this.invalidate();
   }
@@ -245,13 +252,16 @@ export class MetadataStore extends MetadataReads {
   /** Applies one command in a savepoint; its changes join `pending` only if it succeeds. */
   private applyOne<C extends Command>(cmd: C): ResultOf<C> {
     const mark = this.pending.length;
+    const seqMark = this.eventSeq.mark();
     try {
       return this.sql.tx(() =>
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
           if (stamp)
-            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets);
+            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets, () =>
+              this.eventSeq.next(this.sql),
+            );
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||
@@ -263,6 +273,7 @@ export class MetadataStore extends MetadataReads {
       );
     } catch (err) {
       this.pending.length = mark;
+      this.eventSeq.rollbackTo(seqMark);
       this.outboxBuckets.clear();
       throw err;
     }
@@ -288,9 +299,11 @@ export class MetadataStore extends MetadataReads {
           outcomes.push({ ok: false, error });
         }
       }
+      this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.eventSeq.reset();
       this.pending = [];
       this.invalidate();
       for (const item of items) item.reject(err);

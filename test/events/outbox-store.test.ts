@@ -9,6 +9,7 @@ import path from 'node:path';
 import { MetadataStore } from '../../lib/metadata/sqlite.ts';
 import type { Change } from '../../lib/metadata/sqlite.ts';
 import type { NotificationRule } from '../../lib/events/notification-config.ts';
+import type { Acl } from '../../lib/metadata/types.ts';
 
 const stamp = {
   requestId: 'r',
@@ -133,6 +134,49 @@ test('rules changed in the same group commit as an event route that event by the
     );
   } finally {
     store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('event sequence numbers run on without gaps or reuse across group commits, a rolled-back transaction and a reopen', async () => {
+  const { store, dir } = await storeWithEvents(3);
+  const file = path.join(dir, 'm.db');
+  const ownerOnly: Acl = { owner: { id: 'o', display_name: 'o' }, grants: [] };
+  const acl = (name: string) => ({ type: 'bucket.acl', name, acl: ownerOnly, event: stamp }) as const;
+  try {
+    // One group commit: four events, a refused command (no such bucket) among them.
+    await Promise.allSettled([
+      store.submit(acl('b0')),
+      store.submit({ type: 'bucket.delete', name: 'b1', event: stamp }),
+      store.submit({ type: 'object.acl', bucket: 'nope', key: 'k', acl: ownerOnly, event: stamp }),
+      store.submit(acl('b2')),
+    ]);
+    // A transaction that wrote events and then failed leaves no trace in the numbering.
+    await assert.rejects(
+      store.atomically(async (s) => {
+        s.apply(acl('b0'));
+        s.apply(acl('b2'));
+        throw new Error('abandoned');
+      }),
+      /abandoned/,
+    );
+    await store.submit(acl('b0'));
+  } finally {
+    store.close();
+  }
+  const reopened = new MetadataStore({ path: file, durability: 'full', eventTargets: ['q'] });
+  try {
+    await reopened.submit(acl('b2'));
+    const seqs = reopened
+      .outbox()
+      .pending('q', 100)
+      .map((r) => r.seq);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 8 }, (_, i) => seqs[0]! + i),
+    );
+  } finally {
+    reopened.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
