@@ -13,8 +13,9 @@ const GROUP = Number(process.env.GROUP ?? 16);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DELETE_EVERY = 5;
 const at = '2026-01-01T00:00:00.000Z';
-const stamp = { requestId: 'req-0123456789', principal: 'owner', sourceIp: '127.0.0.1', region: 'us-east-1', at };
-const acl = { owner: { id: 'owner', display_name: 'owner' }, grants: [] };
+const owner = 'a1b2c3d4'.repeat(8);
+const stamp = { requestId: 'A1B2C3D40000001A', principal: owner, sourceIp: '127.0.0.1', region: 'us-east-1', at };
+const acl = { owner: { id: owner, display_name: 'owner' }, grants: [] };
 
 async function run(events: boolean): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-outbox-cpu-'));
@@ -26,7 +27,7 @@ async function run(events: boolean): Promise<number> {
   try {
     await store.submit({
       type: 'bucket.create',
-      bucket: { name: 'b', region: 'us-east-1', ownerId: 'owner', ownerDisplay: 'owner', acl, createdAt: at },
+      bucket: { name: 'b', region: 'us-east-1', ownerId: owner, ownerDisplay: 'owner', acl, createdAt: at },
     });
     const outbox = store.outbox();
     const t0 = process.cpuUsage();
@@ -50,7 +51,7 @@ async function run(events: boolean): Promise<number> {
               lastModified: at,
               checksum: null,
               partsCount: null,
-              ownerId: 'owner',
+              ownerId: owner,
               ownerDisplay: 'owner',
               contentType: 'application/octet-stream',
               contentEncoding: null,

@@ -5,7 +5,7 @@
 // (https://www.sqlite.org/wal.html, "Concurrency").
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { OutboxRow } from '../events/dispatcher.ts';
-import type { BucketEvent } from '../events/event.ts';
+import { decodeEvent } from './outbox.ts';
 
 export class OutboxReads {
   readonly #pending: StatementSync;
@@ -27,7 +27,7 @@ export class OutboxReads {
         seq: r.seq,
         target,
         configurationId: r.config_id,
-        event: JSON.parse(r.event) as BucketEvent,
+        event: decodeEvent(r.seq, r.event),
       }),
     );
   }
@@ -42,7 +42,7 @@ export class OutboxReads {
     return {
       rows: r.n,
       oldestSeq: r.s,
-      oldestTime: first ? (JSON.parse(first.event) as BucketEvent).time : null,
+      oldestTime: first ? decodeEvent(r.s!, first.event).time : null,
     };
   }
 }

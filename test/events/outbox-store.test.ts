@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MetadataStore } from '../../lib/metadata/sqlite.ts';
+import { MetadataStore, sqlOf } from '../../lib/metadata/sqlite.ts';
 import type { Change } from '../../lib/metadata/sqlite.ts';
 import type { NotificationRule } from '../../lib/events/notification-config.ts';
 import type { Acl } from '../../lib/metadata/types.ts';
@@ -177,6 +177,45 @@ test('event sequence numbers run on without gaps or reuse across group commits, 
     );
   } finally {
     reopened.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('outbox rows of an older version (the event as an object) are still read and delivered', async () => {
+  const { store, dir } = await storeWithEvents(1);
+  try {
+    const old = {
+      seq: 999,
+      name: 's3:ObjectCreated:Put',
+      time: stamp.at,
+      bucket: 'b0',
+      region: 'us-east-1',
+      requestId: 'r-old',
+      principal: 'o',
+      bucketOwner: 'p',
+      sourceIp: '127.0.0.1',
+      key: 'k',
+      size: 3,
+      etag: 'abc',
+    };
+    sqlOf(store)
+      .q('INSERT INTO event_outbox (target, seq, config_id, event) VALUES (?, ?, ?, ?)')
+      .run('q', 999, '', JSON.stringify(old));
+    const [fresh, legacy] = store.outbox().pending('q', 10);
+    assert.deepEqual(legacy!.event, old);
+    assert.deepEqual(fresh!.event, {
+      seq: fresh!.seq,
+      name: 'bleepstore:BucketCreated',
+      time: stamp.at,
+      bucket: 'b0',
+      region: 'us-east-1',
+      requestId: 'r',
+      principal: 'o',
+      bucketOwner: 'o',
+      sourceIp: '127.0.0.1',
+    });
+  } finally {
+    store.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
