@@ -9,7 +9,7 @@
 //   PIN=1 npm run bench:events            brokers on CPU 0, servers on CPU 1 (taskset)
 //   BASE=/path/to/checkout npm run bench:events   the same three servers of that checkout too,
 //                                         interleaved with these (a same-run A/B of a change)
-//   PROFILE=/tmp/prof npm run bench:events        every server writes a --cpu-prof file there
+//   PROFILE=/tmp/prof npm run bench:events        --cpu-prof files in a directory per server (one per thread)
 // Every PUT's event must reach its broker and the outboxes must drain, or it fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -176,9 +176,8 @@ async function main(): Promise<void> {
         const name = `${kind}${suffix}`;
         const file = path.join(dir, `${name}.yaml`);
         await writeFile(file, yaml);
-        const nodeArgs = PROFILE
-          ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`]
-          : [];
+        // A directory per server: its main thread and the dispatcher's worker write a file each.
+        const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, name)}`] : [];
         servers.push(
           await spawnServer(path.join(dir, name), ['--config', file, '--log-level', 'info'], undefined, undefined, {
             ...(bin ? { bin } : {}),
