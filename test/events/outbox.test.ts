@@ -119,4 +119,28 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
       ['s3:ObjectCreated:Put', 's3:ObjectRemoved:DeleteMarkerCreated'],
     );
   });
+
+  test('a server whose metadata lives in memory delivers its events from its own thread', async () => {
+    // The dispatcher's worker thread reads the outbox over a second connection, which an
+    // in-memory database cannot have: such a server keeps the dispatcher in its own thread.
+    const mem = await startServer({
+      storage: { backend: 'memory' },
+      queue: { enabled: true, backend: 'redis', redis: { url: redis.url, stream_prefix: 'mem' } },
+    } as unknown as ConfigInput);
+    try {
+      const c = mem.client();
+      await c.send(new CreateBucketCommand({ Bucket: 'inmem' }));
+      await c.send(new PutObjectCommand({ Bucket: 'inmem', Key: 'k', Body: 'v' }));
+      const events = await waitFor(
+        () => streamEvents(redis.url, 'mem:events'),
+        (e) => e.length >= 2,
+      );
+      assert.deepEqual(
+        events.map((e) => (e as { type: string }).type),
+        ['bucket.created', 'object.created'],
+      );
+    } finally {
+      await mem.stop();
+    }
+  });
 });
