@@ -65,8 +65,9 @@ export function startEvents(
   };
   // On a worker thread with its own read-only connection, so reading, rendering, publishing
   // and acknowledgements cost the event loop that serves S3 nothing; an in-memory database
-  // cannot be shared with another connection, so there it stays in this thread.
-  const file = metadata.file;
+  // cannot be shared with another connection, so there it stays in this thread, as it does
+  // with `events.dispatcher: main`.
+  const file = ev.dispatcher === 'worker' ? metadata.file : undefined;
   const dispatcher: EventDispatcher = file
     ? new ThreadDispatcher(file, metadata.outbox(), ev.targets, options, log)
     : new Dispatcher(metadata.outbox(), ev.targets.map(createTarget), options);
