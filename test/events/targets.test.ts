@@ -9,7 +9,7 @@ import { RabbitTarget } from '../../lib/events/targets/rabbitmq.ts';
 import { RedisTarget } from '../../lib/events/targets/redis.ts';
 import type { TargetMessage } from '../../lib/events/targets/target.ts';
 import { WebhookTarget, webhookSignature } from '../../lib/events/targets/webhook.ts';
-import { type Broker, haveCommand, startRabbit, startRedis } from '../helpers/brokers.ts';
+import { accepts, type Broker, haveCommand, startRabbit, startRedis } from '../helpers/brokers.ts';
 
 const msgs = (from: number, n: number): TargetMessage[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -179,6 +179,9 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
     const t = rabbitTarget('bleep', 'bleep-events', 3000);
     await t.publish(msgs(10, 2));
     await rabbit.stop();
+    // The premise of the rest: the broker is gone, not dying (its VM held the port for a while
+    // after the rabbitmq-server script had exited, and the "restarted" broker was the old one).
+    assert.equal(await accepts(rabbit.port), false, 'the stopped broker accepts no connections');
     await assert.rejects(t.publish(msgs(12, 1)));
     await rabbit.start();
     await t.publish(msgs(13, 1));
