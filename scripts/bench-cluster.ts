@@ -2,21 +2,28 @@
 // cluster of bin/bleepstore processes on this machine, all with the same storage settings,
 // measured in the same `bleepstore bench` run (interleaved): PUT and GET of 1 KiB and 64 KiB
 // at 16 in flight against the single node, the cluster's leader and one follower. Prints the
-// medians over ROUNDS runs and each endpoint's ratio to the single node.
+// medians over ROUNDS runs and each endpoint's ratio to the single node. A cluster endpoint's
+// "server CPU/op" is the CPU of all three nodes per operation.
 //   npm run bench:cluster                  (DURATION=5 ROUNDS=1 for a quicker run)
 //   PROFILE=/tmp/prof npm run bench:cluster (every server writes a --cpu-prof file there)
+//   SERVER_BIN=/other/checkout/bin/bleepstore npm run bench:cluster (A/B: servers from there)
+//   INLINE_MAX=1024 npm run bench:cluster   (storage.inline_max_bytes on every server)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procCpuUs } from '../lib/bench/cpu.ts';
 import { deadPort } from '../test/helpers/net.ts';
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const WORKLOADS = process.env.WORKLOADS ?? 'put-1KiB-c16,put-64KiB-c16,get-1KiB-c16,get-64KiB-c16';
 const PROFILE = process.env.PROFILE;
+/** storage.inline_max_bytes for every server (default: the product's, 64 KiB). */
+const INLINE_MAX = process.env.INLINE_MAX;
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
+const SERVER_BIN = process.env.SERVER_BIN ?? BIN;
 const MEDIAN = fileURLToPath(new URL('./bench-median.ts', import.meta.url));
 const SECRET = 'bench-cluster-secret-0123456789';
 
@@ -33,7 +40,9 @@ interface Server {
 async function startServer(name: string, config: string, url: string, log: string): Promise<Server> {
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const out = openSync(log, 'a');
-  const proc = spawn(process.execPath, [...prof, BIN, '--config', config], { stdio: ['ignore', out, 'inherit'] });
+  const proc = spawn(process.execPath, [...prof, SERVER_BIN, '--config', config], {
+    stdio: ['ignore', out, 'inherit'],
+  });
   closeSync(out);
   let gone = false;
   const exited = new Promise<void>((resolve) =>
@@ -83,7 +92,9 @@ async function main(): Promise<void> {
   if (PROFILE) mkdirSync(PROFILE, { recursive: true });
   const servers: Server[] = [];
   try {
-    const storage = (d: string) => `storage:\n  backend: local\n  local:\n    root_dir: ${path.join(d, 'objects')}\n`;
+    const inline = INLINE_MAX ? `  inline_max_bytes: ${INLINE_MAX}\n` : '';
+    const storage = (d: string) =>
+      `storage:\n  backend: local\n${inline}  local:\n    root_dir: ${path.join(d, 'objects')}\n`;
     const single = path.join(dir, 'single.yaml');
     const port = await deadPort();
     writeFileSync(
@@ -124,6 +135,7 @@ async function main(): Promise<void> {
       `single ${servers[0]!.url}, leader ${leader.name} ${leader.url}, follower ${follower.name} ${follower.url}`,
     );
     const rounds: string[] = [];
+    const cpu0 = servers.map((s) => procCpuUs(s.pid) ?? 0);
     for (let r = 1; r <= ROUNDS; r++) {
       const out = path.join(dir, `round${r}`);
       const code = await run([
@@ -144,16 +156,23 @@ async function main(): Promise<void> {
         String(DURATION),
         '--server-pid',
         String(servers[0]!.pid),
+        // The cluster's CPU per operation is all three nodes' (RSS is the endpoint's own).
         '--server-pid',
-        String(leader.pid),
+        [leader, ...cluster.filter((s) => s !== leader)].map((s) => s.pid).join('+'),
         '--server-pid',
-        String(follower.pid),
+        [follower, ...cluster.filter((s) => s !== follower)].map((s) => s.pid).join('+'),
         '--out',
         out,
       ]);
       if (code !== 0) process.exitCode = code;
       rounds.push(out);
     }
+    // Which node pays for the cluster's work (all rounds and workloads together).
+    const spent = servers.map(
+      (s, i) =>
+        `${s.name}${s === leader ? ' (leader)' : ''} ${(((procCpuUs(s.pid) ?? 0) - cpu0[i]!) / 1e6).toFixed(1)} s`,
+    );
+    console.log(`\nCPU time of each server over the whole run: ${spent.join(', ')}`);
     console.log(`\nMedians of ${ROUNDS} round(s), ${DURATION} s per workload; ratios are to the single node:\n`);
     await run([MEDIAN, ...rounds]);
   } finally {

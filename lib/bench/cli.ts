@@ -34,7 +34,8 @@ Drives any S3 endpoint with its own SigV4 client and reports ops/s, MiB/s, p50 a
   --part-size SIZE         multipart part size (default 16MiB)
   --part-parallelism N     parts in flight (default 4)
   --list-keys N            keys the listing walks (default 20000)
-  --server-pid PID         sample this server's VmRSS from /proc (repeat: one per endpoint, in order)
+  --server-pid PID[+PID..] sample this server's VmRSS and CPU from /proc (repeat: one per endpoint, in
+                           order); PIDs joined by + (a cluster's nodes) add up for CPU, RSS is the first's
   --durability-label TEXT  durability mode to print when the server does not report one
                            (repeat: one per endpoint, in order)
   --ceiling PATH           also start PATH (../shared/bench/ceiling.mjs) on a free port, measure it
@@ -122,7 +123,11 @@ export function optionsFromFlags(v: Values, positionals: string[], env: NodeJS.P
     for (let k = 2; used.has(n); k++) n = `${name ?? new URL(url).host}-${k}`;
     used.add(n);
     const ep: EndpointSpec = { name: n, url };
-    if (pids[i] !== undefined) ep.serverPid = count('server-pid', pids[i]!, 1, 2 ** 32);
+    if (pids[i] !== undefined) {
+      const all = pids[i]!.split('+').map((p) => count('server-pid', p, 1, 2 ** 32));
+      ep.serverPid = all[0]!;
+      if (all.length > 1) ep.cpuPids = all;
+    }
     if (labels[i] !== undefined) ep.durabilityLabel = labels[i]!;
     return ep;
   });

@@ -4,6 +4,8 @@ export interface EndpointSpec {
   url: string;
   /** Server process to sample VmRSS from (/proc/<pid>/status), when local. */
   serverPid?: number;
+  /** Processes whose CPU time together is the server's (a cluster's nodes); default serverPid. */
+  cpuPids?: number[];
   /** Used when the server does not report its durability mode itself. */
   durabilityLabel?: string;
 }

@@ -104,7 +104,7 @@ export class EndpointSession {
     if (this.#ep.serverPid !== undefined) this.#sampler = new RssSampler(this.#ep.serverPid);
     this.#ctx = { client, bucket, opts: o, keys: this.#keys, listTarget, seeded: new Set(), progress: this.#say };
     if (this.#raw) this.#ctx.raw = this.#raw;
-    if (this.#ep.serverPid !== undefined) this.#ctx.serverPid = this.#ep.serverPid;
+    if (this.#ep.serverPid !== undefined) this.#ctx.serverPids = this.#ep.cpuPids ?? [this.#ep.serverPid];
   }
 
   async run(w: Workload): Promise<void> {

@@ -38,8 +38,8 @@ export interface RunContext {
   seeded: Set<string>;
   /** The light raw-socket client for small-object workloads (http endpoints). */
   raw?: RawS3;
-  /** The server's pid, for its CPU time from /proc. */
-  serverPid?: number;
+  /** The server's pids (one, or a cluster's nodes), for their CPU time from /proc. */
+  serverPids?: number[];
   progress(line: string, transient?: boolean): void;
 }
 
@@ -55,17 +55,29 @@ function smallPayload(size: number): Payload {
   return p;
 }
 
+/** Summed CPU µs of `pids`, or undefined when there are none or one cannot be read. */
+function cpuOf(pids: number[]): number | undefined {
+  if (!pids.length) return undefined;
+  let sum = 0;
+  for (const p of pids) {
+    const us = procCpuUs(p);
+    if (us === undefined) return undefined;
+    sum += us;
+  }
+  return sum;
+}
+
 /** The timed loop, with the client's and the server's CPU time and (raw client) time to first byte. */
 async function timed(ctx: RunContext, w: Workload, op: (n: number) => Promise<number>): Promise<LoopResult> {
   const raw = w.group === 'small' || w.group === 'mixed' ? ctx.raw : undefined;
   if (raw) raw.ttfb = new Histogram();
-  const pid = ctx.serverPid;
-  const server0 = pid !== undefined ? procCpuUs(pid) : undefined;
+  const pids = (ctx.serverPids ?? []).filter((p) => p !== process.pid);
+  const server0 = cpuOf(pids);
   const client0 = ownCpuUs();
   const r = await timedLoop(ctx, w, op);
   r.clientCpuUs = ownCpuUs() - client0;
-  const server1 = pid !== undefined ? procCpuUs(pid) : undefined;
-  if (server0 !== undefined && server1 !== undefined && pid !== process.pid) r.serverCpuUs = server1 - server0;
+  const server1 = cpuOf(pids);
+  if (server0 !== undefined && server1 !== undefined) r.serverCpuUs = server1 - server0;
   r.client = raw ? 'raw' : 'node:http';
   if (raw) r.ttfb = raw.ttfb;
   return r;

@@ -122,6 +122,8 @@ export class ClusterNode {
   private proposals_ = 0;
   private lastLeader = 0;
   private readonly proposals = new Map<number, Pending>();
+  /** Proposals of this turn of the event loop, proposed together by proposeQueued. */
+  private readonly queued: Array<{ data: Uint8Array; resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
   /** Names and addresses of the members; changed only by applied conf changes, and kept in
    *  snapshots so a node restored from one still knows them. */
   readonly directory: Map<NodeId, Member>;
@@ -145,10 +147,14 @@ export class ClusterNode {
       host: o.host,
       port: o.port,
       peers: o.peers,
-      timeoutMs: Math.max(1000, o.electionTimeoutMs),
+      // A peer's replies ride back on the response to the batch they answer (one HTTP exchange
+      // per batch instead of two); that response waits for the peer's fsync and apply, so the
+      // deadline is two election timeouts rather than one.
+      askReplies: true,
+      timeoutMs: Math.max(2000, 2 * o.electionTimeoutMs),
       onMessages: (msgs) =>
         this.input(() => {
-          const lead = this.raft.status().lead;
+          const lead = this.raft.basicStatus().lead;
           if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
         }),
@@ -216,6 +222,12 @@ export class ClusterNode {
     this.transport.setPeer(id, addr);
   }
 
+  /** This node's role and the leader it knows (0: none), cheaply: read on every request. */
+  basicStatus(): { role: Role; leader: NodeId; applied: number } {
+    const s = this.raft.basicStatus();
+    return { role: s.role, leader: s.lead, applied: this.applied };
+  }
+
   status(): ClusterNodeStatus {
     const s = this.raft.status();
     const snap = this.storage.snapshotMetadata();
@@ -244,34 +256,48 @@ export class ClusterNode {
 
   /** Proposes `data`; resolves with the state machine's result once applied on this node. */
   propose(data: Uint8Array): Promise<unknown> {
-    const s = this.raft.status();
+    const s = this.raft.basicStatus();
     if (this.stopped || s.role !== 'leader') {
       return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
     }
-    if (!this.raft.propose(data))
-      return Promise.reject(
-        new ClusterUnavailableError(
-          'the leader refused the proposal (leadership transfer or overload)',
-          'notLeader',
-          s.lead,
-        ),
-      );
     this.proposals_++;
-    const index = this.raft.lastIndex();
-    const p = this.wait(this.proposals, index, s.term, 'the proposal was not applied in time; it may still be');
-    this.driveSoon();
-    return p;
+    return new Promise((resolve, reject) => {
+      this.queued.push({ data, resolve, reject });
+      this.driveSoon();
+    });
   }
 
-  /** Group commit: proposals made in one turn of the event loop share one Ready, so one
-   *  fsync and one round of appends carry all of them. */
+  /** Group commit: proposals made in one turn of the event loop become one MsgProp, so one
+   *  fsync, one append per follower, one acknowledgement and one commit carry all of them
+   *  (proposed one by one, each became its own MsgApp, ack and commit broadcast). */
   private driveSoon(): void {
     if (this.driveScheduled) return;
     this.driveScheduled = true;
     setImmediate(() => {
       this.driveScheduled = false;
+      this.proposeQueued();
       this.drive();
     });
+  }
+
+  private proposeQueued(): void {
+    const batch = this.queued.splice(0);
+    if (!batch.length) return;
+    const s = this.raft.basicStatus();
+    let refused: string | undefined;
+    if (this.stopped || s.role !== 'leader') refused = `node ${this.id} is not the leader`;
+    else if (!this.raft.proposeMany(batch.map((p) => p.data)))
+      refused = 'the leader refused the proposal (leadership transfer or overload)';
+    if (refused) {
+      for (const p of batch) p.reject(new ClusterUnavailableError(refused, 'notLeader', s.lead));
+      return;
+    }
+    const first = this.raft.lastIndex() - batch.length + 1;
+    for (const [i, p] of batch.entries())
+      this.wait(this.proposals, first + i, s.term, 'the proposal was not applied in time; it may still be').then(
+        p.resolve,
+        p.reject,
+      );
   }
 
   /** Linearizable read barrier (Raft thesis §6.4): resolves once this node has applied
@@ -381,7 +407,7 @@ export class ClusterNode {
    */
   private appendsOnly(rd: Ready): boolean {
     if (rd.entries.length === 0 || rd.snapshot || rd.messages.length === 0) return false;
-    if (this.raft.status().role !== 'leader') return false;
+    if (this.raft.basicStatus().role !== 'leader') return false;
     const durable = this.storage.hardState();
     if (rd.hardState && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return false;
     return rd.messages.every((m) => (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') && m.term === durable.term);
@@ -581,6 +607,7 @@ export class ClusterNode {
     this.stopped = true;
     clearInterval(this.timer);
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
+    for (const p of this.queued.splice(0)) p.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
     for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
     for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
     for (const w of this.appliedWaiters) w.wake();

@@ -14,6 +14,10 @@ import {
   type Snapshot,
   type WritableRaftStorage,
 } from './raft/types.ts';
+import { LogCache } from './log-cache.ts';
+
+/** Newest log entries kept in memory for the core's reads (see log-cache.ts). */
+const CACHED_ENTRY_BYTES = 8 << 20;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS raft_entries (
@@ -60,6 +64,8 @@ export interface SqliteRaftStorageOptions {
   /** Membership of a brand-new cluster, stored on first open only. */
   voters?: number[];
   learners?: number[];
+  /** Bytes of the newest entries kept in memory (default 8 MiB). */
+  cachedEntryBytes?: number;
 }
 
 export class SqliteRaftStorage implements WritableRaftStorage {
@@ -74,8 +80,10 @@ export class SqliteRaftStorage implements WritableRaftStorage {
   private last: number;
   /** The cached commit index is ahead of the stored one (a commit-only Ready, not written). */
   private commitUnsaved = false;
+  private readonly cache: LogCache;
 
   constructor(opts: SqliteRaftStorageOptions) {
+    this.cache = new LogCache(opts.cachedEntryBytes ?? CACHED_ENTRY_BYTES);
     this.db = new DatabaseSync(opts.path);
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec('PRAGMA synchronous = FULL');
@@ -99,6 +107,12 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     this.confState = conf(s.conf as string);
     const l = this.q('SELECT MAX(idx) AS m FROM raft_entries').get() as Row;
     this.last = l.m === null ? this.offset : Number(l.m);
+    this.reloadCache();
+  }
+
+  private reloadCache(): void {
+    const runs = this.q('SELECT MIN(idx) AS start, term FROM raft_entries GROUP BY term ORDER BY start').all() as Row[];
+    this.cache.reset(runs.map((r) => ({ start: Number(r.start), term: Number(r.term) })));
   }
 
   private q(sql: string): StatementSync {
@@ -126,6 +140,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     } catch (err) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       Object.assign(this, saved);
+      this.reloadCache();
       throw err;
     }
   }
@@ -161,6 +176,8 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     if (i < this.offset) throw new RaftStorageError('compacted');
     if (i > this.last) throw new RaftStorageError('unavailable');
     if (i === this.offset) return this.offsetTerm;
+    const cached = this.cache.term(i);
+    if (cached !== undefined) return cached;
     return Number((this.q('SELECT term FROM raft_entries WHERE idx = ?').get(i) as Row).term);
   }
 
@@ -168,6 +185,8 @@ export class SqliteRaftStorage implements WritableRaftStorage {
     if (lo <= this.offset) throw new RaftStorageError('compacted');
     if (hi > this.last + 1) throw new RaftStorageError('unavailable');
     if (lo >= hi) return [];
+    const cached = this.cache.entries(lo, hi, maxSize);
+    if (cached) return cached;
     const out: Entry[] = [];
     let size = 0;
     for (const r of this.q(
@@ -240,6 +259,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
       const ins = this.q('INSERT INTO raft_entries (idx, term, type, data) VALUES (?, ?, ?, ?)');
       for (const e of entries) ins.run(e.index, e.term, TYPE_CODE[e.type], e.data);
       this.last = entries[entries.length - 1]!.index;
+      this.cache.append(entries);
     });
   }
 
@@ -283,6 +303,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
         confState: { voters: [...m.confState.voters], learners: [...m.confState.learners] },
       };
       this.confState = this.snapMeta.confState;
+      this.cache.reset([]);
     });
   }
 
@@ -322,6 +343,7 @@ export class SqliteRaftStorage implements WritableRaftStorage {
       this.q('UPDATE raft_state SET log_offset = ?, log_offset_term = ? WHERE k = 1').run(index, term);
       this.offset = index;
       this.offsetTerm = term;
+      this.cache.compact(index);
     });
   }
 }

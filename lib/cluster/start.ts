@@ -175,7 +175,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     s3Addrs.set(id, hp);
     return hp;
   };
-  const leaderName = (): string => n.directory.get(n.status().leader)?.name ?? '';
+  const leaderName = (): string => n.directory.get(n.basicStatus().leader)?.name ?? '';
   // A leader is normally known within an election timeout or two; never wait unbounded.
   const waitForLeaderMs = Math.min(10_000, 3 * c.election_timeout_ms);
   // Bounded: a follower cut off from the leader answers anyway (the write is committed).
@@ -183,7 +183,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const waitLeader = async (): Promise<NodeId> => {
     const until = Date.now() + waitForLeaderMs;
     for (;;) {
-      const lead = n.status().leader;
+      const lead = n.basicStatus().leader;
       if (lead || Date.now() >= until) return lead;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -360,8 +360,8 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         }
         return false;
       }
-      if (n.status().role === 'leader') {
-        if (req.headers[FORWARDED_HEADER]) stampApplied(res, () => n.status().applied);
+      if (n.basicStatus().role === 'leader') {
+        if (req.headers[FORWARDED_HEADER]) stampApplied(res, () => n.basicStatus().applied);
         return false;
       }
       if (req.headers[FORWARDED_HEADER]) {

@@ -48,10 +48,10 @@ export interface HttpTransportOptions {
   maxSkewMs?: number;
   /** Extra authenticated routes (for example blob transfer): path prefix → handler. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>>;
-  /** Ask peers to send their replies to a batch back on its response (see serve). Off by
-   *  default: a reply then waits for the peer's fsync and apply, and a response slower than
-   *  timeoutMs loses the acks with it (the leader may then step down for lack of a quorum
-   *  it has); see STATUS "Cluster bench". */
+  /** Ask peers to send their replies to a batch back on its response (see serve). A reply
+   *  then waits for the peer's fsync and apply, and a response slower than timeoutMs loses
+   *  the acks with it, so the cluster node (node.ts) turns this on with a deadline of two
+   *  election timeouts; see STATUS "Cluster bench". */
   askReplies?: boolean;
   /** Routes that stream their body and authenticate it themselves (blob transfer). */
   streamRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;

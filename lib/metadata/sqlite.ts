@@ -131,16 +131,19 @@ export class MetadataStore extends MetadataReads {
 
   /** The one door for changes: resolves with the command's result once it is committed. */
   submit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
-    if (this.replicate) return this.replicate(cmd) as Promise<ResultOf<C>>;
-    const committed = new Promise<ResultOf<C>>((resolve, reject) => {
-      if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
-      this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
-      this.scheduleFlush();
-    });
+    const committed = this.replicate
+      ? (this.replicate(cmd) as Promise<ResultOf<C>>)
+      : new Promise<ResultOf<C>>((resolve, reject) => {
+          if (!this.sql.isOpen) return reject(new Error('the metadata store is closed'));
+          this.queue.push({ cmd, resolve: resolve as (v: unknown) => void, reject });
+          this.scheduleFlush();
+        });
     const gate = this.eventGate;
     if (!gate || !('event' in cmd) || !cmd.event) return committed;
     // Runs in the microtask after the commit resolved it, before any later flush: the
-    // sequence read is the one this command's transaction reached (or its own).
+    // sequence read is the one this command's transaction reached (or its own). In a cluster
+    // the command was applied on this node (the leader, which publishes) when it resolves;
+    // a later batch applied meanwhile only makes the gate wait for more, never less.
     return committed.then(async (v) => {
       await gate((this.sql.q('SELECT last FROM event_seq WHERE id = 1').get() as Row).last as number, v);
       return v;

@@ -78,8 +78,20 @@ export class DiskGuard {
     this.reservePath = path.join(this.dirs[0]!, 'space-reserve');
   }
 
-  /** Least free space (for an unprivileged writer) over the directories. */
-  async free(): Promise<number> {
+  /** Least free space (for an unprivileged writer) over the directories. Callers that ask
+   *  while a measurement is under way share it: when the thread pool is slow to answer, every
+   *  PUT of the stale window asked the kernel on its own (one statfs per PUT on a loaded
+   *  cluster leader). */
+  free(): Promise<number> {
+    this.measuring ??= this.measure().finally(() => {
+      this.measuring = undefined;
+    });
+    return this.measuring;
+  }
+
+  private measuring: Promise<number> | undefined;
+
+  private async measure(): Promise<number> {
     let least = Infinity;
     for (const d of this.dirs) {
       const s = await statfs(d);
@@ -201,7 +213,10 @@ export function retryMetadataWhenFull(
     try {
       return await submit(cmd);
     } catch (err) {
-      if (!isDiskFull(err) || !(await guard.release())) throw err;
+      if (!isDiskFull(err)) throw err;
+      // One more try whether this call freed the reserve or the guard's own poll did a moment
+      // before (release() then finds nothing to free, but the space is there).
+      await guard.release();
       return submit(cmd);
     }
   };

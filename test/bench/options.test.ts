@@ -57,6 +57,14 @@ test('--compare takes several named URLs, pids and labels pair with endpoints in
   assert.equal(o.baseline, 'ceiling');
 });
 
+test("--server-pid A+B+C counts the CPU of all of a cluster's nodes and samples RSS from the first", () => {
+  const o = flags('--endpoint', 'leader=http://127.0.0.1:9310', '--server-pid', '11+12+13');
+  assert.deepEqual(o.endpoints, [
+    { name: 'leader', url: 'http://127.0.0.1:9310', serverPid: 11, cpuPids: [11, 12, 13] },
+  ]);
+  assert.throws(() => flags('--server-pid', '11+x'), /--server-pid "x"/);
+});
+
 test('--quick shrinks the run but explicit flags still win', () => {
   const o = flags('--quick', '--duration', '2');
   assert.equal(o.quick, true);

@@ -145,6 +145,60 @@ for (const [name, make] of KINDS) {
   });
 }
 
+describe('SqliteRaftStorage log cache', () => {
+  // The storage answers term() and entries() from memory for the newest entries (log-cache.ts).
+  // Random appends (with overwritten suffixes, paper §5.3), compactions and reopens, checked
+  // against MemoryStorage after every step, with a cache smaller than the log and one larger.
+  for (const cacheBytes of [300, 1 << 20]) {
+    test(`term and entries match MemoryStorage through 1,500 random appends, truncations, compactions and reopens (cache ${cacheBytes} B)`, () => {
+      const rnd = seeded(cacheBytes);
+      const path = dbPath();
+      let s = new SqliteRaftStorage({ path, cachedEntryBytes: cacheBytes });
+      const m = new MemoryStorage();
+      let term = 1;
+      let checks = 0;
+      for (let step = 0; step < 1500; step++) {
+        const r = rnd();
+        const last = m.lastIndex();
+        const first = m.firstIndex();
+        if (r < 0.6) {
+          // An append at the end, or over a suffix (never before the first stored index).
+          const from = rnd() < 0.25 && last >= first ? first + Math.floor(rnd() * (last - first + 1)) : last + 1;
+          if (rnd() < 0.2) term++;
+          const n = 1 + Math.floor(rnd() * 5);
+          const batch = ents(
+            from,
+            Array.from({ length: n }, () => term),
+          );
+          s.append(batch.map((e) => ({ ...e })));
+          m.append(batch);
+        } else if (r < 0.7 && last > first) {
+          const at = first + Math.floor(rnd() * (last - first));
+          s.compact(at);
+          m.compact(at);
+        } else if (r < 0.73) {
+          s.close();
+          s = new SqliteRaftStorage({ path, cachedEntryBytes: cacheBytes });
+        }
+        assert.deepEqual([s.firstIndex(), s.lastIndex()], [m.firstIndex(), m.lastIndex()]);
+        for (let i = m.firstIndex() - 1; i <= m.lastIndex(); i++)
+          assert.equal(s.term(i), m.term(i), `term(${i}) at step ${step}`);
+        const lo = m.firstIndex() + Math.floor(rnd() * (m.lastIndex() - m.firstIndex() + 1));
+        const hi = lo + Math.floor(rnd() * (m.lastIndex() + 2 - lo));
+        const max = rnd() < 0.5 ? Number.MAX_SAFE_INTEGER : 40;
+        assert.deepEqual(
+          s.entries(lo, hi, max).map((e) => [e.index, e.term, text(e.data)]),
+          m.entries(lo, hi, max).map((e) => [e.index, e.term, text(e.data)]),
+          `entries(${lo}, ${hi}) at step ${step}`,
+        );
+        checks++;
+      }
+      s.close();
+      assert.equal(checks, 1500);
+    });
+  }
+});
+
 describe('SqliteRaftStorage durability', () => {
   test('SqliteRaftStorage uses WAL with synchronous=FULL', () => {
     const path = dbPath();

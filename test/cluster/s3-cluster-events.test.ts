@@ -1,14 +1,19 @@
 // Events in cluster mode: the outbox is replicated through Raft, only the leader publishes it,
 // and a new leader drains what the old one left (same event ids: at-least-once, never lost).
-// A real redis-server and a 3-node bin/bleepstore cluster.
+// Sync consistency in a cluster: a write is answered once the leader's dispatcher has its
+// event confirmed (before, the replicated submit skipped the gate: sync acted as
+// write-through). A real redis-server and a 3-node bin/bleepstore cluster.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClient } from '@redis/client';
 import { type Broker, haveCommand, startRedis } from '../helpers/brokers.ts';
+import { nameAndKey, redisStream, waitFor } from '../helpers/event-readers.ts';
 import { S3Cluster, until } from './helpers/s3-cluster.ts';
 
 const skip = haveCommand('redis-server') ? false : 'redis-server is not installed';
+// Long enough for a loaded CI machine to confirm a healthy write, short enough for the test.
+const SYNC_TIMEOUT_MS = 2000;
 let redis: Broker;
 let cluster: S3Cluster | undefined;
 before(async () => {
@@ -133,4 +138,56 @@ test('only the leader publishes events, and after a kill -9 of the leader every 
   );
   assert.ok(acked.length > 10, `too few writes acknowledged (${acked.length})`);
   assert.deepEqual(missing, [], 'every acknowledged write has an event');
+});
+
+test('in a cluster, sync consistency answers a write only after its event is confirmed, through the leader and a follower', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  await cluster?.stop();
+  cluster = await S3Cluster.create(3, {
+    clusterYaml:
+      `events:\n  sync_timeout_ms: ${SYNC_TIMEOUT_MS}\n` +
+      `queue:\n  enabled: true\n  backend: redis\n  consistency: sync\n  redis:\n    url: ${redis.url}\n    stream_prefix: cs\n`,
+  });
+  const c = cluster;
+  await c.startAll();
+  const leader = await c.waitStable();
+  const follower = c.nodes.find((n) => n !== leader)!;
+  const events = async () => (await redisStream(redis.url, 'cs:events')).map((b) => nameAndKey(b).join(' '));
+  await c.client(leader).send(new CreateBucketCommand({ Bucket: 'syn' }));
+  await c.waitConverged();
+
+  for (let i = 0; i < 10; i++) {
+    const via = i % 2 ? follower : leader;
+    await c.client(via).send(new PutObjectCommand({ Bucket: 'syn', Key: `k${i}`, Body: `v${i}` }));
+    assert.ok(
+      (await events()).includes(`s3:ObjectCreated:Put k${i}`),
+      `event of k${i} before its response (${via.name})`,
+    );
+  }
+
+  await redis.stop();
+  for (const via of [leader, follower]) {
+    const t0 = Date.now();
+    await assert.rejects(
+      c.client(via).send(new PutObjectCommand({ Bucket: 'syn', Key: `late-${via.name}`, Body: 'x' })),
+      {
+        name: 'ServiceUnavailable',
+      },
+    );
+    const took = Date.now() - t0;
+    assert.ok(took >= SYNC_TIMEOUT_MS - 50, `${via.name} answered after ${took} ms, before the sync timeout`);
+    // Committed all the same, on the node that took it.
+    assert.equal(
+      (await c.client(via).send(new HeadObjectCommand({ Bucket: 'syn', Key: `late-${via.name}` }))).ContentLength,
+      1,
+    );
+  }
+  await redis.start();
+  const after = await waitFor(events, (e) => e.includes(`s3:ObjectCreated:Put late-${follower.name}`), 30_000);
+  assert.ok(after.includes(`s3:ObjectCreated:Put late-${leader.name}`));
+  console.log(
+    `sync in a cluster: 10 writes confirmed before their responses; 2 answered 503 after ${SYNC_TIMEOUT_MS} ms with Redis down, their events delivered after it returned`,
+  );
 });

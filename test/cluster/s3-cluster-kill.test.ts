@@ -61,6 +61,8 @@ test(`${KILLS} kill -9s of the leader of a ${NODES}-node cluster under concurren
       `failover median ${Math.round(median(failovers))} ms, max ${Math.round(Math.max(...failovers))} ms, ` +
       `applied index ${v.applied}, blobs missing per node: ${v.missing.join('/')}, orphaned: ${v.orphans.join('/')}`,
   );
+  const odd = [...w.firstMessage].filter(([name]) => name !== 'ServiceUnavailable');
+  if (odd.length) console.log(`  first message of each other error: ${JSON.stringify(Object.fromEntries(odd))}`);
   assertVerdict(v, NODES);
   assert.ok(w.ackedWrites > KILLS * 5, `only ${w.ackedWrites} writes were acknowledged`);
 });

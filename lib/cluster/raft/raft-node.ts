@@ -5,6 +5,7 @@ import { encodeConfChange } from './codec.ts';
 import { Raft, message } from './raft.ts';
 import {
   NONE,
+  type BasicStatus,
   type ConfChange,
   type ConfState,
   type Entry,
@@ -78,6 +79,22 @@ export class RaftNode implements RaftNodeApi {
 
   propose(data: Uint8Array): boolean {
     return this.proposeEntry({ term: 0, index: 0, type: 'normal', data });
+  }
+
+  /** Proposes several normal entries as one MsgProp (leader only): they are appended together
+   *  and replicated in one MsgApp per follower, acknowledged and committed once. */
+  proposeMany(data: Uint8Array[]): boolean {
+    const r = this.raft;
+    if (r.role !== 'leader' || data.length === 0) return false;
+    this.withheld = false;
+    const before = r.log.lastIndex();
+    r.step(
+      message('MsgProp', {
+        from: r.id,
+        entries: data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })),
+      }),
+    );
+    return r.log.lastIndex() === before + data.length;
   }
 
   proposeConfChange(cc: ConfChange): boolean {
@@ -200,6 +217,11 @@ export class RaftNode implements RaftNodeApi {
       log.appliedTo(h.lastCommitted[h.lastCommitted.length - 1]!.index);
       this.raft.reduceUncommittedSize(h.lastCommitted);
     }
+  }
+
+  basicStatus(): BasicStatus {
+    const r = this.raft;
+    return { role: r.role, term: r.term, lead: r.lead };
   }
 
   status(): Status {

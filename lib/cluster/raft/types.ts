@@ -265,6 +265,8 @@ export interface Status {
   progress?: Record<number, ProgressStatus>;
 }
 
+export type BasicStatus = Pick<Status, 'role' | 'term' | 'lead'>;
+
 /** What the RaftNode class (raft-node.ts) offers; written out here so the API is in one file. */
 export interface RaftNodeApi {
   /** Advance logical time by one tick (election and heartbeat timers). */
@@ -296,6 +298,9 @@ export interface RaftNodeApi {
   /** The transport finished sending a snapshot to `id` (or failed). */
   reportSnapshot(id: NodeId, status: 'finish' | 'failure'): void;
   status(): Status;
+  /** Role, term and leader without the rest of status() (no progress copy): etcd's
+   *  BasicStatus, for callers on every request. */
+  basicStatus(): BasicStatus;
   /** The node's log including not-yet-persisted entries: for invariant checks in tests. */
   firstIndex(): number;
   lastIndex(): number;

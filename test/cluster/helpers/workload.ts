@@ -21,6 +21,8 @@ export class Workload {
   failed = 0;
   /** Failed requests by error name (their outcome is unknown). */
   readonly errors = new Map<string, number>();
+  /** The first message seen for each error name, so a report can say what an odd one was. */
+  readonly firstMessage = new Map<string, string>();
   private stopped = false;
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
@@ -101,6 +103,7 @@ export class Workload {
         this.failed++;
         const name = (err as Error).name;
         this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
+        if (!this.firstMessage.has(name)) this.firstMessage.set(name, String((err as Error).message).slice(0, 200));
         await new Promise((r) => setTimeout(r, 20));
       }
     }
