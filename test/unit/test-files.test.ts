@@ -13,7 +13,8 @@ test('no test file replaces process.stdout.write, which carries its results to t
   // swallowed an earlier test's report, and the run counted 6 of 7 tests, all passing.
   const offenders: string[] = [];
   for await (const file of glob('**/*.ts', { cwd: TEST_DIR })) {
-    const src = await readFile(path.join(TEST_DIR, file), 'utf8');
+    // Template literals hold scripts for child processes, whose stdout is theirs to replace.
+    const src = (await readFile(path.join(TEST_DIR, file), 'utf8')).replace(/`[^`]*`/g, '``');
     if (/process\.stdout\.write\s*=[^=]/.test(src)) offenders.push(file);
   }
   assert.deepEqual(offenders, [], 'write results elsewhere (a child process, logWrite) instead');
