@@ -7,20 +7,27 @@
 // whole process group, from /proc), since on a small machine the broker competes for the cores.
 //   npm run bench:events                  ROUNDS=3 DURATION=10 by default
 //   PIN=1 npm run bench:events            brokers on CPU 0, servers on CPU 1 (taskset)
+//   BASE=/path/to/checkout npm run bench:events   the same three servers of that checkout too,
+//                                         interleaved with these (a same-run A/B of a change)
+//   PROFILE=/tmp/prof npm run bench:events        --cpu-prof files in a directory per server (one per thread)
+//   MAIN=1 npm run bench:events           also servers with events.dispatcher: main (no worker thread)
 // Every PUT's event must reach its broker and the outboxes must drain, or it fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { procCpuUs } from '../lib/bench/cpu.ts';
+import { mainThreadCpuUs, procCpuUs } from '../lib/bench/cpu.ts';
 import { type Broker, startRabbit, startRedis } from '../test/helpers/brokers.ts';
 import { spawnServer, type ServerProcess } from '../test/helpers/process.ts';
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PIN = process.env.PIN === '1';
+const BASE = process.env.BASE;
+const MAIN = process.env.MAIN === '1';
+const PROFILE = process.env.PROFILE;
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
 const TICK_US = 10_000;
 
@@ -84,6 +91,8 @@ interface Sample {
   serverUs: number;
   /** Server CPU per PUT from the bench's start until the outbox drained. */
   serverDrainUs: number;
+  /** The same for the server's main thread alone (its event loop). */
+  mainDrainUs: number;
   /** Broker CPU per event it received, same window. */
   brokerUs: number | undefined;
   puts: number;
@@ -103,6 +112,7 @@ async function phase(name: string, srv: ServerProcess, broker: Broker | undefine
   const pg = broker?.pgid();
   const b0 = pg === undefined ? 0 : groupCpuUs(pg);
   const s0 = procCpuUs(srv.pid) ?? 0;
+  const m0 = mainThreadCpuUs(srv.pid) ?? 0;
   // --keep: no clean-up deletes, so the events counted are this run's PUTs (and its bucket).
   const code = await run([
     'bench',
@@ -125,6 +135,7 @@ async function phase(name: string, srv: ServerProcess, broker: Broker | undefine
   if (code !== 0) throw new Error(`bench against ${name} exited ${code}`);
   if (!(await drained(srv.url))) throw new Error(`${name}: the outbox did not drain within 60 s`);
   const s1 = procCpuUs(srv.pid) ?? 0;
+  const m1 = mainThreadCpuUs(srv.pid) ?? 0;
   const b1 = pg === undefined ? 0 : groupCpuUs(pg);
   const [puts1, events1] = [await counter(srv.url, PUTS), await counter(srv.url, PUBLISHED)];
   const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as {
@@ -140,6 +151,7 @@ async function phase(name: string, srv: ServerProcess, broker: Broker | undefine
     opsPerSec: r.opsPerSec,
     serverUs: r.serverCpuUsPerOp ?? Number.NaN,
     serverDrainUs: (s1 - s0) / puts,
+    mainDrainUs: (m1 - m0) / puts,
     brokerUs: broker ? (b1 - b0) / events : undefined,
     puts,
     events,
@@ -148,20 +160,35 @@ async function phase(name: string, srv: ServerProcess, broker: Broker | undefine
 }
 
 async function main(): Promise<void> {
+  if (PROFILE) await mkdir(PROFILE, { recursive: true });
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-bench-events-'));
   const [redis, rabbit] = await Promise.all([startRedis(), startRabbit()]);
   const servers: ServerProcess[] = [];
   try {
-    const configs: Array<[string, string, Broker | undefined]> = [
+    const kinds: Array<[string, string, Broker | undefined]> = [
       ['none', '', undefined],
       ['redis', `queue:\n  enabled: true\n  backend: redis\n  redis:\n    url: ${redis.url}\n`, redis],
       ['rabbitmq', `queue:\n  enabled: true\n  backend: rabbitmq\n  rabbitmq:\n    url: ${rabbit.url}\n`, rabbit],
     ];
-    for (const [name, yaml] of configs) {
-      const file = path.join(dir, `${name}.yaml`);
-      await writeFile(file, yaml);
-      servers.push(await spawnServer(path.join(dir, name), ['--config', file, '--log-level', 'info']));
-    }
+    const bins: Array<[string, string | undefined, string?]> = [['', undefined]];
+    if (BASE) bins.push(['-base', path.join(path.resolve(BASE), 'bin/bleepstore')]);
+    if (MAIN) bins.push(['-main', undefined, 'events:\n  dispatcher: main\n']);
+    const configs: Array<[string, string, Broker | undefined, string]> = [];
+    for (const [suffix, bin, extra] of bins)
+      for (const [kind, yaml, broker] of kinds) {
+        const name = `${kind}${suffix}`;
+        const file = path.join(dir, `${name}.yaml`);
+        await writeFile(file, (yaml && extra ? extra : '') + yaml);
+        // A directory per server: its main thread and the dispatcher's worker write a file each.
+        const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, name)}`] : [];
+        servers.push(
+          await spawnServer(path.join(dir, name), ['--config', file, '--log-level', 'info'], undefined, undefined, {
+            ...(bin ? { bin } : {}),
+            nodeArgs,
+          }),
+        );
+        configs.push([name, yaml, broker, suffix]);
+      }
     if (PIN) {
       for (const b of [redis, rabbit]) pin(groupPids(b.pgid()!), 0);
       pin(
@@ -170,7 +197,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `1 KiB PUT, 16 in flight, ${DURATION} s per phase, ${ROUNDS} rounds${PIN ? ', brokers pinned to CPU 0 and servers to CPU 1' : ''}`,
+      `1 KiB PUT, 16 in flight, ${DURATION} s per phase, ${ROUNDS} rounds${PIN ? ', brokers pinned to CPU 0 and servers to CPU 1' : ''}${BASE ? `, base ${BASE}` : ''}`,
     );
     const samples = new Map<string, Sample[]>(configs.map(([n]) => [n, []]));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -178,17 +205,22 @@ async function main(): Promise<void> {
         const s = await phase(name, servers[i]!, broker, path.join(dir, `report-${round}-${name}`));
         samples.get(name)!.push(s);
         console.log(
-          `round ${round} ${name.padEnd(8)} ${s.opsPerSec.toFixed(0).padStart(6)} ops/s  server ${s.serverUs.toFixed(0)} µs/PUT (${s.serverDrainUs.toFixed(0)} with the drain)` +
+          `round ${round} ${name.padEnd(13)} ${s.opsPerSec.toFixed(0).padStart(6)} ops/s  server ${s.serverUs.toFixed(0)} µs/PUT (${s.serverDrainUs.toFixed(0)} with the drain, main thread ${s.mainDrainUs.toFixed(0)})` +
             (s.brokerUs === undefined
               ? ''
-              : `  broker ${s.brokerUs.toFixed(0)} µs/event  ${s.puts} PUTs → ${s.events} events`),
+              : `  broker ${s.brokerUs.toFixed(0)} µs/event  ${s.puts} PUTs → ${s.events} events`) +
+            `  load ${s.load.toFixed(1)}`,
         );
       }
     }
-    const none = samples.get('none')!;
-    console.log('\nmedians                ops/s  vs none  server µs/PUT  (with drain)  broker µs/event  load');
+    console.log(
+      '\nmedians                ops/s  vs none  server µs/PUT  (with drain)  CPU/PUT vs none  main µs/PUT  vs none  broker µs/event  load',
+    );
     for (const [name, list] of samples) {
+      const none = samples.get(`none${configs.find(([n]) => n === name)![3]}`)!;
       const ratio = median(list.map((s, i) => s.opsPerSec / none[i]!.opsPerSec));
+      const cpuRatio = median(list.map((s, i) => s.serverDrainUs / none[i]!.serverDrainUs));
+      const mainRatio = median(list.map((s, i) => s.mainDrainUs / none[i]!.mainDrainUs));
       const broker = list[0]!.brokerUs === undefined ? '-' : median(list.map((s) => s.brokerUs!)).toFixed(0);
       console.log(
         `${name.padEnd(20)} ${median(list.map((s) => s.opsPerSec))
@@ -197,11 +229,20 @@ async function main(): Promise<void> {
           .toFixed(0)
           .padStart(13)}  ${median(list.map((s) => s.serverDrainUs))
           .toFixed(0)
-          .padStart(12)}  ${broker.padStart(15)}  ${median(list.map((s) => s.load)).toFixed(1)}`,
+          .padStart(12)}  ${cpuRatio.toFixed(2).padStart(14)}x  ${median(list.map((s) => s.mainDrainUs))
+          .toFixed(0)
+          .padStart(
+            11,
+          )}  ${mainRatio.toFixed(2).padStart(6)}x  ${broker.padStart(15)}  ${median(list.map((s) => s.load)).toFixed(1)}`,
       );
     }
   } finally {
-    for (const s of servers) await s.kill9();
+    // SIGTERM when profiling: a clean exit, so --cpu-prof writes its file.
+    for (const s of servers)
+      if (PROFILE) {
+        s.proc.kill('SIGTERM');
+        await s.exited;
+      } else await s.kill9();
     await Promise.all([redis.destroy(), rabbit.destroy()]);
     await rm(dir, { recursive: true, force: true });
   }

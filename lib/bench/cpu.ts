@@ -12,8 +12,18 @@ export function ownCpuUs(): number {
 
 /** User + system CPU µs of a local process, or undefined when /proc cannot tell. */
 export function procCpuUs(pid: number): number | undefined {
+  return statCpuUs(`/proc/${pid}/stat`);
+}
+
+/** The same for a process's main thread alone (its JavaScript event loop, without the libuv
+ *  pool, GC helpers or worker threads). */
+export function mainThreadCpuUs(pid: number): number | undefined {
+  return statCpuUs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuUs(file: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const stat = readFileSync(file, 'latin1');
     // The command name (field 2) may hold spaces and parentheses: count from its closing one.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * TICK_US;

@@ -1,16 +1,23 @@
 // Background repair for the local backend in a cluster: every blob this node's metadata
 // references but its disk lacks is fetched from a peer (after start-up, and again after a
 // snapshot replaced the metadata, as when a node rejoins with an empty data directory).
+// The periodic safety-net pass is paced (a pause after each page of ids): each id costs a
+// stat on the thread pool, and at a million blobs an unpaced pass every 30 s would keep the
+// pool busy for good. Passes asked for by an event (start, restore, new leader, joined) run
+// at full speed, and hurry a paced pass already under way.
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { StorageBackend } from '../storage/backend.ts';
 import type { Logger } from '../ops/log.ts';
 import type { BlobSync } from './blob-sync.ts';
 
 const PAGE = 256;
+/** Pause after each page of a paced pass: at most ~5,000 stats a second. */
+const PACE_MS = 50;
 
 export interface BlobRepair {
-  /** Runs a pass now (or right after the running one); resolves with blobs still missing. */
-  run(): Promise<number>;
+  /** Runs a pass now (or right after the running one); resolves with blobs still missing.
+   *  `paced`: the periodic pass; skipped while another pass runs. */
+  run(opts?: { paced?: boolean }): Promise<number>;
   stop(): void;
 }
 
@@ -20,10 +27,13 @@ export interface SweepOptions {
   /** Milliseconds since the blob was written, or undefined if it is gone. */
   ageMs(fileId: string): number | undefined;
   graceMs: number;
+  /** Tests: ids per page and the pause after each page of a paced pass. */
+  pageSize?: number;
+  paceMs?: number;
 }
 
 export function blobRepair(
-  metadata: MetadataStore,
+  metadata: Pick<MetadataStore, 'referencedFileIds' | 'isFileReferenced'>,
   storage: StorageBackend,
   blobs: BlobSync,
   log: Logger,
@@ -32,13 +42,16 @@ export function blobRepair(
   let stopped = false;
   let running: Promise<number> | undefined;
   let again = false;
-  const pass = async (): Promise<number> => {
+  let hurry = false;
+  const pageSize = sweep.pageSize ?? PAGE;
+  const paceMs = sweep.paceMs ?? PACE_MS;
+  const pass = async (paced: boolean): Promise<number> => {
     let after = '';
     let fetched = 0;
     let missing = 0;
     for (;;) {
       if (stopped) return missing;
-      const ids = metadata.referencedFileIds(after, PAGE);
+      const ids = metadata.referencedFileIds(after, pageSize);
       if (!ids.length) break;
       for (const id of ids) {
         if (stopped) return missing;
@@ -47,6 +60,7 @@ export function blobRepair(
         else if (metadata.isFileReferenced(id)) missing++;
       }
       after = ids[ids.length - 1]!;
+      if (paced && !hurry) await new Promise((r) => setTimeout(r, paceMs));
     }
     // The orphan sweep (files moved to quarantine, see LocalStorage.sweepOrphans): only on a
     // node that is not behind its leader, and only for files older than the grace period,
@@ -60,12 +74,15 @@ export function blobRepair(
     if (fetched || missing || swept) log.info('blob repair done', { fetched, missing, orphans_swept: swept });
     return missing;
   };
-  const run = (): Promise<number> => {
+  const run = (opts: { paced?: boolean } = {}): Promise<number> => {
     if (running) {
+      if (opts.paced) return running;
+      hurry = true;
       again = true;
       return running;
     }
-    running = pass()
+    hurry = false;
+    running = pass(opts.paced === true)
       .catch((err: unknown) => {
         log.warn('blob repair failed; the next pass retries', { error: err });
         return -1;

@@ -283,7 +283,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         first.unref();
         timers.push(first);
       });
-      const t = setInterval(() => void repair.run(), REPAIR_EVERY_MS);
+      const t = setInterval(() => void repair.run({ paced: true }), REPAIR_EVERY_MS);
       t.unref();
       timers.push(t);
       // A leader that died between committing a write and finishing its background pushes

@@ -13,7 +13,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SnapshotFile, sliceParts, snapshotWire } from './snapshot-file.ts';
-import { decodeMessage, encodeMessage } from './raft/codec.ts';
+import { decodeBatch, encodeBatch, frameBytes, messageFrame } from './wire-batch.ts';
 import type { Message, NodeId } from './raft/types.ts';
 import type { Transport } from './transport.ts';
 import { checkMac, checkTime, DEFAULT_MAX_SKEW_MS, signHeaders } from './peer-auth.ts';
@@ -271,27 +271,28 @@ export class HttpTransport implements Transport {
     lane.busy = true;
     try {
       while (lane.queue.length && !this.closed && this.lanes.get(to) === lane) {
-        const lines: string[] = [];
+        const frames: Buffer[][] = [];
         let bytes = 0;
         while (lane.queue.length) {
-          const line = encodeMessage(lane.queue[0]!);
-          if (lines.length && bytes + line.length > this.o.maxBatchBytes) break;
+          const frame = messageFrame(lane.queue[0]!);
+          const n = frameBytes(frame);
+          if (frames.length && bytes + n > this.o.maxBatchBytes) break;
           lane.queue.shift();
-          lines.push(line);
-          bytes += line.length + 1;
+          frames.push(frame);
+          bytes += n;
         }
-        const body = Buffer.from(lines.join('\n'));
+        const body = encodeBatch(frames);
         try {
           const path = `${MESSAGES_PATH}?from=${this.o.id}${this.o.askReplies ? '&replies=1' : ''}`;
           const r = await peerRequest(this.agent, this.o.secret, lane.addr, 'POST', path, body, this.o.timeoutMs);
           if (r.status !== 204 && r.status !== 200) throw new Error(`peer answered ${r.status}`);
-          lane.stats.sent += lines.length;
+          lane.stats.sent += frames.length;
           if (r.status === 200) this.takeReplies(path, r);
         } catch {
           // Lost: Raft retransmits what matters. Tell the core so it probes instead of
           // pipelining into the void, and pause briefly so a dead peer costs no busy loop.
           lane.stats.failures++;
-          lane.stats.dropped += lines.length;
+          lane.stats.dropped += frames.length;
           this.o.onUnreachable?.(to);
           await new Promise((r) => setTimeout(r, Math.min(100, this.o.timeoutMs)));
         }
@@ -309,7 +310,7 @@ export class HttpTransport implements Transport {
       !checkMac(this.o.secret, REPLY, path, r.headers, r.body)
     )
       throw new Error('the peer answered with replies that do not authenticate');
-    this.o.onMessages(r.body.toString('utf8').split('\n').map(decodeMessage));
+    this.o.onMessages(decodeBatch(r.body));
   }
 
   private async sendSnapshot(to: NodeId, lane: PeerLane, msg: Message): Promise<void> {
@@ -373,7 +374,7 @@ export class HttpTransport implements Transport {
     if (path === MESSAGES_PATH) {
       let msgs: Message[];
       try {
-        msgs = body.length ? body.toString('utf8').split('\n').map(decodeMessage) : [];
+        msgs = decodeBatch(body);
       } catch {
         res.writeHead(400).end();
         return;
@@ -395,7 +396,7 @@ export class HttpTransport implements Transport {
         res.writeHead(204).end();
         return;
       }
-      const out = Buffer.from(replies.join('\n'));
+      const out = encodeBatch(replies);
       res
         .writeHead(200, {
           ...signHeaders(this.o.secret, REPLY, url, out),
@@ -410,7 +411,7 @@ export class HttpTransport implements Transport {
 
   /** Runs `fn` catching the messages it sends to `to`: up to maxBatchBytes of them come back
    *  encoded; the rest go through the lane as usual. */
-  private collectReplies(to: NodeId, fn: () => void): string[] {
+  private collectReplies(to: NodeId, fn: () => void): Buffer[][] {
     const outer = this.replyTo;
     const mine = { to, msgs: [] as Message[] };
     this.replyTo = mine;
@@ -419,18 +420,18 @@ export class HttpTransport implements Transport {
     } finally {
       this.replyTo = outer;
     }
-    const lines: string[] = [];
+    const frames: Buffer[][] = [];
     let bytes = 0;
     for (const m of mine.msgs) {
       if (bytes > this.o.maxBatchBytes) {
         this.send(to, m); // in order, after what rides back
         continue;
       }
-      const line = encodeMessage(m);
-      lines.push(line);
-      bytes += line.length + 1;
+      const frame = messageFrame(m);
+      frames.push(frame);
+      bytes += frameBytes(frame);
     }
-    return lines;
+    return frames;
   }
 
   private async receiveChunk(from: NodeId, q: URLSearchParams, body: Buffer, res: ServerResponse): Promise<void> {

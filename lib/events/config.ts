@@ -34,6 +34,9 @@ export interface EventsConfig {
   batch_size: number;
   /** After a short batch, ms a target's loop waits for more events before the next publish. */
   linger_ms: number;
+  /** Where the dispatcher runs: a worker thread (frees the S3 event loop where a core is
+   *  spare) or the main thread (less total CPU on a host with no core to spare). */
+  dispatcher: 'worker' | 'main';
   targets: TargetConfig[];
 }
 
@@ -46,6 +49,7 @@ export function defaultEventsConfig(): EventsConfig {
     max_tasks: 10_000,
     batch_size: 100,
     linger_ms: 10,
+    dispatcher: 'worker',
     targets: [],
   };
 }
@@ -177,6 +181,7 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
       'max_tasks',
       'batch_size',
       'linger_ms',
+      'dispatcher',
       'targets',
     ]);
     c.source = r.str('source', '');
@@ -186,6 +191,7 @@ export function parseEventsConfig(rawEvents: unknown, rawQueue: unknown, from: s
     c.max_tasks = r.int('max_tasks', c.max_tasks, 1);
     c.batch_size = r.int('batch_size', c.batch_size, 1);
     c.linger_ms = r.int('linger_ms', c.linger_ms, 0);
+    c.dispatcher = r.oneOf('dispatcher', ['worker', 'main'] as const, c.dispatcher);
     const list: unknown = rawEvents.targets ?? [];
     if (!Array.isArray(list)) r.fail('targets', 'must be a list');
     (list as unknown[]).forEach((raw: unknown, i: number) => {

@@ -8,6 +8,7 @@ import { eventId } from './event.ts';
 import { render } from './format.ts';
 import { SPEC_TYPE } from './names.ts';
 import type { EventTarget, TargetMessage } from './targets/target.ts';
+import { SeqWaiters } from './waiters.ts';
 
 export interface OutboxRow {
   seq: number;
@@ -49,8 +50,12 @@ export interface DispatcherOptions {
   /** Cluster mode: only the leader publishes; a follower's loops idle until this turns true.
    *  The outbox is replicated, so a new leader drains what its predecessor left (at-least-once). */
   active?: () => boolean;
+  /** +1 when a loop may go to sleep until kick() (it is about to look for rows), -1 when it
+   *  found some or woke: a kick matters only while the sum is above 0. */
+  onWaiting?: (delta: 1 | -1) => void;
   onPublished?: (target: string, n: number, latencyMs: number) => void;
-  onFailed?: (target: string, err: Error) => void;
+  /** `publishing`: a publish failed (the target counts as unreachable), not an outbox read. */
+  onFailed?: (target: string, err: Error, publishing: boolean) => void;
   onDropped?: (target: string, n: number) => void;
 }
 
@@ -76,30 +81,70 @@ export interface TargetStatus {
   dead_letters?: number;
 }
 
-interface Waiter {
-  seq: number;
-  resolve: (delivered: boolean) => void;
-}
-
-interface Loop {
-  target: EventTarget;
+/** What a target's loop counts, for its TargetStatus. */
+export interface DeliveryCounters {
   published: number;
   failed: number;
   dropped: number;
   latencyMs: number;
-  wake: (() => void) | undefined;
+  /** Failed publishes in a row (0: connected). */
   failures: number;
   lastError: string | null;
+}
+
+/** One target's TargetStatus from its counters and the outbox. */
+export function targetStatus(
+  name: string,
+  c: DeliveryCounters,
+  outbox: Pick<OutboxPort, 'depth'>,
+  deadLetters: number | undefined,
+): TargetStatus {
+  const d = outbox.depth(name);
+  return {
+    ...(deadLetters === undefined ? {} : { dead_letters: deadLetters }),
+    target: name,
+    connected: c.failures === 0,
+    pending: d.rows,
+    oldest_time: d.oldestTime,
+    last_error: c.lastError,
+    published: c.published,
+    failed: c.failed,
+    dropped: c.dropped,
+    latency_ms: c.latencyMs,
+  };
+}
+
+interface Loop extends DeliveryCounters {
+  target: EventTarget;
+  wake: (() => void) | undefined;
   /** Highest sequence confirmed by this target in this process. */
   delivered: number;
 }
 
-export class Dispatcher {
+/** The lowest sequence any of `targets` still has in the outbox; Infinity when none has any. */
+export function oldestPending(outbox: Pick<OutboxPort, 'oldestSeq'>, targets: Iterable<string>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const name of targets) min = Math.min(min, outbox.oldestSeq(name) ?? min);
+  return min;
+}
+
+/** What the rest of the server uses of event delivery, in this thread or a worker's. */
+export interface EventDispatcher {
+  start(): void;
+  stop(): Promise<void>;
+  /** New rows were committed: idle loops look now instead of at the next poll. */
+  kick(): void;
+  /** Sync mode: resolves true once every target confirmed every event up to `seq`. */
+  waitThrough(seq: number, timeoutMs: number): Promise<boolean>;
+  status(): TargetStatus[];
+}
+
+export class Dispatcher implements EventDispatcher {
   readonly #loops = new Map<string, Loop>();
   readonly #outbox: OutboxPort;
   readonly #o: DispatcherOptions;
   #running = false;
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new SeqWaiters();
   readonly #done: Promise<void>[] = [];
 
   constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
@@ -127,7 +172,7 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.#running = false;
-    for (const w of this.#waiters) w.resolve(false);
+    this.#waiters.cancel();
     for (const loop of this.#loops.values()) loop.wake?.();
     await Promise.all(this.#done.splice(0));
     await Promise.all([...this.#loops.values()].map((l) => l.target.close()));
@@ -143,44 +188,12 @@ export class Dispatcher {
    * outbox row at or below it remains; false after `timeoutMs` or when the dispatcher stops.
    */
   waitThrough(seq: number, timeoutMs: number): Promise<boolean> {
-    if (this.#oldestPending() > seq) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const w: Waiter = {
-        seq,
-        resolve: (ok) => {
-          clearTimeout(timer);
-          this.#waiters.delete(w);
-          resolve(ok);
-        },
-      };
-      const timer = setTimeout(() => w.resolve(false), timeoutMs);
-      this.#waiters.add(w);
-    });
-  }
-
-  #oldestPending(): number {
-    let min = Number.POSITIVE_INFINITY;
-    for (const name of this.#loops.keys()) min = Math.min(min, this.#outbox.oldestSeq(name) ?? min);
-    return min;
+    if (oldestPending(this.#outbox, this.#loops.keys()) > seq) return Promise.resolve(true);
+    return this.#waiters.wait(seq, timeoutMs);
   }
 
   status(): TargetStatus[] {
-    return [...this.#loops.entries()].map(([name, l]) => {
-      const d = this.#outbox.depth(name);
-      const deadLetters = l.target.deadLetters?.();
-      return {
-        ...(deadLetters === undefined ? {} : { dead_letters: deadLetters }),
-        target: name,
-        connected: l.failures === 0,
-        pending: d.rows,
-        oldest_time: d.oldestTime,
-        last_error: l.lastError,
-        published: l.published,
-        failed: l.failed,
-        dropped: l.dropped,
-        latency_ms: l.latencyMs,
-      };
-    });
+    return [...this.#loops.entries()].map(([name, l]) => targetStatus(name, l, this.#outbox, l.target.deadLetters?.()));
   }
 
   #sleep(loop: Loop, ms: number): Promise<void> {
@@ -205,6 +218,8 @@ export class Dispatcher {
         continue;
       }
       let rows: OutboxRow[];
+      // Counted as waiting for a kick from before the read: a commit the read misses sees it.
+      o.onWaiting?.(1);
       try {
         if (loop.failures) {
           const dropped = await this.#outbox.trim(name, o.maxPending);
@@ -215,14 +230,17 @@ export class Dispatcher {
         }
         rows = this.#outbox.pending(name, o.batchSize);
       } catch (err) {
-        o.onFailed?.(name, err as Error);
+        o.onWaiting?.(-1);
+        o.onFailed?.(name, err as Error, false);
         await this.#sleep(loop, o.maxBackoffMs);
         continue;
       }
       if (!rows.length) {
         await this.#sleep(loop, o.pollMs);
+        o.onWaiting?.(-1);
         continue;
       }
+      o.onWaiting?.(-1);
       const messages: TargetMessage[] = rows.map((r) => ({
         id: eventId(r.event.seq),
         type: SPEC_TYPE[r.event.name],
@@ -242,7 +260,7 @@ export class Dispatcher {
         loop.failures++;
         loop.failed++;
         loop.lastError = (err as Error).message;
-        o.onFailed?.(name, err as Error);
+        o.onFailed?.(name, err as Error, true);
         const backoff = Math.min(o.maxBackoffMs, o.minBackoffMs * 2 ** Math.min(loop.failures - 1, 16));
         await this.#sleep(loop, backoff);
         continue;
@@ -254,10 +272,7 @@ export class Dispatcher {
       loop.published += rows.length;
       loop.latencyMs = Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0;
       o.onPublished?.(name, rows.length, loop.latencyMs);
-      if (this.#waiters.size) {
-        const oldest = this.#oldestPending();
-        for (const w of this.#waiters) if (w.seq < oldest) w.resolve(true);
-      }
+      if (this.#waiters.size) this.#waiters.settle(oldestPending(this.#outbox, this.#loops.keys()));
       // A short batch: let a few more commits gather before the next round trip and outbox
       // delete (Kafka's linger.ms), instead of one publish and one delete per commit.
       if (rows.length < o.batchSize && o.lingerMs > 0 && !this.#waiters.size)

@@ -5,7 +5,8 @@ import type { Config } from '../config.ts';
 import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { Logger } from '../ops/log.ts';
 import { onceAsLeader } from '../cluster/once-as-leader.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { ThreadDispatcher } from './dispatch-thread.ts';
+import { Dispatcher, type DispatcherOptions, type EventDispatcher } from './dispatcher.ts';
 import { createTarget } from './targets/create.ts';
 import { EventUnconfirmedError } from './unconfirmed.ts';
 
@@ -14,12 +15,12 @@ import { EventUnconfirmedError } from './unconfirmed.ts';
  * On timeout the change stays committed and its event stays in the outbox (it is delivered
  * later); the caller gets 503 ServiceUnavailable and may retry.
  */
-async function syncGate(dispatcher: Dispatcher, seq: number, timeoutMs: number, result: unknown): Promise<void> {
+async function syncGate(dispatcher: EventDispatcher, seq: number, timeoutMs: number, result: unknown): Promise<void> {
   if (!(await dispatcher.waitThrough(seq, timeoutMs))) throw new EventUnconfirmedError(timeoutMs, result);
 }
 
 export interface RunningEvents {
-  dispatcher: Dispatcher;
+  dispatcher: EventDispatcher;
   stop(): Promise<void>;
 }
 
@@ -33,14 +34,15 @@ export function startEvents(
   const ev = config.events;
   if (!ev.targets.length) return undefined;
   const failing = new Set<string>();
-  const dispatcher = new Dispatcher(metadata.outbox(), ev.targets.map(createTarget), {
+  const options: DispatcherOptions = {
     source: ev.source || hostname(),
     batchSize: ev.batch_size,
     maxPending: ev.max_pending,
     minBackoffMs: 100,
     maxBackoffMs: 30_000,
     pollMs: 1000,
-    lingerMs: ev.linger_ms,
+    // Sync-mode writers wait for their events: no lingering for more.
+    lingerMs: ev.consistency === 'sync' ? 0 : ev.linger_ms,
     deleteDelayMs: ev.consistency === 'sync' ? 0 : 100,
     ...(isLeader ? { active: isLeader } : {}),
     onPublished(target, n) {
@@ -60,7 +62,15 @@ export function startEvents(
         max_pending: ev.max_pending,
       });
     },
-  });
+  };
+  // On a worker thread with its own read-only connection, so reading, rendering, publishing
+  // and acknowledgements cost the event loop that serves S3 nothing; an in-memory database
+  // cannot be shared with another connection, so there it stays in this thread, as it does
+  // with `events.dispatcher: main`.
+  const file = ev.dispatcher === 'worker' ? metadata.file : undefined;
+  const dispatcher: EventDispatcher = file
+    ? new ThreadDispatcher(file, metadata.outbox(), ev.targets, options, log)
+    : new Dispatcher(metadata.outbox(), ev.targets.map(createTarget), options);
   const forget = (): Promise<void> =>
     metadata.submit({ type: 'outbox.forget', keepTargets: ev.targets.map((t) => t.name) }).then((n) => {
       if (n) log.warn('event outbox rows of targets no longer configured dropped', { dropped: n });

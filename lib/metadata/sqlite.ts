@@ -3,16 +3,17 @@
 // one WAL fsync with synchronous=FULL; a command that throws rolls back only its savepoint
 // and rejects only its own promise; every promise settles after the shared COMMIT, so
 // nobody is answered before the change is durable.
+import { resolve } from 'node:path';
 import type { Durability } from '../config.ts';
 import { apply } from './apply.ts';
 import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { type BucketEventInfo, bucketRules, writeOutbox } from './outbox.ts';
+import { type BucketEventInfo, bucketRules, EventSeq, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
-import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
-import type { BucketEvent } from '../events/event.ts';
+import type { OutboxPort } from '../events/dispatcher.ts';
+import { OutboxReads } from './outbox-reads.ts';
 
 export { PreconditionError, CredentialError } from './errors.ts';
 export type { Change } from './changes.ts';
@@ -59,12 +60,17 @@ export class MetadataStore extends MetadataReads {
   private readonly knownEventTargets: ReadonlySet<string>;
   /** Buckets' notification rules and owners read by writeOutbox, kept for one transaction. */
   private readonly outboxBuckets = new Map<string, BucketEventInfo>();
+  /** The event sequence of the open transaction. */
+  private readonly eventSeq = new EventSeq();
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
+  private outboxReads: OutboxReads | undefined;
+  private readonly path: string;
 
   constructor(opts: OpenOptions) {
     super(new Sql(opts.path, opts.durability));
+    this.path = opts.path;
     this.record = opts.record;
     this.eventTargets = opts.eventTargets ?? [];
     this.knownEventTargets = new Set(opts.knownEventTargets ?? this.eventTargets);
@@ -72,47 +78,23 @@ export class MetadataStore extends MetadataReads {
 
   /** The outbox as lib/events/dispatcher.ts sees it: reads here, deletions through submit. */
   outbox(): OutboxPort {
+    this.outboxReads ??= new OutboxReads(this.sql.db);
+    const reads = this.outboxReads;
     return {
-      pending: (target, limit) =>
-        (
-          this.sql
-            .q('SELECT seq, config_id, event FROM event_outbox WHERE target = ? ORDER BY seq LIMIT ?')
-            .all(target, limit) as Array<{ seq: number; config_id: string; event: string }>
-        ).map(
-          (r): OutboxRow => ({
-            seq: r.seq,
-            target,
-            configurationId: r.config_id,
-            event: JSON.parse(r.event) as BucketEvent,
-          }),
-        ),
+      pending: (target, limit) => reads.pending(target, limit),
       delivered: async (target, seqs, maxDelayMs) => {
         const cmd = { type: 'outbox.delivered', target, seqs } as const;
         await (maxDelayMs > 0 ? this.submitLater(cmd, maxDelayMs) : this.submit(cmd));
       },
       trim: (target, keep) => this.submit({ type: 'outbox.trim', target, keep }),
-      oldestSeq: (target) =>
-        ((this.sql.q('SELECT MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as Row).s as
-          | number
-          | null) ?? null,
-      depth: (target) => {
-        const r = this.sql.q('SELECT COUNT(*) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?').get(target) as {
-          n: number;
-          s: number | null;
-        };
-        const first =
-          r.s === null
-            ? undefined
-            : (this.sql.q('SELECT event FROM event_outbox WHERE target = ? AND seq = ?').get(target, r.s) as
-                | { event: string }
-                | undefined);
-        return {
-          rows: r.n,
-          oldestSeq: r.s,
-          oldestTime: first ? (JSON.parse(first.event) as BucketEvent).time : null,
-        };
-      },
+      oldestSeq: (target) => reads.oldestSeq(target),
+      depth: (target) => reads.depth(target),
     };
+  }
+
+  /** The database file, for a second (read-only) connection in another thread; undefined in memory. */
+  get file(): string | undefined {
+    return this.path === ':memory:' ? undefined : resolve(this.path);
   }
 
   /** A bucket's notification rules (GetBucketNotificationConfiguration); undefined when none. */
@@ -176,12 +158,14 @@ export class MetadataStore extends MetadataReads {
           return this.applyOne(cmd);
         },
       });
+      this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
       this.record?.({ atomic: applied });
       this.publish();
       return out;
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.eventSeq.reset();
       this.pending = [];
       this.invalidate();
       throw err;
@@ -218,9 +202,11 @@ export class MetadataStore extends MetadataReads {
         }
       }
       mark(this.sql);
+      this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.eventSeq.reset();
       this.pending = [];
       this.invalidate();
       throw err;
@@ -233,6 +219,7 @@ export class MetadataStore extends MetadataReads {
   /** Replaces the whole database through `fn` (a Raft snapshot restore); caches are dropped. */
   replaceAll(fn: (sql: Sql) => void): void {
     fn(this.sql);
+    this.eventSeq.reset();
     this.pending = [];
     this.invalidate();
   }
@@ -268,13 +255,16 @@ export class MetadataStore extends MetadataReads {
   /** Applies one command in a savepoint; its changes join `pending` only if it succeeds. */
   private applyOne<C extends Command>(cmd: C): ResultOf<C> {
     const mark = this.pending.length;
+    const seqMark = this.eventSeq.mark();
     try {
       return this.sql.tx(() =>
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
           if (stamp)
-            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets);
+            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets, () =>
+              this.eventSeq.next(this.sql),
+            );
           if (
             change.type === 'credential.changed' ||
             change.type.startsWith('bucket.') ||
@@ -286,6 +276,7 @@ export class MetadataStore extends MetadataReads {
       );
     } catch (err) {
       this.pending.length = mark;
+      this.eventSeq.rollbackTo(seqMark);
       this.outboxBuckets.clear();
       throw err;
     }
@@ -311,9 +302,11 @@ export class MetadataStore extends MetadataReads {
           outcomes.push({ ok: false, error });
         }
       }
+      this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+      this.eventSeq.reset();
       this.pending = [];
       this.invalidate();
       for (const item of items) item.reject(err);

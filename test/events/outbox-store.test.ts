@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MetadataStore } from '../../lib/metadata/sqlite.ts';
+import { MetadataStore, sqlOf } from '../../lib/metadata/sqlite.ts';
 import type { Change } from '../../lib/metadata/sqlite.ts';
 import type { NotificationRule } from '../../lib/events/notification-config.ts';
+import type { Acl } from '../../lib/metadata/types.ts';
 
 const stamp = {
   requestId: 'r',
@@ -131,6 +132,88 @@ test('rules changed in the same group commit as an event route that event by the
       outbox.pending('r', 10).map((r) => r.configurationId),
       ['to-r'],
     );
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('event sequence numbers run on without gaps or reuse across group commits, a rolled-back transaction and a reopen', async () => {
+  const { store, dir } = await storeWithEvents(3);
+  const file = path.join(dir, 'm.db');
+  const ownerOnly: Acl = { owner: { id: 'o', display_name: 'o' }, grants: [] };
+  const acl = (name: string) => ({ type: 'bucket.acl', name, acl: ownerOnly, event: stamp }) as const;
+  try {
+    // One group commit: four events, a refused command (no such bucket) among them.
+    await Promise.allSettled([
+      store.submit(acl('b0')),
+      store.submit({ type: 'bucket.delete', name: 'b1', event: stamp }),
+      store.submit({ type: 'object.acl', bucket: 'nope', key: 'k', acl: ownerOnly, event: stamp }),
+      store.submit(acl('b2')),
+    ]);
+    // A transaction that wrote events and then failed leaves no trace in the numbering.
+    await assert.rejects(
+      store.atomically(async (s) => {
+        s.apply(acl('b0'));
+        s.apply(acl('b2'));
+        throw new Error('abandoned');
+      }),
+      /abandoned/,
+    );
+    await store.submit(acl('b0'));
+  } finally {
+    store.close();
+  }
+  const reopened = new MetadataStore({ path: file, durability: 'full', eventTargets: ['q'] });
+  try {
+    await reopened.submit(acl('b2'));
+    const seqs = reopened
+      .outbox()
+      .pending('q', 100)
+      .map((r) => r.seq);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 8 }, (_, i) => seqs[0]! + i),
+    );
+  } finally {
+    reopened.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('outbox rows of an older version (the event as an object) are still read and delivered', async () => {
+  const { store, dir } = await storeWithEvents(1);
+  try {
+    const old = {
+      seq: 999,
+      name: 's3:ObjectCreated:Put',
+      time: stamp.at,
+      bucket: 'b0',
+      region: 'us-east-1',
+      requestId: 'r-old',
+      principal: 'o',
+      bucketOwner: 'p',
+      sourceIp: '127.0.0.1',
+      key: 'k',
+      size: 3,
+      etag: 'abc',
+    };
+    sqlOf(store)
+      .q('INSERT INTO event_outbox (target, seq, config_id, event) VALUES (?, ?, ?, ?)')
+      .run('q', 999, '', JSON.stringify(old));
+    const [fresh, legacy] = store.outbox().pending('q', 10);
+    assert.deepEqual(legacy!.event, old);
+    assert.deepEqual(fresh!.event, {
+      seq: fresh!.seq,
+      name: 'bleepstore:BucketCreated',
+      time: stamp.at,
+      bucket: 'b0',
+      region: 'us-east-1',
+      requestId: 'r',
+      principal: 'o',
+      bucketOwner: 'o',
+      sourceIp: '127.0.0.1',
+    });
   } finally {
     store.close();
     await rm(dir, { recursive: true, force: true });

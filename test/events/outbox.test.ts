@@ -119,4 +119,31 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
       ['s3:ObjectCreated:Put', 's3:ObjectRemoved:DeleteMarkerCreated'],
     );
   });
+
+  for (const how of ['memory', 'dispatcher: main'] as const)
+    test(`a server that keeps its dispatcher in its own thread (${how}) delivers its events`, async () => {
+      // The dispatcher's worker thread reads the outbox over a second connection, which an
+      // in-memory database cannot have: such a server keeps the dispatcher in its own thread,
+      // as does one configured with events.dispatcher: main.
+      const prefix = how === 'memory' ? 'mem' : 'main';
+      const mem = await startServer({
+        ...(how === 'memory' ? { storage: { backend: 'memory' } } : { events: { dispatcher: 'main' } }),
+        queue: { enabled: true, backend: 'redis', redis: { url: redis.url, stream_prefix: prefix } },
+      } as unknown as ConfigInput);
+      try {
+        const c = mem.client();
+        await c.send(new CreateBucketCommand({ Bucket: `in${prefix}` }));
+        await c.send(new PutObjectCommand({ Bucket: `in${prefix}`, Key: 'k', Body: 'v' }));
+        const events = await waitFor(
+          () => streamEvents(redis.url, `${prefix}:events`),
+          (e) => e.length >= 2,
+        );
+        assert.deepEqual(
+          events.map((e) => (e as { type: string }).type),
+          ['bucket.created', 'object.created'],
+        );
+      } finally {
+        await mem.stop();
+      }
+    });
 });

@@ -38,15 +38,27 @@ export function assertRanCleanly(srv: ServerProcess, when: string): void {
 
 /**
  * Starts `bin/bleepstore --port 0 --data-dir dir` and resolves once it logs `ready`.
- * `openFiles` runs it under `ulimit -n` of that many descriptors.
+ * `openFiles` runs it under `ulimit -n` of that many descriptors; `bin` is another checkout's
+ * bin/bleepstore and `nodeArgs` go to node before it (a benchmark's A/B, --cpu-prof).
  */
 export function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
   onSpawn?: (proc: ChildProcess) => void,
   openFiles?: number,
+  how: { bin?: string; nodeArgs?: string[] } = {},
 ): Promise<ServerProcess> {
-  const args = [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs];
+  const args = [
+    ...(how.nodeArgs ?? []),
+    how.bin ?? BIN,
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'info',
+    ...extraArgs,
+  ];
   const proc =
     openFiles === undefined
       ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,0 +1,40 @@
+// Sync mode's waiting writers: each waits until every target confirmed every event up to its
+// commit's sequence, that is until no outbox row at or below it remains.
+interface Waiter {
+  seq: number;
+  resolve: (delivered: boolean) => void;
+}
+
+export class SeqWaiters {
+  readonly #set = new Set<Waiter>();
+
+  get size(): number {
+    return this.#set.size;
+  }
+
+  /** Resolves true once settle() is told of an oldest pending row above `seq`, false after `timeoutMs`. */
+  wait(seq: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        seq,
+        resolve: (ok) => {
+          clearTimeout(timer);
+          this.#set.delete(w);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => w.resolve(false), timeoutMs);
+      this.#set.add(w);
+    });
+  }
+
+  /** `oldest`: the lowest sequence still in the outbox (Infinity when it is empty). */
+  settle(oldest: number): void {
+    for (const w of this.#set) if (w.seq < oldest) w.resolve(true);
+  }
+
+  /** The dispatcher stops: every waiter gets false. */
+  cancel(): void {
+    for (const w of this.#set) w.resolve(false);
+  }
+}
