@@ -10,7 +10,7 @@
 //   BASE=/path/to/checkout npm run bench:events   the same three servers of that checkout too,
 //                                         interleaved with these (a same-run A/B of a change)
 //   PROFILE=/tmp/prof npm run bench:events        --cpu-prof files in a directory per server (one per thread)
-//   MAIN=1 npm run bench:events           also servers with events.dispatcher: main (no worker thread)
+//   WORKER=1 npm run bench:events         also servers with events.dispatcher: worker
 // Every PUT's event must reach its broker and the outboxes must drain, or it fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +26,7 @@ const DURATION = Number(process.env.DURATION ?? 10);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PIN = process.env.PIN === '1';
 const BASE = process.env.BASE;
-const MAIN = process.env.MAIN === '1';
+const WORKER = process.env.WORKER === '1';
 const PROFILE = process.env.PROFILE;
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
 const TICK_US = 10_000;
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     ];
     const bins: Array<[string, string | undefined, string?]> = [['', undefined]];
     if (BASE) bins.push(['-base', path.join(path.resolve(BASE), 'bin/bleepstore')]);
-    if (MAIN) bins.push(['-main', undefined, 'events:\n  dispatcher: main\n']);
+    if (WORKER) bins.push(['-worker', undefined, 'events:\n  dispatcher: worker\n']);
     const configs: Array<[string, string, Broker | undefined, string]> = [];
     for (const [suffix, bin, extra] of bins)
       for (const [kind, yaml, broker] of kinds) {

@@ -63,10 +63,10 @@ export function startEvents(
       });
     },
   };
-  // On a worker thread with its own read-only connection, so reading, rendering, publishing
-  // and acknowledgements cost the event loop that serves S3 nothing; an in-memory database
-  // cannot be shared with another connection, so there it stays in this thread, as it does
-  // with `events.dispatcher: main`.
+  // With `events.dispatcher: worker`, on a worker thread with its own read-only connection,
+  // so reading, rendering, publishing and acknowledgements cost the event loop that serves S3
+  // nothing; an in-memory database cannot be shared with another connection, so there (and
+  // by default) it stays in this thread.
   const file = ev.dispatcher === 'worker' ? metadata.file : undefined;
   const dispatcher: EventDispatcher = file
     ? new ThreadDispatcher(file, metadata.outbox(), ev.targets, options, log)

@@ -40,17 +40,24 @@ test('kill -9 while the broker is up, down and flapping loses no event and inven
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bleepstore-evcrash-'));
   const redis: Broker = await startRedis();
   const configFile = path.join(dataDir, 'config.yaml');
-  await writeFile(
-    configFile,
-    `queue:\n  enabled: true\n  backend: redis\n  redis:\n    url: ${redis.url}\n    stream_prefix: crash\n`,
-  );
+  // Each restart alternates where the dispatcher runs (events.dispatcher: main, then worker).
+  const writeConfig = (dispatcher: 'main' | 'worker') =>
+    writeFile(
+      configFile,
+      `events:\n  dispatcher: ${dispatcher}\n` +
+        `queue:\n  enabled: true\n  backend: redis\n  redis:\n    url: ${redis.url}\n    stream_prefix: crash\n`,
+    );
   const keys = new Map<string, KeyLog>();
   const counts = { kills: 0, puts: 0, deletes: 0, unacked: 0 };
   let srv: ServerProcess | undefined;
   let redisUp = true;
   let serial = 0;
   try {
-    const start = () => spawnServer(path.join(dataDir, 'data'), ['--config', configFile]);
+    let starts = 0;
+    const start = async () => {
+      await writeConfig(starts++ % 2 ? 'worker' : 'main');
+      return spawnServer(path.join(dataDir, 'data'), ['--config', configFile]);
+    };
     srv = await start();
     assert.equal((await req(srv.url, 'PUT', '')).status, 200);
 

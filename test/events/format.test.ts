@@ -144,7 +144,7 @@ test('the spec queue section becomes one server-wide target; bad keys name thems
     () => parseEventsConfig(undefined, { enabled: true, consistency: 'eventual', redis: { url: 'x' } }, 'test'),
     /"queue\.consistency"/,
   );
-  assert.equal(parseEventsConfig({ dispatcher: 'main' }, undefined, 'test').dispatcher, 'main');
-  assert.equal(parseEventsConfig(undefined, undefined, 'test').dispatcher, 'worker');
+  assert.equal(parseEventsConfig({ dispatcher: 'worker' }, undefined, 'test').dispatcher, 'worker');
+  assert.equal(parseEventsConfig(undefined, undefined, 'test').dispatcher, 'main');
   assert.throws(() => parseEventsConfig({ dispatcher: 'fork' }, undefined, 'test'), /"events\.dispatcher"/);
 });

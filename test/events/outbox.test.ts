@@ -120,14 +120,14 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
     );
   });
 
-  for (const how of ['memory', 'dispatcher: main'] as const)
-    test(`a server that keeps its dispatcher in its own thread (${how}) delivers its events`, async () => {
-      // The dispatcher's worker thread reads the outbox over a second connection, which an
-      // in-memory database cannot have: such a server keeps the dispatcher in its own thread,
-      // as does one configured with events.dispatcher: main.
-      const prefix = how === 'memory' ? 'mem' : 'main';
+  for (const how of ['memory', 'dispatcher: main', 'dispatcher: worker'] as const)
+    test(`a server whose dispatcher runs where it is configured to (${how}) delivers its events`, async () => {
+      // The dispatcher's worker thread (events.dispatcher: worker) reads the outbox over a
+      // second connection, which an in-memory database cannot have: such a server keeps the
+      // dispatcher in its own thread, as the default (main) does.
+      const prefix = how === 'memory' ? 'mem' : how.replace('dispatcher: ', '');
       const mem = await startServer({
-        ...(how === 'memory' ? { storage: { backend: 'memory' } } : { events: { dispatcher: 'main' } }),
+        ...(how === 'memory' ? { storage: { backend: 'memory' } } : { events: { dispatcher: prefix } }),
         queue: { enabled: true, backend: 'redis', redis: { url: redis.url, stream_prefix: prefix } },
       } as unknown as ConfigInput);
       try {

@@ -2,6 +2,7 @@
 // loopback ports, and a real HTTP server for webhooks.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@redis/client';
 import amqp from 'amqplib';
@@ -9,7 +10,8 @@ import { RabbitTarget } from '../../lib/events/targets/rabbitmq.ts';
 import { RedisTarget } from '../../lib/events/targets/redis.ts';
 import type { TargetMessage } from '../../lib/events/targets/target.ts';
 import { WebhookTarget, webhookSignature } from '../../lib/events/targets/webhook.ts';
-import { type Broker, haveCommand, startRabbit, startRedis } from '../helpers/brokers.ts';
+import { accepts, type Broker, haveCommand, startRabbit, startRedis } from '../helpers/brokers.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
 
 const msgs = (from: number, n: number): TargetMessage[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -111,11 +113,11 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
     await rabbit.destroy();
   });
 
-  const rabbitTarget = (exchange: string, queue: string, timeoutMs: number) =>
+  const rabbitTarget = (exchange: string, queue: string, timeoutMs: number, url = rabbit.url) =>
     new RabbitTarget({
       name: 'q',
       format: 'bleepstore',
-      url: rabbit.url,
+      url,
       exchange,
       exchangeType: 'topic',
       queue,
@@ -164,11 +166,11 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
       ch.nack(m, false, false);
     }
     for (let i = 0; i < 100 && (await ch.checkQueue('bleep-dl-events.dead-letter')).messageCount < 2; i++)
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     await conn.close();
     let count = t.deadLetters();
     for (let i = 0; i < 100 && count === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       count = t.deadLetters();
     }
     assert.equal(count, 2);
@@ -179,6 +181,9 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
     const t = rabbitTarget('bleep', 'bleep-events', 3000);
     await t.publish(msgs(10, 2));
     await rabbit.stop();
+    // The premise of the rest: the broker is gone, not dying (its VM held the port for a while
+    // after the rabbitmq-server script had exited, and the "restarted" broker was the old one).
+    assert.equal(await accepts(rabbit.port), false, 'the stopped broker accepts no connections');
     await assert.rejects(t.publish(msgs(12, 1)));
     await rabbit.start();
     await t.publish(msgs(13, 1));
@@ -188,6 +193,53 @@ describe('RabbitMQ target', { skip: !haveCommand('epmd') && 'rabbitmq-server is 
       ['evt_10', 'evt_11', 'evt_13'],
     );
     await t.close();
+  });
+
+  test('a connection that opens only after the connect timeout is closed, so its socket dropping later cannot crash the server', async () => {
+    const proxy = await new FaultProxy(rabbit.port).listen();
+    try {
+      // Each hop of the handshake takes 300 ms: amqplib's socket never idles for the 1 s
+      // timeout, but the connection opens ~1.8 s in, after publish has given up on it.
+      proxy.set({ kind: 'delay', ms: 300 });
+      const t = rabbitTarget('bleep', 'bleep-events', 1000, `amqp://guest:guest@127.0.0.1:${proxy.port}`);
+      await assert.rejects(t.publish(msgs(30, 1)), /connecting to RabbitMQ target "q" timed out/);
+      await sleep(3000);
+      // Were that connection left without an 'error' listener, this would throw (uncaught).
+      proxy.set({ kind: 'drop' });
+      await sleep(300);
+      await t.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a publish to a broker that stops answering fails within about twice its timeout, and the target publishes again once it answers', async () => {
+    const proxy = await new FaultProxy(rabbit.port).listen();
+    try {
+      const t = rabbitTarget('bleep', 'bleep-events', 1000, `amqp://guest:guest@127.0.0.1:${proxy.port}`);
+      await t.publish(msgs(20, 1));
+      proxy.set({ kind: 'stall' });
+      // Confirms time out after 1 s, then the target closes its connection: amqplib's close()
+      // alone would wait for a close-ok that never comes.
+      const outcome = await Promise.race([
+        t.publish(msgs(21, 1)).then(
+          () => 'published',
+          () => 'failed',
+        ),
+        sleep(6000, 'still waiting'),
+      ]);
+      assert.equal(outcome, 'failed');
+      proxy.set({ kind: 'pass' });
+      await t.publish(msgs(22, 1));
+      // evt_21 never reached the broker; the dispatcher would publish it again.
+      assert.deepEqual(
+        (await drain('bleep-events')).map((m) => m.properties.messageId),
+        ['evt_20', 'evt_22'],
+      );
+      await t.close();
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

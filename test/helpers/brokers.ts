@@ -23,34 +23,65 @@ export function haveCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:port now. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 async function waitForPort(port: number, ms: number, proc: ChildProcess, log: () => string): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (proc.exitCode !== null) throw new Error(`broker exited (${proc.exitCode}): ${log().slice(-2000)}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await accepts(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`broker did not listen on ${port} within ${ms} ms: ${log().slice(-2000)}`);
 }
 
-function stopProc(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve());
-    try {
-      process.kill(-proc.pid!, 'SIGKILL');
-    } catch {
-      proc.kill('SIGKILL');
-    }
-  });
+/**
+ * SIGKILLs the process group and resolves once no process of it is left. The group, not just
+ * `proc`: rabbitmq-server is a script that runs the Erlang VM in the background and waits for
+ * it, so the script's exit came while the VM still held the AMQP port, and a restart "found"
+ * the dying broker listening (the restart test then failed with ECONNRESET, ~1 run in 15).
+ */
+async function stopProc(proc: ChildProcess | undefined): Promise<void> {
+  // Once its group is gone, its id may belong to someone else's processes: never signal it again.
+  if (proc?.pid === undefined || stopped.has(proc)) return;
+  const pgid = proc.pid;
+  const exited =
+    proc.exitCode !== null || proc.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => proc.once('exit', resolve));
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    proc.kill('SIGKILL');
+  }
+  await exited;
+  for (let i = 0; groupAlive(pgid); i++) {
+    if (i === 500) throw new Error(`process group ${pgid} still has processes 10 s after SIGKILL`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  stopped.add(proc);
+}
+const stopped = new WeakSet<ChildProcess>();
+
+/** True while some process of group `pgid` exists (signal 0 only checks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
 }
 
 /** redis-server with an append-only file fsynced on every write, so confirmed XADDs survive a restart. */

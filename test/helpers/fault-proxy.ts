@@ -1,9 +1,10 @@
 // A TCP proxy in front of one link (one direction of node-to-node traffic) that can pass,
-// drop (cut every connection and refuse new ones) or delay what it forwards: the fault
+// drop (cut every connection and refuse new ones), delay or discard what it forwards: the fault
 // injector of the cluster partition tests.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-export type LinkMode = { kind: 'pass' } | { kind: 'drop' } | { kind: 'delay'; ms: number };
+/** `stall`: connections stay up and what arrives is discarded, as with a hung peer. */
+export type LinkMode = { kind: 'pass' } | { kind: 'drop' } | { kind: 'delay'; ms: number } | { kind: 'stall' };
 
 export class FaultProxy {
   mode: LinkMode = { kind: 'pass' };
@@ -45,6 +46,7 @@ export class FaultProxy {
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (d: Buffer) => {
         if (this.mode.kind === 'drop') return from.destroy();
+        if (this.mode.kind === 'stall') return;
         if (this.mode.kind === 'delay') setTimeout(() => to.write(d), this.mode.ms);
         else to.write(d);
       });

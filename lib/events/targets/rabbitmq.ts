@@ -2,6 +2,7 @@
 // durable queue bound to it with a dead-letter exchange, persistent messages routed by event
 // type, and publisher confirms: publish resolves only after the broker has confirmed every
 // message. https://www.rabbitmq.com/docs/confirms#publisher-confirms
+import type { Socket } from 'node:net';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { EventFormat } from '../format.ts';
 import { type EventTarget, type TargetMessage, withTimeout } from './target.ts';
@@ -38,11 +39,23 @@ export class RabbitTarget implements EventTarget {
     if (this.#channel) return this.#channel;
     const amqp = await import('amqplib');
     const o = this.#o;
-    const conn = await withTimeout(
-      amqp.connect(o.url, { timeout: o.timeoutMs }),
-      o.timeoutMs,
-      `connecting to RabbitMQ target "${this.name}"`,
-    );
+    const connecting = amqp.connect(o.url, { timeout: o.timeoutMs });
+    let conn: ChannelModel;
+    try {
+      conn = await withTimeout(connecting, o.timeoutMs, `connecting to RabbitMQ target "${this.name}"`);
+    } catch (err) {
+      // amqplib's own timeout is for a silent socket; a slow handshake can still open later. That
+      // connection is nobody's: without an 'error' listener its first socket error would be
+      // thrown (an EventEmitter rule) and end the server.
+      connecting.then(
+        (late) => {
+          late.on('error', () => {});
+          void closeWithin(late, o.timeoutMs);
+        },
+        () => {},
+      );
+      throw err;
+    }
     const drop = () => {
       if (this.#conn === conn) {
         this.#conn = undefined;
@@ -68,7 +81,7 @@ export class RabbitTarget implements EventTarget {
       this.#channel = ch;
       return ch;
     } catch (err) {
-      await conn.close().catch(() => {});
+      await closeWithin(conn, o.timeoutMs);
       throw err;
     }
   }
@@ -109,6 +122,29 @@ export class RabbitTarget implements EventTarget {
     const conn = this.#conn;
     this.#conn = undefined;
     this.#channel = undefined;
-    await conn?.close().catch(() => {});
+    if (conn) await closeWithin(conn, this.#o.timeoutMs);
   }
+}
+
+/**
+ * Closes `conn`, waiting at most `ms` for the broker's close-ok. amqplib's close() never settles
+ * when the broker sends no close-ok (hung; or killed mid-close: then only 'close' fires), and a
+ * failed publish closes its connection, so a hung broker stopped the target's dispatch loop for
+ * good. Past `ms` the socket is destroyed with an error, which amqplib handles as a reset.
+ */
+async function closeWithin(conn: ChannelModel, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  const closing = conn.close().then(
+    () => false,
+    () => false,
+  );
+  if (await Promise.race([closing, timedOut])) {
+    // Not in amqplib's types: the connection's socket (lib/connection.js `stream`).
+    const socket = (conn.connection as unknown as { stream?: Socket }).stream;
+    socket?.destroy(new Error(`RabbitMQ sent no close-ok within ${ms} ms`));
+  }
+  clearTimeout(timer);
 }
