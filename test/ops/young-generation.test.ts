@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnServer } from '../helpers/process.ts';
 
-const FLAGS = ['--scavenger-max-new-space-capacity-mb=4', '--max-semi-space-size=16'];
+const FLAGS = ['--scavenger-max-new-space-capacity-mb=4', '--max-semi-space-size=16'] as const;
 const linux = existsSync('/proc/self/cmdline');
 
 async function serverCommandLine(): Promise<string[]> {
