@@ -70,7 +70,7 @@ interface Probe {
   get: number;
   put: number;
   rss: number;
-  /** The file-backed part of RSS: SQLite's mmap'd database pages (page cache the kernel can drop). */
+  /** The file-backed part of RSS: the node binary and libraries (SQLite maps no database file). */
   rssFile: number;
 }
 
@@ -204,7 +204,7 @@ try {
     );
     const anon = (p: Probe) => (p.rss - p.rssFile) / MiB;
     console.log(
-      `RSS after the probes: ${(full.rss / MiB).toFixed(1)} MiB vs ${(empty.rss / MiB).toFixed(1)} MiB small (+${((full.rss - empty.rss) / MiB).toFixed(1)} MiB; target < 20); file-backed (mmap'd database) ${(full.rssFile / MiB).toFixed(1)} vs ${(empty.rssFile / MiB).toFixed(1)} MiB, anonymous +${(anon(full) - anon(empty)).toFixed(1)} MiB`,
+      `RSS after the probes: ${(full.rss / MiB).toFixed(1)} MiB vs ${(empty.rss / MiB).toFixed(1)} MiB small (+${((full.rss - empty.rss) / MiB).toFixed(1)} MiB; target < 20); file-backed ${(full.rssFile / MiB).toFixed(1)} vs ${(empty.rssFile / MiB).toFixed(1)} MiB, anonymous +${(anon(full) - anon(empty)).toFixed(1)} MiB`,
     );
   } finally {
     srv.proc.kill('SIGTERM');

@@ -10,6 +10,8 @@ import { MIGRATIONS } from './schema.ts';
 export type Row = Record<string, unknown>;
 
 const SYNC_MODE: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL', off: 'OFF' };
+/** The page cache's bound, in KiB. */
+export const PAGE_CACHE_KIB = 8192;
 
 export class Sql {
   readonly db: DatabaseSync;
@@ -29,10 +31,12 @@ export class Sql {
     // calls per second once the event outbox adds pages to each commit. In memory, bounded by
     // the pages of one transaction.
     this.db.exec('PRAGMA temp_store = MEMORY');
-    // Hot rows (inline objects above all) are read through a 64 MiB memory map, so a small
-    // GET costs no read() call; the map is bounded because mapped pages count towards RSS.
-    this.db.exec('PRAGMA cache_size = -16384');
-    this.db.exec('PRAGMA mmap_size = 67108864');
+    // Pages are read into SQLite's own cache, bounded at 8 MiB, through no memory map
+    // (https://www.sqlite.org/pragma.html#pragma_mmap_size): every page touched through a map
+    // stays in the process's RSS, so the 64 MiB map there was added up to 64 MiB to it, and
+    // small GETs measured no faster with it (STATUS.md, "Performance (issue #17)", RSS).
+    this.db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
+    this.db.exec('PRAGMA mmap_size = 0');
     this.migrate();
   }
 
