@@ -5,8 +5,6 @@ import {
   RaftNode,
   decodeConfChange,
   type ConfChange,
-  type ConfState,
-  type Entry,
   type Message,
   type NodeId,
   type Ready,
@@ -14,89 +12,21 @@ import {
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
 import { clearSnapshotDir } from './snapshot-file.ts';
-import { HttpTransport, type HttpTransportOptions } from './transport-http.ts';
+import { HttpTransport } from './transport-http.ts';
+import {
+  ClusterUnavailableError,
+  type ClusterNodeOptions,
+  type ClusterNodeStatus,
+  type StateMachine,
+} from './node-api.ts';
 import { decodeSnapshot, encodeSnapshot, type Member } from './snapshot-data.ts';
 
-/** The replicated state machine (the metadata database in cluster mode). */
-export interface StateMachine {
-  /** The index of the last entry the state reflects (durably), 0 for a new one. */
-  applied(): number;
-  /** Applies one committed normal entry; the result goes to the proposer on this node. */
-  apply(entry: Entry): unknown;
-  /** Optional: applies a Ready's committed normal entries at once (results in order). */
-  applyAll?(entries: readonly Entry[]): unknown[];
-  /** A consistent copy of the whole state (for a snapshot at the current applied index). */
-  snapshot(): Uint8Array;
-  /** Replaces the whole state with a snapshot taken at `index`. */
-  restore(data: Uint8Array, index: number): void;
-}
-
-export interface ClusterNodeOptions {
-  id: NodeId;
-  /** Voters of a brand-new cluster (ignored once storage holds a membership). */
-  voters: NodeId[];
-  /** Addresses of the other members. */
-  peers: Map<NodeId, string>;
-  storagePath: string;
-  host: string;
-  port: number;
-  secret: string;
-  stateMachine: StateMachine;
-  heartbeatIntervalMs: number;
-  electionTimeoutMs: number;
-  /** Applied entries between snapshots; default 10000. */
-  snapshotInterval?: number;
-  /** Entries kept behind a snapshot; default 8192. */
-  snapshotThreshold?: number;
-  maxAppendEntries?: number;
-  /** How long a proposal or read may wait; default 10 s. */
-  timeoutMs?: number;
-  onFatal?: (err: Error) => void;
-  /** Operator names and addresses of the members (Raft id → {name, addr}), self included. */
-  directory?: Map<NodeId, Member>;
-  /** Extra routes on the cluster port (see HttpTransportOptions). */
-  routes?: HttpTransportOptions['routes'];
-  streamRoutes?: HttpTransportOptions['streamRoutes'];
-}
-
 export type { Member } from './snapshot-data.ts';
-
-/** A request this node cannot serve now; the caller may retry (here or on `leader`). */
-export class ClusterUnavailableError extends Error {
-  readonly retryable = true;
-  readonly leader: NodeId;
-  /** 'notLeader': nothing was proposed; 'dropped': the entry was overwritten and never
-   *  applied; 'unknown': it may still be applied (timeout). */
-  readonly outcome: 'notLeader' | 'dropped' | 'unknown';
-  constructor(message: string, outcome: ClusterUnavailableError['outcome'], leader: NodeId) {
-    super(message);
-    this.name = 'ClusterUnavailableError';
-    this.outcome = outcome;
-    this.leader = leader;
-  }
-}
+export { ClusterUnavailableError } from './node-api.ts';
+export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node-api.ts';
 
 /** Incoming snapshots are written here as they arrive (lib/cluster/snapshot-file.ts). */
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
-
-export interface ClusterNodeStatus {
-  id: NodeId;
-  role: Role;
-  leader: NodeId;
-  term: number;
-  commit: number;
-  applied: number;
-  lastIndex: number;
-  lastTerm: number;
-  snapshotIndex: number;
-  snapshotTerm: number;
-  /** Milliseconds since a message from the leader arrived: 0 on the leader, -1 if never. */
-  lastContactMs: number;
-  leaderChanges: number;
-  /** Proposals the Raft core accepted on this node since start. */
-  proposals: number;
-  confState: ConfState;
-}
 
 interface Pending {
   term: number;
@@ -294,7 +224,11 @@ export class ClusterNode {
     }
     const first = this.raft.lastIndex() - batch.length + 1;
     for (const [i, p] of batch.entries())
-      this.wait(this.proposals, first + i, s.term, 'the proposal was not applied in time; it may still be').then(
+      this.register(
+        this.proposals,
+        first + i,
+        s.term,
+        'the proposal was not applied in time; it may still be',
         p.resolve,
         p.reject,
       );
@@ -329,13 +263,23 @@ export class ClusterNode {
   }
 
   private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        map.delete(key);
-        reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.raft.status().lead));
-      }, this.o.timeoutMs ?? 10_000);
-      map.set(key, { term, resolve, reject, timer });
-    });
+    return new Promise((resolve, reject) => this.register(map, key, term, timeoutMessage, resolve, reject));
+  }
+
+  /** Settles `resolve`/`reject` when `key` is settled, or rejects after the timeout. */
+  private register<K>(
+    map: Map<K, Pending>,
+    key: K,
+    term: number,
+    timeoutMessage: string,
+    resolve: (v: unknown) => void,
+    reject: (e: Error) => void,
+  ): void {
+    const timer = setTimeout(() => {
+      map.delete(key);
+      reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.raft.basicStatus().lead));
+    }, this.o.timeoutMs ?? 10_000);
+    map.set(key, { term, resolve, reject, timer });
   }
 
   private stepSafe(m: Message): void {
