@@ -10,7 +10,8 @@
 //   BASE=/path/to/checkout npm run bench:events   the same three servers of that checkout too,
 //                                         interleaved with these (a same-run A/B of a change)
 //   PROFILE=/tmp/prof npm run bench:events        --cpu-prof files in a directory per server (one per thread)
-//   WORKER=1 npm run bench:events         also servers with events.dispatcher: worker
+//   WORKER=1 npm run bench:events         also servers with events.dispatcher: worker (of BASE too)
+//   TARGETS=rabbitmq npm run bench:events  only these targets (comma-separated) besides none
 // Every PUT's event must reach its broker and the outboxes must drain, or it fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +29,7 @@ const PIN = process.env.PIN === '1';
 const BASE = process.env.BASE;
 const WORKER = process.env.WORKER === '1';
 const PROFILE = process.env.PROFILE;
+const TARGETS = process.env.TARGETS?.split(',');
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
 const TICK_US = 10_000;
 
@@ -170,12 +172,13 @@ async function main(): Promise<void> {
       ['redis', `queue:\n  enabled: true\n  backend: redis\n  redis:\n    url: ${redis.url}\n`, redis],
       ['rabbitmq', `queue:\n  enabled: true\n  backend: rabbitmq\n  rabbitmq:\n    url: ${rabbit.url}\n`, rabbit],
     ];
+    const worker = 'events:\n  dispatcher: worker\n';
     const bins: Array<[string, string | undefined, string?]> = [['', undefined]];
     if (BASE) bins.push(['-base', path.join(path.resolve(BASE), 'bin/bleepstore')]);
-    if (WORKER) bins.push(['-worker', undefined, 'events:\n  dispatcher: worker\n']);
+    if (WORKER) for (const [suffix, bin] of [...bins]) bins.push([`${suffix}-worker`, bin, worker]);
     const configs: Array<[string, string, Broker | undefined, string]> = [];
     for (const [suffix, bin, extra] of bins)
-      for (const [kind, yaml, broker] of kinds) {
+      for (const [kind, yaml, broker] of kinds.filter(([k]) => k === 'none' || !TARGETS || TARGETS.includes(k))) {
         const name = `${kind}${suffix}`;
         const file = path.join(dir, `${name}.yaml`);
         await writeFile(file, (yaml && extra ? extra : '') + yaml);
@@ -201,7 +204,10 @@ async function main(): Promise<void> {
     );
     const samples = new Map<string, Sample[]>(configs.map(([n]) => [n, []]));
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [i, [name, , broker]] of configs.entries()) {
+      // Every other round in reverse, so no server always runs first or last in a round.
+      const order = [...configs.entries()];
+      if (round % 2 === 0) order.reverse();
+      for (const [i, [name, , broker]] of order) {
         const s = await phase(name, servers[i]!, broker, path.join(dir, `report-${round}-${name}`));
         samples.get(name)!.push(s);
         console.log(

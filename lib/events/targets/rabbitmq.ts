@@ -64,6 +64,7 @@ export class RabbitTarget implements EventTarget {
     };
     conn.on('error', drop);
     conn.on('close', drop);
+    batchSocketWrites(conn);
     try {
       const ch = await conn.createConfirmChannel();
       ch.on('error', drop);
@@ -88,17 +89,37 @@ export class RabbitTarget implements EventTarget {
 
   async publish(messages: readonly TargetMessage[]): Promise<void> {
     const ch = await this.#open();
+    // One callback for the batch instead of waitForConfirms(), which makes a promise per
+    // unconfirmed message. amqplib calls it once per message: null on ack, an error on nack
+    // or when the channel closes with the message unconfirmed.
+    let confirm!: (err: Error | null) => void;
+    const confirmed = new Promise<void>((resolve, reject) => {
+      let left = messages.length;
+      confirm = (err) => {
+        if (err) reject(err);
+        else if (--left === 0) resolve();
+      };
+      if (!left) resolve();
+    });
+    // A publish that throws leaves earlier messages to fail later, with nobody awaiting.
+    confirmed.catch(() => {});
     try {
       for (const m of messages) {
-        ch.publish(this.#o.exchange, m.type, Buffer.from(m.body), {
-          persistent: true,
-          messageId: m.id,
-          contentType: 'application/json',
-          type: m.type,
-          headers: { 'x-bleepstore-key': m.partitionKey },
-        });
+        ch.publish(
+          this.#o.exchange,
+          m.type,
+          Buffer.from(m.body),
+          {
+            persistent: true,
+            messageId: m.id,
+            contentType: 'application/json',
+            type: m.type,
+            headers: { 'x-bleepstore-key': m.partitionKey },
+          },
+          confirm,
+        );
       }
-      await withTimeout(ch.waitForConfirms(), this.#o.timeoutMs, `confirms from RabbitMQ target "${this.name}"`);
+      await withTimeout(confirmed, this.#o.timeoutMs, `confirms from RabbitMQ target "${this.name}"`);
     } catch (err) {
       await this.close();
       throw err;
@@ -124,6 +145,32 @@ export class RabbitTarget implements EventTarget {
     this.#channel = undefined;
     if (conn) await closeWithin(conn, this.#o.timeoutMs);
   }
+}
+
+/**
+ * amqplib writes each message to the socket on its own: its Mux takes the channel's object-mode
+ * buffer one message at a time and calls socket.write() for each, so a batch of 100 events cost
+ * 100 write syscalls, the largest single cost of the dispatcher in a profile (~13 of ~58 µs of
+ * CPU per event on its thread). Corking the socket for each pass of the Mux sends what one
+ * pass takes (up to the socket's high-water mark) as one writev. This reaches into amqplib's
+ * internals (lib/connection.js `muxer`, `stream`; lib/mux.js `_readIncoming`, 2.x); where they
+ * are missing nothing changes. Returns whether it applied.
+ */
+export function batchSocketWrites(conn: ChannelModel): boolean {
+  const c = conn.connection as unknown as { muxer?: { _readIncoming?: () => void }; stream?: Socket };
+  const mux = c.muxer;
+  const socket = c.stream;
+  const pass = mux?._readIncoming;
+  if (!mux || typeof pass !== 'function' || typeof socket?.cork !== 'function') return false;
+  mux._readIncoming = function (this: unknown) {
+    socket.cork();
+    try {
+      pass.call(this);
+    } finally {
+      socket.uncork();
+    }
+  };
+  return true;
 }
 
 /**
