@@ -12,6 +12,7 @@
 //   PROFILE=/tmp/prof npm run bench:events        --cpu-prof files in a directory per server (one per thread)
 //   WORKER=1 npm run bench:events         also servers with events.dispatcher: worker (of BASE too)
 //   TARGETS=rabbitmq npm run bench:events  only these targets (comma-separated) besides none
+//   WARMUP=2                              seconds of uncounted load per server before round 1
 // Every PUT's event must reach its broker and the outboxes must drain, or it fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +25,7 @@ import { type Broker, startRabbit, startRedis } from '../test/helpers/brokers.ts
 import { spawnServer, type ServerProcess } from '../test/helpers/process.ts';
 
 const DURATION = Number(process.env.DURATION ?? 10);
+const WARMUP = Number(process.env.WARMUP ?? 2);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PIN = process.env.PIN === '1';
 const BASE = process.env.BASE;
@@ -109,7 +111,13 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function phase(name: string, srv: ServerProcess, broker: Broker | undefined, out: string): Promise<Sample> {
+async function phase(
+  name: string,
+  srv: ServerProcess,
+  broker: Broker | undefined,
+  out: string,
+  duration = DURATION,
+): Promise<Sample> {
   const [puts0, events0] = [await counter(srv.url, PUTS), await counter(srv.url, PUBLISHED)];
   const pg = broker?.pgid();
   const b0 = pg === undefined ? 0 : groupCpuUs(pg);
@@ -127,7 +135,7 @@ async function phase(name: string, srv: ServerProcess, broker: Broker | undefine
     '--concurrency',
     '16',
     '--duration',
-    String(DURATION),
+    String(duration),
     '--server-pid',
     String(srv.pid),
     '--keep',
@@ -202,6 +210,11 @@ async function main(): Promise<void> {
     console.log(
       `1 KiB PUT, 16 in flight, ${DURATION} s per phase, ${ROUNDS} rounds${PIN ? ', brokers pinned to CPU 0 and servers to CPU 1' : ''}${BASE ? `, base ${BASE}` : ''}`,
     );
+    // A short uncounted phase per server first: round 1 otherwise paid for the JIT and a cold
+    // page cache (its CPU per PUT ran 20-40% above the later rounds').
+    if (WARMUP > 0)
+      for (const [i, [name, , broker]] of configs.entries())
+        await phase(name, servers[i]!, broker, path.join(dir, `warm-${name}`), WARMUP);
     const samples = new Map<string, Sample[]>(configs.map(([n]) => [n, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       // Every other round in reverse, so no server always runs first or last in a round.
