@@ -20,6 +20,8 @@ import {
   type StateMachine,
 } from './node-api.ts';
 import { decodeSnapshot, encodeSnapshot, type Member } from './snapshot-data.ts';
+import { SnapshotSender } from './snapshot-sender.ts';
+import { ConfigError } from '../config-error.ts';
 
 export type { Member } from './snapshot-data.ts';
 export { ClusterUnavailableError } from './node-api.ts';
@@ -27,6 +29,8 @@ export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node
 
 /** Incoming snapshots are written here as they arrive (lib/cluster/snapshot-file.ts). */
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
+/** Copies of the state machine being sent to followers (lib/cluster/snapshot-sender.ts). */
+const outgoingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-out`;
 
 interface Pending {
   term: number;
@@ -64,6 +68,11 @@ export class ClusterNode {
   private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
   /** Callers of appliedAtLeast(), woken as soon as applied reaches their index. */
   private readonly appliedWaiters = new Set<{ index: number; wake: () => void }>();
+  /** Set when the state machine keeps itself durable (persist and copyTo): compaction then
+   *  copies nothing, and snapshots are made when a follower needs one. */
+  private readonly snapshotSender: SnapshotSender | undefined;
+  /** The index of the last membership change applied. */
+  private confChangedAt = 0;
 
   private constructor(o: ClusterNodeOptions) {
     this.o = o;
@@ -94,10 +103,30 @@ export class ClusterNode {
       ...(o.routes ? { routes: o.routes } : {}),
       ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
+    if (this.sm.persist && this.sm.copyTo) {
+      const copyTo = this.sm.copyTo.bind(this.sm);
+      this.snapshotSender = new SnapshotSender({
+        dir: outgoingSnapshots(o.storagePath),
+        transport: this.transport,
+        copyTo,
+        termAt: (i) => this.raft.termAt(i),
+        membership: () => ({
+          confState: this.raft.status().confState,
+          directory: this.directory,
+          changedAt: this.confChangedAt,
+        }),
+        failed: (to) => this.input(() => this.raft.reportSnapshot(to, 'failure')),
+        stopped: () => this.stopped,
+      });
+    }
     // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
     const snap = this.storage.snapshot();
     this.applied = this.sm.applied();
     if (snap.metadata.index > this.applied) {
+      if (decodeSnapshot(snap.data).state.byteLength === 0)
+        throw new ConfigError(
+          `the state machine is at index ${this.applied}, behind the Raft snapshot at ${snap.metadata.index} that its own file stood for: the metadata database was lost or replaced. Remove ${o.storagePath} too, and the node rejoins from a peer's snapshot.`,
+        );
       this.restore(snap.data, snap.metadata.index);
       this.applied = snap.metadata.index;
     } else if (snap.metadata.index > 0) {
@@ -131,6 +160,7 @@ export class ClusterNode {
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
     await clearSnapshotDir(incomingSnapshots(o.storagePath));
+    await SnapshotSender.clear(outgoingSnapshots(o.storagePath));
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
     n.timer = setInterval(
@@ -306,7 +336,7 @@ export class ClusterNode {
       while (this.raft.hasReady()) {
         const rd = this.raft.ready();
         if (this.appendsOnly(rd)) {
-          for (const m of rd.messages) this.transport.send(m.to, m);
+          for (const m of rd.messages) this.send(m);
           // node:http writes a request on the next tick: let the appends leave, then block
           // on the fsync. No I/O is handled in between, so no acknowledgement of these
           // entries can be counted, and nothing commits, before they are durable here.
@@ -315,7 +345,7 @@ export class ClusterNode {
           return;
         }
         this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
-        for (const m of rd.messages) this.transport.send(m.to, m); // 2.
+        for (const m of rd.messages) this.send(m); // 2.
         this.handleReady(rd); // 3.
         this.raft.advance(); // 4.
       }
@@ -324,6 +354,11 @@ export class ClusterNode {
     } finally {
       if (!parked) this.driving = false;
     }
+  }
+
+  private send(m: Message): void {
+    if (m.type === 'MsgSnap' && this.snapshotSender) this.snapshotSender.send(m);
+    else this.transport.send(m.to, m);
   }
 
   private finishReady(rd: Ready): void {
@@ -394,6 +429,7 @@ export class ClusterNode {
         const cs = this.raft.applyConfChange(cc);
         this.storage.setConfState(cs);
         this.applyDirectory(cc);
+        this.confChangedAt = e.index;
         membershipChanged = true;
       } else if (e.data.length) {
         result = this.sm.applyAll ? batched.get(e.index) : this.sm.apply(e);
@@ -454,11 +490,12 @@ export class ClusterNode {
   takeSnapshot(): number {
     const last = this.storage.snapshotMetadata();
     if (this.applied <= last.index) return last.index;
-    this.storage.createSnapshot(
-      this.applied,
-      this.raft.status().confState,
-      encodeSnapshot(this.directory, this.sm.snapshot()),
-    );
+    let state: Uint8Array;
+    if (this.snapshotSender) {
+      this.sm.persist!(this.applied);
+      state = new Uint8Array();
+    } else state = this.sm.snapshot();
+    this.storage.createSnapshot(this.applied, this.raft.status().confState, encodeSnapshot(this.directory, state));
     return this.applied;
   }
 

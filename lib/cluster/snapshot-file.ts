@@ -18,6 +18,52 @@ export function snapshotWire(msg: Message): Buffer[] {
   return [len, header, Buffer.from(snap.data.buffer, snap.data.byteOffset, snap.data.byteLength)];
 }
 
+/** A snapshot message's wire bytes: in-memory parts, then optionally the state machine's copy
+ *  in a file (lib/cluster/snapshot-copy.ts), read a chunk at a time as it is sent. */
+export class SnapshotSource {
+  readonly size: number;
+  private readonly parts: Buffer[];
+  private readonly headSize: number;
+  private readonly fh: FileHandle | undefined;
+
+  private constructor(parts: Buffer[], fh: FileHandle | undefined, fileSize: number) {
+    this.parts = parts;
+    this.fh = fh;
+    this.headSize = parts.reduce((a, p) => a + p.length, 0);
+    this.size = this.headSize + fileSize;
+  }
+
+  static async of(msg: Message, file?: string): Promise<SnapshotSource> {
+    if (!file) return new SnapshotSource(snapshotWire(msg), undefined, 0);
+    const fh = await open(file, 'r');
+    try {
+      return new SnapshotSource(snapshotWire(msg), fh, (await fh.stat()).size);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /** Bytes [start, end). */
+  async slice(start: number, end: number): Promise<Buffer> {
+    const head = start < this.headSize ? sliceParts(this.parts, start, Math.min(end, this.headSize)) : undefined;
+    if (!this.fh || end <= this.headSize) return head!;
+    const from = Math.max(start, this.headSize) - this.headSize;
+    const tail = Buffer.allocUnsafe(end - this.headSize - from);
+    let done = 0;
+    while (done < tail.length) {
+      const { bytesRead } = await this.fh.read(tail, done, tail.length - done, from + done);
+      if (bytesRead === 0) throw new Error('the snapshot copy is shorter than it was');
+      done += bytesRead;
+    }
+    return head ? Buffer.concat([head, tail]) : tail;
+  }
+
+  async close(): Promise<void> {
+    await this.fh?.close();
+  }
+}
+
 /** Bytes [start, end) of the concatenation of `parts` (one copy of at most end - start bytes). */
 export function sliceParts(parts: readonly Buffer[], start: number, end: number): Buffer {
   const out: Buffer[] = [];
