@@ -106,28 +106,32 @@ export class MetadataStateMachine implements StateMachine {
     const file = join(this.scratch, `bleepstore-restore-${randomUUID()}.db`);
     writeFileSync(file, data);
     try {
-      this.store.replaceAll((sql) => {
-        sql.db.prepare('ATTACH DATABASE ? AS snap').run(file);
-        try {
-          const names = tables(sql, 'snap');
-          const mine = new Set(tables(sql, 'main'));
-          sql.exec('PRAGMA foreign_keys = OFF');
-          try {
-            immediate(sql, () => {
-              for (const t of mine) sql.exec(`DELETE FROM main."${t}"`);
-              for (const t of names) if (mine.has(t)) sql.exec(`INSERT INTO main."${t}" SELECT * FROM snap."${t}"`);
-              mark(sql, index);
-            });
-          } finally {
-            sql.exec('PRAGMA foreign_keys = ON');
-          }
-        } finally {
-          sql.exec('DETACH DATABASE snap');
-        }
-      });
+      this.restoreFile(file, index);
     } finally {
       rmSync(file, { force: true });
     }
+  }
+
+  restoreFile(file: string, index: number): void {
+    this.store.replaceAll((sql) => {
+      sql.db.prepare('ATTACH DATABASE ? AS snap').run(file);
+      try {
+        const names = tables(sql, 'snap');
+        const mine = new Set(tables(sql, 'main'));
+        sql.exec('PRAGMA foreign_keys = OFF');
+        try {
+          immediate(sql, () => {
+            for (const t of mine) sql.exec(`DELETE FROM main."${t}"`);
+            for (const t of names) if (mine.has(t)) sql.exec(`INSERT INTO main."${t}" SELECT * FROM snap."${t}"`);
+            mark(sql, index);
+          });
+        } finally {
+          sql.exec('PRAGMA foreign_keys = ON');
+        }
+      } finally {
+        sql.exec('DETACH DATABASE snap');
+      }
+    });
     this.onRestored?.();
   }
 }

@@ -16,6 +16,9 @@ export interface StateMachine {
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot taken at `index`. */
   restore(data: Uint8Array, index: number): void;
+  /** Optional: restore from a file holding what snapshot()/copyTo wrote, without reading it
+   *  into memory. The file is not the state machine's to remove. */
+  restoreFile?(file: string, index: number): void;
   /**
    * Optional, with copyTo: a state machine kept in its own durable file. Makes everything
    * applied durable and marks it as the state at `index` (the entries after its last applied

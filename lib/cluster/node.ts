@@ -1,6 +1,7 @@
 // Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
 // the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
 // then advance), proposals that resolve once applied locally, and ReadIndex reads.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import {
   RaftNode,
   decodeConfChange,
@@ -19,7 +20,8 @@ import {
   type ClusterNodeStatus,
   type StateMachine,
 } from './node-api.ts';
-import { decodeSnapshot, encodeSnapshot, type Member } from './snapshot-data.ts';
+import { decodeSnapshot, encodeSnapshot, fileRef, refOf, type Member } from './snapshot-data.ts';
+import { keepSnapshotFile, pruneKeptSnapshots } from './snapshot-keep.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
 import { ConfigError } from '../config-error.ts';
 
@@ -91,12 +93,19 @@ export class ClusterNode {
       // deadline is two election timeouts rather than one.
       askReplies: true,
       timeoutMs: Math.max(2000, 2 * o.electionTimeoutMs),
-      onMessages: (msgs) =>
+      onMessages: (msgs) => {
         this.input(() => {
           const lead = this.raft.basicStatus().lead;
           if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
-        }),
+        });
+        // A received snapshot's file the Ready loop did not keep (the core refused the
+        // snapshot: stale, or not for this membership) is of no use.
+        for (const m of msgs) {
+          const f = m.snapshot && refOf(decodeSnapshot(m.snapshot.data).state);
+          if (f && existsSync(f)) rmSync(f, { force: true });
+        }
+      },
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
       snapshotDir: incomingSnapshots(o.storagePath),
@@ -122,8 +131,11 @@ export class ClusterNode {
     // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
     const snap = this.storage.snapshot();
     this.applied = this.sm.applied();
+    const stored = snap.metadata.index > 0 ? decodeSnapshot(snap.data).state : new Uint8Array();
+    pruneKeptSnapshots(o.storagePath, refOf(stored));
     if (snap.metadata.index > this.applied) {
-      if (decodeSnapshot(snap.data).state.byteLength === 0)
+      const ref = refOf(stored);
+      if (stored.byteLength === 0 || (ref && !existsSync(ref)))
         throw new ConfigError(
           `the state machine is at index ${this.applied}, behind the Raft snapshot at ${snap.metadata.index} that its own file stood for: the metadata database was lost or replaced. Remove ${o.storagePath} too, and the node rejoins from a peer's snapshot.`,
         );
@@ -335,6 +347,7 @@ export class ClusterNode {
     try {
       while (this.raft.hasReady()) {
         const rd = this.raft.ready();
+        if (rd.snapshot) this.keepReceived(rd);
         if (this.appendsOnly(rd)) {
           for (const m of rd.messages) this.send(m);
           // node:http writes a request on the next tick: let the appends leave, then block
@@ -354,6 +367,17 @@ export class ClusterNode {
     } finally {
       if (!parked) this.driving = false;
     }
+  }
+
+  /** A snapshot to install whose state arrived as a file: the file moves to its kept name
+   *  before the snapshot (referring to it) is recorded, and stays until it is replaced. */
+  private keepReceived(rd: Ready): void {
+    const snap = rd.snapshot!;
+    const { directory, state } = decodeSnapshot(snap.data);
+    const file = refOf(state);
+    if (!file || snap.metadata.index <= this.applied) return;
+    const kept = keepSnapshotFile(this.o.storagePath, file, snap.metadata.index);
+    rd.snapshot = { ...snap, data: encodeSnapshot(new Map(directory), fileRef(kept)) };
   }
 
   private send(m: Message): void {
@@ -400,6 +424,7 @@ export class ClusterNode {
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       this.restore(rd.snapshot.data, rd.snapshot.metadata.index);
       this.applied = rd.snapshot.metadata.index;
+      pruneKeptSnapshots(this.o.storagePath, refOf(decodeSnapshot(rd.snapshot.data).state));
       // Proposals at or below the snapshot cannot be matched to their entry any more.
       for (const [i, p] of this.proposals)
         if (i <= this.applied)
@@ -496,6 +521,7 @@ export class ClusterNode {
       state = new Uint8Array();
     } else state = this.sm.snapshot();
     this.storage.createSnapshot(this.applied, this.raft.status().confState, encodeSnapshot(this.directory, state));
+    pruneKeptSnapshots(this.o.storagePath, undefined);
     return this.applied;
   }
 
@@ -522,7 +548,11 @@ export class ClusterNode {
   }
 
   private restore(data: Uint8Array, index: number): void {
-    this.sm.restore(this.restoreDirectory(data), index);
+    const state = this.restoreDirectory(data);
+    const file = refOf(state);
+    if (!file) this.sm.restore(state, index);
+    else if (this.sm.restoreFile) this.sm.restoreFile(file, index);
+    else this.sm.restore(readFileSync(file), index);
   }
 
   /** Takes the member directory from snapshot data; returns the state machine's bytes. */
