@@ -594,6 +594,28 @@ export class ClusterNode {
     return this.changeMembership({ type: 'removeNode', nodeId: id });
   }
 
+  /** On the leader: hands leadership to the most caught-up other voter (Raft thesis §3.10)
+   *  and resolves with the new leader once this node knows it, or rejects after `timeoutMs`. */
+  async transferLeadership(timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
+    const s = this.raft.status();
+    if (this.stopped || s.role !== 'leader' || !s.progress)
+      throw new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead);
+    const to = s.confState.voters
+      .filter((id) => id !== this.id)
+      .sort((a, b) => (s.progress![b]?.match ?? 0) - (s.progress![a]?.match ?? 0))[0];
+    if (to === undefined)
+      throw new ClusterUnavailableError('no other voter to hand leadership to', 'notLeader', this.id);
+    this.input(() => this.raft.transferLeader(to));
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const lead = this.raft.basicStatus().lead;
+      if (lead && lead !== this.id) return lead;
+      if (Date.now() > end)
+        throw new ClusterUnavailableError('leadership was not handed over in time', 'unknown', lead);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** On the leader: a learner whose log matches the commit index becomes a voter. */
   private promoteLearners(): void {
     const s = this.raft.status();
