@@ -1,7 +1,7 @@
 // Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
 // the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
 // then advance), proposals that resolve once applied locally, and ReadIndex reads.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import {
   RaftNode,
   decodeConfChange,
@@ -20,9 +20,10 @@ import {
   type ClusterNodeStatus,
   type StateMachine,
 } from './node-api.ts';
-import { decodeSnapshot, encodeSnapshot, fileRef, refOf, type Member } from './snapshot-data.ts';
-import { keepSnapshotFile, pruneKeptSnapshots } from './snapshot-keep.ts';
+import { decodeSnapshot, encodeSnapshot, refOf, type Member } from './snapshot-data.ts';
+import { keepReceived, pruneKeptSnapshots, restoreState } from './snapshot-keep.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
+import { Waiters } from './waiters.ts';
 import { ConfigError } from '../config-error.ts';
 
 export type { Member } from './snapshot-data.ts';
@@ -33,13 +34,6 @@ export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
 /** Copies of the state machine being sent to followers (lib/cluster/snapshot-sender.ts). */
 const outgoingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-out`;
-
-interface Pending {
-  term: number;
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 export class ClusterNode {
   readonly id: NodeId;
@@ -57,14 +51,14 @@ export class ClusterNode {
   private leaderChanges = 0;
   private proposals_ = 0;
   private lastLeader = 0;
-  private readonly proposals = new Map<number, Pending>();
+  private readonly proposals: Waiters<number>;
   /** Proposals of this turn of the event loop, proposed together by proposeQueued. */
   private readonly queued: Array<{ data: Uint8Array; resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
   /** Names and addresses of the members; changed only by applied conf changes, and kept in
    *  snapshots so a node restored from one still knows them. */
   readonly directory: Map<NodeId, Member>;
   private promoting = false;
-  private readonly reads = new Map<string, Pending>();
+  private readonly reads: Waiters<string>;
   private readSeq = 0;
   /** Reads whose read index is known, waiting for applied to reach it. */
   private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
@@ -81,6 +75,9 @@ export class ClusterNode {
     this.id = o.id;
     this.sm = o.stateMachine;
     this.directory = new Map(o.directory ?? []);
+    const lead = () => this.raft.basicStatus().lead;
+    this.proposals = new Waiters(o.timeoutMs ?? 10_000, lead);
+    this.reads = new Waiters(o.timeoutMs ?? 10_000, lead);
     this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
     this.transport = new HttpTransport({
       id: o.id,
@@ -266,8 +263,7 @@ export class ClusterNode {
     }
     const first = this.raft.lastIndex() - batch.length + 1;
     for (const [i, p] of batch.entries())
-      this.register(
-        this.proposals,
+      this.proposals.register(
         first + i,
         s.term,
         'the proposal was not applied in time; it may still be',
@@ -281,7 +277,7 @@ export class ClusterNode {
   readBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
     const ctx = `${this.id}:${++this.readSeq}`;
-    const p = this.wait(this.reads, ctx, 0, 'no leader confirmed the read in time');
+    const p = this.reads.wait(ctx, 0, 'no leader confirmed the read in time');
     this.input(() => this.raft.readIndex(ctx));
     return p.then(() => undefined);
   }
@@ -302,26 +298,6 @@ export class ClusterNode {
       const timer = setTimeout(w.wake, timeoutMs);
       this.appliedWaiters.add(w);
     });
-  }
-
-  private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
-    return new Promise((resolve, reject) => this.register(map, key, term, timeoutMessage, resolve, reject));
-  }
-
-  /** Settles `resolve`/`reject` when `key` is settled, or rejects after the timeout. */
-  private register<K>(
-    map: Map<K, Pending>,
-    key: K,
-    term: number,
-    timeoutMessage: string,
-    resolve: (v: unknown) => void,
-    reject: (e: Error) => void,
-  ): void {
-    const timer = setTimeout(() => {
-      map.delete(key);
-      reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.raft.basicStatus().lead));
-    }, this.o.timeoutMs ?? 10_000);
-    map.set(key, { term, resolve, reject, timer });
   }
 
   private stepSafe(m: Message): void {
@@ -347,7 +323,8 @@ export class ClusterNode {
     try {
       while (this.raft.hasReady()) {
         const rd = this.raft.ready();
-        if (rd.snapshot) this.keepReceived(rd);
+        if (rd.snapshot && rd.snapshot.metadata.index > this.applied)
+          rd.snapshot = keepReceived(this.o.storagePath, rd.snapshot);
         if (this.appendsOnly(rd)) {
           for (const m of rd.messages) this.send(m);
           // node:http writes a request on the next tick: let the appends leave, then block
@@ -367,17 +344,6 @@ export class ClusterNode {
     } finally {
       if (!parked) this.driving = false;
     }
-  }
-
-  /** A snapshot to install whose state arrived as a file: the file moves to its kept name
-   *  before the snapshot (referring to it) is recorded, and stays until it is replaced. */
-  private keepReceived(rd: Ready): void {
-    const snap = rd.snapshot!;
-    const { directory, state } = decodeSnapshot(snap.data);
-    const file = refOf(state);
-    if (!file || snap.metadata.index <= this.applied) return;
-    const kept = keepSnapshotFile(this.o.storagePath, file, snap.metadata.index);
-    rd.snapshot = { ...snap, data: encodeSnapshot(new Map(directory), fileRef(kept)) };
   }
 
   private send(m: Message): void {
@@ -426,14 +392,12 @@ export class ClusterNode {
       this.applied = rd.snapshot.metadata.index;
       pruneKeptSnapshots(this.o.storagePath, refOf(decodeSnapshot(rd.snapshot.data).state));
       // Proposals at or below the snapshot cannot be matched to their entry any more.
-      for (const [i, p] of this.proposals)
-        if (i <= this.applied)
-          this.settle(
-            this.proposals,
-            i,
-            p,
-            new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0),
-          );
+      const replaced = new ClusterUnavailableError(
+        'outcome unknown: replaced by a snapshot',
+        'unknown',
+        rd.softState?.lead ?? 0,
+      );
+      for (const [i] of [...this.proposals.entries()]) if (i <= this.applied) this.proposals.settle(i, replaced);
     }
     let membershipChanged = false;
     const batched = new Map<number, unknown>();
@@ -462,10 +426,8 @@ export class ClusterNode {
       this.applied = e.index;
       const p = this.proposals.get(e.index);
       if (p)
-        this.settle(
-          this.proposals,
+        this.proposals.settle(
           e.index,
-          p,
           p.term === e.term
             ? undefined
             : new ClusterUnavailableError(
@@ -484,21 +446,13 @@ export class ClusterNode {
       const w = this.readWaiters[i]!;
       if (w.index > this.applied) continue;
       this.readWaiters.splice(i, 1);
-      const p = this.reads.get(w.ctx);
-      if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
+      this.reads.settle(w.ctx, undefined, w.index);
     }
     for (const w of this.appliedWaiters) if (w.index <= this.applied) w.wake();
     // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
     // does): after a membership change the next snapshot offered must already have it.
     if (membershipChanged) this.takeSnapshot();
     this.maybeSnapshot();
-  }
-
-  private settle<K>(map: Map<K, Pending>, key: K, p: Pending, err: Error | undefined, value?: unknown): void {
-    clearTimeout(p.timer);
-    map.delete(key);
-    if (err) p.reject(err);
-    else p.resolve(value);
   }
 
   /** Log compaction (paper §7): snapshot the state machine every snapshotInterval applied
@@ -548,11 +502,7 @@ export class ClusterNode {
   }
 
   private restore(data: Uint8Array, index: number): void {
-    const state = this.restoreDirectory(data);
-    const file = refOf(state);
-    if (!file) this.sm.restore(state, index);
-    else if (this.sm.restoreFile) this.sm.restoreFile(file, index);
-    else this.sm.restore(readFileSync(file), index);
+    restoreState(this.sm, this.restoreDirectory(data), index);
   }
 
   /** Takes the member directory from snapshot data; returns the state machine's bytes. */
@@ -575,8 +525,7 @@ export class ClusterNode {
       return Promise.reject(
         new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead),
       );
-    const p = this.wait(
-      this.proposals,
+    const p = this.proposals.wait(
       this.raft.lastIndex(),
       s.term,
       'the membership change was not applied in time; it may still be',
@@ -641,8 +590,8 @@ export class ClusterNode {
     clearInterval(this.timer);
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
     for (const p of this.queued.splice(0)) p.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
-    for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
-    for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
+    this.proposals.rejectAll(gone);
+    this.reads.rejectAll(gone);
     for (const w of this.appliedWaiters) w.wake();
     await this.transport.close();
     this.storage.close();

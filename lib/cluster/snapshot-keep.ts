@@ -3,8 +3,11 @@
 // reference is recorded before the state machine is restored from the file, so a crash in
 // between restores again at the next start. The next compaction (a snapshot that refers to
 // nothing) or a newer received snapshot makes the file unreferenced, and it is removed.
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { Snapshot } from './raft/index.ts';
+import type { StateMachine } from './node-api.ts';
+import { decodeSnapshot, encodeSnapshot, fileRef, refOf } from './snapshot-data.ts';
 
 const kept = (storagePath: string): RegExp =>
   new RegExp(`^${path.basename(storagePath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-snapshot-\\d+\\.db$`);
@@ -30,4 +33,22 @@ export function pruneKeptSnapshots(storagePath: string, keep: string | undefined
     const p = path.join(dir, f);
     if (mine.test(f) && p !== keep) rmSync(p, { force: true });
   }
+}
+
+/** A snapshot to install whose state arrived as a file: the file moves to its kept name before
+ *  the snapshot (now referring to the kept name) is recorded. */
+export function keepReceived(storagePath: string, snap: Snapshot): Snapshot {
+  const { directory, state } = decodeSnapshot(snap.data);
+  const file = refOf(state);
+  if (!file) return snap;
+  const kept = keepSnapshotFile(storagePath, file, snap.metadata.index);
+  return { ...snap, data: encodeSnapshot(new Map(directory), fileRef(kept)) };
+}
+
+/** Restores `sm` from a snapshot's state part: its bytes, or the file it refers to. */
+export function restoreState(sm: StateMachine, state: Uint8Array, index: number): void {
+  const file = refOf(state);
+  if (!file) sm.restore(state, index);
+  else if (sm.restoreFile) sm.restoreFile(file, index);
+  else sm.restore(readFileSync(file), index);
 }
