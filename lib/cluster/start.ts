@@ -264,7 +264,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   };
 
   const submitViaLeader = async (cmd: Command): Promise<unknown> => {
-    const lead = n.status().role === 'leader' ? self : await waitLeader();
+    const lead = n.basicStatus().role === 'leader' ? self : await waitLeader();
     if (lead === self) return p.metadata.submit(cmd);
     const { body } = await postToLeader(lead, SUBMIT_PATH, cmd, unavailable);
     const out = JSON.parse(body.toString('utf8')) as {
