@@ -24,6 +24,8 @@ import { decodeSnapshot, encodeSnapshot, refOf, type Member } from './snapshot-d
 import { keepReceived, pruneKeptSnapshots, restoreState } from './snapshot-keep.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
 import { Waiters } from './waiters.ts';
+import { isNewCluster } from './vote-hold.ts';
+import { Membership } from './membership.ts';
 import { ConfigError } from '../config-error.ts';
 
 export type { Member } from './snapshot-data.ts';
@@ -34,6 +36,8 @@ export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
 /** Copies of the state machine being sent to followers (lib/cluster/snapshot-sender.ts). */
 const outgoingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-out`;
+/** A peer's current term (the vote hold of a node that starts with no durable state). */
+const TERM_PATH = '/raft/term';
 
 export class ClusterNode {
   readonly id: NodeId;
@@ -57,7 +61,7 @@ export class ClusterNode {
   /** Names and addresses of the members; changed only by applied conf changes, and kept in
    *  snapshots so a node restored from one still knows them. */
   readonly directory: Map<NodeId, Member>;
-  private promoting = false;
+  private readonly membership: Membership;
   private readonly reads: Waiters<string>;
   private readSeq = 0;
   /** Reads whose read index is known, waiting for applied to reach it. */
@@ -69,6 +73,8 @@ export class ClusterNode {
   private readonly snapshotSender: SnapshotSender | undefined;
   /** The index of the last membership change applied. */
   private confChangedAt = 0;
+  /** The Raft storage was empty at start (new node, or its data directory was lost). */
+  private startedEmpty = false;
 
   private constructor(o: ClusterNodeOptions) {
     this.o = o;
@@ -106,7 +112,14 @@ export class ClusterNode {
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
       snapshotDir: incomingSnapshots(o.storagePath),
-      ...(o.routes ? { routes: o.routes } : {}),
+      routes: {
+        [TERM_PATH]: (_req, res) => {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ term: this.storage.hardState().term }));
+        },
+        ...o.routes,
+      },
       ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
     if (this.sm.persist && this.sm.copyTo) {
@@ -164,6 +177,34 @@ export class ClusterNode {
       maxSizePerMsg: 1 << 20,
       maxInflightMsgs: o.maxAppendEntries ?? 64,
     });
+    this.membership = new Membership({
+      id: o.id,
+      raft: this.raft,
+      directory: this.directory,
+      proposals: this.proposals,
+      stopped: () => this.stopped,
+      input: (fn) => this.input(fn),
+      drive: () => this.drive(),
+    });
+    this.startedEmpty = this.storage.hardState().term === 0 && this.storage.lastIndex() === 0;
+    // Longer than any election it could have voted in before its data was lost: a randomized
+    // timeout is below 2 election timeouts, plus one for a vote request delayed in a queue.
+    if (this.startedEmpty) this.raft.holdVotes(3 * electionTick);
+  }
+
+  /** See lib/cluster/vote-hold.ts. */
+  private async releaseVotesIfNewCluster(): Promise<void> {
+    const fresh = await isNewCluster({
+      peers: [...new Set([...this.o.peers.keys(), ...this.directory.keys()])].filter((id) => id !== this.id),
+      termOf: async (id) => {
+        const r = await this.transport.request(id, 'GET', TERM_PATH, new Uint8Array(), 2 * this.o.heartbeatIntervalMs);
+        return r.status === 200 ? (JSON.parse(r.body.toString()) as { term: number }).term : undefined;
+      },
+      deadlineMs: 3 * this.o.electionTimeoutMs,
+      retryMs: this.o.heartbeatIntervalMs,
+      stopped: () => this.stopped,
+    });
+    if (fresh) this.input(() => this.raft.holdVotes(0));
   }
 
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
@@ -172,11 +213,12 @@ export class ClusterNode {
     await SnapshotSender.clear(outgoingSnapshots(o.storagePath));
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
+    if (n.startedEmpty) void n.releaseVotesIfNewCluster();
     n.timer = setInterval(
       () =>
         n.input(() => {
           n.raft.tick();
-          n.promoteLearners();
+          n.membership.promoteLearners();
         }),
       o.heartbeatIntervalMs,
     );
@@ -518,64 +560,21 @@ export class ClusterNode {
 
   /** Proposes a membership change (one at a time, thesis §4.1); resolves once applied here. */
   changeMembership(cc: ConfChange): Promise<unknown> {
-    const s = this.raft.status();
-    if (this.stopped || s.role !== 'leader')
-      return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
-    if (!this.raft.proposeConfChange(cc))
-      return Promise.reject(
-        new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead),
-      );
-    const p = this.proposals.wait(
-      this.raft.lastIndex(),
-      s.term,
-      'the membership change was not applied in time; it may still be',
-    );
-    this.drive();
-    return p;
+    return this.membership.change(cc);
   }
 
   /** Adds a node as a learner; the leader promotes it to voter once it has caught up. */
   addNode(id: NodeId, member: Member): Promise<unknown> {
-    return this.changeMembership({ type: 'addLearner', nodeId: id, context: JSON.stringify(member) });
+    return this.membership.change({ type: 'addLearner', nodeId: id, context: JSON.stringify(member) });
   }
 
   removeNode(id: NodeId): Promise<unknown> {
-    return this.changeMembership({ type: 'removeNode', nodeId: id });
+    return this.membership.change({ type: 'removeNode', nodeId: id });
   }
 
-  /** On the leader: hands leadership to the most caught-up other voter (Raft thesis §3.10)
-   *  and resolves with the new leader once this node knows it, or rejects after `timeoutMs`. */
-  async transferLeadership(timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
-    const s = this.raft.status();
-    if (this.stopped || s.role !== 'leader' || !s.progress)
-      throw new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead);
-    const to = s.confState.voters
-      .filter((id) => id !== this.id)
-      .sort((a, b) => (s.progress![b]?.match ?? 0) - (s.progress![a]?.match ?? 0))[0];
-    if (to === undefined)
-      throw new ClusterUnavailableError('no other voter to hand leadership to', 'notLeader', this.id);
-    this.input(() => this.raft.transferLeader(to));
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const lead = this.raft.basicStatus().lead;
-      if (lead && lead !== this.id) return lead;
-      if (Date.now() > end)
-        throw new ClusterUnavailableError('leadership was not handed over in time', 'unknown', lead);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** On the leader: a learner whose log matches the commit index becomes a voter. */
-  private promoteLearners(): void {
-    const s = this.raft.status();
-    if (s.role !== 'leader' || this.promoting || !s.progress) return;
-    const ready = s.confState.learners.find((id) => (s.progress![id]?.match ?? 0) >= s.commit);
-    if (ready === undefined) return;
-    const m = this.directory.get(ready);
-    this.promoting = true;
-    this.changeMembership({ type: 'addNode', nodeId: ready, ...(m ? { context: JSON.stringify(m) } : {}) })
-      .catch(() => {})
-      .finally(() => (this.promoting = false));
+  /** See Membership.transferLeadership. */
+  transferLeadership(timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
+    return this.membership.transferLeadership(timeoutMs);
   }
 
   private fatal(err: Error): void {

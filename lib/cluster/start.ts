@@ -203,8 +203,17 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const leaderName = (): string => n.directory.get(n.basicStatus().leader)?.name ?? '';
   // A leader is normally known within an election timeout or two; never wait unbounded.
   const waitForLeaderMs = Math.min(10_000, 3 * c.election_timeout_ms);
-  // Bounded: a follower cut off from the leader answers anyway (the write is committed).
-  const caughtUp = (index: number): Promise<void> => n.appliedAtLeast(index, 2 * c.election_timeout_ms);
+  // Read-your-writes on the node a client uses: a forwarded write is answered once this node
+  // applied it too. Bounded as a proposal is (a follower cut off from the leader answers
+  // anyway: the write is committed); two election timeouts were too short on a loaded
+  // machine (a 64 MiB upload through a follower, then NoSuchKey on its GET).
+  const caughtUpMs = Math.max(3000, 5 * c.election_timeout_ms);
+  const caughtUp = async (index: number): Promise<void> => {
+    await n.appliedAtLeast(index, caughtUpMs);
+    const applied = n.basicStatus().applied;
+    if (applied < index)
+      p.log.warn('answering a forwarded write before applying it here', { leader_applied: index, applied });
+  };
   const waitLeader = async (): Promise<NodeId> => {
     const until = Date.now() + waitForLeaderMs;
     for (;;) {
