@@ -307,7 +307,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
         log,
         startedAt,
         s3Port: () => s3Port,
-        cluster: cluster && { node: cluster.node, ready: () => cluster.health().ready },
+        cluster: cluster && { node: cluster.node, ready: () => cluster.health().ready, viaLeader: cluster.viaLeader },
       })
     : undefined;
   const ui = config.observability.ui

@@ -10,7 +10,7 @@ import type { HealthReport } from '../ops/health.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Logger } from '../ops/log.ts';
 import { version } from '../version.ts';
-import { handleClusterAdmin, clusterApiError } from '../cluster/admin-api.ts';
+import { handleClusterAdmin, clusterApiError, type ViaLeader } from '../cluster/admin-api.ts';
 import type { ClusterNode } from '../cluster/node.ts';
 import { handleCredentials } from './credentials.ts';
 import { configView } from './config-view.ts';
@@ -28,7 +28,7 @@ export interface AdminApiParts {
   startedAt: Date;
   /** The S3 port once listening (for /admin/config). */
   s3Port(): number;
-  cluster?: { node: ClusterNode; ready(): boolean } | undefined;
+  cluster?: { node: ClusterNode; ready(): boolean; viaLeader?: ViaLeader } | undefined;
 }
 
 /** At least this long: the token guards credentials and membership. */
@@ -51,7 +51,7 @@ export async function startAdminApi(p: AdminApiParts): Promise<AdminServer> {
         throw notFound(
           'This server runs in embedded (single-node) mode: there is no cluster (cluster.enabled is false).',
         );
-      return handleClusterAdmin(p.cluster.node, req, res);
+      return handleClusterAdmin(p.cluster.node, req, res, p.cluster.viaLeader);
     }
     if (path.startsWith('/admin/credentials') && (await handleCredentials(p, req, res, path))) return;
     if (method === 'GET' && path === '/admin/status') {

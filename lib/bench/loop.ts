@@ -28,6 +28,8 @@ export interface LoopResult {
   /** CPU µs this process (the client) and the server spent while the loop ran. */
   clientCpuUs?: number;
   serverCpuUs?: number;
+  /** serverCpuUs by process, in the order of --server-pid A+B+C (a cluster's nodes). */
+  serverCpuUsEach?: number[];
   /** Time to first byte, when the client measured it. */
   ttfb?: Histogram;
   /** Which client drove the loop: raw sockets or node:http. */

@@ -33,6 +33,8 @@ export interface ResultRow {
   /** CPU µs per operation of the bench client itself and of the server (with --server-pid). */
   clientCpuUsPerOp?: number;
   serverCpuUsPerOp?: number;
+  /** serverCpuUsPerOp by process when several make the server (--server-pid A+B+C). */
+  serverCpuUsPerOpEach?: number[];
   /** Time to first response byte (raw client only). */
   ttfbMs?: LatencySummary;
 }
@@ -109,6 +111,8 @@ export function rowFromLoop(base: RowBase, r: LoopResult): ResultRow {
   if (r.client) row.client = r.client;
   if (r.ops > 0 && r.clientCpuUs !== undefined) row.clientCpuUsPerOp = r.clientCpuUs / r.ops;
   if (r.ops > 0 && r.serverCpuUs !== undefined) row.serverCpuUsPerOp = r.serverCpuUs / r.ops;
+  if (r.ops > 0 && r.serverCpuUsEach && r.serverCpuUsEach.length > 1)
+    row.serverCpuUsPerOpEach = r.serverCpuUsEach.map((us) => us / r.ops);
   if (r.ttfb && r.ttfb.count > 0) row.ttfbMs = r.ttfb.summary();
   const message = r.unsupported ?? r.gaveUp ?? (r.ops === 0 ? 'no operation completed' : undefined);
   if (message !== undefined) row.message = message;

@@ -55,16 +55,16 @@ function smallPayload(size: number): Payload {
   return p;
 }
 
-/** Summed CPU µs of `pids`, or undefined when there are none or one cannot be read. */
-function cpuOf(pids: number[]): number | undefined {
+/** CPU µs of each of `pids`, or undefined when there are none or one cannot be read. */
+function cpuOf(pids: number[]): number[] | undefined {
   if (!pids.length) return undefined;
-  let sum = 0;
+  const each: number[] = [];
   for (const p of pids) {
     const us = procCpuUs(p);
     if (us === undefined) return undefined;
-    sum += us;
+    each.push(us);
   }
-  return sum;
+  return each;
 }
 
 /** The timed loop, with the client's and the server's CPU time and (raw client) time to first byte. */
@@ -77,7 +77,10 @@ async function timed(ctx: RunContext, w: Workload, op: (n: number) => Promise<nu
   const r = await timedLoop(ctx, w, op);
   r.clientCpuUs = ownCpuUs() - client0;
   const server1 = cpuOf(pids);
-  if (server0 !== undefined && server1 !== undefined) r.serverCpuUs = server1 - server0;
+  if (server0 !== undefined && server1 !== undefined) {
+    r.serverCpuUsEach = server1.map((us, i) => us - server0[i]!);
+    r.serverCpuUs = r.serverCpuUsEach.reduce((a, b) => a + b, 0);
+  }
   r.client = raw ? 'raw' : 'node:http';
   if (raw) r.ttfb = raw.ttfb;
   return r;

@@ -58,7 +58,12 @@ function findByName(node: ClusterNode, name: string): NodeId | undefined {
   return [...s.confState.voters, ...s.confState.learners].includes(id) ? id : undefined;
 }
 
-export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleClusterAdmin(
+  node: ClusterNode,
+  req: IncomingMessage,
+  res: ServerResponse,
+  viaLeader?: ViaLeader,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   const method = req.method ?? 'GET';
   const s = node.status();
@@ -105,33 +110,75 @@ export async function handleClusterAdmin(node: ClusterNode, req: IncomingMessage
   }
   if (method === 'POST' && path === '/admin/cluster/nodes') {
     const body = await readJson(req);
-    const name = body.id;
-    const addr = body.addr;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
-      throw new ApiError(
-        400,
-        'bad_request',
-        "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.",
-      );
+    const out = await changeMembership(node, { op: 'add', id: body.id, addr: body.addr }, viaLeader);
+    return send(res, out.status, out.body);
+  }
+  const del = /^\/admin\/cluster\/nodes\/([^/]+)$/.exec(path);
+  if (method === 'DELETE' && del) {
+    const out = await changeMembership(node, { op: 'remove', id: decodeURIComponent(del[1]!) }, viaLeader);
+    return send(res, out.status, out.body);
+  }
+  throw notFound('The requested resource does not exist.');
+}
+
+/** A membership change as the admin API takes it (spec: POST /admin/cluster/nodes, DELETE
+ *  /admin/cluster/nodes/{nodeId}), also the body a follower hands to the leader. */
+export interface MembershipChange {
+  op: 'add' | 'remove';
+  id: unknown;
+  addr?: unknown;
+}
+
+/** How a follower has the leader make a change (lib/cluster/start.ts, over the cluster port). */
+export type ViaLeader = (change: MembershipChange) => Promise<{ status: number; body: Json | undefined }>;
+
+/**
+ * Makes the change on the leader, or has the leader make it (`viaLeader`) when this node
+ * follows, so an operator may use any node's admin port. Removing the leader itself hands
+ * leadership to the most caught-up voter first, then asks the new leader.
+ */
+export async function changeMembership(
+  node: ClusterNode,
+  change: MembershipChange,
+  viaLeader: ViaLeader | undefined,
+  opts: { forwarded?: boolean } = {},
+): Promise<{ status: number; body: Json | undefined }> {
+  const name = change.id;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
+    throw new ApiError(400, 'bad_request', "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.");
+  let leading = node.basicStatus().role === 'leader';
+  // A change another node handed over is not handed on (no bouncing during an election):
+  // the asker gets 503 and retries.
+  if (!leading && opts.forwarded)
+    throw new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
+  if (change.op === 'remove' && leading) {
+    const id = findByName(node, name);
+    if (id === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
+    if (id === node.id) {
+      if (!viaLeader)
+        throw new ApiError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
+      await node.transferLeadership();
+      leading = false;
+    }
+  }
+  if (!leading) {
+    if (!viaLeader)
+      throw new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
+    return viaLeader(change);
+  }
+  if (change.op === 'add') {
+    const addr = change.addr;
     if (typeof addr !== 'string' || !parseHostPort(addr))
       throw badRequest("Validation failed: 'addr' must be host:port.");
     if (findByName(node, name) !== undefined)
       throw new ApiError(409, 'conflict', `Node with id '${name}' already exists in the cluster.`);
-    const id = raftId(name);
-    await node.addNode(id, { name, addr });
-    return send(res, 201, { id: name, addr, state: 'follower', healthy: false, learner: true });
+    await node.addNode(raftId(name), { name, addr });
+    return { status: 201, body: { id: name, addr, state: 'follower', healthy: false, learner: true } };
   }
-  const del = /^\/admin\/cluster\/nodes\/([^/]+)$/.exec(path);
-  if (method === 'DELETE' && del) {
-    const name = decodeURIComponent(del[1]!);
-    const id = findByName(node, name);
-    if (id === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
-    if (id === s.leader)
-      throw new ApiError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
-    await node.removeNode(id);
-    return send(res, 204);
-  }
-  throw notFound('The requested resource does not exist.');
+  const id = findByName(node, name);
+  if (id === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
+  await node.removeNode(id);
+  return { status: 204, body: undefined };
 }
 
 /** A follower cannot change membership: 503 naming the leader (the CLI retries there). */

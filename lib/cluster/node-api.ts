@@ -16,6 +16,19 @@ export interface StateMachine {
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot taken at `index`. */
   restore(data: Uint8Array, index: number): void;
+  /** Optional: restore from a file holding what snapshot()/copyTo wrote, without reading it
+   *  into memory. The file is not the state machine's to remove. */
+  restoreFile?(file: string, index: number): void;
+  /**
+   * Optional, with copyTo: a state machine kept in its own durable file. Makes everything
+   * applied durable and marks it as the state at `index` (the entries after its last applied
+   * command changed nothing in it: empty or membership entries), so log compaction needs no
+   * copy of the state (the snapshot in the Raft storage then holds the member directory only).
+   */
+  persist?(index: number): void;
+  /** Writes a consistent copy of the state to `file` off the event loop; resolves with the
+   *  index it reflects. A snapshot to send is made this way when a follower needs one. */
+  copyTo?(file: string): Promise<number>;
 }
 
 export interface ClusterNodeOptions {

@@ -1,6 +1,7 @@
 // Drives one RaftNode over real time, durable storage and the HTTP transport: the tick timer,
 // the Ready loop (lib/cluster/raft/API.md: persist with fsync, only then send, then apply,
 // then advance), proposals that resolve once applied locally, and ReadIndex reads.
+import { existsSync, rmSync } from 'node:fs';
 import {
   RaftNode,
   decodeConfChange,
@@ -19,7 +20,13 @@ import {
   type ClusterNodeStatus,
   type StateMachine,
 } from './node-api.ts';
-import { decodeSnapshot, encodeSnapshot, type Member } from './snapshot-data.ts';
+import { decodeSnapshot, encodeSnapshot, refOf, type Member } from './snapshot-data.ts';
+import { keepReceived, pruneKeptSnapshots, restoreState } from './snapshot-keep.ts';
+import { SnapshotSender } from './snapshot-sender.ts';
+import { Waiters } from './waiters.ts';
+import { isNewCluster } from './vote-hold.ts';
+import { Membership } from './membership.ts';
+import { ConfigError } from '../config-error.ts';
 
 export type { Member } from './snapshot-data.ts';
 export { ClusterUnavailableError } from './node-api.ts';
@@ -27,13 +34,10 @@ export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node
 
 /** Incoming snapshots are written here as they arrive (lib/cluster/snapshot-file.ts). */
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
-
-interface Pending {
-  term: number;
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
+/** Copies of the state machine being sent to followers (lib/cluster/snapshot-sender.ts). */
+const outgoingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-out`;
+/** A peer's current term (the vote hold of a node that starts with no durable state). */
+const TERM_PATH = '/raft/term';
 
 export class ClusterNode {
   readonly id: NodeId;
@@ -51,25 +55,35 @@ export class ClusterNode {
   private leaderChanges = 0;
   private proposals_ = 0;
   private lastLeader = 0;
-  private readonly proposals = new Map<number, Pending>();
+  private readonly proposals: Waiters<number>;
   /** Proposals of this turn of the event loop, proposed together by proposeQueued. */
   private readonly queued: Array<{ data: Uint8Array; resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
   /** Names and addresses of the members; changed only by applied conf changes, and kept in
    *  snapshots so a node restored from one still knows them. */
   readonly directory: Map<NodeId, Member>;
-  private promoting = false;
-  private readonly reads = new Map<string, Pending>();
+  private readonly membership: Membership;
+  private readonly reads: Waiters<string>;
   private readSeq = 0;
   /** Reads whose read index is known, waiting for applied to reach it. */
   private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
   /** Callers of appliedAtLeast(), woken as soon as applied reaches their index. */
   private readonly appliedWaiters = new Set<{ index: number; wake: () => void }>();
+  /** Set when the state machine keeps itself durable (persist and copyTo): compaction then
+   *  copies nothing, and snapshots are made when a follower needs one. */
+  private readonly snapshotSender: SnapshotSender | undefined;
+  /** The index of the last membership change applied. */
+  private confChangedAt = 0;
+  /** The Raft storage was empty at start (new node, or its data directory was lost). */
+  private startedEmpty = false;
 
   private constructor(o: ClusterNodeOptions) {
     this.o = o;
     this.id = o.id;
     this.sm = o.stateMachine;
     this.directory = new Map(o.directory ?? []);
+    const lead = () => this.raft.basicStatus().lead;
+    this.proposals = new Waiters(o.timeoutMs ?? 10_000, lead);
+    this.reads = new Waiters(o.timeoutMs ?? 10_000, lead);
     this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
     this.transport = new HttpTransport({
       id: o.id,
@@ -82,22 +96,59 @@ export class ClusterNode {
       // deadline is two election timeouts rather than one.
       askReplies: true,
       timeoutMs: Math.max(2000, 2 * o.electionTimeoutMs),
-      onMessages: (msgs) =>
+      onMessages: (msgs) => {
         this.input(() => {
           const lead = this.raft.basicStatus().lead;
           if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
-        }),
+        });
+        // A received snapshot's file the Ready loop did not keep (the core refused the
+        // snapshot: stale, or not for this membership) is of no use.
+        for (const m of msgs) {
+          const f = m.snapshot && refOf(decodeSnapshot(m.snapshot.data).state);
+          if (f && existsSync(f)) rmSync(f, { force: true });
+        }
+      },
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
       onSnapshotStatus: (id, s) => this.input(() => this.raft.reportSnapshot(id, s)),
       snapshotDir: incomingSnapshots(o.storagePath),
-      ...(o.routes ? { routes: o.routes } : {}),
+      routes: {
+        [TERM_PATH]: (_req, res) => {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ term: this.storage.hardState().term }));
+        },
+        ...o.routes,
+      },
       ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
     });
+    if (this.sm.persist && this.sm.copyTo) {
+      const copyTo = this.sm.copyTo.bind(this.sm);
+      this.snapshotSender = new SnapshotSender({
+        dir: outgoingSnapshots(o.storagePath),
+        transport: this.transport,
+        copyTo,
+        termAt: (i) => this.raft.termAt(i),
+        membership: () => ({
+          confState: this.raft.status().confState,
+          directory: this.directory,
+          changedAt: this.confChangedAt,
+        }),
+        failed: (to) => this.input(() => this.raft.reportSnapshot(to, 'failure')),
+        stopped: () => this.stopped,
+      });
+    }
     // A state machine behind the latest snapshot (new, or its own file lost) starts from it.
     const snap = this.storage.snapshot();
     this.applied = this.sm.applied();
+    const stored = snap.metadata.index > 0 ? decodeSnapshot(snap.data).state : new Uint8Array();
+    pruneKeptSnapshots(o.storagePath, refOf(stored));
     if (snap.metadata.index > this.applied) {
+      const ref = refOf(stored);
+      if (stored.byteLength === 0 || (ref && !existsSync(ref)))
+        throw new ConfigError(
+          `the state machine is at index ${this.applied}, behind the Raft snapshot at ${snap.metadata.index} that its own file stood for: the metadata database was lost or replaced. Remove ${o.storagePath} too, and the node rejoins from a peer's snapshot.`,
+        );
       this.restore(snap.data, snap.metadata.index);
       this.applied = snap.metadata.index;
     } else if (snap.metadata.index > 0) {
@@ -126,18 +177,48 @@ export class ClusterNode {
       maxSizePerMsg: 1 << 20,
       maxInflightMsgs: o.maxAppendEntries ?? 64,
     });
+    this.membership = new Membership({
+      id: o.id,
+      raft: this.raft,
+      directory: this.directory,
+      proposals: this.proposals,
+      stopped: () => this.stopped,
+      input: (fn) => this.input(fn),
+      drive: () => this.drive(),
+    });
+    this.startedEmpty = this.storage.hardState().term === 0 && this.storage.lastIndex() === 0;
+    // Longer than any election it could have voted in before its data was lost: a randomized
+    // timeout is below 2 election timeouts, plus one for a vote request delayed in a queue.
+    if (this.startedEmpty) this.raft.holdVotes(3 * electionTick);
+  }
+
+  /** See lib/cluster/vote-hold.ts. */
+  private async releaseVotesIfNewCluster(): Promise<void> {
+    const fresh = await isNewCluster({
+      peers: [...new Set([...this.o.peers.keys(), ...this.directory.keys()])].filter((id) => id !== this.id),
+      termOf: async (id) => {
+        const r = await this.transport.request(id, 'GET', TERM_PATH, new Uint8Array(), 2 * this.o.heartbeatIntervalMs);
+        return r.status === 200 ? (JSON.parse(r.body.toString()) as { term: number }).term : undefined;
+      },
+      deadlineMs: 3 * this.o.electionTimeoutMs,
+      retryMs: this.o.heartbeatIntervalMs,
+      stopped: () => this.stopped,
+    });
+    if (fresh) this.input(() => this.raft.holdVotes(0));
   }
 
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
     await clearSnapshotDir(incomingSnapshots(o.storagePath));
+    await SnapshotSender.clear(outgoingSnapshots(o.storagePath));
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
+    if (n.startedEmpty) void n.releaseVotesIfNewCluster();
     n.timer = setInterval(
       () =>
         n.input(() => {
           n.raft.tick();
-          n.promoteLearners();
+          n.membership.promoteLearners();
         }),
       o.heartbeatIntervalMs,
     );
@@ -224,8 +305,7 @@ export class ClusterNode {
     }
     const first = this.raft.lastIndex() - batch.length + 1;
     for (const [i, p] of batch.entries())
-      this.register(
-        this.proposals,
+      this.proposals.register(
         first + i,
         s.term,
         'the proposal was not applied in time; it may still be',
@@ -239,7 +319,7 @@ export class ClusterNode {
   readBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
     const ctx = `${this.id}:${++this.readSeq}`;
-    const p = this.wait(this.reads, ctx, 0, 'no leader confirmed the read in time');
+    const p = this.reads.wait(ctx, 0, 'no leader confirmed the read in time');
     this.input(() => this.raft.readIndex(ctx));
     return p.then(() => undefined);
   }
@@ -260,26 +340,6 @@ export class ClusterNode {
       const timer = setTimeout(w.wake, timeoutMs);
       this.appliedWaiters.add(w);
     });
-  }
-
-  private wait<K>(map: Map<K, Pending>, key: K, term: number, timeoutMessage: string): Promise<unknown> {
-    return new Promise((resolve, reject) => this.register(map, key, term, timeoutMessage, resolve, reject));
-  }
-
-  /** Settles `resolve`/`reject` when `key` is settled, or rejects after the timeout. */
-  private register<K>(
-    map: Map<K, Pending>,
-    key: K,
-    term: number,
-    timeoutMessage: string,
-    resolve: (v: unknown) => void,
-    reject: (e: Error) => void,
-  ): void {
-    const timer = setTimeout(() => {
-      map.delete(key);
-      reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.raft.basicStatus().lead));
-    }, this.o.timeoutMs ?? 10_000);
-    map.set(key, { term, resolve, reject, timer });
   }
 
   private stepSafe(m: Message): void {
@@ -305,8 +365,10 @@ export class ClusterNode {
     try {
       while (this.raft.hasReady()) {
         const rd = this.raft.ready();
+        if (rd.snapshot && rd.snapshot.metadata.index > this.applied)
+          rd.snapshot = keepReceived(this.o.storagePath, rd.snapshot);
         if (this.appendsOnly(rd)) {
-          for (const m of rd.messages) this.transport.send(m.to, m);
+          for (const m of rd.messages) this.send(m);
           // node:http writes a request on the next tick: let the appends leave, then block
           // on the fsync. No I/O is handled in between, so no acknowledgement of these
           // entries can be counted, and nothing commits, before they are durable here.
@@ -315,7 +377,7 @@ export class ClusterNode {
           return;
         }
         this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
-        for (const m of rd.messages) this.transport.send(m.to, m); // 2.
+        for (const m of rd.messages) this.send(m); // 2.
         this.handleReady(rd); // 3.
         this.raft.advance(); // 4.
       }
@@ -324,6 +386,11 @@ export class ClusterNode {
     } finally {
       if (!parked) this.driving = false;
     }
+  }
+
+  private send(m: Message): void {
+    if (m.type === 'MsgSnap' && this.snapshotSender) this.snapshotSender.send(m);
+    else this.transport.send(m.to, m);
   }
 
   private finishReady(rd: Ready): void {
@@ -365,15 +432,14 @@ export class ClusterNode {
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       this.restore(rd.snapshot.data, rd.snapshot.metadata.index);
       this.applied = rd.snapshot.metadata.index;
+      pruneKeptSnapshots(this.o.storagePath, refOf(decodeSnapshot(rd.snapshot.data).state));
       // Proposals at or below the snapshot cannot be matched to their entry any more.
-      for (const [i, p] of this.proposals)
-        if (i <= this.applied)
-          this.settle(
-            this.proposals,
-            i,
-            p,
-            new ClusterUnavailableError('outcome unknown: replaced by a snapshot', 'unknown', rd.softState?.lead ?? 0),
-          );
+      const replaced = new ClusterUnavailableError(
+        'outcome unknown: replaced by a snapshot',
+        'unknown',
+        rd.softState?.lead ?? 0,
+      );
+      for (const [i] of [...this.proposals.entries()]) if (i <= this.applied) this.proposals.settle(i, replaced);
     }
     let membershipChanged = false;
     const batched = new Map<number, unknown>();
@@ -394,6 +460,7 @@ export class ClusterNode {
         const cs = this.raft.applyConfChange(cc);
         this.storage.setConfState(cs);
         this.applyDirectory(cc);
+        this.confChangedAt = e.index;
         membershipChanged = true;
       } else if (e.data.length) {
         result = this.sm.applyAll ? batched.get(e.index) : this.sm.apply(e);
@@ -401,10 +468,8 @@ export class ClusterNode {
       this.applied = e.index;
       const p = this.proposals.get(e.index);
       if (p)
-        this.settle(
-          this.proposals,
+        this.proposals.settle(
           e.index,
-          p,
           p.term === e.term
             ? undefined
             : new ClusterUnavailableError(
@@ -423,21 +488,13 @@ export class ClusterNode {
       const w = this.readWaiters[i]!;
       if (w.index > this.applied) continue;
       this.readWaiters.splice(i, 1);
-      const p = this.reads.get(w.ctx);
-      if (p) this.settle(this.reads, w.ctx, p, undefined, w.index);
+      this.reads.settle(w.ctx, undefined, w.index);
     }
     for (const w of this.appliedWaiters) if (w.index <= this.applied) w.wake();
     // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
     // does): after a membership change the next snapshot offered must already have it.
     if (membershipChanged) this.takeSnapshot();
     this.maybeSnapshot();
-  }
-
-  private settle<K>(map: Map<K, Pending>, key: K, p: Pending, err: Error | undefined, value?: unknown): void {
-    clearTimeout(p.timer);
-    map.delete(key);
-    if (err) p.reject(err);
-    else p.resolve(value);
   }
 
   /** Log compaction (paper §7): snapshot the state machine every snapshotInterval applied
@@ -454,11 +511,13 @@ export class ClusterNode {
   takeSnapshot(): number {
     const last = this.storage.snapshotMetadata();
     if (this.applied <= last.index) return last.index;
-    this.storage.createSnapshot(
-      this.applied,
-      this.raft.status().confState,
-      encodeSnapshot(this.directory, this.sm.snapshot()),
-    );
+    let state: Uint8Array;
+    if (this.snapshotSender) {
+      this.sm.persist!(this.applied);
+      state = new Uint8Array();
+    } else state = this.sm.snapshot();
+    this.storage.createSnapshot(this.applied, this.raft.status().confState, encodeSnapshot(this.directory, state));
+    pruneKeptSnapshots(this.o.storagePath, undefined);
     return this.applied;
   }
 
@@ -485,7 +544,7 @@ export class ClusterNode {
   }
 
   private restore(data: Uint8Array, index: number): void {
-    this.sm.restore(this.restoreDirectory(data), index);
+    restoreState(this.sm, this.restoreDirectory(data), index);
   }
 
   /** Takes the member directory from snapshot data; returns the state machine's bytes. */
@@ -501,43 +560,21 @@ export class ClusterNode {
 
   /** Proposes a membership change (one at a time, thesis §4.1); resolves once applied here. */
   changeMembership(cc: ConfChange): Promise<unknown> {
-    const s = this.raft.status();
-    if (this.stopped || s.role !== 'leader')
-      return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
-    if (!this.raft.proposeConfChange(cc))
-      return Promise.reject(
-        new ClusterUnavailableError('another membership change is still in progress', 'notLeader', s.lead),
-      );
-    const p = this.wait(
-      this.proposals,
-      this.raft.lastIndex(),
-      s.term,
-      'the membership change was not applied in time; it may still be',
-    );
-    this.drive();
-    return p;
+    return this.membership.change(cc);
   }
 
   /** Adds a node as a learner; the leader promotes it to voter once it has caught up. */
   addNode(id: NodeId, member: Member): Promise<unknown> {
-    return this.changeMembership({ type: 'addLearner', nodeId: id, context: JSON.stringify(member) });
+    return this.membership.change({ type: 'addLearner', nodeId: id, context: JSON.stringify(member) });
   }
 
   removeNode(id: NodeId): Promise<unknown> {
-    return this.changeMembership({ type: 'removeNode', nodeId: id });
+    return this.membership.change({ type: 'removeNode', nodeId: id });
   }
 
-  /** On the leader: a learner whose log matches the commit index becomes a voter. */
-  private promoteLearners(): void {
-    const s = this.raft.status();
-    if (s.role !== 'leader' || this.promoting || !s.progress) return;
-    const ready = s.confState.learners.find((id) => (s.progress![id]?.match ?? 0) >= s.commit);
-    if (ready === undefined) return;
-    const m = this.directory.get(ready);
-    this.promoting = true;
-    this.changeMembership({ type: 'addNode', nodeId: ready, ...(m ? { context: JSON.stringify(m) } : {}) })
-      .catch(() => {})
-      .finally(() => (this.promoting = false));
+  /** See Membership.transferLeadership. */
+  transferLeadership(timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
+    return this.membership.transferLeadership(timeoutMs);
   }
 
   private fatal(err: Error): void {
@@ -552,8 +589,8 @@ export class ClusterNode {
     clearInterval(this.timer);
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
     for (const p of this.queued.splice(0)) p.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
-    for (const [k, p] of this.proposals) this.settle(this.proposals, k, p, gone);
-    for (const [k, p] of this.reads) this.settle(this.reads, k, p, gone);
+    this.proposals.rejectAll(gone);
+    this.reads.rejectAll(gone);
     for (const w of this.appliedWaiters) w.wake();
     await this.transport.close();
     this.storage.close();

@@ -34,7 +34,7 @@ export function unavailable(message: string): S3Error {
 export function replicatedSubmit(node: ClusterNode, blobs: BlobSync | undefined): (cmd: Command) => Promise<unknown> {
   const encoder = new TextEncoder();
   return async (cmd) => {
-    if (node.status().role !== 'leader') throw unavailable('This node is not the cluster leader; retry.');
+    if (node.basicStatus().role !== 'leader') throw unavailable('This node is not the cluster leader; retry.');
     const files = referencedFiles(cmd);
     if (blobs && files.length) {
       try {

@@ -1,5 +1,7 @@
 // The bytes of a Raft snapshot: [u32 length][member directory JSON][state machine bytes].
 // The directory travels with the state so a node restored from it knows every member's address.
+// The state part is empty in a snapshot that only marks a compaction (the state machine's own
+// file stands for it), or a reference to a received file holding the state (fileRef).
 import type { NodeId } from './raft/types.ts';
 
 export interface Member {
@@ -21,4 +23,19 @@ export function decodeSnapshot(data: Uint8Array): { directory: Array<[NodeId, Me
     directory: JSON.parse(b.subarray(4, 4 + len).toString()) as Array<[NodeId, Member]>,
     state: data.subarray(4 + len),
   };
+}
+
+/** A database file starts "SQLite format 3\0", so this prefix cannot be mistaken for state. */
+const FILE_REF = Buffer.from('bleepstore snapshot file\0');
+
+/** State bytes that stand for the state machine's copy in `file`. */
+export function fileRef(file: string): Buffer {
+  return Buffer.concat([FILE_REF, Buffer.from(file)]);
+}
+
+/** The file a state part refers to, if it is a reference. */
+export function refOf(state: Uint8Array): string | undefined {
+  const b = Buffer.from(state.buffer, state.byteOffset, state.byteLength);
+  if (b.length <= FILE_REF.length || !b.subarray(0, FILE_REF.length).equals(FILE_REF)) return undefined;
+  return b.subarray(FILE_REF.length).toString();
 }

@@ -11,7 +11,9 @@ import { LocalStorage } from '../storage/local.ts';
 import type { Logger } from '../ops/log.ts';
 import type { NodeId } from './raft/index.ts';
 import { members, parseHostPort, raftId } from './config.ts';
-import { ClusterNode, type Member } from './node.ts';
+import { ClusterNode, ClusterUnavailableError, type Member } from './node.ts';
+import { changeMembership, clusterApiError, type MembershipChange, type ViaLeader } from './admin-api.ts';
+import { ApiError, badRequest, type Json } from '../admin-api/http.ts';
 import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
 import { MetadataStateMachine } from './metadata-state-machine.ts';
 import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
@@ -41,6 +43,8 @@ const REPAIR_EVERY_MS = 30_000;
 const INFO_PATH = '/cluster/info';
 /** A follower's admin API hands access-key changes to the leader here (cluster port, MAC'd). */
 const SUBMIT_PATH = '/cluster/submit';
+/** A follower's admin API hands membership changes to the leader here (cluster port, MAC'd). */
+const MEMBERSHIP_PATH = '/cluster/membership';
 const OPS_PATH = /^\/(health|healthz|readyz|metrics|openapi\.json|docs|ui)(\/|\?|$)/;
 
 export interface ClusterRuntime {
@@ -59,6 +63,8 @@ export interface ClusterRuntime {
   /** submit() from any node: the leader proposes; a follower hands the command to the leader
    *  (access-key commands only) and answers once it has applied it itself. */
   submitter: Submitter;
+  /** Has the leader make a membership change asked of this node's admin API. */
+  viaLeader: ViaLeader;
   /** Starts the background blob repair (in place of the single-node scrub and orphan sweep). */
   startRepair(born: { release(): void }): { stop(): void; done: Promise<number> };
   stop(): Promise<void>;
@@ -128,6 +134,24 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
   };
+  // Set once the node runs (below); until then a change handed over cannot be handed on.
+  let viaLeader: ViaLeader | undefined;
+  const serveMembership = async (res: ServerResponse, body: Buffer): Promise<void> => {
+    let out: { status: number; body: Json | undefined };
+    try {
+      const change = JSON.parse(body.toString('utf8')) as MembershipChange;
+      out = await changeMembership(node!, change, viaLeader, { forwarded: true });
+    } catch (err) {
+      const e =
+        err instanceof ApiError
+          ? err
+          : err instanceof SyntaxError
+            ? badRequest('The membership change is not JSON.')
+            : (clusterApiError(node!, err) ?? new ApiError(500, 'internal_error', (err as Error).message));
+      out = { status: e.status, body: { error: e.code, message: e.message } };
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+  };
   node = await ClusterNode.start({
     id: self,
     // A joiner is no voter of its own (else it would elect itself): the leader's log, or a
@@ -155,6 +179,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         res.writeHead(s3Port ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       },
       [SUBMIT_PATH]: (_req, res, body) => serveSubmit(res, body),
+      [MEMBERSHIP_PATH]: (_req, res, body) => serveMembership(res, body),
     },
     ...(replication ? { streamRoutes: { [BLOB_PATH]: (req, res) => replication.handle(req, res) } } : {}),
   });
@@ -178,8 +203,17 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const leaderName = (): string => n.directory.get(n.basicStatus().leader)?.name ?? '';
   // A leader is normally known within an election timeout or two; never wait unbounded.
   const waitForLeaderMs = Math.min(10_000, 3 * c.election_timeout_ms);
-  // Bounded: a follower cut off from the leader answers anyway (the write is committed).
-  const caughtUp = (index: number): Promise<void> => n.appliedAtLeast(index, 2 * c.election_timeout_ms);
+  // Read-your-writes on the node a client uses: a forwarded write is answered once this node
+  // applied it too. Bounded as a proposal is (a follower cut off from the leader answers
+  // anyway: the write is committed); two election timeouts were too short on a loaded
+  // machine (a 64 MiB upload through a follower, then NoSuchKey on its GET).
+  const caughtUpMs = Math.max(3000, 5 * c.election_timeout_ms);
+  const caughtUp = async (index: number): Promise<void> => {
+    await n.appliedAtLeast(index, caughtUpMs);
+    const applied = n.basicStatus().applied;
+    if (applied < index)
+      p.log.warn('answering a forwarded write before applying it here', { leader_applied: index, applied });
+  };
   const waitLeader = async (): Promise<NodeId> => {
     const until = Date.now() + waitForLeaderMs;
     for (;;) {
@@ -209,14 +243,17 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     : undefined;
   sm.onRestored = () => void repair?.run();
 
-  const submitViaLeader = async (cmd: Command): Promise<unknown> => {
-    const lead = n.status().role === 'leader' ? self : await waitLeader();
-    if (lead === self) return p.metadata.submit(cmd);
-    const m = lead ? n.directory.get(lead) : undefined;
+  /** POSTs `payload` to the leader's cluster port; `fail` makes the error when there is no
+   *  other leader, it cannot be reached, or it answers other than 200. */
+  const postToLeader = async (
+    lead: NodeId,
+    route: string,
+    payload: unknown,
+    fail: (why: string) => Error,
+  ): Promise<{ leader: string; body: Buffer }> => {
+    const m = lead && lead !== self ? n.directory.get(lead) : undefined;
     if (!m)
-      throw unavailable(
-        'The cluster has no leader right now (an election is under way or too few nodes are up); retry.',
-      );
+      throw fail('The cluster has no leader right now (an election is under way or too few nodes are up); retry.');
     let r: { status: number; body: Buffer };
     try {
       r = await peerRequest(
@@ -224,15 +261,22 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         c.secret,
         m.addr,
         'POST',
-        SUBMIT_PATH,
-        Buffer.from(JSON.stringify(cmd)),
+        route,
+        Buffer.from(JSON.stringify(payload)),
         Math.max(10_000, 5 * c.election_timeout_ms),
       );
     } catch (err) {
-      throw unavailable(`The cluster leader (${m.name}) cannot be reached (${(err as Error).message}); retry.`);
+      throw fail(`The cluster leader (${m.name}) cannot be reached (${(err as Error).message}); retry.`);
     }
-    if (r.status !== 200) throw unavailable(`The cluster leader (${m.name}) answered ${r.status}; retry.`);
-    const out = JSON.parse(r.body.toString('utf8')) as {
+    if (r.status !== 200) throw fail(`The cluster leader (${m.name}) answered ${r.status}; retry.`);
+    return { leader: m.name, body: r.body };
+  };
+
+  const submitViaLeader = async (cmd: Command): Promise<unknown> => {
+    const lead = n.basicStatus().role === 'leader' ? self : await waitLeader();
+    if (lead === self) return p.metadata.submit(cmd);
+    const { body } = await postToLeader(lead, SUBMIT_PATH, cmd, unavailable);
+    const out = JSON.parse(body.toString('utf8')) as {
       ok: boolean;
       value?: unknown;
       applied?: number;
@@ -247,8 +291,27 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     return out.value;
   };
 
+  viaLeader = async (change) => {
+    const lead = await waitLeader();
+    const { leader, body } = await postToLeader(
+      lead,
+      MEMBERSHIP_PATH,
+      change,
+      (why) => clusterApiError(n, new ClusterUnavailableError(why, 'unknown', lead))!,
+    );
+    const out = JSON.parse(body.toString('utf8')) as { status: number; body: Json | undefined };
+    if (out.status >= 400) {
+      const b = out.body ?? {};
+      throw new ApiError(out.status, String(b.error ?? 'error'), String(b.message ?? ''), {
+        'x-bleepstore-leader': leader,
+      });
+    }
+    return out;
+  };
+
   return {
     node: n,
+    viaLeader: viaLeader!,
     submitter: { submit: submitViaLeader as Submitter['submit'] },
     seedWhenLeader(seed, always) {
       const isLeader = () => n.status().role === 'leader';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SnapshotFile, sliceParts, snapshotWire } from './snapshot-file.ts';
+import { SnapshotFile, SnapshotSource } from './snapshot-file.ts';
 import { decodeBatch, encodeBatch, frameBytes, messageFrame } from './wire-batch.ts';
 import type { Message, NodeId } from './raft/types.ts';
 import type { Transport } from './transport.ts';
@@ -313,17 +313,31 @@ export class HttpTransport implements Transport {
     this.o.onMessages(decodeBatch(r.body));
   }
 
-  private async sendSnapshot(to: NodeId, lane: PeerLane, msg: Message): Promise<void> {
+  /**
+   * Sends a snapshot whose state machine part is the file `file` (appended to the message's
+   * own data on the wire), read a chunk at a time; resolves once it is sent or has failed
+   * (reported through onSnapshotStatus either way).
+   */
+  async sendSnapshotFile(to: NodeId, msg: Message, file: string): Promise<void> {
+    const lane = this.lanes.get(to);
+    if (!lane || this.closed) return;
+    await this.sendSnapshot(to, lane, msg, file);
+  }
+
+  private async sendSnapshot(to: NodeId, lane: PeerLane, msg: Message, file?: string): Promise<void> {
     if (lane.snapshotBusy) return; // the core resends it if this one fails
     lane.snapshotBusy = true;
     let ok = false;
+    let src: SnapshotSource | undefined;
     try {
-      const parts = snapshotWire(msg);
-      const size = parts.reduce((a, p) => a + p.length, 0);
+      src = await SnapshotSource.of(msg, file);
       const id = randomUUID();
-      const n = Math.max(1, Math.ceil(size / this.o.snapshotChunkBytes));
+      const n = Math.max(1, Math.ceil(src.size / this.o.snapshotChunkBytes));
       for (let i = 0; i < n && !this.closed; i++) {
-        const chunk = sliceParts(parts, i * this.o.snapshotChunkBytes, (i + 1) * this.o.snapshotChunkBytes);
+        const chunk = await src.slice(
+          i * this.o.snapshotChunkBytes,
+          Math.min((i + 1) * this.o.snapshotChunkBytes, src.size),
+        );
         const r = await peerRequest(
           this.agent,
           this.o.secret,
@@ -340,6 +354,7 @@ export class HttpTransport implements Transport {
       lane.stats.failures++;
     } finally {
       lane.snapshotBusy = false;
+      await src?.close().catch(() => {});
     }
     if (!this.closed) this.o.onSnapshotStatus?.(to, ok ? 'finish' : 'failure');
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClusterNode, ClusterUnavailableError } from '../../lib/cluster/node.ts';
@@ -19,7 +19,7 @@ const machines = new Map<NodeId, ListMachine>();
 
 async function startNode(
   id: NodeId,
-  opts: { snapshotInterval?: number; snapshotThreshold?: number } = {},
+  opts: { snapshotInterval?: number; snapshotThreshold?: number; name?: string } = {},
 ): Promise<ClusterNode> {
   const peers = new Map(ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${ports.get(p)}`] as const));
   const sm = new ListMachine();
@@ -28,7 +28,7 @@ async function startNode(
     id,
     voters: ids,
     peers,
-    storagePath: path.join(dir, `raft-${id}.db`),
+    storagePath: path.join(dir, `${opts.name ?? 'raft'}-${id}.db`),
     host: '127.0.0.1',
     port: ports.get(id)!,
     secret: SECRET,
@@ -36,7 +36,8 @@ async function startNode(
     heartbeatIntervalMs: 50,
     electionTimeoutMs: 500,
     timeoutMs: 5000,
-    ...opts,
+    ...(opts.snapshotInterval ? { snapshotInterval: opts.snapshotInterval } : {}),
+    ...(opts.snapshotThreshold ? { snapshotThreshold: opts.snapshotThreshold } : {}),
   });
   live.add(n);
   return n;
@@ -133,4 +134,30 @@ test('without a quorum a proposal and a read fail with a retryable error instead
   await assert.rejects(n.readBarrier(), (e: unknown) => e instanceof ClusterUnavailableError && e.retryable);
   assert.ok(Date.now() - started < 2000);
   await n.stop();
+});
+
+test('a node restarted without its Raft state grants no vote until its hold ends, and with another node down the two still elect a leader', async () => {
+  // Paper §5.2 needs votedFor durable: a node whose data directory was lost may have voted
+  // in a term still being decided. Before its hold (3 election timeouts) ends there is no
+  // quorum of two; after it, there is.
+  for (const id of ids) ports.set(id, await deadPort());
+  let nodes = await Promise.all(ids.map((id) => startNode(id, { name: 'hold' })));
+  const leader = await until('a leader', () => leaderOf(nodes));
+  for (let i = 0; i < 10; i++) await leader.propose(Buffer.from(`h${i}`));
+  await until('all applied', () => ids.every((id) => machines.get(id)!.items.length === 10));
+  for (const n of nodes) {
+    await n.stop();
+    live.delete(n);
+  }
+  const [down, keep, wiped] = [leader.id, ...ids.filter((id) => id !== leader.id)] as [NodeId, NodeId, NodeId];
+  for (const f of ['', '-wal', '-shm']) rmSync(path.join(dir, `hold-${wiped}.db${f}`), { force: true });
+  const t0 = Date.now();
+  nodes = await Promise.all([keep, wiped].map((id) => startNode(id, { name: 'hold' })));
+  const next = await until('a leader of the two', () => leaderOf(nodes), 15_000);
+  const took = Date.now() - t0;
+  console.log(`# node ${down} down, node ${wiped} wiped: leader ${next.id} after ${took} ms (hold 1500 ms)`);
+  assert.equal(next.id, keep, 'the node with the log leads');
+  assert.ok(took >= 1400, `a leader after ${took} ms: the wiped node voted before its hold ended`);
+  await until('the wiped node caught up', () => machines.get(wiped)!.items.length === 10);
+  await Promise.all(nodes.map((n) => n.stop()));
 });

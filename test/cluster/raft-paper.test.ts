@@ -136,6 +136,29 @@ describe('§5.2 leader election', () => {
     assert.equal(storage.hardState.vote, 2);
   });
 
+  test('a node holding its votes (its durable state was lost) rejects every MsgVote until the hold ticks out, except a leadership transfer', () => {
+    const { node, storage } = rawNode(1);
+    node.holdVotes(3);
+    node.step(message('MsgVote', { from: 2, to: 1, term: 1 }));
+    node.step(message('MsgVote', { from: 3, to: 1, term: 2, context: 'transfer' }));
+    node.tick();
+    node.tick();
+    node.step(message('MsgVote', { from: 2, to: 1, term: 3 }));
+    node.tick(); // the third tick ends the hold
+    node.step(message('MsgVote', { from: 2, to: 1, term: 4 }));
+    const resps = sent(node, storage).filter((m) => m.type === 'MsgVoteResp');
+    assert.deepEqual(
+      resps.map((m) => [m.to, m.term, m.reject]),
+      [
+        [2, 1, true],
+        [3, 2, false],
+        [2, 3, true],
+        [2, 4, false],
+      ],
+    );
+    assert.equal(storage.hardState.vote, 2);
+  });
+
   test('a candidate that hears from a leader of its own term returns to follower', () => {
     const { node, storage } = rawNode(1);
     node.campaign();

@@ -54,7 +54,11 @@ for (const role of ['follower', 'leader'] as const) {
     const node = role === 'leader' ? leader : cluster.nodes.find((n) => n !== leader)!;
     const r = await runSuites(cluster.url(node));
     const pass = /^# pass (\d+)/m.exec(r.out)?.[1];
-    assert.equal(r.code, 0, `failed tests:\n${failures(r.out)}`);
+    assert.equal(
+      r.code,
+      0,
+      `failed tests:\n${failures(r.out)}\n${cluster.nodes.map((n) => `${n.name} said: ${n.proc?.troubles().slice(-8).join(' | ')}`).join('\n')}`,
+    );
     assert.ok(Number(pass) > 20, `only ${pass} tests ran`);
     const h = await fetch(`${cluster.url(node)}/health`);
     assert.equal(h.headers.get('x-bleepstore-leader'), leader.name);

@@ -26,7 +26,8 @@ function median(xs: number[]): number {
 test(`${KILLS} kill -9s of the leader of a ${NODES}-node cluster under concurrent writes lose no acknowledged write`, {
   timeout: 600_000,
 }, async () => {
-  cluster = await S3Cluster.create(NODES);
+  // Compaction every 200 entries: kills land before, during and after it.
+  cluster = await S3Cluster.create(NODES, { clusterYaml: '  snapshot_interval: 200\n  snapshot_threshold: 50\n' });
   const c = cluster;
   await c.startAll();
   let leader = await c.waitStable();

@@ -4,7 +4,8 @@
 // acknowledged write on every node and identical metadata exports.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { S3Cluster } from './helpers/s3-cluster.ts';
 import { Workload } from './helpers/workload.ts';
@@ -50,6 +51,16 @@ test('a node restarted with an empty data directory rejoins by snapshot and blob
   await c.waitConverged();
   const h = (await c.health(lost))!;
   assert.ok(h.snapshot_index > 0, `the wiped node installed a snapshot (leader's at ${leaderSnap})`);
+  // Until its next compaction the node keeps the installed snapshot's state file, which its
+  // raft.db refers to: a crash between recording the snapshot and restoring the database from
+  // it, or a database lost meanwhile, restores from the file at the next start.
+  const raftDir = path.join(lost.dir, 'raft');
+  const kept = readdirSync(raftDir).filter((f) => /^raft\.db-snapshot-\d+\.db$/.test(f));
+  assert.equal(kept.length, 1, `one kept snapshot file in ${readdirSync(raftDir).join(', ')}`);
+  await c.kill9(lost);
+  for (const f of ['', '-wal', '-shm']) rmSync(`${lost.metadataPath}${f}`, { force: true });
+  await c.start(lost);
+  await c.waitConverged();
   // Repair, not fetch-on-miss: the bytes arrive before anything reads them.
   await until('the blob repair fetched every blob', () => missingBlobs(lost.metadataPath, lost.objectsPath) === 0);
   await w.stop();

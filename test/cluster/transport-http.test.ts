@@ -6,11 +6,12 @@ import { HttpTransport, type HttpTransportOptions } from '../../lib/cluster/tran
 import { encodeMessage, message, type Message, type NodeId } from '../../lib/cluster/raft/index.ts';
 import { signHeaders } from '../../lib/cluster/peer-auth.ts';
 import { deadPort } from '../helpers/net.ts';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sliceParts, snapshotWire } from '../../lib/cluster/snapshot-file.ts';
+import { refOf } from '../../lib/cluster/snapshot-data.ts';
 
 const SECRET = 'transport-test-secret-0123456789';
 const open: Array<{ close: () => Promise<void> }> = [];
@@ -213,6 +214,36 @@ test('a snapshot travels in chunks, arrives whole, and its outcome is reported t
   const got = b.got.find((m) => m.type === 'MsgSnap')!;
   assert.equal(got.snapshot!.metadata.index, 100);
   assert.deepEqual(got.snapshot!.data, data);
+  await Promise.all([a.t.close(), b.t.close()]);
+});
+
+test('a snapshot whose state is a file is read from it chunk by chunk and arrives as a kept file its message refers to', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-snapfile-'));
+  open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+  const chunkBytes = 64 * 1024;
+  const a = await node(1, { snapshotChunkBytes: chunkBytes });
+  const b = await node(2, { snapshotDir: path.join(dir, 'in'), snapshotChunkBytes: chunkBytes });
+  a.t.setPeer(2, b.addr);
+  const state = randomBytes(1024 * 1024 + 3);
+  const file = path.join(dir, 'copy.db');
+  writeFileSync(file, state);
+  const head = Buffer.from('the member directory');
+  const msg = message('MsgSnap', {
+    from: 1,
+    to: 2,
+    term: 4,
+    snapshot: { metadata: { index: 77, term: 4, confState: { voters: [1, 2], learners: [] } }, data: head },
+  });
+  await a.t.sendSnapshotFile(2, msg, file);
+  assert.deepEqual(a.snaps, [[2, 'finish']]);
+  const got = b.got.find((m) => m.type === 'MsgSnap')!;
+  assert.equal(got.snapshot!.metadata.index, 77);
+  const data = Buffer.from(got.snapshot!.data);
+  assert.ok(data.subarray(0, head.length).equals(head), 'the head arrives as the data');
+  const kept = refOf(data.subarray(head.length));
+  assert.ok(kept, 'followed by a reference to the state file');
+  assert.ok(readFileSync(kept).equals(state), 'which holds the state, byte-exact');
+  assert.deepEqual(readdirSync(path.join(dir, 'in')), [path.basename(kept)], 'no partial files left');
   await Promise.all([a.t.close(), b.t.close()]);
 });
 

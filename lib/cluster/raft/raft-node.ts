@@ -62,6 +62,11 @@ export class RaftNode implements RaftNodeApi {
     this.raft.tick();
   }
 
+  /** See Raft.holdVotes: a node restarted without its durable state grants no vote for a while. */
+  holdVotes(ticks: number): void {
+    this.raft.holdVotes(ticks);
+  }
+
   campaign(): void {
     this.withheld = false;
     this.raft.step(message('MsgHup', { from: this.raft.id }));

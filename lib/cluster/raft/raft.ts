@@ -70,6 +70,8 @@ export class Raft {
   private readOnly = new ReadOnly();
   private pendingReadIndexMessages: Message[] = [];
   electionElapsed = 0;
+  /** Ticks left during which no MsgVote is granted (holdVotes). */
+  private voteHold = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   readonly electionTimeout: number;
@@ -377,8 +379,17 @@ export class Raft {
   // ---- timers -----------------------------------------------------------------------
 
   tick(): void {
+    if (this.voteHold > 0) this.voteHold--;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
+  }
+
+  /** Grants no MsgVote for the next `ticks` ticks (0 ends it). Paper §5.2 needs votedFor to
+   *  survive a crash; a node whose durable state was lost (restarted with an empty data
+   *  directory) may have voted in a term still being decided, so it waits until any election
+   *  it could have voted in has timed out (a leadership transfer's vote is still granted). */
+  holdVotes(ticks: number): void {
+    this.voteHold = Math.max(0, ticks);
   }
 
   private tickElection(): void {
@@ -452,6 +463,7 @@ export class Raft {
           (this.vote === NONE && this.lead === NONE) ||
           (m.type === 'MsgPreVote' && m.term > this.term);
         if (this.bugs.doubleVote && m.type === 'MsgVote') canVote = true;
+        if (this.voteHold > 0 && m.type === 'MsgVote' && m.context !== TRANSFER) canVote = false;
         if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
           this.send(message(voteRespType(m.type), { to: m.from, term: m.term }));
           if (m.type === 'MsgVote') {
@@ -631,8 +643,8 @@ export class Raft {
             // it: this one lost its log (restarted with an empty data directory). etcd
             // stalls here until the member is removed and re-added; we probe it from its
             // real last index instead (a snapshot if that is compacted away). It may have
-            // forgotten a vote too (paper §5.2 needs votedFor durable): an operator-caused
-            // risk that pre-vote and check-quorum narrow but do not close.
+            // forgotten a vote too (paper §5.2 needs votedFor durable): its driver holds its
+            // votes for a while after such a start (holdVotes, lib/cluster/vote-hold.ts).
             pr.match = m.rejectHint;
             pr.becomeProbe();
             pr.next = m.rejectHint + 1;
