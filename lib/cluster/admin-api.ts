@@ -34,12 +34,16 @@ function nodes(node: ClusterNode): Json[] {
   const s = node.status();
   const ids = [...s.confState.voters, ...s.confState.learners];
   const progress = node.progress();
+  const stats = node.transport.stats();
   return ids.map((id) => {
     const m = node.directory.get(id);
     const self = id === node.id;
     const state = id === s.leader ? 'leader' : self && s.role !== 'follower' ? 'candidate' : 'follower';
     // The leader knows who answered recently; a follower only knows itself and its leader.
-    const healthy = self || (progress ? (progress[id]?.recentActive ?? false) : id === s.leader);
+    // recentActive alone is reset every election timeout (check-quorum), so a peer looked
+    // unhealthy until its next answer; a batch answered within the window counts too.
+    const answered = Date.now() - (stats.get(id)?.lastAnswerAt ?? 0) < node.healthWindowMs;
+    const healthy = self || (progress ? (progress[id]?.recentActive ?? false) || answered : id === s.leader);
     return {
       id: m?.name ?? String(id),
       addr: m?.addr ?? node.transport.peerAddr(id) ?? '',

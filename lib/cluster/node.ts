@@ -42,6 +42,7 @@ const TERM_PATH = '/raft/term';
 export class ClusterNode {
   readonly id: NodeId;
   readonly transport: HttpTransport;
+  readonly healthWindowMs: number; // a peer that answered within this long is healthy (admin API)
   private readonly raft: RaftNode;
   private lastLeaderContact = 0;
   private readonly storage: SqliteRaftStorage;
@@ -79,6 +80,7 @@ export class ClusterNode {
   private constructor(o: ClusterNodeOptions) {
     this.o = o;
     this.id = o.id;
+    this.healthWindowMs = Math.max(2000, 2 * o.electionTimeoutMs);
     this.sm = o.stateMachine;
     this.directory = new Map(o.directory ?? []);
     const lead = () => this.raft.basicStatus().lead;

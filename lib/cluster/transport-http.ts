@@ -62,6 +62,8 @@ export interface PeerStats {
   dropped: number;
   failures: number;
   queued: number;
+  /** Date.now() when the peer last answered a batch (0: never). */
+  lastAnswerAt: number;
 }
 
 const MESSAGES_PATH = '/raft/messages';
@@ -143,7 +145,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 class PeerLane {
   readonly queue: Message[] = [];
   busy = false;
-  readonly stats: PeerStats = { sent: 0, dropped: 0, failures: 0, queued: 0 };
+  readonly stats: PeerStats = { sent: 0, dropped: 0, failures: 0, queued: 0, lastAnswerAt: 0 };
   snapshotBusy = false;
   addr: string;
   constructor(addr: string) {
@@ -287,6 +289,7 @@ export class HttpTransport implements Transport {
           const r = await peerRequest(this.agent, this.o.secret, lane.addr, 'POST', path, body, this.o.timeoutMs);
           if (r.status !== 204 && r.status !== 200) throw new Error(`peer answered ${r.status}`);
           lane.stats.sent += frames.length;
+          lane.stats.lastAnswerAt = Date.now();
           if (r.status === 200) this.takeReplies(path, r);
         } catch {
           // Lost: Raft retransmits what matters. Tell the core so it probes instead of
