@@ -64,7 +64,6 @@ export class RabbitTarget implements EventTarget {
     };
     conn.on('error', drop);
     conn.on('close', drop);
-    batchSocketWrites(conn);
     try {
       const ch = await conn.createConfirmChannel();
       ch.on('error', drop);
@@ -145,32 +144,6 @@ export class RabbitTarget implements EventTarget {
     this.#channel = undefined;
     if (conn) await closeWithin(conn, this.#o.timeoutMs);
   }
-}
-
-/**
- * amqplib writes each message to the socket on its own: its Mux takes the channel's object-mode
- * buffer one message at a time and calls socket.write() for each, so a batch of 100 events cost
- * 100 write syscalls, the largest single cost of the dispatcher in a profile (~13 of ~58 µs of
- * CPU per event on its thread). Corking the socket for each pass of the Mux sends what one
- * pass takes (up to the socket's high-water mark) as one writev. This reaches into amqplib's
- * internals (lib/connection.js `muxer`, `stream`; lib/mux.js `_readIncoming`, 2.x); where they
- * are missing nothing changes. Returns whether it applied.
- */
-export function batchSocketWrites(conn: ChannelModel): boolean {
-  const c = conn.connection as unknown as { muxer?: { _readIncoming?: () => void }; stream?: Socket };
-  const mux = c.muxer;
-  const socket = c.stream;
-  const pass = mux?._readIncoming;
-  if (!mux || typeof pass !== 'function' || typeof socket?.cork !== 'function') return false;
-  mux._readIncoming = function (this: unknown) {
-    socket.cork();
-    try {
-      pass.call(this);
-    } finally {
-      socket.uncork();
-    }
-  };
-  return true;
 }
 
 /**
