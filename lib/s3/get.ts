@@ -10,6 +10,7 @@ import { evaluate, failedCondition, requestConditions } from './conditional.ts';
 import { parseRange, type ByteRange } from './range.ts';
 import { checksumHeaders, objectHeaders } from './object-meta.ts';
 import { FileMissingError } from '../storage/local.ts';
+import { isSendable } from '../storage/file-send.ts';
 import type { ObjectRow } from '../metadata/types.ts';
 import { versionHeader } from './versioning.ts';
 import { tagCountHeader } from './tagging.ts';
@@ -149,7 +150,8 @@ export async function getObject(ctx: Ctx, e: O, grant: Grants['object'], withBod
     return;
   }
   try {
-    await pipeline(stream, ctx.res);
+    if (isSendable(stream)) await stream.sendTo(ctx.res);
+    else await pipeline(stream, ctx.res);
   } catch (err) {
     // The client went away mid-body; nothing to answer, but make sure the file closes.
     stream.destroy();

@@ -21,6 +21,7 @@ import {
   type StorageBackend,
 } from './backend.ts';
 import { fileStagedBlob } from './staged-file.ts';
+import { sendFileRange, type SendableFile } from './file-send.ts';
 
 export { FileMissingError } from './backend.ts';
 
@@ -103,7 +104,19 @@ export class LocalStorage implements StorageBackend {
     // costs more in allocation and GC than the read itself).
     const length = range ? range.end - range.start + 1 : 64 * 1024;
     const highWaterMark = Math.min(1024 * 1024, Math.max(16 * 1024, length));
-    return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark });
+    const stream = createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark });
+    if (!range) return stream;
+    // A GET sends the range itself through reused buffers (file-send.ts); the stream is never
+    // read then, and destroying it closes the file.
+    const sendable = stream as typeof stream & SendableFile;
+    sendable.sendTo = async (out) => {
+      try {
+        await sendFileRange(fh, range.start, range.end, out);
+      } finally {
+        stream.destroy();
+      }
+    };
+    return sendable;
   }
 
   async exists(fileId: string): Promise<boolean> {
