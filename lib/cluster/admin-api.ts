@@ -150,15 +150,16 @@ export async function changeMembership(
   const name = change.id;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
     throw new ApiError(400, 'bad_request', "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.");
+  const notLeader = (): Error =>
+    new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
   let leading = node.basicStatus().role === 'leader';
   // A change another node handed over is not handed on (no bouncing during an election):
   // the asker gets 503 and retries.
-  if (!leading && opts.forwarded)
-    throw new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
+  if (!leading && opts.forwarded) throw notLeader();
+  const target = change.op === 'remove' && leading ? findByName(node, name) : undefined;
   if (change.op === 'remove' && leading) {
-    const id = findByName(node, name);
-    if (id === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
-    if (id === node.id) {
+    if (target === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
+    if (target === node.id) {
       if (!viaLeader)
         throw new ApiError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
       await node.transferLeadership();
@@ -166,8 +167,7 @@ export async function changeMembership(
     }
   }
   if (!leading) {
-    if (!viaLeader)
-      throw new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
+    if (!viaLeader) throw notLeader();
     return viaLeader(change);
   }
   if (change.op === 'add') {
@@ -179,9 +179,7 @@ export async function changeMembership(
     await node.addNode(raftId(name), { name, addr });
     return { status: 201, body: { id: name, addr, state: 'follower', healthy: false, learner: true } };
   }
-  const id = findByName(node, name);
-  if (id === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
-  await node.removeNode(id);
+  await node.removeNode(target!);
   return { status: 204, body: undefined };
 }
 

@@ -24,6 +24,7 @@ import { decodeSnapshot, encodeSnapshot, refOf, type Member } from './snapshot-d
 import { keepReceived, pruneKeptSnapshots, restoreState } from './snapshot-keep.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
 import { Waiters } from './waiters.ts';
+import { SeqWaiters } from '../seq-waiters.ts';
 import { isNewCluster } from './vote-hold.ts';
 import { Membership } from './membership.ts';
 import { ConfigError } from '../config-error.ts';
@@ -68,7 +69,7 @@ export class ClusterNode {
   /** Reads whose read index is known, waiting for applied to reach it. */
   private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
   /** Callers of appliedAtLeast(), woken as soon as applied reaches their index. */
-  private readonly appliedWaiters = new Set<{ index: number; wake: () => void }>();
+  private readonly appliedWaiters = new SeqWaiters();
   /** Set when the state machine keeps itself durable (persist and copyTo): compaction then
    *  copies nothing, and snapshots are made when a follower needs one. */
   private readonly snapshotSender: SnapshotSender | undefined;
@@ -108,7 +109,7 @@ export class ClusterNode {
         // snapshot: stale, or not for this membership) is of no use.
         for (const m of msgs) {
           const f = m.snapshot && refOf(decodeSnapshot(m.snapshot.data).state);
-          if (f && existsSync(f)) rmSync(f, { force: true });
+          if (f) rmSync(f, { force: true });
         }
       },
       onUnreachable: (id) => this.input(() => this.raft.reportUnreachable(id)),
@@ -144,9 +145,9 @@ export class ClusterNode {
     const snap = this.storage.snapshot();
     this.applied = this.sm.applied();
     const stored = snap.metadata.index > 0 ? decodeSnapshot(snap.data).state : new Uint8Array();
-    pruneKeptSnapshots(o.storagePath, refOf(stored));
+    const ref = refOf(stored);
+    pruneKeptSnapshots(o.storagePath, ref);
     if (snap.metadata.index > this.applied) {
-      const ref = refOf(stored);
       if (stored.byteLength === 0 || (ref && !existsSync(ref)))
         throw new ConfigError(
           `the state machine is at index ${this.applied}, behind the Raft snapshot at ${snap.metadata.index} that its own file stood for: the metadata database was lost or replaced. Remove ${o.storagePath} too, and the node rejoins from a peer's snapshot.`,
@@ -212,7 +213,7 @@ export class ClusterNode {
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
     const n = new ClusterNode(o);
     await clearSnapshotDir(incomingSnapshots(o.storagePath));
-    await SnapshotSender.clear(outgoingSnapshots(o.storagePath));
+    await clearSnapshotDir(outgoingSnapshots(o.storagePath));
     await n.transport.listen();
     n.drive(); // apply what is committed but not yet applied before answering anything
     if (n.startedEmpty) void n.releaseVotesIfNewCluster();
@@ -330,18 +331,7 @@ export class ClusterNode {
    *  (a follower answering a forwarded write waits here for the leader's applied index). */
   appliedAtLeast(index: number, timeoutMs: number): Promise<void> {
     if (this.applied >= index || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const w = {
-        index,
-        wake: () => {
-          clearTimeout(timer);
-          this.appliedWaiters.delete(w);
-          resolve();
-        },
-      };
-      const timer = setTimeout(w.wake, timeoutMs);
-      this.appliedWaiters.add(w);
-    });
+    return this.appliedWaiters.wait(index, timeoutMs).then(() => undefined);
   }
 
   private stepSafe(m: Message): void {
@@ -492,7 +482,7 @@ export class ClusterNode {
       this.readWaiters.splice(i, 1);
       this.reads.settle(w.ctx, undefined, w.index);
     }
-    for (const w of this.appliedWaiters) if (w.index <= this.applied) w.wake();
+    this.appliedWaiters.settle(this.applied + 1);
     // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
     // does): after a membership change the next snapshot offered must already have it.
     if (membershipChanged) this.takeSnapshot();
@@ -593,7 +583,7 @@ export class ClusterNode {
     for (const p of this.queued.splice(0)) p.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
     this.proposals.rejectAll(gone);
     this.reads.rejectAll(gone);
-    for (const w of this.appliedWaiters) w.wake();
+    this.appliedWaiters.cancel();
     await this.transport.close();
     this.storage.close();
   }

@@ -193,7 +193,8 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   }
 }
 
-/** Start-up: what a crash left in the incoming directory is useless (the leader resends). */
+/** Start-up: what a crash left in a snapshot directory (incoming parts, outgoing copies) is
+ *  useless: the leader resends, the core asks for a new copy. */
 export async function clearSnapshotDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });

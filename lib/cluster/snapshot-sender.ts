@@ -4,7 +4,7 @@
 // says which applied index it reflects) and the message is re-labelled with that index, its
 // term and the membership: a later committed index serves as well as the compaction point
 // (etcd's server sends its backend at the applied index the same way, "merged snapshot").
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ConfState, Message, NodeId } from './raft/index.ts';
@@ -30,12 +30,6 @@ export class SnapshotSender {
 
   constructor(d: SnapshotSenderDeps) {
     this.d = d;
-  }
-
-  /** Start-up: copies a crash left behind are useless. */
-  static async clear(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
   }
 
   send(m: Message): void {

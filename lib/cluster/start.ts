@@ -14,6 +14,7 @@ import { members, parseHostPort, raftId } from './config.ts';
 import { ClusterNode, ClusterUnavailableError, type Member } from './node.ts';
 import { changeMembership, clusterApiError, type MembershipChange, type ViaLeader } from './admin-api.ts';
 import { ApiError, badRequest, type Json } from '../admin-api/http.ts';
+import { toApiError } from '../admin-api/server.ts';
 import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
 import { MetadataStateMachine } from './metadata-state-machine.ts';
 import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
@@ -143,11 +144,10 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       out = await changeMembership(node!, change, viaLeader, { forwarded: true });
     } catch (err) {
       const e =
-        err instanceof ApiError
-          ? err
-          : err instanceof SyntaxError
-            ? badRequest('The membership change is not JSON.')
-            : (clusterApiError(node!, err) ?? new ApiError(500, 'internal_error', (err as Error).message));
+        (err instanceof SyntaxError ? badRequest('The membership change is not JSON.') : undefined) ??
+        clusterApiError(node!, err) ??
+        toApiError(err) ??
+        new ApiError(500, 'internal_error', (err as Error).message);
       out = { status: e.status, body: { error: e.code, message: e.message } };
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));

@@ -16,7 +16,7 @@ import {
   type TargetStatus,
   targetStatus,
 } from './dispatcher.ts';
-import { SeqWaiters } from './waiters.ts';
+import { SeqWaiters } from '../seq-waiters.ts';
 
 type Callbacks = 'active' | 'onPublished' | 'onFailed' | 'onDropped';
 

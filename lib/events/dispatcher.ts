@@ -8,7 +8,7 @@ import { eventId } from './event.ts';
 import { render } from './format.ts';
 import { SPEC_TYPE } from './names.ts';
 import type { EventTarget, TargetMessage } from './targets/target.ts';
-import { SeqWaiters } from './waiters.ts';
+import { SeqWaiters } from '../seq-waiters.ts';
 
 export interface OutboxRow {
   seq: number;

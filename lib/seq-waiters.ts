@@ -1,5 +1,7 @@
-// Sync mode's waiting writers: each waits until every target confirmed every event up to its
-// commit's sequence, that is until no outbox row at or below it remains.
+// Callers waiting for a sequence to be passed: sync-mode writers until no outbox row at or
+// below their commit's sequence remains (lib/events), a follower until it has applied a
+// forwarded write's log index (lib/cluster/node.ts appliedAtLeast). Each resolves true once
+// settled, false at its timeout or on cancel.
 interface Waiter {
   seq: number;
   resolve: (delivered: boolean) => void;
