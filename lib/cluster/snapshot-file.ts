@@ -10,6 +10,7 @@
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../storage/local.ts';
+import { fsyncOrDie } from '../storage/backend.ts';
 import { decodeMessage, encodeMessage } from './raft/codec.ts';
 import type { Message } from './raft/types.ts';
 import { fileRef } from './snapshot-data.ts';
@@ -153,12 +154,12 @@ export class SnapshotFile {
    *  directory) and returns the message, whose data refers to the kept tail file. */
   async finish(): Promise<Message> {
     if (this.headEnd === undefined || this.bytes < this.headEnd) throw new Error('snapshot ends inside its head');
-    await this.head!.sync();
+    await fsyncOrDie(this.head!, this.file('.part'));
     await this.head!.close();
     this.head = undefined;
     let kept: string | undefined;
     if (this.tail) {
-      await this.tail.sync();
+      await fsyncOrDie(this.tail, this.file('.db.part'));
       await this.tail.close();
       this.tail = undefined;
       kept = this.file('.db');

@@ -3,7 +3,8 @@
 // reference is recorded before the state machine is restored from the file, so a crash in
 // between restores again at the next start. The next compaction (a snapshot that refers to
 // nothing) or a newer received snapshot makes the file unreferenced, and it is removed.
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { fsyncDirSync } from '../storage/local.ts';
 import path from 'node:path';
 import type { Snapshot } from './raft/index.ts';
 import type { StateMachine } from './node-api.ts';
@@ -16,12 +17,7 @@ const kept = (storagePath: string): RegExp =>
 export function keepSnapshotFile(storagePath: string, file: string, index: number): string {
   const to = `${storagePath}-snapshot-${index}.db`;
   renameSync(file, to);
-  const fd = openSync(path.dirname(to), 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  fsyncDirSync(path.dirname(to));
   return to;
 }
 

@@ -5,13 +5,14 @@
 // A file becomes visible only by rename after fsync, and the directory is fsynced after
 // the rename, before any metadata points at it.
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, openSync } from 'node:fs';
 import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   BLOB_ID_RE,
   FileMissingError,
+  FsyncError,
   concatByCopy,
   fsyncOrDie,
   newBlobId,
@@ -203,6 +204,18 @@ export class LocalStorage implements StorageBackend {
       if (/^\d+$/.test(run) && now - Number(run) >= this.quarantineMaxAgeMs)
         await rm(path.join(this.quarantineDir, run), { recursive: true, force: true });
     }
+  }
+}
+
+/** fsyncDir for a caller that may not yield (the Raft Ready loop); an error is an FsyncError. */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    throw new FsyncError(dir, err);
+  } finally {
+    closeSync(fd);
   }
 }
 
