@@ -33,13 +33,30 @@ export function unavailableResponse(res: ServerResponse, message: string): void 
   res.end(body);
 }
 
-/** On the leader: stamps a forwarded request's answer with the applied index at that time. */
+/** On the leader: stamps a forwarded request's answer with the applied index at that time.
+ *  An answer whose head goes out before its change commits (CompleteMultipartUpload's early
+ *  200 with keep-alive whitespace) is chunked; its trailer (RFC 9110 §6.5) carries the
+ *  applied index at the end, which the follower waits for before it ends its own answer. */
 export function stampApplied(res: ServerResponse, applied: () => number): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
     if (!this.headersSent) this.setHeader(APPLIED_HEADER, String(applied()));
     return writeHead.apply(this, args);
   } as ServerResponse['writeHead'];
+  const end = res.end;
+  res.end = function (this: ServerResponse, ...args: Parameters<ServerResponse['end']>) {
+    // Node sends trailers only on a chunked answer and drops them otherwise. No `Trailer`
+    // declaration: Node refuses one on an answer with a length, and its parser reads
+    // trailers without it.
+    if (!this.writableEnded) this.addTrailers({ [APPLIED_HEADER]: String(applied()) });
+    return end.apply(this, args);
+  } as ServerResponse['end'];
+}
+
+/** The highest applied index the leader named, in the head or in the trailer. */
+function appliedOf(fields: NodeJS.Dict<string | string[]>): number {
+  const n = Number(fields[APPLIED_HEADER]);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 export class Forwarder {
@@ -70,14 +87,19 @@ export class Forwarder {
       up.setTimeout(timeoutMs, () => up.destroy(new Error('the leader did not answer in time')));
       up.on('continue', () => res.writeContinue());
       up.on('response', async (ur) => {
-        const applied = Number(ur.headers[APPLIED_HEADER]);
-        if (Number.isSafeInteger(applied) && applied > 0) await caughtUp(applied);
+        const applied = appliedOf(ur.headers);
+        if (applied) await caughtUp(applied);
         const out: OutgoingHttpHeaders = {};
         for (const [k, v] of Object.entries(ur.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
         res.writeHead(ur.statusCode ?? 502, out);
-        ur.pipe(res);
+        ur.pipe(res, { end: false });
         ur.on('error', () => res.destroy());
-        ur.on('end', () => resolve());
+        ur.on('end', async () => {
+          const last = appliedOf(ur.trailers);
+          if (last > applied) await caughtUp(last);
+          res.end();
+          resolve();
+        });
         res.on('close', () => {
           if (!ur.complete) ur.destroy();
           resolve();
