@@ -235,6 +235,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'cluster.read_consistency': { kind: ['local', 'linearizable'] },
   'cluster.orphan_grace_seconds': { kind: 'int', min: 1 },
   'cluster.orphan_sweep_interval_seconds': { kind: 'int', min: 1 },
+  'cluster.repair_interval_seconds': { kind: 'int', min: 1 },
   'cluster.join': { kind: 'bool' },
 };
 

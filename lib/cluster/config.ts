@@ -37,6 +37,9 @@ export interface ClusterConfig {
   orphan_grace_seconds: number;
   /** Cloud backends: how often the leader lists the shared bucket for orphans. */
   orphan_sweep_interval_seconds: number;
+  /** Local backend: how often each node checks its blobs (fetching missing ones from peers,
+   *  sweeping orphans past the grace period). */
+  repair_interval_seconds: number;
   /** A new node joining a running cluster: it starts with no voters of its own and waits for
    *  the leader to add it (`bleepstore cluster add`); ignored once its Raft log exists. */
   join: boolean;
@@ -60,6 +63,7 @@ export function defaultClusterConfig(): ClusterConfig {
     read_consistency: 'local',
     orphan_grace_seconds: 3600,
     orphan_sweep_interval_seconds: 3600,
+    repair_interval_seconds: 30,
     join: false,
   };
 }

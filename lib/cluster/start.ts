@@ -39,7 +39,6 @@ import { CredentialError, type Submitter } from '../metadata/credentials.ts';
 import { unavailable } from './replicated-store.ts';
 
 /** Every node pulls the blobs it lacks this often (and after a snapshot restore). */
-const REPAIR_EVERY_MS = 30_000;
 
 const INFO_PATH = '/cluster/info';
 /** A follower's admin API hands access-key changes to the leader here (cluster port, MAC'd). */
@@ -346,7 +345,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         first.unref();
         timers.push(first);
       });
-      const t = setInterval(() => void repair.run({ paced: true }), REPAIR_EVERY_MS);
+      const t = setInterval(() => void repair.run({ paced: true }), c.repair_interval_seconds * 1000);
       t.unref();
       timers.push(t);
       // A leader that died between committing a write and finishing its background pushes

@@ -143,6 +143,10 @@ export async function verifyAndStop(cluster: S3Cluster, bucket: string, w: Writt
   const until = Date.now() + 20_000;
   while (Date.now() < until && cluster.nodes.some((n) => missingBlobs(n.metadataPath, n.objectsPath) > 0))
     await new Promise((r) => setTimeout(r, 200));
+  // Bytes pushed for writes that never committed are orphans until each node's blob check
+  // (every cluster.repair_interval_seconds, 2 here) sweeps those past the grace period (2 s).
+  while (Date.now() < until + 10_000 && cluster.nodes.some((n) => orphanBlobs(n.metadataPath, n.objectsPath) > 0))
+    await new Promise((r) => setTimeout(r, 200));
   for (const n of cluster.nodes) await cluster.kill9(n);
   const exports = await Promise.all(cluster.nodes.map((n) => exportOf(n.metadataPath)));
   return {
@@ -163,6 +167,7 @@ export function assertVerdict(v: Verdict, nodes: number): void {
     ...(v.exportsEqual ? [] : ['metadata exports differ between nodes']),
     ...(v.appliedEqual ? [] : ['applied index differs between nodes']),
     ...(v.missing.every((m) => m === 0) ? [] : [`blobs missing per node: ${v.missing.join('/')}`]),
+    ...(v.orphans.every((m) => m === 0) ? [] : [`blobs orphaned per node: ${v.orphans.join('/')}`]),
   ];
   if (problems.length) throw new Error(`cluster check failed (${nodes} nodes):\n${problems.join('\n')}`);
 }

@@ -82,7 +82,7 @@ export class S3Cluster {
         n.config,
         `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\n${opts.storageYaml ?? 'storage:\n  backend: local\n  inline_max_bytes: 1024\n'}` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
-          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: ${opts.orphanGraceSeconds ?? 2}\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
+          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: ${opts.orphanGraceSeconds ?? 2}\n  repair_interval_seconds: 2\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
       );
     }
     return c;
