@@ -45,6 +45,10 @@ export class RedisTarget implements EventTarget {
       url: this.#o.url,
       disableOfflineQueue: true,
       socket: { connectTimeout: this.#o.timeoutMs, reconnectStrategy: false },
+      // No per-command timer: node-redis 5+ arms an AbortSignal.timeout for every command by
+      // default (a timer, listeners and a FinalizationRegistry entry per XADD); publish()
+      // bounds the whole batch with one timeout instead.
+      commandOptions: { timeout: 0 },
     }) as unknown as RedisClient;
     client.on('error', () => {});
     try {
