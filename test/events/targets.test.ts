@@ -84,6 +84,48 @@ describe('Redis Streams target', { skip: !haveCommand('redis-server') && 'redis-
     await t.close();
   });
 
+  test('a publish to a Redis that stops answering fails within about twice its timeout, and the target publishes again once it answers', async () => {
+    const proxy = await new FaultProxy(redis.port).listen();
+    try {
+      const t = new RedisTarget({
+        name: 'r',
+        format: 'aws',
+        url: `redis://127.0.0.1:${proxy.port}`,
+        stream: 'ev4',
+        consumerGroup: 'workers',
+        maxLen: 0,
+        timeoutMs: 1000,
+      });
+      await t.publish(msgs(1, 1));
+      proxy.set({ kind: 'stall' });
+      // No per-command timer in the client: the batch's own timeout must end the wait.
+      const outcome = await Promise.race([
+        t.publish(msgs(2, 1)).then(
+          () => 'published',
+          () => 'failed',
+        ),
+        sleep(2500, 'still waiting'),
+      ]);
+      assert.equal(outcome, 'failed');
+      proxy.set({ kind: 'pass' });
+      await t.publish(msgs(3, 1));
+      const c = createClient({ url: redis.url });
+      await c.connect();
+      const entries = (await c.sendCommand(['XRANGE', 'ev4', '-', '+'])) as Array<[string, string[]]>;
+      // evt_2 may or may not have reached Redis before the stall (at least once): evt_1 and
+      // evt_3 must be there, in order.
+      const ids = entries.map(([, f]) => f[1]);
+      assert.deepEqual(
+        ids.filter((id) => id !== 'evt_2'),
+        ['evt_1', 'evt_3'],
+      );
+      c.destroy();
+      await t.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('MAXLEN trims the stream approximately', async () => {
     const t = new RedisTarget({
       name: 'r',
