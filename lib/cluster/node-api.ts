@@ -57,6 +57,8 @@ export interface ClusterNodeOptions {
   /** Extra routes on the cluster port (see HttpTransportOptions). */
   routes?: HttpTransportOptions['routes'];
   streamRoutes?: HttpTransportOptions['streamRoutes'];
+  /** A peer's request was refused (wrong secret, clock, or protocol version). */
+  onRefused?: HttpTransportOptions['onRefused'];
 }
 
 /** A request this node cannot serve now; the caller may retry (here or on `leader`). */

@@ -124,6 +124,7 @@ export class ClusterNode {
         ...o.routes,
       },
       ...(o.streamRoutes ? { streamRoutes: o.streamRoutes } : {}),
+      ...(o.onRefused ? { onRefused: o.onRefused } : {}),
     });
     if (this.sm.persist && this.sm.copyTo) {
       const copyTo = this.sm.copyTo.bind(this.sm);

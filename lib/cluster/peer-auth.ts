@@ -8,11 +8,31 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export const TIME_HEADER = 'x-bleepstore-cluster-time';
 export const MAC_HEADER = 'x-bleepstore-cluster-mac';
+export const PROTOCOL_HEADER = 'x-bleepstore-cluster-protocol';
 export const DEFAULT_MAX_SKEW_MS = 30_000;
+/**
+ * The version of everything nodes say to each other (message batches, snapshot and blob wire
+ * forms, routes). Raised with any change an older node could misread; nodes of different
+ * versions refuse each other, saying which versions met, instead of misreading a message.
+ * 1: session 7 (the snapshot wire form of session 6, trailers on forwarded answers).
+ */
+export const CLUSTER_PROTOCOL = 1;
 
-/** An HMAC already fed with the request line and time; feed it the body, then digest. */
+/** An HMAC already fed with the protocol version, request line and time; feed it the body,
+ *  then digest. The version is in the MAC, so a message can only be read as the version it
+ *  was written for. */
 export function macStart(secret: string, method: string, path: string, time: string): Hmac {
-  return createHmac('sha256', secret).update(`${method}\n${path}\n${time}\n`);
+  return createHmac('sha256', secret).update(`bleepstore-cluster/${CLUSTER_PROTOCOL}\n${method}\n${path}\n${time}\n`);
+}
+
+/** Why a signed request does not speak this node's protocol, in one sentence; undefined when
+ *  it does, or when it is not signed at all (checkTime calls that 'missing'). */
+export function protocolMismatch(headers: IncomingHttpHeaders): string | undefined {
+  const theirs = headers[PROTOCOL_HEADER];
+  if (theirs === String(CLUSTER_PROTOCOL) || headers[MAC_HEADER] === undefined) return undefined;
+  return typeof theirs === 'string'
+    ? `the peer speaks cluster protocol ${theirs.slice(0, 16)} and this node ${CLUSTER_PROTOCOL}: run the same BleepStore version on every node`
+    : `the peer sent no cluster protocol version (a BleepStore older than this node's protocol ${CLUSTER_PROTOCOL}): run the same BleepStore version on every node`;
 }
 
 export function signHeaders(
@@ -23,10 +43,14 @@ export function signHeaders(
   now = Date.now(),
 ): Record<string, string> {
   const time = String(now);
-  return { [TIME_HEADER]: time, [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex') };
+  return {
+    [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL),
+    [TIME_HEADER]: time,
+    [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex'),
+  };
 }
 
-export type AuthFailure = 'missing' | 'stale' | 'bad-mac';
+export type AuthFailure = 'missing' | 'stale' | 'bad-mac' | 'protocol';
 
 /** Checks the time header before the body is read; returns why it fails, or undefined. */
 export function checkTime(

@@ -92,6 +92,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const advertiseHost = parseHostPort(c.advertise_addr)!.host;
   let s3Port = 0;
   let node: ClusterNode | undefined;
+  const refusalLogged = new Map<string, number>();
   const replication =
     p.storage instanceof LocalStorage ? new BlobReplication({ storage: p.storage, secret: c.secret }) : undefined;
   const blobs = replication
@@ -181,6 +182,14 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       [MEMBERSHIP_PATH]: (_req, res, body) => serveMembership(res, body),
     },
     ...(replication ? { streamRoutes: { [BLOB_PATH]: (req, res) => replication.handle(req, res) } } : {}),
+    // Refused peers are logged at most once a minute per reason: a node of another version or
+    // with another secret keeps knocking.
+    onRefused: (why, detail) => {
+      const now = Date.now();
+      if (now - (refusalLogged.get(why) ?? 0) < 60_000) return;
+      refusalLogged.set(why, now);
+      p.log.error('refused a request on the cluster port', { reason: why, detail });
+    },
   });
   const n = node;
   p.metadata.setReplicator(replicatedSubmit(n, blobs));

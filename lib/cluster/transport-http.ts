@@ -16,7 +16,14 @@ import { SnapshotFile, SnapshotSource } from './snapshot-file.ts';
 import { decodeBatch, encodeBatch, frameBytes, messageFrame } from './wire-batch.ts';
 import type { Message, NodeId } from './raft/types.ts';
 import type { Transport } from './transport.ts';
-import { checkMac, checkTime, DEFAULT_MAX_SKEW_MS, signHeaders } from './peer-auth.ts';
+import {
+  type AuthFailure,
+  checkMac,
+  checkTime,
+  DEFAULT_MAX_SKEW_MS,
+  protocolMismatch,
+  signHeaders,
+} from './peer-auth.ts';
 import { parseHostPort } from './config.ts';
 import { closeIdleAfterPoll } from '../ops/idle-timeout.ts';
 
@@ -31,6 +38,8 @@ export interface HttpTransportOptions {
   /** Messages for this node, in the order each peer sent them. */
   onMessages: (msgs: Message[]) => void;
   onUnreachable?: (id: NodeId) => void;
+  /** A request was refused: why, and a sentence for the operator's log. */
+  onRefused?: (why: AuthFailure, detail: string) => void;
   onSnapshotStatus?: (id: NodeId, status: 'finish' | 'failure') => void;
   /** Messages queued per peer before the oldest is dropped; default 4096. */
   queueLimit?: number;
@@ -157,7 +166,14 @@ export class HttpTransport implements Transport {
   private readonly o: Required<
     Omit<
       HttpTransportOptions,
-      'peers' | 'onUnreachable' | 'onSnapshotStatus' | 'routes' | 'streamRoutes' | 'snapshotDir' | 'askReplies'
+      | 'peers'
+      | 'onUnreachable'
+      | 'onRefused'
+      | 'onSnapshotStatus'
+      | 'routes'
+      | 'streamRoutes'
+      | 'snapshotDir'
+      | 'askReplies'
     >
   > &
     HttpTransportOptions;
@@ -173,7 +189,7 @@ export class HttpTransport implements Transport {
   /** While messages from `to` are handled: the replies to it, sent back on that response. */
   private replyTo: { to: NodeId; msgs: Message[] } | undefined;
   /** Requests refused for authentication, by reason (observability and tests). */
-  readonly refused = { missing: 0, stale: 0, 'bad-mac': 0 };
+  readonly refused: Record<AuthFailure, number> = { missing: 0, stale: 0, 'bad-mac': 0, protocol: 0 };
 
   constructor(opts: HttpTransportOptions) {
     this.o = {
@@ -366,6 +382,8 @@ export class HttpTransport implements Transport {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const path = url.split('?')[0]!;
+    const otherProtocol = protocolMismatch(req.headers);
+    if (otherProtocol) return this.refuse(res, 'protocol', otherProtocol);
     const stream = Object.keys(this.o.streamRoutes ?? {}).find((p) => path.startsWith(p));
     if (stream) return this.o.streamRoutes![stream]!(req, res);
     const route = Object.keys(this.o.routes ?? {}).find((p) => path.startsWith(p));
@@ -507,11 +525,12 @@ export class HttpTransport implements Transport {
     await a?.discard();
   }
 
-  private refuse(res: ServerResponse, why: 'missing' | 'stale' | 'bad-mac'): void {
+  private refuse(res: ServerResponse, why: AuthFailure, detail?: string): void {
     this.refused[why]++;
+    this.o.onRefused?.(why, detail ?? `cluster authentication failed: ${why}`);
     res
       .writeHead(401, { 'content-type': 'text/plain', connection: 'close' })
-      .end(`cluster authentication failed: ${why}\n`);
+      .end(`${detail ?? `cluster authentication failed: ${why}`}\n`);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { ADMIN_TOKEN, S3Cluster, type NodeHealth } from './helpers/s3-cluster.ts';
+import { CLUSTER_PROTOCOL, MAC_HEADER, PROTOCOL_HEADER, TIME_HEADER } from '../../lib/cluster/peer-auth.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bleepstore');
 let cluster: S3Cluster | undefined;
@@ -52,6 +53,26 @@ test('health, readiness and `bleepstore cluster status|nodes` show the role, lea
   const wrong = await cli(['cluster', 'status', '--config', follower.config, '--token', `${ADMIN_TOKEN}x`]);
   assert.notEqual(wrong.code, 0);
   assert.match(wrong.err, /401/);
+
+  // A peer of another cluster protocol version is refused, and the node says so in its log
+  // (once a minute per reason), naming both versions.
+  const other = await fetch(`http://127.0.0.1:${follower.clusterPort}/raft/messages?from=1`, {
+    method: 'POST',
+    headers: {
+      [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL + 1),
+      [TIME_HEADER]: String(Date.now()),
+      [MAC_HEADER]: 'a'.repeat(64),
+    },
+    body: 'x',
+  });
+  assert.equal(other.status, 401);
+  assert.match(
+    await other.text(),
+    new RegExp(`cluster protocol ${CLUSTER_PROTOCOL + 1} and this node ${CLUSTER_PROTOCOL}`),
+  );
+  const logged = follower.proc!.logs.find((e) => e.msg === 'refused a request on the cluster port');
+  assert.equal(logged?.reason, 'protocol', JSON.stringify(logged));
+  assert.equal(logged?.level, 'error');
 
   // A node that lost its majority is not ready: /readyz 503 once it has no leader.
   await c.kill9(leader);

@@ -4,12 +4,18 @@ import http from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { HttpTransport, type HttpTransportOptions } from '../../lib/cluster/transport-http.ts';
 import { encodeMessage, message, type Message, type NodeId } from '../../lib/cluster/raft/index.ts';
-import { signHeaders } from '../../lib/cluster/peer-auth.ts';
+import {
+  CLUSTER_PROTOCOL,
+  MAC_HEADER,
+  PROTOCOL_HEADER,
+  signHeaders,
+  TIME_HEADER,
+} from '../../lib/cluster/peer-auth.ts';
 import { deadPort } from '../helpers/net.ts';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { sliceParts, snapshotWire } from '../../lib/cluster/snapshot-file.ts';
 import { refOf } from '../../lib/cluster/snapshot-data.ts';
 
@@ -145,7 +151,7 @@ test('a request with a wrong secret, a stale time or no MAC is refused with 401 
   tampered[tampered.length - 2]! ^= 1;
   assert.equal(await post(b.addr, path, tampered, good), 401);
   assert.equal(await post(b.addr, '/raft/messages?from=3', body, good), 401, 'the path is covered by the MAC');
-  assert.deepEqual(b.t.refused, { missing: 1, stale: 1, 'bad-mac': 3 });
+  assert.deepEqual(b.t.refused, { missing: 1, stale: 1, 'bad-mac': 3, protocol: 0 });
   assert.equal(b.got.length, 0);
   // A transport configured with another secret gets nothing through either.
   const intruder = await node(9, { secret: 'some-other-secret-entirely' });
@@ -311,5 +317,42 @@ test('a request body over the bound is refused with 413 before it is buffered wh
     409,
     'a chunk out of order is refused',
   );
+  await b.t.close();
+});
+
+test('a peer of another cluster protocol version, or an older one that sends none, is refused naming both versions', async () => {
+  const refusals: string[] = [];
+  const b = await node(2, { onRefused: (why, detail) => refusals.push(`${why}: ${detail}`) });
+  const body = Buffer.from(encodeMessage(app(1, 2, 1)));
+  const path = '/raft/messages?from=1';
+  // What a node of protocol 2 would send: its version in the header and in the MAC.
+  const time = String(Date.now());
+  const future = {
+    [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL + 1),
+    [TIME_HEADER]: time,
+    [MAC_HEADER]: createHmac('sha256', SECRET)
+      .update(`bleepstore-cluster/${CLUSTER_PROTOCOL + 1}\nPOST\n${path}\n${time}\n`)
+      .update(body)
+      .digest('hex'),
+  };
+  assert.equal(await post(b.addr, path, body, future), 401);
+  // What a node from before protocol versions sent: time and MAC, no version anywhere.
+  const older = {
+    [TIME_HEADER]: time,
+    [MAC_HEADER]: createHmac('sha256', SECRET).update(`POST\n${path}\n${time}\n`).update(body).digest('hex'),
+  };
+  assert.equal(await post(b.addr, path, body, older), 401);
+  assert.equal(b.got.length, 0);
+  assert.equal(b.t.refused.protocol, 2);
+  assert.match(
+    refusals[0]!,
+    new RegExp(`^protocol: the peer speaks cluster protocol ${CLUSTER_PROTOCOL + 1} and this node ${CLUSTER_PROTOCOL}`),
+  );
+  assert.match(refusals[1]!, /^protocol: the peer sent no cluster protocol version/);
+  // The version is in the MAC too: a request claiming this node's version with a MAC made for
+  // another cannot pass.
+  assert.equal(await post(b.addr, path, body, { ...older, [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL) }), 401);
+  assert.equal(b.t.refused['bad-mac'], 1);
+  assert.equal(await post(b.addr, path, body, signHeaders(SECRET, 'POST', path, body)), 204);
   await b.t.close();
 });
