@@ -38,6 +38,9 @@ export interface SmallBodyOptions {
 }
 
 export const DEFAULT_SMALL_BODY_LIMIT = 1024 * 1024;
+/** Bodies at least this long are hashed on a hashing thread (hash-offload.ts); below it the
+ *  copy and the thread hop cost more than they save. */
+export const OFFLOAD_HASH_BYTES = 256 * 1024;
 
 function isReadable(source: BodySource): source is Readable {
   return typeof (source as Readable).iterator === 'function' && typeof (source as Readable).on === 'function';
@@ -107,17 +110,21 @@ export async function ingest(source: BodySource, opts: IngestOptions): Promise<I
   if (opts.maxSize !== undefined && declared !== undefined && declared > opts.maxSize) throw tooLarge();
 
   const sink: BlobSink = opts.sink ?? (await FileSink.create(opts.tmpPath ?? missingDestination()));
+  let verifier: BodyVerifier | undefined;
   try {
-    const verifier = new BodyVerifier(spec, opts.payload, (data) => sink.push(data), {
+    verifier = new BodyVerifier(spec, opts.payload, (data) => sink.push(data), {
       alwaysMd5: true,
       maxSize: opts.maxSize,
       tooLarge,
+      offload: declared !== undefined && declared >= OFFLOAD_HASH_BYTES,
     });
-    await pump(source, verifier, () => sink.backpressure());
-    const result = verifier.end();
+    const v = verifier;
+    await pump(source, v, () => sink.backpressure() ?? v.backpressure());
+    const result = await v.finish();
     await sink.finish();
     return result;
   } catch (err) {
+    verifier?.drop();
     await sink.discard();
     throw err;
   }

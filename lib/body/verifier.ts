@@ -14,6 +14,7 @@ import {
   type Checksummer,
 } from './checksums.ts';
 import type { BodySpec } from './spec.ts';
+import { type OffloadedAlgorithm, OffloadedHashes } from './hash-offload.ts';
 
 export interface VerifiedBody {
   /** Payload bytes (decoded). */
@@ -29,6 +30,9 @@ export interface VerifierOptions {
   /** Payload bytes allowed; beyond it `tooLarge` is thrown. */
   maxSize?: number;
   tooLarge: () => S3Error;
+  /** Hash MD5 and SHA-256 on a hashing thread (big bodies; see hash-offload.ts). The result
+   *  then comes from finish(), not end(). */
+  offload?: boolean;
 }
 
 export class BodyVerifier {
@@ -39,6 +43,7 @@ export class BodyVerifier {
   private readonly decoder: AwsChunkedDecoder | undefined;
   private readonly md5: Hash | undefined;
   private readonly sha256: Hash | undefined;
+  private readonly offloaded: OffloadedHashes | undefined;
   private readonly checksum: Checksummer | undefined;
   private wireBytes = 0;
   private size = 0;
@@ -57,8 +62,14 @@ export class BodyVerifier {
         (data) => this.payloadData(data),
       );
     }
-    if (opts.alwaysMd5 || spec.contentMd5) this.md5 = createHash('md5');
-    if (payload.kind === 'sha256' || payload.kind === 'signature-sha256') this.sha256 = createHash('sha256');
+    const algorithms: OffloadedAlgorithm[] = [];
+    if (opts.alwaysMd5 || spec.contentMd5) algorithms.push('md5');
+    if (payload.kind === 'sha256' || payload.kind === 'signature-sha256') algorithms.push('sha256');
+    if (opts.offload && algorithms.length) this.offloaded = new OffloadedHashes(algorithms);
+    else {
+      if (algorithms.includes('md5')) this.md5 = createHash('md5');
+      if (algorithms.includes('sha256')) this.sha256 = createHash('sha256');
+    }
     if (spec.algorithm) this.checksum = createChecksummer(spec.algorithm);
   }
 
@@ -77,21 +88,52 @@ export class BodyVerifier {
     if (this.opts.maxSize !== undefined && this.size > this.opts.maxSize) throw this.opts.tooLarge();
     this.md5?.update(data);
     this.sha256?.update(data);
+    this.offloaded?.update(data);
     this.checksum?.update(data);
     this.onData(data);
   }
 
+  /** While the hashing thread is behind: a promise to wait for before reading on. */
+  backpressure(): Promise<void> | undefined {
+    return this.offloaded?.backpressure();
+  }
+
+  /** The body failed: nothing more is hashed for it. */
+  drop(): void {
+    this.offloaded?.drop();
+  }
+
   /** Call once the body has ended: verifies lengths, signatures, digests and checksums. */
   end(): VerifiedBody {
+    if (this.offloaded) throw new Error('an offloaded body ends with finish()');
+    this.endFraming();
+    return this.check(this.md5?.digest(), this.sha256?.digest('hex'));
+  }
+
+  /** end() for any body, offloaded or not. */
+  async finish(): Promise<VerifiedBody> {
+    if (!this.offloaded) return this.end();
+    this.endFraming();
+    const digests = await this.offloaded.digests();
+    const of = (a: OffloadedAlgorithm) => {
+      const i = this.offloaded!.algorithms.indexOf(a);
+      return i < 0 ? undefined : Buffer.from(digests[i]!);
+    };
+    return this.check(of('md5'), of('sha256')?.toString('hex'));
+  }
+
+  private endFraming(): void {
     if (this.spec.contentLength !== undefined && this.wireBytes !== this.spec.contentLength) {
       throw new S3Error('IncompleteBody');
     }
     this.decoder?.end();
-    const result: VerifiedBody = { size: this.size, md5Hex: '' };
+  }
 
-    if (this.sha256 && this.payload.kind === 'signature-sha256') this.payload.verify(this.sha256.digest('hex'));
-    if (this.sha256 && this.payload.kind === 'sha256') {
-      const computed = this.sha256.digest('hex');
+  private check(md5: Buffer | undefined, sha256Hex: string | undefined): VerifiedBody {
+    const result: VerifiedBody = { size: this.size, md5Hex: '' };
+    if (sha256Hex !== undefined && this.payload.kind === 'signature-sha256') this.payload.verify(sha256Hex);
+    if (sha256Hex !== undefined && this.payload.kind === 'sha256') {
+      const computed = sha256Hex;
       if (computed !== this.payload.hex) {
         throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
           ClientComputedContentSHA256: this.payload.hex,
@@ -99,8 +141,8 @@ export class BodyVerifier {
         });
       }
     }
-    if (this.md5) {
-      const digest = this.md5.digest();
+    if (md5) {
+      const digest = md5;
       if (this.spec.contentMd5 && !digest.equals(this.spec.contentMd5)) {
         throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
           ExpectedDigest: this.spec.contentMd5.toString('base64'),
