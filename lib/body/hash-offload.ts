@@ -113,7 +113,6 @@ export function hashBacklog(): { bytes: number; uploadLimit: number; totalLimit:
 
 /** The digests of one body, computed on a hashing thread in the order `algorithms` names. */
 export class OffloadedHashes {
-  readonly algorithms: readonly OffloadedAlgorithm[];
   readonly #id = ++nextJob;
   readonly #thread = threadFor(this.#id);
   #stage: Uint8Array | undefined;
@@ -125,7 +124,6 @@ export class OffloadedHashes {
   readonly #job: Job;
 
   constructor(algorithms: readonly OffloadedAlgorithm[]) {
-    this.algorithms = algorithms;
     this.#job = {
       hashed: (bytes) => {
         this.#inFlight -= bytes;

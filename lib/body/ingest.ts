@@ -149,6 +149,6 @@ export async function readSmallBody(source: BodySource, opts: SmallBodyOptions):
   };
   const verifier = new BodyVerifier(spec, opts.payload, keep, { alwaysMd5: false, maxSize: limit, tooLarge });
   await pump(source, verifier, () => undefined);
-  const { size } = verifier.end();
+  const { size } = await verifier.finish();
   return Buffer.concat(parts, size);
 }

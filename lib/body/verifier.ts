@@ -30,8 +30,7 @@ export interface VerifierOptions {
   /** Payload bytes allowed; beyond it `tooLarge` is thrown. */
   maxSize?: number;
   tooLarge: () => S3Error;
-  /** Hash MD5 and SHA-256 on a hashing thread (big bodies; see hash-offload.ts). The result
-   *  then comes from finish(), not end(). */
+  /** Hash MD5 and SHA-256 on a hashing thread (big bodies; see hash-offload.ts). */
   offload?: boolean;
 }
 
@@ -41,8 +40,9 @@ export class BodyVerifier {
   private readonly onData: (data: Buffer) => void;
   private readonly opts: VerifierOptions;
   private readonly decoder: AwsChunkedDecoder | undefined;
-  private readonly md5: Hash | undefined;
-  private readonly sha256: Hash | undefined;
+  /** MD5 and/or SHA-256, in this order, hashed here (`local`) or on a hashing thread. */
+  private readonly algorithms: OffloadedAlgorithm[] = [];
+  private readonly local: Hash[] = [];
   private readonly offloaded: OffloadedHashes | undefined;
   private readonly checksum: Checksummer | undefined;
   private wireBytes = 0;
@@ -62,14 +62,10 @@ export class BodyVerifier {
         (data) => this.payloadData(data),
       );
     }
-    const algorithms: OffloadedAlgorithm[] = [];
-    if (opts.alwaysMd5 || spec.contentMd5) algorithms.push('md5');
-    if (payload.kind === 'sha256' || payload.kind === 'signature-sha256') algorithms.push('sha256');
-    if (opts.offload && algorithms.length) this.offloaded = new OffloadedHashes(algorithms);
-    else {
-      if (algorithms.includes('md5')) this.md5 = createHash('md5');
-      if (algorithms.includes('sha256')) this.sha256 = createHash('sha256');
-    }
+    if (opts.alwaysMd5 || spec.contentMd5) this.algorithms.push('md5');
+    if (payload.kind === 'sha256' || payload.kind === 'signature-sha256') this.algorithms.push('sha256');
+    if (opts.offload && this.algorithms.length) this.offloaded = new OffloadedHashes(this.algorithms);
+    else for (const a of this.algorithms) this.local.push(createHash(a));
     if (spec.algorithm) this.checksum = createChecksummer(spec.algorithm);
   }
 
@@ -86,8 +82,7 @@ export class BodyVerifier {
   private payloadData(data: Buffer): void {
     this.size += data.length;
     if (this.opts.maxSize !== undefined && this.size > this.opts.maxSize) throw this.opts.tooLarge();
-    this.md5?.update(data);
-    this.sha256?.update(data);
+    for (const h of this.local) h.update(data);
     this.offloaded?.update(data);
     this.checksum?.update(data);
     this.onData(data);
@@ -104,36 +99,21 @@ export class BodyVerifier {
   }
 
   /** Call once the body has ended: verifies lengths, signatures, digests and checksums. */
-  end(): VerifiedBody {
-    if (this.offloaded) throw new Error('an offloaded body ends with finish()');
-    this.endFraming();
-    return this.check(this.md5?.digest(), this.sha256?.digest('hex'));
-  }
-
-  /** end() for any body, offloaded or not. */
   async finish(): Promise<VerifiedBody> {
-    if (!this.offloaded) return this.end();
-    this.endFraming();
-    const digests = await this.offloaded.digests();
-    const of = (a: OffloadedAlgorithm) => {
-      const i = this.offloaded!.algorithms.indexOf(a);
-      return i < 0 ? undefined : Buffer.from(digests[i]!);
-    };
-    return this.check(of('md5'), of('sha256')?.toString('hex'));
-  }
-
-  private endFraming(): void {
     if (this.spec.contentLength !== undefined && this.wireBytes !== this.spec.contentLength) {
       throw new S3Error('IncompleteBody');
     }
     this.decoder?.end();
-  }
-
-  private check(md5: Buffer | undefined, sha256Hex: string | undefined): VerifiedBody {
+    const digests = this.offloaded ? await this.offloaded.digests() : this.local.map((h) => h.digest());
+    const of = (a: OffloadedAlgorithm) => {
+      const i = this.algorithms.indexOf(a);
+      return i < 0 ? undefined : Buffer.from(digests[i]!);
+    };
+    const md5 = of('md5');
+    const computed = of('sha256')?.toString('hex');
     const result: VerifiedBody = { size: this.size, md5Hex: '' };
-    if (sha256Hex !== undefined && this.payload.kind === 'signature-sha256') this.payload.verify(sha256Hex);
-    if (sha256Hex !== undefined && this.payload.kind === 'sha256') {
-      const computed = sha256Hex;
+    if (computed !== undefined && this.payload.kind === 'signature-sha256') this.payload.verify(computed);
+    if (computed !== undefined && this.payload.kind === 'sha256') {
       if (computed !== this.payload.hex) {
         throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
           ClientComputedContentSHA256: this.payload.hex,
@@ -142,14 +122,13 @@ export class BodyVerifier {
       }
     }
     if (md5) {
-      const digest = md5;
-      if (this.spec.contentMd5 && !digest.equals(this.spec.contentMd5)) {
+      if (this.spec.contentMd5 && !md5.equals(this.spec.contentMd5)) {
         throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
           ExpectedDigest: this.spec.contentMd5.toString('base64'),
-          CalculatedDigest: digest.toString('base64'),
+          CalculatedDigest: md5.toString('base64'),
         });
       }
-      result.md5Hex = digest.toString('hex');
+      result.md5Hex = md5.toString('hex');
     }
     if (this.checksum) {
       const base64 = this.checksum.digest().toString('base64');
