@@ -9,15 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
 import type { LocalStorage } from '../storage/local.ts';
 import { BLOB_ID_RE, FileMissingError } from '../storage/backend.ts';
-import {
-  CLUSTER_PROTOCOL,
-  DEFAULT_MAX_SKEW_MS,
-  macStart,
-  MAC_HEADER,
-  PROTOCOL_HEADER,
-  signHeaders,
-  TIME_HEADER,
-} from './peer-auth.ts';
+import { DEFAULT_MAX_SKEW_MS, macStart, MAC_HEADER, peerHeaders, signHeaders, TIME_HEADER } from './peer-auth.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { parseHostPort } from './config.ts';
 
@@ -151,12 +143,7 @@ export class BlobReplication {
           method: 'PUT',
           path: url,
           agent: this.agent,
-          headers: {
-            [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL),
-            [TIME_HEADER]: time,
-            trailer: MAC_HEADER,
-            'content-type': 'application/octet-stream',
-          },
+          headers: { ...peerHeaders(time), trailer: MAC_HEADER, 'content-type': 'application/octet-stream' },
         },
         (res) => {
           res.resume();

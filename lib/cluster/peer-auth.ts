@@ -43,11 +43,12 @@ export function signHeaders(
   now = Date.now(),
 ): Record<string, string> {
   const time = String(now);
-  return {
-    [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL),
-    [TIME_HEADER]: time,
-    [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex'),
-  };
+  return { ...peerHeaders(time), [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex') };
+}
+
+/** The protocol and time headers of a peer request whose MAC comes later (a trailer). */
+export function peerHeaders(time: string): Record<string, string> {
+  return { [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL), [TIME_HEADER]: time };
 }
 
 export type AuthFailure = 'missing' | 'stale' | 'bad-mac' | 'protocol';

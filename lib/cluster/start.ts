@@ -38,8 +38,6 @@ import type { Command } from '../metadata/commands.ts';
 import { CredentialError, type Submitter } from '../metadata/credentials.ts';
 import { unavailable } from './replicated-store.ts';
 
-/** Every node pulls the blobs it lacks this often (and after a snapshot restore). */
-
 const INFO_PATH = '/cluster/info';
 /** A follower's admin API hands access-key changes to the leader here (cluster port, MAC'd). */
 const SUBMIT_PATH = '/cluster/submit';

@@ -525,12 +525,10 @@ export class HttpTransport implements Transport {
     await a?.discard();
   }
 
-  private refuse(res: ServerResponse, why: AuthFailure, detail?: string): void {
+  private refuse(res: ServerResponse, why: AuthFailure, detail = `cluster authentication failed: ${why}`): void {
     this.refused[why]++;
-    this.o.onRefused?.(why, detail ?? `cluster authentication failed: ${why}`);
-    res
-      .writeHead(401, { 'content-type': 'text/plain', connection: 'close' })
-      .end(`${detail ?? `cluster authentication failed: ${why}`}\n`);
+    this.o.onRefused?.(why, detail);
+    res.writeHead(401, { 'content-type': 'text/plain', connection: 'close' }).end(`${detail}\n`);
   }
 
   async close(): Promise<void> {

@@ -70,7 +70,10 @@ test('health, readiness and `bleepstore cluster status|nodes` show the role, lea
     await other.text(),
     new RegExp(`cluster protocol ${CLUSTER_PROTOCOL + 1} and this node ${CLUSTER_PROTOCOL}`),
   );
-  const logged = follower.proc!.logs.find((e) => e.msg === 'refused a request on the cluster port');
+  // The node's log reaches this process through a pipe, possibly after the answer.
+  const refusal = () => follower.proc!.logs.find((e) => e.msg === 'refused a request on the cluster port');
+  for (const end = Date.now() + 5000; !refusal() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  const logged = refusal();
   assert.equal(logged?.reason, 'protocol', JSON.stringify(logged));
   assert.equal(logged?.level, 'error');
 
