@@ -29,6 +29,8 @@ Options:
   --log-level LEVEL   debug | info | warn | error | silent
   --log-format FMT    json | text
   --durability MODE   full | normal | off (SQLite synchronous; default full)
+  --workers N         threads serving S3 requests on the port (default 1; writes still
+                      commit through the one writer: docs/many-cores.md)
   --shutdown-grace S  on SIGTERM/SIGINT, seconds requests in flight get to finish (default 20)
   --version           print the version
   --help              print this help
@@ -45,6 +47,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   durability: { type: 'string' },
+  workers: { type: 'string' },
   'shutdown-grace': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -56,6 +59,7 @@ function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigI
   const logging: Record<string, unknown> = {};
   if (v.host !== undefined) server.host = v.host;
   if (v.port !== undefined) server.port = v.port;
+  if (v.workers !== undefined) server.workers = v.workers;
   if (v['log-level'] !== undefined) logging.level = v['log-level'];
   if (v['log-format'] !== undefined) logging.format = v['log-format'];
   const auth: Record<string, unknown> = {};
@@ -73,6 +77,7 @@ function flagsToConfig(v: Record<string, string | boolean | undefined>): ConfigI
 const FLAG_NAMES: Record<string, string> = {
   'server.host': '--host',
   'server.port': '--port',
+  'server.workers': '--workers',
   data_dir: '--data-dir',
   'logging.level': '--log-level',
   'logging.format': '--log-format',

@@ -30,6 +30,8 @@ export interface Config {
     headers_timeout_seconds: number;
     /** Open client connections at most; 0 derives it from the open-file limit (RLIMIT_NOFILE). */
     max_connections: number;
+    /** Threads that accept and serve S3 requests (1: the main thread alone); see docs/many-cores.md. */
+    workers: number;
     /** Cluster mode: the admin API's port (0: off) and its bearer token. */
     admin_port: number;
     admin_token: string;
@@ -110,6 +112,7 @@ export function defaultConfig(): Config {
       request_timeout_seconds: 300,
       headers_timeout_seconds: 10,
       max_connections: 0,
+      workers: 1,
       admin_port: 0,
       admin_token: '',
     },
@@ -173,6 +176,7 @@ const LEAVES: Record<string, { kind: Kind; min?: number; max?: number; env?: str
   'server.request_timeout_seconds': { kind: 'int', min: 1, max: 86400 },
   'server.headers_timeout_seconds': { kind: 'int', min: 1, max: 3600 },
   'server.max_connections': { kind: 'int', min: 0 },
+  'server.workers': { kind: 'int', min: 1, max: 64, env: 'BLEEPSTORE_WORKERS' },
   'auth.access_key': { kind: 'string', env: 'BLEEPSTORE_ACCESS_KEY' },
   'auth.secret_key': { kind: 'string', env: 'BLEEPSTORE_SECRET_KEY' },
   'auth.owner_id': { kind: 'string' },

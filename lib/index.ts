@@ -2,16 +2,16 @@
 // Creating a store runs the whole start-up recovery before it can serve anything.
 // Library code never exits the process and installs no signal handlers; bin/ does that.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ConfigError, configWarnings, loadConfig, type Config, type ConfigInput, type StorageKind } from './config.ts';
 import { MetadataStore, type Change } from './metadata/sqlite.ts';
-import { http } from './node-http.ts';
 import { uploadReads } from './metadata/uploads.ts';
 import { createStorage } from './storage/create.ts';
 import { watchNewBlobIds } from './storage/backend.ts';
 import { createWriteTasks } from './events/write-tasks.ts';
 import { recover, startReaper, startScrub, type RecoveryReport } from './recovery.ts';
 import { createLogger, type Logger } from './ops/log.ts';
+import { startServingThreads, type ServingThreads } from './workers/serve-threads.ts';
 import { createRequestHandler } from './server.ts';
 import { createOps } from './ops/endpoints.ts';
 import { createConsole } from './ui/console.ts';
@@ -23,9 +23,7 @@ import { createOwnedBucket } from './admin/bucket-ops.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
-import { maxConnections } from './ops/connections.ts';
-import { closeIdleAfterPoll } from './ops/idle-timeout.ts';
-import { holdContinue } from './s3/body.ts';
+import { createS3HttpServer, s3Domains } from './s3-http-server.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
 export { dataPaths } from './data-paths.ts';
@@ -159,6 +157,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       'Config key "storage.backend" is "memory", which cluster mode cannot use (a restarted node would have lost every object); use local or a cloud backend.',
     );
   }
+  if (config.server.workers > 1) checkServingThreads(config);
   const recorder = o.recordCommands ?? commandRecorder(process.env.BLEEPSTORE_RECORD_COMMANDS);
   const metadata = new MetadataStore({
     path: config.metadata.sqlite.path,
@@ -167,6 +166,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     eventTargets: config.events.targets.filter((t) => t.all_buckets).map((t) => t.name),
     knownEventTargets: config.events.targets.map((t) => t.name),
   });
+  if (config.server.workers > 1) metadata.readAcrossThreads();
   const uploads = uploadReads(metadata);
   const storage = await createStorage(config, metadata);
   try {
@@ -266,10 +266,12 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     : undefined;
 
   let failed: Error | undefined;
+  let threads: ServingThreads | undefined;
   fatal = (err: Error): void => {
     if (failed) return;
     failed = err;
     log.error('storage failure: refusing all requests from now on', { error: err });
+    threads?.terminate();
     server.close();
     o.onFatal?.(err);
   };
@@ -286,15 +288,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     tasks,
     ...(cluster ? { cluster: cluster.health, clusterMetrics: cluster.metrics } : {}),
   };
-  const domains = [
-    'localhost',
-    ...(config.server.domain
-      ? config.server.domain
-          .split(',')
-          .map((d) => d.trim().toLowerCase())
-          .filter(Boolean)
-      : []),
-  ];
+  const domains = s3Domains(config);
   const ops = createOps(svc);
   let s3Port = 0;
   const adminApi = adminModule
@@ -334,50 +328,15 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     });
   };
 
-  const server = http.createServer(
-    {
-      maxHeaderSize: config.server.max_header_bytes,
-      requestTimeout: 0, // large uploads may take long; idle sockets are cut by `timeout` below
-      // Slow or silent header senders are cut soon, checked every second (Node's default is 30 s).
-      headersTimeout: config.server.headers_timeout_seconds * 1000,
-      connectionsCheckingInterval: 1000,
-      keepAliveTimeout: 5_000,
-    },
-    handler,
-  );
-  server.timeout = config.server.request_timeout_seconds * 1000;
-  closeIdleAfterPoll(server);
-  server.maxConnections = maxConnections(config.server.max_connections);
-  // Node's headersTimeout counts only from a request's first byte; a connection that sends
-  // nothing at all gets the same limit here (the handler restores server.timeout).
-  server.on('connection', (socket: Socket) => socket.setTimeout(config.server.headers_timeout_seconds * 1000));
-  // Expect: 100-continue is answered only once the handler reads the body, i.e. after
-  // authentication and authorization: a refused client gets its error without sending the
-  // body. https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    holdContinue(req, res);
-    handler(req, res);
-  });
+  const server = createS3HttpServer(config, handler, 1 / config.server.workers);
   const drain = createDrain(server);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable) return socket.destroy();
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const code = tooLarge ? 'RequestHeaderSectionTooLarge' : 'BadRequest';
-    const message = tooLarge
-      ? 'Your request header section exceeds the maximum allowed size.'
-      : 'The request could not be parsed.';
-    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nServer: BleepStore\r\n\r\n${body}`,
-    );
-  });
 
   let closed = false;
   let bound: { url: string } | undefined;
   const close = async (graceMs = 0): Promise<void> => {
     if (closed) return;
     closed = true;
-    await drain.stop(graceMs);
+    await Promise.all([drain.stop(graceMs), threads?.stop(graceMs)]);
     await adminApi?.close();
     stopReaper();
     disk.stop();
@@ -396,10 +355,11 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     scrubbed: scrub.done,
     credentials: credentialsOf(metadata),
     subscribe: (listener) => metadata.subscribe(listener),
-    listen(port = config.server.port, host = config.server.host) {
-      return new Promise((resolve, reject) => {
+    async listen(port = config.server.port, host = config.server.host) {
+      const workers = config.server.workers;
+      const at = await new Promise<{ host: string; port: number; url: string }>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        server.listen({ port, host, reusePort: workers > 1 }, () => {
           server.off('error', reject);
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -423,6 +383,34 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
           resolve({ host: addr.address, port: addr.port, url: bound.url });
         });
       });
+      if (workers > 1 && !closed) {
+        // After the start-up scrub: it spares blobs born in this thread only (watchNewBlobIds).
+        await scrub.done.catch(() => 0);
+        threads = await startServingThreads({
+          count: workers - 1,
+          config,
+          host: at.host,
+          port: at.port,
+          metadata,
+          handler,
+          collect,
+          fatal,
+          observe: (r) => {
+            try {
+              ops.metrics?.observe(r);
+            } catch (err) {
+              log.warn('recording request metrics failed', { error: err });
+            }
+          },
+          writeLog:
+            o.logWrite &&
+            ((text) => {
+              for (const line of text.split(/(?<=\n)/)) if (line) o.logWrite!(line);
+            }),
+        });
+        log.info('serving threads started', { threads: workers });
+      }
+      return at;
     },
     close,
     [Symbol.asyncDispose]: () => close(),
@@ -442,6 +430,22 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       await createBuckets();
     },
   };
+}
+
+/** Serving threads (server.workers > 1) share one data directory and one writer thread. */
+function checkServingThreads(config: Config): void {
+  const refuse = (key: string, value: string, why: string): never => {
+    throw new ConfigError(
+      `Config key "${key}" is "${value}", which server.workers > 1 does not support yet (${why}); use server.workers: 1.`,
+    );
+  };
+  if (config.cluster.enabled) refuse('cluster.enabled', 'true', 'a cluster node serves from one thread');
+  if (config.storage.backend === 'memory' || config.storage.backend === 'sqlite')
+    refuse('storage.backend', config.storage.backend, "its bytes live in one thread's connection");
+  if (config.metadata.sqlite.path === ':memory:')
+    refuse('metadata.sqlite.path', ':memory:', 'each thread needs its own connection to one database file');
+  if (config.events.consistency === 'async')
+    refuse('events.consistency', 'async', 'its write tasks are applied by the main thread alone');
 }
 
 function snakeCase(o: object): Record<string, unknown> {

@@ -41,6 +41,12 @@ function newRequestId(): string {
   return ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(8, '0');
 }
 
+/** A request that claims a signature (header, or presigned query); anything else is anonymous,
+ *  an ops or console request, or a browser POST form. */
+export function isSignedRequest(authorization: string | undefined, rawQuery: string): boolean {
+  return authorization !== undefined || rawQuery.includes('X-Amz-Algorithm=') || rawQuery.includes('Signature=');
+}
+
 function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
@@ -93,10 +99,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
 
     try {
       const { rawPath, rawQuery } = splitUrl(url);
-      const signed =
-        header('authorization') !== undefined ||
-        rawQuery.includes('X-Amz-Algorithm=') ||
-        rawQuery.includes('Signature=');
+      const signed = isSignedRequest(header('authorization'), rawQuery);
       if (!signed && opts.ui && (opsRoute = opts.ui.route(method, rawPath, header)))
         return await opts.ui.serve(req, res);
       if (!signed && svc.tasks && (method === 'GET' || method === 'HEAD') && rawPath.startsWith(TASKS_PATH)) {

@@ -33,10 +33,20 @@ export class MetadataReads {
   private readonly bucketCache = new Map<string, BucketRow | undefined>();
   private dataVersion = -1;
   private versionCheckedAt = -Infinity;
+  private versionCheckMs = 1;
   private inlineRead = 0;
 
   constructor(sql: Sql) {
     this.sql = sql;
+  }
+
+  /**
+   * Other threads of this process write through their own connections (serving threads,
+   * lib/workers/): check data_version on every cached read, so a change another thread
+   * answered is seen by the next request here (read-your-writes across connections).
+   */
+  readAcrossThreads(): void {
+    this.versionCheckMs = 0;
   }
 
   /** Answers when the database does (for /readyz and /health). */
@@ -72,7 +82,7 @@ export class MetadataReads {
   private cached<T>(cache: Map<string, T | undefined>, key: string, load: () => T | undefined): T | undefined {
     if (this.sql.inTransaction) return load();
     const now = performance.now();
-    if (now - this.versionCheckedAt >= 1) {
+    if (now - this.versionCheckedAt >= this.versionCheckMs) {
       this.versionCheckedAt = now;
       const version = (this.sql.q('PRAGMA data_version').get() as Row).data_version as number;
       if (version !== this.dataVersion) {
