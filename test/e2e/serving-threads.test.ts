@@ -14,6 +14,7 @@ import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { createBleepStore, ConfigError } from '../../lib/index.ts';
 import { waitFor, waitForAsync } from '../ops/wait.ts';
+import { connectInspector, watchInspectorUrl } from '../helpers/inspector.ts';
 
 const md5 = (b: Buffer): string => `"${createHash('md5').update(b).digest('hex')}"`;
 
@@ -186,6 +187,45 @@ test('with --workers 2 every acknowledged PUT survives kill -9 under concurrent 
     }
   });
 });
+
+// A thread that dies would leave the port half served (its connections reset, the kernel still
+// sending new ones to its listener until it closes): the server stops whole, exit status 70 as
+// for any fatal storage error, and the next start recovers (crash-only).
+for (const ending of ['process.exit(3)', "setTimeout(() => { throw new Error('serving thread failure') })"])
+  test(`a serving thread that ends (${ending.startsWith('process') ? 'exit' : 'uncaught exception'}) stops the whole server with status 70`, async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-threads-'));
+    let url: (() => string) | undefined;
+    const srv = await spawnServer(
+      path.join(dir, 'data'),
+      ['--workers', '2'],
+      (proc) => {
+        url = watchInspectorUrl(proc);
+      },
+      undefined,
+      { nodeArgs: ['--inspect=127.0.0.1:0'] },
+    );
+    const inspector = await connectInspector(url!());
+    try {
+      const thread = await inspector.nextWorker('serve-worker', new Set(), 10_000);
+      inspector.evaluateIn(thread, ending);
+      await waitFor(
+        () => !inspector.workers().some((w) => w.workerId === thread.workerId),
+        'the thread to end',
+        10_000,
+      );
+      inspector.close(); // an attached debugger would hold the exiting process open
+      const exit = await Promise.race([srv.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+      assert.equal(exit, 70);
+      assert.ok(
+        srv.logs.some((l) => l.level === 'error' && /serving thread 1/.test(JSON.stringify(l))),
+        'the log names the thread that failed',
+      );
+    } finally {
+      inspector.close();
+      if (srv.alive()) await srv.kill9();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
 test('SIGTERM with --workers 2 lets both threads finish and the process exits 0', async () => {
   await withServer(['--workers', '2'], async (srv) => {
