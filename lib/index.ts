@@ -270,7 +270,9 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
   fatal = (err: Error): void => {
     if (failed) return;
     failed = err;
-    log.error('unrecoverable failure (storage, or a serving thread): refusing all requests from now on', { error: err });
+    log.error('unrecoverable failure (storage, or a serving thread): refusing all requests from now on', {
+      error: err,
+    });
     threads?.terminate();
     server.close();
     o.onFatal?.(err);
