@@ -38,7 +38,7 @@ export function countBodyBytes(res: ServerResponse): () => number {
 export function createRequestObserver(log: Logger, metrics: Metrics | undefined): (r: RequestRecord) => void {
   return (r) => {
     const level = r.ops && PROBES.has(r.route) ? 'debug' : 'info';
-    if (log.enabled(level)) {
+    if (log.enabled(level) && !log.rendered(level, 'request completed', accessLogMembers(r))) {
       log[level]('request completed', {
         request_id: r.requestId,
         method: r.method,
@@ -63,4 +63,25 @@ export function createRequestObserver(log: Logger, metrics: Metrics | undefined)
       log.warn('recording request metrics failed', { error: err });
     }
   };
+}
+
+// Printable ASCII but `"` and `\`: JSON.stringify would write it unchanged between quotes.
+const AS_IS = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const str = (v: string): string => (AS_IS.test(v) ? `"${v}"` : JSON.stringify(v));
+
+/**
+ * The access log line's fields as JSON members: the same members, order and omissions as
+ * JSON.stringify of the text format's fields object (undefined fields left out), built as one
+ * string (an object, a spread and JSON.stringify per request were ~6 µs of a small GET).
+ */
+export function accessLogMembers(r: RequestRecord): string {
+  let s = `"request_id":${str(r.requestId)},"method":${str(r.method)},"op":${str(r.route)}`;
+  if (r.bucket !== undefined) s += `,"bucket":${str(r.bucket)}`;
+  if (r.key !== undefined) s += `,"key":${str(r.key)}`;
+  s += `,"status":${r.status},"bytes_in":${r.bytesIn},"bytes_out":${r.bytesOut},"duration_ms":${JSON.stringify(Math.round(r.durationMs * 1000) / 1000)}`;
+  if (r.aborted) s += ',"aborted":true';
+  if (r.clientAddress !== undefined) s += `,"client_address":${str(r.clientAddress)}`;
+  if (r.userAgent !== undefined) s += `,"user_agent":${str(r.userAgent)}`;
+  if (r.accessKeyId !== undefined) s += `,"access_key_id":${str(r.accessKeyId)}`;
+  return s;
 }

@@ -27,13 +27,16 @@ const { config } = init;
 const port = parentPort!;
 const post = (m: FromServer): void => port.postMessage(m);
 
-// Log lines: written to stdout by this thread, a write per turn. Each write ends on a line
+// Log lines: written to stdout by this thread, at most every 50 ms or 64 KiB. Each write ends on a line
 // boundary and stays within PIPE_BUF (4 KiB) when its lines allow, so lines of several threads
 // never interleave on a pipe (POSIX: such writes are atomic) nor on a file (one shared offset).
 // An embedder's logWrite lives in the main thread: the lines go there instead.
 const PIPE_BUF = 4096;
 let pendingLog = '';
+let logTimer: NodeJS.Timeout | undefined;
 const flushLog = (): void => {
+  if (logTimer) clearTimeout(logTimer);
+  logTimer = undefined;
   const text = pendingLog;
   pendingLog = '';
   if (!text) return;
@@ -64,10 +67,9 @@ const log = createLogger({
   level: config.logging.level,
   format: config.logging.format,
   write: (line, level) => {
-    const first = pendingLog === '';
     pendingLog += line;
-    if (level === 'warn' || level === 'error') flushLog();
-    else if (first) setImmediate(flushLog);
+    if (level === 'warn' || level === 'error' || pendingLog.length >= 64 * 1024) flushLog();
+    else logTimer ??= setTimeout(flushLog, 50).unref(); // as the main thread's (lib/ops/log.ts)
   },
 });
 
