@@ -38,23 +38,8 @@ export function countBodyBytes(res: ServerResponse): () => number {
 export function createRequestObserver(log: Logger, metrics: Metrics | undefined): (r: RequestRecord) => void {
   return (r) => {
     const level = r.ops && PROBES.has(r.route) ? 'debug' : 'info';
-    if (log.enabled(level) && !log.rendered(level, 'request completed', accessLogMembers(r))) {
-      log[level]('request completed', {
-        request_id: r.requestId,
-        method: r.method,
-        op: r.route,
-        bucket: r.bucket,
-        key: r.key,
-        status: r.status,
-        bytes_in: r.bytesIn,
-        bytes_out: r.bytesOut,
-        duration_ms: Math.round(r.durationMs * 1000) / 1000,
-        aborted: r.aborted || undefined,
-        client_address: r.clientAddress,
-        user_agent: r.userAgent,
-        access_key_id: r.accessKeyId,
-      });
-    }
+    if (log.enabled(level) && !log.rendered(level, 'request completed', accessLogMembers(r)))
+      log[level]('request completed', accessLogFields(r));
     // Metrics are best-effort: a failure to count never fails a request
     // (specs/observability-and-openapi.md, "Best-Effort Metrics").
     try {
@@ -62,6 +47,25 @@ export function createRequestObserver(log: Logger, metrics: Metrics | undefined)
     } catch (err) {
       log.warn('recording request metrics failed', { error: err });
     }
+  };
+}
+
+/** The access log line's fields (the text format's, and what accessLogMembers renders). */
+export function accessLogFields(r: RequestRecord): Record<string, unknown> {
+  return {
+    request_id: r.requestId,
+    method: r.method,
+    op: r.route,
+    bucket: r.bucket,
+    key: r.key,
+    status: r.status,
+    bytes_in: r.bytesIn,
+    bytes_out: r.bytesOut,
+    duration_ms: Math.round(r.durationMs * 1000) / 1000,
+    aborted: r.aborted || undefined,
+    client_address: r.clientAddress,
+    user_agent: r.userAgent,
+    access_key_id: r.accessKeyId,
   };
 }
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../lib/ops/log.ts';
-import { createRequestObserver, type RequestRecord } from '../../lib/ops/observe.ts';
+import { accessLogFields, createRequestObserver, type RequestRecord } from '../../lib/ops/observe.ts';
 
 const LOG = fileURLToPath(new URL('../../lib/ops/log.ts', import.meta.url));
 
@@ -112,23 +112,7 @@ test('the access log line built as one string equals JSON.stringify of its field
     const { time: _t, level, msg, ...fields } = JSON.parse(lines[0]!) as Record<string, unknown>;
     assert.equal(level, r.ops ? 'debug' : 'info');
     assert.equal(msg, 'request completed');
-    const expected = JSON.parse(
-      JSON.stringify({
-        request_id: r.requestId,
-        method: r.method,
-        op: r.route,
-        bucket: r.bucket,
-        key: r.key,
-        status: r.status,
-        bytes_in: r.bytesIn,
-        bytes_out: r.bytesOut,
-        duration_ms: Math.round(r.durationMs * 1000) / 1000,
-        aborted: r.aborted || undefined,
-        client_address: r.clientAddress,
-        user_agent: r.userAgent,
-        access_key_id: r.accessKeyId,
-      }),
-    ) as Record<string, unknown>;
+    const expected = JSON.parse(JSON.stringify(accessLogFields(r))) as Record<string, unknown>;
     assert.deepEqual(fields, expected);
     assert.deepEqual(Object.keys(fields), Object.keys(expected), 'same members in the same order');
     assert.equal(
