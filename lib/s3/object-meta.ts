@@ -72,8 +72,18 @@ export function storageClassFrom(header: (n: string) => string | undefined): str
   return v;
 }
 
+// Last-Modified of the objects read lately: parsing and formatting a date is ~0.65 µs, a
+// lookup ~0.01 µs, and small reads revisit the same rows.
+const httpDates = new Map<string, string>();
+
 export function httpDate(iso: string): string {
-  return new Date(iso).toUTCString();
+  let v = httpDates.get(iso);
+  if (v === undefined) {
+    v = new Date(iso).toUTCString();
+    if (httpDates.size >= 4096) httpDates.clear();
+    httpDates.set(iso, v);
+  }
+  return v;
 }
 
 /** Headers describing a stored object, shared by GET, HEAD and conditional 304s. */
