@@ -16,6 +16,7 @@ export const PAGE_CACHE_KIB = 8192;
 export class Sql {
   readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
+  private readonly arrayStmts = new Map<string, StatementSync>();
   private savepoints = 0;
 
   constructor(file: string, durability: Durability) {
@@ -62,6 +63,17 @@ export class Sql {
     if (!s) {
       s = this.db.prepare(sql);
       this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Cached prepared statement whose rows come back as arrays of column values, in order. */
+  qa(sql: string): StatementSync {
+    let s = this.arrayStmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      s.setReturnArrays(true);
+      this.arrayStmts.set(sql, s);
     }
     return s;
   }

@@ -2,7 +2,16 @@
 // are read by every request and change rarely, so they are cached; the change hook clears the
 // cache for writes through this connection, PRAGMA data_version for writes by another process.
 import type { Row, Sql } from './connection.ts';
-import { OBJECT_COLUMNS_WITHOUT_DATA, toBucket, toCredential, toObject, toPart, toUpload } from './rows.ts';
+import {
+  OBJECT_COLUMNS_WITHOUT_DATA,
+  OBJECT_ROW,
+  OBJECT_ROW_WITH_DATA,
+  toBucket,
+  toCredential,
+  toObject,
+  toPart,
+  toUpload,
+} from './rows.ts';
 import type {
   BucketRow,
   CredentialRow,
@@ -127,13 +136,12 @@ export class MetadataReads {
    * conditions), which would otherwise be copied out of SQLite for nothing.
    */
   getObject(bucket: string, key: string, withData = true): ObjectRow | undefined {
-    const r = (
-      withData
-        ? this.sql.q('SELECT * FROM objects WHERE bucket = ? AND key = ?')
-        : this.sql.q(`SELECT ${OBJECT_COLUMNS_WITHOUT_DATA} FROM objects WHERE bucket = ? AND key = ?`)
-    ).get(bucket, key) as Row | undefined;
-    if (!r) return undefined;
-    const o = toObject(r);
+    const reader = withData ? OBJECT_ROW_WITH_DATA : OBJECT_ROW;
+    const v = this.sql.qa(`SELECT ${reader.columns} FROM objects WHERE bucket = ? AND key = ?`).get(bucket, key) as
+      | unknown[]
+      | undefined;
+    if (!v) return undefined;
+    const o = toObject(reader.row(v));
     if (o.inline) this.inlineRead += o.inline.length;
     return o;
   }
