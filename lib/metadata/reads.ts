@@ -93,7 +93,7 @@ export class MetadataReads {
     const now = performance.now();
     if (now - this.versionCheckedAt >= this.versionCheckMs) {
       this.versionCheckedAt = now;
-      const version = (this.sql.q('PRAGMA data_version').get() as Row).data_version as number;
+      const version = (this.sql.qa('PRAGMA data_version').get() as unknown as [number])[0];
       if (version !== this.dataVersion) {
         this.dataVersion = version;
         this.invalidate();
