@@ -18,6 +18,7 @@ import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
 import { serveTaskStatus, TASKS_PATH } from './events/task-status.ts';
 import { explainSignatureMismatch } from './auth/sigv4/explain.ts';
+import { clientAddress } from './client-address.ts';
 
 export interface HandlerOptions {
   /** Serves /health, /metrics, ... ; returns false when the path is not an ops path. */
@@ -91,7 +92,7 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
         bytesOut: method === 'HEAD' ? 0 : bytesOut(),
         durationMs: performance.now() - started,
         aborted: !res.writableFinished,
-        clientAddress: req.socket.remoteAddress,
+        clientAddress: clientAddress(req),
         userAgent: req.headers['user-agent'],
         accessKeyId,
       });

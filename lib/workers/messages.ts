@@ -10,6 +10,8 @@ export interface ServeInit {
   port: number;
   /** The main thread's private socket for requests this thread hands over (pass-to-main.ts). */
   mainSocket: string;
+  /** Proves to the main thread's private socket that a request comes from a serving thread. */
+  handoverSecret: string;
   /** Log lines go to the main thread (an embedder's logWrite) instead of stdout. */
   logToMain: boolean;
   /** This thread's part of server.max_connections. */

@@ -11,6 +11,7 @@ import type { RequestRecord } from '../ops/request-record.ts';
 import { createS3HttpServer } from '../s3-http-server.ts';
 import type { FromServer, ServeInit, ToServer } from './messages.ts';
 import { fromWire, toWire } from './wire-errors.ts';
+import { takeHandedOver } from './pass-to-main.ts';
 
 // Built to dist/ the worker is a .js file next to this one.
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './serve-worker.ts' : './serve-worker.js', import.meta.url);
@@ -42,7 +43,8 @@ export interface ServingThreads {
 export async function startServingThreads(o: ServingThreadOptions): Promise<ServingThreads> {
   // An abstract socket (Linux): no file to leave behind, reachable from this machine only.
   const mainSocket = `\0bleepstore-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const internal: Server = createS3HttpServer(o.config, o.handler);
+  const secret = randomBytes(16).toString('hex');
+  const internal: Server = createS3HttpServer(o.config, takeHandedOver(secret, o.handler));
   await new Promise<void>((resolve, reject) => {
     internal.once('error', reject);
     internal.listen(mainSocket, () => resolve());
@@ -52,6 +54,7 @@ export async function startServingThreads(o: ServingThreadOptions): Promise<Serv
     host: o.host,
     port: o.port,
     mainSocket,
+    handoverSecret: secret,
     logToMain: o.writeLog !== undefined,
     connectionShare: 1 / (o.count + 1),
   };

@@ -117,7 +117,7 @@ const handle = createRequestHandler(svc, {
     if (records.push(r) === 1) setImmediate(flushRecords);
   },
 });
-const toMain = passToMain(new http.Agent({ keepAlive: true, maxSockets: 64 }), init.mainSocket);
+const toMain = passToMain(new http.Agent({ keepAlive: true, maxSockets: 64 }), init.mainSocket, init.handoverSecret);
 
 const server = createS3HttpServer(
   config,

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
@@ -147,6 +148,28 @@ test('with --workers 2 unsigned requests (health, metrics) are answered whicheve
       srv.logs.every((l) => typeof l.msg === 'string'),
       'every log line of both threads is whole JSON',
     );
+    // Handed-over requests keep the client's address (in the log and in event records).
+    for (let i = 0; i < 20; i++) assert.equal((await send('GET', `${base}/counted/k${i}`, {})).status, 403);
+    const anonymous = () => srv.logs.filter((l) => l.op === 'GetObject' && l.status === 403);
+    await waitFor(() => anonymous().length >= 20, '20 anonymous GETs logged', 5000);
+    const addresses = new Set(anonymous().map((l) => l.client_address));
+    assert.deepEqual([...addresses], ['127.0.0.1']);
+    // The main thread's private socket answers serving threads only (its name is public in
+    // /proc/net/unix): a request without the hand-over secret is refused.
+    const name = readFileSync('/proc/net/unix', 'utf8').match(new RegExp(`@(bleepstore-${srv.pid}-[0-9a-f]+)`))?.[1];
+    assert.ok(name, 'the private socket is listed');
+    const status = await new Promise<number>((resolve, reject) =>
+      http
+        .get(
+          { socketPath: `\0${name}`, path: '/health', headers: { 'x-bleepstore-client-address': '10.9.9.9' } },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode!);
+          },
+        )
+        .on('error', reject),
+    );
+    assert.equal(status, 403);
   });
 });
 
