@@ -20,7 +20,7 @@ export interface ServeInit {
 
 export type FromServer =
   | { t: 'ready' }
-  | { t: 'submit'; id: number; cmd: Command; laterMs?: number }
+  | { t: 'submit'; id: number; cmd: Command }
   | { t: 'collect'; fileIds: string[] }
   | { t: 'records'; records: RequestRecord[] }
   | { t: 'log'; text: string }

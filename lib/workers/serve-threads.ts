@@ -75,8 +75,7 @@ export async function startServingThreads(o: ServingThreadOptions): Promise<Serv
         case 'ready':
           return ready();
         case 'submit': {
-          const p = m.laterMs !== undefined ? o.metadata.submitLater(m.cmd, m.laterMs) : o.metadata.submit(m.cmd);
-          p.then(
+          o.metadata.submit(m.cmd).then(
             (value) => {
               try {
                 send({ t: 'result', id: m.id, ok: true, value });

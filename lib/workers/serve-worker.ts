@@ -85,11 +85,11 @@ const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error
 let lastCall = 0;
 const metadata = new MetadataStore({ path: config.metadata.sqlite.path, durability: config.durability });
 metadata.readAcrossThreads();
-const submitToMain = (cmd: Parameters<MetadataStore['submit']>[0], laterMs?: number): Promise<unknown> =>
+const submitToMain = (cmd: Parameters<MetadataStore['submit']>[0]): Promise<unknown> =>
   new Promise((resolve, reject) => {
     const id = ++lastCall;
     calls.set(id, { resolve, reject });
-    post({ t: 'submit', id, cmd, ...(laterMs !== undefined ? { laterMs } : {}) });
+    post({ t: 'submit', id, cmd });
   });
 metadata.setReplicator((cmd) => submitToMain(cmd));
 
