@@ -3,6 +3,7 @@
 // opens its own connection, so the kernel spreads them over the threads at random.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -307,4 +308,23 @@ test("an embedded store with server.workers 2 serves, sends the threads' log lin
     await store.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("the project's e2e suites pass against a server with two serving threads (run_e2e.sh)", {
+  timeout: 300_000,
+}, async () => {
+  const script = path.resolve(import.meta.dirname, '../../run_e2e.sh');
+  const out = await new Promise<{ code: number; stdout: string }>((resolve) =>
+    execFile(
+      'bash',
+      [script],
+      { timeout: 280_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, BLEEPSTORE_E2E_ARGS: '--workers 2' } },
+      (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout }),
+    ),
+  );
+  const count = (what: string) => Number(new RegExp(`^ℹ ${what} (\\d+)$`, 'm').exec(out.stdout)?.[1] ?? -1);
+  console.log(`# e2e suites against --workers 2: pass=${count('pass')} fail=${count('fail')}`);
+  assert.equal(out.code, 0, out.stdout.slice(-4000));
+  assert.equal(count('fail'), 0);
+  assert.ok(count('pass') >= 70, `only ${count('pass')} e2e tests passed`);
 });
