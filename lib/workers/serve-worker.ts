@@ -27,10 +27,10 @@ const { config } = init;
 const port = parentPort!;
 const post = (m: FromServer): void => port.postMessage(m);
 
-// Log lines: written to stdout by this thread, at most every 50 ms or 64 KiB. Each write ends on a line
-// boundary and stays within PIPE_BUF (4 KiB) when its lines allow, so lines of several threads
-// never interleave on a pipe (POSIX: such writes are atomic) nor on a file (one shared offset).
-// An embedder's logWrite lives in the main thread: the lines go there instead.
+// Log lines: written to stdout by this thread, at most every 50 ms or 64 KiB. Each write ends
+// on a line boundary and stays within PIPE_BUF (4 KiB) when its lines allow, so lines of
+// several threads never interleave on a pipe (POSIX: such writes are atomic) nor on a file
+// (one shared offset). An embedder's logWrite lives in the main thread: the lines go there.
 const PIPE_BUF = 4096;
 let pendingLog = '';
 let logTimer: NodeJS.Timeout | undefined;
