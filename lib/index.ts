@@ -410,7 +410,8 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
               for (const line of text.split(/(?<=\n)/)) if (line) o.logWrite!(line);
             }),
         });
-        if (closed) await threads.stop(0); // close() came while they started
+        // close() may have come while they started: then they stop at once.
+        if (closed) await threads.stop(0);
         else log.info('serving threads started', { threads: workers });
       }
       return at;
