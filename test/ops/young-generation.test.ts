@@ -1,5 +1,6 @@
 // bin/bleepstore serves with a bounded V8 young generation (RSS, issue #17): it re-executes
-// itself with the flag under the same pid, unless the operator chose a young generation.
+// itself with the flag under the same pid, unless the operator chose a young generation; the
+// new image also gets MALLOC_ARENA_MAX=2 unless the operator set it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,13 +12,13 @@ import { spawnServer } from '../helpers/process.ts';
 const FLAGS = ['--scavenger-max-new-space-capacity-mb=4', '--max-semi-space-size=16'] as const;
 const linux = existsSync('/proc/self/cmdline');
 
-async function serverCommandLine(): Promise<string[]> {
+async function serverCommandLine(file: 'cmdline' | 'environ' = 'cmdline'): Promise<string[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-young-'));
   const srv = await spawnServer(dir);
   try {
     const health = await fetch(`${srv.url}/health`);
     assert.equal(health.status, 200);
-    return readFileSync(`/proc/${srv.pid}/cmdline`, 'utf8').split('\0');
+    return readFileSync(`/proc/${srv.pid}/${file}`, 'utf8').split('\0');
   } finally {
     await srv.kill9();
     await rm(dir, { recursive: true, force: true });
@@ -38,5 +39,21 @@ test("an operator's own young-generation size (NODE_OPTIONS) is kept and none is
   } finally {
     if (before === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = before;
+  }
+});
+
+test('the served image runs with two malloc arenas, unless the operator set MALLOC_ARENA_MAX', {
+  skip: !linux,
+}, async () => {
+  const before = process.env.MALLOC_ARENA_MAX;
+  try {
+    delete process.env.MALLOC_ARENA_MAX;
+    assert.ok((await serverCommandLine('environ')).includes('MALLOC_ARENA_MAX=2'));
+    process.env.MALLOC_ARENA_MAX = '4';
+    const env = await serverCommandLine('environ');
+    assert.ok(env.includes('MALLOC_ARENA_MAX=4') && !env.includes('MALLOC_ARENA_MAX=2'), env.join(' '));
+  } finally {
+    if (before === undefined) delete process.env.MALLOC_ARENA_MAX;
+    else process.env.MALLOC_ARENA_MAX = before;
   }
 });
