@@ -23,7 +23,7 @@ import { createOwnedBucket } from './admin/bucket-ops.ts';
 import type { Services } from './s3/context.ts';
 import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
-import { createS3HttpServer, s3Domains } from './s3-http-server.ts';
+import { createS3HttpServer, runTracked, s3Domains } from './s3-http-server.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
 import { dataPaths } from './data-paths.ts';
 export { dataPaths } from './data-paths.ts';
@@ -318,16 +318,9 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       );
       return;
     }
-    drain.track(res);
-    req.socket.setTimeout(server.timeout); // the request came: the idle limit, not the silent-connect one
-    (cluster
-      ? cluster.intercept(req, res).then((done) => (done ? undefined : handle(req, res)))
-      : handle(req, res)
-    ).catch((err: unknown) => {
-      log.error('unhandled request failure', { error: err });
-      if (!res.headersSent) res.writeHead(500);
-      res.destroy();
-    });
+    runTracked({ server, drain, log }, req, res, () =>
+      cluster ? cluster.intercept(req, res).then((done) => (done ? undefined : handle(req, res))) : handle(req, res),
+    );
   };
 
   const server = createS3HttpServer(config, handler, 1 / config.server.workers);

@@ -7,6 +7,8 @@ import { http } from './node-http.ts';
 import { maxConnections } from './ops/connections.ts';
 import { closeIdleAfterPoll } from './ops/idle-timeout.ts';
 import { holdContinue } from './s3/body.ts';
+import type { Drain } from './ops/drain.ts';
+import type { Logger } from './ops/log.ts';
 
 /** `connectionShare`: this server's part of server.max_connections (1 / serving threads). */
 export function createS3HttpServer(
@@ -62,4 +64,23 @@ export function s3Domains(config: Config): string[] {
       .map((d) => d.trim().toLowerCase())
       .filter(Boolean),
   ];
+}
+
+/**
+ * One request on an S3 server: tracked for a graceful stop, the idle limit back in force (not
+ * the silent-connect one), and a failure no handler answered logged and cut with 500.
+ */
+export function runTracked(
+  on: { server: Server; drain: Drain; log: Logger },
+  req: IncomingMessage,
+  res: ServerResponse,
+  run: () => Promise<unknown>,
+): void {
+  on.drain.track(res);
+  req.socket.setTimeout(on.server.timeout);
+  run().catch((err: unknown) => {
+    on.log.error('unhandled request failure', { error: err });
+    if (!res.headersSent) res.writeHead(500);
+    res.destroy();
+  });
 }

@@ -82,31 +82,37 @@ function plain(fields: LogFields | undefined): boolean {
   return true;
 }
 
-// Standard output, written at most every FLUSH_MS or FLUSH_BYTES instead of once per line (a
+// Log lines are written at most every FLUSH_MS or FLUSH_BYTES instead of once per line (a
 // file or pipe on stdout is written synchronously: one write per loop turn still cost ~4 µs of
 // a small GET, STATUS.md "Session 8"). Warnings and errors go out at once with what is
 // pending; a kill -9 can lose at most the last FLUSH_MS of info lines.
-let pending = '';
-let flushTimer: NodeJS.Timeout | undefined;
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 50;
 
-function flushStdout(): void {
-  if (flushTimer) clearTimeout(flushTimer);
-  flushTimer = undefined;
-  if (!pending) return;
-  const out = pending;
-  pending = '';
-  process.stdout.write(out);
+/** A logger's `write` that hands `sink` whole lines, batched as above; `flush()` and exit write what is pending. */
+export function batchedLines(
+  sink: (text: string) => void,
+): ((line: string, level?: LogLevel) => void) & { flush(): void } {
+  let pending = '';
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!pending) return;
+    const out = pending;
+    pending = '';
+    sink(out);
+  };
+  process.on('exit', flush);
+  const write = (line: string, level?: LogLevel): void => {
+    pending += line;
+    if (level === 'warn' || level === 'error' || pending.length >= FLUSH_BYTES) return flush();
+    timer ??= setTimeout(flush, FLUSH_MS).unref();
+  };
+  return Object.assign(write, { flush });
 }
 
-function stdoutLines(line: string, level?: LogLevel): void {
-  pending += line;
-  if (level === 'warn' || level === 'error' || pending.length >= FLUSH_BYTES) return flushStdout();
-  flushTimer ??= setTimeout(flushStdout, FLUSH_MS).unref();
-}
-
-process.on('exit', flushStdout);
+const stdoutLines = batchedLines((text) => process.stdout.write(text));
 
 /** Plain words stay bare; anything a reader could mis-split (spaces, quotes, `=`) is quoted. */
 function textValue(v: unknown): string {

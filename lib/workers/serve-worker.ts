@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MetadataStore } from '../metadata/sqlite.ts';
 import { uploadReads } from '../metadata/uploads.ts';
 import { createStorage } from '../storage/create.ts';
-import { createLogger } from '../ops/log.ts';
+import { batchedLines, createLogger } from '../ops/log.ts';
 import { createRequestHandler, isSignedRequest } from '../server.ts';
 import { createDiskGuard } from '../storage/disk-guard.ts';
 import { createRequestObserver } from '../ops/observe.ts';
@@ -17,7 +17,7 @@ import { createDrain } from '../ops/drain.ts';
 import { http } from '../node-http.ts';
 import type { Services } from '../s3/context.ts';
 import type { RequestRecord } from '../ops/request-record.ts';
-import { createS3HttpServer, s3Domains } from '../s3-http-server.ts';
+import { createS3HttpServer, runTracked, s3Domains } from '../s3-http-server.ts';
 import { passToMain } from './pass-to-main.ts';
 import { fromWire, reviveBuffers, toWire } from './wire-errors.ts';
 import type { FromServer, ServeInit, ToServer } from './messages.ts';
@@ -27,33 +27,25 @@ const { config } = init;
 const port = parentPort!;
 const post = (m: FromServer): void => port.postMessage(m);
 
-// Log lines: written to stdout by this thread, at most every 50 ms or 64 KiB. Each write ends
-// on a line boundary and stays within PIPE_BUF (4 KiB) when its lines allow, so lines of
-// several threads never interleave on a pipe (POSIX: such writes are atomic) nor on a file
-// (one shared offset). An embedder's logWrite lives in the main thread: the lines go there.
+// Log lines: written to stdout by this thread, batched as the main thread's (lib/ops/log.ts).
+// Each write ends on a line boundary and stays within PIPE_BUF (4 KiB) when its lines allow,
+// so lines of several threads never interleave on a pipe (POSIX: such writes are atomic) nor
+// on a file (one shared offset). An embedder's logWrite lives in the main thread: the lines go
+// there.
 const PIPE_BUF = 4096;
-let pendingLog = '';
-let logTimer: NodeJS.Timeout | undefined;
-const flushLog = (): void => {
-  if (logTimer) clearTimeout(logTimer);
-  logTimer = undefined;
-  const text = pendingLog;
-  pendingLog = '';
-  if (!text) return;
+const writeWholeLines = (text: string): void => {
   if (init.logToMain) return post({ t: 'log', text });
-  let start = 0;
-  while (start < text.length) {
+  for (let start = 0; start < text.length; ) {
     let end = text.length;
     if (end - start > PIPE_BUF) {
       const cut = text.lastIndexOf('\n', start + PIPE_BUF - 1);
       end = cut >= start ? cut + 1 : text.indexOf('\n', start + PIPE_BUF) + 1 || text.length;
     }
-    writeAll(text.slice(start, end));
+    writeAll(Buffer.from(text.slice(start, end)));
     start = end;
   }
 };
-const writeAll = (chunk: string): void => {
-  const buf = Buffer.from(chunk);
+const writeAll = (buf: Buffer): void => {
   for (let off = 0; off < buf.length; ) {
     try {
       off += writeSync(1, buf, off);
@@ -62,16 +54,8 @@ const writeAll = (chunk: string): void => {
     }
   }
 };
-process.on('exit', flushLog);
-const log = createLogger({
-  level: config.logging.level,
-  format: config.logging.format,
-  write: (line, level) => {
-    pendingLog += line;
-    if (level === 'warn' || level === 'error' || pendingLog.length >= 64 * 1024) flushLog();
-    else logTimer ??= setTimeout(flushLog, 50).unref(); // as the main thread's (lib/ops/log.ts)
-  },
-});
+const logLines = batchedLines(writeWholeLines);
+const log = createLogger({ level: config.logging.level, format: config.logging.format, write: logLines });
 
 // Request records feed the main thread's one metrics registry, a batch per turn.
 let records: RequestRecord[] = [];
@@ -125,13 +109,7 @@ const server = createS3HttpServer(
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     if (!isSignedRequest(req.headers.authorization, q < 0 ? '' : url.slice(q + 1))) return toMain(req, res);
-    drain.track(res);
-    req.socket.setTimeout(server.timeout);
-    handle(req, res).catch((err: unknown) => {
-      log.error('unhandled request failure', { error: err });
-      if (!res.headersSent) res.writeHead(500);
-      res.destroy();
-    });
+    runTracked({ server, drain, log }, req, res, () => handle(req, res));
   },
   init.connectionShare,
 );
@@ -148,7 +126,7 @@ port.on('message', (m: ToServer) => {
     void drain.stop(m.graceMs).then(() => {
       disk.stop();
       flushRecords();
-      flushLog();
+      logLines.flush();
       metadata.close();
       post({ t: 'stopped' });
       port.close();
