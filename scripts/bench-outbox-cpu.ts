@@ -32,7 +32,7 @@ async function run(events: boolean): Promise<number> {
         batch.push(store.submit(putObject('b', key, events) as never));
       }
       if (events && g % DELETE_EVERY === DELETE_EVERY - 1) {
-        const seqs = outbox.pending('q', 1000).map((r) => r.seq);
+        const seqs = [...new Set(outbox.pending('q', 1000).map((r) => r.rowSeq))];
         batch.push(outbox.delivered('q', seqs, 0));
       }
       await Promise.all(batch);

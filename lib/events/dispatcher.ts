@@ -10,8 +10,11 @@ import { SPEC_TYPE } from './names.ts';
 import type { EventTarget, TargetMessage } from './targets/target.ts';
 import { SeqWaiters } from '../seq-waiters.ts';
 
+/** One event of the outbox. */
 export interface OutboxRow {
   seq: number;
+  /** The key of the stored row it is in (a row holds the events of one transaction). */
+  rowSeq: number;
   target: string;
   configurationId: string;
   event: BucketEvent;
@@ -19,18 +22,24 @@ export interface OutboxRow {
 
 /** The dispatcher's view of the outbox table (lib/metadata owns the SQL). */
 export interface OutboxPort {
-  /** The oldest undelivered rows of one target, by sequence. */
+  /** The oldest undelivered events of one target, by sequence, in whole stored rows. */
   pending(target: string, limit: number): OutboxRow[];
   /**
-   * Removes rows a target confirmed (a metadata command, committed before it resolves). With
+   * Removes the stored rows (by their keys, `rowSeq`) whose events a target confirmed (a metadata command, committed before it resolves). With
    * `maxDelayMs` > 0 the removal may wait that long to join another transaction's commit.
    */
   delivered(target: string, seqs: number[], maxDelayMs: number): Promise<void>;
   /** Drops the oldest rows of a target beyond `keep`; returns how many went. */
   trim(target: string, keep: number): Promise<number>;
+  /** `rows`: the events not yet confirmed (stored rows may hold several). */
   depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null };
   /** The sequence of a target's oldest undelivered row, or null when it has none. */
   oldestSeq(target: string): number | null;
+  /**
+   * Calls `fn` after every COMMIT with the events it stored, in order (only where the
+   * dispatcher runs in the writer's thread); returns the unsubscribe.
+   */
+  onStored?(fn: (rows: OutboxRow[]) => void): () => void;
 }
 
 export interface DispatcherOptions {
@@ -119,6 +128,23 @@ interface Loop extends DeliveryCounters {
   wake: (() => void) | undefined;
   /** Highest sequence confirmed by this target in this process. */
   delivered: number;
+  /**
+   * The target's events committed since a read found the outbox drained, handed over by
+   * onStored, so a loop that keeps up neither reads nor decodes its rows. Undefined until
+   * such a read, and again after a failed publish, while not active, or past MEMORY_BATCHES
+   * batches (the outbox table is the record either way; this is only a copy).
+   */
+  memory: OutboxRow[] | undefined;
+}
+
+/** A loop keeps at most this many batches of events in memory; past it, it reads the table. */
+const MEMORY_BATCHES = 4;
+
+/** The first `n` events of `rows` and the rest of their stored row, taken out of `rows`. */
+function takeWholeRows(rows: OutboxRow[], n: number): OutboxRow[] {
+  let end = Math.min(n, rows.length);
+  while (end < rows.length && rows[end]!.rowSeq === rows[end - 1]!.rowSeq) end++;
+  return rows.splice(0, end);
 }
 
 /** The lowest sequence any of `targets` still has in the outbox; Infinity when none has any. */
@@ -126,6 +152,13 @@ export function oldestPending(outbox: Pick<OutboxPort, 'oldestSeq'>, targets: It
   let min = Number.POSITIVE_INFINITY;
   for (const name of targets) min = Math.min(min, outbox.oldestSeq(name) ?? min);
   return min;
+}
+
+/** The keys of the stored rows `rows` came from, each once. */
+function rowKeys(rows: readonly OutboxRow[]): number[] {
+  const keys: number[] = [];
+  for (const r of rows) if (keys[keys.length - 1] !== r.rowSeq) keys.push(r.rowSeq);
+  return keys;
 }
 
 /** What the rest of the server uses of event delivery, in this thread or a worker's. */
@@ -146,6 +179,7 @@ export class Dispatcher implements EventDispatcher {
   #running = false;
   readonly #waiters = new SeqWaiters();
   readonly #done: Promise<void>[] = [];
+  #unsubscribe: (() => void) | undefined;
 
   constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
     this.#outbox = outbox;
@@ -161,17 +195,30 @@ export class Dispatcher implements EventDispatcher {
         failed: 0,
         dropped: 0,
         latencyMs: 0,
+        memory: undefined,
       });
   }
+
+  #onStored = (rows: OutboxRow[]): void => {
+    for (const r of rows) {
+      const loop = this.#loops.get(r.target);
+      if (!loop?.memory) continue;
+      if (loop.memory.length >= MEMORY_BATCHES * this.#o.batchSize) loop.memory = undefined;
+      else loop.memory.push(r);
+    }
+  };
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#unsubscribe = this.#outbox.onStored?.(this.#onStored);
     for (const [name, loop] of this.#loops) this.#done.push(this.#run(name, loop));
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     this.#waiters.cancel();
     for (const loop of this.#loops.values()) loop.wake?.();
     await Promise.all(this.#done.splice(0));
@@ -196,16 +243,17 @@ export class Dispatcher implements EventDispatcher {
     return [...this.#loops.entries()].map(([name, l]) => targetStatus(name, l, this.#outbox, l.target.deadLetters?.()));
   }
 
-  #sleep(loop: Loop, ms: number): Promise<void> {
+  /** Resolves true when woken by kick() or stop(), false when `ms` passed. */
+  #sleep(loop: Loop, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         loop.wake = undefined;
-        resolve();
+        resolve(false);
       }, ms);
       loop.wake = () => {
         clearTimeout(timer);
         loop.wake = undefined;
-        resolve();
+        resolve(true);
       };
     });
   }
@@ -214,6 +262,7 @@ export class Dispatcher implements EventDispatcher {
     const o = this.#o;
     while (this.#running) {
       if (o.active && !o.active()) {
+        loop.memory = undefined;
         await this.#sleep(loop, Math.min(o.pollMs, 250));
         continue;
       }
@@ -228,7 +277,12 @@ export class Dispatcher implements EventDispatcher {
             o.onDropped?.(name, dropped);
           }
         }
-        rows = this.#outbox.pending(name, o.batchSize);
+        if (loop.memory) rows = takeWholeRows(loop.memory, o.batchSize);
+        else {
+          rows = this.#outbox.pending(name, o.batchSize);
+          // Drained as of this (synchronous) read: what commits from now on is handed over.
+          if (rows.length < o.batchSize && this.#unsubscribe) loop.memory = [];
+        }
       } catch (err) {
         o.onWaiting?.(-1);
         o.onFailed?.(name, err as Error, false);
@@ -236,7 +290,9 @@ export class Dispatcher implements EventDispatcher {
         continue;
       }
       if (!rows.length) {
-        await this.#sleep(loop, o.pollMs);
+        // A whole poll interval without a commit: read the table again next time, so the
+        // copy in memory can never hide a row for longer than that.
+        if (!(await this.#sleep(loop, o.pollMs))) loop.memory = undefined;
         o.onWaiting?.(-1);
         continue;
       }
@@ -253,10 +309,11 @@ export class Dispatcher implements EventDispatcher {
         // own); a crash before it only publishes them again. Sync-mode writers wait on it.
         await this.#outbox.delivered(
           name,
-          rows.map((r) => r.seq),
+          rowKeys(rows),
           this.#waiters.size ? 0 : o.deleteDelayMs,
         );
       } catch (err) {
+        loop.memory = undefined;
         loop.failures++;
         loop.failed++;
         loop.lastError = (err as Error).message;

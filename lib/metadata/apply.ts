@@ -520,11 +520,18 @@ const APPLY: Appliers = {
     );
   },
   'outbox.trim'(tx, c) {
-    const r = tx
-      .q(`DELETE FROM event_outbox WHERE target = ? AND seq < (
-            SELECT MIN(seq) FROM (SELECT seq FROM event_outbox WHERE target = ? ORDER BY seq DESC LIMIT ?))`)
-      .run(c.target, c.target, c.keep);
-    return Number(r.changes);
+    // Keeps the newest rows that hold `keep` events (a row holds a transaction's events);
+    // returns how many events went.
+    const cut = tx
+      .q(`SELECT MIN(seq) AS s FROM (
+            SELECT seq, n, SUM(n) OVER (ORDER BY seq DESC) AS c FROM event_outbox WHERE target = ?)
+          WHERE c - n < ?`)
+      .get(c.target, c.keep) as Row;
+    if (cut.s === null) return 0;
+    const s = cut.s as number;
+    const dropped = tx.q('SELECT SUM(n) AS n FROM event_outbox WHERE target = ? AND seq < ?').get(c.target, s) as Row;
+    tx.q('DELETE FROM event_outbox WHERE target = ? AND seq < ?').run(c.target, s);
+    return Number(dropped.n ?? 0);
   },
 
   'blob.chunk'(tx, c) {

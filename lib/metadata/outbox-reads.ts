@@ -5,7 +5,7 @@
 // (https://www.sqlite.org/wal.html, "Concurrency").
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { OutboxRow } from '../events/dispatcher.ts';
-import { decodeEvent } from './outbox.ts';
+import { decodeRow } from './outbox.ts';
 
 export class OutboxReads {
   readonly #pending: StatementSync;
@@ -14,22 +14,24 @@ export class OutboxReads {
   readonly #event: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.#pending = db.prepare('SELECT seq, config_id, event FROM event_outbox WHERE target = ? ORDER BY seq LIMIT ?');
+    this.#pending = db.prepare('SELECT seq, config_id, event, n FROM event_outbox WHERE target = ? ORDER BY seq');
     this.#oldest = db.prepare('SELECT MIN(seq) AS s FROM event_outbox WHERE target = ?');
-    this.#depth = db.prepare('SELECT COUNT(*) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?');
-    this.#event = db.prepare('SELECT event FROM event_outbox WHERE target = ? AND seq = ?');
+    this.#depth = db.prepare('SELECT SUM(n) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?');
+    this.#event = db.prepare('SELECT config_id, event FROM event_outbox WHERE target = ? AND seq = ?');
   }
 
-  /** The oldest undelivered rows of one target, by sequence. */
+  /**
+   * The oldest undelivered events of one target, by sequence: whole stored rows (a row goes
+   * only as a whole) until at least `limit` events, or all there are.
+   */
   pending(target: string, limit: number): OutboxRow[] {
-    return (this.#pending.all(target, limit) as Array<{ seq: number; config_id: string; event: string }>).map(
-      (r): OutboxRow => ({
-        seq: r.seq,
-        target,
-        configurationId: r.config_id,
-        event: decodeEvent(r.seq, r.event),
-      }),
-    );
+    const out: OutboxRow[] = [];
+    for (const r of this.#pending.iterate(target) as Iterable<{ seq: number; config_id: string; event: string }>) {
+      for (const e of decodeRow(r.seq, r.config_id, r.event))
+        out.push({ seq: e.event.seq, rowSeq: r.seq, target, configurationId: e.configurationId, event: e.event });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   oldestSeq(target: string): number | null {
@@ -37,12 +39,13 @@ export class OutboxReads {
   }
 
   depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null } {
-    const r = this.#depth.get(target) as { n: number; s: number | null };
-    const first = r.s === null ? undefined : (this.#event.get(target, r.s) as { event: string } | undefined);
+    const r = this.#depth.get(target) as { n: number | null; s: number | null };
+    const first =
+      r.s === null ? undefined : (this.#event.get(target, r.s) as { config_id: string; event: string } | undefined);
     return {
-      rows: r.n,
+      rows: r.n ?? 0,
       oldestSeq: r.s,
-      oldestTime: first ? decodeEvent(r.s!, first.event).time : null,
+      oldestTime: first ? decodeRow(r.s!, first.config_id, first.event)[0]!.event.time : null,
     };
   }
 }

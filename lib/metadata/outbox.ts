@@ -5,6 +5,7 @@
 // configuration sends each event to the targets its matching rules name; a bucket without
 // one sends every event to the server-wide targets (`queue:` and `all_buckets: true`).
 // Event names: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+import type { OutboxRow } from '../events/dispatcher.ts';
 import type { BucketEvent, EventRoute } from '../events/event.ts';
 import type { EventName } from '../events/names.ts';
 import { type NotificationRule, routesFor } from '../events/notification-config.ts';
@@ -51,10 +52,7 @@ type StoredEvent = [
   etag: string | null,
 ];
 
-/** The event of an outbox row, in either stored form. */
-export function decodeEvent(seq: number, stored: string): BucketEvent {
-  const v = JSON.parse(stored) as StoredEvent | BucketEvent;
-  if (!Array.isArray(v)) return v;
+function fromStored(seq: number, v: StoredEvent): BucketEvent {
   const [name, time, bucket, region, requestId, principal, bucketOwner, sourceIp, key, size, etag] = v;
   const e: BucketEvent = {
     seq,
@@ -85,12 +83,95 @@ export interface BucketEventInfo {
   owner: string | undefined;
 }
 
+/** One event of a stored outbox row: its sequence, the rule that routed it, the event. */
+type StoredEntry = [seq: number, configId: string, event: StoredEvent];
+
 /**
- * Writes the outbox rows for one change: to the bucket's matching rules' targets (those still
- * `known`) when it has a notification configuration, else to `serverWide`. `buckets` caches
- * the bucket's rules and owner; the caller clears it when a transaction or savepoint ends and
- * on every bucket change, so it never outlives what it read. `nextSeq` numbers the event (the
- * caller stores the last number once per transaction: see EventSeq).
+ * The outbox rows of the open transaction, kept in memory and written as one row per target
+ * just before COMMIT (`store`): an INSERT per event and a DELETE per confirmed event were most
+ * of what the outbox cost the writer (scripts/bench-outbox-cpu.ts). A row holds the events of
+ * one transaction (of one command in cluster mode, where every node must write the same rows);
+ * its key is its first event's sequence and `n` counts its events.
+ */
+export class OutboxBuffer {
+  #entries: Array<{ target: string; entry: StoredEntry }> = [];
+  /** The rows stored in the open transaction, for takeStored() after its COMMIT. */
+  #stored: Array<{ target: string; seq: number; entries: StoredEntry[] }> = [];
+
+  add(target: string, entry: StoredEntry): void {
+    this.#entries.push({ target, entry });
+  }
+
+  /** Where a savepoint began, to go back to if it rolls back. */
+  mark(): number {
+    return this.#entries.length;
+  }
+
+  rollbackTo(mark: number): void {
+    this.#entries.length = mark;
+  }
+
+  /** Inside the transaction: one row per target for what was added since the last store. */
+  store(tx: Sql): void {
+    if (!this.#entries.length) return;
+    const byTarget = new Map<string, StoredEntry[]>();
+    for (const { target, entry } of this.#entries) {
+      const list = byTarget.get(target);
+      if (list) list.push(entry);
+      else byTarget.set(target, [entry]);
+    }
+    this.#entries = [];
+    for (const [target, entries] of byTarget) {
+      tx.q('INSERT INTO event_outbox (target, seq, config_id, event, n) VALUES (?, ?, ?, ?, ?)').run(
+        target,
+        entries[0]![0],
+        '',
+        JSON.stringify(entries),
+        entries.length,
+      );
+      this.#stored.push({ target, seq: entries[0]![0], entries });
+    }
+  }
+
+  /** After a COMMIT: the events it stored, by row, as the outbox reads them back. */
+  takeStored(): OutboxRow[] {
+    const rows: OutboxRow[] = [];
+    for (const { target, seq, entries } of this.#stored)
+      for (const [s, configurationId, e] of entries)
+        rows.push({ seq: s, rowSeq: seq, target, configurationId, event: fromStored(s, e) });
+    this.#stored = [];
+    return rows;
+  }
+
+  /** After a ROLLBACK. */
+  reset(): void {
+    this.#entries = [];
+    this.#stored = [];
+  }
+}
+
+/**
+ * The events of one stored outbox row: a row of this version (an array of StoredEntry, key
+ * `seq` = its first event's), or of an older one (one event, as a StoredEvent or as the
+ * BucketEvent object, routed by the row's `config_id`).
+ */
+export function decodeRow(
+  seq: number,
+  configId: string,
+  stored: string,
+): Array<{ configurationId: string; event: BucketEvent }> {
+  const v = JSON.parse(stored) as StoredEntry[] | StoredEvent | BucketEvent;
+  if (Array.isArray(v) && Array.isArray(v[0]))
+    return (v as StoredEntry[]).map(([s, c, e]) => ({ configurationId: c, event: fromStored(s, e) }));
+  return [{ configurationId: configId, event: Array.isArray(v) ? fromStored(seq, v as StoredEvent) : (v as BucketEvent) }];
+}
+
+/**
+ * Adds the outbox entries of one change to `out`: to the bucket's matching rules' targets
+ * (those still `known`) when it has a notification configuration, else to `serverWide`.
+ * `buckets` caches the bucket's rules and owner; the caller clears it when a transaction or
+ * savepoint ends and on every bucket change, so it never outlives what it read. `nextSeq`
+ * numbers the event (the caller stores the last number once per transaction: see EventSeq).
  */
 export function writeOutbox(
   tx: Sql,
@@ -100,6 +181,7 @@ export function writeOutbox(
   stamp: EventStamp,
   buckets: Map<string, BucketEventInfo>,
   nextSeq: () => number,
+  out: OutboxBuffer,
 ): void {
   const name = nameOf(change, stamp);
   if (!name || !('bucket' in change)) return;
@@ -120,7 +202,7 @@ export function writeOutbox(
   const size = change.type === 'object.written' || change.type === 'object.removed' ? change.size : null;
   const etag = change.type === 'object.written' ? change.etag.replace(/^"|"$/g, '') : null;
   const owner = info.owner ?? stamp.principal;
-  const body = JSON.stringify([
+  const event: StoredEvent = [
     name,
     stamp.at,
     change.bucket,
@@ -132,15 +214,8 @@ export function writeOutbox(
     key ?? null,
     size,
     etag,
-  ] satisfies StoredEvent);
-  for (const r of routes) {
-    tx.q('INSERT INTO event_outbox (target, seq, config_id, event) VALUES (?, ?, ?, ?)').run(
-      r.target,
-      seq,
-      r.configurationId,
-      body,
-    );
-  }
+  ];
+  for (const r of routes) out.add(r.target, [seq, r.configurationId, event]);
 }
 
 /**

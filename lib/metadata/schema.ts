@@ -214,4 +214,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS idx_write_tasks_state ON write_tasks(state, seq);
   CREATE INDEX IF NOT EXISTS idx_write_tasks_file ON write_tasks(file_id);
   `,
+  `
+  -- An outbox row holds the events of one transaction (lib/metadata/outbox.ts, OutboxBuffer);
+  -- n counts them. Rows written before this hold one event each.
+  ALTER TABLE event_outbox ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

@@ -10,9 +10,9 @@ import { countChange, type Change } from './changes.ts';
 import type { Command, ResultOf } from './commands.ts';
 import { type Row, Sql } from './connection.ts';
 import { MetadataReads } from './reads.ts';
-import { type BucketEventInfo, bucketRules, EventSeq, writeOutbox } from './outbox.ts';
+import { type BucketEventInfo, bucketRules, EventSeq, OutboxBuffer, writeOutbox } from './outbox.ts';
 import type { NotificationRule } from '../events/notification-config.ts';
-import type { OutboxPort } from '../events/dispatcher.ts';
+import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
 import { OutboxReads } from './outbox-reads.ts';
 
 export { PreconditionError, CredentialError } from './errors.ts';
@@ -62,6 +62,10 @@ export class MetadataStore extends MetadataReads {
   private readonly outboxBuckets = new Map<string, BucketEventInfo>();
   /** The event sequence of the open transaction. */
   private readonly eventSeq = new EventSeq();
+  /** The outbox rows of the open transaction, written just before its COMMIT. */
+  private readonly outboxBuffer = new OutboxBuffer();
+  /** Told each committed transaction's outbox events (the dispatcher of this thread). */
+  private readonly outboxListeners = new Set<(rows: OutboxRow[]) => void>();
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
@@ -82,6 +86,10 @@ export class MetadataStore extends MetadataReads {
     const reads = this.outboxReads;
     return {
       pending: (target, limit) => reads.pending(target, limit),
+      onStored: (fn) => {
+        this.outboxListeners.add(fn);
+        return () => this.outboxListeners.delete(fn);
+      },
       delivered: async (target, seqs, maxDelayMs) => {
         const cmd = { type: 'outbox.delivered', target, seqs } as const;
         await (maxDelayMs > 0 ? this.submitLater(cmd, maxDelayMs) : this.submit(cmd));
@@ -158,6 +166,7 @@ export class MetadataStore extends MetadataReads {
           return this.applyOne(cmd);
         },
       });
+      this.outboxBuffer.store(this.sql);
       this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
       this.record?.({ atomic: applied });
@@ -166,6 +175,7 @@ export class MetadataStore extends MetadataReads {
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
       this.eventSeq.reset();
+      this.outboxBuffer.reset();
       this.pending = [];
       this.invalidate();
       throw err;
@@ -200,13 +210,18 @@ export class MetadataStore extends MetadataReads {
         } catch (error) {
           out.push({ ok: false, error });
         }
+        // A row per command, not per transaction: every node must write the same rows, and
+        // how a node's Readies group the entries differs from node to node.
+        this.outboxBuffer.store(this.sql);
       }
       mark(this.sql);
+      this.outboxBuffer.store(this.sql);
       this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
       this.eventSeq.reset();
+      this.outboxBuffer.reset();
       this.pending = [];
       this.invalidate();
       throw err;
@@ -220,6 +235,7 @@ export class MetadataStore extends MetadataReads {
   replaceAll(fn: (sql: Sql) => void): void {
     fn(this.sql);
     this.eventSeq.reset();
+    this.outboxBuffer.reset();
     this.pending = [];
     this.invalidate();
   }
@@ -256,14 +272,22 @@ export class MetadataStore extends MetadataReads {
   private applyOne<C extends Command>(cmd: C): ResultOf<C> {
     const mark = this.pending.length;
     const seqMark = this.eventSeq.mark();
+    const outboxMark = this.outboxBuffer.mark();
     try {
       return this.sql.tx(() =>
         apply(this.sql, cmd, (change) => {
           countChange(this.sql, change);
           const stamp = 'event' in cmd ? cmd.event : undefined;
           if (stamp)
-            writeOutbox(this.sql, this.eventTargets, this.knownEventTargets, change, stamp, this.outboxBuckets, () =>
-              this.eventSeq.next(this.sql),
+            writeOutbox(
+              this.sql,
+              this.eventTargets,
+              this.knownEventTargets,
+              change,
+              stamp,
+              this.outboxBuckets,
+              () => this.eventSeq.next(this.sql),
+              this.outboxBuffer,
             );
           if (
             change.type === 'credential.changed' ||
@@ -277,6 +301,7 @@ export class MetadataStore extends MetadataReads {
     } catch (err) {
       this.pending.length = mark;
       this.eventSeq.rollbackTo(seqMark);
+      this.outboxBuffer.rollbackTo(outboxMark);
       this.outboxBuckets.clear();
       throw err;
     }
@@ -302,11 +327,13 @@ export class MetadataStore extends MetadataReads {
           outcomes.push({ ok: false, error });
         }
       }
+      this.outboxBuffer.store(this.sql);
       this.eventSeq.store(this.sql);
       this.sql.exec('COMMIT');
     } catch (err) {
       if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
       this.eventSeq.reset();
+      this.outboxBuffer.reset();
       this.pending = [];
       this.invalidate();
       for (const item of items) item.reject(err);
@@ -331,6 +358,11 @@ export class MetadataStore extends MetadataReads {
   /** After every COMMIT. */
   private publish(): void {
     this.outboxBuckets.clear();
+    // Before the change listeners: the dispatcher they wake finds the events in memory.
+    if (this.outboxListeners.size) {
+      const stored = this.outboxBuffer.takeStored();
+      if (stored.length) for (const l of this.outboxListeners) l(stored);
+    } else this.outboxBuffer.reset();
     const changes = this.pending;
     this.pending = [];
     if (!changes.length) return;

@@ -42,7 +42,7 @@ test('confirmed outbox rows are deleted in the transaction of the next write, no
   const { store, dir } = await storeWithEvents(3);
   try {
     const outbox = store.outbox();
-    const seqs = outbox.pending('q', 10).map((r) => r.seq);
+    const seqs = outbox.pending('q', 10).map((r) => r.rowSeq);
     assert.equal(seqs.length, 3);
     const transactions: Array<readonly Change[]> = [];
     store.subscribe((changes) => transactions.push(changes));
@@ -71,7 +71,7 @@ test('confirmed outbox rows are deleted by themselves after the delay when no wr
     const started = performance.now();
     await outbox.delivered(
       'q',
-      outbox.pending('q', 10).map((r) => r.seq),
+      outbox.pending('q', 10).map((r) => r.rowSeq),
       50,
     );
     assert.ok(performance.now() - started >= 45);
@@ -79,7 +79,7 @@ test('confirmed outbox rows are deleted by themselves after the delay when no wr
     // Immediate (sync mode): committed at once.
     await store.submit({ type: 'bucket.delete', name: 'b1', event: stamp });
     const [row] = outbox.pending('q', 10);
-    await outbox.delivered('q', [row!.seq], 0);
+    await outbox.delivered('q', [row!.rowSeq], 0);
     assert.equal(outbox.depth('q').rows, 0);
   } finally {
     store.close();
@@ -214,6 +214,56 @@ test('outbox rows of an older version (the event as an object) are still read an
       bucketOwner: 'o',
       sourceIp: '127.0.0.1',
     });
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('one group commit stores its events as one outbox row per target, delivered and trimmed as a whole', async () => {
+  const { store, dir } = await storeWithEvents(1);
+  const ownerOnly: Acl = { owner: { id: 'o', display_name: 'o' }, grants: [] };
+  const acl = (name: string) => ({ type: 'bucket.acl', name, acl: ownerOnly, event: stamp }) as const;
+  try {
+    const rowsOf = () =>
+      sqlOf(store).q('SELECT seq, n FROM event_outbox WHERE target = ? ORDER BY seq').all('q') as Array<{
+        seq: number;
+        n: number;
+      }>;
+    // One turn of the event loop: one transaction; the refused command's event is not stored.
+    await Promise.allSettled([
+      store.submit(acl('b0')),
+      store.submit({ type: 'object.acl', bucket: 'nope', key: 'k', acl: ownerOnly, event: stamp }),
+      store.submit(acl('b0')),
+      store.submit(acl('b0')),
+    ]);
+    const outbox = store.outbox();
+    const [first, group] = [rowsOf()[0]!, rowsOf()[1]!];
+    assert.deepEqual(
+      rowsOf().map((r) => r.n),
+      [1, 3],
+    );
+    const events = outbox.pending('q', 2);
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.rowSeq]),
+      [
+        [first.seq, first.seq],
+        [group.seq, group.seq],
+        [group.seq + 1, group.seq],
+        [group.seq + 2, group.seq],
+      ],
+      'a read stops only after a whole row',
+    );
+    assert.equal(outbox.depth('q').rows, 4);
+    await outbox.delivered('q', [first.seq], 0);
+    assert.deepEqual(
+      outbox.pending('q', 10).map((e) => e.seq),
+      [group.seq, group.seq + 1, group.seq + 2],
+    );
+    await store.submit(acl('b0'));
+    // Keeping 1 event keeps the newest row, and reports the 3 events that went.
+    assert.equal(await outbox.trim('q', 1), 3);
+    assert.equal(outbox.depth('q').rows, 1);
   } finally {
     store.close();
     await rm(dir, { recursive: true, force: true });
