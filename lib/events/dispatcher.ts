@@ -307,11 +307,7 @@ export class Dispatcher implements EventDispatcher {
         await loop.target.publish(messages);
         // Deleting confirmed rows rides along with the next write's commit (no fsync of its
         // own); a crash before it only publishes them again. Sync-mode writers wait on it.
-        await this.#outbox.delivered(
-          name,
-          rowKeys(rows),
-          this.#waiters.size ? 0 : o.deleteDelayMs,
-        );
+        await this.#outbox.delivered(name, rowKeys(rows), this.#waiters.size ? 0 : o.deleteDelayMs);
       } catch (err) {
         loop.memory = undefined;
         loop.failures++;

@@ -163,7 +163,9 @@ export function decodeRow(
   const v = JSON.parse(stored) as StoredEntry[] | StoredEvent | BucketEvent;
   if (Array.isArray(v) && Array.isArray(v[0]))
     return (v as StoredEntry[]).map(([s, c, e]) => ({ configurationId: c, event: fromStored(s, e) }));
-  return [{ configurationId: configId, event: Array.isArray(v) ? fromStored(seq, v as StoredEvent) : (v as BucketEvent) }];
+  return [
+    { configurationId: configId, event: Array.isArray(v) ? fromStored(seq, v as StoredEvent) : (v as BucketEvent) },
+  ];
 }
 
 /**
