@@ -23,8 +23,25 @@ import type {
 /** Binary data inside a command: base64 text. */
 export type Bytes = string;
 
-/** An object row as a command carries it: the inline bytes base64-encoded. */
-export type ObjectRecord = Omit<ObjectRow, 'inline'> & { inline: Bytes | null };
+/**
+ * Inline object bytes inside a command, as they are: a command that stays in this process (or
+ * is posted to another of its threads, which makes this a plain `{ bytes }`) never encodes
+ * them; written as JSON (the Raft log, a forwarded write, a queued task, a recording) they
+ * become base64 text through toJSON. A 64 KiB PUT paid a base64 encode and decode of its body.
+ */
+export class InlineBytes {
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+  toJSON(): Bytes {
+    const b = this.bytes;
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+  }
+}
+
+/** An object row as a command carries it: the inline bytes as InlineBytes, or base64 text after JSON. */
+export type ObjectRecord = Omit<ObjectRow, 'inline'> & { inline: Bytes | { readonly bytes: Uint8Array } | null };
 
 export type ImportMode = 'merge' | 'replace';
 export interface ImportedRecord {
@@ -241,9 +258,16 @@ export interface Results {
 export type ResultOf<C extends Command> = Results[C['type']];
 
 export function objectRecord(o: ObjectRow): ObjectRecord {
-  return { ...o, inline: o.inline ? o.inline.toString('base64') : null };
+  return { ...o, inline: o.inline ? new InlineBytes(o.inline) : null };
 }
 
 export function objectRow(o: ObjectRecord): ObjectRow {
-  return { ...o, inline: o.inline === null ? null : Buffer.from(o.inline, 'base64') };
+  const b = o.inline;
+  if (b === null) return { ...o, inline: null };
+  if (typeof b === 'string') return { ...o, inline: Buffer.from(b, 'base64') };
+  const bytes = b.bytes;
+  return {
+    ...o,
+    inline: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  };
 }
