@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { referencedFiles } from '../../lib/cluster/replicated-store.ts';
-import type { Command } from '../../lib/metadata/commands.ts';
+import { type Command, InlineBytes } from '../../lib/metadata/commands.ts';
 
 const ID = 'ab'.repeat(16);
 
@@ -26,4 +26,15 @@ test('referencedFiles asks nothing for removals and deletes', () => {
   assert.deepEqual(referencedFiles({ type: 'gc.done', fileIds: [ID] }), []);
   assert.deepEqual(referencedFiles({ type: 'blob.remove', fileId: ID }), []);
   assert.deepEqual(referencedFiles({ type: 'object.delete', bucket: 'b', key: 'k', at: '' }), []);
+});
+
+test("referencedFiles does not look inside an inline object's bytes", () => {
+  // A property on the byte array stands in for its 65,536 indices, which walking it would visit.
+  const bytes = Object.assign(new Uint8Array(65_536), { fileId: ID });
+  const cmd = {
+    type: 'object.put',
+    object: { bucket: 'b', key: 'k', fileId: '', inline: new InlineBytes(bytes) },
+    at: '',
+  } as unknown as Command;
+  assert.deepEqual(referencedFiles(cmd), []);
 });
