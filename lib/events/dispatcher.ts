@@ -25,11 +25,12 @@ export interface OutboxPort {
   /** The oldest undelivered events of one target, by sequence, in whole stored rows. */
   pending(target: string, limit: number): OutboxRow[];
   /**
-   * Removes the stored rows (by their keys, `rowSeq`) whose events a target confirmed (a metadata command, committed before it resolves). With
-   * `maxDelayMs` > 0 the removal may wait that long to join another transaction's commit.
+   * Removes the stored rows (by their keys, `rowSeq`) whose events a target confirmed (a
+   * metadata command, committed before it resolves). With `maxDelayMs` > 0 the removal may
+   * wait that long to join another transaction's commit.
    */
   delivered(target: string, seqs: number[], maxDelayMs: number): Promise<void>;
-  /** Drops the oldest rows of a target beyond `keep`; returns how many went. */
+  /** Drops a target's oldest rows, keeping those that hold its newest `keep` events; returns how many events went. */
   trim(target: string, keep: number): Promise<number>;
   /** `rows`: the events not yet confirmed (stored rows may hold several). */
   depth(target: string): { rows: number; oldestSeq: number | null; oldestTime: string | null };

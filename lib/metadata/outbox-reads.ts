@@ -14,7 +14,7 @@ export class OutboxReads {
   readonly #event: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.#pending = db.prepare('SELECT seq, config_id, event, n FROM event_outbox WHERE target = ? ORDER BY seq');
+    this.#pending = db.prepare('SELECT seq, config_id, event FROM event_outbox WHERE target = ? ORDER BY seq LIMIT ?');
     this.#oldest = db.prepare('SELECT MIN(seq) AS s FROM event_outbox WHERE target = ?');
     this.#depth = db.prepare('SELECT SUM(n) AS n, MIN(seq) AS s FROM event_outbox WHERE target = ?');
     this.#event = db.prepare('SELECT config_id, event FROM event_outbox WHERE target = ? AND seq = ?');
@@ -26,7 +26,9 @@ export class OutboxReads {
    */
   pending(target: string, limit: number): OutboxRow[] {
     const out: OutboxRow[] = [];
-    for (const r of this.#pending.iterate(target) as Iterable<{ seq: number; config_id: string; event: string }>) {
+    // `limit` rows hold at least `limit` events; the statement is read to its end (all()), so
+    // it never keeps a read snapshot of the WAL open.
+    for (const r of this.#pending.all(target, limit) as Array<{ seq: number; config_id: string; event: string }>) {
       for (const e of decodeRow(r.seq, r.config_id, r.event))
         out.push({ seq: e.event.seq, rowSeq: r.seq, target, configurationId: e.configurationId, event: e.event });
       if (out.length >= limit) break;

@@ -361,7 +361,14 @@ export class MetadataStore extends MetadataReads {
     // Before the change listeners: the dispatcher they wake finds the events in memory.
     if (this.outboxListeners.size) {
       const stored = this.outboxBuffer.takeStored();
-      if (stored.length) for (const l of this.outboxListeners) l(stored);
+      if (stored.length)
+        for (const l of this.outboxListeners) {
+          try {
+            l(stored);
+          } catch {
+            // The events are committed either way; the dispatcher reads them from the table.
+          }
+        }
     } else this.outboxBuffer.reset();
     const changes = this.pending;
     this.pending = [];
