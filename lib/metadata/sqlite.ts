@@ -166,18 +166,12 @@ export class MetadataStore extends MetadataReads {
           return this.applyOne(cmd);
         },
       });
-      this.outboxBuffer.store(this.sql);
-      this.eventSeq.store(this.sql);
-      this.sql.exec('COMMIT');
+      this.commit();
       this.record?.({ atomic: applied });
       this.publish();
       return out;
     } catch (err) {
-      if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
-      this.eventSeq.reset();
-      this.outboxBuffer.reset();
-      this.pending = [];
-      this.invalidate();
+      this.rollback();
       throw err;
     } finally {
       this.sessionOpen = false;
@@ -215,15 +209,9 @@ export class MetadataStore extends MetadataReads {
         this.outboxBuffer.store(this.sql);
       }
       mark(this.sql);
-      this.outboxBuffer.store(this.sql);
-      this.eventSeq.store(this.sql);
-      this.sql.exec('COMMIT');
+      this.commit();
     } catch (err) {
-      if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
-      this.eventSeq.reset();
-      this.outboxBuffer.reset();
-      this.pending = [];
-      this.invalidate();
+      this.rollback();
       throw err;
     }
     for (const cmd of cmds) this.record?.(cmd);
@@ -234,10 +222,7 @@ export class MetadataStore extends MetadataReads {
   /** Replaces the whole database through `fn` (a Raft snapshot restore); caches are dropped. */
   replaceAll(fn: (sql: Sql) => void): void {
     fn(this.sql);
-    this.eventSeq.reset();
-    this.outboxBuffer.reset();
-    this.pending = [];
-    this.invalidate();
+    this.forgetTransaction();
   }
 
   /**
@@ -327,15 +312,9 @@ export class MetadataStore extends MetadataReads {
           outcomes.push({ ok: false, error });
         }
       }
-      this.outboxBuffer.store(this.sql);
-      this.eventSeq.store(this.sql);
-      this.sql.exec('COMMIT');
+      this.commit();
     } catch (err) {
-      if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
-      this.eventSeq.reset();
-      this.outboxBuffer.reset();
-      this.pending = [];
-      this.invalidate();
+      this.rollback();
       for (const item of items) item.reject(err);
       return;
     }
@@ -347,6 +326,26 @@ export class MetadataStore extends MetadataReads {
       if (o.ok) item.resolve(o.value);
       else item.reject(o.error);
     });
+  }
+
+  /** Writes what the open transaction buffered (outbox rows, the event sequence), then COMMITs. */
+  private commit(): void {
+    this.outboxBuffer.store(this.sql);
+    this.eventSeq.store(this.sql);
+    this.sql.exec('COMMIT');
+  }
+
+  /** After a failure inside a transaction: ROLLBACK (if still open) and forget what it buffered. */
+  private rollback(): void {
+    if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
+    this.forgetTransaction();
+  }
+
+  private forgetTransaction(): void {
+    this.eventSeq.reset();
+    this.outboxBuffer.reset();
+    this.pending = [];
+    this.invalidate();
   }
 
   /** Also on every rollback and bucket change. */
