@@ -12,15 +12,7 @@ import path from 'node:path';
 import { Dispatcher, type OutboxPort } from '../../lib/events/dispatcher.ts';
 import { WebhookTarget } from '../../lib/events/targets/webhook.ts';
 import { MetadataStore } from '../../lib/metadata/sqlite.ts';
-
-const stamp = {
-  requestId: 'r',
-  principal: 'o',
-  sourceIp: '127.0.0.1',
-  region: 'us-east-1',
-  at: '2026-01-01T00:00:00.000Z',
-};
-const acl = { owner: { id: 'o', display_name: 'o' }, grants: [] };
+import { ownerOnly as acl, stamp } from '../helpers/event-stamp.ts';
 
 interface Receiver {
   server: Server;

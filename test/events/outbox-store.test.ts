@@ -10,14 +10,7 @@ import { MetadataStore, sqlOf } from '../../lib/metadata/sqlite.ts';
 import type { Change } from '../../lib/metadata/sqlite.ts';
 import type { NotificationRule } from '../../lib/events/notification-config.ts';
 import type { Acl } from '../../lib/metadata/types.ts';
-
-const stamp = {
-  requestId: 'r',
-  principal: 'o',
-  sourceIp: '127.0.0.1',
-  region: 'us-east-1',
-  at: '2026-01-01T00:00:00.000Z',
-};
+import { stamp } from '../helpers/event-stamp.ts';
 
 async function storeWithEvents(n: number): Promise<{ store: MetadataStore; dir: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-outbox-delete-'));
