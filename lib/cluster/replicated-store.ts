@@ -13,19 +13,20 @@ import type { BlobSync } from './blob-sync.ts';
  *  part and version rows alike, so new command types need no change here). */
 export function referencedFiles(cmd: Command): string[] {
   if (cmd.type === 'gc.done' || cmd.type === 'blob.chunk' || cmd.type === 'blob.remove') return [];
-  const ids = new Set<string>();
-  const walk = (v: unknown): void => {
+  const ids: string[] = [];
+  // Runs for every proposal on the leader: no entry arrays, strings skipped at once.
+  const walk = (v: object): void => {
     // Inline object bytes (InlineBytes) hold no ids: walking a 64 KiB array cost ~10 ms.
     if (ArrayBuffer.isView(v)) return;
-    if (Array.isArray(v)) for (const x of v) walk(x);
-    else if (v && typeof v === 'object')
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'fileId' && typeof x === 'string' && BLOB_ID_RE.test(x)) ids.add(x);
-        else if (typeof x === 'object') walk(x);
-      }
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'string') {
+        if (k === 'fileId' && x && BLOB_ID_RE.test(x) && !ids.includes(x)) ids.push(x);
+      } else if (x && typeof x === 'object') walk(x);
+    }
   };
   walk(cmd);
-  return [...ids];
+  return ids;
 }
 
 /** 503 with Retry-After: what S3 clients retry with back-off. */
