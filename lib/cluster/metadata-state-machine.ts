@@ -16,10 +16,9 @@ import { sqlOf } from '../metadata/sqlite.ts';
 import type { Command } from '../metadata/commands.ts';
 import type { Sql } from '../metadata/connection.ts';
 import { copyDatabase } from './snapshot-copy.ts';
+import { decodeCommand } from './command-codec.ts';
 
 export type ApplyOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-const decoder = new TextDecoder();
 
 export class MetadataStateMachine implements StateMachine {
   private readonly store: MetadataStore;
@@ -86,7 +85,7 @@ export class MetadataStateMachine implements StateMachine {
 
   /** The committed entries of one Ready in one transaction, marked with the last index. */
   applyAll(entries: readonly Entry[]): ApplyOutcome[] {
-    const cmds = entries.map((e) => JSON.parse(decoder.decode(e.data)) as Command);
+    const cmds = entries.map((e) => decodeCommand(e.data));
     const out = this.store.applyCommitted(cmds, (sql) => mark(sql, entries[entries.length - 1]!.index));
     for (const cmd of cmds) this.onApplied?.(cmd);
     return out;

@@ -15,8 +15,9 @@ export const DEFAULT_MAX_SKEW_MS = 30_000;
  * forms, routes). Raised with any change an older node could misread; nodes of different
  * versions refuse each other, saying which versions met, instead of misreading a message.
  * 1: session 7 (the snapshot wire form of session 6, trailers on forwarded answers).
+ * 2: session 10 (command log entries carry inline bytes raw: lib/cluster/command-codec.ts).
  */
-export const CLUSTER_PROTOCOL = 1;
+export const CLUSTER_PROTOCOL = 2;
 
 /** An HMAC already fed with the protocol version, request line and time; feed it the body,
  *  then digest. The version is in the MAC, so a message can only be read as the version it

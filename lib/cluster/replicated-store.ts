@@ -8,6 +8,7 @@ import { BLOB_ID_RE } from '../storage/backend.ts';
 import { ClusterUnavailableError, type ClusterNode } from './node.ts';
 import type { ApplyOutcome } from './metadata-state-machine.ts';
 import type { BlobSync } from './blob-sync.ts';
+import { encodeCommand } from './command-codec.ts';
 
 /** The blob ids a command makes rows point at: every `fileId` in it, however deep (object,
  *  part and version rows alike, so new command types need no change here). */
@@ -35,7 +36,6 @@ export function unavailable(message: string): S3Error {
 }
 
 export function replicatedSubmit(node: ClusterNode, blobs: BlobSync | undefined): (cmd: Command) => Promise<unknown> {
-  const encoder = new TextEncoder();
   return async (cmd) => {
     if (node.basicStatus().role !== 'leader') throw unavailable('This node is not the cluster leader; retry.');
     const files = referencedFiles(cmd);
@@ -48,7 +48,7 @@ export function replicatedSubmit(node: ClusterNode, blobs: BlobSync | undefined)
     }
     let out: ApplyOutcome;
     try {
-      out = (await node.propose(encoder.encode(JSON.stringify(cmd)))) as ApplyOutcome;
+      out = (await node.propose(encodeCommand(cmd))) as ApplyOutcome;
     } catch (err) {
       if (err instanceof ClusterUnavailableError)
         throw unavailable(`The change was not committed (${err.outcome}): ${err.message}`);

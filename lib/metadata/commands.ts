@@ -34,9 +34,25 @@ export class InlineBytes {
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
   }
-  toJSON(): Bytes {
+  toJSON(): Bytes | { $bytes: number } {
+    if (bytesApart) return { $bytes: bytesApart.push(this.bytes) - 1 };
     const b = this.bytes;
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+  }
+}
+
+/** While jsonBytesApart runs: where InlineBytes.toJSON puts its bytes instead of base64. */
+let bytesApart: Uint8Array[] | undefined;
+
+/** JSON of `value` with each InlineBytes written as `{"$bytes": n}`, n indexing `bytes`
+ *  (lib/cluster/command-codec.ts carries those bytes raw beside the JSON). */
+export function jsonBytesApart(value: unknown): { json: string; bytes: Uint8Array[] } {
+  const bytes: Uint8Array[] = [];
+  bytesApart = bytes;
+  try {
+    return { json: JSON.stringify(value), bytes };
+  } finally {
+    bytesApart = undefined;
   }
 }
 
