@@ -37,6 +37,10 @@ export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
 /** Copies of the state machine being sent to followers (lib/cluster/snapshot-sender.ts). */
 const outgoingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-out`;
+/** Proposals held while every follower has appends in flight (see holding()). */
+const HOLD_MS = 2;
+const HOLD_MAX = 256;
+
 /** A peer's current term (the vote hold of a node that starts with no durable state). */
 const TERM_PATH = '/raft/term';
 
@@ -52,6 +56,7 @@ export class ClusterNode {
   private applied: number;
   private timer: NodeJS.Timeout | undefined;
   private driving = false;
+  private holdTimer: NodeJS.Timeout | undefined;
   private driveScheduled = false;
   private stopped = false;
   private leaderChanges = 0;
@@ -104,6 +109,8 @@ export class ClusterNode {
           const lead = this.raft.basicStatus().lead;
           if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
+          // An answer arrived, so a batch to that peer can leave: held proposals go with it.
+          if (this.holdTimer) this.releaseHeld();
         });
         // A received snapshot's file the Ready loop did not keep (the core refused the
         // snapshot: stale, or not for this membership) is of no use.
@@ -290,9 +297,28 @@ export class ClusterNode {
     this.driveScheduled = true;
     setImmediate(() => {
       this.driveScheduled = false;
+      if (this.holding()) return;
       this.proposeQueued();
       this.drive();
     });
+  }
+
+  /**
+   * While every follower has a batch of appends in flight, new proposals wait for the first
+   * answer (at most HOLD_MS): their appends would wait in the transport anyway, and proposed
+   * together they cost one Ready, one log fsync here and one append per follower.
+   */
+  private holding(): boolean {
+    if (this.queued.length >= HOLD_MAX || this.raft.basicStatus().role !== 'leader' || !this.transport.allBusy())
+      return false;
+    this.holdTimer ??= setTimeout(() => this.input(() => this.releaseHeld()), HOLD_MS);
+    return true;
+  }
+
+  private releaseHeld(): void {
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.proposeQueued();
   }
 
   private proposeQueued(): void {
@@ -580,6 +606,7 @@ export class ClusterNode {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.holdTimer);
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
     for (const p of this.queued.splice(0)) p.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
     this.proposals.rejectAll(gone);

@@ -247,6 +247,14 @@ export class HttpTransport implements Transport {
     return this.lanes.get(id)?.addr;
   }
 
+  /** True while every peer has a batch in flight: anything sent now leaves with the next
+   *  batch, once an answer arrives. */
+  allBusy(): boolean {
+    if (!this.lanes.size) return false;
+    for (const l of this.lanes.values()) if (!l.busy) return false;
+    return true;
+  }
+
   stats(): Map<NodeId, PeerStats> {
     const out = new Map<NodeId, PeerStats>();
     for (const [id, l] of this.lanes) out.set(id, { ...l.stats, queued: l.queue.length });
