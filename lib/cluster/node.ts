@@ -12,6 +12,7 @@ import {
   type Role,
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
+import { type PendingProposal, ProposalBatcher } from './proposal-batcher.ts';
 import { clearSnapshotDir } from './snapshot-file.ts';
 import { HttpTransport } from './transport-http.ts';
 import {
@@ -37,10 +38,6 @@ export type { ClusterNodeOptions, ClusterNodeStatus, StateMachine } from './node
 const incomingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-in`;
 /** Copies of the state machine being sent to followers (lib/cluster/snapshot-sender.ts). */
 const outgoingSnapshots = (storagePath: string): string => `${storagePath}-snapshot-out`;
-/** Proposals held while every follower has appends in flight (see holding()). */
-const HOLD_MS = 2;
-const HOLD_MAX = 256;
-
 /** A peer's current term (the vote hold of a node that starts with no durable state). */
 const TERM_PATH = '/raft/term';
 
@@ -56,15 +53,13 @@ export class ClusterNode {
   private applied: number;
   private timer: NodeJS.Timeout | undefined;
   private driving = false;
-  private holdTimer: NodeJS.Timeout | undefined;
-  private driveScheduled = false;
   private stopped = false;
   private leaderChanges = 0;
   private proposals_ = 0;
   private lastLeader = 0;
   private readonly proposals: Waiters<number>;
-  /** Proposals of this turn of the event loop, proposed together by proposeQueued. */
-  private readonly queued: Array<{ data: Uint8Array; resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
+  /** Proposals waiting to go to Raft together (group commit on the leader). */
+  private readonly batcher: ProposalBatcher;
   /** Names and addresses of the members; changed only by applied conf changes, and kept in
    *  snapshots so a node restored from one still knows them. */
   readonly directory: Map<NodeId, Member>;
@@ -92,6 +87,12 @@ export class ClusterNode {
     const lead = () => this.raft.basicStatus().lead;
     this.proposals = new Waiters(o.timeoutMs ?? 10_000, lead);
     this.reads = new Waiters(o.timeoutMs ?? 10_000, lead);
+    this.batcher = new ProposalBatcher({
+      busy: () => this.raft.basicStatus().role === 'leader' && this.transport.allBusy(),
+      propose: (batch) => this.proposeBatch(batch),
+      drive: () => this.drive(),
+      input: (fn) => this.input(fn),
+    });
     this.storage = new SqliteRaftStorage({ path: o.storagePath, voters: o.voters });
     this.transport = new HttpTransport({
       id: o.id,
@@ -110,7 +111,7 @@ export class ClusterNode {
           if (lead && msgs.some((m) => m.from === lead)) this.lastLeaderContact = Date.now();
           for (const m of msgs) this.stepSafe(m);
           // An answer arrived, so a batch to that peer can leave: held proposals go with it.
-          if (this.holdTimer) this.releaseHeld();
+          this.batcher.answered();
         });
         // A received snapshot's file the Ready loop did not keep (the core refused the
         // snapshot: stale, or not for this membership) is of no use.
@@ -283,47 +284,11 @@ export class ClusterNode {
       return Promise.reject(new ClusterUnavailableError(`node ${this.id} is not the leader`, 'notLeader', s.lead));
     }
     this.proposals_++;
-    return new Promise((resolve, reject) => {
-      this.queued.push({ data, resolve, reject });
-      this.driveSoon();
-    });
+    return new Promise((resolve, reject) => this.batcher.add({ data, resolve, reject }));
   }
 
-  /** Group commit: proposals made in one turn of the event loop become one MsgProp, so one
-   *  fsync, one append per follower, one acknowledgement and one commit carry all of them
-   *  (proposed one by one, each became its own MsgApp, ack and commit broadcast). */
-  private driveSoon(): void {
-    if (this.driveScheduled) return;
-    this.driveScheduled = true;
-    setImmediate(() => {
-      this.driveScheduled = false;
-      if (this.holding()) return;
-      this.proposeQueued();
-      this.drive();
-    });
-  }
-
-  /**
-   * While every follower has a batch of appends in flight, new proposals wait for the first
-   * answer (at most HOLD_MS): their appends would wait in the transport anyway, and proposed
-   * together they cost one Ready, one log fsync here and one append per follower.
-   */
-  private holding(): boolean {
-    if (this.queued.length >= HOLD_MAX || this.raft.basicStatus().role !== 'leader' || !this.transport.allBusy())
-      return false;
-    this.holdTimer ??= setTimeout(() => this.input(() => this.releaseHeld()), HOLD_MS);
-    return true;
-  }
-
-  private releaseHeld(): void {
-    clearTimeout(this.holdTimer);
-    this.holdTimer = undefined;
-    this.proposeQueued();
-  }
-
-  private proposeQueued(): void {
-    const batch = this.queued.splice(0);
-    if (!batch.length) return;
+  /** One batch of proposals as one MsgProp (lib/cluster/proposal-batcher.ts). */
+  private proposeBatch(batch: PendingProposal[]): void {
     const s = this.raft.basicStatus();
     let refused: string | undefined;
     if (this.stopped || s.role !== 'leader') refused = `node ${this.id} is not the leader`;
@@ -606,9 +571,8 @@ export class ClusterNode {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
-    clearTimeout(this.holdTimer);
     const gone = new ClusterUnavailableError('node stopped', 'unknown', 0);
-    for (const p of this.queued.splice(0)) p.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
+    this.batcher.stop(() => new ClusterUnavailableError('node stopped', 'notLeader', 0));
     this.proposals.rejectAll(gone);
     this.reads.rejectAll(gone);
     this.appliedWaiters.cancel();

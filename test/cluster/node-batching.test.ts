@@ -1,5 +1,5 @@
-// The leader holds proposals while every follower has appends in flight (lib/cluster/node.ts,
-// holding()): they leave together with the next batch instead of one append each, and all of
+// The leader holds proposals while every follower has appends in flight
+// (lib/cluster/proposal-batcher.ts): they leave together with the next batch instead of one append each, and all of
 // them are still committed, in order, on every node.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
