@@ -16,6 +16,7 @@ import type { OpsHandler } from './ops/endpoints.ts';
 import type { ConsoleHandler } from './ui/console.ts';
 import { countBodyBytes, type RequestRecord } from './ops/observe.ts';
 import { redactUrl } from './ops/log.ts';
+import { lingerWhenClosed } from './ops/lingering-close.ts';
 import { serveTaskStatus, TASKS_PATH } from './events/task-status.ts';
 import { explainSignatureMismatch } from './auth/sigv4/explain.ts';
 import { clientAddress } from './client-address.ts';
@@ -192,7 +193,9 @@ export function createRequestHandler(svc: Services, opts: HandlerOptions) {
       } catch {
         /* keep the raw form */
       }
-      sendError(res, s3err, { method, resource, requestId, hostId, close: hasBody(req) && !req.readableEnded });
+      const close = hasBody(req) && !req.readableEnded;
+      if (close) lingerWhenClosed(req.socket);
+      sendError(res, s3err, { method, resource, requestId, hostId, close });
     }
   };
 }

@@ -16,6 +16,7 @@ import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from '..
 import { signed } from '../helpers/raw.ts';
 import { signRequest } from '../helpers/signer.ts';
 import { sdkError } from '../helpers/s3-assert.ts';
+import { refusedUploads } from '../helpers/refused-upload.ts';
 
 const md5b64 = (b: Buffer | string) => createHash('md5').update(b).digest('base64');
 const MiB = 1024 * 1024;
@@ -186,6 +187,14 @@ describe('robustness (issue 10)', () => {
     const r = await answer;
     assert.equal(r.status, 404, r.text);
     assert.match(r.text, /<Code>NoSuchBucket<\/Code>/);
+  });
+
+  test('a refused upload whose body is still arriving reads its 403, not a connection reset (RFC 9112 §9.6)', async () => {
+    const { statuses, errors } = await refusedUploads(`${base}/robust/anon`, 50, 4 * MiB, 1);
+    console.log(`# refused 4 MiB uploads: ${statuses.length} answers read, ${errors.length} connection errors`);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(new Set(statuses), new Set([403]));
+    assert.ok((await healthzMs(base)) < 1000);
   });
 
   test('Expect: 100-continue is answered only after authentication: a refused client gets 403 first', async () => {

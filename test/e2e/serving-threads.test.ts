@@ -12,6 +12,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { signed, send } from '../helpers/raw.ts';
 import { signRequest } from '../helpers/signer.ts';
+import { refusedUploads } from '../helpers/refused-upload.ts';
 import { ACCESS_KEY, BACKEND, REGION, SECRET_KEY } from '../helpers/server.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { createBleepStore, ConfigError } from '../../lib/index.ts';
@@ -190,6 +191,20 @@ test(
     });
   },
 );
+
+test('with --workers 2 a refused upload handed to the main thread answers 403, never 503', ON_LOCAL, async () => {
+  await withServer(['--workers', '2'], async (srv) => {
+    await signed('PUT', `${srv.url}/refused`);
+    // The serving thread hands these to the main thread, which refuses them and closes.
+    const { statuses, errors } = await refusedUploads(`${srv.url}/refused/anon`, 1000, 1);
+    const unavailable = statuses.filter((s) => s === 503).length;
+    console.log(
+      `# refused uploads via a serving thread: ${statuses.length} answered, ${unavailable} of them 503, ${errors.length} errors`,
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(new Set(statuses), new Set([403]));
+  });
+});
 
 test('with --workers 2 every acknowledged PUT survives kill -9 under concurrent writers', ON_LOCAL, async () => {
   await withServer(['--workers', '2'], async (srv, dir) => {
