@@ -21,14 +21,17 @@ interface Receiver {
   ids: string[];
   /** While true, every POST gets 500. */
   failing: boolean;
+  /** Called for each POST answered 500. */
+  onFailed: () => void;
 }
 
 async function receiver(): Promise<Receiver> {
-  const r: Receiver = { server: createServer(), url: '', ids: [], failing: false };
+  const r: Receiver = { server: createServer(), url: '', ids: [], failing: false, onFailed: () => {} };
   r.server.on('request', (req, res) => {
     req.resume();
     req.on('end', () => {
       if (r.failing) {
+        r.onFailed();
         res.writeHead(500).end();
         return;
       }
@@ -111,13 +114,18 @@ test('a dispatcher that keeps up publishes each commit from memory, and reads th
     await until(() => hook.ids.length === 203);
     assert.ok(reads - first <= 2, `reads of the outbox table while keeping up: ${reads - first}`);
     // A failed publish: the loop goes back to the table, which still holds every event.
+    // Reads counted when the last publish failed: delivering after it takes a read.
+    let readsAtFailure = -1;
+    hook.onFailed = () => {
+      readsAtFailure = reads;
+    };
     hook.failing = true;
     await commit(6, 203);
+    await until(() => readsAtFailure >= 0);
     await new Promise((r) => setTimeout(r, 150));
-    const before = reads;
     hook.failing = false;
     await until(() => hook.ids.length === 209);
-    assert.ok(reads > before, 'read the table after the failure');
+    assert.ok(reads > readsAtFailure, 'read the table after the failure');
     assert.deepEqual(
       hook.ids,
       Array.from({ length: 209 }, (_, i) => idOf(i + 1)),
