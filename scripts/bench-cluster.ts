@@ -8,6 +8,8 @@
 //   PROFILE=/tmp/prof npm run bench:cluster (every server writes a --cpu-prof file there)
 //   SERVER_BIN=/other/checkout/bin/bleepstore npm run bench:cluster (A/B: servers from there)
 //   INLINE_MAX=1024 npm run bench:cluster   (storage.inline_max_bytes on every server)
+//   KEEP=1 npm run bench:cluster            (keep the servers' logs and data directories)
+//   SERVER_NODE_ARGS='--trace-deopt' npm run bench:cluster (node flags for every server)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +42,8 @@ interface Server {
 async function startServer(name: string, config: string, url: string, log: string): Promise<Server> {
   const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const out = openSync(log, 'a');
-  const proc = spawn(process.execPath, [...prof, SERVER_BIN, '--config', config], {
+  const extra = process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...prof, ...extra, SERVER_BIN, '--config', config], {
     stdio: ['ignore', out, 'inherit'],
   });
   closeSync(out);
@@ -179,7 +182,8 @@ async function main(): Promise<void> {
     printPerNode(rounds, { 'cluster-leader': order(leader), 'cluster-follower': order(follower) });
   } finally {
     for (const s of servers) await s.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEP) console.log(`kept ${dir} (servers' logs and data)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -49,13 +49,22 @@ export function decodeCommand(data: Uint8Array): Command {
     blobs.push(Buffer.from(data.subarray(at + 4, at + 4 + n)));
     at += 4 + n;
   }
-  if (blobs.length) putBack(cmd, blobs);
+  if (blobs.length === 1 && hasInlineObject(cmd)) cmd.object.inline = { bytes: blobs[0]! };
+  else if (blobs.length) putBack(cmd, blobs);
   return cmd;
+}
+
+/** A PUT's command, whose one InlineBytes is its object's: put back without a walk (a generic
+ *  walk over every command's shapes kept V8 deoptimizing it on every node). */
+function hasInlineObject(cmd: Command): cmd is Extract<Command, { type: 'object.put' | 'upload.complete' }> {
+  if (cmd.type !== 'object.put' && cmd.type !== 'upload.complete') return false;
+  const inline = cmd.object.inline as { $bytes?: unknown } | null;
+  return inline !== null && typeof inline === 'object' && inline.$bytes === 0;
 }
 
 function putBack(v: object, blobs: Uint8Array[]): void {
   const o = v as Record<string, unknown>;
-  for (const k in o) {
+  for (const k of Object.keys(o)) {
     const x = o[k];
     if (!x || typeof x !== 'object') continue;
     const i = (x as { $bytes?: unknown }).$bytes;
