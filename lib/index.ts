@@ -318,9 +318,12 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
       );
       return;
     }
-    runTracked({ server, drain, log }, req, res, () =>
-      cluster ? cluster.intercept(req, res).then((done) => (done ? undefined : handle(req, res))) : handle(req, res),
-    );
+    runTracked({ server, drain, log }, req, res, () => {
+      const intercepted = cluster ? cluster.intercept(req, res) : false;
+      return intercepted === false
+        ? handle(req, res)
+        : intercepted.then((done) => (done ? undefined : handle(req, res)));
+    });
   };
 
   const server = createS3HttpServer(config, handler, 1 / config.server.workers);

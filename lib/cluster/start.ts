@@ -50,8 +50,9 @@ export interface ClusterRuntime {
   /** The storage backend to serve with (fetch-on-miss for the local backend). */
   storage: StorageBackend;
   blobs: BlobSync | undefined;
-  /** Handles the request itself (forwarded or refused) and returns true, or leaves it to S3. */
-  intercept(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** false: this node serves the request itself, now (a local read, or a write on the
+   *  leader); otherwise it settles true once answered here (forwarded, or refused) or false. */
+  intercept(req: IncomingMessage, res: ServerResponse): false | Promise<boolean>;
   setS3Port(port: number): void;
   leaderName(): string;
   health(): ClusterHealth;
@@ -315,6 +316,51 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     return out;
   };
 
+  /** A linearizable read: served here once this node has applied what was committed. */
+  const readAfterBarrier = async (res: ServerResponse): Promise<boolean> => {
+    try {
+      await n.readBarrier();
+    } catch {
+      unavailableResponse(res, 'This node cannot confirm it is up to date with the cluster leader; retry.');
+      return true;
+    }
+    return false;
+  };
+
+  /** A write on a follower: forwarded to the leader (the client never sees a redirect). */
+  const viaLeaderNode = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.headers[FORWARDED_HEADER]) {
+      unavailableResponse(res, 'This node is no longer the cluster leader; retry.');
+      return true;
+    }
+    const lead = await waitLeader();
+    if (lead === self) return false;
+    if (!lead) {
+      unavailableResponse(
+        res,
+        'The cluster has no leader right now (an election is under way or too few nodes are up); retry.',
+      );
+      return true;
+    }
+    res.setHeader(LEADER_HEADER, leaderName());
+    let to: { host: string; port: number };
+    try {
+      to = await s3AddrOf(lead);
+    } catch (err) {
+      unavailableResponse(res, `The cluster leader cannot be reached (${(err as Error).message}); retry.`);
+      return true;
+    }
+    await forwarder.forward(
+      req,
+      res,
+      to.host,
+      to.port,
+      Math.max(30_000, p.config.server.request_timeout_seconds * 1000),
+      caughtUp,
+    );
+    return true;
+  };
+
   return {
     node: n,
     viaLeader: viaLeader!,
@@ -414,55 +460,20 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         ready: st.leader !== 0 && listKeys(p.metadata).length > 0,
       };
     },
-    async intercept(req, res) {
+    intercept(req, res) {
       res.setHeader(LEADER_HEADER, leaderName());
       if (!changesState(req.method)) {
         // cluster.read_consistency: linearizable: a read waits until this node has applied
         // everything committed when it arrived (ReadIndex, Raft thesis §6.4); operator
         // endpoints answer from the node as it is.
         if (c.read_consistency !== 'linearizable' || OPS_PATH.test(req.url ?? '')) return false;
-        try {
-          await n.readBarrier();
-        } catch {
-          unavailableResponse(res, 'This node cannot confirm it is up to date with the cluster leader; retry.');
-          return true;
-        }
-        return false;
+        return readAfterBarrier(res);
       }
       if (n.basicStatus().role === 'leader') {
         if (req.headers[FORWARDED_HEADER]) stampApplied(res, () => n.basicStatus().applied);
         return false;
       }
-      if (req.headers[FORWARDED_HEADER]) {
-        unavailableResponse(res, 'This node is no longer the cluster leader; retry.');
-        return true;
-      }
-      const lead = await waitLeader();
-      if (lead === self) return false;
-      if (!lead) {
-        unavailableResponse(
-          res,
-          'The cluster has no leader right now (an election is under way or too few nodes are up); retry.',
-        );
-        return true;
-      }
-      res.setHeader(LEADER_HEADER, leaderName());
-      let to: { host: string; port: number };
-      try {
-        to = await s3AddrOf(lead);
-      } catch (err) {
-        unavailableResponse(res, `The cluster leader cannot be reached (${(err as Error).message}); retry.`);
-        return true;
-      }
-      await forwarder.forward(
-        req,
-        res,
-        to.host,
-        to.port,
-        Math.max(30_000, p.config.server.request_timeout_seconds * 1000),
-        caughtUp,
-      );
-      return true;
+      return viaLeaderNode(req, res);
     },
     async stop() {
       for (const t of timers) clearTimeout(t);
