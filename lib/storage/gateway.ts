@@ -5,6 +5,7 @@
 // cloud objects under the prefix that no row references.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { ReadPins } from './read-pins.ts';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.ts';
@@ -81,6 +82,7 @@ export class GatewayStorage implements StorageBackend {
   private readonly cloud: CloudBucket;
   private readonly prefix: string;
   private readonly stagingDir: string;
+  private readonly pins = new ReadPins();
 
   constructor(kind: string, cloud: CloudBucket, opts: { prefix: string; stagingDir: string }) {
     this.kind = kind;
@@ -134,14 +136,22 @@ export class GatewayStorage implements StorageBackend {
   }
 
   async openRead(fileId: string, range?: ByteRange): Promise<Readable> {
-    return this.call('read', async () => {
-      try {
-        return await this.cloud.get(this.keyOf(fileId), range);
-      } catch (err) {
-        if (this.cloud.isNotFound(err)) throw new FileMissingError(fileId);
-        throw err;
-      }
-    });
+    const release = this.pins.pin(fileId);
+    try {
+      const stream = await this.call('read', async () => {
+        try {
+          return await this.cloud.get(this.keyOf(fileId), range);
+        } catch (err) {
+          if (this.cloud.isNotFound(err)) throw new FileMissingError(fileId);
+          throw err;
+        }
+      });
+      stream.once('close', release);
+      return stream;
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   exists(fileId: string): Promise<boolean> {
@@ -149,10 +159,19 @@ export class GatewayStorage implements StorageBackend {
   }
 
   remove(fileId: string): Promise<void> {
-    return this.call('delete', () => this.cloud.delete(this.keyOf(fileId)));
+    return this.pins.remove(fileId, () => this.call('delete', () => this.cloud.delete(this.keyOf(fileId))));
   }
 
   async concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
+    const releases = sources.map((s) => this.pins.pin(s.fileId));
+    try {
+      return await this.concatPinned(sources, observe);
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  private async concatPinned(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
     const compose = this.cloud.compose?.bind(this.cloud);
     if (!observe && compose && sources.every((s) => !s.range)) {
       const id = newBlobId();
