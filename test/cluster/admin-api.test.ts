@@ -7,7 +7,7 @@ import { ClusterNode, type Member } from '../../lib/cluster/node.ts';
 import { startClusterAdmin } from '../../lib/cluster/admin-api.ts';
 import { raftId } from '../../lib/cluster/config.ts';
 import type { NodeId } from '../../lib/cluster/raft/index.ts';
-import { ListMachine, until } from './helpers/cluster-nodes.ts';
+import { ListMachine, loopbackNode, until } from './helpers/cluster-nodes.ts';
 import { deadPort } from '../helpers/net.ts';
 
 const SECRET = 'admin-test-secret-0123456789abcdef';
@@ -26,20 +26,19 @@ async function start(name: string, directory: Map<NodeId, Member>, voters: NodeI
   machines.set(name, sm);
   const self = directory.get(id)!;
   const peers = new Map([...directory].filter(([p]) => p !== id).map(([p, m]) => [p, m.addr] as const));
-  const n = await ClusterNode.start({
-    id,
-    voters,
-    peers,
-    directory,
-    storagePath: path.join(dir, `${name}.db`),
-    host: '127.0.0.1',
-    port: Number(self.addr.split(':')[1]),
-    secret: SECRET,
-    stateMachine: sm,
-    heartbeatIntervalMs: 50,
-    electionTimeoutMs: 500,
-    timeoutMs: 5000,
-  });
+  const n = await ClusterNode.start(
+    loopbackNode({
+      id,
+      voters,
+      peers,
+      directory,
+      storagePath: path.join(dir, `${name}.db`),
+      port: Number(self.addr.split(':')[1]),
+      secret: SECRET,
+      stateMachine: sm,
+      timeoutMs: 5000,
+    }),
+  );
   closers.push(() => n.stop());
   return n;
 }

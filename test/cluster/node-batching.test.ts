@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClusterNode } from '../../lib/cluster/node.ts';
 import type { NodeId } from '../../lib/cluster/raft/index.ts';
-import { ListMachine, until } from './helpers/cluster-nodes.ts';
+import { ListMachine, loopbackNode, until } from './helpers/cluster-nodes.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { deadPort } from '../helpers/net.ts';
 
@@ -33,21 +33,21 @@ test('proposals made while both followers have appends in flight travel together
     const sm = new ListMachine();
     machines.set(id, sm);
     nodes.push(
-      await ClusterNode.start({
-        id,
-        voters: ids,
-        peers: new Map(
-          ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${proxies.get(`${id}>${p}`)!.port}`] as const),
-        ),
-        storagePath: path.join(dir, `raft-${id}.db`),
-        host: '127.0.0.1',
-        port: ports.get(id)!,
-        secret: SECRET,
-        stateMachine: sm,
-        heartbeatIntervalMs: 50,
-        electionTimeoutMs: 1000,
-        timeoutMs: 10_000,
-      }),
+      await ClusterNode.start(
+        loopbackNode({
+          id,
+          voters: ids,
+          peers: new Map(
+            ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${proxies.get(`${id}>${p}`)!.port}`] as const),
+          ),
+          storagePath: path.join(dir, `raft-${id}.db`),
+          port: ports.get(id)!,
+          secret: SECRET,
+          stateMachine: sm,
+          electionTimeoutMs: 1000,
+          timeoutMs: 10_000,
+        }),
+      ),
     );
   }
   const leader = await until('a leader', () => {

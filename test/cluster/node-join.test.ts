@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClusterNode } from '../../lib/cluster/node.ts';
 import type { NodeId } from '../../lib/cluster/raft/index.ts';
-import { ListMachine, until } from './helpers/cluster-nodes.ts';
+import { ListMachine, loopbackNode, until } from './helpers/cluster-nodes.ts';
 import { deadPort } from '../helpers/net.ts';
 
 const SECRET = 'node-join-secret-0123456789abcdef';
@@ -27,22 +27,21 @@ test('a node added after the log was compacted joins by a snapshot and becomes a
   const start = async (id: NodeId, voters: NodeId[]) => {
     const sm = new ListMachine();
     machines.set(id, sm);
-    const n = await ClusterNode.start({
-      id,
-      voters,
-      // Every node's config lists the existing members (the joiner's too, so it can answer them).
-      peers: new Map(ids.filter((p) => p !== id).map((p) => [p, addr(p)] as const)),
-      directory: new Map(ids.map((p) => [p, { name: `n${p}`, addr: addr(p) }] as const)),
-      storagePath: path.join(dir, `raft-${id}.db`),
-      host: '127.0.0.1',
-      port: ports.get(id)!,
-      secret: SECRET,
-      stateMachine: sm,
-      heartbeatIntervalMs: 50,
-      electionTimeoutMs: 500,
-      snapshotInterval: 20,
-      snapshotThreshold: 5,
-    });
+    const n = await ClusterNode.start(
+      loopbackNode({
+        id,
+        voters,
+        // Every node's config lists the existing members (the joiner's too, so it can answer them).
+        peers: new Map(ids.filter((p) => p !== id).map((p) => [p, addr(p)] as const)),
+        directory: new Map(ids.map((p) => [p, { name: `n${p}`, addr: addr(p) }] as const)),
+        storagePath: path.join(dir, `raft-${id}.db`),
+        port: ports.get(id)!,
+        secret: SECRET,
+        stateMachine: sm,
+        snapshotInterval: 20,
+        snapshotThreshold: 5,
+      }),
+    );
     live.add(n);
     return n;
   };

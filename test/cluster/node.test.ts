@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClusterNode, ClusterUnavailableError } from '../../lib/cluster/node.ts';
 import type { NodeId } from '../../lib/cluster/raft/index.ts';
-import { ListMachine, until } from './helpers/cluster-nodes.ts';
+import { ListMachine, loopbackNode, until } from './helpers/cluster-nodes.ts';
 import { deadPort } from '../helpers/net.ts';
 
 const SECRET = 'node-test-secret-0123456789abcdef';
@@ -24,21 +24,20 @@ async function startNode(
   const peers = new Map(ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${ports.get(p)}`] as const));
   const sm = new ListMachine();
   machines.set(id, sm);
-  const n = await ClusterNode.start({
-    id,
-    voters: ids,
-    peers,
-    storagePath: path.join(dir, `${opts.name ?? 'raft'}-${id}.db`),
-    host: '127.0.0.1',
-    port: ports.get(id)!,
-    secret: SECRET,
-    stateMachine: sm,
-    heartbeatIntervalMs: 50,
-    electionTimeoutMs: 500,
-    timeoutMs: 5000,
-    ...(opts.snapshotInterval ? { snapshotInterval: opts.snapshotInterval } : {}),
-    ...(opts.snapshotThreshold ? { snapshotThreshold: opts.snapshotThreshold } : {}),
-  });
+  const n = await ClusterNode.start(
+    loopbackNode({
+      id,
+      voters: ids,
+      peers,
+      storagePath: path.join(dir, `${opts.name ?? 'raft'}-${id}.db`),
+      port: ports.get(id)!,
+      secret: SECRET,
+      stateMachine: sm,
+      timeoutMs: 5000,
+      ...(opts.snapshotInterval ? { snapshotInterval: opts.snapshotInterval } : {}),
+      ...(opts.snapshotThreshold ? { snapshotThreshold: opts.snapshotThreshold } : {}),
+    }),
+  );
   live.add(n);
   return n;
 }

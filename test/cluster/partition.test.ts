@@ -10,7 +10,7 @@ import { ClusterNode, ClusterUnavailableError } from '../../lib/cluster/node.ts'
 import type { NodeId } from '../../lib/cluster/raft/index.ts';
 import { FaultProxy, type LinkMode } from '../helpers/fault-proxy.ts';
 import { deadPort } from '../helpers/net.ts';
-import { ListMachine, until } from './helpers/cluster-nodes.ts';
+import { ListMachine, loopbackNode, until } from './helpers/cluster-nodes.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-partition-'));
 const closers: Array<() => Promise<void>> = [];
@@ -38,19 +38,18 @@ test('an isolated leader, a one-way cut and slow links lose no acknowledged writ
       const peers = new Map(
         ids.filter((j) => j !== id).map((j) => [j, `127.0.0.1:${links.get(`${id}>${j}`)!.port}`] as const),
       );
-      const n = await ClusterNode.start({
-        id,
-        voters: ids,
-        peers,
-        storagePath: path.join(dir, `${id}.db`),
-        host: '127.0.0.1',
-        port: ports.get(id)!,
-        secret: 'partition-test-secret-0123456789',
-        stateMachine: sm,
-        heartbeatIntervalMs: 50,
-        electionTimeoutMs: 500,
-        timeoutMs: 3000,
-      });
+      const n = await ClusterNode.start(
+        loopbackNode({
+          id,
+          voters: ids,
+          peers,
+          storagePath: path.join(dir, `${id}.db`),
+          port: ports.get(id)!,
+          secret: 'partition-test-secret-0123456789',
+          stateMachine: sm,
+          timeoutMs: 3000,
+        }),
+      );
       closers.push(() => n.stop());
       return n;
     }),

@@ -1,5 +1,5 @@
 // Helpers for tests that run ClusterNode drivers in one process.
-import type { StateMachine } from '../../../lib/cluster/node.ts';
+import type { ClusterNodeOptions, StateMachine } from '../../../lib/cluster/node.ts';
 import type { Entry } from '../../../lib/cluster/raft/index.ts';
 
 /** An in-memory list of applied strings; it restarts empty and replays from the Raft log. */
@@ -31,4 +31,13 @@ export async function until<T>(what: string, fn: () => T | undefined | false, ms
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A node's options on loopback with the tests' timings (heartbeat 50 ms, election 500 ms);
+ *  `o` gives the rest and may override those. */
+export function loopbackNode(
+  o: Omit<ClusterNodeOptions, 'host' | 'heartbeatIntervalMs' | 'electionTimeoutMs'> &
+    Partial<Pick<ClusterNodeOptions, 'heartbeatIntervalMs' | 'electionTimeoutMs'>>,
+): ClusterNodeOptions {
+  return { host: '127.0.0.1', heartbeatIntervalMs: 50, electionTimeoutMs: 500, ...o };
 }
