@@ -72,6 +72,7 @@ export class ThreadDispatcher implements EventDispatcher {
   #stopped: (() => void) | undefined;
   #activeTimer: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
+  #unsubscribeRemoved: (() => void) | undefined;
 
   constructor(file: string, outbox: OutboxPort, targets: TargetConfig[], o: DispatcherOptions, log: Logger) {
     this.#outbox = outbox;
@@ -102,6 +103,11 @@ export class ThreadDispatcher implements EventDispatcher {
     if (this.#running) return;
     this.#running = true;
     this.#spawn();
+    // Sync-mode writers are answered by the commit that removes their rows, whichever node's
+    // dispatcher confirmed them.
+    this.#unsubscribeRemoved = this.#outbox.onRemoved?.(() => {
+      if (this.#waiters.size) this.#waiters.settle(oldestPending(this.#outbox, this.#counters.keys()));
+    });
     const active = this.#o.active;
     if (active) {
       let last = this.#init.active;
@@ -120,6 +126,7 @@ export class ThreadDispatcher implements EventDispatcher {
     this.#running = false;
     clearInterval(this.#activeTimer);
     clearTimeout(this.#restartTimer);
+    this.#unsubscribeRemoved?.();
     this.#waiters.cancel();
     const w = this.#worker;
     if (!w) return;
@@ -188,7 +195,6 @@ export class ThreadDispatcher implements EventDispatcher {
               this.#counters.get(m.target)!.dropped += value;
               o.onDropped?.(m.target, value);
             }
-            if (this.#waiters.size) this.#waiters.settle(oldestPending(this.#outbox, this.#counters.keys()));
             w.postMessage({ t: 'reply', id: m.id, value } satisfies ToWorker);
           },
           (err: unknown) => w.postMessage({ t: 'reply', id: m.id, error: (err as Error).message } satisfies ToWorker),

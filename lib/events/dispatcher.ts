@@ -41,6 +41,11 @@ export interface OutboxPort {
    * dispatcher runs in the writer's thread); returns the unsubscribe.
    */
   onStored?(fn: (rows: OutboxRow[]) => void): () => void;
+  /**
+   * Calls `fn` after every COMMIT that removed rows, whichever dispatcher removed them (in a
+   * cluster, the leader's, through the log); returns the unsubscribe.
+   */
+  onRemoved?(fn: () => void): () => void;
 }
 
 export interface DispatcherOptions {
@@ -181,6 +186,7 @@ export class Dispatcher implements EventDispatcher {
   readonly #waiters = new SeqWaiters();
   readonly #done: Promise<void>[] = [];
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeRemoved: (() => void) | undefined;
 
   constructor(outbox: OutboxPort, targets: readonly EventTarget[], o: DispatcherOptions) {
     this.#outbox = outbox;
@@ -209,10 +215,15 @@ export class Dispatcher implements EventDispatcher {
     }
   };
 
+  #onRemoved = (): void => {
+    if (this.#waiters.size) this.#waiters.settle(oldestPending(this.#outbox, this.#loops.keys()));
+  };
+
   start(): void {
     if (this.#running) return;
     this.#running = true;
     this.#unsubscribe = this.#outbox.onStored?.(this.#onStored);
+    this.#unsubscribeRemoved = this.#outbox.onRemoved?.(this.#onRemoved);
     for (const [name, loop] of this.#loops) this.#done.push(this.#run(name, loop));
   }
 
@@ -220,6 +231,8 @@ export class Dispatcher implements EventDispatcher {
     this.#running = false;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#unsubscribeRemoved?.();
+    this.#unsubscribeRemoved = undefined;
     this.#waiters.cancel();
     for (const loop of this.#loops.values()) loop.wake?.();
     await Promise.all(this.#done.splice(0));
@@ -307,7 +320,8 @@ export class Dispatcher implements EventDispatcher {
       try {
         await loop.target.publish(messages);
         // Deleting confirmed rows rides along with the next write's commit (no fsync of its
-        // own); a crash before it only publishes them again. Sync-mode writers wait on it.
+        // own); a crash before it only publishes them again. Sync-mode writers wait on it
+        // (onRemoved settles them).
         await this.#outbox.delivered(name, rowKeys(rows), this.#waiters.size ? 0 : o.deleteDelayMs);
       } catch (err) {
         loop.memory = undefined;
@@ -326,7 +340,6 @@ export class Dispatcher implements EventDispatcher {
       loop.published += rows.length;
       loop.latencyMs = Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0;
       o.onPublished?.(name, rows.length, loop.latencyMs);
-      if (this.#waiters.size) this.#waiters.settle(oldestPending(this.#outbox, this.#loops.keys()));
       // A short batch: let a few more commits gather before the next round trip and outbox
       // delete (Kafka's linger.ms), instead of one publish and one delete per commit.
       if (rows.length < o.batchSize && o.lingerMs > 0 && !this.#waiters.size)

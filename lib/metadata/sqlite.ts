@@ -15,6 +15,8 @@ import type { NotificationRule } from '../events/notification-config.ts';
 import type { OutboxPort, OutboxRow } from '../events/dispatcher.ts';
 import { OutboxReads } from './outbox-reads.ts';
 
+const OUTBOX_REMOVALS: ReadonlySet<Command['type']> = new Set(['outbox.delivered', 'outbox.trim', 'outbox.forget']);
+
 export { PreconditionError, CredentialError } from './errors.ts';
 export type { Change } from './changes.ts';
 
@@ -66,6 +68,8 @@ export class MetadataStore extends MetadataReads {
   private readonly outboxBuffer = new OutboxBuffer();
   /** Told each committed transaction's outbox events (the dispatcher of this thread). */
   private readonly outboxListeners = new Set<(rows: OutboxRow[]) => void>();
+  /** Told after each COMMIT that removed outbox rows (sync-mode writers wait on removals). */
+  private readonly removalListeners = new Set<() => void>();
   private eventGate: ((throughSeq: number, result: unknown) => Promise<void>) | undefined;
   /** Cluster mode: every submit goes through the replicated log (lib/cluster/replicated-store.ts). */
   private replicate: ((cmd: Command) => Promise<unknown>) | undefined;
@@ -89,6 +93,10 @@ export class MetadataStore extends MetadataReads {
       onStored: (fn) => {
         this.outboxListeners.add(fn);
         return () => this.outboxListeners.delete(fn);
+      },
+      onRemoved: (fn) => {
+        this.removalListeners.add(fn);
+        return () => this.removalListeners.delete(fn);
       },
       delivered: async (target, seqs, maxDelayMs) => {
         const cmd = { type: 'outbox.delivered', target, seqs } as const;
@@ -216,6 +224,7 @@ export class MetadataStore extends MetadataReads {
     }
     for (const cmd of cmds) this.record?.(cmd);
     this.publish();
+    this.tellRemovals(cmds);
     return out;
   }
 
@@ -321,6 +330,7 @@ export class MetadataStore extends MetadataReads {
     // Recorded in applied order, and only once committed (a failed COMMIT applied nothing).
     if (this.record) for (const item of items) this.record(item.cmd);
     this.publish();
+    if (this.removalListeners.size) this.tellRemovals(items.map((i) => i.cmd));
     items.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
@@ -352,6 +362,22 @@ export class MetadataStore extends MetadataReads {
   protected override invalidate(): void {
     super.invalidate();
     this.outboxBuckets.clear();
+  }
+
+  /**
+   * After a COMMIT that removed outbox rows. In a cluster the removal may come from another
+   * node's dispatcher (a new leader's), through the log: a sync-mode writer waiting here is
+   * answered by it, not by its timeout.
+   */
+  private tellRemovals(cmds: readonly Command[]): void {
+    if (!this.removalListeners.size || !cmds.some((c) => OUTBOX_REMOVALS.has(c.type))) return;
+    for (const l of this.removalListeners) {
+      try {
+        l();
+      } catch {
+        // The removal is committed either way.
+      }
+    }
   }
 
   /** After every COMMIT. */

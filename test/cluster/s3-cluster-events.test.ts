@@ -12,8 +12,9 @@ import { nameAndKey, redisStream, waitFor } from '../helpers/event-readers.ts';
 import { S3Cluster, until } from './helpers/s3-cluster.ts';
 
 const skip = haveCommand('redis-server') ? false : 'redis-server is not installed';
-// Long enough for a loaded CI machine to confirm a healthy write, short enough for the test.
-const SYNC_TIMEOUT_MS = 2000;
+// Long enough for a loaded CI machine to confirm a healthy write even across a leader change
+// (election, then the new leader's publish), short enough for the test. 2000 ms was not.
+const SYNC_TIMEOUT_MS = 5000;
 let redis: Broker;
 let cluster: S3Cluster | undefined;
 before(async () => {
@@ -24,6 +25,19 @@ after(async () => {
   await cluster?.stop();
   await redis?.destroy();
 });
+
+/** A new 3-node cluster in sync event mode, publishing to the Redis stream `<prefix>:events`. */
+async function startSyncCluster(prefix: string, timeoutMs: number, proxied = false): Promise<S3Cluster> {
+  await cluster?.stop();
+  cluster = await S3Cluster.create(3, {
+    proxied,
+    clusterYaml:
+      `events:\n  sync_timeout_ms: ${timeoutMs}\n` +
+      `queue:\n  enabled: true\n  backend: redis\n  consistency: sync\n  redis:\n    url: ${redis.url}\n    stream_prefix: ${prefix}\n`,
+  });
+  await cluster.startAll();
+  return cluster;
+}
 
 /** [event id, object key] of every entry in the stream, oldest first. */
 async function entries(url: string): Promise<Array<[string, string]>> {
@@ -150,14 +164,7 @@ test('in a cluster, sync consistency answers a write only after its event is con
   skip,
   timeout: 120_000,
 }, async () => {
-  await cluster?.stop();
-  cluster = await S3Cluster.create(3, {
-    clusterYaml:
-      `events:\n  sync_timeout_ms: ${SYNC_TIMEOUT_MS}\n` +
-      `queue:\n  enabled: true\n  backend: redis\n  consistency: sync\n  redis:\n    url: ${redis.url}\n    stream_prefix: cs\n`,
-  });
-  const c = cluster;
-  await c.startAll();
+  const c = await startSyncCluster('cs', SYNC_TIMEOUT_MS);
   const leader = await c.waitStable();
   const follower = c.nodes.find((n) => n !== leader)!;
   const events = async () => (await redisStream(redis.url, 'cs:events')).map((b) => nameAndKey(b).join(' '));
@@ -166,7 +173,14 @@ test('in a cluster, sync consistency answers a write only after its event is con
 
   for (let i = 0; i < 10; i++) {
     const via = i % 2 ? follower : leader;
-    await c.client(via).send(new PutObjectCommand({ Bucket: 'syn', Key: `k${i}`, Body: `v${i}` }));
+    await c
+      .client(via)
+      .send(new PutObjectCommand({ Bucket: 'syn', Key: `k${i}`, Body: `v${i}` }))
+      .catch(async (err: unknown) => {
+        // What the cluster looked like when a healthy write timed out (for the reader of a CI log).
+        const hs = await Promise.all(c.nodes.map((n) => c.health(n)));
+        throw new Error(`PUT k${i} through ${via.name}: ${(err as Error).message} ${JSON.stringify(hs)}`);
+      });
     assert.ok(
       (await events()).includes(`s3:ObjectCreated:Put k${i}`),
       `event of k${i} before its response (${via.name})`,
@@ -196,4 +210,60 @@ test('in a cluster, sync consistency answers a write only after its event is con
   console.log(
     `sync in a cluster: 10 writes confirmed before their responses; 2 answered 503 after ${SYNC_TIMEOUT_MS} ms with Redis down, their events delivered after it returned`,
   );
+});
+
+test('in a cluster, a sync write whose leader lost its leadership is answered once the new leader confirms its event', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  // Long enough that the answer can only come from the new leader's confirmation, not the timeout.
+  const timeoutMs = 30_000;
+  const c = await startSyncCluster('lm', timeoutMs, true);
+  const old = await c.waitStable();
+  await c.client(old).send(new CreateBucketCommand({ Bucket: 'moved' }));
+  await c.waitConverged();
+
+  // Committed, then waiting for its event: Redis is down.
+  await redis.stop();
+  const t0 = Date.now();
+  const put = c.client(old).send(new PutObjectCommand({ Bucket: 'moved', Key: 'k', Body: 'v' }));
+  const other = c.nodes.find((n) => n !== old)!;
+  assert.ok(
+    await until(
+      () =>
+        c
+          .client(other)
+          .send(new HeadObjectCommand({ Bucket: 'moved', Key: 'k' }))
+          .then(
+            () => true,
+            () => false,
+          ),
+      10_000,
+    ),
+    'the write reached a follower',
+  );
+  // The leader is cut off: the other two elect a new one, which publishes once Redis returns.
+  c.cut(old, { kind: 'drop' });
+  assert.ok(
+    await until(async () => {
+      const hs = await Promise.all(c.nodes.filter((n) => n !== old).map((n) => c.health(n)));
+      return hs.some((h) => h?.role === 'leader');
+    }, 20_000),
+    'the other two elected a leader',
+  );
+  await redis.start();
+  await waitFor(
+    async () => (await redisStream(redis.url, 'lm:events')).map((b) => nameAndKey(b).join(' ')),
+    (e) => e.includes('s3:ObjectCreated:Put k'),
+    20_000,
+  );
+  c.healAll();
+  // The old leader learns of the confirmation through the log and answers the write.
+  const out = await put;
+  const took = Date.now() - t0;
+  console.log(
+    `sync across a leader change: answered ${out.$metadata.httpStatusCode} after ${took} ms (timeout ${timeoutMs} ms)`,
+  );
+  assert.equal(out.$metadata.httpStatusCode, 200);
+  assert.ok(took < timeoutMs, `answered after ${took} ms: the sync timeout, not the confirmation`);
 });
