@@ -10,6 +10,7 @@
 //   INLINE_MAX=1024 npm run bench:cluster   (storage.inline_max_bytes on every server)
 //   KEEP=1 npm run bench:cluster            (keep the servers' logs and data directories)
 //   SERVER_NODE_ARGS='--trace-deopt' npm run bench:cluster (node flags for every server)
+//   CONCURRENCY=64 npm run bench:cluster   (requests in flight; default 16)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,11 @@ import { deadPort } from '../test/helpers/net.ts';
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
-const WORKLOADS = process.env.WORKLOADS ?? 'put-1KiB-c16,put-64KiB-c16,get-1KiB-c16,get-64KiB-c16';
+/** Requests in flight per workload (the issue's figures are at 16); names end in -c<n>. */
+const CONCURRENCY = process.env.CONCURRENCY ?? '16';
+const WORKLOADS =
+  process.env.WORKLOADS ??
+  ['put-1KiB', 'put-64KiB', 'get-1KiB', 'get-64KiB'].map((w) => `${w}-c${CONCURRENCY}`).join(',');
 const PROFILE = process.env.PROFILE;
 /** storage.inline_max_bytes for every server (default: the product's, 64 KiB). */
 const INLINE_MAX = process.env.INLINE_MAX;
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
         '--sizes',
         '1KiB,64KiB',
         '--concurrency',
-        '16',
+        CONCURRENCY,
         '--duration',
         String(DURATION),
         '--server-pid',
