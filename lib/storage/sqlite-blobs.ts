@@ -13,12 +13,16 @@ import {
   type StagedBlob,
   type StorageBackend,
 } from './backend.ts';
+import { ReadPins } from './read-pins.ts';
 
 const CHUNK = 1024 * 1024;
 
 export class SqliteBlobStorage implements StorageBackend {
   readonly kind = 'sqlite';
   private readonly m: MetadataStore;
+  /** A read fetches one chunk at a time, and the end of the chunks is the end of the blob: a
+   *  removal while it reads (an overwrite's clean-up) would end it short. It waits instead. */
+  private readonly pins = new ReadPins();
 
   constructor(metadata: MetadataStore) {
     this.m = metadata;
@@ -95,7 +99,7 @@ export class SqliteBlobStorage implements StorageBackend {
     const end = range?.end ?? Infinity;
     let seq = Math.floor(start / CHUNK);
     let offset = seq * CHUNK;
-    return new Readable({
+    const stream = new Readable({
       read() {
         if (offset > end) return void this.push(null);
         const data = m.blobChunk(fileId, seq);
@@ -108,14 +112,16 @@ export class SqliteBlobStorage implements StorageBackend {
         this.push(data.subarray(from, to));
       },
     });
+    stream.once('close', this.pins.pin(fileId));
+    return stream;
   }
 
   async exists(fileId: string): Promise<boolean> {
     return this.m.blobExists(fileId);
   }
 
-  async remove(fileId: string): Promise<void> {
-    await this.m.submit({ type: 'blob.remove', fileId });
+  remove(fileId: string): Promise<void> {
+    return this.pins.remove(fileId, () => this.m.submit({ type: 'blob.remove', fileId }).then(() => {}));
   }
 
   concat(sources: readonly ConcatSource[], observe?: (chunk: Buffer) => void): Promise<string> {
