@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { http } from './node-http.ts';
 import { maxConnections } from './ops/connections.ts';
 import { closeIdleAfterPoll } from './ops/idle-timeout.ts';
+import { lingerWhenClosed } from './ops/lingering-close.ts';
 import { holdContinue } from './s3/body.ts';
 import type { Drain } from './ops/drain.ts';
 import type { Logger } from './ops/log.ts';
@@ -48,9 +49,14 @@ export function createS3HttpServer(
       ? 'Your request header section exceeds the maximum allowed size.'
       : 'The request could not be parsed.';
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-    socket.end(
+    // What follows the bad head (a body already on its way) is read and dropped until the
+    // client closes: closing at once would reset a connection with unread bytes, and the reset
+    // can reach the client before the 400 does (lib/ops/lingering-close.ts).
+    lingerWhenClosed(socket);
+    socket.write(
       `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nServer: BleepStore\r\n\r\n${body}`,
     );
+    socket.destroySoon();
   });
   return server;
 }
