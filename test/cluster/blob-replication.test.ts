@@ -8,6 +8,7 @@ import { LocalStorage } from '../../lib/storage/local.ts';
 import { BLOB_PATH, BlobReplication } from '../../lib/cluster/blob-replication.ts';
 import { HttpTransport } from '../../lib/cluster/transport-http.ts';
 import { deadPort } from '../helpers/net.ts';
+import { storeBlob } from '../helpers/store-blob.ts';
 
 const SECRET = 'blob-test-secret-0123456789abcdef';
 const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-blobs-'));
@@ -34,24 +35,17 @@ async function peer(name: string, secret = SECRET) {
   return { storage, blobs, addr: t.address() };
 }
 
-async function put(storage: LocalStorage, bytes: Buffer): Promise<string> {
-  const s = await storage.stage();
-  s.push(bytes);
-  await s.finish();
-  return s.commit();
-}
-
 test('a blob is pushed to peers, fsynced there under the same id, and the push resolves once enough peers hold it', async () => {
   const [a, b, c] = [await peer('a'), await peer('b'), await peer('c')];
   const bytes = randomBytes(5 * 1024 * 1024 + 3);
-  const id = await put(a.storage, bytes);
+  const id = await storeBlob(a.storage, bytes);
   const got = await a.blobs.replicate(id, [b.addr, c.addr], 2);
   assert.deepEqual(got.sort(), [b.addr, c.addr].sort());
   for (const p of [b, c]) assert.deepEqual(readFileSync(p.storage.pathOf(id)), bytes);
   assert.deepEqual(await a.blobs.replicate(id, [b.addr], 1), [b.addr], 'a second push of an immutable blob is a no-op');
 
   const dead = `127.0.0.1:${await deadPort()}`;
-  const id2 = await put(a.storage, randomBytes(1000));
+  const id2 = await storeBlob(a.storage, randomBytes(1000));
   assert.deepEqual(
     await a.blobs.replicate(id2, [dead, b.addr], 1),
     [b.addr],
@@ -63,7 +57,7 @@ test('a blob is pushed to peers, fsynced there under the same id, and the push r
 test('a peer with another secret cannot plant a blob, and nothing is left behind', async () => {
   const b = await peer('b2');
   const intruder = await peer('intruder', 'not-the-cluster-secret-at-all-xx');
-  const id = await put(intruder.storage, randomBytes(200_000));
+  const id = await storeBlob(intruder.storage, randomBytes(200_000));
   await assert.rejects(intruder.blobs.replicate(id, [b.addr], 1), /401/);
   assert.equal(await b.storage.exists(id), false);
   assert.deepEqual(readdirSync(b.storage.tmpDir), []);
@@ -73,7 +67,7 @@ test('a peer with another secret cannot plant a blob, and nothing is left behind
 test('a node fetches a blob it lacks from the first peer that has it, verifies it and keeps it', async () => {
   const [a, c] = [await peer('fa'), await peer('fc')];
   const bytes = randomBytes(3 * 1024 * 1024);
-  const id = await put(a.storage, bytes);
+  const id = await storeBlob(a.storage, bytes);
   const dead = `127.0.0.1:${await deadPort()}`;
   assert.equal(await c.blobs.fetch(id, [dead, a.addr]), true);
   assert.deepEqual(readFileSync(c.storage.pathOf(id)), bytes);

@@ -24,6 +24,7 @@ import { deadPort } from '../helpers/net.ts';
 import { awsBackend, BACKING_BUCKET, PREFIX, type AwsBackendSetup } from '../helpers/backend-aws.ts';
 import { sdkError } from '../helpers/s3-assert.ts';
 import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes } from '../helpers/server.ts';
+import { storeBlob } from '../helpers/store-blob.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'gw-test';
@@ -171,12 +172,7 @@ describe('aws gateway', () => {
     });
     await storage.init();
     const ids: string[] = [];
-    for (const text of ['first,', 'second']) {
-      const staged = await storage.stage();
-      staged.push(Buffer.from(text));
-      await staged.finish();
-      ids.push(await staged.commit());
-    }
+    for (const text of ['first,', 'second']) ids.push(await storeBlob(storage, text));
     const mark = up.upstream.logs.length;
     const joined = await storage.concat(ids.map((fileId) => ({ fileId })));
     const ops = upstreamOps(up.upstream.logs.slice(mark));

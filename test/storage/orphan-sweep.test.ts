@@ -7,23 +7,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalStorage } from '../../lib/storage/local.ts';
 import { watchNewBlobIds } from '../../lib/storage/backend.ts';
-
-async function commitBlob(storage: LocalStorage, text: string): Promise<string> {
-  const staged = await storage.stage();
-  staged.push(Buffer.from(text));
-  await staged.finish();
-  return staged.commit();
-}
+import { storeBlob } from '../helpers/store-blob.ts';
 
 test('the orphan sweep removes unreferenced blobs from before the watch and spares those born since', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bleepstore-sweep-'));
   try {
     const storage = new LocalStorage(dir);
     await storage.init();
-    const orphan = await commitBlob(storage, 'left by a crash');
-    const referenced = await commitBlob(storage, 'has a row');
+    const orphan = await storeBlob(storage, 'left by a crash');
+    const referenced = await storeBlob(storage, 'has a row');
     const born = watchNewBlobIds();
-    const inFlight = await commitBlob(storage, 'row not committed yet');
+    const inFlight = await storeBlob(storage, 'row not committed yet');
     const removed = await storage.sweepOrphans((id) => born.has(id) || id === referenced);
     born.release();
     assert.equal(removed, 1);
@@ -31,7 +25,7 @@ test('the orphan sweep removes unreferenced blobs from before the watch and spar
     assert.equal(await storage.exists(referenced), true);
     assert.equal(await storage.exists(inFlight), true);
     // After release, ids are no longer remembered.
-    const later = await commitBlob(storage, 'after');
+    const later = await storeBlob(storage, 'after');
     assert.equal(born.has(later), false);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,19 +7,13 @@ import { test } from 'node:test';
 import { MetadataStore } from '../../lib/metadata/sqlite.ts';
 import { FileMissingError } from '../../lib/storage/backend.ts';
 import { SqliteBlobStorage } from '../../lib/storage/sqlite-blobs.ts';
-
-async function storedBlob(storage: SqliteBlobStorage, bytes: Buffer): Promise<string> {
-  const staged = await storage.stage();
-  staged.push(bytes);
-  await staged.finish();
-  return staged.commit();
-}
+import { storeBlob } from '../helpers/store-blob.ts';
 
 test('a read of a sqlite blob under way gets every byte though the blob is removed meanwhile, and the removal follows it', async () => {
   const store = new MetadataStore({ path: ':memory:', durability: 'full' });
   const storage = new SqliteBlobStorage(store);
   const bytes = randomBytes(3 * 1024 * 1024 + 123);
-  const id = await storedBlob(storage, bytes);
+  const id = await storeBlob(storage, bytes);
 
   const stream = await storage.openRead(id);
   const it = stream[Symbol.asyncIterator]();
@@ -35,7 +29,7 @@ test('a read of a sqlite blob under way gets every byte though the blob is remov
   assert.equal(await storage.exists(id), false, 'removed once the read was done');
 
   // A blob nobody reads goes at once; one that is gone reads as missing.
-  const other = await storedBlob(storage, Buffer.from('x'));
+  const other = await storeBlob(storage, Buffer.from('x'));
   await storage.remove(other);
   assert.equal(await storage.exists(other), false);
   await assert.rejects(storage.openRead(other), FileMissingError);
