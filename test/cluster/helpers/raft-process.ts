@@ -73,26 +73,40 @@ const node = await ClusterNode.start({
 
 const reply = (res: http.ServerResponse, status: number, body: unknown) =>
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-http
-  .createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url === '/status') return reply(res, 200, node.status());
-      if (req.url === '/dump')
-        return reply(res, 200, {
-          applied: node.status().applied,
-          rows: sm.db.prepare('SELECT k, v FROM kv ORDER BY k').all(),
-        });
-      if (req.url === '/propose') {
-        node.propose(Buffer.concat(chunks)).then(
-          (index) => reply(res, 200, { index }),
-          (err: unknown) =>
-            reply(res, 503, { error: String(err), leader: err instanceof ClusterUnavailableError ? err.leader : 0 }),
-        );
-        return;
-      }
-      reply(res, 404, {});
+const control = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.url === '/status') return reply(res, 200, node.status());
+    if (req.url === '/dump')
+      return reply(res, 200, {
+        applied: node.status().applied,
+        rows: sm.db.prepare('SELECT k, v FROM kv ORDER BY k').all(),
+      });
+    if (req.url === '/propose') {
+      node.propose(Buffer.concat(chunks)).then(
+        (index) => reply(res, 200, { index }),
+        (err: unknown) =>
+          reply(res, 503, { error: String(err), leader: err instanceof ClusterUnavailableError ? err.leader : 0 }),
+      );
+      return;
+    }
+    reply(res, 404, {});
+  });
+});
+// A restarted node binds its control port again; another test file's free-port probe may hold
+// it for a moment (EADDRINUSE, seen with other cluster test files running beside this one), so
+// a taken port is retried for a few seconds.
+for (let attempt = 0; ; attempt++) {
+  const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    control.once('error', resolve);
+    control.listen(cfg.controlPort, '127.0.0.1', () => {
+      control.off('error', resolve);
+      resolve(undefined);
     });
-  })
-  .listen(cfg.controlPort, '127.0.0.1', () => console.log('ready'));
+  });
+  if (!err) break;
+  if (err.code !== 'EADDRINUSE' || attempt >= 50) throw err;
+  await new Promise((r) => setTimeout(r, 100));
+}
+console.log('ready');
