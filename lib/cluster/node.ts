@@ -353,11 +353,16 @@ export class ClusterNode {
           rd.snapshot = keepReceived(this.o.storagePath, rd.snapshot);
         if (this.appendsOnly(rd)) {
           for (const m of rd.messages) this.send(m);
-          // node:http writes a request on the next tick: let the appends leave, then block
-          // on the fsync. No I/O is handled in between, so no acknowledgement of these
-          // entries can be counted, and nothing commits, before they are durable here.
+          const early = this.appliesDurable(rd);
+          if (early) this.handleReady(rd, false);
+          // Block on the fsync only after node:http has written the appends (next tick) and
+          // the answers to what was just applied have left (later microtasks). I/O handled
+          // before it is only stepped, as etcd's node keeps stepping while its application
+          // handles a Ready: the Ready loop stays parked, so whatever that commits (an
+          // acknowledgement of these entries) is neither applied nor sent before they are
+          // durable here.
           parked = true;
-          process.nextTick(() => this.finishReady(rd));
+          setImmediate(() => this.finishReady(rd, early));
           return;
         }
         this.storage.save(rd); // 1. durable (synchronous=FULL commit) before sending
@@ -377,11 +382,12 @@ export class ClusterNode {
     else this.transport.send(m.to, m);
   }
 
-  private finishReady(rd: Ready): void {
+  private finishReady(rd: Ready, applied: boolean): void {
     if (this.stopped) return;
     try {
       this.storage.save(rd);
-      this.handleReady(rd);
+      if (applied) this.maybeSnapshot();
+      else this.handleReady(rd);
       this.raft.advance();
     } catch (err) {
       this.driving = false;
@@ -408,7 +414,20 @@ export class ClusterNode {
     return rd.messages.every((m) => (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') && m.term === durable.term);
   }
 
-  private handleReady(rd: Ready): void {
+  /**
+   * Whether a leader's appendsOnly Ready may apply its committed entries before its new
+   * entries are saved, so the answers to them do not wait for that fsync: every one of them
+   * was saved by an earlier Ready, and none changes the membership (whose apply writes the
+   * Raft log's configuration). A lone voter commits its new entries at once: those wait.
+   */
+  private appliesDurable(rd: Ready): boolean {
+    const c = rd.committedEntries;
+    if (c.length === 0) return false;
+    if (c[c.length - 1]!.index >= rd.entries[0]!.index) return false;
+    return c.every((e) => e.type !== 'confChange');
+  }
+
+  private handleReady(rd: Ready, snapshots = true): void {
     if (rd.softState && rd.softState.lead !== this.lastLeader) {
       if (rd.softState.lead) this.leaderChanges++;
       this.lastLeader = rd.softState.lead;
@@ -477,6 +496,7 @@ export class ClusterNode {
     this.appliedWaiters.settle(this.applied + 1);
     // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
     // does): after a membership change the next snapshot offered must already have it.
+    if (!snapshots) return;
     if (membershipChanged) this.takeSnapshot();
     this.maybeSnapshot();
   }
