@@ -11,6 +11,7 @@
 //   KEEP=1 npm run bench:cluster            (keep the servers' logs and data directories)
 //   SERVER_NODE_ARGS='--trace-deopt' npm run bench:cluster (node flags for every server)
 //   CONCURRENCY=64 npm run bench:cluster   (requests in flight; default 16)
+//   ENDPOINTS=leader npm run bench:cluster  (cluster endpoints to measure; default leader,follower)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ const WORKLOADS =
   process.env.WORKLOADS ??
   ['put-1KiB', 'put-64KiB', 'get-1KiB', 'get-64KiB'].map((w) => `${w}-c${CONCURRENCY}`).join(',');
 const PROFILE = process.env.PROFILE;
+const ENDPOINTS = (process.env.ENDPOINTS ?? 'leader,follower').split(',');
 /** storage.inline_max_bytes for every server (default: the product's, 64 KiB). */
 const INLINE_MAX = process.env.INLINE_MAX;
 const BIN = fileURLToPath(new URL('../bin/bleepstore', import.meta.url));
@@ -152,8 +154,8 @@ async function main(): Promise<void> {
         '--endpoint',
         `single=${servers[0]!.url}`,
         '--compare',
-        `cluster-leader=${leader.url}`,
-        `cluster-follower=${follower.url}`,
+        ...(ENDPOINTS.includes('leader') ? [`cluster-leader=${leader.url}`] : []),
+        ...(ENDPOINTS.includes('follower') ? [`cluster-follower=${follower.url}`] : []),
         '--workloads',
         WORKLOADS,
         '--sizes',
@@ -165,10 +167,11 @@ async function main(): Promise<void> {
         '--server-pid',
         String(servers[0]!.pid),
         // The cluster's CPU per operation is all three nodes' (RSS is the endpoint's own).
-        '--server-pid',
-        [leader, ...cluster.filter((s) => s !== leader)].map((s) => s.pid).join('+'),
-        '--server-pid',
-        [follower, ...cluster.filter((s) => s !== follower)].map((s) => s.pid).join('+'),
+        ...[leader, follower].flatMap((first) =>
+          ENDPOINTS.includes(first === leader ? 'leader' : 'follower')
+            ? ['--server-pid', [first, ...cluster.filter((s) => s !== first)].map((s) => s.pid).join('+')]
+            : [],
+        ),
         '--out',
         out,
       ]);
