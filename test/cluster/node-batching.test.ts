@@ -2,58 +2,15 @@
 // (lib/cluster/proposal-batcher.ts): they leave together with the next batch instead of one append each, and all of
 // them are still committed, in order, on every node.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { ClusterNode } from '../../lib/cluster/node.ts';
+import { test } from 'node:test';
 import type { NodeId } from '../../lib/cluster/raft/index.ts';
-import { ListMachine, loopbackNode, until } from './helpers/cluster-nodes.ts';
-import { FaultProxy } from '../helpers/fault-proxy.ts';
-import { deadPort } from '../helpers/net.ts';
+import { ListMachine, startProxiedCluster, until } from './helpers/cluster-nodes.ts';
 
-const SECRET = 'node-batching-secret-0123456789abcdef';
-const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-batching-'));
 const ids: NodeId[] = [1, 2, 3];
-const nodes: ClusterNode[] = [];
-const proxies = new Map<string, FaultProxy>(); // "from>to"
-after(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  for (const p of proxies.values()) await p.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 test('proposals made while both followers have appends in flight travel together, and all commit in order everywhere', async () => {
-  const ports = new Map<NodeId, number>();
-  for (const id of ids) ports.set(id, await deadPort());
-  for (const from of ids)
-    for (const to of ids) if (from !== to) proxies.set(`${from}>${to}`, await new FaultProxy(ports.get(to)!).listen());
-  const machines = new Map<NodeId, ListMachine>();
-  for (const id of ids) {
-    const sm = new ListMachine();
-    machines.set(id, sm);
-    nodes.push(
-      await ClusterNode.start(
-        loopbackNode({
-          id,
-          voters: ids,
-          peers: new Map(
-            ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${proxies.get(`${id}>${p}`)!.port}`] as const),
-          ),
-          storagePath: path.join(dir, `raft-${id}.db`),
-          port: ports.get(id)!,
-          secret: SECRET,
-          stateMachine: sm,
-          electionTimeoutMs: 1000,
-          timeoutMs: 10_000,
-        }),
-      ),
-    );
-  }
-  const leader = await until('a leader', () => {
-    const l = nodes.filter((n) => n.status().role === 'leader');
-    return l.length === 1 && nodes.every((n) => n.status().leader === l[0]!.id) ? l[0] : undefined;
-  });
+  const machines = new Map<NodeId, ListMachine>(ids.map((id) => [id, new ListMachine()]));
+  const { leader, proxies } = await startProxiedCluster('batching', machines);
   await leader.propose(Buffer.from('warm-up'));
 
   // Every append from the leader now takes 40 ms to arrive, so its lanes stay busy.

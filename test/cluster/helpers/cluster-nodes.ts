@@ -1,6 +1,12 @@
 // Helpers for tests that run ClusterNode drivers in one process.
-import type { ClusterNodeOptions, StateMachine } from '../../../lib/cluster/node.ts';
-import type { Entry } from '../../../lib/cluster/raft/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+import { ClusterNode, type ClusterNodeOptions, type StateMachine } from '../../../lib/cluster/node.ts';
+import type { Entry, NodeId } from '../../../lib/cluster/raft/index.ts';
+import { FaultProxy } from '../../helpers/fault-proxy.ts';
+import { deadPort } from '../../helpers/net.ts';
 
 /** An in-memory list of applied strings; it restarts empty and replays from the Raft log. */
 export class ListMachine implements StateMachine {
@@ -40,4 +46,49 @@ export function loopbackNode(
     Partial<Pick<ClusterNodeOptions, 'heartbeatIntervalMs' | 'electionTimeoutMs'>>,
 ): ClusterNodeOptions {
   return { host: '127.0.0.1', heartbeatIntervalMs: 50, electionTimeoutMs: 500, ...o };
+}
+
+/** Nodes on loopback (one per machine), each link behind a FaultProxy of its own (`proxies`
+ *  by "from>to"), once they elected a leader that every node follows; stopped and removed
+ *  after the test file. */
+export async function startProxiedCluster(
+  name: string,
+  machines: Map<NodeId, StateMachine>,
+): Promise<{ leader: ClusterNode; nodes: ClusterNode[]; proxies: Map<string, FaultProxy>; dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), `bleepstore-${name}-`));
+  const nodes: ClusterNode[] = [];
+  const proxies = new Map<string, FaultProxy>();
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    for (const p of proxies.values()) await p.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ids = [...machines.keys()];
+  const ports = new Map<NodeId, number>();
+  for (const id of ids) ports.set(id, await deadPort());
+  for (const from of ids)
+    for (const to of ids) if (from !== to) proxies.set(`${from}>${to}`, await new FaultProxy(ports.get(to)!).listen());
+  for (const id of ids)
+    nodes.push(
+      await ClusterNode.start(
+        loopbackNode({
+          id,
+          voters: ids,
+          peers: new Map(
+            ids.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${proxies.get(`${id}>${p}`)!.port}`] as const),
+          ),
+          storagePath: path.join(dir, `raft-${id}.db`),
+          port: ports.get(id)!,
+          secret: `${name}-secret-0123456789abcdef`,
+          stateMachine: machines.get(id)!,
+          electionTimeoutMs: 1000,
+          timeoutMs: 10_000,
+        }),
+      ),
+    );
+  const leader = await until('a leader', () => {
+    const l = nodes.filter((n) => n.status().role === 'leader');
+    return l.length === 1 && nodes.every((n) => n.status().leader === l[0]!.id) ? l[0] : undefined;
+  });
+  return { leader, nodes, proxies, dir };
 }
