@@ -402,9 +402,11 @@ export class ClusterNode {
    * A leader's Ready that appends to its log and only sends appends and heartbeats in its
    * current, already durable term: the messages may leave before the fsync. Raft thesis
    * §10.2.1: the leader may write to its own disk in parallel with replicating to the
-   * followers; an entry commits only on a majority of durable copies, and here the leader's
-   * copy is durable before any follower's acknowledgement is even read. Votes, acknowledgements
-   * and anything after a term or vote change keep the strict order (API.md).
+   * followers; an entry commits only on a majority of durable copies. An acknowledgement read
+   * before the leader's own fsync returns may count the leader's copy early, but only in
+   * memory: the Ready loop is parked until then, so nothing it commits is applied, answered or
+   * sent before that copy is durable. Votes, acknowledgements and anything after a term or
+   * vote change keep the strict order (API.md).
    */
   private appendsOnly(rd: Ready): boolean {
     if (rd.entries.length === 0 || rd.snapshot || rd.messages.length === 0) return false;
