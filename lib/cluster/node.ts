@@ -386,6 +386,7 @@ export class ClusterNode {
     if (this.stopped) return;
     try {
       this.storage.save(rd);
+      this.batcher.blocked();
       if (applied) this.maybeSnapshot();
       else this.handleReady(rd);
       this.raft.advance();

@@ -51,6 +51,13 @@ export class ProposalBatcher {
     if (this.#holdTimer) this.#release();
   }
 
+  /** The leader was blocked on its own fsync: a hold does not count that time as waiting. */
+  blocked(): void {
+    if (!this.#holdTimer) return;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = setTimeout(() => this.#host.input(() => this.#release()), HOLD_MS);
+  }
+
   /** Rejects everything still waiting. */
   stop(err: () => Error): void {
     clearTimeout(this.#holdTimer);
