@@ -371,6 +371,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
             ...dataPaths(config),
             durability: config.durability,
             max_connections: server.maxConnections,
+            ...(adminApi ? { admin_url: adminApi.url } : {}),
           });
           if (!isLoopback(addr.address) && defaultKeyLive((id) => metadata.getCredential(id))) {
             log.warn(

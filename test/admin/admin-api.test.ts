@@ -89,6 +89,11 @@ describe('the admin API on a single node', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  test("the server's listening log line names where the admin API listens", () => {
+    const listening = srv.logs.find((l) => l.msg === 'listening');
+    assert.equal(listening?.admin_url, admin);
+  });
+
   test('every spec route refuses a missing or wrong bearer token with 401 {error, message}', async () => {
     for (const [method, p] of SPEC_ROUTES)
       for (const token of ['', `${TOKEN}x`]) {

@@ -33,7 +33,15 @@ export async function onLeader(c: S3Cluster, args: string[]): Promise<void> {
     const leader = await c.waitLeader(60_000);
     const r = await clusterCli([...args, '--config', leader.config]);
     if (r.code === 0) return;
-    if (Date.now() > end) throw new Error(`cluster ${args.join(' ')}: ${r.err}`);
+    if (Date.now() > end) {
+      // What the leader said about itself: where its admin API listens, and whether it still runs.
+      const p = leader.proc;
+      const listening = p?.logs.find((e) => e.msg === 'listening');
+      throw new Error(
+        `cluster ${args.join(' ')}: ${r.err} (leader ${leader.name}: admin_url ${String(listening?.admin_url)}, ` +
+          `running ${p?.alive() ?? false}, troubles ${JSON.stringify(p?.troubles() ?? [])})`,
+      );
+    }
     await new Promise((res) => setTimeout(res, 200));
   }
 }
