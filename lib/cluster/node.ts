@@ -12,6 +12,7 @@ import {
   type Role,
 } from './raft/index.ts';
 import { SqliteRaftStorage } from './raft-storage-sqlite.ts';
+import { appendsOnly, appliesDurable } from './ready-order.ts';
 import { type PendingProposal, ProposalBatcher } from './proposal-batcher.ts';
 import { clearSnapshotDir } from './snapshot-file.ts';
 import { HttpTransport } from './transport-http.ts';
@@ -341,7 +342,7 @@ export class ClusterNode {
   }
 
   /** The Ready loop. SQLite commits (fsync) before any message is handed out, except a
-   *  leader's appends (see appendsOnly), whose fsync overlaps the followers' own. */
+   *  leader's appends (see ready-order.ts), whose fsync overlaps the followers' own. */
   private drive(): void {
     if (this.driving || this.stopped) return;
     this.driving = true;
@@ -351,10 +352,10 @@ export class ClusterNode {
         const rd = this.raft.ready();
         if (rd.snapshot && rd.snapshot.metadata.index > this.applied)
           rd.snapshot = keepReceived(this.o.storagePath, rd.snapshot);
-        if (this.appendsOnly(rd)) {
+        if (appendsOnly(rd, this.raft.basicStatus().role, () => this.storage.hardState())) {
           for (const m of rd.messages) this.send(m);
-          const early = this.appliesDurable(rd);
-          if (early) this.handleReady(rd, false);
+          const early = appliesDurable(rd);
+          if (early) this.applyReady(rd);
           // Block on the fsync only after node:http has written the appends (next tick) and
           // the answers to what was just applied have left (later microtasks). I/O handled
           // before it is only stepped, as etcd's node keeps stepping while its application
@@ -399,38 +400,16 @@ export class ClusterNode {
     this.drive();
   }
 
-  /**
-   * A leader's Ready that appends to its log and only sends appends and heartbeats in its
-   * current, already durable term: the messages may leave before the fsync. Raft thesis
-   * §10.2.1: the leader may write to its own disk in parallel with replicating to the
-   * followers; an entry commits only on a majority of durable copies. An acknowledgement read
-   * before the leader's own fsync returns may count the leader's copy early, but only in
-   * memory: the Ready loop is parked until then, so nothing it commits is applied, answered or
-   * sent before that copy is durable. Votes, acknowledgements and anything after a term or
-   * vote change keep the strict order (API.md).
-   */
-  private appendsOnly(rd: Ready): boolean {
-    if (rd.entries.length === 0 || rd.snapshot || rd.messages.length === 0) return false;
-    if (this.raft.basicStatus().role !== 'leader') return false;
-    const durable = this.storage.hardState();
-    if (rd.hardState && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return false;
-    return rd.messages.every((m) => (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') && m.term === durable.term);
+  private handleReady(rd: Ready): void {
+    // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
+    // does): after a membership change the next snapshot offered must already have it.
+    if (this.applyReady(rd)) this.takeSnapshot();
+    this.maybeSnapshot();
   }
 
-  /**
-   * Whether a leader's appendsOnly Ready may apply its committed entries before its new
-   * entries are saved, so the answers to them do not wait for that fsync: every one of them
-   * was saved by an earlier Ready, and none changes the membership (whose apply writes the
-   * Raft log's configuration). A lone voter commits its new entries at once: those wait.
-   */
-  private appliesDurable(rd: Ready): boolean {
-    const c = rd.committedEntries;
-    if (c.length === 0) return false;
-    if (c[c.length - 1]!.index >= rd.entries[0]!.index) return false;
-    return c.every((e) => e.type !== 'confChange');
-  }
-
-  private handleReady(rd: Ready, snapshots = true): void {
+  /** Applies a Ready's snapshot, committed entries and read states; true when the membership
+   *  changed. */
+  private applyReady(rd: Ready): boolean {
     if (rd.softState && rd.softState.lead !== this.lastLeader) {
       if (rd.softState.lead) this.leaderChanges++;
       this.lastLeader = rd.softState.lead;
@@ -497,11 +476,7 @@ export class ClusterNode {
       this.reads.settle(w.ctx, undefined, w.index);
     }
     this.appliedWaiters.settle(this.applied + 1);
-    // A joiner refuses a snapshot whose configuration does not list it (as etcd's core
-    // does): after a membership change the next snapshot offered must already have it.
-    if (!snapshots) return;
-    if (membershipChanged) this.takeSnapshot();
-    this.maybeSnapshot();
+    return membershipChanged;
   }
 
   /** Log compaction (paper §7): snapshot the state machine every snapshotInterval applied

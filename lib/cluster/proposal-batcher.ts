@@ -55,7 +55,11 @@ export class ProposalBatcher {
   blocked(): void {
     if (!this.#holdTimer) return;
     clearTimeout(this.#holdTimer);
-    this.#holdTimer = setTimeout(() => this.#host.input(() => this.#release()), HOLD_MS);
+    this.#holdTimer = this.#arm();
+  }
+
+  #arm(): NodeJS.Timeout {
+    return setTimeout(() => this.#host.input(() => this.#release()), HOLD_MS);
   }
 
   /** Rejects everything still waiting. */
@@ -67,7 +71,7 @@ export class ProposalBatcher {
 
   #holding(): boolean {
     if (this.#queued.length >= HOLD_MAX || !this.#host.busy()) return false;
-    this.#holdTimer ??= setTimeout(() => this.#host.input(() => this.#release()), HOLD_MS);
+    this.#holdTimer ??= this.#arm();
     return true;
   }
 
