@@ -1,5 +1,5 @@
 // A leader applies (and so answers) a committed batch before it saves the next one: the
-// answers do not wait for the next batch's fsync (lib/cluster/node.ts appliesDurable). Seen
+// answers do not wait for the next batch's fsync (lib/cluster/ready-order.ts appliesDurable). Seen
 // from inside the leader's state machine: at some apply the Raft log on disk is behind the log
 // in memory, and never behind what is applied. Every write is still applied once, in the same
 // order, on every node.
