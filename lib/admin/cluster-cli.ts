@@ -1,17 +1,19 @@
-// `bleepstore cluster status|nodes|add|remove`: asks a running node's admin API
+// `bleepstore cluster status|nodes|add|remove|leader`: asks a running node's admin API
 // (server.admin_port, bearer server.admin_token) how the cluster looks from there, or has the
-// leader change its membership.
+// leader change its membership or hand its leadership over.
 import type { ProcessHooks } from '../process-hooks.ts';
 import { AdminError, adminConfig, parseFlags, runAdmin, STORE_OPTIONS, STORE_USAGE } from './open-store.ts';
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminApi, adminBase, adminToken } from './admin-client.ts';
 
-const USAGE = `Usage: bleepstore cluster status|nodes|add <id> <addr>|remove <id> [options]
+const USAGE = `Usage: bleepstore cluster status|nodes|add <id> <addr>|remove <id>|leader [<id>] [options]
 
 status   this node's role, the leader, term, commit and applied index, and every member
 nodes    every member: id, cluster address, state, healthy (as the leader sees them)
 add      adds a node (started with cluster.join: true) at its cluster address host:port; it
          joins as a learner and is promoted to voter once it has caught up (ask the leader)
-remove   removes a node from the cluster (ask the leader; the leader itself cannot be removed)
+remove   removes a node from the cluster (removing the leader hands its leadership over first)
+leader   hands leadership to the voter <id> (else to the most caught-up other voter) and
+         prints the new leader: before a planned restart of the leader, no election timeout
 
 Options:
 ${STORE_USAGE}
@@ -40,10 +42,10 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
     });
     if (values.help) return console.log(USAGE);
     const what = positionals[0];
-    const arity = { status: 1, nodes: 1, add: 3, remove: 2 }[what ?? ''];
-    if (!arity || positionals.length !== arity)
+    const arity = { status: [1], nodes: [1], add: [3], remove: [2], leader: [1, 2] }[what ?? ''];
+    if (!arity?.includes(positionals.length))
       throw new AdminError(
-        'say "bleepstore cluster status", "nodes", "add <id> <host:port>" or "remove <id>" (see --help)',
+        'say "bleepstore cluster status", "nodes", "add <id> <host:port>", "remove <id>" or "leader [<id>]" (see --help)',
         2,
       );
     const config = adminConfig(values);
@@ -55,9 +57,12 @@ export async function run(argv: string[], hooks: ProcessHooks): Promise<void> {
         ? await api.call('POST', '/admin/cluster/nodes', { id: positionals[1], addr: positionals[2] })
         : what === 'remove'
           ? await api.call('DELETE', `/admin/cluster/nodes/${encodeURIComponent(positionals[1]!)}`)
-          : await api.call('GET', `/admin/cluster/${what}`, undefined, 5000);
+          : what === 'leader'
+            ? await api.call('POST', '/admin/cluster/leader', positionals[1] ? { id: positionals[1] } : {})
+            : await api.call('GET', `/admin/cluster/${what}`, undefined, 5000);
     if (what === 'add') return console.log(`node ${positionals[1]} added as a learner; promoted once caught up`);
     if (what === 'remove') return console.log(`node ${positionals[1]} removed`);
+    if (what === 'leader') return console.log(`leader: ${body.leader_id} (term ${body.term})`);
     if (values.json) return console.log(JSON.stringify(body, null, 2));
     if (what === 'status')
       console.log(

@@ -117,6 +117,13 @@ export async function handleClusterAdmin(
     const out = await changeMembership(node, { op: 'add', id: body.id, addr: body.addr }, viaLeader);
     return send(res, out.status, out.body);
   }
+  // Not in the spec: etcd's `move-leader` (planned maintenance without an election timeout
+  // of unavailability). Body: {"id": "<node>"}, or {} for the most caught-up other voter.
+  if (method === 'POST' && path === '/admin/cluster/leader') {
+    const body = await readJson(req, true);
+    const out = await changeMembership(node, { op: 'transfer', id: body.id }, viaLeader);
+    return send(res, out.status, out.body);
+  }
   const del = /^\/admin\/cluster\/nodes\/([^/]+)$/.exec(path);
   if (method === 'DELETE' && del) {
     const out = await changeMembership(node, { op: 'remove', id: decodeURIComponent(del[1]!) }, viaLeader);
@@ -128,7 +135,7 @@ export async function handleClusterAdmin(
 /** A membership change as the admin API takes it (spec: POST /admin/cluster/nodes, DELETE
  *  /admin/cluster/nodes/{nodeId}), also the body a follower hands to the leader. */
 export interface MembershipChange {
-  op: 'add' | 'remove';
+  op: 'add' | 'remove' | 'transfer';
   id: unknown;
   addr?: unknown;
 }
@@ -148,8 +155,10 @@ export async function changeMembership(
   opts: { forwarded?: boolean } = {},
 ): Promise<{ status: number; body: Json | undefined }> {
   const name = change.id;
+  if (change.op === 'transfer' && name === undefined) return transfer(node, undefined, viaLeader, opts);
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
     throw new ApiError(400, 'bad_request', "Validation failed: 'id' must be 1 to 64 letters, digits, '.', '_' or '-'.");
+  if (change.op === 'transfer') return transfer(node, name, viaLeader, opts);
   const notLeader = (): Error =>
     new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
   let leading = node.basicStatus().role === 'leader';
@@ -181,6 +190,32 @@ export async function changeMembership(
   }
   await node.removeNode(target!);
   return { status: 204, body: undefined };
+}
+
+/** Hands leadership to the voter named `name` (any other voter when undefined); answers once a
+ *  new leader is known, with its name and term. Asked of a follower, the leader does it. */
+async function transfer(
+  node: ClusterNode,
+  name: string | undefined,
+  viaLeader: ViaLeader | undefined,
+  opts: { forwarded?: boolean },
+): Promise<{ status: number; body: Json | undefined }> {
+  const target = name === undefined ? undefined : findByName(node, name);
+  if (name !== undefined && target === undefined) throw notFound(`No node with id '${name}' in the cluster.`);
+  if (target !== undefined && node.status().confState.learners.includes(target))
+    throw new ApiError(409, 'conflict', `Node '${name}' is a learner; only a voter can lead.`);
+  const answer = (): { status: number; body: Json } => {
+    const s = node.status();
+    return { status: 200, body: { leader_id: node.directory.get(s.leader)?.name ?? String(s.leader), term: s.term } };
+  };
+  if (node.basicStatus().role !== 'leader') {
+    if (opts.forwarded || !viaLeader)
+      throw new ClusterUnavailableError(`node ${node.id} is not the leader`, 'notLeader', node.basicStatus().leader);
+    return viaLeader({ op: 'transfer', id: name });
+  }
+  if (target === node.id) return answer();
+  await node.transferLeadership(target);
+  return answer();
 }
 
 /** A follower cannot change membership: 503 naming the leader (the CLI retries there). */

@@ -555,8 +555,8 @@ export class ClusterNode {
   }
 
   /** See Membership.transferLeadership. */
-  transferLeadership(timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
-    return this.membership.transferLeadership(timeoutMs);
+  transferLeadership(to?: NodeId, timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
+    return this.membership.transferLeadership(timeoutMs, to);
   }
 
   private fatal(err: Error): void {

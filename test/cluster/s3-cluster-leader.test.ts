@@ -1,0 +1,68 @@
+// Planned leadership moves on bin/bleepstore processes: `bleepstore cluster leader [<id>]`
+// (POST /admin/cluster/leader) asked of any node hands leadership over while writes go on, so
+// an operator can restart the leader without waiting out an election timeout.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { assertVerdict, verifyAndStop } from './helpers/checker.ts';
+import { clusterCli } from './helpers/cluster-cli.ts';
+import { S3Cluster, until } from './helpers/s3-cluster.ts';
+import { Workload } from './helpers/workload.ts';
+
+let cluster: S3Cluster | undefined;
+after(() => cluster?.stop());
+
+test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on; no id picks another voter; an unknown id is 404', {
+  timeout: 180_000,
+}, async () => {
+  cluster = await S3Cluster.create(3);
+  const c = cluster;
+  await c.startAll();
+  const first = await c.waitStable();
+  await c.client(first).send(new CreateBucketCommand({ Bucket: 'moves' }));
+  const w = new Workload(c, 'moves');
+  w.start(4);
+  await until(() => w.ackedWrites >= 40, 60_000);
+
+  // Asked of one follower, for the other.
+  const [asked, target] = c.nodes.filter((n) => n !== first) as [typeof first, typeof first];
+  const termBefore = (await c.health(first))!.term;
+  const moved = await clusterCli(['leader', target.name, '--config', asked.config]);
+  assert.equal(moved.code, 0, moved.err);
+  const said = /^leader: (\S+) \(term (\d+)\)$/m.exec(moved.out);
+  assert.ok(said, moved.out);
+  assert.equal(said[1], target.name);
+  assert.ok(Number(said[2]) > termBefore, `term ${said[2]} after ${termBefore}`);
+  const agreed = await until(async () => {
+    const hs = await Promise.all(c.nodes.map((n) => c.health(n)));
+    return hs.every((h) => h?.leader === target.name);
+  }, 30_000);
+  assert.ok(agreed, 'every node names the new leader');
+  const mid = w.ackedWrites;
+  assert.ok(await until(() => w.ackedWrites >= mid + 40, 60_000), 'writes go on under the new leader');
+
+  // Without an id: the leader hands over to the most caught-up other voter.
+  const again = await clusterCli(['leader', '--config', target.config]);
+  assert.equal(again.code, 0, again.err);
+  const next = /^leader: (\S+)/m.exec(again.out)?.[1];
+  assert.ok(next && next !== target.name, again.out);
+  // The leader itself named: nothing moves.
+  const stay = await clusterCli(['leader', next, '--config', asked.config]);
+  assert.equal(stay.code, 0, stay.err);
+  assert.match(stay.out, new RegExp(`^leader: ${next} `, 'm'));
+
+  const unknown = await clusterCli(['leader', 'n9', '--config', asked.config]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.err, /404/);
+  assert.match(unknown.err, /No node with id 'n9'/);
+
+  const last = w.ackedWrites;
+  assert.ok(await until(() => w.ackedWrites >= last + 40, 60_000), 'writes go on');
+  await w.stop();
+  const v = await verifyAndStop(c, 'moves', w);
+  console.log(
+    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}) -> ${next}; acknowledged writes ${w.ackedWrites}, ` +
+      `failed ${w.failed} (${JSON.stringify(Object.fromEntries(w.errors))}), reads checked ${v.checked} on ${c.nodes.length} nodes, lost ${v.lost.length}`,
+  );
+  assertVerdict(v, c.nodes.length);
+});
