@@ -33,26 +33,35 @@ function goDuration(ms: number): string {
 function nodes(node: ClusterNode): Json[] {
   const s = node.status();
   const ids = [...s.confState.voters, ...s.confState.learners];
-  const progress = node.progress();
-  const stats = node.transport.stats();
+  const healthy = healthOf(node);
   return ids.map((id) => {
     const m = node.directory.get(id);
     const self = id === node.id;
     const state = id === s.leader ? 'leader' : self && s.role !== 'follower' ? 'candidate' : 'follower';
-    // The leader knows who answered recently; a follower only knows itself and its leader.
-    // recentActive alone is reset every election timeout (check-quorum), so a peer looked
-    // unhealthy until its next answer; a batch answered within the window counts too.
-    const answered = Date.now() - (stats.get(id)?.lastAnswerAt ?? 0) < node.healthWindowMs;
-    const healthy = self || (progress ? (progress[id]?.recentActive ?? false) || answered : id === s.leader);
     return {
       id: m?.name ?? String(id),
       addr: m?.addr ?? node.transport.peerAddr(id) ?? '',
       state,
-      healthy,
+      healthy: healthy(id),
       learner: s.confState.learners.includes(id),
       raft_id: id,
     };
   });
+}
+
+/** Whether this node hears from `id`. The leader knows who answered recently; a follower only
+ *  knows itself and its leader. recentActive alone is reset every election timeout
+ *  (check-quorum), so a peer looked unhealthy until its next answer; a batch answered within
+ *  the window counts too. */
+function healthOf(node: ClusterNode): (id: NodeId) => boolean {
+  const s = node.status();
+  const progress = node.progress();
+  const stats = node.transport.stats();
+  return (id) => {
+    if (id === node.id) return true;
+    const answered = Date.now() - (stats.get(id)?.lastAnswerAt ?? 0) < node.healthWindowMs;
+    return progress ? (progress[id]?.recentActive ?? false) || answered : id === s.leader;
+  };
 }
 
 function findByName(node: ClusterNode, name: string): NodeId | undefined {
@@ -214,7 +223,20 @@ async function transfer(
     return viaLeader({ op: 'transfer', id: name });
   }
   if (target === node.id) return answer();
-  await node.transferLeadership(target);
+  // A transfer to a node that does not answer would refuse every write until it times out
+  // (the core drops proposals while it hands over, as etcd's does).
+  const healthy = healthOf(node);
+  const progress = node.progress() ?? {};
+  const to =
+    target ??
+    node
+      .status()
+      .confState.voters.filter((v) => v !== node.id && healthy(v))
+      .sort((a, b) => (progress[b]?.match ?? 0) - (progress[a]?.match ?? 0))[0];
+  if (to === undefined) throw new ApiError(409, 'conflict', 'No other voter answers the leader; leadership stays.');
+  if (!healthy(to))
+    throw new ApiError(409, 'conflict', `Node '${name}' has not answered the leader recently; leadership stays.`);
+  await node.transferLeadership(to);
   return answer();
 }
 

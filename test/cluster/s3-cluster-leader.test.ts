@@ -12,7 +12,7 @@ import { Workload } from './helpers/workload.ts';
 let cluster: S3Cluster | undefined;
 after(() => cluster?.stop());
 
-test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on; no id picks another voter; an unknown id is 404', {
+test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on; no id picks another voter that answers; an unknown id is 404, a stopped voter 409', {
   timeout: 180_000,
 }, async () => {
   cluster = await S3Cluster.create(3);
@@ -56,12 +56,37 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
   assert.match(unknown.err, /404/);
   assert.match(unknown.err, /No node with id 'n9'/);
 
+  // A voter that does not answer is refused (409): a transfer to it would stall every write
+  // until it timed out. Without an id, only voters that answer are candidates.
+  const leaderNow = (await c.waitStable(30_000))!;
+  const down = c.nodes.find((n) => n !== leaderNow)!;
+  const other = c.nodes.find((n) => n !== leaderNow && n !== down)!;
+  await c.kill9(down);
+  const stale = await until(async () => {
+    const r = await clusterCli(['nodes', '--json', '--config', leaderNow.config]);
+    return (
+      r.code === 0 &&
+      JSON.parse(r.out).nodes.some((m: { id: string; healthy: boolean }) => m.id === down.name && !m.healthy)
+    );
+  }, 30_000);
+  assert.ok(stale, `the leader never saw ${down.name} stop answering`);
+  const refused = await clusterCli(['leader', down.name, '--config', leaderNow.config]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.err, /409/);
+  assert.match(refused.err, new RegExp(`Node '${down.name}' has not answered the leader recently`));
+  const picked = await clusterCli(['leader', '--config', leaderNow.config]);
+  assert.equal(picked.code, 0, picked.err);
+  assert.match(picked.out, new RegExp(`^leader: ${other.name} `, 'm'));
+  await c.start(down);
+  await c.waitStable(60_000);
+
   const last = w.ackedWrites;
   assert.ok(await until(() => w.ackedWrites >= last + 40, 60_000), 'writes go on');
+  await c.waitConverged(60_000);
   await w.stop();
   const v = await verifyAndStop(c, 'moves', w);
   console.log(
-    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}) -> ${next}; acknowledged writes ${w.ackedWrites}, ` +
+    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}) -> ${next}; to ${down.name} (killed) refused, ${leaderNow.name} -> ${other.name}; acknowledged writes ${w.ackedWrites}, ` +
       `failed ${w.failed} (${JSON.stringify(Object.fromEntries(w.errors))}), reads checked ${v.checked} on ${c.nodes.length} nodes, lost ${v.lost.length}`,
   );
   assertVerdict(v, c.nodes.length);
