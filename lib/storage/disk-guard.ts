@@ -2,8 +2,9 @@
 // (storage.min_free_bytes), so the space under it stays for metadata: deletes, ACL changes
 // and the metadata of Abort/Complete keep working on a full disk. A reserve file next to
 // the database holds back a little more, for when something else fills the disk: it is
-// released when free space falls under the floor or SQLite reports a full disk, and made
-// again once there is room.
+// released when SQLite reports a full disk (not at the floor: below it new data is refused
+// already, and a reserve released early is only more room for whatever fills the disk), and
+// made again once there is room.
 import { open, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Error } from '../s3/errors.ts';
@@ -154,11 +155,7 @@ export class DiskGuard {
   private poll(): Promise<void> {
     return this.serial(async () => {
       const free = await this.free();
-      if (this.holding && free < this.minFree) {
-        this.holding = false;
-        await unlink(this.reservePath).catch(() => {});
-        this.log.warn('disk below storage.min_free_bytes: released the metadata space reserve', { free_bytes: free });
-      } else if (!this.holding && free >= this.minFree + this.reserveBytes) {
+      if (!this.holding && free >= this.minFree + this.reserveBytes) {
         this.holding = await this.takeReserve();
       }
     }).catch((err: unknown) => this.log.warn('free-space check failed', { error: err }));

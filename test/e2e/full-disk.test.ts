@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rm, statfs } from 'node:fs/promises';
+import { rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { LOCAL_ONLY, startServer, type TestServer } from '../helpers/server.ts';
 import { signed } from '../helpers/raw.ts';
@@ -69,6 +69,13 @@ describe('full disk (32 MiB tmpfs)', { skip }, () => {
   test('with the disk filled to the last byte by something else, deletes and ACL changes still succeed', async () => {
     const filler = path.join(dir, 'filler');
     await fillDisk(filler);
+    // Something else keeps writing. The guard's looks at the disk (every second) must not hand
+    // it the reserve: released at the floor, the reserve went to the filler, and a delete's
+    // commit failed whenever its WAL had to grow (CI, once). It is released only when SQLite
+    // finds the disk full.
+    await new Promise((r) => setTimeout(r, 1500));
+    await fillDisk(`${filler}-more`);
+    assert.equal((await stat(path.join(dir, 'space-reserve'))).size, MiB, 'the reserve is still held');
     assert.ok((await freeBytes(dir)) < 64 * 1024, 'the disk is full');
 
     // Straight away, before the guard's next look at the disk: SQLite itself finds it full.
@@ -89,6 +96,7 @@ describe('full disk (32 MiB tmpfs)', { skip }, () => {
 
     // Once the other writer's file is gone, the server takes data again (and its reserve back).
     await rm(filler);
+    await rm(`${filler}-more`);
     const deadline = Date.now() + 5000;
     let again = 0;
     while (Date.now() < deadline && again !== 200) {
