@@ -3,6 +3,7 @@
 // then advance), proposals that resolve once applied locally, and ReadIndex reads.
 import { existsSync, rmSync } from 'node:fs';
 import {
+  NONE,
   RaftNode,
   decodeConfChange,
   type ConfChange,
@@ -271,6 +272,12 @@ export class ClusterNode {
       proposals: this.proposals_,
       confState: s.confState,
     };
+  }
+
+  /** True while this node leads and hands its leadership over (Raft refuses proposals then). */
+  handingOver(): boolean {
+    const s = this.raft.status();
+    return s.role === 'leader' && s.leadTransferee !== NONE;
   }
 
   /** Replication progress of every member (leader only). */

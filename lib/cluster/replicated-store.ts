@@ -40,10 +40,24 @@ export function unavailable(message: string): S3Error {
   return new S3Error('ServiceUnavailable', message, {}, { 'Retry-After': '1' });
 }
 
-export function replicatedSubmit(node: ClusterNode, blobs: BlobSync | undefined): (cmd: Command) => Promise<unknown> {
+/**
+ * `handOver` submits a command at the current leader when this node is not (or no longer) it.
+ * Used only for a command Raft never took here (refused while leadership is handed over, or
+ * queued when leadership was lost), so it cannot apply twice, and only when it references no
+ * blob (its bytes travel in it; a blob's copies were pushed from this node's disk).
+ */
+export function replicatedSubmit(
+  node: ClusterNode,
+  blobs: BlobSync | undefined,
+  handOver?: (cmd: Command) => Promise<unknown>,
+): (cmd: Command) => Promise<unknown> {
   return async (cmd) => {
-    if (node.basicStatus().role !== 'leader') throw unavailable('This node is not the cluster leader; retry.');
     const files = referencedFiles(cmd);
+    const movable = handOver !== undefined && files.length === 0;
+    if (node.basicStatus().role !== 'leader') {
+      if (movable) return handOver(cmd);
+      throw unavailable('This node is not the cluster leader; retry.');
+    }
     if (blobs && files.length) {
       try {
         await blobs.replicate(files);
@@ -55,8 +69,10 @@ export function replicatedSubmit(node: ClusterNode, blobs: BlobSync | undefined)
     try {
       out = (await node.propose(encodeCommand(cmd))) as ApplyOutcome;
     } catch (err) {
-      if (err instanceof ClusterUnavailableError)
+      if (err instanceof ClusterUnavailableError) {
+        if (err.outcome === 'notLeader' && movable) return handOver(cmd);
         throw unavailable(`The change was not committed (${err.outcome}): ${err.message}`);
+      }
       throw err;
     }
     if (out.ok) return out.value;

@@ -35,7 +35,8 @@ import { onceAsLeader } from './once-as-leader.ts';
 import { promoteSingleNode } from './promote.ts';
 import { sweepCloudOrphans } from './cloud-sweep.ts';
 import type { Command } from '../metadata/commands.ts';
-import { CredentialError, type Submitter } from '../metadata/credentials.ts';
+import type { Submitter } from '../metadata/credentials.ts';
+import { fromWire, toWire, type WireError } from '../workers/wire-errors.ts';
 import { unavailable } from './replicated-store.ts';
 
 const INFO_PATH = '/cluster/info';
@@ -111,8 +112,9 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       p.log.warn('removing a collected blob failed; it stays as an orphan', { error: err }),
     );
   };
-  // The leader's side of a follower's access-key change: the outcome (value or error) goes
-  // back with the index it was applied at, so the follower can wait for it.
+  // The leader's side of a command another node hands over (a follower's access-key change, a
+  // write refused while leadership moved): the outcome (value or error) goes back with the
+  // index it was applied at, so the asking node can wait for it.
   const serveSubmit = async (res: ServerResponse, body: Buffer): Promise<void> => {
     let cmd: Command | undefined;
     try {
@@ -120,7 +122,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     } catch {
       // answered below
     }
-    if (typeof cmd?.type !== 'string' || !cmd.type.startsWith('credential.')) {
+    if (typeof cmd?.type !== 'string') {
       res.writeHead(400).end();
       return;
     }
@@ -129,8 +131,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
       const value = await p.metadata.submit(cmd);
       out = { ok: true, value, applied: node?.status().applied ?? 0 };
     } catch (err) {
-      const e = err as Error & { kind?: string };
-      out = { ok: false, error: { name: e.name, message: e.message, kind: e.kind } };
+      out = { ok: false, error: toWire(err) };
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
   };
@@ -191,7 +192,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     },
   });
   const n = node;
-  p.metadata.setReplicator(replicatedSubmit(n, blobs));
+  p.metadata.setReplicator(replicatedSubmit(n, blobs, (cmd) => handOver(cmd)));
 
   const forwarder = new Forwarder(c.node_id);
   const agent = new http.Agent({ keepAlive: true });
@@ -282,17 +283,36 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
   const submitViaLeader = async (cmd: Command): Promise<unknown> => {
     const lead = n.basicStatus().role === 'leader' ? self : await waitLeader();
     if (lead === self) return p.metadata.submit(cmd);
+    return submitAt(lead, cmd);
+  };
+
+  /** A command Raft refused here because leadership is moving (or moved): submitted at the new
+   *  leader once this node knows it, within two election timeouts (replicatedSubmit). */
+  const handOver = async (cmd: Command): Promise<unknown> => {
+    const end = Date.now() + Math.max(2000, 2 * c.election_timeout_ms);
+    for (;;) {
+      const { role, leader: lead } = n.basicStatus();
+      if (lead && lead !== self) return submitAt(lead, cmd);
+      // Still leading and not handing over: Raft refused it for another reason (overload).
+      if (role === 'leader' && !n.handingOver()) throw unavailable('The leader refused the change; retry.');
+      if (Date.now() >= end) throw unavailable('Leadership is moving and no new leader is known yet; retry.');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  const submitAt = async (lead: NodeId, cmd: Command): Promise<unknown> => {
     const { body } = await postToLeader(lead, SUBMIT_PATH, cmd, unavailable);
     const out = JSON.parse(body.toString('utf8')) as {
       ok: boolean;
       value?: unknown;
       applied?: number;
-      error?: { name: string; message: string; kind?: CredentialError['kind'] };
+      error?: WireError;
     };
     if (!out.ok) {
-      const e = out.error!;
-      if (e.name === 'CredentialError') throw new CredentialError(e.message, e.kind);
-      throw unavailable(e.message);
+      // The errors a command's apply gives (S3, precondition, key, lock) keep their class;
+      // anything else went wrong in the cluster and may be retried.
+      const e = fromWire(out.error!);
+      throw e.constructor === Error ? unavailable(e.message) : e;
     }
     await caughtUp(out.applied ?? 0);
     return out.value;

@@ -1,5 +1,6 @@
 // Errors a command's apply throws, carried from the writer (main thread) back to the serving
-// thread that submitted it: structured clone keeps only an Error's message, and the handlers
+// thread that submitted it, and in a cluster from the leader back to the node that handed it
+// the command: structured clone (and JSON) keep only an Error's message, and the handlers
 // branch on the class and its fields (S3Error's code, PreconditionError's reason, ...).
 import { S3Error, type S3ErrorCode } from '../s3/errors.ts';
 import { CredentialError, LockedError, PreconditionError } from '../metadata/errors.ts';

@@ -1,9 +1,11 @@
 // Planned leadership moves on bin/bleepstore processes: `bleepstore cluster leader [<id>]`
 // (POST /admin/cluster/leader) asked of any node hands leadership over while writes go on, so
-// an operator can restart the leader without waiting out an election timeout.
+// an operator can restart the leader without waiting out an election timeout; small writes the
+// old leader's Raft refused during the move are handed to the new leader, not answered 503.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { assertVerdict, verifyAndStop } from './helpers/checker.ts';
 import { clusterCli } from './helpers/cluster-cli.ts';
 import { S3Cluster, until } from './helpers/s3-cluster.ts';
@@ -12,7 +14,7 @@ import { Workload } from './helpers/workload.ts';
 let cluster: S3Cluster | undefined;
 after(() => cluster?.stop());
 
-test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on; no id picks another voter that answers; an unknown id is 404, a stopped voter 409', {
+test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on, and no small write through the old leader fails; no id picks another voter that answers; an unknown id is 404, a stopped voter 409', {
   timeout: 180_000,
 }, async () => {
   cluster = await S3Cluster.create(3);
@@ -23,6 +25,26 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
   const w = new Workload(c, 'moves');
   w.start(4);
   await until(() => w.ackedWrites >= 40, 60_000);
+
+  // Small writes through the old leader across the move: Raft refuses them while leadership is
+  // handed over (thesis §3.10), and the node hands them to the new leader rather than answering
+  // 503 (they carry their bytes; the refused proposal was never in the log).
+  const small = new Map<string, Buffer>();
+  const smallErrors: string[] = [];
+  let moving = true;
+  const smallWriters = Array.from({ length: 8 }, async (_, w) => {
+    for (let i = 0; moving; i++) {
+      const key = `small/${w}/${i}`;
+      const body = randomBytes(200);
+      try {
+        await c.client(first).send(new PutObjectCommand({ Bucket: 'moves', Key: key, Body: body }));
+        small.set(key, body);
+      } catch (err) {
+        smallErrors.push(`${key}: ${(err as Error).name} ${(err as Error).message}`);
+      }
+    }
+  });
+  await until(() => small.size >= 40, 30_000);
 
   // Asked of one follower, for the other.
   const [asked, target] = c.nodes.filter((n) => n !== first) as [typeof first, typeof first];
@@ -38,6 +60,15 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
     return hs.every((h) => h?.leader === target.name);
   }, 30_000);
   assert.ok(agreed, 'every node names the new leader');
+  const sizeAtMove = small.size;
+  await until(() => small.size >= sizeAtMove + 40, 30_000);
+  moving = false;
+  await Promise.all(smallWriters);
+  assert.deepEqual(smallErrors, [], 'a small write through the old leader failed across the move');
+  for (const [key, body] of small) {
+    const got = await c.client(target).send(new GetObjectCommand({ Bucket: 'moves', Key: key }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body), key);
+  }
   const mid = w.ackedWrites;
   assert.ok(await until(() => w.ackedWrites >= mid + 40, 60_000), 'writes go on under the new leader');
 
@@ -86,7 +117,7 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
   await w.stop();
   const v = await verifyAndStop(c, 'moves', w);
   console.log(
-    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}) -> ${next}; to ${down.name} (killed) refused, ${leaderNow.name} -> ${other.name}; acknowledged writes ${w.ackedWrites}, ` +
+    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}; ${small.size} small writes through ${first.name} across it, 0 failed) -> ${next}; to ${down.name} (killed) refused, ${leaderNow.name} -> ${other.name}; acknowledged writes ${w.ackedWrites}, ` +
       `failed ${w.failed} (${JSON.stringify(Object.fromEntries(w.errors))}), reads checked ${v.checked} on ${c.nodes.length} nodes, lost ${v.lost.length}`,
   );
   assertVerdict(v, c.nodes.length);
