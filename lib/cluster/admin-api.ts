@@ -180,7 +180,7 @@ export async function changeMembership(
     if (target === node.id) {
       if (!viaLeader)
         throw new ApiError(409, 'conflict', 'Cannot remove the current leader. Transfer leadership first.');
-      await node.transferLeadership();
+      await node.transferLeadership(successor(node));
       leading = false;
     }
   }
@@ -223,21 +223,24 @@ async function transfer(
     return viaLeader({ op: 'transfer', id: name });
   }
   if (target === node.id) return answer();
-  // A transfer to a node that does not answer would refuse every write until it times out
-  // (the core drops proposals while it hands over, as etcd's does).
+  if (target !== undefined && !healthOf(node)(target))
+    throw new ApiError(409, 'conflict', `Node '${name}' has not answered the leader recently; leadership stays.`);
+  await node.transferLeadership(target ?? successor(node));
+  return answer();
+}
+
+/** On the leader: the most caught-up other voter that answers it. A transfer to a node that
+ *  does not answer would refuse every write until it timed out (the core drops proposals
+ *  while it hands over, as etcd's does). */
+function successor(node: ClusterNode): NodeId {
   const healthy = healthOf(node);
   const progress = node.progress() ?? {};
-  const to =
-    target ??
-    node
-      .status()
-      .confState.voters.filter((v) => v !== node.id && healthy(v))
-      .sort((a, b) => (progress[b]?.match ?? 0) - (progress[a]?.match ?? 0))[0];
+  const to = node
+    .status()
+    .confState.voters.filter((v) => v !== node.id && healthy(v))
+    .sort((a, b) => (progress[b]?.match ?? 0) - (progress[a]?.match ?? 0))[0];
   if (to === undefined) throw new ApiError(409, 'conflict', 'No other voter answers the leader; leadership stays.');
-  if (!healthy(to))
-    throw new ApiError(409, 'conflict', `Node '${name}' has not answered the leader recently; leadership stays.`);
-  await node.transferLeadership(to);
-  return answer();
+  return to;
 }
 
 /** A follower cannot change membership: 503 naming the leader (the CLI retries there). */

@@ -45,18 +45,13 @@ export class Membership {
     return p;
   }
 
-  /** On the leader: hands leadership to `to`, or else to the most caught-up other voter (Raft
-   *  thesis §3.10), and resolves with the new leader once this node knows it, or rejects after
-   *  `timeoutMs`. `to` must be another voter (the caller checks). */
-  async transferLeadership(timeoutMs: number, to?: NodeId): Promise<NodeId> {
+  /** On the leader: hands leadership to the voter `to` (Raft thesis §3.10; the caller picks
+   *  it) and resolves with the new leader once this node knows it, or rejects after `timeoutMs`. */
+  async transferLeadership(timeoutMs: number, to: NodeId): Promise<NodeId> {
     const { raft, id } = this.d;
     const s = raft.status();
     if (this.d.stopped() || s.role !== 'leader' || !s.progress)
       throw new ClusterUnavailableError(`node ${id} is not the leader`, 'notLeader', s.lead);
-    to ??= s.confState.voters
-      .filter((v) => v !== id)
-      .sort((a, b) => (s.progress![b]?.match ?? 0) - (s.progress![a]?.match ?? 0))[0];
-    if (to === undefined) throw new ClusterUnavailableError('no other voter to hand leadership to', 'notLeader', id);
     this.d.input(() => raft.transferLeader(to));
     const end = Date.now() + timeoutMs;
     for (;;) {

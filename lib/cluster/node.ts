@@ -562,7 +562,7 @@ export class ClusterNode {
   }
 
   /** See Membership.transferLeadership. */
-  transferLeadership(to?: NodeId, timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
+  transferLeadership(to: NodeId, timeoutMs = 4 * this.o.electionTimeoutMs): Promise<NodeId> {
     return this.membership.transferLeadership(timeoutMs, to);
   }
 
