@@ -135,6 +135,7 @@ export class BlobReplication {
     const time = String(Date.now());
     const mac = macStart(this.o.secret, 'PUT', url, time);
     const src = await this.o.storage.openRead(fileId);
+    let sent = false;
     await new Promise<void>((resolve, reject) => {
       const req = http.request(
         {
@@ -146,6 +147,14 @@ export class BlobReplication {
           headers: { ...peerHeaders(time), trailer: MAC_HEADER, 'content-type': 'application/octet-stream' },
         },
         (res) => {
+          if (!sent && res.statusCode === 204) {
+            // The peer already holds the blob (it answers before reading the body): the rest
+            // of the bytes need not cross. The half-sent request cannot be reused: drop it.
+            resolve();
+            src.destroy();
+            req.destroy();
+            return;
+          }
           res.resume();
           res.on('end', () =>
             res.statusCode === 204
@@ -161,6 +170,7 @@ export class BlobReplication {
       src.on('data', (c: Buffer) => mac.update(c));
       pipeline(src, new Writable({ write: (c, _e, cb) => (req.write(c) ? cb() : req.once('drain', () => cb())) })).then(
         () => {
+          sent = true;
           req.addTrailers({ [MAC_HEADER]: mac.digest('hex') });
           req.end();
         },

@@ -43,8 +43,10 @@ export function unavailable(message: string): S3Error {
 /**
  * `handOver` submits a command at the current leader when this node is not (or no longer) it.
  * Used only for a command Raft never took here (refused while leadership is handed over, or
- * queued when leadership was lost), so it cannot apply twice, and only when it references no
- * blob (its bytes travel in it; a blob's copies were pushed from this node's disk).
+ * queued when leadership was lost), so it cannot apply twice. Inline bytes travel in the
+ * command; the new leader makes a referenced blob durable on a majority again before it
+ * proposes (it fetches the blob from this node if it lacks it, and peers that already hold a
+ * copy answer the push before its body is sent: blob-replication.ts).
  */
 export function replicatedSubmit(
   node: ClusterNode,
@@ -53,9 +55,8 @@ export function replicatedSubmit(
 ): (cmd: Command) => Promise<unknown> {
   return async (cmd) => {
     const files = referencedFiles(cmd);
-    const movable = handOver !== undefined && files.length === 0;
     if (node.basicStatus().role !== 'leader') {
-      if (movable) return handOver(cmd);
+      if (handOver) return handOver(cmd);
       throw unavailable('This node is not the cluster leader; retry.');
     }
     if (blobs && files.length) {
@@ -70,7 +71,7 @@ export function replicatedSubmit(
       out = (await node.propose(encodeCommand(cmd))) as ApplyOutcome;
     } catch (err) {
       if (err instanceof ClusterUnavailableError) {
-        if (err.outcome === 'notLeader' && movable) return handOver(cmd);
+        if (err.outcome === 'notLeader' && handOver) return handOver(cmd);
         throw unavailable(`The change was not committed (${err.outcome}): ${err.message}`);
       }
       throw err;

@@ -73,3 +73,29 @@ test('a node fetches a blob it lacks from the first peer that has it, verifies i
   assert.deepEqual(readFileSync(c.storage.pathOf(id)), bytes);
   assert.equal(await c.blobs.fetch('0'.repeat(32), [a.addr]), false, 'nobody has it');
 });
+
+test('a push to a peer that already holds the blob stops sending its bytes once the peer answers, and the next push works', async () => {
+  const [a, b] = [await peer('sa'), await peer('sb')];
+  const size = 32 * 1024 * 1024;
+  const id = await storeBlob(a.storage, randomBytes(size));
+  await a.blobs.replicate(id, [b.addr], 1);
+  // What the second push reads of the source, and that the source closes (no socket left
+  // stuck behind a peer that stopped reading).
+  const openRead = a.storage.openRead.bind(a.storage);
+  let read = 0;
+  let closed: Promise<void> | undefined;
+  a.storage.openRead = async (...args: Parameters<typeof openRead>) => {
+    const s = await openRead(...args);
+    s.on('data', (c: Buffer) => (read += c.length));
+    closed = new Promise((r) => s.once('close', () => r()));
+    return s;
+  };
+  assert.deepEqual(await a.blobs.replicate(id, [b.addr], 1), [b.addr]);
+  const ended = await Promise.race([closed!.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+  assert.ok(ended, 'the source of a push the peer already answered is still open after 10 s');
+  assert.ok(read < size / 4, `the push read ${read} of ${size} bytes after the peer said it had them`);
+  a.storage.openRead = openRead;
+  const id2 = await storeBlob(a.storage, randomBytes(300_000));
+  assert.deepEqual(await a.blobs.replicate(id2, [b.addr], 1), [b.addr]);
+  assert.equal(await b.storage.exists(id2), true);
+});

@@ -1,7 +1,8 @@
 // Planned leadership moves on bin/bleepstore processes: `bleepstore cluster leader [<id>]`
 // (POST /admin/cluster/leader) asked of any node hands leadership over while writes go on, so
-// an operator can restart the leader without waiting out an election timeout; small writes the
-// old leader's Raft refused during the move are handed to the new leader, not answered 503.
+// an operator can restart the leader without waiting out an election timeout; writes the old
+// leader's Raft refused during the move (inline or blob-backed) are handed to the new leader,
+// not answered 503.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ import { Workload } from './helpers/workload.ts';
 let cluster: S3Cluster | undefined;
 after(() => cluster?.stop());
 
-test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on, and no small write through the old leader fails; no id picks another voter that answers; an unknown id is 404, a stopped voter 409', {
+test('`bleepstore cluster leader <id>` asked of a follower makes that voter the leader on every node while writes go on, and no write through the old leader fails, inline or blob-backed; no id picks another voter that answers; an unknown id is 404, a stopped voter 409', {
   timeout: 180_000,
 }, async () => {
   cluster = await S3Cluster.create(3);
@@ -26,16 +27,17 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
   w.start(4);
   await until(() => w.ackedWrites >= 40, 60_000);
 
-  // Small writes through the old leader across the move: Raft refuses them while leadership is
-  // handed over (thesis §3.10), and the node hands them to the new leader rather than answering
-  // 503 (they carry their bytes; the refused proposal was never in the log).
+  // Writes through the old leader across the move: Raft refuses them while leadership is handed
+  // over (thesis §3.10), and the node hands them to the new leader rather than answering 503
+  // (the refused proposal was never in the log). Every other one is larger than
+  // storage.inline_max_bytes, so its command points at a blob the new leader must hold too.
   const small = new Map<string, Buffer>();
   const smallErrors: string[] = [];
   let moving = true;
   const smallWriters = Array.from({ length: 8 }, async (_, w) => {
     for (let i = 0; moving; i++) {
       const key = `small/${w}/${i}`;
-      const body = randomBytes(200);
+      const body = randomBytes(i % 2 ? 100 * 1024 : 200);
       try {
         await c.client(first).send(new PutObjectCommand({ Bucket: 'moves', Key: key, Body: body }));
         small.set(key, body);
@@ -64,7 +66,7 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
   await until(() => small.size >= sizeAtMove + 40, 30_000);
   moving = false;
   await Promise.all(smallWriters);
-  assert.deepEqual(smallErrors, [], 'a small write through the old leader failed across the move');
+  assert.deepEqual(smallErrors, [], 'a write through the old leader failed across the move');
   for (const [key, body] of small) {
     const got = await c.client(target).send(new GetObjectCommand({ Bucket: 'moves', Key: key }));
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body), key);
@@ -117,7 +119,7 @@ test('`bleepstore cluster leader <id>` asked of a follower makes that voter the 
   await w.stop();
   const v = await verifyAndStop(c, 'moves', w);
   console.log(
-    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}; ${small.size} small writes through ${first.name} across it, 0 failed) -> ${next}; to ${down.name} (killed) refused, ${leaderNow.name} -> ${other.name}; acknowledged writes ${w.ackedWrites}, ` +
+    `leadership moves: ${first.name} -> ${target.name} (asked of ${asked.name}; ${small.size} writes through ${first.name} across it, ${[...small.values()].filter((b) => b.length > 200).length} blob-backed, 0 failed) -> ${next}; to ${down.name} (killed) refused, ${leaderNow.name} -> ${other.name}; acknowledged writes ${w.ackedWrites}, ` +
       `failed ${w.failed} (${JSON.stringify(Object.fromEntries(w.errors))}), reads checked ${v.checked} on ${c.nodes.length} nodes, lost ${v.lost.length}`,
   );
   assertVerdict(v, c.nodes.length);
