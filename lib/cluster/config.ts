@@ -35,10 +35,11 @@ export interface ClusterConfig {
   read_consistency: ReadConsistency;
   /** Blob files no row references are swept once this old (never while this node lags). */
   orphan_grace_seconds: number;
-  /** Cloud backends: how often the leader lists the shared bucket for orphans. */
+  /** How often orphans are swept: the leader lists the shared bucket (cloud backends); each
+   *  node checks every blob its metadata references and sweeps its disk (local backend). */
   orphan_sweep_interval_seconds: number;
-  /** Local backend: how often each node checks its blobs (fetching missing ones from peers,
-   *  sweeping orphans past the grace period). */
+  /** Local backend: how often each node checks the blobs of writes applied since its last
+   *  check, fetching from peers the ones its disk lacks. */
   repair_interval_seconds: number;
   /** A new node joining a running cluster: it starts with no voters of its own and waits for
    *  the leader to add it (`bleepstore cluster add`); ignored once its Raft log exists. */

@@ -19,7 +19,7 @@ import type { ClusterHealth, ClusterMetricsSnapshot } from '../s3/context.ts';
 import { MetadataStateMachine } from './metadata-state-machine.ts';
 import { BLOB_PATH, BlobReplication } from './blob-replication.ts';
 import { BlobSync } from './blob-sync.ts';
-import { replicatedSubmit } from './replicated-store.ts';
+import { referencedFiles, replicatedSubmit } from './replicated-store.ts';
 import {
   changesState,
   FORWARDED_HEADER,
@@ -105,7 +105,13 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
     : undefined;
   // The leader removes its copy of a collected blob, then commits gc.done; every other node
   // removes its own copy when it applies that entry.
+  // Set once the repair exists (below): the blobs of each applied command, for its next check.
+  let noteBlobs: ((ids: string[]) => void) | undefined;
   sm.onApplied = (cmd) => {
+    if (noteBlobs) {
+      const ids = referencedFiles(cmd);
+      if (ids.length) noteBlobs(ids);
+    }
     if (cmd.type !== 'gc.done' || !blobs || node?.status().role === 'leader') return;
     const gone = cmd.fileIds.filter((id) => !p.metadata.isFileReferenced(id));
     void Promise.all(gone.map((id) => p.storage.remove(id))).catch((err: unknown) =>
@@ -247,8 +253,10 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
           }
         },
         graceMs: c.orphan_grace_seconds * 1000,
+        fullEveryMs: c.orphan_sweep_interval_seconds * 1000,
       })
     : undefined;
+  if (repair) noteBlobs = (ids) => repair.noteApplied(ids);
   sm.onRestored = () => void repair?.run();
 
   /** POSTs `payload` to the leader's cluster port; `fail` makes the error when there is no
@@ -418,7 +426,7 @@ export async function startCluster(p: ClusterParts): Promise<ClusterRuntime> {
         first.unref();
         timers.push(first);
       });
-      const t = setInterval(() => void repair.run({ paced: true }), c.repair_interval_seconds * 1000);
+      const t = setInterval(() => void repair.tick(), c.repair_interval_seconds * 1000);
       t.unref();
       timers.push(t);
       // A leader that died between committing a write and finishing its background pushes

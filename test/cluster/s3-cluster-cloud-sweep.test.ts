@@ -44,7 +44,7 @@ test('only the leader sweeps cloud orphans, older than the grace period; a cut-o
   cluster = await S3Cluster.create(3, {
     proxied: true,
     orphanGraceSeconds: GRACE_S,
-    clusterYaml: '  orphan_sweep_interval_seconds: 1\n',
+    orphanSweepSeconds: 1,
     storageYaml:
       `storage:\n  backend: azure\n  inline_max_bytes: 0\n  azure:\n    container: ${CONTAINER}\n    prefix: ${PREFIX}\n` +
       `    account: ${AZURITE_ACCOUNT}\n    account_key: ${AZURITE_KEY}\n    endpoint_url: ${a.endpoint}\n`,

@@ -1,10 +1,18 @@
 // A TCP proxy in front of one link (one direction of node-to-node traffic) that can pass,
-// drop (cut every connection and refuse new ones), delay or discard what it forwards: the fault
-// injector of the cluster partition tests.
+// drop (cut every connection and refuse new ones), delay or discard what it forwards, or cut
+// only the connections that send one kind of request: the fault injector of the cluster
+// partition tests.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-/** `stall`: connections stay up and what arrives is discarded, as with a hung peer. */
-export type LinkMode = { kind: 'pass' } | { kind: 'drop' } | { kind: 'delay'; ms: number } | { kind: 'stall' };
+/** `stall`: connections stay up and what arrives is discarded, as with a hung peer.
+ *  `refuse`: a connection that sends a chunk starting with `prefix` (a request line such as
+ *  `PUT /cluster/blob/`) is cut; everything else passes. */
+export type LinkMode =
+  | { kind: 'pass' }
+  | { kind: 'drop' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'stall' }
+  | { kind: 'refuse'; prefix: string };
 
 export class FaultProxy {
   mode: LinkMode = { kind: 'pass' };
@@ -46,6 +54,15 @@ export class FaultProxy {
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (d: Buffer) => {
         if (this.mode.kind === 'drop') return from.destroy();
+        if (
+          this.mode.kind === 'refuse' &&
+          from === client &&
+          d.toString('latin1', 0, this.mode.prefix.length) === this.mode.prefix
+        ) {
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
         if (this.mode.kind === 'stall') return;
         if (this.mode.kind === 'delay') setTimeout(() => to.write(d), this.mode.ms);
         else to.write(d);

@@ -143,8 +143,9 @@ export async function verifyAndStop(cluster: S3Cluster, bucket: string, w: Writt
   const until = Date.now() + 20_000;
   while (Date.now() < until && cluster.nodes.some((n) => missingBlobs(n.metadataPath, n.objectsPath) > 0))
     await new Promise((r) => setTimeout(r, 200));
-  // Bytes pushed for writes that never committed are orphans until each node's blob check
-  // (every cluster.repair_interval_seconds, 2 here) sweeps those past the grace period (2 s).
+  // Bytes pushed for writes that never committed are orphans until each node's full blob pass
+  // (every cluster.orphan_sweep_interval_seconds, 4 here) sweeps those past the grace period
+  // (2 s).
   while (Date.now() < until + 10_000 && cluster.nodes.some((n) => orphanBlobs(n.metadataPath, n.objectsPath) > 0))
     await new Promise((r) => setTimeout(r, 200));
   for (const n of cluster.nodes) await cluster.kill9(n);

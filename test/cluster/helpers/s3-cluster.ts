@@ -52,7 +52,15 @@ export class S3Cluster {
   /** Writes the configs of `size` nodes (ports picked now); start() runs them. */
   static async create(
     size: number,
-    opts: { proxied?: boolean; clusterYaml?: string; storageYaml?: string; orphanGraceSeconds?: number } = {},
+    opts: {
+      proxied?: boolean;
+      clusterYaml?: string;
+      storageYaml?: string;
+      orphanGraceSeconds?: number;
+      /** Full blob passes (local) or bucket sweeps (cloud) every this many seconds (default 4;
+       *  the blob check of recent writes runs every 2). */
+      orphanSweepSeconds?: number;
+    } = {},
   ): Promise<S3Cluster> {
     const c = new S3Cluster(mkdtempSync(path.join(tmpdir(), 'bleepstore-s3-cluster-')));
     for (let i = 1; i <= size; i++)
@@ -82,7 +90,7 @@ export class S3Cluster {
         n.config,
         `server:\n  host: 127.0.0.1\n  port: ${n.s3Port}\n  admin_port: ${n.adminPort}\n  admin_token: ${ADMIN_TOKEN}\n${opts.storageYaml ?? 'storage:\n  backend: local\n  inline_max_bytes: 1024\n'}` +
           `cluster:\n  enabled: true\n  node_id: ${n.name}\n  bind_addr: 127.0.0.1:${n.clusterPort}\n  secret: ${SECRET}\n` +
-          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: ${opts.orphanGraceSeconds ?? 2}\n  repair_interval_seconds: 2\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
+          `  election_timeout_ms: 600\n  heartbeat_interval_ms: 100\n  orphan_grace_seconds: ${opts.orphanGraceSeconds ?? 2}\n  orphan_sweep_interval_seconds: ${opts.orphanSweepSeconds ?? 4}\n  repair_interval_seconds: 2\n  replicas: ${size}\n  peers:\n${peers}\n${opts.clusterYaml ?? ''}`,
       );
     }
     return c;
