@@ -25,7 +25,7 @@ function referencing(n: number) {
 test('the periodic repair pass pauses between pages; a pass asked for meanwhile makes it hurry', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'blob-repair-'));
   try {
-    const { ids, metadata } = referencing(64);
+    const { metadata } = referencing(64);
     const storage = new LocalStorage(root);
     const checked: number[] = [];
     const exists = storage.exists.bind(storage);
