@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
 import type { LocalStorage } from '../storage/local.ts';
 import { BLOB_ID_RE, FileMissingError } from '../storage/backend.ts';
-import { DEFAULT_MAX_SKEW_MS, macStart, MAC_HEADER, peerHeaders, signHeaders, TIME_HEADER } from './peer-auth.ts';
+import { checkRequestLine, macStart, MAC_HEADER, peerHeaders, signHeaders, TIME_HEADER } from './peer-auth.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { parseHostPort } from './config.ts';
 
@@ -76,16 +76,13 @@ export class BlobReplication {
       res.writeHead(400).end();
       return;
     }
-    // The MAC of a PUT arrives as a trailer, so only the time is checked up front.
-    const time = req.headers[TIME_HEADER];
-    if (
-      typeof time !== 'string' ||
-      !/^\d{1,16}$/.test(time) ||
-      Math.abs(Date.now() - Number(time)) > DEFAULT_MAX_SKEW_MS
-    ) {
+    // The body's MAC of a PUT arrives as a trailer: the request line's is checked up front, so
+    // nothing is staged for a sender without the secret.
+    if (checkRequestLine(this.o.secret, req.method ?? '', url, req.headers)) {
       res.writeHead(401, { connection: 'close' }).end();
       return;
     }
+    const time = req.headers[TIME_HEADER] as string;
     if (req.method === 'PUT') {
       if (await this.o.storage.exists(fileId)) {
         req.resume();
@@ -144,7 +141,11 @@ export class BlobReplication {
           method: 'PUT',
           path: url,
           agent: this.agent,
-          headers: { ...peerHeaders(time), trailer: MAC_HEADER, 'content-type': 'application/octet-stream' },
+          headers: {
+            ...peerHeaders(this.o.secret, 'PUT', url, time),
+            trailer: MAC_HEADER,
+            'content-type': 'application/octet-stream',
+          },
         },
         (res) => {
           if (!sent && res.statusCode === 204) {

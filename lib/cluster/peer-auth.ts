@@ -3,12 +3,16 @@
 // query), that time and the body. A node refuses requests whose MAC does not verify
 // (constant-time compare) or whose time is too far from its own, which bounds replays to
 // the skew window; Raft tolerates a replayed message (it is just a duplicate).
+// A second MAC over the request line and time alone (AUTH_HEADER) is checked before any of
+// the body is read, so a stranger cannot make a node buffer a 16 MiB body or stage a blob on
+// its disk before being refused; the body's own MAC is checked once it has arrived.
 import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const TIME_HEADER = 'x-bleepstore-cluster-time';
 export const MAC_HEADER = 'x-bleepstore-cluster-mac';
 export const PROTOCOL_HEADER = 'x-bleepstore-cluster-protocol';
+export const AUTH_HEADER = 'x-bleepstore-cluster-auth';
 export const DEFAULT_MAX_SKEW_MS = 30_000;
 /**
  * The version of everything nodes say to each other (message batches, snapshot and blob wire
@@ -16,8 +20,9 @@ export const DEFAULT_MAX_SKEW_MS = 30_000;
  * versions refuse each other, saying which versions met, instead of misreading a message.
  * 1: session 7 (the snapshot wire form of session 6, trailers on forwarded answers).
  * 2: session 10 (command log entries carry inline bytes raw: lib/cluster/command-codec.ts).
+ * 3: session 15 (AUTH_HEADER on every request, required before a body is read).
  */
-export const CLUSTER_PROTOCOL = 2;
+export const CLUSTER_PROTOCOL = 3;
 
 /** An HMAC already fed with the protocol version, request line and time; feed it the body,
  *  then digest. The version is in the MAC, so a message can only be read as the version it
@@ -30,7 +35,8 @@ export function macStart(secret: string, method: string, path: string, time: str
  *  it does, or when it is not signed at all (checkTime calls that 'missing'). */
 export function protocolMismatch(headers: IncomingHttpHeaders): string | undefined {
   const theirs = headers[PROTOCOL_HEADER];
-  if (theirs === String(CLUSTER_PROTOCOL) || headers[MAC_HEADER] === undefined) return undefined;
+  const signed = headers[MAC_HEADER] !== undefined || headers[AUTH_HEADER] !== undefined || theirs !== undefined;
+  if (theirs === String(CLUSTER_PROTOCOL) || !signed) return undefined;
   return typeof theirs === 'string'
     ? `the peer speaks cluster protocol ${theirs.slice(0, 16)} and this node ${CLUSTER_PROTOCOL}: run the same BleepStore version on every node`
     : `the peer sent no cluster protocol version (a BleepStore older than this node's protocol ${CLUSTER_PROTOCOL}): run the same BleepStore version on every node`;
@@ -44,12 +50,44 @@ export function signHeaders(
   now = Date.now(),
 ): Record<string, string> {
   const time = String(now);
-  return { ...peerHeaders(time), [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex') };
+  return {
+    ...peerHeaders(secret, method, path, time),
+    [MAC_HEADER]: macStart(secret, method, path, time).update(body).digest('hex'),
+  };
 }
 
-/** The protocol and time headers of a peer request whose MAC comes later (a trailer). */
-export function peerHeaders(time: string): Record<string, string> {
-  return { [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL), [TIME_HEADER]: time };
+/** The MAC of the request line and time alone (no body). */
+function lineMac(secret: string, method: string, path: string, time: string): Buffer {
+  return createHmac('sha256', secret)
+    .update(`bleepstore-cluster/${CLUSTER_PROTOCOL}\nrequest-line\n${method}\n${path}\n${time}\n`)
+    .digest();
+}
+
+/** The protocol, time and request-line MAC headers of a peer request (its body's MAC is added
+ *  by signHeaders, or comes later as a trailer). */
+export function peerHeaders(secret: string, method: string, path: string, time: string): Record<string, string> {
+  return {
+    [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL),
+    [TIME_HEADER]: time,
+    [AUTH_HEADER]: lineMac(secret, method, path, time).toString('hex'),
+  };
+}
+
+/** Checks a request's time and request-line MAC before any of its body is read. */
+export function checkRequestLine(
+  secret: string,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  maxSkewMs = DEFAULT_MAX_SKEW_MS,
+  now = Date.now(),
+): AuthFailure | undefined {
+  const t = headers[TIME_HEADER];
+  const a = headers[AUTH_HEADER];
+  if (typeof t !== 'string' || typeof a !== 'string' || !/^\d{1,16}$/.test(t) || !/^[0-9a-f]{64}$/.test(a))
+    return 'missing';
+  if (Math.abs(now - Number(t)) > maxSkewMs) return 'stale';
+  return timingSafeEqual(Buffer.from(a, 'hex'), lineMac(secret, method, path, t)) ? undefined : 'bad-mac';
 }
 
 export type AuthFailure = 'missing' | 'stale' | 'bad-mac' | 'protocol';

@@ -19,6 +19,7 @@ import type { Transport } from './transport.ts';
 import {
   type AuthFailure,
   checkMac,
+  checkRequestLine,
   checkTime,
   DEFAULT_MAX_SKEW_MS,
   protocolMismatch,
@@ -399,8 +400,10 @@ export class HttpTransport implements Transport {
       res.writeHead(404).end();
       return;
     }
-    const timeFail = checkTime(req.headers, this.o.maxSkewMs);
-    if (timeFail) return this.refuse(res, timeFail);
+    const lineFail =
+      checkTime(req.headers, this.o.maxSkewMs) ??
+      checkRequestLine(this.o.secret, method, url, req.headers, this.o.maxSkewMs);
+    if (lineFail) return this.refuse(res, lineFail);
     const max = path === SNAPSHOT_PATH ? this.o.snapshotChunkBytes + 1024 : this.o.maxBodyBytes;
     const body = await readBody(req, max);
     if (!body) {

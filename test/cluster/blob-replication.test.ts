@@ -9,6 +9,8 @@ import { BLOB_PATH, BlobReplication } from '../../lib/cluster/blob-replication.t
 import { HttpTransport } from '../../lib/cluster/transport-http.ts';
 import { deadPort } from '../helpers/net.ts';
 import { storeBlob } from '../helpers/store-blob.ts';
+import { answerBeforeBody } from '../helpers/partial-request.ts';
+import { peerHeaders, PROTOCOL_HEADER, CLUSTER_PROTOCOL, TIME_HEADER } from '../../lib/cluster/peer-auth.ts';
 
 const SECRET = 'blob-test-secret-0123456789abcdef';
 const dir = mkdtempSync(path.join(tmpdir(), 'bleepstore-blobs-'));
@@ -98,4 +100,16 @@ test('a push to a peer that already holds the blob stops sending its bytes once 
   const id2 = await storeBlob(a.storage, randomBytes(300_000));
   assert.deepEqual(await a.blobs.replicate(id2, [b.addr], 1), [b.addr]);
   assert.equal(await b.storage.exists(id2), true);
+});
+
+test('a blob push whose request line is not signed with the secret is refused before a byte is staged', async () => {
+  const b = await peer('unsigned');
+  const url = `${BLOB_PATH}${'c'.repeat(32)}`;
+  const time = String(Date.now());
+  const declared = 64 << 20;
+  const unsigned = { [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL), [TIME_HEADER]: time };
+  assert.equal(await answerBeforeBody(b.addr, 'PUT', url, unsigned, declared, 1 << 20), 401);
+  const stranger = peerHeaders('not-the-cluster-secret-at-all-xx', 'PUT', url, time);
+  assert.equal(await answerBeforeBody(b.addr, 'PUT', url, stranger, declared, 1 << 20), 401);
+  assert.deepEqual(readdirSync(b.storage.tmpDir), [], 'nothing staged');
 });

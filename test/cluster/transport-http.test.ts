@@ -8,10 +8,12 @@ import {
   CLUSTER_PROTOCOL,
   MAC_HEADER,
   PROTOCOL_HEADER,
+  peerHeaders,
   signHeaders,
   TIME_HEADER,
 } from '../../lib/cluster/peer-auth.ts';
 import { deadPort } from '../helpers/net.ts';
+import { answerBeforeBody } from '../helpers/partial-request.ts';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -349,10 +351,30 @@ test('a peer of another cluster protocol version, or an older one that sends non
     new RegExp(`^protocol: the peer speaks cluster protocol ${CLUSTER_PROTOCOL + 1} and this node ${CLUSTER_PROTOCOL}`),
   );
   assert.match(refusals[1]!, /^protocol: the peer sent no cluster protocol version/);
-  // The version is in the MAC too: a request claiming this node's version with a MAC made for
-  // another cannot pass.
-  assert.equal(await post(b.addr, path, body, { ...older, [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL) }), 401);
+  // The version is in the MAC too: a request claiming this node's version (with a good
+  // request-line MAC) whose body MAC was made for another cannot pass.
+  const claimed = { ...peerHeaders(SECRET, 'POST', path, time), [MAC_HEADER]: older[MAC_HEADER] };
+  assert.equal(await post(b.addr, path, body, claimed), 401);
   assert.equal(b.t.refused['bad-mac'], 1);
   assert.equal(await post(b.addr, path, body, signHeaders(SECRET, 'POST', path, body)), 204);
+  await b.t.close();
+});
+
+test('a request without a valid request-line MAC is refused before its body is read, so a stranger cannot make a node buffer 16 MiB', async () => {
+  const b = await node(2);
+  const path = '/raft/messages?from=1';
+  const time = String(Date.now());
+  const declared = 15 << 20;
+  // A well-formed body MAC header (checked only once the body is in) but no request-line MAC,
+  // then one made with another secret.
+  const bodyMac = { [PROTOCOL_HEADER]: String(CLUSTER_PROTOCOL), [TIME_HEADER]: time, [MAC_HEADER]: 'ab'.repeat(32) };
+  assert.equal(await answerBeforeBody(b.addr, 'POST', path, bodyMac, declared, 64 << 10), 401);
+  const wrong = { ...peerHeaders('some-other-secret-entirely', 'POST', path, time), [MAC_HEADER]: 'ab'.repeat(32) };
+  assert.equal(await answerBeforeBody(b.addr, 'POST', path, wrong, declared, 64 << 10), 401);
+  assert.equal(b.t.refused.missing, 1);
+  assert.equal(b.t.refused['bad-mac'], 1);
+  // A peer with the secret is still waited for (its body MAC is checked once the body is in).
+  const good = { ...peerHeaders(SECRET, 'POST', path, time), [MAC_HEADER]: 'ab'.repeat(32) };
+  assert.equal(await answerBeforeBody(b.addr, 'POST', path, good, declared, 64 << 10, 500), undefined);
   await b.t.close();
 });
