@@ -327,6 +327,16 @@ export class ClusterNode {
     return p.then(() => undefined);
   }
 
+  /** Asks the new leader again for every read still without an index: a follower drops a
+   *  ReadIndex while it knows no leader, and a deposed leader never answers, so without this
+   *  such a read waits for its whole timeout although a leader could confirm it now. A second
+   *  answer for the same read is ignored (the first one settles it). */
+  private reissueReads(): void {
+    const answered = new Set(this.readWaiters.map((w) => w.ctx));
+    const open = [...this.reads.entries()].map(([ctx]) => ctx).filter((ctx) => !answered.has(ctx));
+    if (open.length) this.input(() => open.forEach((ctx) => this.raft.readIndex(ctx)));
+  }
+
   /** Resolves once this node has applied `index` or after `timeoutMs`, whichever is first
    *  (a follower answering a forwarded write waits here for the leader's applied index). */
   appliedAtLeast(index: number, timeoutMs: number): Promise<void> {
@@ -418,7 +428,10 @@ export class ClusterNode {
    *  changed. */
   private applyReady(rd: Ready): boolean {
     if (rd.softState && rd.softState.lead !== this.lastLeader) {
-      if (rd.softState.lead) this.leaderChanges++;
+      if (rd.softState.lead) {
+        this.leaderChanges++;
+        setImmediate(() => this.reissueReads());
+      }
       this.lastLeader = rd.softState.lead;
     }
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {

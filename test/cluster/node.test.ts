@@ -160,3 +160,23 @@ test('a node restarted without its Raft state grants no vote until its hold ends
   await until('the wiped node caught up', () => machines.get(wiped)!.items.length === 10);
   await Promise.all(nodes.map((n) => n.stop()));
 });
+
+test('a linearizable read asked of a follower whose leader just died is answered once a new leader confirms it, not at its timeout', async () => {
+  // The follower forwards the ReadIndex to the leader it knows, which is gone; the new
+  // leader is asked again when the follower learns of it (thesis §6.4 reads need a leader
+  // that committed an entry of its term, which the new one does at once).
+  for (const id of ids) ports.set(id, await deadPort());
+  const nodes = await Promise.all(ids.map((id) => startNode(id, { name: 'reread' })));
+  const leader = await until('a leader', () => leaderOf(nodes));
+  await leader.propose(Buffer.from('r0'));
+  const follower = nodes.find((n) => n !== leader)!;
+  await leader.stop();
+  live.delete(leader);
+  const t0 = Date.now();
+  await follower.readBarrier();
+  const took = Date.now() - t0;
+  console.log(`# read on ${follower.id} answered ${took} ms after its leader stopped (timeout 5000 ms)`);
+  assert.notEqual(follower.status().leader, leader.id);
+  assert.ok(took < 4000, `the read waited ${took} ms, as long as its timeout`);
+  await Promise.all(nodes.filter((n) => n !== leader).map((n) => n.stop()));
+});
