@@ -334,7 +334,10 @@ export class ClusterNode {
   private reissueReads(): void {
     const answered = new Set(this.readWaiters.map((w) => w.ctx));
     const open = [...this.reads.entries()].map(([ctx]) => ctx).filter((ctx) => !answered.has(ctx));
-    if (open.length) this.input(() => open.forEach((ctx) => this.raft.readIndex(ctx)));
+    if (!open.length) return;
+    this.input(() => {
+      for (const ctx of open) this.raft.readIndex(ctx);
+    });
   }
 
   /** Resolves once this node has applied `index` or after `timeoutMs`, whichever is first
