@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { S3Cluster, type ClusterNodeProc } from './helpers/s3-cluster.ts';
+import { S3Cluster, type ClusterNodeProc, until } from './helpers/s3-cluster.ts';
 import { RegisterWorkload } from './helpers/register-workload.ts';
 import { checkRegisters } from './helpers/register-check.ts';
 
@@ -109,13 +109,20 @@ test('local reads from a cut-off follower are stale, and the register check find
   const cutOff = c.nodes.find((n) => n !== leader)!;
   let readFrom: ClusterNodeProc = leader;
   const w = new RegisterWorkload(c, BUCKET);
-  // Writes go through whichever node is picked; reads come from the leader until the cut,
-  // then from the cut-off follower alone.
-  w.start(2, 2, () => readFrom);
+  // Writes go through the leader; reads come from the leader until the cut, then from the
+  // cut-off follower alone, until writes it cannot have seen were acknowledged.
+  w.start(
+    2,
+    2,
+    () => readFrom,
+    () => leader,
+  );
   await new Promise((r) => setTimeout(r, 1000));
   c.cut(cutOff, { kind: 'drop' });
   readFrom = cutOff;
-  await new Promise((r) => setTimeout(r, FAULT_MS));
+  const cutAt = performance.now();
+  const ackedAfterCut = () => w.writes.filter((x) => x.acked && x.start > cutAt).length;
+  await until(() => ackedAfterCut() >= 20 && performance.now() - cutAt > 1000, 30_000);
   await w.stop();
   c.healAll();
   const bad = checkRegisters(w.writes, w.reads);

@@ -31,10 +31,15 @@ export class RegisterWorkload {
     return this.writes.filter((w) => w.acked).length;
   }
 
-  /** `readFrom(reader)` picks the node of each read of that reader (default: a random
-   *  running node); undefined waits. */
-  start(writers: number, readers: number, readFrom?: (reader: number) => ClusterNodeProc | undefined): void {
-    for (let i = 0; i < writers; i++) this.runners.push(this.writer(i));
+  /** `readFrom(reader)` picks the node of each read of that reader, `writeTo` the node of each
+   *  write (default: a random running node); undefined waits. */
+  start(
+    writers: number,
+    readers: number,
+    readFrom?: (reader: number) => ClusterNodeProc | undefined,
+    writeTo?: () => ClusterNodeProc | undefined,
+  ): void {
+    for (let i = 0; i < writers; i++) this.runners.push(this.writer(i, writeTo ?? (() => this.anyRunning())));
     for (let i = 0; i < readers; i++)
       this.runners.push(this.reader(readFrom ? () => readFrom(i) : () => this.anyRunning()));
   }
@@ -54,12 +59,12 @@ export class RegisterWorkload {
     return up[Math.floor(Math.random() * up.length)];
   }
 
-  private async writer(id: number): Promise<void> {
+  private async writer(id: number, pick: () => ClusterNodeProc | undefined): Promise<void> {
     let gen = 0;
     let key = `reg-${id}-${gen}`;
     let value = 0;
     while (!this.stopped) {
-      const node = this.anyRunning();
+      const node = pick();
       if (!node) {
         await new Promise((r) => setTimeout(r, 20));
         continue;
