@@ -9,6 +9,7 @@ import { afterEach, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { S3Cluster, type ClusterNodeProc, until } from './helpers/s3-cluster.ts';
 import { RegisterWorkload } from './helpers/register-workload.ts';
+import { partitionFaults } from './helpers/partition-faults.ts';
 import { checkRegisters } from './helpers/register-check.ts';
 
 const BUCKET = 'register-bucket';
@@ -48,13 +49,7 @@ test('linearizable reads from every node stay linearizable through partitions an
     await c.start(n);
   };
   const faults: Array<[string, () => Promise<(() => Promise<void>) | void>]> = [
-    ['isolated leader', async () => c.cut(await c.waitStable(30_000), { kind: 'drop' })],
-    ['cut-off follower', async () => c.cut(await follower(), { kind: 'drop' })],
-    [
-      'one-way: the leader cannot reach the others',
-      async () => c.cut(await c.waitStable(30_000), { kind: 'drop' }, 'from'),
-    ],
-    ['one-way: nobody reaches the leader', async () => c.cut(await c.waitStable(30_000), { kind: 'drop' }, 'to')],
+    ...partitionFaults(c, 30_000),
     [
       'kill -9 of the leader',
       async () => {

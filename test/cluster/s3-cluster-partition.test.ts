@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { S3Cluster } from './helpers/s3-cluster.ts';
+import { partitionFaults } from './helpers/partition-faults.ts';
 import { Workload } from './helpers/workload.ts';
 import { assertVerdict, checkReads, verifyAndStop } from './helpers/checker.ts';
 
@@ -32,16 +33,7 @@ test('an isolated leader, a cut-off follower, a one-way cut and slow links lose 
   const w = new Workload(c, BUCKET);
   w.start(6);
   const faults: Array<[string, () => Promise<void>]> = [
-    ['isolated leader', async () => c.cut(await c.waitStable(), { kind: 'drop' })],
-    [
-      'cut-off follower',
-      async () => {
-        const l = await c.waitStable();
-        c.cut(c.nodes.find((n) => n !== l)!, { kind: 'drop' });
-      },
-    ],
-    ['one-way: the leader cannot reach the others', async () => c.cut(await c.waitStable(), { kind: 'drop' }, 'from')],
-    ['one-way: nobody reaches the leader', async () => c.cut(await c.waitStable(), { kind: 'drop' }, 'to')],
+    ...partitionFaults(c),
     [
       'slow links (80 ms each way)',
       async () => {
