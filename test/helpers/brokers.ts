@@ -115,9 +115,17 @@ export async function startRedis(): Promise<Broker> {
           detached: true,
         },
       );
+      out = '';
       proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
       proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
       await waitForPort(port, 10_000, proc, () => out);
+      // The port opens before the append-only file is loaded; until then Redis answers
+      // "LOADING" (a restart failed a test's own XRANGE that way in CI). It logs this line once
+      // the data is in memory.
+      for (let i = 0; !out.includes('Ready to accept connections'); i++) {
+        if (i === 500) throw new Error(`redis-server did not finish loading in 10 s:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     stop: () => stopProc(proc),
     pgid: () => (proc && proc.exitCode === null && proc.signalCode === null ? proc.pid : undefined),
