@@ -26,6 +26,7 @@ import {
 import { decodeSnapshot, encodeSnapshot, refOf, type Member } from './snapshot-data.ts';
 import { keepReceived, pruneKeptSnapshots, restoreState } from './snapshot-keep.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
+import { ReadIndexReads } from './read-index.ts';
 import { Waiters } from './waiters.ts';
 import { SeqWaiters } from '../seq-waiters.ts';
 import { isNewCluster } from './vote-hold.ts';
@@ -66,10 +67,7 @@ export class ClusterNode {
    *  snapshots so a node restored from one still knows them. */
   readonly directory: Map<NodeId, Member>;
   private readonly membership: Membership;
-  private readonly reads: Waiters<string>;
-  private readSeq = 0;
-  /** Reads whose read index is known, waiting for applied to reach it. */
-  private readonly readWaiters: Array<{ index: number; resolve: (v: unknown) => void; ctx: string }> = [];
+  private readonly reads: ReadIndexReads;
   /** Callers of appliedAtLeast(), woken as soon as applied reaches their index. */
   private readonly appliedWaiters = new SeqWaiters();
   /** Set when the state machine keeps itself durable (persist and copyTo): compaction then
@@ -88,7 +86,15 @@ export class ClusterNode {
     this.directory = new Map(o.directory ?? []);
     const lead = () => this.raft.basicStatus().lead;
     this.proposals = new Waiters(o.timeoutMs ?? 10_000, lead);
-    this.reads = new Waiters(o.timeoutMs ?? 10_000, lead);
+    this.reads = new ReadIndexReads({
+      id: o.id,
+      timeoutMs: o.timeoutMs ?? 10_000,
+      leader: lead,
+      askIndex: (ctxs) =>
+        this.input(() => {
+          for (const ctx of ctxs) this.raft.readIndex(ctx);
+        }),
+    });
     this.batcher = new ProposalBatcher({
       busy: () => this.raft.basicStatus().role === 'leader' && this.transport.allBusy(),
       propose: (batch) => this.proposeBatch(batch),
@@ -317,27 +323,10 @@ export class ClusterNode {
       );
   }
 
-  /** Linearizable read barrier (Raft thesis §6.4): resolves once this node has applied
-   *  everything committed when the read started. */
+  /** Linearizable read barrier (lib/cluster/read-index.ts). */
   readBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new ClusterUnavailableError('node stopped', 'notLeader', 0));
-    const ctx = `${this.id}:${++this.readSeq}`;
-    const p = this.reads.wait(ctx, 0, 'no leader confirmed the read in time');
-    this.input(() => this.raft.readIndex(ctx));
-    return p.then(() => undefined);
-  }
-
-  /** Asks the new leader again for every read still without an index: a follower drops a
-   *  ReadIndex while it knows no leader, and a deposed leader never answers, so without this
-   *  such a read waits for its whole timeout although a leader could confirm it now. A second
-   *  answer for the same read is ignored (the first one settles it). */
-  private reissueReads(): void {
-    const answered = new Set(this.readWaiters.map((w) => w.ctx));
-    const open = [...this.reads.entries()].map(([ctx]) => ctx).filter((ctx) => !answered.has(ctx));
-    if (!open.length) return;
-    this.input(() => {
-      for (const ctx of open) this.raft.readIndex(ctx);
-    });
+    return this.reads.barrier();
   }
 
   /** Resolves once this node has applied `index` or after `timeoutMs`, whichever is first
@@ -430,10 +419,20 @@ export class ClusterNode {
   /** Applies a Ready's snapshot, committed entries and read states; true when the membership
    *  changed. */
   private applyReady(rd: Ready): boolean {
+    if (rd.softState && rd.softState.role !== 'leader' && this.proposals.size) {
+      // Deposed (paper §5.2): whether its proposals commit is now the next leader's to decide,
+      // and this node hears of it within a heartbeat or two of learning that leader (applied,
+      // or overwritten: 'dropped'). An isolated node learns nothing, so its proposals fail as
+      // 'unknown' after two election timeouts rather than the whole proposal timeout.
+      this.proposals.shorten(
+        2 * this.o.electionTimeoutMs,
+        'this node stopped leading before the proposal committed; it may still be applied',
+      );
+    }
     if (rd.softState && rd.softState.lead !== this.lastLeader) {
       if (rd.softState.lead) {
         this.leaderChanges++;
-        setImmediate(() => this.reissueReads());
+        setImmediate(() => this.reads.reissue());
       }
       this.lastLeader = rd.softState.lead;
     }
@@ -488,16 +487,7 @@ export class ClusterNode {
           result,
         );
     }
-    for (const rs of rd.readStates) {
-      const p = this.reads.get(rs.requestCtx);
-      if (p) this.readWaiters.push({ index: rs.index, resolve: p.resolve, ctx: rs.requestCtx });
-    }
-    for (let i = this.readWaiters.length - 1; i >= 0; i--) {
-      const w = this.readWaiters[i]!;
-      if (w.index > this.applied) continue;
-      this.readWaiters.splice(i, 1);
-      this.reads.settle(w.ctx, undefined, w.index);
-    }
+    this.reads.update(rd.readStates, this.applied);
     this.appliedWaiters.settle(this.applied + 1);
     return membershipChanged;
   }

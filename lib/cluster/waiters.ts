@@ -10,6 +10,8 @@ export interface Waiter {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** When the timer fires (Date.now() clock). */
+  due: number;
 }
 
 export class Waiters<K> {
@@ -34,11 +36,36 @@ export class Waiters<K> {
     resolve: (v: unknown) => void,
     reject: (e: Error) => void,
   ): void {
-    const timer = setTimeout(() => {
+    this.map.set(key, {
+      term,
+      resolve,
+      reject,
+      timer: this.arm(key, this.timeoutMs, timeoutMessage),
+      due: Date.now() + this.timeoutMs,
+    });
+  }
+
+  /** Every waiter due later than `ms` from now times out then instead, with `message`. */
+  shorten(ms: number, message: string): void {
+    const due = Date.now() + ms;
+    for (const [key, w] of this.map) {
+      if (w.due <= due) continue;
+      clearTimeout(w.timer);
+      w.timer = this.arm(key, ms, message);
+      w.due = due;
+    }
+  }
+
+  private arm(key: K, ms: number, message: string): NodeJS.Timeout {
+    return setTimeout(() => {
+      const w = this.map.get(key);
       this.map.delete(key);
-      reject(new ClusterUnavailableError(timeoutMessage, 'unknown', this.leader()));
-    }, this.timeoutMs);
-    this.map.set(key, { term, resolve, reject, timer });
+      w?.reject(new ClusterUnavailableError(message, 'unknown', this.leader()));
+    }, ms);
+  }
+
+  get size(): number {
+    return this.map.size;
   }
 
   get(key: K): Waiter | undefined {

@@ -180,3 +180,28 @@ test('a linearizable read asked of a follower whose leader just died is answered
   assert.ok(took < 4000, `the read waited ${took} ms, as long as its timeout`);
   await Promise.all(nodes.filter((n) => n !== leader).map((n) => n.stop()));
 });
+
+test('a proposal on a leader that loses its followers fails as unknown two election timeouts after it steps down, not at its timeout', async () => {
+  // checkQuorum (thesis §6.2) makes the isolated leader step down after an election timeout;
+  // its entry may still commit under a later leader, so the error says 'unknown'.
+  for (const id of ids) ports.set(id, await deadPort());
+  const nodes = await Promise.all(ids.map((id) => startNode(id, { name: 'stepdown' })));
+  const leader = await until('a leader', () => leaderOf(nodes));
+  assert.equal(await leader.propose(Buffer.from('s0')), 1);
+  for (const n of nodes.filter((x) => x !== leader)) {
+    await n.stop();
+    live.delete(n);
+  }
+  const t0 = Date.now();
+  await assert.rejects(
+    leader.propose(Buffer.from('s1')),
+    (e: unknown) => e instanceof ClusterUnavailableError && e.outcome === 'unknown' && e.retryable,
+  );
+  const took = Date.now() - t0;
+  console.log(
+    `# the isolated leader's proposal failed after ${took} ms (election timeout 500 ms, proposal timeout 5000 ms)`,
+  );
+  assert.notEqual(leader.status().role, 'leader');
+  assert.ok(took < 3000, `the proposal waited ${took} ms, about its whole timeout`);
+  await leader.stop();
+});
