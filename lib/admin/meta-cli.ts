@@ -70,11 +70,11 @@ async function runExport(values: Record<string, unknown>): Promise<void> {
   const partial = output === '-' ? undefined : `${output}.partial`;
   const out: Writable = partial ? createWriteStream(partial) : process.stdout;
   let counts: ExportCounts;
-  // The export format (specs/metadata-serialization.md) has current objects only.
-  const noncurrent = !tables || tables.includes('objects') ? store.noncurrentCount() : 0;
+  // The spec's objects section has current versions only; ours, object_versions, the rest.
+  const noncurrent = tables?.includes('objects') && !tables.includes('object_versions') ? store.noncurrentCount() : 0;
   if (noncurrent)
     console.error(
-      `bleepstore meta: warning: ${noncurrent} noncurrent object versions and delete markers are not exported; \`bleepstore backup\` keeps them.`,
+      `bleepstore meta: warning: ${noncurrent} noncurrent object versions and delete markers are not exported; add object_versions to --tables to keep them.`,
     );
   try {
     if (partial) {

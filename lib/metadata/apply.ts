@@ -556,12 +556,16 @@ const APPLY: Appliers = {
       tx.exec('DELETE FROM multipart_parts');
     }
     if (has('multipart_uploads')) tx.exec('DELETE FROM multipart_uploads');
-    if (has('objects')) {
+    // Replacing objects replaces their older versions too (an export without an
+    // object_versions section, from before it had one, restores current versions only).
+    if (has('objects') || has('object_versions')) {
       refuseIfAnyLocked(tx, c.at);
       tx.q(
         "INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM object_versions WHERE file_id != ''",
       ).run(c.at);
       tx.exec('DELETE FROM object_versions');
+    }
+    if (has('objects')) {
       tx.q(
         "INSERT OR IGNORE INTO gc_files (file_id, queued_at) SELECT file_id, ? FROM objects WHERE file_id != ''",
       ).run(c.at);

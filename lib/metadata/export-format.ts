@@ -8,11 +8,13 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Acl, Grant, Permission } from './types.ts';
 
-// bucket_notifications is ours, beyond the spec's five: without it a restore would silently
-// drop every bucket's event routing (PutBucketNotificationConfiguration).
+// bucket_notifications and object_versions are ours, beyond the spec's five: without them a
+// restore would silently drop every bucket's event routing (PutBucketNotificationConfiguration)
+// and every noncurrent version and delete marker of a versioned bucket.
 export const TABLES = [
   'buckets',
   'objects',
+  'object_versions',
   'multipart_uploads',
   'multipart_parts',
   'credentials',
@@ -48,6 +50,16 @@ export const FIELDS: Record<TableName, Record<string, Kind>> = {
     last_modified: 'time',
     delete_marker: 'bool',
   },
+  // A version's id and its place among its key's versions (seq) travel in x_bleepstore.
+  object_versions: {
+    bucket: 'text',
+    key: 'text',
+    size: 'int',
+    etag: 'text',
+    ...CONTENT,
+    last_modified: 'time',
+    delete_marker: 'bool',
+  },
   multipart_uploads: {
     upload_id: 'text',
     bucket: 'text',
@@ -73,6 +85,7 @@ export const FIELDS: Record<TableName, Record<string, Kind>> = {
 export const ORDER: Record<TableName, string> = {
   buckets: 'name',
   objects: 'bucket, key',
+  object_versions: 'bucket, key, seq, version_id',
   multipart_uploads: 'upload_id',
   multipart_parts: 'upload_id, part_number',
   credentials: 'access_key_id',
@@ -274,9 +287,12 @@ export function recordToRow(table: TableName, rec: unknown, columns: readonly Co
       throw new RecordError(`${table} record has no "${EXTENSION}.${col.name}"${why}`);
     }
   }
-  // An object kept inline (inline_data) has no file: its file_id is ''.
-  const inlineObject = table === 'objects' && row.file_id === '' && row.inline_data != null;
-  if ('file_id' in row && !inlineObject && !FILE_ID_RE.test(String(row.file_id)))
+  // An object kept inline (inline_data) has no file: its file_id is ''; nor has a delete marker.
+  const noFile =
+    (table === 'objects' || table === 'object_versions') &&
+    row.file_id === '' &&
+    (row.inline_data != null || row.delete_marker === 1);
+  if ('file_id' in row && !noFile && !FILE_ID_RE.test(String(row.file_id)))
     throw new RecordError(`${table} record: "${EXTENSION}.file_id" must be 32 lower-case hex digits`);
 
   let aclNeedsBucketOwner = false;

@@ -171,6 +171,7 @@ describe('metadata export format', () => {
         'credentials',
         'multipart_parts',
         'multipart_uploads',
+        'object_versions',
         'objects',
       ]);
       assert.deepEqual(doc.bleepstore_export, {

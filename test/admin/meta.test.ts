@@ -128,7 +128,7 @@ describe('bleepstore meta', () => {
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(
       exported.stderr,
-      /meta export: exported 3 buckets, 5 objects, 0 multipart_uploads, 0 multipart_parts, 2 credentials, 0 bucket_notifications to /,
+      /meta export: exported 3 buckets, 5 objects, 0 object_versions, 0 multipart_uploads, 0 multipart_parts, 2 credentials, 0 bucket_notifications to /,
     );
 
     const dst = path.join(work, 'copy');

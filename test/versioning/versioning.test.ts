@@ -29,7 +29,7 @@ import { signed } from '../helpers/raw.ts';
 import { diskState } from '../helpers/files.ts';
 import { waitForAsync } from '../ops/wait.ts';
 import { cli } from '../admin/run-cli.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -413,16 +413,74 @@ describe('versioning', () => {
     assert.equal((await versions('cond-vers')).markers.length, 1, 'only the one unconditional-passing marker');
   });
 
-  test('meta export warns that noncurrent versions are not in its format', { skip: LOCAL_ONLY }, async () => {
-    await versionedBucket('vers-export');
-    await put('vers-export', 'k', 'one');
-    await put('vers-export', 'k', 'two');
-    const r = await cli(['meta', 'export', '--data-dir', srv.dataDir]);
+  test('meta export --tables objects without object_versions warns that noncurrent versions stay behind', {
+    skip: LOCAL_ONLY,
+  }, async () => {
+    await versionedBucket('vers-export-warn');
+    await put('vers-export-warn', 'k', 'one');
+    await put('vers-export-warn', 'k', 'two');
+    const r = await cli(['meta', 'export', '--tables', 'buckets,objects', '--data-dir', srv.dataDir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
-      /noncurrent object versions and delete markers are not exported; `bleepstore backup` keeps them/,
+      /noncurrent object versions and delete markers are not exported; add object_versions to --tables/,
     );
+    const all = await cli(['meta', 'export', '--data-dir', srv.dataDir]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.doesNotMatch(all.stderr, /warning/);
+  });
+
+  test('meta export and import carry noncurrent versions and delete markers, with their bytes, to another store', {
+    skip: LOCAL_ONLY,
+  }, async () => {
+    await versionedBucket('vers-export');
+    const history = async (c: S3Client) => {
+      const r = await c.send(new ListObjectVersionsCommand({ Bucket: 'vers-export' }));
+      const each = [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])];
+      const bytes = await Promise.all(
+        (r.Versions ?? []).map(async (v) => {
+          const got = await c.send(new GetObjectCommand({ Bucket: 'vers-export', Key: v.Key, VersionId: v.VersionId }));
+          return (await got.Body!.transformToByteArray()).length;
+        }),
+      );
+      return {
+        each: each.map((v) => [
+          v.Key,
+          v.VersionId,
+          v.IsLatest,
+          'ETag' in v ? v.ETag : 'marker',
+          v.LastModified?.toISOString(),
+        ]),
+        bytes,
+      };
+    };
+    await put('vers-export', 'k', 'one'); // inline
+    await s3.send(new PutObjectCommand({ Bucket: 'vers-export', Key: 'k', Body: 'b'.repeat(200 * 1024) })); // a blob
+    await put('vers-export', 'k', 'three');
+    await put('vers-export', 'gone', 'soon deleted');
+    await s3.send(new DeleteObjectCommand({ Bucket: 'vers-export', Key: 'gone' })); // a delete marker, current
+    const before = await history(s3);
+    assert.equal(before.each.length, 5);
+    const root = await mkdtemp(path.join(tmpdir(), 'bleepstore-vers-export-'));
+    try {
+      const file = path.join(root, 'meta.json');
+      const e = await cli(['meta', 'export', '--include-credentials', '--output', file, '--data-dir', srv.dataDir]);
+      assert.equal(e.code, 0, e.stderr);
+      const target = path.join(root, 'copy');
+      await cp(path.join(srv.dataDir, 'objects'), path.join(target, 'objects'), { recursive: true });
+      const i = await cli(['meta', 'import', '--input', file, '--data-dir', target]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.doesNotMatch(i.stderr, /warning|missing/);
+      assert.match(i.stderr, /imported \d+ buckets, \d+ objects, [1-9]\d* object_versions/);
+      const second = await startServer({ data_dir: target });
+      try {
+        assert.deepEqual(await history(second.client()), before);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   test('bleepstore backup and restore keep noncurrent versions and their blobs', { skip: LOCAL_ONLY }, async () => {
