@@ -111,6 +111,7 @@ export function promoteNewest(tx: Sql, bucket: string, key: string, emit: Emit):
     size: top.size as number,
     etag: top.etag as string,
     replaced: null,
+    promoted: true,
   });
 }
 

@@ -121,6 +121,7 @@ function putObject(
     size: o.size,
     etag: o.etag,
     replaced: prev ? { size: prev.size as number } : null,
+    ...(versionId === null ? {} : { versionId }),
   });
   if (replaced) queueGc(tx, replaced, at);
   return replaced;
@@ -295,9 +296,29 @@ const APPLY: Appliers = {
   'marker.put'(tx, c, emit) {
     if (c.cond) checkDeleteCondition(currentForCondition(tx, c.bucket, c.key), c.cond);
     const prev = tx.q('SELECT size FROM objects WHERE bucket = ? AND key = ?').get(c.bucket, c.key) as Row | undefined;
+    const markerId = c.markerId ?? 'null';
     if (prev) {
       archiveCurrent(tx, c.bucket, c.key);
-      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: prev.size as number, marker: true });
+      emit({
+        type: 'object.removed',
+        bucket: c.bucket,
+        key: c.key,
+        size: prev.size as number,
+        marker: true,
+        versionId: markerId,
+      });
+    } else {
+      // A marker on a key whose newest version is already a marker (or that has none): AWS
+      // still creates it, and still announces it.
+      emit({
+        type: 'object.removed',
+        bucket: c.bucket,
+        key: c.key,
+        size: 0,
+        marker: true,
+        versionId: markerId,
+        uncounted: true,
+      });
     }
     const nullRow =
       c.markerId === null
@@ -341,19 +362,28 @@ const APPLY: Appliers = {
     if (cur && ((cur.version_id as string | null) ?? 'null') === c.versionId) {
       refuseLocked(cur, c.at, c.bypassGovernance);
       tx.q('DELETE FROM objects WHERE bucket = ? AND key = ?').run(c.bucket, c.key);
-      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: cur.size as number });
+      emit({ type: 'object.removed', bucket: c.bucket, key: c.key, size: cur.size as number, versionId: c.versionId });
       const removed = releaseFile(tx, cur.file_id as string, c.at);
       promoteNewest(tx, c.bucket, c.key, emit);
       return { found: true, deleteMarker: false, removed };
     }
     const v = tx
       .q(
-        'SELECT delete_marker, retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?',
+        'SELECT delete_marker, size, retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?',
       )
       .get(c.bucket, c.key, c.versionId) as Row | undefined;
     if (!v) return { found: false, deleteMarker: false, removed: null };
     refuseLocked(v, c.at, c.bypassGovernance);
     const removed = dropNoncurrent(tx, c.bucket, c.key, c.versionId, c.at);
+    // A version (or marker) removed for good: s3:ObjectRemoved:Delete, as for a current one.
+    emit({
+      type: 'object.removed',
+      bucket: c.bucket,
+      key: c.key,
+      size: v.size as number,
+      versionId: c.versionId,
+      uncounted: true,
+    });
     // Removing the delete marker that hid the key brings the newest version back.
     if (!cur) promoteNewest(tx, c.bucket, c.key, emit);
     return { found: true, deleteMarker: v.delete_marker === 1, removed };

@@ -16,9 +16,27 @@ export type Change =
       size: number;
       etag: string;
       replaced: { size: number } | null;
+      /** The new version's id (a versioned bucket; absent for the null version). */
+      versionId?: string;
+      /** An older version became current again (its delete marker or successor was deleted):
+       *  counted, but announced by the removal that caused it, as AWS does. */
+      promoted?: true;
     }
-  /** `marker`: the current version became noncurrent behind a new delete marker (versioning). */
-  | { type: 'object.removed'; bucket: string; key: string; size: number; marker?: true }
+  /**
+   * `marker`: a delete marker was created (versioning); `versionId`: the marker's, or the
+   * version removed for good. `uncounted`: what went was not a current version (a noncurrent
+   * version, a delete marker, or nothing behind a new marker), so bucket_stats stays.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+   */
+  | {
+      type: 'object.removed';
+      bucket: string;
+      key: string;
+      size: number;
+      marker?: true;
+      versionId?: string;
+      uncounted?: true;
+    }
   | { type: 'object.acl'; bucket: string; key: string }
   | { type: 'credential.changed'; accessKeyId: string }
   /** Bulk changes (an import's --replace): derived state is rebuilt from the tables. */
@@ -39,7 +57,7 @@ export const countChange: ChangeHook = (tx, c) => {
       bump(tx, c.bucket, c.replaced ? 0 : 1, c.size - (c.replaced?.size ?? 0));
       return;
     case 'object.removed':
-      bump(tx, c.bucket, -1, -c.size);
+      if (!c.uncounted) bump(tx, c.bucket, -1, -c.size);
       return;
     case 'tables.replaced':
       if (!c.tables.includes('objects') && !c.tables.includes('buckets')) return;

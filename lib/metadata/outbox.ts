@@ -16,6 +16,7 @@ import type { Row, Sql } from './connection.ts';
 function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
   switch (change.type) {
     case 'object.written':
+      if (change.promoted) return undefined;
       return (stamp.name as EventName | undefined) ?? 's3:ObjectCreated:Put';
     case 'object.removed':
       return change.marker ? 's3:ObjectRemoved:DeleteMarkerCreated' : 's3:ObjectRemoved:Delete';
@@ -50,10 +51,12 @@ type StoredEvent = [
   key: string | null,
   size: number | null,
   etag: string | null,
+  // Only on a versioned bucket's events; rows written before it have 11 fields.
+  versionId?: string,
 ];
 
 function fromStored(seq: number, v: StoredEvent): BucketEvent {
-  const [name, time, bucket, region, requestId, principal, bucketOwner, sourceIp, key, size, etag] = v;
+  const [name, time, bucket, region, requestId, principal, bucketOwner, sourceIp, key, size, etag, versionId] = v;
   const e: BucketEvent = {
     seq,
     name,
@@ -68,6 +71,7 @@ function fromStored(seq: number, v: StoredEvent): BucketEvent {
   if (key !== null) e.key = key;
   if (size !== null) e.size = size;
   if (etag !== null) e.etag = etag;
+  if (versionId !== undefined) e.versionId = versionId;
   return e;
 }
 
@@ -217,6 +221,8 @@ export function writeOutbox(
     size,
     etag,
   ];
+  const versionId = change.type === 'object.written' || change.type === 'object.removed' ? change.versionId : undefined;
+  if (versionId !== undefined) event.push(versionId);
   for (const r of routes) out.add(r.target, [seq, r.configurationId, event]);
 }
 

@@ -8,6 +8,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   PutObjectAclCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -26,6 +27,12 @@ async function streamEvents(url: string, stream: string): Promise<Array<Record<s
   } finally {
     c.destroy();
   }
+}
+
+/** bleepstore_objects_total from /metrics: current versions, as bucket_stats counts them. */
+async function objectsTotal(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^bleepstore_objects_total (\d+)$/m.exec(text)![1]);
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
@@ -118,6 +125,50 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
       events.filter(named).map((e) => (e.data as Record<string, unknown>).s3_event),
       ['s3:ObjectCreated:Put', 's3:ObjectRemoved:DeleteMarkerCreated'],
     );
+  });
+
+  test('events on a versioned bucket carry version ids, and announce every delete marker and every version removed for good', async () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html:
+    // DeleteMarkerCreated for each marker, ObjectRemoved:Delete for each version or marker
+    // deleted by id; a version that becomes current again is not announced.
+    const c = s.client();
+    const B = 'evts-hist';
+    await c.send(new CreateBucketCommand({ Bucket: B }));
+    await c.send(new PutBucketVersioningCommand({ Bucket: B, VersioningConfiguration: { Status: 'Enabled' } }));
+    const objectsBefore = await objectsTotal(s.url);
+    const v1 = (await c.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'one' }))).VersionId!;
+    const v2 = (await c.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'two!' }))).VersionId!;
+    const m1 = (await c.send(new DeleteObjectCommand({ Bucket: B, Key: 'k' }))).VersionId!;
+    const m2 = (await c.send(new DeleteObjectCommand({ Bucket: B, Key: 'k' }))).VersionId!;
+    await c.send(new DeleteObjectCommand({ Bucket: B, Key: 'k', VersionId: v1 }));
+    await c.send(new DeleteObjectCommand({ Bucket: B, Key: 'k', VersionId: m2 }));
+    await c.send(new DeleteObjectCommand({ Bucket: B, Key: 'k', VersionId: m1 }));
+    const got = await c.send(new GetObjectCommand({ Bucket: B, Key: 'k' }));
+    assert.equal(got.VersionId, v2);
+    const mine = (e: Record<string, unknown>) =>
+      (e.data as Record<string, unknown>).bucket === B && (e.data as Record<string, unknown>).key === 'k';
+    const events = (
+      await waitFor(
+        () => streamEvents(redis.url, 'bs:events'),
+        (e) => e.filter(mine).length >= 7,
+      )
+    ).filter(mine);
+    assert.deepEqual(
+      events.map((e) => {
+        const d = e.data as Record<string, unknown>;
+        return [d.s3_event, d.version_id];
+      }),
+      [
+        ['s3:ObjectCreated:Put', v1],
+        ['s3:ObjectCreated:Put', v2],
+        ['s3:ObjectRemoved:DeleteMarkerCreated', m1],
+        ['s3:ObjectRemoved:DeleteMarkerCreated', m2],
+        ['s3:ObjectRemoved:Delete', v1],
+        ['s3:ObjectRemoved:Delete', m2],
+        ['s3:ObjectRemoved:Delete', m1],
+      ],
+    );
+    assert.equal(await objectsTotal(s.url), objectsBefore + 1, 'the bucket counts k once, its one current version');
   });
 
   for (const how of ['memory', 'dispatcher: main', 'dispatcher: worker'] as const)
