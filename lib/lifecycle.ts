@@ -7,6 +7,8 @@ import type { MetadataStore } from './metadata/sqlite.ts';
 import type { BucketRow, LifecycleRule, ListedVersion, Tag } from './metadata/types.ts';
 import { LockedError, PreconditionError } from './metadata/errors.ts';
 import { newVersionId } from './s3/versioning.ts';
+import type { EventStamp } from './metadata/commands.ts';
+import { randomBytes } from 'node:crypto';
 
 export const DAY_MS = 86_400_000;
 const PAGE = 500;
@@ -23,6 +25,8 @@ export interface LifecycleParts {
   metadata: MetadataStore;
   /** Blobs the expiries freed: removed, then confirmed (the reaper's drainGc does it too). */
   collect?: (fileIds: readonly string[]) => void;
+  /** The server's region, for the events of expiries (default us-east-1). */
+  region?: string;
 }
 
 export interface LifecycleReport {
@@ -35,6 +39,23 @@ export interface LifecycleReport {
 }
 
 const LIFECYCLE_OWNER = { id: 'lifecycle', displayName: 'S3 Lifecycle' };
+
+/**
+ * The stamp of an expiry: its event is s3:LifecycleExpiration:Delete (or :DeleteMarkerCreated),
+ * not s3:ObjectRemoved:*, and comes from S3 itself rather than a caller, as in the example
+ * message of https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configure-notification.html.
+ */
+function expiryStamp(at: string, region: string): EventStamp {
+  return {
+    name: 's3:LifecycleExpiration:Delete',
+    background: true,
+    requestId: randomBytes(8).toString('hex').toUpperCase(),
+    principal: 's3.amazonaws.com',
+    sourceIp: 's3.amazonaws.com',
+    region,
+    at,
+  };
+}
 
 function tagsMatch(want: Tag[], have: Tag[] | null | undefined): boolean {
   return want.every((t) => have?.some((h) => h.key === t.key && h.value === t.value));
@@ -157,6 +178,7 @@ async function expireCurrent(j: KeyJob): Promise<void> {
           versionId: latest.versionId,
           bypassGovernance: false,
           at,
+          event: expiryStamp(at, p.region ?? 'us-east-1'),
         });
         if (r.found) report.markersRemoved++;
       });
@@ -169,7 +191,8 @@ async function expireCurrent(j: KeyJob): Promise<void> {
   const cond = { ifMatch: latest.etag };
   await run(async () => {
     if (!bucket.versioning) {
-      const fileId = await metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond });
+      const event = expiryStamp(at, p.region ?? 'us-east-1');
+      const fileId = await metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond, event });
       if (fileId) p.collect?.([fileId]);
       report.expired++;
       return;
@@ -184,6 +207,7 @@ async function expireCurrent(j: KeyJob): Promise<void> {
       owner: LIFECYCLE_OWNER,
       at,
       cond,
+      event: expiryStamp(at, p.region ?? 'us-east-1'),
     });
     if (r.removed) p.collect?.([r.removed]);
     report.markersAdded++;
@@ -214,6 +238,7 @@ async function expireNoncurrent(j: KeyJob): Promise<void> {
         versionId: v.versionId,
         bypassGovernance: false,
         at,
+        event: expiryStamp(at, p.region ?? 'us-east-1'),
       });
       if (r.removed) p.collect?.([r.removed]);
       if (r.found) report.noncurrentRemoved++;

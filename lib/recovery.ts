@@ -80,7 +80,11 @@ export function startReaper(p: Parts & { isLeader?: () => boolean }): () => void
     if (reap) lastReap = Date.now();
     (reap
       ? reapUploads(p).then(() =>
-          applyLifecycle({ metadata: p.metadata }, Date.now(), p.config.lifecycle.day_seconds * 1000).then((r) => {
+          applyLifecycle(
+            { metadata: p.metadata, region: p.config.server.region },
+            Date.now(),
+            p.config.lifecycle.day_seconds * 1000,
+          ).then((r) => {
             if (Object.values(r).some((n) => n > 0)) p.log.info('lifecycle applied', { ...r });
           }),
         )

@@ -12,6 +12,8 @@ export const AWS_EVENT_NAMES = [
   's3:ObjectAcl:Put',
   's3:ObjectTagging:Put',
   's3:ObjectTagging:Delete',
+  's3:LifecycleExpiration:Delete',
+  's3:LifecycleExpiration:DeleteMarkerCreated',
 ] as const;
 
 export const BLEEPSTORE_EVENT_NAMES = [
@@ -39,6 +41,8 @@ export const SPEC_TYPE: Record<EventName, string> = {
   's3:ObjectAcl:Put': 'object.acl.updated',
   's3:ObjectTagging:Put': 'object.tagging.updated',
   's3:ObjectTagging:Delete': 'object.tagging.updated',
+  's3:LifecycleExpiration:Delete': 'object.deleted',
+  's3:LifecycleExpiration:DeleteMarkerCreated': 'object.deleted',
   'bleepstore:BucketCreated': 'bucket.created',
   'bleepstore:BucketRemoved': 'bucket.deleted',
   'bleepstore:BucketAcl:Put': 'bucket.acl.updated',

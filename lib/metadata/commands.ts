@@ -207,6 +207,8 @@ export type Command =
 export interface EventStamp {
   /** The AWS event name for object writes (Put, Copy, Post, CompleteMultipartUpload). */
   name?: string;
+  /** S3's own change (a lifecycle expiry): no caller waits, so sync mode does not hold it. */
+  background?: true;
   requestId: string;
   principal: string;
   sourceIp: string;

@@ -19,6 +19,8 @@ function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
       if (change.promoted) return undefined;
       return (stamp.name as EventName | undefined) ?? 's3:ObjectCreated:Put';
     case 'object.removed':
+      if (stamp.name?.startsWith('s3:LifecycleExpiration:'))
+        return change.marker ? 's3:LifecycleExpiration:DeleteMarkerCreated' : 's3:LifecycleExpiration:Delete';
       return change.marker ? 's3:ObjectRemoved:DeleteMarkerCreated' : 's3:ObjectRemoved:Delete';
     case 'object.acl':
       return 's3:ObjectAcl:Put';

@@ -137,7 +137,7 @@ export class MetadataStore extends MetadataReads {
           this.scheduleFlush();
         });
     const gate = this.eventGate;
-    if (!gate || !('event' in cmd) || !cmd.event) return committed;
+    if (!gate || !('event' in cmd) || !cmd.event || cmd.event.background) return committed;
     // Runs in the microtask after the commit resolved it, before any later flush: the
     // sequence read is the one this command's transaction reached (or its own). In a cluster
     // the command was applied on this node (the leader, which publishes) when it resolves;

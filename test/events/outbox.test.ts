@@ -10,6 +10,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectAclCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
@@ -169,6 +170,65 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
       ],
     );
     assert.equal(await objectsTotal(s.url), objectsBefore + 1, 'the bucket counts k once, its one current version');
+  });
+
+  test('lifecycle expiries are announced as s3:LifecycleExpiration:Delete and :DeleteMarkerCreated, not as removals by a caller', async () => {
+    // One-second lifecycle days; the worker runs every second.
+    const lc = await startServer({
+      multipart: { reap_interval_seconds: 1 },
+      lifecycle: { day_seconds: 1 },
+      queue: { enabled: true, backend: 'redis', redis: { url: redis.url, stream_prefix: 'lc' } },
+    } as unknown as ConfigInput);
+    try {
+      const c = lc.client();
+      const expire = (versioned: boolean) => ({
+        Rules: [
+          {
+            ID: 'all',
+            Status: 'Enabled' as const,
+            Filter: {},
+            Expiration: { Days: 1 },
+            ...(versioned ? { NoncurrentVersionExpiration: { NoncurrentDays: 1 } } : {}),
+          },
+        ],
+      });
+      await c.send(new CreateBucketCommand({ Bucket: 'lc-plain' }));
+      await c.send(
+        new PutBucketLifecycleConfigurationCommand({ Bucket: 'lc-plain', LifecycleConfiguration: expire(false) }),
+      );
+      await c.send(new CreateBucketCommand({ Bucket: 'lc-vers' }));
+      await c.send(
+        new PutBucketVersioningCommand({ Bucket: 'lc-vers', VersioningConfiguration: { Status: 'Enabled' } }),
+      );
+      await c.send(
+        new PutBucketLifecycleConfigurationCommand({ Bucket: 'lc-vers', LifecycleConfiguration: expire(true) }),
+      );
+      await c.send(new PutObjectCommand({ Bucket: 'lc-plain', Key: 'p', Body: 'plain' }));
+      const v1 = (await c.send(new PutObjectCommand({ Bucket: 'lc-vers', Key: 'k', Body: 'one' }))).VersionId!;
+      const v2 = (await c.send(new PutObjectCommand({ Bucket: 'lc-vers', Key: 'k', Body: 'two' }))).VersionId!;
+      const expiries = (all: Array<Record<string, unknown>>) =>
+        all.map((e) => e.data as Record<string, unknown>).filter((d) => String(d.s3_event).startsWith('s3:Lifecycle'));
+      const events = expiries(
+        await waitFor(
+          () => streamEvents(redis.url, 'lc:events'),
+          (e) => expiries(e).length >= 4,
+          30_000,
+        ),
+      );
+      const seen = events.map(
+        (d) => `${d.bucket as string} ${d.s3_event as string} ${(d.version_id as string) ?? '-'}`,
+      );
+      assert.ok(seen.includes('lc-plain s3:LifecycleExpiration:Delete -'), seen.join('\n'));
+      assert.ok(seen.includes(`lc-vers s3:LifecycleExpiration:Delete ${v1}`), seen.join('\n'));
+      assert.ok(seen.includes(`lc-vers s3:LifecycleExpiration:Delete ${v2}`), seen.join('\n'));
+      assert.ok(
+        seen.some((l) => l.startsWith('lc-vers s3:LifecycleExpiration:DeleteMarkerCreated ')),
+        seen.join('\n'),
+      );
+      assert.ok(!events.some((d) => String(d.s3_event).startsWith('s3:ObjectRemoved')));
+    } finally {
+      await lc.stop();
+    }
   });
 
   for (const how of ['memory', 'dispatcher: main', 'dispatcher: worker'] as const)
