@@ -12,7 +12,7 @@ import { ANONYMOUS_OWNER } from './put.ts';
 import { receiveObject, MAX_PUT_SIZE } from './body.ts';
 import { sendDocument } from './respond.ts';
 import { tagsFromHeader } from './tagging.ts';
-import { lockFromHeaders } from './object-lock.ts';
+import { lockFromHeaders, requireIntegrity } from './object-lock.ts';
 import { copySourceVersionHeader, parseCopySource, retryOnSourceOverwrite } from './copy-source.ts';
 import { checkCopySource } from './conditional.ts';
 import { createChecksummer, parseChecksumAlgorithm } from '../body/checksums.ts';
@@ -120,6 +120,10 @@ async function storePart(
 }
 
 export async function uploadPart(ctx: Ctx, e: P, { upload }: Grants['upload']): Promise<void> {
+  // The object this upload makes will be locked (its own headers or the bucket's default
+  // retention, fixed at CreateMultipartUpload): each part needs an integrity header, as a
+  // locked PutObject does. Checked before the body is read.
+  requireIntegrity(ctx.header, { retention: upload.retention ?? null, legalHold: upload.legalHold ?? false });
   const body = await receiveObject(ctx, MAX_PUT_SIZE, upload.checksumAlgorithm ?? undefined);
   if (upload.checksumAlgorithm && body.checksum && body.checksum.algorithm !== upload.checksumAlgorithm) {
     ctx.svc.collect([body.fileId]);

@@ -79,7 +79,6 @@ export function lockFromHeaders(
   return { retention, legalHold: hold === 'ON' };
 }
 
-/** The lock headers GET and HEAD answer for a version that has any. */
 /**
  * AWS refuses a PutObject (or UploadPart) whose new version would be locked, by its headers or
  * the bucket's default retention, unless the body's integrity is checked: "Content-MD5 OR
@@ -101,6 +100,7 @@ export function requireIntegrity(
   );
 }
 
+/** The lock headers GET and HEAD answer for a version that has any. */
 export function lockHeaders(o: ObjectRow): Record<string, string> {
   const h: Record<string, string> = {};
   if (o.retention) {

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -336,5 +337,34 @@ describe('Object Lock', () => {
     // A bucket without Object Lock needs no checksum.
     await s3.send(new CreateBucketCommand({ Bucket: 'lock-md5-plain' }));
     assert.equal((await put('lock-md5-plain', {})).status, 200);
+  });
+
+  test('UploadPart to an upload whose object will be locked needs Content-MD5 or a checksum (InvalidRequest)', async () => {
+    await lockedBucket('lock-part-md5');
+    const created = await s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: 'lock-part-md5',
+        Key: 'k',
+        ObjectLockMode: 'GOVERNANCE',
+        ObjectLockRetainUntilDate: inDays(1),
+      }),
+    );
+    const body = 'part bytes';
+    const path = `/lock-part-md5/k?partNumber=1&uploadId=${encodeURIComponent(created.UploadId!)}`;
+    const part = (extra: Record<string, string>) => {
+      const headers = { 'content-length': String(body.length), ...extra };
+      return send('PUT', `${srv.url}${path}`, signedFor(srv.url, 'PUT', path, headers).headers, body);
+    };
+    const refused = await part({});
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /<Code>InvalidRequest<\/Code>/);
+    const md5 = createHash('md5').update(body).digest('base64');
+    assert.equal((await part({ 'content-md5': md5 })).status, 200);
+    // An upload whose object is not locked takes parts without one.
+    const plain = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lock-part-md5', Key: 'plain' }));
+    const plainPath = `/lock-part-md5/plain?partNumber=1&uploadId=${encodeURIComponent(plain.UploadId!)}`;
+    const headers = { 'content-length': String(body.length) };
+    const ok = await send('PUT', `${srv.url}${plainPath}`, signedFor(srv.url, 'PUT', plainPath, headers).headers, body);
+    assert.equal(ok.status, 200);
   });
 });
