@@ -19,6 +19,7 @@ import { checkPolicy, policySigner, type FormFields } from './post-policy.ts';
 import { ingest } from '../body/ingest.ts';
 import { sigv2Sign } from '../auth/sigv2/sign.ts';
 import type { ObjectRow } from '../metadata/types.ts';
+import { tagsFromFormField } from './tagging.ts';
 
 // "The form data and boundaries (excluding the contents of the file) cannot exceed 20KB."
 const MAX_FORM_FIELDS = 20 * 1024;
@@ -127,6 +128,8 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
   const { owner, acl } = newObjectAcl(bucket, principal ? ownerOf(principal) : ANONYMOUS_OWNER, header);
   const storageClass = storageClassFrom(header);
   const userMetadata = userMetadataFrom(headers);
+  const taggingField = fields.get('tagging');
+  const tags = taggingField === undefined ? undefined : tagsFromFormField(taggingField);
   const ingestHeaders: Record<string, string> = {};
   for (const [k, v] of fields) {
     if (k === 'content-md5' || k.startsWith('x-amz-checksum-')) ingestHeaders[k] = v;
@@ -179,6 +182,7 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
     inline: null,
     ownerId: owner.id,
     ownerDisplay: owner.display_name,
+    ...(tags?.length ? { tags } : {}),
   };
   await commitObject(ctx, row, undefined);
 

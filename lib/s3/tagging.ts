@@ -53,6 +53,16 @@ export function tagCountHeader(tags: Tag[] | null | undefined): Record<string, s
 async function readTagging(ctx: Ctx, max: number): Promise<Tag[]> {
   const body = await readRequestBody(ctx, 64 * 1024);
   if (!body.length) throw new S3Error('MissingRequestBodyError');
+  return tagsFromXml(body, max);
+}
+
+/** A POST Object form's `tagging` field: the Tagging document PutObjectTagging takes
+ *  (https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html). */
+export function tagsFromFormField(xml: string): Tag[] {
+  return tagsFromXml(Buffer.from(xml), MAX_OBJECT_TAGS);
+}
+
+function tagsFromXml(body: Buffer, max: number): Tag[] {
   const root = parseXml(body);
   if (root.name !== 'Tagging') throw new S3Error('MalformedXML');
   const sets = children(root, 'TagSet');

@@ -5,7 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectAclCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectAclCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { send, signed } from '../helpers/raw.ts';
 import { bodyBytes, startServer, type TestServer } from '../helpers/server.ts';
 import { form, signedPolicyFields, sigv2PolicyFields, type Condition } from '../helpers/post-form.ts';
@@ -65,6 +71,31 @@ describe('POST Object (browser-based uploads)', () => {
     assert.ok(got.body.equals(body));
     assert.equal(got.r.ContentType, 'image/png');
     assert.deepEqual(got.r.Metadata, { colour: 'blue' });
+  });
+
+  test('a tagging field stores the object with its tags; a malformed one is MalformedXML and an 11th tag BadRequest, storing nothing', async () => {
+    const tagging = (n: number) =>
+      `<Tagging><TagSet>${Array.from({ length: n }, (_, i) => `<Tag><Key>k${i}</Key><Value>v ${i}</Value></Tag>`).join('')}</TagSet></Tagging>`;
+    const upload = (key: string, value: string) => {
+      const fields = signedPolicyFields({ conditions: [...base, { tagging: value }] });
+      return post(form({ key, tagging: value, ...fields }, { name: 'x', body: 'tagged' }));
+    };
+    assert.equal((await upload('uploads/tagged.txt', tagging(2))).status, 204);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'uploads/tagged.txt' }));
+    assert.deepEqual(
+      tags.TagSet?.map((t) => [t.Key, t.Value]),
+      [
+        ['k0', 'v 0'],
+        ['k1', 'v 1'],
+      ],
+    );
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'uploads/tagged.txt' }))).TagCount, 2);
+    const bad = await upload('uploads/bad-tags.txt', '<Tagging><TagSet><Tag><Key>k</Key>');
+    assert.deepEqual([bad.status, bad.code], [400, 'MalformedXML']);
+    const many = await upload('uploads/many-tags.txt', tagging(11));
+    assert.deepEqual([many.status, many.code], [400, 'BadRequest']);
+    for (const key of ['uploads/bad-tags.txt', 'uploads/many-tags.txt'])
+      await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })));
   });
 
   test('success_action_status 201 answers a PostResponse document, 200 an empty 200', async () => {
