@@ -388,9 +388,9 @@ const APPLY: Appliers = {
     if (!cur) promoteNewest(tx, c.bucket, c.key, emit);
     return { found: true, deleteMarker: v.delete_marker === 1, removed };
   },
-  'version.set'(tx, c) {
+  'version.set'(tx, c, emit) {
     const cur = tx
-      .q('SELECT version_id, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?')
+      .q('SELECT version_id, etag, retention, legal_hold FROM objects WHERE bucket = ? AND key = ?')
       .get(c.bucket, c.key) as Row | undefined;
     const inCurrent =
       cur !== undefined && (c.versionId === null || ((cur.version_id as string | null) ?? 'null') === c.versionId);
@@ -400,10 +400,20 @@ const APPLY: Appliers = {
         ? undefined
         : (tx
             .q(
-              'SELECT retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
+              'SELECT version_id, etag, retention, legal_hold FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ? AND delete_marker = 0',
             )
             .get(c.bucket, c.key, c.versionId) as Row | undefined);
     if (!row) return false;
+    if ('tags' in c.set) {
+      const versionId = (row.version_id as string | null) ?? 'null';
+      emit({
+        type: 'object.tagged',
+        bucket: c.bucket,
+        key: c.key,
+        etag: row.etag as string,
+        ...(versionId === 'null' ? {} : { versionId }),
+      });
+    }
     let column: 'tags' | 'retention' | 'legal_hold';
     let value: string | number | null;
     if ('tags' in c.set) {

@@ -38,6 +38,8 @@ export type Change =
       uncounted?: true;
     }
   | { type: 'object.acl'; bucket: string; key: string }
+  /** A version's tag set was replaced or removed (Put/DeleteObjectTagging). */
+  | { type: 'object.tagged'; bucket: string; key: string; etag: string; versionId?: string }
   | { type: 'credential.changed'; accessKeyId: string }
   /** Bulk changes (an import's --replace): derived state is rebuilt from the tables. */
   | { type: 'tables.replaced'; tables: TableName[] };

@@ -24,6 +24,8 @@ function nameOf(change: Change, stamp: EventStamp): EventName | undefined {
       return change.marker ? 's3:ObjectRemoved:DeleteMarkerCreated' : 's3:ObjectRemoved:Delete';
     case 'object.acl':
       return 's3:ObjectAcl:Put';
+    case 'object.tagged':
+      return (stamp.name as EventName | undefined) ?? 's3:ObjectTagging:Put';
     case 'bucket.created':
       return 'bleepstore:BucketCreated';
     case 'bucket.deleted':
@@ -208,7 +210,8 @@ export function writeOutbox(
   if (!routes.length) return;
   const seq = nextSeq();
   const size = change.type === 'object.written' || change.type === 'object.removed' ? change.size : null;
-  const etag = change.type === 'object.written' ? change.etag.replace(/^"|"$/g, '') : null;
+  const etag =
+    change.type === 'object.written' || change.type === 'object.tagged' ? change.etag.replace(/^"|"$/g, '') : null;
   const owner = info.owner ?? stamp.principal;
   const event: StoredEvent = [
     name,
@@ -223,7 +226,10 @@ export function writeOutbox(
     size,
     etag,
   ];
-  const versionId = change.type === 'object.written' || change.type === 'object.removed' ? change.versionId : undefined;
+  const versionId =
+    change.type === 'object.written' || change.type === 'object.removed' || change.type === 'object.tagged'
+      ? change.versionId
+      : undefined;
   if (versionId !== undefined) event.push(versionId);
   for (const r of routes) out.add(r.target, [seq, r.configurationId, event]);
 }

@@ -207,7 +207,7 @@ export const OPERATION_TABLE = {
     inline: false,
     versionId: true,
     handler: tagging.putObjectTagging,
-    event: null,
+    event: 's3:ObjectTagging:Put',
     summary: "Replace a version's tags (at most 10).",
     bodyFirst: true,
   },
@@ -218,7 +218,7 @@ export const OPERATION_TABLE = {
     inline: false,
     versionId: true,
     handler: tagging.deleteObjectTagging,
-    event: null,
+    event: 's3:ObjectTagging:Delete',
     summary: "Remove a version's tags.",
   },
   GetObjectLockConfiguration: {

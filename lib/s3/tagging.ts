@@ -10,6 +10,7 @@ import { readRequestBody } from './body.ts';
 import { sendDocument } from './respond.ts';
 import { children, childText, parseXml } from './xml.ts';
 import { versionHeader } from './versioning.ts';
+import { eventStamp } from './event-stamp.ts';
 import type { Tag } from '../metadata/types.ts';
 
 const MAX_OBJECT_TAGS = 10;
@@ -94,6 +95,7 @@ async function setObjectTags(
     versionId: grant.object.versionId ?? 'null',
     set: { tags },
     at: new Date().toISOString(),
+    event: eventStamp(ctx),
   });
   if (!set) throw new S3Error('NoSuchKey', undefined, { Key: e.key });
   ctx.res.writeHead(status, { ...versionHeader(grant.bucket, grant.object), 'Content-Length': '0' });

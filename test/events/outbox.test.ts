@@ -7,12 +7,14 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectAclCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3';
 import { createClient } from '@redis/client';
 import type { ConfigInput } from '../../lib/config.ts';
@@ -34,6 +36,17 @@ async function streamEvents(url: string, stream: string): Promise<Array<Record<s
 async function objectsTotal(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^bleepstore_objects_total (\d+)$/m.exec(text)![1]);
+}
+
+/** The `data` of the events in bs:events that `pick` chooses, once there are at least `n`. */
+async function dataOf(
+  url: string,
+  n: number,
+  pick: (d: Record<string, unknown>) => boolean,
+): Promise<Array<Record<string, unknown>>> {
+  const data = async () =>
+    (await streamEvents(url, 'bs:events')).map((e) => e.data as Record<string, unknown>).filter(pick);
+  return waitFor(data, (d) => d.length >= n);
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
@@ -146,19 +159,9 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
     await c.send(new DeleteObjectCommand({ Bucket: B, Key: 'k', VersionId: m1 }));
     const got = await c.send(new GetObjectCommand({ Bucket: B, Key: 'k' }));
     assert.equal(got.VersionId, v2);
-    const mine = (e: Record<string, unknown>) =>
-      (e.data as Record<string, unknown>).bucket === B && (e.data as Record<string, unknown>).key === 'k';
-    const events = (
-      await waitFor(
-        () => streamEvents(redis.url, 'bs:events'),
-        (e) => e.filter(mine).length >= 7,
-      )
-    ).filter(mine);
+    const events = await dataOf(redis.url, 7, (d) => d.bucket === B && d.key === 'k');
     assert.deepEqual(
-      events.map((e) => {
-        const d = e.data as Record<string, unknown>;
-        return [d.s3_event, d.version_id];
-      }),
+      events.map((d) => [d.s3_event, d.version_id]),
       [
         ['s3:ObjectCreated:Put', v1],
         ['s3:ObjectCreated:Put', v2],
@@ -170,6 +173,40 @@ describe('events through the outbox', { skip: !haveCommand('redis-server') && 'r
       ],
     );
     assert.equal(await objectsTotal(s.url), objectsBefore + 1, 'the bucket counts k once, its one current version');
+  });
+
+  test('PutObjectTagging and DeleteObjectTagging announce s3:ObjectTagging:Put and :Delete with the version they touched', async () => {
+    const c = s.client();
+    const B = 'evts-tags';
+    await c.send(new CreateBucketCommand({ Bucket: B }));
+    await c.send(new PutBucketVersioningCommand({ Bucket: B, VersioningConfiguration: { Status: 'Enabled' } }));
+    const put = await c.send(new PutObjectCommand({ Bucket: B, Key: 't', Body: 'tagged' }));
+    await c.send(new PutObjectCommand({ Bucket: B, Key: 't', Body: 'newer' }));
+    await c.send(
+      new PutObjectTaggingCommand({
+        Bucket: B,
+        Key: 't',
+        VersionId: put.VersionId,
+        Tagging: { TagSet: [{ Key: 'a', Value: '1' }] },
+      }),
+    );
+    await c.send(new DeleteObjectTaggingCommand({ Bucket: B, Key: 't', VersionId: put.VersionId }));
+    await assert.rejects(
+      c.send(new PutObjectTaggingCommand({ Bucket: B, Key: 'absent', Tagging: { TagSet: [] } })),
+      'no event for a key that is not there',
+    );
+    const events = await dataOf(
+      redis.url,
+      2,
+      (d) => d.bucket === B && String(d.s3_event).startsWith('s3:ObjectTagging'),
+    );
+    assert.deepEqual(
+      events.map((d) => [d.s3_event, d.key, d.version_id, d.etag]),
+      [
+        ['s3:ObjectTagging:Put', 't', put.VersionId, put.ETag],
+        ['s3:ObjectTagging:Delete', 't', put.VersionId, put.ETag],
+      ],
+    );
   });
 
   test('lifecycle expiries are announced as s3:LifecycleExpiration:Delete and :DeleteMarkerCreated, not as removals by a caller', async () => {
