@@ -43,6 +43,18 @@ export interface LifecycleRule {
   expiration: { days: number } | { date: string } | { expiredObjectDeleteMarker: true } | null;
   noncurrentExpiration: { days: number; newerNoncurrentVersions: number } | null;
   abortIncompleteUploadDays: number | null;
+  /** Transition / NoncurrentVersionTransition actions: kept and given back, never acted on
+   *  (one storage tier). Absent in rules stored before they were kept. */
+  transitions?: LifecycleTransition[];
+  noncurrentTransitions?: LifecycleTransition[];
+}
+
+/** `days` (NoncurrentDays for a noncurrent transition) or `date`, and the class to move to. */
+export interface LifecycleTransition {
+  days?: number;
+  date?: string;
+  newerNoncurrentVersions?: number;
+  storageClass: string;
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_VersioningConfiguration.html (null: never enabled). */

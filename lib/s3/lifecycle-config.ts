@@ -8,9 +8,18 @@ import type { Grants } from './access.ts';
 import { readXmlBody } from './body.ts';
 import { sendDocument } from './respond.ts';
 import { child, children, childText, type XmlElement, type XmlNode } from './xml.ts';
-import type { LifecycleRule, Tag } from '../metadata/types.ts';
+import type { LifecycleRule, LifecycleTransition, Tag } from '../metadata/types.ts';
 
 const MAX_RULES = 1000;
+/** The classes a Transition may name (API_Transition.html). */
+const TRANSITION_CLASSES = new Set([
+  'GLACIER',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'DEEP_ARCHIVE',
+  'GLACIER_IR',
+]);
 
 function positiveInt(raw: string | undefined, what: string): number {
   const n = Number(raw?.trim());
@@ -56,6 +65,44 @@ function filterOf(rule: XmlElement): Pick<LifecycleRule, 'prefix' | 'tags' | 'si
   return out;
 }
 
+/** A midnight-UTC date, as Expiration and Transition take it. */
+function midnight(raw: string): string {
+  const t = Date.parse(raw.trim());
+  // AWS takes only midnight UTC dates.
+  if (Number.isNaN(t) || t % 86_400_000 !== 0) throw new S3Error('InvalidArgument', "'Date' must be at midnight GMT");
+  return new Date(t).toISOString();
+}
+
+/**
+ * Transition and NoncurrentVersionTransition elements. BleepStore keeps one storage tier, so it
+ * keeps these and gives them back (infrastructure tools then see what they set) but moves
+ * nothing: an object keeps the storage class it was written with, and stays readable.
+ */
+function transitionsOf(el: XmlElement, name: 'Transition' | 'NoncurrentVersionTransition'): LifecycleTransition[] {
+  return children(el, name).map((t) => {
+    const storageClass = childText(t, 'StorageClass')?.trim();
+    if (storageClass === undefined) throw new S3Error('MalformedXML');
+    if (!TRANSITION_CLASSES.has(storageClass))
+      throw new S3Error('InvalidArgument', `'StorageClass' must be one of ${[...TRANSITION_CLASSES].join(', ')}`);
+    if (name === 'NoncurrentVersionTransition') {
+      const newer = childText(t, 'NewerNoncurrentVersions');
+      return {
+        days: positiveInt(childText(t, 'NoncurrentDays'), 'NoncurrentDays'),
+        ...(newer === undefined ? {} : { newerNoncurrentVersions: positiveInt(newer, 'NewerNoncurrentVersions') }),
+        storageClass,
+      };
+    }
+    const days = childText(t, 'Days');
+    const date = childText(t, 'Date');
+    if ((days === undefined) === (date === undefined)) throw new S3Error('MalformedXML');
+    if (date !== undefined) return { date: midnight(date), storageClass };
+    const n = Number(days!.trim());
+    if (!Number.isInteger(n) || n < 0)
+      throw new S3Error('InvalidArgument', "'Days' for Transition action must be a non-negative integer");
+    return { days: n, storageClass };
+  });
+}
+
 function ruleOf(el: XmlElement): LifecycleRule {
   const status = childText(el, 'Status')?.trim();
   if (status !== 'Enabled' && status !== 'Disabled') throw new S3Error('MalformedXML');
@@ -69,13 +116,8 @@ function ruleOf(el: XmlElement): LifecycleRule {
     const marker = childText(exp, 'ExpiredObjectDeleteMarker')?.trim();
     if ([days, date, marker].filter((v) => v !== undefined).length !== 1) throw new S3Error('MalformedXML');
     if (days !== undefined) expiration = { days: positiveInt(days, 'Days') };
-    else if (date !== undefined) {
-      const t = Date.parse(date.trim());
-      // AWS takes only midnight UTC dates.
-      if (Number.isNaN(t) || t % 86_400_000 !== 0)
-        throw new S3Error('InvalidArgument', "'Date' must be at midnight GMT");
-      expiration = { date: new Date(t).toISOString() };
-    } else if (marker === 'true') expiration = { expiredObjectDeleteMarker: true };
+    else if (date !== undefined) expiration = { date: midnight(date) };
+    else if (marker === 'true') expiration = { expiredObjectDeleteMarker: true };
     else if (marker !== 'false') throw new S3Error('MalformedXML');
   }
   const nve = child(el, 'NoncurrentVersionExpiration');
@@ -96,7 +138,17 @@ function ruleOf(el: XmlElement): LifecycleRule {
       ? positiveInt(childText(abort, 'DaysAfterInitiation'), 'DaysAfterInitiation')
       : null,
   };
-  if (!rule.expiration && !rule.noncurrentExpiration && rule.abortIncompleteUploadDays === null)
+  const transitions = transitionsOf(el, 'Transition');
+  const noncurrentTransitions = transitionsOf(el, 'NoncurrentVersionTransition');
+  if (transitions.length) rule.transitions = transitions;
+  if (noncurrentTransitions.length) rule.noncurrentTransitions = noncurrentTransitions;
+  if (
+    !rule.expiration &&
+    !rule.noncurrentExpiration &&
+    rule.abortIncompleteUploadDays === null &&
+    !transitions.length &&
+    !noncurrentTransitions.length
+  )
     throw new S3Error('InvalidRequest', 'At least one action needs to be specified in a rule');
   // https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-filters.html: tag filters
   // cannot go with ExpiredObjectDeleteMarker or AbortIncompleteMultipartUpload.
@@ -146,6 +198,16 @@ function ruleXml(r: LifecycleRule): XmlNode {
           NoncurrentDays: r.noncurrentExpiration.days,
           NewerNoncurrentVersions: r.noncurrentExpiration.newerNoncurrentVersions || null,
         }
+      : null,
+    Transition: r.transitions?.length
+      ? r.transitions.map((t) => ({ Date: t.date ?? null, Days: t.days ?? null, StorageClass: t.storageClass }))
+      : null,
+    NoncurrentVersionTransition: r.noncurrentTransitions?.length
+      ? r.noncurrentTransitions.map((t) => ({
+          NoncurrentDays: t.days ?? null,
+          StorageClass: t.storageClass,
+          NewerNoncurrentVersions: t.newerNoncurrentVersions ?? null,
+        }))
       : null,
     AbortIncompleteMultipartUpload:
       r.abortIncompleteUploadDays !== null ? { DaysAfterInitiation: r.abortIncompleteUploadDays } : null,

@@ -101,6 +101,83 @@ describe('lifecycle', { skip: EMBEDDED_ONLY }, () => {
     assert.equal(none.name, 'NoSuchLifecycleConfiguration');
   });
 
+  test('Transition and NoncurrentVersionTransition are kept and given back, move nothing, and a bad class is refused', async () => {
+    // The tfscaffold-style rule infrastructure tools set: they read the configuration back
+    // and would see drift if the transitions were dropped.
+    const rules: LifecycleRule[] = [
+      {
+        ID: 'archive',
+        Status: 'Enabled',
+        Filter: {},
+        Transitions: [
+          { Days: 30, StorageClass: 'STANDARD_IA' },
+          { Days: 90, StorageClass: 'GLACIER' },
+        ],
+        NoncurrentVersionTransitions: [{ NoncurrentDays: 30, StorageClass: 'STANDARD_IA', NewerNoncurrentVersions: 2 }],
+        NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+      },
+      {
+        ID: 'only-transition',
+        Status: 'Enabled',
+        Filter: { Prefix: 'x/' },
+        Transitions: [{ Days: 0, StorageClass: 'GLACIER_IR' }],
+      },
+    ];
+    await bucketWith('lc-transition', rules, true);
+    await s3.send(new PutObjectCommand({ Bucket: 'lc-transition', Key: 'x/k', Body: 'stays' }));
+    const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'lc-transition' }));
+    assert.deepEqual(
+      got.Rules?.map((r) => [
+        r.ID,
+        r.Transitions?.map((t) => [t.Days, t.StorageClass]),
+        r.NoncurrentVersionTransitions?.map((t) => [t.NoncurrentDays, t.StorageClass, t.NewerNoncurrentVersions]),
+        r.NoncurrentVersionExpiration?.NoncurrentDays,
+      ]),
+      [
+        [
+          'archive',
+          [
+            [30, 'STANDARD_IA'],
+            [90, 'GLACIER'],
+          ],
+          [[30, 'STANDARD_IA', 2]],
+          365,
+        ],
+        ['only-transition', [[0, 'GLACIER_IR']], undefined, undefined],
+      ],
+    );
+    // Past its 0 days, the object is where it was: same class, readable.
+    await new Promise((r) => setTimeout(r, 2500));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'lc-transition' }));
+    assert.deepEqual(
+      listed.Contents?.map((o) => [o.Key, o.StorageClass]),
+      [['x/k', 'STANDARD']],
+    );
+    const bad = await sdkError(
+      s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: 'lc-transition',
+          LifecycleConfiguration: {
+            Rules: [
+              {
+                ID: 'b',
+                Status: 'Enabled',
+                Filter: {},
+                Transitions: [
+                  {
+                    Days: 1,
+                    StorageClass: 'STANDARD' as 'GLACIER' /* no transition class; the SDK's type would refuse it */,
+                  },
+                ],
+              },
+            ],
+          },
+        }),
+      ),
+    );
+    assert.equal(bad.name, 'InvalidArgument');
+  });
+
   test('Expiration removes matching objects (prefix, tag, size) after their days, and nothing else', async () => {
     await bucketWith('lc-expire', [
       { ID: 'logs', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 1 } },
