@@ -11,7 +11,7 @@
 // Like export, it needs a MetadataStore of its own: the transaction spans the async reads.
 import { existsSync } from 'node:fs';
 import { sqlOf, type MetadataStore } from './sqlite.ts';
-import { ImportRecordError } from './apply.ts';
+import { ImportRecordError } from './apply-import.ts';
 import type { ImportedRecord, ImportMode, ImportOutcome } from './commands.ts';
 import { JsonFormatError, readSections } from './json-sections.ts';
 import {
