@@ -45,7 +45,7 @@ const LIFECYCLE_OWNER = { id: 'lifecycle', displayName: 'S3 Lifecycle' };
  * not s3:ObjectRemoved:*, and comes from S3 itself rather than a caller, as in the example
  * message of https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configure-notification.html.
  */
-function expiryStamp(at: string, region: string): EventStamp {
+function expiryStamp(at: string, region = 'us-east-1'): EventStamp {
   return {
     name: 's3:LifecycleExpiration:Delete',
     background: true,
@@ -178,7 +178,7 @@ async function expireCurrent(j: KeyJob): Promise<void> {
           versionId: latest.versionId,
           bypassGovernance: false,
           at,
-          event: expiryStamp(at, p.region ?? 'us-east-1'),
+          event: expiryStamp(at, p.region),
         });
         if (r.found) report.markersRemoved++;
       });
@@ -191,7 +191,7 @@ async function expireCurrent(j: KeyJob): Promise<void> {
   const cond = { ifMatch: latest.etag };
   await run(async () => {
     if (!bucket.versioning) {
-      const event = expiryStamp(at, p.region ?? 'us-east-1');
+      const event = expiryStamp(at, p.region);
       const fileId = await metadata.submit({ type: 'object.delete', bucket: bucket.name, key, at, cond, event });
       if (fileId) p.collect?.([fileId]);
       report.expired++;
@@ -207,7 +207,7 @@ async function expireCurrent(j: KeyJob): Promise<void> {
       owner: LIFECYCLE_OWNER,
       at,
       cond,
-      event: expiryStamp(at, p.region ?? 'us-east-1'),
+      event: expiryStamp(at, p.region),
     });
     if (r.removed) p.collect?.([r.removed]);
     report.markersAdded++;
@@ -238,7 +238,7 @@ async function expireNoncurrent(j: KeyJob): Promise<void> {
         versionId: v.versionId,
         bypassGovernance: false,
         at,
-        event: expiryStamp(at, p.region ?? 'us-east-1'),
+        event: expiryStamp(at, p.region),
       });
       if (r.removed) p.collect?.([r.removed]);
       if (r.found) report.noncurrentRemoved++;

@@ -294,30 +294,18 @@ const APPLY: Appliers = {
   'marker.put'(tx, c, emit) {
     if (c.cond) checkDeleteCondition(currentForCondition(tx, c.bucket, c.key), c.cond);
     const prev = tx.q('SELECT size FROM objects WHERE bucket = ? AND key = ?').get(c.bucket, c.key) as Row | undefined;
-    const markerId = c.markerId ?? 'null';
-    if (prev) {
-      archiveCurrent(tx, c.bucket, c.key);
-      emit({
-        type: 'object.removed',
-        bucket: c.bucket,
-        key: c.key,
-        size: prev.size as number,
-        marker: true,
-        versionId: markerId,
-      });
-    } else {
-      // A marker on a key whose newest version is already a marker (or that has none): AWS
-      // still creates it, and still announces it.
-      emit({
-        type: 'object.removed',
-        bucket: c.bucket,
-        key: c.key,
-        size: 0,
-        marker: true,
-        versionId: markerId,
-        uncounted: true,
-      });
-    }
+    if (prev) archiveCurrent(tx, c.bucket, c.key);
+    // Announced also on a key whose newest version is already a marker (or that has none), as
+    // AWS does; only a marker that hides a current version changes the counters.
+    emit({
+      type: 'object.removed',
+      bucket: c.bucket,
+      key: c.key,
+      size: prev ? (prev.size as number) : 0,
+      marker: true,
+      versionId: c.markerId ?? 'null',
+      ...(prev ? {} : { uncounted: true as const }),
+    });
     const nullRow =
       c.markerId === null
         ? (tx

@@ -39,27 +39,22 @@ const CONTENT: Record<string, Kind> = {
   user_metadata: 'meta',
 };
 
+/** An object version's record, current (objects) or not (object_versions). */
+const OBJECT: Record<string, Kind> = {
+  bucket: 'text',
+  key: 'text',
+  size: 'int',
+  etag: 'text',
+  ...CONTENT,
+  last_modified: 'time',
+  delete_marker: 'bool',
+};
+
 export const FIELDS: Record<TableName, Record<string, Kind>> = {
   buckets: { name: 'text', region: 'text', owner_id: 'text', owner_display: 'text', acl: 'acl', created_at: 'time' },
-  objects: {
-    bucket: 'text',
-    key: 'text',
-    size: 'int',
-    etag: 'text',
-    ...CONTENT,
-    last_modified: 'time',
-    delete_marker: 'bool',
-  },
+  objects: OBJECT,
   // A version's id and its place among its key's versions (seq) travel in x_bleepstore.
-  object_versions: {
-    bucket: 'text',
-    key: 'text',
-    size: 'int',
-    etag: 'text',
-    ...CONTENT,
-    last_modified: 'time',
-    delete_marker: 'bool',
-  },
+  object_versions: OBJECT,
   multipart_uploads: {
     upload_id: 'text',
     bucket: 'text',
