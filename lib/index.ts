@@ -25,6 +25,7 @@ import { version } from './version.ts';
 import { createDiskGuard, retryMetadataWhenFull } from './storage/disk-guard.ts';
 import { createS3HttpServer, runTracked, s3Domains } from './s3-http-server.ts';
 import { defaultKeyLive, isLoopback } from './banner.ts';
+import { acquireDataLock, type DataLock } from './data-lock.ts';
 import { dataPaths } from './data-paths.ts';
 export { dataPaths } from './data-paths.ts';
 
@@ -135,8 +136,21 @@ function mergeInput(a: object, b: object): Record<string, unknown> {
 }
 
 export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<BleepStore> {
-  const o = opts;
   const config = embeddedConfig(opts);
+  // Before anything reads or cleans the data directory (lib/data-lock.ts).
+  const lock = acquireDataLock(
+    config.metadata.sqlite.path,
+    'stop that server first, or give this one its own data directory (--data-dir).',
+  );
+  try {
+    return await startBleepStore(opts, config, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startBleepStore(o: BleepStoreOptions, config: Config, lock: DataLock): Promise<BleepStore> {
   const log = createLogger({
     level: config.logging.level,
     format: config.logging.format,
@@ -344,6 +358,7 @@ export async function createBleepStore(opts: BleepStoreOptions = {}): Promise<Bl
     await cluster?.stop();
     if (recorder) await recorder.finish(metadata);
     metadata.close();
+    lock.release();
   };
   return {
     config,

@@ -14,6 +14,7 @@ import { snapshotFileIds as referencedIds } from '../metadata/snapshot.ts';
 import { BLOB_ID_RE } from '../storage/backend.ts';
 import { version } from '../version.ts';
 import { AdminError } from './open-store.ts';
+import { acquireDataLock } from '../data-lock.ts';
 
 export interface BackupReport {
   metadata: string;
@@ -125,7 +126,16 @@ export async function restore(config: Config, fromDir: string): Promise<{ files:
     throw new AdminError(
       `${dbPath} already exists; restore into an empty data directory (--data-dir), with no server running on it.`,
     );
-  await mkdir(path.dirname(path.resolve(dbPath)), { recursive: true });
+  // Held while copying: a server started meanwhile would clean the objects as orphans.
+  const lock = acquireDataLock(dbPath, 'stop that server; restore into a data directory no server runs on.');
+  try {
+    return await copyBackup(config, fromDir, dbPath);
+  } finally {
+    lock.release();
+  }
+}
+
+async function copyBackup(config: Config, fromDir: string, dbPath: string): Promise<{ files: number }> {
   let files = 0;
   const objectsIn = path.join(fromDir, 'objects');
   if (existsSync(objectsIn)) {

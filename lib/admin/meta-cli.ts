@@ -14,7 +14,8 @@ import { exportMetadata, type ExportCounts } from '../metadata/export.ts';
 import { importMetadata, ImportError, JsonFormatError, type ImportReport } from '../metadata/import.ts';
 import { TABLES, type TableName } from '../metadata/export-format.ts';
 import { AdminError, adminConfig, openStore, runAdmin, STORE_OPTIONS, STORE_USAGE, parseFlags } from './open-store.ts';
-import { progressLine } from './progress.ts';
+import { progressLine, type Progress } from './progress.ts';
+import { acquireDataLock } from '../data-lock.ts';
 
 const USAGE = `Usage: bleepstore meta export [--output FILE] [--tables LIST] [--include-credentials] [options]
        bleepstore meta import [--input FILE] [--merge | --replace] [--tables LIST] [options]
@@ -106,6 +107,35 @@ async function runExport(values: Record<string, unknown>): Promise<void> {
   progress.done(`exported ${summary(counts)}${partial ? ` to ${output}` : ''}`);
 }
 
+/** The import itself, into the (locked) data directory of `config`. */
+async function importInto(
+  config: ReturnType<typeof adminConfig>,
+  file: string,
+  input: string,
+  values: Record<string, unknown>,
+  tables: TableName[] | undefined,
+  progress: Progress,
+): Promise<ImportReport> {
+  const store = openStore(config, false);
+  try {
+    const report = await importMetadata(store, () => createReadStream(file, { encoding: 'utf8' }), {
+      mode: values.replace ? 'replace' : 'merge',
+      ...(tables ? { tables } : {}),
+      objectsDir: config.storage.local.root_dir,
+      onProgress: (pass, n) => progress.update(`${pass === 'check' ? 'checked' : 'imported'} ${n} records`),
+    });
+    return report;
+  } catch (err) {
+    if (err instanceof JsonFormatError)
+      throw new AdminError(`${input === '-' ? 'stdin' : input} ${err.message}; nothing was imported.`);
+    if (err instanceof ImportError) throw new AdminError(`${err.message}; nothing was imported.`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AdminError(`cannot read ${input}: no such file.`);
+    throw err;
+  } finally {
+    store.close();
+  }
+}
+
 async function runImport(values: Record<string, unknown>): Promise<void> {
   if (values.merge && values.replace) throw new AdminError('choose one of --merge and --replace.', 2);
   const tables = parseTables(values.tables as string | undefined);
@@ -116,32 +146,22 @@ async function runImport(values: Record<string, unknown>): Promise<void> {
       "cluster mode: an import into this node's database would reach this replica only, never the others; import into a single-node store and copy the objects into the cluster over S3 (for example with rclone sync).",
       2,
     );
+  // An import is for a data directory no server runs on (its caches and scrub would not know).
+  const lock = acquireDataLock(config.metadata.sqlite.path, 'stop that server before importing into its directory.');
   // Two passes read the input twice, so stdin is kept in a temporary file first.
-  let file = input;
   let spool: string | undefined;
-  if (input === '-') {
-    spool = await mkdtemp(path.join(tmpdir(), 'bleepstore-import-'));
-    file = path.join(spool, 'metadata.json');
-    await pipeline(process.stdin, createWriteStream(file));
-  }
-  const store = openStore(config, false);
-  const progress = progressLine('meta import');
   let report: ImportReport;
+  const progress = progressLine('meta import');
   try {
-    report = await importMetadata(store, () => createReadStream(file, { encoding: 'utf8' }), {
-      mode: values.replace ? 'replace' : 'merge',
-      ...(tables ? { tables } : {}),
-      objectsDir: config.storage.local.root_dir,
-      onProgress: (pass, n) => progress.update(`${pass === 'check' ? 'checked' : 'imported'} ${n} records`),
-    });
-  } catch (err) {
-    if (err instanceof JsonFormatError)
-      throw new AdminError(`${input === '-' ? 'stdin' : input} ${err.message}; nothing was imported.`);
-    if (err instanceof ImportError) throw new AdminError(`${err.message}; nothing was imported.`);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AdminError(`cannot read ${input}: no such file.`);
-    throw err;
+    let file = input;
+    if (input === '-') {
+      spool = await mkdtemp(path.join(tmpdir(), 'bleepstore-import-'));
+      file = path.join(spool, 'metadata.json');
+      await pipeline(process.stdin, createWriteStream(file));
+    }
+    report = await importInto(config, file, input, values, tables, progress);
   } finally {
-    store.close();
+    lock.release();
     if (spool) await rm(spool, { recursive: true, force: true });
   }
   for (const w of report.warnings) console.error(`bleepstore meta: warning: ${w}`);

@@ -104,7 +104,7 @@ describe('bad input', () => {
     const top = await readdir(srv.dataDir);
     assert.deepEqual(
       top.sort(),
-      ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'objects', 'space-reserve']
+      ['metadata.db', 'metadata.db-shm', 'metadata.db-wal', 'metadata.db.lock', 'objects', 'space-reserve']
         .filter((n) => top.includes(n))
         .sort(),
     );
