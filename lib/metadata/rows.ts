@@ -78,6 +78,7 @@ export function toBucket(r: Row): BucketRow {
     tagging: json<Tag[]>(r.tagging),
     objectLock: json<ObjectLockConfig>(r.object_lock),
     lifecycle: json<LifecycleRule[]>(r.lifecycle),
+    policy: json<string>(r.policy),
   };
 }
 

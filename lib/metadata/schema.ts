@@ -219,4 +219,9 @@ export const MIGRATIONS: readonly string[] = [
   -- n counts them. Rows written before this hold one event each.
   ALTER TABLE event_outbox ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
   `,
+  `
+  -- The bucket policy (PutBucketPolicy) as its JSON text, checked when it was stored
+  -- (lib/auth/bucket-policy.ts); NULL when the bucket has none.
+  ALTER TABLE buckets ADD COLUMN policy TEXT;
+  `,
 ];

@@ -27,6 +27,8 @@ export interface BucketRow {
   tagging?: Tag[] | null;
   objectLock?: ObjectLockConfig | null;
   lifecycle?: LifecycleRule[] | null;
+  /** The bucket policy's JSON text, as PutBucketPolicy stored it. */
+  policy?: string | null;
 }
 
 /**
@@ -108,6 +110,7 @@ export interface BucketConfigs {
   tagging: Tag[];
   object_lock: ObjectLockConfig;
   lifecycle: LifecycleRule[];
+  policy: string;
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';

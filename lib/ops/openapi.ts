@@ -100,6 +100,8 @@ const SUBRESOURCE_FLAGS = [
   flag('publicAccessBlock', 'Address the PublicAccessBlock configuration.'),
   flag('ownershipControls', 'Address the ObjectOwnership setting.'),
   flag('notification', 'Address the event notification configuration.'),
+  flag('policy', 'Address the bucket policy (JSON).'),
+  flag('policyStatus', 'Whether the bucket policy is public.'),
 ];
 const TAGGING = flag('tagging', 'Address the tag set (Get/Put/DeleteBucketTagging, Get/Put/DeleteObjectTagging).');
 const BUCKET_CONFIG_FLAGS = [

@@ -11,6 +11,7 @@ import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
 import { effectiveAcl } from './ownership.ts';
 import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
+import { actionOf, policyVerdict, type Verdict } from './policy-access.ts';
 
 /**
  * What an operation needs before its handler runs:
@@ -66,12 +67,39 @@ export function noSuchBucket(name: string): S3Error {
  * ('owner': only the bucket owner). 'exists' is for object operations, which the object's
  * own ACL governs.
  */
-export function loadBucket(ctx: Ctx, name: string, perm: Permission | 'owner' | 'exists'): BucketRow {
+export function loadBucket(
+  ctx: Ctx,
+  name: string,
+  perm: Permission | 'owner' | 'exists',
+  action: string | null = null,
+  key?: string,
+): BucketRow {
+  return checkedBucket(ctx, name, perm, action, key).bucket;
+}
+
+/** loadBucket, with what the bucket policy said of `action` on the bucket or on `key`. A Deny
+ *  refuses; an Allow stands in for the ACL check (lib/s3/policy-access.ts). */
+function checkedBucket(
+  ctx: Ctx,
+  name: string,
+  perm: Permission | 'owner' | 'exists',
+  action: string | null,
+  key?: string,
+): { bucket: BucketRow; verdict: Verdict } {
   const bucket = ctx.svc.metadata.getBucket(name);
   if (!bucket) throw noSuchBucket(name);
+  const verdict = policyVerdict(ctx, bucket, action, key);
+  if (verdict === 'deny') throw new S3Error('AccessDenied');
+  if (verdict === 'allow') return { bucket, verdict };
   if (perm === 'owner') requireBucketOwner(bucket, ctx.principal);
   else if (perm !== 'exists') requireAcl(effectiveAcl(bucket, bucket.acl), ctx.principal, perm);
-  return bucket;
+  return { bucket, verdict };
+}
+
+/** May the caller learn whether a key exists: list the bucket, by its policy or its ACL. */
+function mayList(ctx: Ctx, bucket: BucketRow): boolean {
+  const v = policyVerdict(ctx, bucket, 's3:ListBucket');
+  return v === 'allow' || (v === 'none' && aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ'));
 }
 
 /**
@@ -90,15 +118,17 @@ export function loadObjectFor(
   perm: Permission,
   withData = true,
   versionId: string | null = null,
+  verdict: Verdict = policyVerdict(ctx, bucket, versionId === null ? 's3:GetObject' : 's3:GetObjectVersion', key),
 ): ObjectRow {
   const { metadata } = ctx.svc;
+  if (verdict === 'deny') throw new S3Error('AccessDenied');
   if (versionId === '') throw invalidVersionId(key, versionId);
   const o =
     versionId === null
       ? metadata.getObject(bucket.name, key, withData)
       : metadata.getVersion(bucket.name, key, versionId, withData);
   if (!o) {
-    if (!aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ')) throw new S3Error('AccessDenied');
+    if (!mayList(ctx, bucket)) throw new S3Error('AccessDenied');
     if (versionId !== null)
       throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
     const marker = bucket.versioning ? metadata.newestNoncurrent(bucket.name, key) : undefined;
@@ -110,7 +140,7 @@ export function loadObjectFor(
     );
   }
   if (o.deleteMarker) {
-    if (!aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ')) throw new S3Error('AccessDenied');
+    if (!mayList(ctx, bucket)) throw new S3Error('AccessDenied');
     throw new S3Error(
       'MethodNotAllowed',
       undefined,
@@ -123,7 +153,7 @@ export function loadObjectFor(
       },
     );
   }
-  requireAcl(effectiveAcl(bucket, o.acl), ctx.principal, perm);
+  if (verdict !== 'allow') requireAcl(effectiveAcl(bucket, o.acl), ctx.principal, perm);
   return o;
 }
 
@@ -143,11 +173,11 @@ function invalidVersionId(key: string, versionId: string): S3Error {
  * An upload of this bucket and key (or NoSuchUpload) that the caller may act on: its
  * initiator or the bucket owner (see lib/auth/authorize.ts).
  */
-function loadUploadFor(ctx: Ctx, e: UploadEndpoint, bucket: BucketRow): UploadRow {
+function loadUploadFor(ctx: Ctx, e: UploadEndpoint, bucket: BucketRow, verdict: Verdict): UploadRow {
   const u = ctx.svc.uploads.get(e.uploadId);
   if (!u || u.bucket !== e.bucket || u.key !== e.key)
     throw new S3Error('NoSuchUpload', undefined, { UploadId: e.uploadId });
-  requireUploadAccess(bucket, u.ownerId, ctx.principal);
+  if (verdict !== 'allow') requireUploadAccess(bucket, u.ownerId, ctx.principal);
   return u;
 }
 
@@ -162,19 +192,19 @@ export function checkVersionId(bucket: BucketRow, versionId: string | null, key:
 /** The one permission check of a request: what `decl` needs, loaded and checked, or the S3 error. */
 export function grantFor(ctx: Ctx, decl: AccessDecl, e: Endpoint): Grants[AccessDecl['access']] {
   if (decl.access === 'signed') return { principal: requirePrincipal(ctx.principal) };
-  const { bucket: name } = e as Endpoint & { bucket: string };
+  const { bucket: name, key } = e as Endpoint & { bucket: string; key?: string };
   const bucketPerm = decl.access === 'object' ? 'exists' : decl.perm;
-  const bucket = loadBucket(ctx, name, bucketPerm);
+  const { bucket, verdict } = checkedBucket(ctx, name, bucketPerm, actionOf(e), key);
   if (decl.versionId) checkVersionId(bucket, (e as ObjectEndpoint).versionId, (e as ObjectEndpoint).key);
   switch (decl.access) {
     case 'bucket':
       return { bucket };
     case 'object': {
       const o = e as ObjectEndpoint;
-      return { bucket, object: loadObjectFor(ctx, bucket, o.key, decl.perm, decl.inline, o.versionId) };
+      return { bucket, object: loadObjectFor(ctx, bucket, o.key, decl.perm, decl.inline, o.versionId, verdict) };
     }
     case 'upload':
-      return { bucket, upload: loadUploadFor(ctx, e as UploadEndpoint, bucket) };
+      return { bucket, upload: loadUploadFor(ctx, e as UploadEndpoint, bucket, verdict) };
     case 'completion': {
       const u = e as UploadEndpoint;
       const upload = ctx.svc.uploads.get(u.uploadId);
@@ -182,7 +212,7 @@ export function grantFor(ctx: Ctx, decl: AccessDecl, e: Endpoint): Grants[Access
         const done = ctx.svc.uploads.completed(u.uploadId);
         if (done && done.bucket === u.bucket && done.key === u.key) return { bucket, upload: null, completed: done };
       }
-      return { bucket, upload: loadUploadFor(ctx, u, bucket) };
+      return { bucket, upload: loadUploadFor(ctx, u, bucket, verdict) };
     }
   }
 }

@@ -1,6 +1,7 @@
 // DeleteObject and DeleteObjects. The rows go in one transaction (with the files' removal
 // recorded in gc_files), then the files are removed; a crash in between is finished on start.
 import { S3Error } from './errors.ts';
+import { policyVerdict } from './policy-access.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
 import { readXmlBody } from './body.ts';
@@ -205,6 +206,8 @@ export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']
     const versionId = child(obj, 'VersionId')?.text;
     if (Buffer.byteLength(key) > 1024) {
       errors.push({ Key: key, Code: 'KeyTooLongError', Message: 'Your key is too long' });
+    } else if (keyDenied(ctx, bucket, key, versionId ?? null)) {
+      errors.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' });
     } else if (versionId !== undefined && versionId !== 'null') {
       errors.push({
         Key: key,
@@ -231,6 +234,13 @@ export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }
 
+/** DeleteObjects is checked as a whole by the bucket's ACL; a policy Deny still applies per key
+ *  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: each key is one
+ *  s3:DeleteObject / s3:DeleteObjectVersion). */
+function keyDenied(ctx: Ctx, bucket: BucketRow, key: string, versionId: string | null): boolean {
+  return policyVerdict(ctx, bucket, versionId === null ? 's3:DeleteObject' : 's3:DeleteObjectVersion', key) === 'deny';
+}
+
 /**
  * DeleteObjects on a versioned bucket, or with conditions: each entry as its own DeleteObject,
  * committed together (one group commit).
@@ -246,7 +256,9 @@ async function deleteEach(ctx: Ctx, bucket: BucketRow, objects: XmlElement[], qu
     entries.map(({ key, versionId, cond }) =>
       Buffer.byteLength(key) > 1024
         ? Promise.reject(new S3Error('KeyTooLongError', 'Your key is too long'))
-        : deleteOne(ctx, bucket, key, versionId, cond),
+        : keyDenied(ctx, bucket, key, versionId)
+          ? Promise.reject(new S3Error('AccessDenied'))
+          : deleteOne(ctx, bucket, key, versionId, cond),
     ),
   );
   const deleted: XmlNode[] = [];

@@ -64,6 +64,10 @@ export interface OperationResources {
   PutBucketCors: 'bucket';
   DeleteBucketCors: 'bucket';
   PreflightCors: 'bucket';
+  GetBucketPolicy: 'bucket';
+  PutBucketPolicy: 'bucket';
+  DeleteBucketPolicy: 'bucket';
+  GetBucketPolicyStatus: 'bucket';
   GetPublicAccessBlock: 'bucket';
   PutPublicAccessBlock: 'bucket';
   DeletePublicAccessBlock: 'bucket';

@@ -26,6 +26,7 @@ import { getObjectAttributes } from './attributes.ts';
 import * as lifecycle from './lifecycle-config.ts';
 import * as notification from './notification.ts';
 import * as controls from './bucket-controls.ts';
+import * as policy from './bucket-policy.ts';
 import { postObject } from './post-object.ts';
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
@@ -516,6 +517,39 @@ export const OPERATION_TABLE = {
     handler: cors.preflight,
     event: null,
     summary: 'CORS preflight, answered from the bucket CORS rules; never signed.',
+  },
+  GetBucketPolicy: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'policy' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: policy.getBucketPolicy,
+    event: null,
+    summary: 'The bucket policy (JSON).',
+  },
+  PutBucketPolicy: {
+    route: { method: 'PUT', resource: 'bucket', subresource: 'policy' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: policy.putBucketPolicy,
+    event: null,
+    summary: 'Set the bucket policy: Allow and Deny statements checked with the ACLs on every request.',
+    bodyFirst: true,
+  },
+  DeleteBucketPolicy: {
+    route: { method: 'DELETE', resource: 'bucket', subresource: 'policy' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: policy.deleteBucketPolicy,
+    event: null,
+    summary: 'Remove the bucket policy.',
+  },
+  GetBucketPolicyStatus: {
+    route: { method: 'GET', resource: 'bucket', subresource: 'policyStatus' },
+    access: 'bucket',
+    perm: 'owner',
+    handler: policy.getBucketPolicyStatus,
+    event: null,
+    summary: 'Whether the bucket policy makes the bucket public.',
   },
   GetPublicAccessBlock: {
     route: { method: 'GET', resource: 'bucket', subresource: 'publicAccessBlock' },

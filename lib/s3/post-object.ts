@@ -121,7 +121,7 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
     range = checkPolicy(policy, fields, e.bucket, Date.now());
   }
   const postCtx: Ctx = { ...ctx, principal };
-  const bucket = loadBucket(postCtx, e.bucket, 'WRITE');
+  const bucket = loadBucket(postCtx, e.bucket, 'WRITE', 's3:PutObject', key);
 
   const headers = asHeaders(fields);
   const header = (n: string) => (n === 'x-amz-acl' ? headers.acl : headers[n]);

@@ -20,8 +20,6 @@ const UNSUPPORTED: Record<'bucket' | 'object', readonly string[]> = {
     'inventory',
     'logging',
     'metrics',
-    'policy',
-    'policyStatus',
     'replication',
     'requestPayment',
     'website',

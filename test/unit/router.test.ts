@@ -115,7 +115,8 @@ for (const [method, url, host, headers, want] of TABLE) {
 }
 
 const ERRORS: Array<[string, string, string]> = [
-  ['GET', '/photos?policy', 'NotImplemented'],
+  ['GET', '/photos?website', 'NotImplemented'],
+  ['POST', '/photos?policy', 'NotImplemented'],
   ['PUT', '/photos?replication', 'NotImplemented'],
   ['POST', '/photos?lifecycle', 'NotImplemented'],
   ['GET', '/photos/k?torrent', 'NotImplemented'],

@@ -1,0 +1,186 @@
+// The bucket policy in every permission check, as S3 combines it with ACLs
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-s3-evaluates-access-control.html):
+// a Deny that applies refuses the request whatever the ACLs say; an Allow grants what the ACLs
+// do not; when no statement applies, the ACLs alone decide (lib/auth/authorize.ts). Each
+// operation is checked as the IAM action AWS documents for it
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html).
+import type { TLSSocket } from 'node:tls';
+import { clientAddress } from '../client-address.ts';
+import { evaluateBucketPolicy, isPublicPolicy, parseBucketPolicy, type BucketPolicy } from '../auth/bucket-policy.ts';
+import { isBucketOwner } from '../auth/authorize.ts';
+import type { BucketRow } from '../metadata/types.ts';
+import type { Ctx } from './context.ts';
+import type { Endpoint, OperationName } from './endpoint.ts';
+
+export type Verdict = 'allow' | 'deny' | 'none';
+
+/** Operation → its IAM action ([without, with] ?versionId), or null when no bucket policy
+ *  applies (no bucket yet, or authorized by what the request carries). */
+const ACTIONS: Record<OperationName, string | readonly [string, string] | null> = {
+  ListBuckets: null,
+  CreateBucket: null,
+  PreflightCors: null,
+  // Checked in its handler (lib/s3/post-object.ts), once the form's signer is known.
+  PostObject: null,
+  DeleteBucket: 's3:DeleteBucket',
+  HeadBucket: 's3:ListBucket',
+  ListObjects: 's3:ListBucket',
+  ListObjectsV2: 's3:ListBucket',
+  ListObjectVersions: 's3:ListBucketVersions',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
+  GetBucketLocation: 's3:GetBucketLocation',
+  GetBucketAcl: 's3:GetBucketAcl',
+  PutBucketAcl: 's3:PutBucketAcl',
+  GetBucketVersioning: 's3:GetBucketVersioning',
+  PutBucketVersioning: 's3:PutBucketVersioning',
+  GetBucketTagging: 's3:GetBucketTagging',
+  PutBucketTagging: 's3:PutBucketTagging',
+  DeleteBucketTagging: 's3:PutBucketTagging',
+  GetObjectLockConfiguration: 's3:GetBucketObjectLockConfiguration',
+  PutObjectLockConfiguration: 's3:PutBucketObjectLockConfiguration',
+  GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
+  GetBucketNotificationConfiguration: 's3:GetBucketNotification',
+  PutBucketNotificationConfiguration: 's3:PutBucketNotification',
+  GetBucketCors: 's3:GetBucketCORS',
+  PutBucketCors: 's3:PutBucketCORS',
+  DeleteBucketCors: 's3:PutBucketCORS',
+  GetPublicAccessBlock: 's3:GetBucketPublicAccessBlock',
+  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  DeletePublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  GetBucketOwnershipControls: 's3:GetBucketOwnershipControls',
+  PutBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  DeleteBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  GetBucketPolicy: 's3:GetBucketPolicy',
+  PutBucketPolicy: 's3:PutBucketPolicy',
+  DeleteBucketPolicy: 's3:DeleteBucketPolicy',
+  GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
+  GetObject: ['s3:GetObject', 's3:GetObjectVersion'],
+  HeadObject: ['s3:GetObject', 's3:GetObjectVersion'],
+  GetObjectAcl: ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'],
+  PutObjectAcl: ['s3:PutObjectAcl', 's3:PutObjectVersionAcl'],
+  GetObjectTagging: ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+  PutObjectTagging: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+  DeleteObjectTagging: ['s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'],
+  GetObjectAttributes: ['s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
+  GetObjectRetention: 's3:GetObjectRetention',
+  PutObjectRetention: 's3:PutObjectRetention',
+  GetObjectLegalHold: 's3:GetObjectLegalHold',
+  PutObjectLegalHold: 's3:PutObjectLegalHold',
+  DeleteObject: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+  // Checked again per key in lib/s3/delete.ts.
+  DeleteObjects: 's3:DeleteObject',
+  PutObject: 's3:PutObject',
+  CopyObject: 's3:PutObject',
+  CreateMultipartUpload: 's3:PutObject',
+  UploadPart: 's3:PutObject',
+  UploadPartCopy: 's3:PutObject',
+  CompleteMultipartUpload: 's3:PutObject',
+  AbortMultipartUpload: 's3:AbortMultipartUpload',
+  ListParts: 's3:ListMultipartUploadParts',
+};
+
+/** The IAM action of an operation, or null when the bucket policy takes no part. */
+export function actionOf(e: Endpoint): string | null {
+  const a = ACTIONS[e.op];
+  if (a === null || typeof a === 'string') return a;
+  return (e as { versionId?: string | null }).versionId != null ? a[1] : a[0];
+}
+
+export function bucketArn(bucket: string, key?: string): string {
+  return key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+}
+
+/** A stored policy that no longer parses (a stricter release) refuses everyone but the owner. */
+const UNREADABLE = Symbol('unreadable policy');
+const parsed = new WeakMap<BucketRow, BucketPolicy | typeof UNREADABLE>();
+
+/** The bucket's policy, parsed once per bucket row; undefined when it has none. */
+export function parsedPolicy(b: BucketRow): BucketPolicy | undefined {
+  if (!b.policy) return undefined;
+  let p = parsed.get(b);
+  if (p === undefined) {
+    try {
+      p = parseBucketPolicy(b.policy, b.name);
+    } catch {
+      p = UNREADABLE;
+    }
+    parsed.set(b, p);
+  }
+  return p === UNREADABLE ? undefined : p;
+}
+
+/**
+ * What the bucket's policy says of `action` on the bucket (or on `key`) for this request.
+ * RestrictPublicBuckets: while the policy is public, its Allows count for nobody outside the
+ * owner's account, here nobody but the owner
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html).
+ */
+export function policyVerdict(ctx: Ctx, b: BucketRow, action: string | null, key?: string): Verdict {
+  if (action === null || !b.policy) return 'none';
+  const policy = parsedPolicy(b);
+  if (!policy) return isBucketOwner(b, ctx.principal) ? 'none' : 'deny';
+  const decision = evaluateBucketPolicy(policy, {
+    action,
+    resource: bucketArn(b.name, key),
+    principal: ctx.principal && { ownerId: ctx.principal.ownerId, accessKeyId: ctx.principal.accessKeyId },
+    context: conditionContext(ctx),
+  });
+  if (decision === 'deny') {
+    // The bucket owner can always manage the policy itself, so a policy cannot lock it out
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html).
+    if (action.endsWith('BucketPolicy') && isBucketOwner(b, ctx.principal)) return 'none';
+    return 'deny';
+  }
+  if (decision === 'allow') {
+    if (b.publicAccessBlock?.restrictPublicBuckets && isPublicPolicy(policy) && !isBucketOwner(b, ctx.principal))
+      return 'none';
+    return 'allow';
+  }
+  return 'none';
+}
+
+const contexts = new WeakMap<Ctx['req'], Map<string, string>>();
+
+/** The condition keys of this request (lower-case names, as lib/auth/bucket-policy.ts reads them). */
+function conditionContext(ctx: Ctx): Map<string, string> {
+  let m = contexts.get(ctx.req);
+  if (m) return m;
+  m = new Map();
+  const h = ctx.req.headers;
+  const addr = clientAddress(ctx.req);
+  if (addr) m.set('aws:sourceip', addr.startsWith('::ffff:') ? addr.slice(7) : addr);
+  m.set('aws:securetransport', (ctx.req.socket as TLSSocket).encrypted ? 'true' : 'false');
+  const now = new Date();
+  m.set('aws:currenttime', now.toISOString());
+  m.set('aws:epochtime', String(Math.floor(now.getTime() / 1000)));
+  if (typeof h['user-agent'] === 'string') m.set('aws:useragent', h['user-agent']);
+  if (typeof h.referer === 'string') m.set('aws:referer', h.referer);
+  if (typeof h['x-amz-acl'] === 'string') m.set('s3:x-amz-acl', h['x-amz-acl']);
+  const url = ctx.req.url ?? '/';
+  const q = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  for (const name of ['prefix', 'delimiter', 'max-keys']) {
+    const v = q.get(name);
+    if (v !== null) m.set(`s3:${name}`, v);
+  }
+  const versionId = (ctx.endpoint as { versionId?: string | null }).versionId;
+  if (versionId != null) m.set('s3:versionid', versionId);
+  if (ctx.principal) {
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html
+    const auth = typeof h.authorization === 'string' ? h.authorization : '';
+    const post = ctx.endpoint.op === 'PostObject';
+    const query = !post && !auth;
+    m.set('s3:authtype', post ? 'POST' : query ? 'REST-QUERY-STRING' : 'REST-HEADER');
+    // A POST form's signature version is the form's to say; with SigV2 on it stays unknown
+    // (absent), which only ever makes a condition on it refuse more.
+    const v4 = auth
+      ? auth.startsWith('AWS4-')
+      : post
+        ? !ctx.svc.config.auth.sigv2 || undefined
+        : q.has('X-Amz-Algorithm');
+    if (v4 !== undefined) m.set('s3:signatureversion', v4 ? 'AWS4-HMAC-SHA256' : 'AWS');
+  }
+  contexts.set(ctx.req, m);
+  return m;
+}
