@@ -18,7 +18,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * x-amz-bypass-governance-retention: true counts only for the bucket owner, the one caller
- * this server grants s3:BypassGovernanceRetention (there are no bucket policies here).
+ * this server grants s3:BypassGovernanceRetention (a bucket policy cannot grant it here).
  */
 export function mayBypassGovernance(ctx: Ctx, bucket: BucketRow): boolean {
   return (

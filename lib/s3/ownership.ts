@@ -10,7 +10,7 @@
 //     this setting existed).
 // New buckets default to ObjectWriter, not AWS's 2023 default BucketOwnerEnforced: this
 // server's users rely on public-read and grant-based access through ACLs (the ACL suite
-// in test/acl/ is built on it), and there are no bucket policies to grant access instead.
+// in test/acl/ is built on it).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html:
 //   BlockPublicAcls — a request that sets a public ACL (AllUsers or AuthenticatedUsers) fails
 //     with AccessDenied; IgnorePublicAcls — public grants are ignored when checking access;
