@@ -94,19 +94,24 @@ export function bucketArn(bucket: string, key?: string): string {
 
 /** A stored policy that no longer parses (a stricter release) refuses everyone but the owner. */
 const UNREADABLE = Symbol('unreadable policy');
-const parsed = new WeakMap<BucketRow, BucketPolicy | typeof UNREADABLE>();
+/** Parsed policies by bucket and text: bucket rows are re-read after every bucket change (and,
+ *  with serving threads, after any write), a policy only when it changes. */
+const parsed = new Map<string, BucketPolicy | typeof UNREADABLE>();
+const PARSED_MAX = 256;
 
-/** The bucket's policy, parsed once per bucket row; undefined when it has none. */
+/** The bucket's policy, parsed once per text; undefined when it has none. */
 export function parsedPolicy(b: BucketRow): BucketPolicy | undefined {
   if (!b.policy) return undefined;
-  let p = parsed.get(b);
+  const id = `${b.name}\n${b.policy}`;
+  let p = parsed.get(id);
   if (p === undefined) {
     try {
       p = parseBucketPolicy(b.policy, b.name);
     } catch {
       p = UNREADABLE;
     }
-    parsed.set(b, p);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(id, p);
   }
   return p === UNREADABLE ? undefined : p;
 }
