@@ -2,7 +2,14 @@
 // Each operation declares what it needs (lib/s3/operations.ts, `AccessDecl`); dispatch calls
 // `grantFor` once, before the handler reads a body or changes anything, and hands the handler
 // the rows it was granted. The rules themselves are in lib/auth/authorize.ts.
-import { aclAllows, requireAcl, requireBucketOwner, requirePrincipal, requireUploadAccess } from '../auth/authorize.ts';
+import {
+  aclAllows,
+  isBucketOwner,
+  requireAcl,
+  requireBucketOwner,
+  requirePrincipal,
+  requireUploadAccess,
+} from '../auth/authorize.ts';
 import type { Principal } from '../auth/types.ts';
 import type { BucketRow, ObjectRow, Permission } from '../metadata/types.ts';
 import type { UploadRow } from '../metadata/uploads.ts';
@@ -11,7 +18,7 @@ import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
 import { effectiveAcl } from './ownership.ts';
 import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
-import { actionOf, policyVerdict, type Verdict } from './policy-access.ts';
+import { actionsOf, POLICY_MANAGEMENT, policyVerdict, type Verdict } from './policy-access.ts';
 
 /**
  * What an operation needs before its handler runs:
@@ -71,25 +78,33 @@ export function loadBucket(
   ctx: Ctx,
   name: string,
   perm: Permission | 'owner' | 'exists',
-  action: string | null = null,
+  actions: readonly string[] | null = null,
   key?: string,
+  extra?: ReadonlyMap<string, string>,
 ): BucketRow {
-  return checkedBucket(ctx, name, perm, action, key).bucket;
+  return checkedBucket(ctx, name, perm, actions, key, extra).bucket;
 }
 
-/** loadBucket, with what the bucket policy said of `action` on the bucket or on `key`. A Deny
+/** loadBucket, with what the bucket policy said of `actions` on the bucket or on `key`. A Deny
  *  refuses; an Allow stands in for the ACL check (lib/s3/policy-access.ts). */
 function checkedBucket(
   ctx: Ctx,
   name: string,
   perm: Permission | 'owner' | 'exists',
-  action: string | null,
+  actions: readonly string[] | null,
   key?: string,
+  extra?: ReadonlyMap<string, string>,
 ): { bucket: BucketRow; verdict: Verdict } {
   const bucket = ctx.svc.metadata.getBucket(name);
   if (!bucket) throw noSuchBucket(name);
-  const verdict = policyVerdict(ctx, bucket, action, key);
+  const verdict = policyVerdict(ctx, bucket, actions, key, extra);
   if (verdict === 'deny') throw new S3Error('AccessDenied');
+  if (actions?.some((a) => POLICY_MANAGEMENT.has(a)) && !isBucketOwner(bucket, ctx.principal)) {
+    // Only the owner's account manages the policy; one that allows others answers 405.
+    if (verdict === 'allow')
+      throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.req.method ?? 'GET', ResourceType: 'BUCKET' });
+    throw new S3Error('AccessDenied');
+  }
   if (verdict === 'allow') return { bucket, verdict };
   if (perm === 'owner') requireBucketOwner(bucket, ctx.principal);
   else if (perm !== 'exists') requireAcl(effectiveAcl(bucket, bucket.acl), ctx.principal, perm);
@@ -153,7 +168,10 @@ export function loadObjectFor(
       },
     );
   }
-  if (verdict !== 'allow') requireAcl(effectiveAcl(bucket, o.acl), ctx.principal, perm);
+  // A bucket policy grants nothing on an object another owner wrote and owns
+  // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html).
+  const acl = effectiveAcl(bucket, o.acl);
+  if (verdict !== 'allow' || acl.owner.id !== bucket.ownerId) requireAcl(acl, ctx.principal, perm);
   return o;
 }
 
@@ -194,7 +212,7 @@ export function grantFor(ctx: Ctx, decl: AccessDecl, e: Endpoint): Grants[Access
   if (decl.access === 'signed') return { principal: requirePrincipal(ctx.principal) };
   const { bucket: name, key } = e as Endpoint & { bucket: string; key?: string };
   const bucketPerm = decl.access === 'object' ? 'exists' : decl.perm;
-  const { bucket, verdict } = checkedBucket(ctx, name, bucketPerm, actionOf(e), key);
+  const { bucket, verdict } = checkedBucket(ctx, name, bucketPerm, actionsOf(ctx, e), key);
   if (decl.versionId) checkVersionId(bucket, (e as ObjectEndpoint).versionId, (e as ObjectEndpoint).key);
   switch (decl.access) {
     case 'bucket':

@@ -2,6 +2,8 @@
 // recorded in gc_files), then the files are removed; a crash in between is finished on start.
 import { S3Error } from './errors.ts';
 import { policyVerdict } from './policy-access.ts';
+import { aclAllows } from '../auth/authorize.ts';
+import { effectiveAcl } from './ownership.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B, ObjectEndpoint as O } from './endpoint.ts';
 import { readXmlBody } from './body.ts';
@@ -137,7 +139,7 @@ async function deleteOne(
       await afterCommit(metadata.submit(cmd), (r) => r.removed && ctx.svc.collect([r.removed]));
       return { versionId: cmd.markerId ?? 'null', deleteMarker: true };
     }
-    const bypassGovernance = mayBypassGovernance(ctx, bucket);
+    const bypassGovernance = mayBypassGovernance(ctx, bucket, key);
     const r = await afterCommit(
       metadata.submit({
         type: 'version.delete',
@@ -181,6 +183,10 @@ const DELETE_SCHEMA: XmlLimits = {
 };
 
 export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']): Promise<void> {
+  // Bucket WRITE by ACL, checked before the body is read; with a bucket policy, each key is
+  // decided on its own (keyRefused), so a policy can grant or deny keys one by one.
+  const aclWrite = aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'WRITE');
+  if (!aclWrite && !bucket.policy) throw new S3Error('AccessDenied');
   // AWS requires an integrity header on this request: Content-MD5 or any x-amz-checksum-*.
   const hasIntegrity =
     ctx.header('content-md5') !== undefined ||
@@ -199,14 +205,14 @@ export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']
   const errors: XmlNode[] = [];
   const toDelete: string[] = [];
   const conditional = objects.some((o) => ['ETag', 'LastModifiedTime', 'Size'].some((n) => child(o, n)));
-  if (bucket.versioning || conditional) return deleteEach(ctx, bucket, objects, quiet);
+  if (bucket.versioning || conditional) return deleteEach(ctx, bucket, objects, quiet, aclWrite);
   for (const obj of objects) {
     const key = childText(obj, 'Key');
     if (key === undefined || key === '') throw new S3Error('MalformedXML');
     const versionId = child(obj, 'VersionId')?.text;
     if (Buffer.byteLength(key) > 1024) {
       errors.push({ Key: key, Code: 'KeyTooLongError', Message: 'Your key is too long' });
-    } else if (keyDenied(ctx, bucket, key, versionId ?? null)) {
+    } else if (keyRefused(ctx, bucket, key, versionId ?? null, aclWrite)) {
       errors.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' });
     } else if (versionId !== undefined && versionId !== 'null') {
       errors.push({
@@ -234,18 +240,25 @@ export async function deleteObjects(ctx: Ctx, e: B, { bucket }: Grants['bucket']
   sendDocument(ctx.res, 'DeleteResult', { Deleted: deleted, Error: errors });
 }
 
-/** DeleteObjects is checked as a whole by the bucket's ACL; a policy Deny still applies per key
- *  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: each key is one
- *  s3:DeleteObject / s3:DeleteObjectVersion). */
-function keyDenied(ctx: Ctx, bucket: BucketRow, key: string, versionId: string | null): boolean {
-  return policyVerdict(ctx, bucket, versionId === null ? 's3:DeleteObject' : 's3:DeleteObjectVersion', key) === 'deny';
+/** Each key of DeleteObjects is one s3:DeleteObject / s3:DeleteObjectVersion
+ *  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html): the bucket policy
+ *  decides it when it speaks, else the bucket ACL's WRITE. */
+function keyRefused(ctx: Ctx, bucket: BucketRow, key: string, versionId: string | null, aclWrite: boolean): boolean {
+  const v = policyVerdict(ctx, bucket, versionId === null ? 's3:DeleteObject' : 's3:DeleteObjectVersion', key);
+  return v === 'deny' || (v === 'none' && !aclWrite);
 }
 
 /**
  * DeleteObjects on a versioned bucket, or with conditions: each entry as its own DeleteObject,
  * committed together (one group commit).
  */
-async function deleteEach(ctx: Ctx, bucket: BucketRow, objects: XmlElement[], quiet: boolean): Promise<void> {
+async function deleteEach(
+  ctx: Ctx,
+  bucket: BucketRow,
+  objects: XmlElement[],
+  quiet: boolean,
+  aclWrite: boolean,
+): Promise<void> {
   const entries = objects.map((obj) => {
     const key = childText(obj, 'Key');
     if (key === undefined || key === '') throw new S3Error('MalformedXML');
@@ -256,7 +269,7 @@ async function deleteEach(ctx: Ctx, bucket: BucketRow, objects: XmlElement[], qu
     entries.map(({ key, versionId, cond }) =>
       Buffer.byteLength(key) > 1024
         ? Promise.reject(new S3Error('KeyTooLongError', 'Your key is too long'))
-        : keyDenied(ctx, bucket, key, versionId)
+        : keyRefused(ctx, bucket, key, versionId, aclWrite)
           ? Promise.reject(new S3Error('AccessDenied'))
           : deleteOne(ctx, bucket, key, versionId, cond),
     ),

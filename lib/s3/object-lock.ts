@@ -12,18 +12,21 @@ import { sendDocument } from './respond.ts';
 import { child, childText, parseXml } from './xml.ts';
 import { versionHeader } from './versioning.ts';
 import { LockedError } from '../metadata/errors.ts';
+import { policyVerdict } from './policy-access.ts';
 import type { BucketRow, ObjectLockConfig, ObjectRow, Retention, RetentionMode } from '../metadata/types.ts';
 
 const DAY_MS = 86_400_000;
 
 /**
  * x-amz-bypass-governance-retention: true counts only for the bucket owner, the one caller
- * this server grants s3:BypassGovernanceRetention (a bucket policy cannot grant it here).
+ * this server grants s3:BypassGovernanceRetention (a bucket policy cannot grant it to others
+ * here, but its Deny takes it from the owner too).
  */
-export function mayBypassGovernance(ctx: Ctx, bucket: BucketRow): boolean {
+export function mayBypassGovernance(ctx: Ctx, bucket: BucketRow, key: string): boolean {
   return (
     ctx.header('x-amz-bypass-governance-retention')?.trim().toLowerCase() === 'true' &&
-    ctx.principal?.ownerId === bucket.ownerId
+    ctx.principal?.ownerId === bucket.ownerId &&
+    policyVerdict(ctx, bucket, 's3:BypassGovernanceRetention', key) !== 'deny'
   );
 }
 
@@ -196,7 +199,7 @@ export async function putObjectRetention(ctx: Ctx, e: O, grant: Grants['object']
   const until = childText(doc, 'RetainUntilDate')?.trim();
   if ((mode === undefined) !== (until === undefined)) throw new S3Error('MalformedXML');
   const retention = mode === undefined ? null : { mode: parseMode(mode), until: parseUntil(until!, Date.now()) };
-  await setVersion(ctx, e, grant, { retention, bypassGovernance: mayBypassGovernance(ctx, grant.bucket) });
+  await setVersion(ctx, e, grant, { retention, bypassGovernance: mayBypassGovernance(ctx, grant.bucket, e.key) });
 }
 
 export function getObjectRetention(ctx: Ctx, e: O, { bucket, object }: Grants['object']): void {

@@ -335,7 +335,8 @@ export const OPERATION_TABLE = {
   DeleteObjects: {
     route: { method: 'POST', resource: 'bucket', subresource: 'delete' },
     access: 'bucket',
-    perm: 'WRITE',
+    // Bucket WRITE, or per key by the bucket policy: checked in the handler (lib/s3/delete.ts).
+    perm: 'exists',
     handler: deleteObjects,
     event: 's3:ObjectRemoved:Delete',
     summary: 'Delete up to 1000 keys.',

@@ -7,7 +7,10 @@
 import type { TLSSocket } from 'node:tls';
 import { clientAddress } from '../client-address.ts';
 import { evaluateBucketPolicy, isPublicPolicy, parseBucketPolicy, type BucketPolicy } from '../auth/bucket-policy.ts';
-import { isBucketOwner } from '../auth/authorize.ts';
+import type { IncomingMessage } from 'node:http';
+import { aclAllows, isBucketOwner } from '../auth/authorize.ts';
+import type { Principal } from '../auth/types.ts';
+import { effectiveAcl } from './ownership.ts';
 import type { BucketRow } from '../metadata/types.ts';
 import type { Ctx } from './context.ts';
 import type { Endpoint, OperationName } from './endpoint.ts';
@@ -69,8 +72,8 @@ const ACTIONS: Record<OperationName, string | readonly [string, string] | null> 
   GetObjectLegalHold: 's3:GetObjectLegalHold',
   PutObjectLegalHold: 's3:PutObjectLegalHold',
   DeleteObject: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-  // Checked again per key in lib/s3/delete.ts.
-  DeleteObjects: 's3:DeleteObject',
+  // Each key is its own s3:DeleteObject, checked in lib/s3/delete.ts.
+  DeleteObjects: null,
   PutObject: 's3:PutObject',
   CopyObject: 's3:PutObject',
   CreateMultipartUpload: 's3:PutObject',
@@ -81,11 +84,31 @@ const ACTIONS: Record<OperationName, string | readonly [string, string] | null> 
   ListParts: 's3:ListMultipartUploadParts',
 };
 
-/** The IAM action of an operation, or null when the bucket policy takes no part. */
-export function actionOf(e: Endpoint): string | null {
+/** The IAM actions a request needs, or null when the bucket policy takes no part. Some
+ *  operations need more than their own: GetObjectAttributes also s3:GetObject, and a write
+ *  that sets an ACL, tags or a lock also the action that sets it
+ *  (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html). */
+export function actionsOf(ctx: Ctx, e: Endpoint): string[] | null {
   const a = ACTIONS[e.op];
-  if (a === null || typeof a === 'string') return a;
-  return (e as { versionId?: string | null }).versionId != null ? a[1] : a[0];
+  if (a === null) return null;
+  const versioned = (e as { versionId?: string | null }).versionId != null;
+  const own = typeof a === 'string' ? a : a[versioned ? 1 : 0];
+  if (e.op === 'GetObjectAttributes') return [versioned ? 's3:GetObjectVersion' : 's3:GetObject', own];
+  if (e.op === 'PutObject' || e.op === 'CopyObject' || e.op === 'CreateMultipartUpload')
+    return [own, ...setterActions((n) => ctx.header(n))];
+  return [own];
+}
+
+/** What a write's ACL, tag and lock headers (or POST form fields of those names) also need. */
+export function setterActions(get: (name: string) => string | undefined): string[] {
+  const out: string[] = [];
+  const grants = ['read', 'write', 'read-acp', 'write-acp', 'full-control'].map((g) => `x-amz-grant-${g}`);
+  if (get('x-amz-acl') !== undefined || grants.some((g) => get(g) !== undefined)) out.push('s3:PutObjectAcl');
+  if (get('x-amz-tagging') !== undefined) out.push('s3:PutObjectTagging');
+  if (get('x-amz-object-lock-mode') !== undefined || get('x-amz-object-lock-retain-until-date') !== undefined)
+    out.push('s3:PutObjectRetention');
+  if (get('x-amz-object-lock-legal-hold') !== undefined) out.push('s3:PutObjectLegalHold');
+  return out;
 }
 
 export function bucketArn(bucket: string, key?: string): string {
@@ -116,34 +139,70 @@ export function parsedPolicy(b: BucketRow): BucketPolicy | undefined {
   return p === UNREADABLE ? undefined : p;
 }
 
+/** Get/Put/DeleteBucketPolicy: only the owner's account may call them, whatever the policy
+ *  says (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html). */
+export const POLICY_MANAGEMENT: ReadonlySet<string> = new Set([
+  's3:GetBucketPolicy',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+]);
+
 /**
- * What the bucket's policy says of `action` on the bucket (or on `key`) for this request.
+ * What the bucket's policy says of `actions` (all of them needed) on the bucket or on `key`
+ * for this request: 'deny' if it denies any, 'allow' if it allows every one, else 'none'.
+ * `extra` adds condition keys the request carries elsewhere (a POST form's fields).
  * RestrictPublicBuckets: while the policy is public, its Allows count for nobody outside the
  * owner's account, here nobody but the owner
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html).
  */
-export function policyVerdict(ctx: Ctx, b: BucketRow, action: string | null, key?: string): Verdict {
-  if (action === null || !b.policy) return 'none';
+export function policyVerdict(
+  ctx: Ctx,
+  b: BucketRow,
+  actions: string | readonly string[] | null,
+  key?: string,
+  extra?: ReadonlyMap<string, string>,
+): Verdict {
+  if (actions === null || !b.policy) return 'none';
+  return verdictOf(b, ctx.principal, typeof actions === 'string' ? [actions] : actions, key, () =>
+    extra ? new Map([...conditionContext(ctx), ...extra]) : conditionContext(ctx),
+  );
+}
+
+function verdictOf(
+  b: BucketRow,
+  principal: Principal | null,
+  actions: readonly string[],
+  key: string | undefined,
+  context: () => ReadonlyMap<string, string>,
+): Verdict {
   const policy = parsedPolicy(b);
-  if (!policy) return isBucketOwner(b, ctx.principal) ? 'none' : 'deny';
-  const decision = evaluateBucketPolicy(policy, {
-    action,
-    resource: bucketArn(b.name, key),
-    principal: ctx.principal && { ownerId: ctx.principal.ownerId, accessKeyId: ctx.principal.accessKeyId },
-    context: conditionContext(ctx),
-  });
-  if (decision === 'deny') {
-    // The bucket owner can always manage the policy itself, so a policy cannot lock it out
-    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html).
-    if (action.endsWith('BucketPolicy') && isBucketOwner(b, ctx.principal)) return 'none';
-    return 'deny';
+  const owner = isBucketOwner(b, principal);
+  if (!policy) return owner ? 'none' : 'deny';
+  const who = principal && { ownerId: principal.ownerId, accessKeyId: principal.accessKeyId };
+  let allowed = 0;
+  for (const action of actions) {
+    const d = evaluateBucketPolicy(policy, {
+      action,
+      resource: bucketArn(b.name, key),
+      principal: who,
+      context: context(),
+    });
+    // The owner can always manage the policy itself, so a policy cannot lock it out.
+    if (d === 'deny' && !(owner && POLICY_MANAGEMENT.has(action))) return 'deny';
+    if (d === 'allow') allowed++;
   }
-  if (decision === 'allow') {
-    if (b.publicAccessBlock?.restrictPublicBuckets && isPublicPolicy(policy) && !isBucketOwner(b, ctx.principal))
-      return 'none';
-    return 'allow';
-  }
-  return 'none';
+  if (allowed < actions.length || !actions.length) return 'none';
+  if (b.publicAccessBlock?.restrictPublicBuckets && isPublicPolicy(policy) && !owner) return 'none';
+  return 'allow';
+}
+
+/** The web console's listing rule (lib/ui/api.ts): the bucket policy's s3:ListBucket, then the
+ *  ACL. Its requests carry no S3 signature, so s3:authType and s3:signatureversion are absent. */
+export function consoleMayList(b: BucketRow, principal: Principal, req: IncomingMessage): boolean {
+  const v = b.policy
+    ? verdictOf(b, principal, ['s3:ListBucket'], undefined, () => requestContext(req, undefined))
+    : 'none';
+  return v === 'allow' || (v === 'none' && aclAllows(effectiveAcl(b, b.acl), principal, 'READ'));
 }
 
 const contexts = new WeakMap<Ctx['req'], Map<string, string>>();
@@ -152,40 +211,47 @@ const contexts = new WeakMap<Ctx['req'], Map<string, string>>();
 function conditionContext(ctx: Ctx): Map<string, string> {
   let m = contexts.get(ctx.req);
   if (m) return m;
-  m = new Map();
-  const h = ctx.req.headers;
-  const addr = clientAddress(ctx.req);
-  if (addr) m.set('aws:sourceip', addr.startsWith('::ffff:') ? addr.slice(7) : addr);
-  m.set('aws:securetransport', (ctx.req.socket as TLSSocket).encrypted ? 'true' : 'false');
-  const now = new Date();
-  m.set('aws:currenttime', now.toISOString());
-  m.set('aws:epochtime', String(Math.floor(now.getTime() / 1000)));
-  if (typeof h['user-agent'] === 'string') m.set('aws:useragent', h['user-agent']);
-  if (typeof h.referer === 'string') m.set('aws:referer', h.referer);
-  if (typeof h['x-amz-acl'] === 'string') m.set('s3:x-amz-acl', h['x-amz-acl']);
-  const url = ctx.req.url ?? '/';
-  const q = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
-  for (const name of ['prefix', 'delimiter', 'max-keys']) {
-    const v = q.get(name);
-    if (v !== null) m.set(`s3:${name}`, v);
-  }
-  const versionId = (ctx.endpoint as { versionId?: string | null }).versionId;
-  if (versionId != null) m.set('s3:versionid', versionId);
+  m = requestContext(ctx.req, (ctx.endpoint as { versionId?: string | null }).versionId);
   if (ctx.principal) {
     // https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html
+    const h = ctx.req.headers;
     const auth = typeof h.authorization === 'string' ? h.authorization : '';
     const post = ctx.endpoint.op === 'PostObject';
     const query = !post && !auth;
     m.set('s3:authtype', post ? 'POST' : query ? 'REST-QUERY-STRING' : 'REST-HEADER');
     // A POST form's signature version is the form's to say; with SigV2 on it stays unknown
     // (absent), which only ever makes a condition on it refuse more.
+    const url = ctx.req.url ?? '/';
     const v4 = auth
       ? auth.startsWith('AWS4-')
       : post
         ? !ctx.svc.config.auth.sigv2 || undefined
-        : q.has('X-Amz-Algorithm');
+        : url.includes('X-Amz-Algorithm=');
     if (v4 !== undefined) m.set('s3:signatureversion', v4 ? 'AWS4-HMAC-SHA256' : 'AWS');
   }
   contexts.set(ctx.req, m);
+  return m;
+}
+
+/** The keys any HTTP request has: address, transport, time, headers, listing parameters. */
+function requestContext(req: IncomingMessage, versionId: string | null | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  const h = req.headers;
+  const addr = clientAddress(req);
+  if (addr) m.set('aws:sourceip', addr.startsWith('::ffff:') ? addr.slice(7) : addr);
+  m.set('aws:securetransport', (req.socket as TLSSocket).encrypted ? 'true' : 'false');
+  const now = new Date();
+  m.set('aws:currenttime', now.toISOString());
+  m.set('aws:epochtime', String(Math.floor(now.getTime() / 1000)));
+  if (typeof h['user-agent'] === 'string') m.set('aws:useragent', h['user-agent']);
+  if (typeof h.referer === 'string') m.set('aws:referer', h.referer);
+  if (typeof h['x-amz-acl'] === 'string') m.set('s3:x-amz-acl', h['x-amz-acl']);
+  const url = req.url ?? '/';
+  const q = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  for (const name of ['prefix', 'delimiter', 'max-keys']) {
+    const v = q.get(name);
+    if (v !== null) m.set(`s3:${name}`, v);
+  }
+  if (versionId != null) m.set('s3:versionid', versionId);
   return m;
 }

@@ -7,6 +7,7 @@ import { S3Error } from './errors.ts';
 import type { Ctx } from './context.ts';
 import type { BucketEndpoint as B } from './endpoint.ts';
 import { loadBucket, ownerOf } from './access.ts';
+import { setterActions } from './policy-access.ts';
 import { ANONYMOUS_OWNER } from './put.ts';
 import { commitObject } from './object-write.ts';
 import { lockFromHeaders } from './object-lock.ts';
@@ -121,7 +122,17 @@ export async function postObject(ctx: Ctx, e: B): Promise<void> {
     range = checkPolicy(policy, fields, e.bucket, Date.now());
   }
   const postCtx: Ctx = { ...ctx, principal };
-  const bucket = loadBucket(postCtx, e.bucket, 'WRITE', 's3:PutObject', key);
+  // The form's acl, tagging and lock fields stand for the headers of the same names.
+  const field = (n: string) => fields.get(n === 'x-amz-acl' ? 'acl' : n === 'x-amz-tagging' ? 'tagging' : n);
+  const aclField = field('x-amz-acl');
+  const bucket = loadBucket(
+    postCtx,
+    e.bucket,
+    'WRITE',
+    ['s3:PutObject', ...setterActions(field)],
+    key,
+    aclField === undefined ? undefined : new Map([['s3:x-amz-acl', aclField]]),
+  );
 
   const headers = asHeaders(fields);
   const header = (n: string) => (n === 'x-amz-acl' ? headers.acl : headers[n]);

@@ -9,7 +9,7 @@ import type { MetadataStore } from '../metadata/sqlite.ts';
 import type { Logger } from '../ops/log.ts';
 import type { RecoveryReport } from '../recovery.ts';
 import type { Principal } from '../auth/types.ts';
-import { aclAllows } from '../auth/authorize.ts';
+import { consoleMayList } from '../s3/policy-access.ts';
 import { ownerIdFor } from '../auth/owner.ts';
 import { MAX_EXPIRES_SECONDS } from '../auth/sigv4/presigned.ts';
 import { createKey, CredentialError, deleteKey, listKeys, rotateKey } from '../metadata/credentials.ts';
@@ -231,8 +231,8 @@ export function createApi(svc: ApiServices) {
         const name = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('bucket') ?? '';
         const b = metadata.getBucket(name);
         if (!b) throw new ApiError(404, `No bucket "${name}".`);
-        // The same rule as ListObjects (lib/auth/authorize.ts): the totals are what a listing shows.
-        if (!aclAllows(b.acl, p, 'READ')) throw new ApiError(403, 'Access denied.');
+        // The same rule as ListObjects: the totals are what a listing shows.
+        if (!consoleMayList(b, p, req)) throw new ApiError(403, 'Access denied.');
         return sendJson(res, 200, { owner: b.ownerDisplay, ownerId: b.ownerId, ...metadata.bucketStat(name) });
       }
       case '/ui/api/admin/status':

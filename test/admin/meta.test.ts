@@ -53,6 +53,17 @@ async function view(s3: S3Client): Promise<unknown> {
   return { owner: list.Owner, buckets };
 }
 
+/** A consistent copy of a (running) store's data directory, by `bleepstore backup` + `restore`. */
+async function copyOf(dataDir: string, name: string): Promise<string> {
+  const dir = `${dataDir}-${name}`;
+  const backup = await cli(['backup', '--out', `${dir}-backup`, '--data-dir', dataDir]);
+  assert.equal(backup.code, 0, backup.stderr);
+  const restored = await cli(['restore', '--from', `${dir}-backup`, '--data-dir', dir]);
+  assert.equal(restored.code, 0, restored.stderr);
+  await rm(`${dir}-backup`, { recursive: true, force: true });
+  return dir;
+}
+
 /** The data directory's metadata as the exporter sees it, minus the export time. */
 async function snapshot(dataDir: string): Promise<string> {
   const r = await cli(['meta', 'export', '--include-credentials', '--data-dir', dataDir]);
@@ -182,20 +193,23 @@ describe('bleepstore meta', () => {
       ],
       ['truncated', lines.slice(0, sizeAt).join('\n'), sizeAt, /ends early/],
     ];
-    const before = await snapshot(src.dataDir);
+    // An import refuses a directory a server runs on: it goes into a copy of the store.
+    const dir = await copyOf(src.dataDir, 'malformed');
+    const before = await snapshot(dir);
     for (const [name, text, line, message] of cases) {
       const file = path.join(work, `bad-${name}.json`);
       await writeFile(file, text);
-      const r = await cli(['meta', 'import', '--replace', '--input', file, '--data-dir', src.dataDir]);
+      const r = await cli(['meta', 'import', '--replace', '--input', file, '--data-dir', dir]);
       assert.equal(r.code, 1, name);
       assert.match(r.stderr, new RegExp(`bad-${name}\\.json line ${line}: `), `${name}: ${r.stderr}`);
       assert.match(r.stderr, message, name);
       assert.match(r.stderr, /nothing was imported/, name);
-      assert.equal(await snapshot(src.dataDir), before, `${name}: the store is unchanged`);
+      assert.equal(await snapshot(dir), before, `${name}: the store is unchanged`);
     }
-    const fromStdin = await cli(['meta', 'import', '--data-dir', src.dataDir], edit(sizeAt, '      "size": "big",'));
+    const fromStdin = await cli(['meta', 'import', '--data-dir', dir], edit(sizeAt, '      "size": "big",'));
     assert.equal(fromStdin.code, 1);
     assert.match(fromStdin.stderr, new RegExp(`stdin line ${recordAt + 1}: `));
+    await rm(dir, { recursive: true, force: true });
   });
 
   test('merge keeps what the store has and adds the rest, idempotently; replace makes the store what the file says', async () => {
@@ -215,31 +229,47 @@ describe('bleepstore meta', () => {
       await t.send(new CreateBucketCommand({ Bucket: 'local-only' }));
       await t.send(new PutObjectCommand({ Bucket: 'local-only', Key: 'y', Body: 'local' }));
       await cp(path.join(origin.dataDir, 'objects'), path.join(target.dataDir, 'objects'), { recursive: true });
-      const text = async (bucket: string, key: string) =>
-        (await bodyBytes((await t.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString();
-      const bucketNames = async () => (await t.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
+      const dir = target.dataDir;
+      // An import refuses a directory a server runs on: stop it, import, look through a new one.
+      const restarted = async <T>(look: (s3: S3Client) => Promise<T>): Promise<T> => {
+        const again = await startServer({ data_dir: dir });
+        try {
+          return await look(again.client());
+        } finally {
+          await again.stop();
+        }
+      };
+      await target.store.close();
+      const text = async (s3: S3Client, bucket: string, key: string) =>
+        (await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString();
+      const bucketNames = async (s3: S3Client) =>
+        (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
 
-      const merged = await cli(['meta', 'import', '--merge', '-i', file, '--data-dir', target.dataDir]);
+      const merged = await cli(['meta', 'import', '--merge', '-i', file, '--data-dir', dir]);
       assert.equal(merged.code, 0, merged.stderr);
       assert.match(merged.stderr, /imported 1 objects; skipped 1 buckets, 1 objects, 1 credentials/);
-      assert.deepEqual(await bucketNames(), ['local-only', 'shared']);
-      assert.equal(await text('shared', 'k'), 'already here');
-      assert.equal(await text('shared', 'x'), 'only in the file');
-      const afterMerge = await snapshot(target.dataDir);
-      assert.equal((await cli(['meta', 'import', '-i', file, '--data-dir', target.dataDir])).code, 0);
-      assert.equal(await snapshot(target.dataDir), afterMerge, 'a second merge changes nothing');
+      await restarted(async (s3) => {
+        assert.deepEqual(await bucketNames(s3), ['local-only', 'shared']);
+        assert.equal(await text(s3, 'shared', 'k'), 'already here');
+        assert.equal(await text(s3, 'shared', 'x'), 'only in the file');
+      });
+      const afterMerge = await snapshot(dir);
+      assert.equal((await cli(['meta', 'import', '-i', file, '--data-dir', dir])).code, 0);
+      assert.equal(await snapshot(dir), afterMerge, 'a second merge changes nothing');
 
-      const replaced = await cli(['meta', 'import', '--replace', '-i', file, '--data-dir', target.dataDir]);
+      const replaced = await cli(['meta', 'import', '--replace', '-i', file, '--data-dir', dir]);
       assert.equal(replaced.code, 0, replaced.stderr);
       assert.match(replaced.stderr, /existing keys were kept/);
-      assert.deepEqual(await bucketNames(), ['shared']);
-      assert.equal(await text('shared', 'k'), 'from the file');
-      assert.equal(await text('shared', 'x'), 'only in the file');
-      const listed = await t.send(new ListObjectsV2Command({ Bucket: 'shared' }));
-      assert.deepEqual(
-        listed.Contents?.map((c) => c.Key),
-        ['k', 'x'],
-      );
+      await restarted(async (s3) => {
+        assert.deepEqual(await bucketNames(s3), ['shared']);
+        assert.equal(await text(s3, 'shared', 'k'), 'from the file');
+        assert.equal(await text(s3, 'shared', 'x'), 'only in the file');
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'shared' }));
+        assert.deepEqual(
+          listed.Contents?.map((c) => c.Key),
+          ['k', 'x'],
+        );
+      });
     } finally {
       await origin.stop();
       await target.stop();

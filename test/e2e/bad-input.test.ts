@@ -149,8 +149,8 @@ describe('bad input', () => {
   });
 
   test('unknown S3 sub-resources answer NotImplemented; wrong methods MethodNotAllowed', async () => {
-    assert.equal((await signed('GET', `${base}/bad-bucket?policy`)).code, 'NotImplemented');
-    assert.equal((await signed('GET', `${base}/bad-bucket?policy`)).status, 501);
+    assert.equal((await signed('GET', `${base}/bad-bucket?website`)).code, 'NotImplemented');
+    assert.equal((await signed('GET', `${base}/bad-bucket?website`)).status, 501);
     const m = await signed('PATCH', `${base}/bad-bucket/k`);
     assert.equal(m.status, 405);
     assert.equal(m.code, 'MethodNotAllowed');

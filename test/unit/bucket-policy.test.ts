@@ -598,3 +598,18 @@ test('a pathological wildcard pattern against a 10 KiB key finishes quickly', ()
   assert.equal(decide(p, { resource: `arn:aws:s3:::photos/${key}b` }), 'allow');
   assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
 });
+
+test('an evaluation that would hold the event loop is cut short and denies, never allows', () => {
+  // A star, 9,000 a's and a b against 18,000 a's: about 80 million matching steps unbounded.
+  const pattern = `*${'a'.repeat(9_000)}b`;
+  const ua = 'a'.repeat(18_000);
+  const p = policy(stmt({ Condition: { StringLike: { 'aws:UserAgent': pattern } } }));
+  const started = performance.now();
+  assert.equal(decide(p, { context: { 'aws:useragent': ua } }), 'deny');
+  const took = performance.now() - started;
+  assert.ok(took < 100, `took ${took} ms`);
+  // Texts that cost little under the same policy are still decided on their merits.
+  assert.equal(decide(p, { context: { 'aws:useragent': 'ab' } }), undefined);
+  assert.equal(decide(p, { context: { 'aws:useragent': `${'a'.repeat(9_000)}b` } }), 'allow');
+  assert.equal(decide(policy(stmt()), {}), 'allow', 'the budget is per evaluation');
+});
