@@ -3,7 +3,6 @@
 // `grantFor` once, before the handler reads a body or changes anything, and hands the handler
 // the rows it was granted. The rules themselves are in lib/auth/authorize.ts.
 import {
-  aclAllows,
   isBucketOwner,
   requireAcl,
   requireBucketOwner,
@@ -18,7 +17,7 @@ import type { Ctx } from './context.ts';
 import type { Owner } from './acl.ts';
 import { effectiveAcl } from './ownership.ts';
 import type { Endpoint, ObjectEndpoint, UploadEndpoint } from './endpoint.ts';
-import { actionsOf, POLICY_MANAGEMENT, policyVerdict, type Verdict } from './policy-access.ts';
+import { actionsOf, listAllowed, POLICY_MANAGEMENT, policyVerdict, type Verdict } from './policy-access.ts';
 
 /**
  * What an operation needs before its handler runs:
@@ -113,8 +112,7 @@ function checkedBucket(
 
 /** May the caller learn whether a key exists: list the bucket, by its policy or its ACL. */
 function mayList(ctx: Ctx, bucket: BucketRow): boolean {
-  const v = policyVerdict(ctx, bucket, 's3:ListBucket');
-  return v === 'allow' || (v === 'none' && aclAllows(effectiveAcl(bucket, bucket.acl), ctx.principal, 'READ'));
+  return listAllowed(policyVerdict(ctx, bucket, 's3:ListBucket'), bucket, ctx.principal);
 }
 
 /**

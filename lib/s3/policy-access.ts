@@ -179,13 +179,14 @@ function verdictOf(
   const owner = isBucketOwner(b, principal);
   if (!policy) return owner ? 'none' : 'deny';
   const who = principal && { ownerId: principal.ownerId, accessKeyId: principal.accessKeyId };
+  let conditions: ReadonlyMap<string, string> | undefined;
   let allowed = 0;
   for (const action of actions) {
     const d = evaluateBucketPolicy(policy, {
       action,
       resource: bucketArn(b.name, key),
       principal: who,
-      context: context(),
+      context: (conditions ??= context()),
     });
     // The owner can always manage the policy itself, so a policy cannot lock it out.
     if (d === 'deny' && !(owner && POLICY_MANAGEMENT.has(action))) return 'deny';
@@ -202,6 +203,11 @@ export function consoleMayList(b: BucketRow, principal: Principal, req: Incoming
   const v = b.policy
     ? verdictOf(b, principal, ['s3:ListBucket'], undefined, () => requestContext(req, undefined))
     : 'none';
+  return listAllowed(v, b, principal);
+}
+
+/** Listing (and learning whether a key exists): the policy's s3:ListBucket verdict, then the ACL. */
+export function listAllowed(v: Verdict, b: BucketRow, principal: Principal | null): boolean {
   return v === 'allow' || (v === 'none' && aclAllows(effectiveAcl(b, b.acl), principal, 'READ'));
 }
 
